@@ -1,0 +1,109 @@
+/**
+ * Opens a URL in the user's browser: `$BROWSER` first, else the platform's
+ * opener (`open`, `cmd /c start`, `wslview`, `xdg-open`).
+ * @module
+ */
+
+/** Whether a browser was started, and why not. */
+export interface OpenResult {
+  /** True when an opener started and did not fail at once. */
+  opened: boolean;
+  /** Why no browser was opened (for a one-line note). */
+  reason?: string;
+}
+
+/** Options of {@linkcode openBrowser}. */
+export interface OpenBrowserOptions {
+  /** Environment to decide from (default: `Deno.env`). */
+  env?: Record<string, string | undefined>;
+  /** Operating system (default: `Deno.build.os`). */
+  os?: typeof Deno.build.os;
+}
+
+/** An opener that has not exited after this long is taken as started. */
+const SETTLE_MS = 2000;
+
+/**
+ * The commands that could open `url`, in the order to try them.
+ *
+ * @example
+ * ```ts
+ * import { browserCommands } from "./browser.ts";
+ * browserCommands("https://example.com", { env: {}, os: "darwin" }); // [["open", "https://example.com"]]
+ * ```
+ */
+export function browserCommands(url: string, options: OpenBrowserOptions = {}): string[][] {
+  const env = options.env ?? readEnv();
+  const os = options.os ?? Deno.build.os;
+  if (env.BROWSER) {
+    // Like xdg-utils and Python's webbrowser: a colon-separated list of
+    // commands, each with %s for the URL or taking it as the last argument.
+    return env.BROWSER.split(os === "windows" ? ";" : ":").filter(Boolean).map((entry) => {
+      const words = entry.trim().split(/\s+/);
+      return words.some((w) => w.includes("%s"))
+        ? words.map((w) => w.replaceAll("%s", url))
+        : [...words, url];
+    });
+  }
+  if (os === "darwin") return [["open", url]];
+  // `start` reads & as a command separator: escape it for cmd.
+  if (os === "windows") return [["cmd", "/c", "start", '""', url.replaceAll("&", "^&")]];
+  const commands: string[][] = [];
+  if (env.WSL_DISTRO_NAME || env.WSL_INTEROP) commands.push(["wslview", url]);
+  if (env.DISPLAY || env.WAYLAND_DISPLAY) commands.push(["xdg-open", url]);
+  return commands;
+}
+
+/**
+ * Tries to open `url` in a browser. Never throws: a failure is a note for
+ * the user, who also has the printed URL.
+ *
+ * @example
+ * ```ts
+ * import { openBrowser } from "./browser.ts";
+ * const { opened, reason } = await openBrowser("https://example.com");
+ * if (!opened) console.error(`Could not open a browser (${reason})`);
+ * ```
+ */
+export async function openBrowser(
+  url: string,
+  options: OpenBrowserOptions = {},
+): Promise<OpenResult> {
+  let commands: string[][];
+  try {
+    commands = browserCommands(url, options);
+  } catch {
+    return { opened: false, reason: "no permission to read the environment" };
+  }
+  if (commands.length === 0) return { opened: false, reason: "no display and no $BROWSER" };
+  let reason = "no browser opener found";
+  for (const [cmd, ...args] of commands) {
+    try {
+      const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" })
+        .spawn();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const status = await Promise.race([
+        child.status,
+        new Promise<null>((done) => timer = setTimeout(() => done(null), SETTLE_MS)),
+      ]);
+      clearTimeout(timer);
+      if (status === null) {
+        child.unref();
+        return { opened: true };
+      }
+      if (status.success) return { opened: true };
+      reason = `${cmd} exited with code ${status.code}`;
+    } catch (error) {
+      reason =
+        error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
+          ? `no permission to run ${cmd}`
+          : `${cmd} not found`;
+    }
+  }
+  return { opened: false, reason };
+}
+
+function readEnv(): Record<string, string | undefined> {
+  const names = ["BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME", "WSL_INTEROP"];
+  return Object.fromEntries(names.map((name) => [name, Deno.env.get(name)]));
+}

@@ -1,0 +1,245 @@
+/**
+ * The one-shot loopback callback server of RFC 8252: listens on 127.0.0.1 on
+ * a port from the OS, accepts exactly one valid `GET /callback`, answers it
+ * with a small page and tears itself down.
+ * @module
+ */
+import { LoopauthError } from "./errors.ts";
+import { formatDuration } from "./duration.ts";
+import { type Page, pageResponse } from "./pages.ts";
+import { constantTimeEqual } from "./pkce.ts";
+import { terminalSafe } from "./text.ts";
+
+/** A callback that passed every check: the right Host, path and `state`. */
+export interface CallbackParams {
+  /** The authorization code. */
+  code: string;
+  /** Every query parameter of the callback. */
+  params: URLSearchParams;
+}
+
+/** Options of {@linkcode serveCallback}. */
+export interface ServeCallbackOptions<T> {
+  /** The `state` sent in the authorization request; compared in constant time. */
+  state: string;
+  /** Port to listen on; 0 (the default) lets the OS pick a free one. */
+  port?: number;
+  /** Aborting stops the wait at once and frees the port. */
+  signal?: AbortSignal;
+  /** How long to wait for the callback, in milliseconds (default 5 minutes). */
+  timeout?: number;
+  /** When set, the callback's `iss` (RFC 9207) must equal it. */
+  issuer?: string;
+  /**
+   * Runs once, with the valid callback, before the browser gets its page (the
+   * code exchange goes here, so the page can tell the real outcome). A throw
+   * shows an error page and rejects `result`.
+   */
+  onCallback?: (callback: CallbackParams) => Promise<T> | T;
+  /** The success page's title and message for the value `onCallback` returned. */
+  successPage?: (value: T) => Pick<Page, "title" | "message">;
+}
+
+/** A listening callback server. */
+export interface CallbackServer<T> {
+  /** `http://127.0.0.1:<port>/callback`, for the authorization request. */
+  redirectUri: string;
+  /** The port the OS gave. */
+  port: number;
+  /**
+   * Settles once the wait is over and the port is closed: with the value of
+   * `onCallback` (or the callback itself), or with a `LoopauthError`
+   * (`access_denied`, `oauth`, `timeout`, `cancelled`).
+   */
+  result: Promise<T>;
+}
+
+/** Longest request target accepted; a real callback is far shorter. */
+const MAX_URL_LENGTH = 8192;
+/** How long a graceful shutdown may take before the hard stop. */
+const GRACE_MS = 1000;
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Starts the callback server. Requests that are not a valid callback get a
+ * 4xx page and do not end the wait; the first valid one does.
+ *
+ * @example
+ * ```ts
+ * import { serveCallback } from "./callback_server.ts";
+ * const server = serveCallback({ state: crypto.randomUUID(), timeout: 60_000 });
+ * console.log(`redirect_uri=${server.redirectUri}`);
+ * const { code } = await server.result;
+ * ```
+ */
+export function serveCallback<T = CallbackParams>(
+  options: ServeCallbackOptions<T>,
+): CallbackServer<T> {
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  const hardStop = new AbortController();
+  const { promise: result, resolve, reject } = Promise.withResolvers<T>();
+  // The caller may attach its handler later (after opening a browser).
+  result.catch(() => {});
+  let accepted = false;
+  let ending = false;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+
+  const handler = async (request: Request): Promise<Response> => {
+    if (request.url.length > MAX_URL_LENGTH) {
+      return reply(414, "Request too long", "This request is longer than any login callback.");
+    }
+    // DNS rebinding defence: a page on another origin cannot make the
+    // browser send this exact Host.
+    if (request.headers.get("host") !== expectedHost) {
+      return reply(400, "Wrong host", "This server only answers requests for its own address.");
+    }
+    const url = new URL(request.url);
+    if (url.pathname !== "/callback") {
+      return reply(404, "Not found", "This server only answers the login callback.");
+    }
+    if (request.method !== "GET") {
+      return reply(405, "Method not allowed", "The login callback is a GET request.", {
+        Allow: "GET",
+      });
+    }
+    if (accepted || ending) {
+      return reply(409, "Login already finished", "Return to the terminal.");
+    }
+    const params = url.searchParams;
+    const state = params.get("state");
+    if (state === null || !constantTimeEqual(state, options.state)) {
+      return reply(
+        400,
+        "Invalid request",
+        "The state of this callback does not match the login in progress.",
+      );
+    }
+    // From here on the callback belongs to this login: it ends the wait.
+    if (options.issuer !== undefined && params.get("iss") !== options.issuer) {
+      accepted = true;
+      const error = new LoopauthError(
+        "oauth",
+        `The authorization response came from the wrong issuer (expected ${options.issuer})`,
+      );
+      void end(error, true);
+      return reply(400, "Login failed", error.message);
+    }
+    const error = params.get("error");
+    if (error !== null) {
+      accepted = true;
+      const failure = authorizationError(error, params.get("error_description"));
+      void end(failure, true);
+      return failure.code === "access_denied"
+        ? reply(403, "Access denied", "Nothing was stored. You can close this tab.")
+        : reply(400, "Login failed", `${failure.message}. Return to the terminal.`);
+    }
+    const code = params.get("code");
+    if (!code) {
+      return reply(400, "Invalid request", "The callback has no authorization code.");
+    }
+    accepted = true;
+    clearTimeout(timer);
+    try {
+      const value = options.onCallback
+        ? await options.onCallback({ code, params })
+        : { code, params } as T;
+      const page = options.successPage?.(value) ??
+        { title: "Login complete", message: "You can close this tab and return to the terminal." };
+      void end({ value }, true);
+      return pageResponse(200, { kind: "success", ...page });
+    } catch (caught) {
+      const failure = caught instanceof Error ? caught : new Error(String(caught));
+      void end(failure, true);
+      return reply(502, "Login failed", `${failure.message}. Return to the terminal.`);
+    }
+  };
+
+  try {
+    server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: options.port ?? 0,
+      signal: hardStop.signal,
+      onListen: () => {},
+      onError: () => reply(500, "Error", "Something went wrong. Return to the terminal."),
+    }, handler);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new LoopauthError(
+        "port_in_use",
+        `Port ${options.port} on 127.0.0.1 is already in use: free it or choose another with --port`,
+      );
+    }
+    throw error;
+  }
+  const port = server.addr.port;
+  const expectedHost = `127.0.0.1:${port}`;
+
+  const timer = setTimeout(() => {
+    void end(
+      new LoopauthError(
+        "timeout",
+        `Timed out after ${
+          formatDuration(timeout)
+        } waiting for the browser: run the command again, or wait longer with --timeout`,
+      ),
+    );
+  }, timeout);
+  const onAbort = () => {
+    const reason = options.signal?.reason;
+    void end(
+      reason instanceof LoopauthError ? reason : new LoopauthError("cancelled", "Login cancelled"),
+    );
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+
+  /**
+   * Ends the wait: lets the answer in flight go out (graceful), closes the
+   * port (hard stop for timeout, Ctrl-C and stuck connections), then settles.
+   */
+  async function end(outcome: { value: T } | Error, graceful = false) {
+    if (ending) return;
+    ending = true;
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    let down = false;
+    if (graceful) {
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        server.shutdown().then(() => down = true),
+        new Promise((done) => grace = setTimeout(done, GRACE_MS)),
+      ]);
+      clearTimeout(grace);
+    }
+    // Aborting a server that already shut down throws BadResource.
+    if (!down) hardStop.abort();
+    await server.finished;
+    if (outcome instanceof Error) reject(outcome);
+    else resolve(outcome.value);
+  }
+
+  return { redirectUri: `http://${expectedHost}/callback`, port, result };
+}
+
+function reply(
+  status: number,
+  title: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return pageResponse(status, { kind: "error", title, message }, headers);
+}
+
+function authorizationError(error: string, description: string | null): LoopauthError {
+  if (error === "access_denied") {
+    return new LoopauthError(
+      "access_denied",
+      "Access was denied in the browser: nothing was stored",
+    );
+  }
+  const detail = description ? `: ${terminalSafe(description)}` : "";
+  return new LoopauthError(
+    "oauth",
+    `The server refused the login (${terminalSafe(error, { max: 60 })})${detail}`,
+  );
+}

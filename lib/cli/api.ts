@@ -1,0 +1,56 @@
+/** `loopauth api`. @module */
+import { apiRequest } from "../api.ts";
+import { LoopauthError } from "../errors.ts";
+import { type Command, parseFlags } from "./command.ts";
+
+/**
+ * The `api` subcommand: one REST call with the stored token, JSON on stdout.
+ *
+ * @example
+ * ```ts
+ * import { command } from "./api.ts";
+ * await command.run(["/user"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "api",
+  help: `Call the host's REST API with the stored token and print the JSON answer.
+
+Usage: loopauth api PATH [--hostname HOST] [-X METHOD] [-f key=value]...
+
+Flags:
+  --hostname HOST        github.com (default), a GHES host, or an http:// loopback origin
+  -X, --method METHOD    HTTP method (default GET)
+  -f, --field key=value  a parameter: query string for GET, JSON body otherwise (repeatable)
+
+Examples:
+  loopauth api /user
+  loopauth api /user/repos -f per_page=5
+  loopauth api -X POST /user/repos -f name=hello-world`,
+  async run(argv, { signal }) {
+    const { values, positionals } = parseFlags(argv, {
+      hostname: { type: "string" },
+      method: { type: "string", short: "X" },
+      field: { type: "string", short: "f", multiple: true },
+    }, { command: "api", positionals: true });
+    if (positionals.length !== 1) {
+      throw new LoopauthError("usage", "loopauth api takes one PATH, e.g. loopauth api /user");
+    }
+    const fields: Record<string, string> = {};
+    for (const field of (values.field as string[] | undefined) ?? []) {
+      const at = field.indexOf("=");
+      if (at < 1) throw new LoopauthError("usage", `Invalid field "${field}": use -f key=value`);
+      fields[field.slice(0, at)] = field.slice(at + 1);
+    }
+    const data = await apiRequest(positionals[0], {
+      hostname: values.hostname as string | undefined,
+      method: values.method as string | undefined,
+      fields,
+      signal,
+    });
+    if (data !== undefined) {
+      console.log(typeof data === "string" ? data : JSON.stringify(data, null, 2));
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,154 @@
+/**
+ * What every subcommand is made of, and flag parsing with clear errors.
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { LoopauthError } from "../errors.ts";
+
+/** Flag definitions, as `node:util` `parseArgs` takes them. */
+export type Flags = NonNullable<ParseArgsConfig["options"]>;
+
+/** What a subcommand gets besides its flags. */
+export interface Context {
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+}
+
+/** One subcommand. */
+export interface Command {
+  /** The subcommand's name. */
+  name: string;
+  /** Full help text: usage, flags and examples. */
+  help: string;
+  /** Runs it with the arguments after the name; returns the exit code. */
+  run(argv: string[], context: Context): Promise<number>;
+}
+
+/** The flags parsed by {@linkcode parseFlags}. */
+export interface Parsed {
+  /** Flag values by long name. */
+  values: Record<string, string | boolean | string[] | undefined>;
+  /** Positional arguments. */
+  positionals: string[];
+}
+
+/**
+ * Parses a subcommand's flags strictly; an unknown or malformed flag is a
+ * `usage` error with a suggestion for near misses.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./command.ts";
+ * const { values } = parseFlags(["--hostname", "github.com"], { hostname: { type: "string" } }, { command: "token" });
+ * ```
+ */
+export function parseFlags(
+  argv: string[],
+  flags: Flags,
+  options: { command: string; positionals?: boolean },
+): Parsed {
+  const all: Flags = { ...flags, help: { type: "boolean", short: "h" } };
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: all,
+      strict: true,
+      allowPositionals: options.positionals ?? false,
+    });
+    return { values: values as Parsed["values"], positionals };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const text = error instanceof Error ? error.message : String(error);
+    const name = /'([^']+)'/.exec(text)?.[1] ?? "";
+    const see = `see loopauth help ${options.command}`;
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      const hint = suggest(name.replace(/^-+/, ""), Object.keys(all));
+      throw new LoopauthError(
+        "usage",
+        `Unknown flag ${name} for ${options.command}${
+          hint ? ` (did you mean --${hint}?)` : ""
+        }: ${see}`,
+      );
+    }
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+      throw new LoopauthError(
+        "usage",
+        `Unexpected argument "${name}" for ${options.command}: ${see}`,
+      );
+    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      const flag = /^(-\w, )?(--[\w-]+)/.exec(name)?.[2] ?? name;
+      throw new LoopauthError("usage", `Flag ${flag} of ${options.command} needs a value: ${see}`);
+    }
+    throw new LoopauthError("usage", `${text}: ${see}`);
+  }
+}
+
+/**
+ * The closest candidate to a mistyped word, if it is close enough.
+ *
+ * @example
+ * ```ts
+ * import { suggest } from "./command.ts";
+ * suggest("hostnme", ["hostname", "help"]); // "hostname"
+ * ```
+ */
+export function suggest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * Reads a string flag, else an environment variable, else `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { flagOrEnv } from "./command.ts";
+ * const clientId = flagOrEnv({ "client-id": undefined }, "client-id", "LOOPAUTH_CLIENT_ID");
+ * ```
+ */
+export function flagOrEnv(values: Parsed["values"], flag: string, env: string): string | undefined {
+  const value = values[flag];
+  if (typeof value === "string" && value !== "") return value;
+  return Deno.env.get(env) || undefined;
+}
+
+/**
+ * Reads `--port`: a whole number from 1 to 65535, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { portFlag } from "./command.ts";
+ * portFlag({ port: "8400" }); // 8400
+ * ```
+ */
+export function portFlag(values: Parsed["values"]): number | undefined {
+  const text = values.port;
+  if (typeof text !== "string") return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw new LoopauthError("usage", `Invalid --port "${text}": use a number from 1 to 65535`);
+  }
+  return port;
+}

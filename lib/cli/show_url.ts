@@ -1,0 +1,42 @@
+/** How the CLI shows the authorization URL. @module */
+import { openBrowser } from "../browser.ts";
+
+/** Options of {@linkcode showUrl}. */
+export interface ShowUrlOptions {
+  /** Print only; do not try a browser. */
+  noBrowser?: boolean;
+  /** Called when no browser opened (after the note), with the URL. */
+  onNoBrowser?: (url: string) => void;
+}
+
+/**
+ * Returns the `openBrowser` callback of the CLI: prints the authorization
+ * URL on stderr, alone on its own line, then tries a browser; a failure to
+ * open one is a note, not an error.
+ *
+ * @example
+ * ```ts
+ * import { showUrl } from "./show_url.ts";
+ * await showUrl("github.com", { noBrowser: true })("https://github.com/login/oauth/authorize?…");
+ * ```
+ */
+export function showUrl(
+  host: string,
+  options: ShowUrlOptions = {},
+): (url: string) => Promise<void> {
+  return async (url) => {
+    console.error(`Open this URL in your browser to log in to ${host}:`);
+    console.error(url);
+    if (options.noBrowser) {
+      options.onNoBrowser?.(url);
+      return;
+    }
+    const { opened, reason } = await openBrowser(url);
+    if (opened) {
+      console.error("Opened your browser; waiting for you to approve there");
+    } else {
+      console.error(`Note: could not open a browser (${reason}); open the URL above`);
+      options.onNoBrowser?.(url);
+    }
+  };
+}

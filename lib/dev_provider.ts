@@ -1,0 +1,410 @@
+/**
+ * A built-in GitHub-compatible authorization server and API on 127.0.0.1,
+ * for the demo, for offline development (`loopauth dev-server`) and for
+ * tests. It keeps GitHub's quirks: token errors as HTTP 200, JSON only with
+ * `Accept: application/json`, comma-separated scopes, single-use codes, PKCE
+ * S256, and any port for a registered `http://127.0.0.1/callback`.
+ * @module
+ */
+import { calculatePKCECodeChallenge } from "npm:oauth4webapi@^3";
+import { escapeHtml } from "./text.ts";
+import { SECURITY_HEADERS } from "./pages.ts";
+
+/** The user the provider logs in. */
+export interface DevUser {
+  /** Login name. */
+  login: string;
+  /** Numeric id. */
+  id: number;
+  /** Display name. */
+  name: string;
+}
+
+/** Options of {@linkcode startDevProvider}. */
+export interface DevProviderOptions {
+  /** Port to listen on (default: from the OS). */
+  port?: number;
+  /** The one registered client id (default `loopauth-dev`). */
+  clientId?: string;
+  /** Its client secret (default `loopauth-dev-secret`). */
+  clientSecret?: string;
+  /** Skip the consent page and approve at once. */
+  autoApprove?: boolean;
+  /** The user (default octocat). */
+  user?: DevUser;
+  /** Aborting stops the provider. */
+  signal?: AbortSignal;
+}
+
+/** A request the provider received (for tests: "what the server received"). */
+export interface RecordedRequest {
+  /** HTTP method. */
+  method: string;
+  /** Path and query. */
+  path: string;
+  /** Request headers, lower-case names. */
+  headers: Record<string, string>;
+  /** The body as text. */
+  body: string;
+}
+
+/** A running provider. */
+export interface DevProvider {
+  /** `http://127.0.0.1:PORT`: pass it as `--hostname`. */
+  origin: string;
+  /** The registered client id. */
+  clientId: string;
+  /** The registered client secret. */
+  clientSecret: string;
+  /** Approve without a consent page (may be changed while running). */
+  autoApprove: boolean;
+  /** When set, every token request is answered with this GitHub error code. */
+  tokenError?: string;
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  /** Access tokens currently valid. */
+  activeTokens(): string[];
+  /** Stops the provider. */
+  close(): Promise<void>;
+}
+
+const REGISTERED_CALLBACK = "http://127.0.0.1/callback";
+const CODE_TTL_MS = 10 * 60_000;
+const DEFAULT_USER: DevUser = { login: "octocat", id: 583231, name: "The Octocat" };
+
+interface Grant {
+  redirectUri: string;
+  scopes: string[];
+  state: string | null;
+  codeChallenge: string | null;
+}
+
+/**
+ * Starts the provider on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * import { startDevProvider } from "./dev_provider.ts";
+ * const provider = startDevProvider({ autoApprove: true });
+ * console.log(`loopauth login --hostname ${provider.origin} --client-id ${provider.clientId}`);
+ * await provider.close();
+ * ```
+ */
+export function startDevProvider(options: DevProviderOptions = {}): DevProvider {
+  const user = options.user ?? DEFAULT_USER;
+  const pending = new Map<string, Grant>();
+  const codes = new Map<string, Grant & { expires: number }>();
+  const tokens = new Map<string, { clientId: string; scopes: string[] }>();
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
+
+  const provider: DevProvider = {
+    origin: "",
+    clientId: options.clientId ?? "loopauth-dev",
+    clientSecret: options.clientSecret ?? "loopauth-dev-secret",
+    autoApprove: options.autoApprove ?? false,
+    requests: [],
+    activeTokens: () => [...tokens.keys()],
+    close: async () => {
+      controller.abort();
+      await server.finished;
+    },
+  };
+
+  const redirect = (grant: Grant, params: Record<string, string>) => {
+    const url = new URL(grant.redirectUri);
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+    if (grant.state !== null) url.searchParams.set("state", grant.state);
+    return new Response(null, {
+      status: 302,
+      headers: { ...SECURITY_HEADERS, Location: url.href },
+    });
+  };
+
+  const approve = (grant: Grant) => {
+    const code = randomToken("", 20);
+    codes.set(code, { ...grant, expires: Date.now() + CODE_TTL_MS });
+    return redirect(grant, { code });
+  };
+
+  const authorize = (url: URL): Response => {
+    const q = url.searchParams;
+    if (q.get("client_id") !== provider.clientId) {
+      return html(404, "Unknown application", "<p>No application has this client_id.</p>");
+    }
+    const redirectUri = q.get("redirect_uri") ?? REGISTERED_CALLBACK;
+    if (!matchesRegisteredCallback(redirectUri)) {
+      return html(
+        400,
+        "Redirect URI mismatch",
+        `<p>The redirect_uri must be ${REGISTERED_CALLBACK} (any port).</p>`,
+      );
+    }
+    const grant: Grant = {
+      redirectUri,
+      scopes: (q.get("scope") ?? "").split(/[\s,]+/).filter(Boolean),
+      state: q.get("state"),
+      codeChallenge: q.get("code_challenge"),
+    };
+    const method = q.get("code_challenge_method") ?? "plain";
+    if (grant.codeChallenge !== null && method !== "S256") {
+      return redirect(grant, {
+        error: "invalid_request",
+        error_description: "Only S256 code challenges are supported",
+      });
+    }
+    if (provider.autoApprove) return approve(grant);
+    const id = randomToken("", 16);
+    pending.set(id, grant);
+    const scopes = grant.scopes.length
+      ? grant.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join("")
+      : "<li>Public information only</li>";
+    return html(
+      200,
+      "Authorize application",
+      `
+<p><strong>${escapeHtml(provider.clientId)}</strong> wants to access your account
+<strong>${escapeHtml(user.login)}</strong> on this loopauth development server.</p>
+<ul>${scopes}</ul>
+<p>You will be sent back to <code>${escapeHtml(new URL(redirectUri).host)}</code>.</p>
+<form method="post" action="/login/oauth/authorize">
+<input type="hidden" name="request" value="${escapeHtml(id)}">
+<button type="submit" name="decision" value="authorize">Authorize</button>
+<button type="submit" name="decision" value="cancel" class="secondary">Cancel</button>
+</form>`,
+    );
+  };
+
+  const decide = async (request: Request): Promise<Response> => {
+    const form = new URLSearchParams(await request.text());
+    const id = form.get("request") ?? "";
+    const grant = pending.get(id);
+    if (!grant) return html(400, "Request expired", "<p>Start the login again.</p>");
+    pending.delete(id);
+    if (form.get("decision") === "authorize") return approve(grant);
+    return redirect(grant, {
+      error: "access_denied",
+      error_description: "The user has denied your application access.",
+      error_uri:
+        "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-authorization-request-errors/#access-denied",
+    });
+  };
+
+  const accessToken = async (request: Request, body: string): Promise<Response> => {
+    const params = new URLSearchParams(new URL(request.url).search);
+    const type = request.headers.get("content-type") ?? "";
+    const parsed = type.includes("application/json")
+      ? safeJson(body)
+      : Object.fromEntries(new URLSearchParams(body));
+    for (const [key, value] of Object.entries(parsed)) params.set(key, String(value));
+    const wantsJson = (request.headers.get("accept") ?? "").includes("application/json");
+    const answer = (data: Record<string, string>) =>
+      wantsJson
+        ? Response.json(data, { headers: SECURITY_HEADERS })
+        : new Response(new URLSearchParams(data).toString(), {
+          headers: {
+            ...SECURITY_HEADERS,
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+          },
+        });
+    const fail = (error: string, description: string) =>
+      answer({
+        error,
+        error_description: description,
+        error_uri: "https://docs.github.com/apps/troubleshooting-oauth-errors",
+      });
+
+    if (provider.tokenError) {
+      return fail(provider.tokenError, `Forced ${provider.tokenError} for testing.`);
+    }
+    const grantType = params.get("grant_type") ?? "authorization_code";
+    if (grantType !== "authorization_code") {
+      return fail("unsupported_grant_type", "Unsupported grant type.");
+    }
+    if (
+      params.get("client_id") !== provider.clientId ||
+      params.get("client_secret") !== provider.clientSecret
+    ) {
+      return fail(
+        "incorrect_client_credentials",
+        "The client_id and/or client_secret passed are incorrect.",
+      );
+    }
+    const code = params.get("code") ?? "";
+    const grant = codes.get(code);
+    codes.delete(code); // single use, whatever happens next
+    if (!grant || grant.expires < Date.now()) {
+      return fail("bad_verification_code", "The code passed is incorrect or expired.");
+    }
+    const redirectUri = params.get("redirect_uri");
+    if (redirectUri !== null && redirectUri !== grant.redirectUri) {
+      return fail(
+        "redirect_uri_mismatch",
+        "The redirect_uri MUST match the registered callback URL for this application.",
+      );
+    }
+    if (grant.codeChallenge !== null) {
+      const verifier = params.get("code_verifier") ?? "";
+      const ok = /^[A-Za-z0-9._~-]{43,128}$/.test(verifier) &&
+        await calculatePKCECodeChallenge(verifier) === grant.codeChallenge;
+      if (!ok) {
+        return fail(
+          "bad_verification_code",
+          "The code_verifier does not match the code_challenge.",
+        );
+      }
+    }
+    const token = randomToken("gho_", 36);
+    tokens.set(token, { clientId: provider.clientId, scopes: grant.scopes });
+    return answer({ access_token: token, token_type: "bearer", scope: grant.scopes.join(",") });
+  };
+
+  const api = (request: Request, path: string, body: string): Response => {
+    const revoke = /^\/applications\/([^/]+)\/token$/.exec(path);
+    if (revoke && request.method === "DELETE") {
+      const expected = `basic ${btoa(`${provider.clientId}:${provider.clientSecret}`)}`;
+      if (
+        decodeURIComponent(revoke[1]) !== provider.clientId ||
+        (request.headers.get("authorization") ?? "").toLowerCase() !== expected.toLowerCase()
+      ) {
+        return apiJson(401, { message: "Requires authentication" });
+      }
+      const token = String(safeJson(body).access_token ?? "");
+      if (!tokens.delete(token)) return apiJson(404, { message: "Not Found" });
+      return new Response(null, { status: 204, headers: SECURITY_HEADERS });
+    }
+    const auth = /^(?:token|bearer) (\S+)$/i.exec(request.headers.get("authorization") ?? "");
+    const grant = auth ? tokens.get(auth[1]) : undefined;
+    if (!grant) return apiJson(401, { message: "Bad credentials" });
+    if (path === "/user" && request.method === "GET") {
+      return apiJson(200, { ...user, type: "User", html_url: `${provider.origin}/${user.login}` }, {
+        "X-OAuth-Scopes": grant.scopes.join(", "),
+      });
+    }
+    return apiJson(404, { message: "Not Found" });
+  };
+
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: options.port ?? 0,
+    signal,
+    onListen: () => {},
+  }, async (request) => {
+    const url = new URL(request.url);
+    const body = request.body ? await request.text() : "";
+    provider.requests.push({
+      method: request.method,
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(request.headers),
+      body,
+    });
+    if (url.pathname === "/login/oauth/authorize") {
+      if (request.method === "GET") return authorize(url);
+      if (request.method === "POST") {
+        return decide(new Request(request.url, { method: "POST", body }));
+      }
+    }
+    if (url.pathname === "/login/oauth/access_token" && request.method === "POST") {
+      return await accessToken(request, body);
+    }
+    if (url.pathname.startsWith("/api/v3/")) {
+      return api(request, url.pathname.slice("/api/v3".length), body);
+    }
+    return html(404, "Not found", "<p>This is a loopauth development server.</p>");
+  });
+  provider.origin = `http://127.0.0.1:${server.addr.port}`;
+  return provider;
+}
+
+/**
+ * Plays the user in a browser for a login URL of the dev provider: loads the
+ * consent page, presses Authorize (or Cancel), and follows the redirect to
+ * the callback. Returns the callback's answer.
+ *
+ * @example
+ * ```ts
+ * import { actAsUser } from "./dev_provider.ts";
+ * const page = await actAsUser("http://127.0.0.1:8080/login/oauth/authorize?…", { decision: "authorize" });
+ * console.log(page.status);
+ * ```
+ */
+export async function actAsUser(
+  authorizationUrl: string,
+  options: { decision?: "authorize" | "cancel"; signal?: AbortSignal } = {},
+): Promise<{ status: number; body: string }> {
+  const signal = options.signal;
+  let response = await fetch(authorizationUrl, { redirect: "manual", signal });
+  if (response.status === 200) {
+    const page = await response.text();
+    const id = /name="request" value="([^"]+)"/.exec(page)?.[1];
+    if (!id) throw new Error("The consent page has no request id");
+    response = await fetch(new URL("/login/oauth/authorize", authorizationUrl), {
+      method: "POST",
+      body: new URLSearchParams({ request: id, decision: options.decision ?? "authorize" }),
+      redirect: "manual",
+      signal,
+    });
+  }
+  const location = response.headers.get("location");
+  await response.body?.cancel();
+  if (response.status !== 302 || !location) {
+    throw new Error(`The provider answered HTTP ${response.status} instead of a redirect`);
+  }
+  const callback = await fetch(location, { redirect: "manual", signal });
+  return { status: callback.status, body: await callback.text() };
+}
+
+function matchesRegisteredCallback(uri: string): boolean {
+  try {
+    const url = new URL(uri);
+    const registered = new URL(REGISTERED_CALLBACK);
+    // GitHub's loopback rule: same scheme, host and path; any port.
+    return url.protocol === registered.protocol && url.hostname === registered.hostname &&
+      url.pathname === registered.pathname;
+  } catch {
+    return false;
+  }
+}
+
+function randomToken(prefix: string, length: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return prefix + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+function safeJson(text: string): Record<string, unknown> {
+  try {
+    const data = JSON.parse(text);
+    return typeof data === "object" && data !== null ? data : {};
+  } catch {
+    return {};
+  }
+}
+
+function apiJson(status: number, data: unknown, headers: Record<string, string> = {}): Response {
+  return Response.json(data, { status, headers: { ...SECURITY_HEADERS, ...headers } });
+}
+
+function html(status: number, title: string, content: string): Response {
+  const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} · loopauth dev server</title>
+<style>
+:root{color-scheme:light dark}body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem}
+button{font:inherit;padding:.5rem 1.2rem;border-radius:6px;border:1px solid #1f883d;background:#1f883d;color:#fff;cursor:pointer;margin-right:.5rem}
+button.secondary{background:transparent;color:inherit;border-color:#8c959f}
+</style></head>
+<body><main><h1>${escapeHtml(title)}</h1>${content}</main></body></html>
+`;
+  return new Response(page, {
+    status,
+    headers: {
+      ...SECURITY_HEADERS,
+      "Content-Security-Policy":
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'",
+      "Content-Type": "text/html; charset=utf-8",
+    },
+  });
+}

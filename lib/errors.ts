@@ -1,0 +1,66 @@
+/**
+ * Typed errors with a stable `code`; each code maps to one exit code of the CLI.
+ * @module
+ */
+
+/** Every error a user can cause or meet, by stable name. */
+export type ErrorCode =
+  | "usage"
+  | "not_logged_in"
+  | "access_denied"
+  | "oauth"
+  | "timeout"
+  | "network"
+  | "storage"
+  | "revoke_failed"
+  | "port_in_use"
+  | "api"
+  | "permission"
+  | "cancelled";
+
+/**
+ * The CLI's exit code for each error code (documented in README.md).
+ *
+ * @example
+ * ```ts
+ * import { EXIT_CODES } from "./errors.ts";
+ * console.log(EXIT_CODES.usage); // 2
+ * ```
+ */
+export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
+  usage: 2,
+  not_logged_in: 3,
+  access_denied: 4,
+  oauth: 5,
+  timeout: 6,
+  network: 7,
+  storage: 8,
+  revoke_failed: 9,
+  port_in_use: 10,
+  api: 11,
+  permission: 12,
+  cancelled: 130,
+};
+
+/**
+ * An error whose message is one clear line for the user and whose `code`
+ * names what happened.
+ *
+ * @example
+ * ```ts
+ * import { LoopauthError } from "./errors.ts";
+ * const error = new LoopauthError("timeout", "Timed out waiting for the browser");
+ * console.log(error.code, error.message);
+ * ```
+ */
+export class LoopauthError extends Error {
+  /** What happened, stable across versions. */
+  readonly code: ErrorCode;
+
+  /** Creates an error with a code and a one-line message. */
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LoopauthError";
+    this.code = code;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The authorization-code flow for native apps (RFC 8252) with PKCE S256:
+ * build the URL, show it and open a browser, wait for the one valid
+ * callback, exchange the code while the browser waits for its page.
+ * @module
+ */
+import type { Page } from "../pages.ts";
+import { createAuthorizationSecrets } from "../pkce.ts";
+import { type CallbackServer, serveCallback } from "../callback_server.ts";
+
+/** What the flow hands to `complete` with the code. */
+export interface CodeContext {
+  /** The authorization code. */
+  code: string;
+  /** The redirect URI the code was issued for. */
+  redirectUri: string;
+  /** The PKCE verifier for the token request. */
+  codeVerifier: string;
+}
+
+/** Options of {@linkcode loopbackFlow}. */
+export interface LoopbackFlowOptions<T> {
+  /** The authorization endpoint URL. */
+  authorizationEndpoint: string;
+  /** The client id. */
+  clientId: string;
+  /** Scopes to ask for (may be empty). */
+  scopes?: string[];
+  /** Fixed port for providers that demand an exact redirect URI (default: from the OS). */
+  port?: number;
+  /** Milliseconds to wait for the callback (default 5 minutes). */
+  timeout?: number;
+  /** Aborting stops the login and frees the port. */
+  signal?: AbortSignal;
+  /** Expected `iss` in the callback (RFC 9207), when the server sends one. */
+  issuer?: string;
+  /** Extra authorization request parameters (e.g. `nonce`). */
+  extraParams?: Record<string, string>;
+  /** Called with the authorization URL before waiting (print it here). */
+  onAuthorizationUrl?: (url: string) => void | Promise<void>;
+  /** Exchanges the code (and stores the result); its value is the flow's. */
+  complete: (context: CodeContext) => Promise<T>;
+  /** The browser's success page for the completed value. */
+  successPage?: (value: T) => Pick<Page, "title" | "message">;
+}
+
+/**
+ * Builds the authorization URL of RFC 6749 §4.1.1 with PKCE S256.
+ *
+ * @example
+ * ```ts
+ * import { buildAuthorizationUrl } from "./loopback.ts";
+ * const url = buildAuthorizationUrl("https://github.com/login/oauth/authorize", {
+ *   clientId: "Iv1.abc", redirectUri: "http://127.0.0.1:8000/callback", scopes: ["read:user"],
+ *   state: "s", codeChallenge: "c",
+ * });
+ * ```
+ */
+export function buildAuthorizationUrl(
+  endpoint: string,
+  options: {
+    clientId: string;
+    redirectUri: string;
+    scopes?: string[];
+    state: string;
+    codeChallenge: string;
+    extraParams?: Record<string, string>;
+  },
+): string {
+  const url = new URL(endpoint);
+  const params = url.searchParams;
+  params.set("response_type", "code");
+  params.set("client_id", options.clientId);
+  params.set("redirect_uri", options.redirectUri);
+  if (options.scopes?.length) params.set("scope", options.scopes.join(" "));
+  params.set("state", options.state);
+  params.set("code_challenge", options.codeChallenge);
+  params.set("code_challenge_method", "S256");
+  for (const [key, value] of Object.entries(options.extraParams ?? {})) params.set(key, value);
+  return url.href;
+}
+
+/**
+ * Runs the loopback flow once and returns what `complete` returned.
+ *
+ * @example
+ * ```ts
+ * import { loopbackFlow } from "./loopback.ts";
+ * const code = await loopbackFlow({
+ *   authorizationEndpoint: "https://github.com/login/oauth/authorize",
+ *   clientId: "Iv1.abc",
+ *   onAuthorizationUrl: (url) => console.error(url),
+ *   complete: ({ code }) => Promise.resolve(code),
+ * });
+ * ```
+ */
+export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<T> {
+  const secrets = await createAuthorizationSecrets();
+  const stop = new AbortController();
+  const server: CallbackServer<T> = serveCallback<T>({
+    state: secrets.state,
+    port: options.port,
+    signal: options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal,
+    timeout: options.timeout,
+    issuer: options.issuer,
+    onCallback: ({ code }) =>
+      options.complete({
+        code,
+        redirectUri: server.redirectUri,
+        codeVerifier: secrets.codeVerifier,
+      }),
+    successPage: options.successPage,
+  });
+  const url = buildAuthorizationUrl(options.authorizationEndpoint, {
+    clientId: options.clientId,
+    redirectUri: server.redirectUri,
+    scopes: options.scopes,
+    state: secrets.state,
+    codeChallenge: secrets.codeChallenge,
+    extraParams: options.extraParams,
+  });
+  try {
+    await options.onAuthorizationUrl?.(url);
+  } catch (error) {
+    stop.abort(error);
+    await server.result.catch(() => {});
+    throw error;
+  }
+  return await server.result;
+}

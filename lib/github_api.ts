@@ -1,0 +1,141 @@
+/**
+ * Calls to a GitHub API through `@octokit/rest`, loaded only when an API call
+ * is made so that `token` and `--help` stay fast.
+ * @module
+ */
+import type { Octokit } from "npm:@octokit/rest@^22";
+import { LoopauthError } from "./errors.ts";
+import { networkError } from "./http.ts";
+import { terminalSafe } from "./text.ts";
+import { VERSION } from "./version.ts";
+
+/** Options of {@linkcode createOctokit}. */
+export interface CreateOctokitOptions {
+  /** The token to send; none for requests that carry their own authorization. */
+  token?: string;
+  /** Aborting cancels requests (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * An Octokit client for an API base URL (`https://api.github.com` or
+ * `https://HOST/api/v3`).
+ *
+ * @example
+ * ```ts
+ * import { createOctokit } from "./github_api.ts";
+ * const octokit = await createOctokit("https://api.github.com", { token: "gho_…" });
+ * const { data } = await octokit.rest.users.getAuthenticated();
+ * ```
+ */
+export async function createOctokit(
+  apiUrl: string,
+  options: CreateOctokitOptions = {},
+): Promise<Octokit> {
+  const { Octokit } = await import("npm:@octokit/rest@^22");
+  return new Octokit({
+    auth: options.token,
+    baseUrl: apiUrl,
+    userAgent: `loopauth/${VERSION}`,
+    log: quiet,
+    request: { signal: options.signal },
+  });
+}
+
+/**
+ * Turns an Octokit failure into one clear `LoopauthError`: `api` for an HTTP
+ * error answer, `network` when the server was not reached.
+ *
+ * @example
+ * ```ts
+ * import { apiError } from "./github_api.ts";
+ * try { /* an Octokit call *\/ } catch (error) { throw apiError(error, "api.github.com"); }
+ * ```
+ */
+export function apiError(error: unknown, what: string, signal?: AbortSignal): LoopauthError {
+  const status = (error as { status?: unknown })?.status;
+  const response = (error as { response?: unknown })?.response;
+  if (typeof status === "number" && response !== undefined) {
+    const message = error instanceof Error
+      ? terminalSafe(error.message.split(" - ")[0], { max: 160 })
+      : "";
+    return new LoopauthError(
+      "api",
+      `${what} answered HTTP ${status}${message ? `: ${message}` : ""}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  return networkError(cause, what, signal);
+}
+
+/**
+ * The login name of the token's user (`GET /user`).
+ *
+ * @example
+ * ```ts
+ * import { whoami } from "./github_api.ts";
+ * const login = await whoami("https://api.github.com", "gho_…");
+ * ```
+ */
+export async function whoami(
+  apiUrl: string,
+  token: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<string> {
+  const octokit = await createOctokit(apiUrl, { token, signal: options.signal });
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated();
+    return data.login;
+  } catch (error) {
+    throw apiError(error, new URL(apiUrl).host, options.signal);
+  }
+}
+
+/** Options of {@linkcode revokeToken}. */
+export interface RevokeTokenOptions {
+  /** The OAuth app's client id. */
+  clientId: string;
+  /** The OAuth app's client secret; GitHub requires it to revoke. */
+  clientSecret?: string;
+  /** Aborting cancels the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Revokes a token on the server: `DELETE /applications/{client_id}/token`
+ * with basic auth. A 404 (already gone) counts as success.
+ *
+ * @example
+ * ```ts
+ * import { revokeToken } from "./github_api.ts";
+ * await revokeToken("https://api.github.com", "gho_…", { clientId: "Iv1.abc", clientSecret: "…" });
+ * ```
+ */
+export async function revokeToken(
+  apiUrl: string,
+  token: string,
+  options: RevokeTokenOptions,
+): Promise<void> {
+  if (!options.clientSecret) {
+    throw new LoopauthError(
+      "revoke_failed",
+      "no client secret is known, and GitHub needs it to revoke a token",
+    );
+  }
+  const octokit = await createOctokit(apiUrl, { signal: options.signal });
+  try {
+    await octokit.request("DELETE /applications/{client_id}/token", {
+      client_id: options.clientId,
+      access_token: token,
+      headers: { authorization: `basic ${btoa(`${options.clientId}:${options.clientSecret}`)}` },
+    });
+  } catch (error) {
+    if ((error as { status?: unknown })?.status === 404) return;
+    throw apiError(error, new URL(apiUrl).host, options.signal);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Escaping for the two places that show text loopauth did not write:
+ * HTML pages and the terminal.
+ * @module
+ */
+
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/**
+ * Escapes text for HTML element content and attribute values.
+ *
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./text.ts";
+ * escapeHtml("<script>"); // "&lt;script&gt;"
+ * ```
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/**
+ * Makes text from a server safe for one terminal line: control characters
+ * (escape sequences, newlines) become spaces and the length is capped.
+ *
+ * @example
+ * ```ts
+ * import { terminalSafe } from "./text.ts";
+ * terminalSafe("bad\x1b[2Jthing\n"); // "bad [2Jthing"
+ * ```
+ */
+export function terminalSafe(text: string, options: { max?: number } = {}): string {
+  const max = options.max ?? 300;
+  // deno-lint-ignore no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}

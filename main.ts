@@ -1,0 +1,130 @@
+#!/usr/bin/env -S deno run --allow-net --allow-env --allow-read --allow-write --allow-run
+/**
+ * The loopauth command: parses arguments, dispatches to a subcommand in
+ * `lib/cli/`, and maps errors to documented exit codes.
+ * @module
+ */
+import type { Command } from "./lib/cli/command.ts";
+import { suggest } from "./lib/cli/command.ts";
+import { EXIT_CODES, LoopauthError } from "./lib/errors.ts";
+import { VERSION } from "./lib/version.ts";
+
+/** Subcommands, loaded on use so that `token` and `--help` stay fast. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  login: {
+    summary: "Log in with your browser and store the token",
+    load: () => import("./lib/cli/login.ts"),
+  },
+  token: { summary: "Print the stored token", load: () => import("./lib/cli/token.ts") },
+  api: {
+    summary: "Call the REST API with the stored token",
+    load: () => import("./lib/cli/api.ts"),
+  },
+  logout: { summary: "Revoke the token and remove it", load: () => import("./lib/cli/logout.ts") },
+  demo: {
+    summary: "Log in against the built-in local provider",
+    load: () => import("./lib/cli/demo.ts"),
+  },
+  "dev-server": {
+    summary: "Run the built-in provider for offline development",
+    load: () => import("./lib/cli/dev_server.ts"),
+  },
+};
+
+const HELP = `loopauth ${VERSION}: log in to GitHub from the terminal with OAuth (RFC 8252)
+
+Usage: loopauth COMMAND [flags]
+
+Commands:
+${
+  Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(11)} ${summary}`).join(
+    "\n",
+  )
+}
+  help        Show help for a command
+
+Flags:
+  -h, --help     show help
+  -V, --version  print the version
+
+Run loopauth help COMMAND for a command's flags and examples.
+Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 not logged in, 4 access denied,
+5 refused by the server, 6 timeout, 7 network, 8 storage, 9 revocation failed,
+10 port in use, 11 API error, 12 missing Deno permission, 130 cancelled.`;
+
+/** Runs the CLI with `argv` and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    if (++interrupts > 1) Deno.exit(EXIT_CODES.cancelled);
+    controller.abort(new LoopauthError("cancelled", "Cancelled"));
+  };
+  try {
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    const [name, ...rest] = argv;
+    if (name === undefined || name === "--help" || name === "-h") {
+      console.log(HELP);
+      return name === undefined ? EXIT_CODES.usage : 0;
+    }
+    if (name === "--version" || name === "-V" || name === "version") {
+      console.log(`loopauth ${VERSION}`);
+      return 0;
+    }
+    if (name === "help") {
+      if (rest[0] === undefined) {
+        console.log(HELP);
+        return 0;
+      }
+      console.log((await load(rest[0])).help);
+      return 0;
+    }
+    const command = await load(name);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(command.help);
+      return 0;
+    }
+    return await command.run(rest, { signal: controller.signal });
+  } catch (error) {
+    return report(error);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+async function load(name: string): Promise<Command> {
+  if (!Object.hasOwn(COMMANDS, name)) {
+    const hint = suggest(name, Object.keys(COMMANDS));
+    throw new LoopauthError(
+      "usage",
+      `Unknown command "${name}"${hint ? ` (did you mean ${hint}?)` : ""}: see loopauth --help`,
+    );
+  }
+  return (await COMMANDS[name].load()).command;
+}
+
+/** Prints one line for an error and returns its exit code. */
+function report(error: unknown): number {
+  if (error instanceof LoopauthError) {
+    console.error(`Error: ${error.message}`);
+    return EXIT_CODES[error.code];
+  }
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    const flag = /--allow-[a-z]+/.exec(error.message)?.[0] ?? "a permission flag";
+    const what = /Requires (.+?) access to ([^,]+)/.exec(error.message);
+    console.error(
+      `Error: Deno denied ${
+        what ? `${what[1]} access to ${what[2]}` : "an operation"
+      }: run with ${flag}`,
+    );
+    return EXIT_CODES.permission;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`Error: unexpected failure: ${message.split("\n")[0]}`);
+  if (Deno.env.get("LOOPAUTH_DEBUG")) console.error(error);
+  return 1;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
