@@ -39,7 +39,7 @@ Example:
     }, { command: "demo" });
     const timeout = typeof values.timeout === "string" ? parseDuration(values.timeout) : undefined;
     const provider = startDevProvider({ signal });
-    const configDir = await Deno.makeTempDir({ prefix: "loopauth-demo-" });
+    const configDir = await Deno.makeTempDir({ dir: tempRoot(), prefix: "loopauth-demo-" });
     let user: Promise<unknown> = Promise.resolve();
     try {
       console.error(`Started the built-in provider at ${provider.origin}`);
@@ -72,3 +72,8 @@ Example:
     }
   },
 };
+
+/** The system temp directory, named so the task's --allow-write can match it. */
+function tempRoot(): string {
+  return Deno.build.os === "windows" ? (Deno.env.get("TEMP") ?? "C:\\Windows\\Temp") : "/tmp";
+}

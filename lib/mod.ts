@@ -1,0 +1,46 @@
+/**
+ * loopauth: log a terminal user in with OAuth 2.0 (RFC 8252 loopback flow
+ * with PKCE) and keep the token, for GitHub and GitHub Enterprise Server.
+ *
+ * ```ts
+ * import { login } from "./mod.ts";
+ * const { login: user, accessToken } = await login({
+ *   clientId: "Iv1.abc",
+ *   clientSecret: "…",
+ *   scopes: "read:user",
+ *   onAuthorizationUrl: (url) => console.error(`Open ${url}`),
+ * });
+ * ```
+ *
+ * @module
+ */
+export { login, type LoginOptions, type LoginResult, parseScopes } from "./login.ts";
+export { getAccount, getToken, type GetTokenOptions } from "./token.ts";
+export { logout, type LogoutOptions, type LogoutResult } from "./logout.ts";
+export { apiRequest, type ApiRequestOptions } from "./api.ts";
+export {
+  type CallbackParams,
+  type CallbackServer,
+  serveCallback,
+  type ServeCallbackOptions,
+} from "./callback_server.ts";
+export {
+  buildAuthorizationUrl,
+  type CodeContext,
+  loopbackFlow,
+  type LoopbackFlowOptions,
+} from "./flows/loopback.ts";
+export type { Page } from "./pages.ts";
+export { openBrowser, type OpenBrowserOptions, type OpenResult } from "./browser.ts";
+export { type GitHubHost, resolveGitHubHost, type TokenSet } from "./providers/github.ts";
+export type { StoredAccount } from "./store/file.ts";
+export {
+  actAsUser,
+  type DevProvider,
+  type DevProviderOptions,
+  type DevUser,
+  type RecordedRequest,
+  startDevProvider,
+} from "./dev_provider.ts";
+export { type ErrorCode, EXIT_CODES, LoopauthError } from "./errors.ts";
+export { VERSION } from "./version.ts";
