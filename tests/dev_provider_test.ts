@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
+
+const VERIFIER = "v".repeat(43);
+const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");
+
+async function authorize(origin: string, query: Record<string, string>): Promise<Response> {
+  const url = new URL("/login/oauth/authorize", origin);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  return await fetch(url, { redirect: "manual" });
+}
+
+async function codeFor(
+  provider: ReturnType<typeof startDevProvider>,
+  redirectUri: string,
+): Promise<string> {
+  const response = await authorize(provider.origin, {
+    client_id: provider.clientId,
+    redirect_uri: redirectUri,
+    state: "st",
+    code_challenge: CHALLENGE,
+    code_challenge_method: "S256",
+    scope: "repo gist",
+  });
+  await response.body?.cancel();
+  assert.equal(response.status, 302);
+  const location = new URL(response.headers.get("location")!);
+  assert.equal(location.searchParams.get("state"), "st");
+  return location.searchParams.get("code")!;
+}
+
+function tokenRequest(origin: string, body: Record<string, string>, accept = "application/json") {
+  return fetch(`${origin}/login/oauth/access_token`, {
+    method: "POST",
+    headers: { Accept: accept, "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(body),
+  });
+}
+
+Deno.test("GitHub's quirks: any loopback port, 200-with-error, JSON only with Accept, single-use codes", async () => {
+  const provider = startDevProvider({ autoApprove: true });
+  try {
+    const redirectUri = "http://127.0.0.1:54321/callback";
+    const code = await codeFor(provider, redirectUri);
+    const base = {
+      client_id: provider.clientId,
+      client_secret: provider.clientSecret,
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: VERIFIER,
+    };
+    const form = await tokenRequest(provider.origin, base, "*/*");
+    assert.equal(form.status, 200);
+    const formBody = new URLSearchParams(await form.text());
+    assert.match(formBody.get("access_token")!, /^gho_/);
+    assert.equal(formBody.get("scope"), "repo,gist");
+    // The code was spent: a replay is bad_verification_code, still HTTP 200.
+    const replay = await tokenRequest(provider.origin, base);
+    assert.equal(replay.status, 200);
+    assert.equal((await replay.json()).error, "bad_verification_code");
+
+    const code2 = await codeFor(provider, redirectUri);
+    const wrongSecret = await tokenRequest(provider.origin, {
+      ...base,
+      code: code2,
+      client_secret: "nope",
+    });
+    assert.equal((await wrongSecret.json()).error, "incorrect_client_credentials");
+    const code3 = await codeFor(provider, redirectUri);
+    const wrongVerifier = await tokenRequest(provider.origin, {
+      ...base,
+      code: code3,
+      code_verifier: "w".repeat(43),
+    });
+    assert.equal((await wrongVerifier.json()).error, "bad_verification_code");
+    const code4 = await codeFor(provider, redirectUri);
+    const wrongRedirect = await tokenRequest(provider.origin, {
+      ...base,
+      code: code4,
+      redirect_uri: "http://127.0.0.1:1/callback",
+    });
+    assert.equal((await wrongRedirect.json()).error, "redirect_uri_mismatch");
+    const code5 = await codeFor(provider, redirectUri);
+    const good = await (await tokenRequest(provider.origin, { ...base, code: code5 })).json();
+    assert.equal(good.token_type, "bearer");
+    const user = await fetch(`${provider.origin}/api/v3/user`, {
+      headers: { Authorization: `token ${good.access_token}` },
+    });
+    assert.equal((await user.json()).login, "octocat");
+    const anonymous = await fetch(`${provider.origin}/api/v3/user`);
+    await anonymous.body?.cancel();
+    assert.equal(anonymous.status, 401);
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("redirect URIs other than 127.0.0.1/callback are refused", async () => {
+  const provider = startDevProvider({ autoApprove: true });
+  try {
+    for (
+      const uri of [
+        "http://localhost:5000/callback",
+        "http://127.0.0.1:5000/other",
+        "https://evil.example/callback",
+      ]
+    ) {
+      const response = await authorize(provider.origin, {
+        client_id: provider.clientId,
+        redirect_uri: uri,
+      });
+      await response.body?.cancel();
+      assert.equal(response.status, 400, uri);
+    }
+    const unknown = await authorize(provider.origin, { client_id: "someone-else" });
+    await unknown.body?.cancel();
+    assert.equal(unknown.status, 404);
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("the consent page: Cancel redirects with access_denied and the state", async () => {
+  const provider = startDevProvider();
+  const callback = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    return new Response(new URL(request.url).search);
+  });
+  try {
+    const url = new URL("/login/oauth/authorize", provider.origin);
+    url.search = new URLSearchParams({
+      client_id: provider.clientId,
+      redirect_uri: `http://127.0.0.1:${callback.addr.port}/callback`,
+      state: "xyz",
+    }).toString();
+    const consent = await fetch(url);
+    const html = await consent.text();
+    assert.match(html, /Authorize/);
+    assert.match(html, /Cancel/);
+    const denied = new URLSearchParams((await actAsUser(url.href, { decision: "cancel" })).body);
+    assert.equal(denied.get("error"), "access_denied");
+    assert.equal(denied.get("state"), "xyz");
+    const approved = new URLSearchParams(
+      (await actAsUser(url.href, { decision: "authorize" })).body,
+    );
+    assert.ok(approved.get("code"));
+  } finally {
+    await callback.shutdown();
+    await provider.close();
+  }
+});

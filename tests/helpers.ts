@@ -1,0 +1,189 @@
+/**
+ * Helpers for tests that run the real CLI (`Deno.execPath()` + `main.ts`)
+ * with the exact permission flags documented in README.md.
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+/** The environment variables loopauth reads (README "Permissions"). */
+export const ENV_VARS = [
+  "HOME",
+  "USERPROFILE",
+  "APPDATA",
+  "XDG_CONFIG_HOME",
+  "BROWSER",
+  "DISPLAY",
+  "WAYLAND_DISPLAY",
+  "WSL_DISTRO_NAME",
+  "WSL_INTEROP",
+  "TEMP",
+  "LOOPAUTH_CLIENT_ID",
+  "LOOPAUTH_CLIENT_SECRET",
+  "LOOPAUTH_DEBUG",
+];
+
+/** main.ts of this checkout. */
+export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+
+/**
+ * The documented `deno run` flags for a config directory, plus the
+ * loopback-only network of the tests.
+ */
+export function runFlags(configDir: string): string[] {
+  return [
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    `--allow-env=${ENV_VARS.join(",")}`,
+    `--allow-read=${configDir}`,
+    `--allow-write=${configDir}`,
+    "--allow-run",
+  ];
+}
+
+/** A temporary XDG_CONFIG_HOME, removed with `using`. */
+export async function tempConfig(): Promise<{ home: string; dir: string } & AsyncDisposable> {
+  const home = await Deno.makeTempDir({ prefix: "loopauth-test-" });
+  return {
+    home,
+    dir: `${home}/loopauth`,
+    [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }),
+  };
+}
+
+/** Environment for a CLI child: nothing from the developer's session leaks in. */
+export function childEnv(
+  xdgConfigHome: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? xdgConfigHome,
+    XDG_CONFIG_HOME: xdgConfigHome,
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  const denoDir = Deno.env.get("DENO_DIR");
+  if (denoDir) env.DENO_DIR = denoDir;
+  return { ...env, ...extra };
+}
+
+/** The result of a finished CLI run. */
+export interface CliOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running CLI whose stderr can be awaited line by line. */
+export class Cli {
+  readonly child: Deno.ChildProcess;
+  readonly stderrLines: string[] = [];
+  #stdout = "";
+  #waiters: (() => void)[] = [];
+  #done: Promise<CliOutput>;
+
+  constructor(args: string[], options: { configHome: string; env?: Record<string, string> }) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...runFlags(`${options.configHome}/loopauth`), MAIN, ...args],
+      env: childEnv(options.configHome, options.env),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.child = child;
+    const stdout = (async () => {
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        this.#stdout += chunk;
+      }
+    })();
+    const stderr = (async () => {
+      let buffer = "";
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        buffer += chunk;
+        const lines = buffer.split("\n");
+        buffer = lines.pop()!;
+        this.stderrLines.push(...lines);
+        this.#waiters.splice(0).forEach((wake) => wake());
+      }
+      if (buffer) this.stderrLines.push(buffer);
+      this.#waiters.splice(0).forEach((wake) => wake());
+    })();
+    this.#done = (async () => {
+      const [status] = await Promise.all([child.status, stdout, stderr]);
+      return { code: status.code, stdout: this.#stdout, stderr: this.stderrLines.join("\n") };
+    })();
+  }
+
+  /** Waits for a stderr line matching `pattern` (fails after `ms`). */
+  async waitForLine(pattern: RegExp, ms = 15_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    let finished = false;
+    this.#done.then(() => finished = true);
+    while (true) {
+      const line = this.stderrLines.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (finished) {
+        throw new Error(
+          `CLI exited without a line matching ${pattern}:\n${this.stderrLines.join("\n")}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`No line matching ${pattern} in ${ms} ms:\n${this.stderrLines.join("\n")}`);
+      }
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, 100);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          wake();
+        });
+      });
+    }
+  }
+
+  /** The authorization URL the CLI printed. */
+  authorizationUrl(): Promise<string> {
+    return this.waitForLine(/^https?:\/\/\S+\/login\/oauth\/authorize\?/);
+  }
+
+  /** Waits for the exit. */
+  output(): Promise<CliOutput> {
+    return this.#done;
+  }
+}
+
+/** Runs the CLI to the end. */
+export function runCli(
+  args: string[],
+  options: { configHome: string; env?: Record<string, string> },
+): Promise<CliOutput> {
+  return new Cli(args, options).output();
+}
+
+/** Sends a raw HTTP/1.x request and returns the status code (0 when the server closed without one). */
+export async function rawRequest(port: number, request: string): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const buffer = new Uint8Array(4096);
+    let text = "";
+    while (!text.includes("\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Whether something listens on 127.0.0.1:port. */
+export async function isListening(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
