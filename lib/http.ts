@@ -66,14 +66,22 @@ export function networkError(error: unknown, what: string, signal?: AbortSignal)
       `No answer from ${what} in time: check your network and try again`,
     );
   }
-  const detail = error instanceof Error
-    ? (error.cause instanceof Error ? error.cause.message : error.message)
-    : String(error);
-  return new LoopauthError(
-    "network",
-    `Cannot reach ${what}: ${terminalSafe(detail, { max: 160 })}`,
-    {
-      cause: error,
-    },
-  );
+  return new LoopauthError("network", `Cannot reach ${what}: ${failureReason(error)}`, {
+    cause: error,
+  });
+}
+
+/**
+ * The last, most specific reason in a chain of fetch errors, without Deno's
+ * wrapping ("error sending request for url (…)") or OS error numbers.
+ */
+function failureReason(error: unknown): string {
+  let text = error instanceof Error ? error.message : String(error);
+  for (let cause = (error as Error)?.cause; cause instanceof Error; cause = cause.cause) {
+    text = cause.message;
+  }
+  const parts = text.split(/:\s+/).map((p) => p.replace(/\s*\(os error \d+\)/, "").trim())
+    .filter(Boolean);
+  const reason = parts.at(-1) ?? "unknown error";
+  return terminalSafe(reason, { max: 120 }).replace(/^./, (c) => c.toLowerCase());
 }

@@ -40,6 +40,18 @@ export function runFlags(configDir: string): string[] {
   ];
 }
 
+/** The documented flags of `deno task demo` (its files live under /tmp). */
+export function demoFlags(): string[] {
+  return [
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    `--allow-env=${ENV_VARS.join(",")}`,
+    "--allow-read=/tmp",
+    "--allow-write=/tmp",
+    "--allow-run",
+  ];
+}
+
 /** A temporary XDG_CONFIG_HOME, removed with `using`. */
 export async function tempConfig(): Promise<{ home: string; dir: string } & AsyncDisposable> {
   const home = await Deno.makeTempDir({ prefix: "loopauth-test-" });
@@ -74,6 +86,16 @@ export interface CliOutput {
   stderr: string;
 }
 
+/** How to start the CLI. */
+export interface CliOptions {
+  /** XDG_CONFIG_HOME of the run. */
+  configHome: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Permission flags (default: {@linkcode runFlags} for the config dir). */
+  flags?: string[];
+}
+
 /** A running CLI whose stderr can be awaited line by line. */
 export class Cli {
   readonly child: Deno.ChildProcess;
@@ -82,9 +104,14 @@ export class Cli {
   #waiters: (() => void)[] = [];
   #done: Promise<CliOutput>;
 
-  constructor(args: string[], options: { configHome: string; env?: Record<string, string> }) {
+  constructor(args: string[], options: CliOptions) {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...runFlags(`${options.configHome}/loopauth`), MAIN, ...args],
+      args: [
+        "run",
+        ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
+        MAIN,
+        ...args,
+      ],
       env: childEnv(options.configHome, options.env),
       clearEnv: true,
       stdin: "null",
@@ -155,7 +182,7 @@ export class Cli {
 /** Runs the CLI to the end. */
 export function runCli(
   args: string[],
-  options: { configHome: string; env?: Record<string, string> },
+  options: CliOptions,
 ): Promise<CliOutput> {
   return new Cli(args, options).output();
 }
