@@ -5,7 +5,7 @@
  * summary line per figure.
  */
 import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
-import { Cli, tempConfig } from "../tests/helpers.ts";
+import { Cli, loginArgs, tempConfig } from "../tests/helpers.ts";
 
 const RUNS = Number(Deno.args[0] ?? 10);
 
@@ -22,16 +22,7 @@ try {
   for (let i = 0; i < RUNS; i++) {
     await using config = await tempConfig();
     const started = performance.now();
-    const cli = new Cli([
-      "login",
-      "--hostname",
-      provider.origin,
-      "--client-id",
-      provider.clientId,
-      "--client-secret",
-      provider.clientSecret,
-      "--no-browser",
-    ], { configHome: config.home });
+    const cli = new Cli(loginArgs(provider), { configHome: config.home });
     const page = await actAsUser(await cli.authorizationUrl());
     const answered = performance.now();
     const { code } = await cli.output();

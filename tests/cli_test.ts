@@ -5,21 +5,15 @@
 import assert from "node:assert/strict";
 import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { Cli, demoFlags, isListening, rawRequest, runCli, tempConfig } from "./helpers.ts";
-
-function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
-  return [
-    "login",
-    "--hostname",
-    provider.origin,
-    "--client-id",
-    provider.clientId,
-    "--client-secret",
-    provider.clientSecret,
-    "--no-browser",
-    ...extra,
-  ];
-}
+import {
+  Cli,
+  demoFlags,
+  isListening,
+  loginArgs,
+  rawRequest,
+  runCli,
+  tempConfig,
+} from "./helpers.ts";
 
 async function withProvider(
   fn: (provider: DevProvider, configHome: string) => Promise<void>,

@@ -4,6 +4,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import type { DevProvider } from "../lib/dev_provider.ts";
 
 /** The environment variables loopauth reads (README "Permissions"). */
 export const ENV_VARS = [
@@ -213,4 +214,19 @@ export async function isListening(port: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** `login` against a dev provider, without a browser, plus `extra` flags. */
+export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
+  return [
+    "login",
+    "--hostname",
+    provider.origin,
+    "--client-id",
+    provider.clientId,
+    "--client-secret",
+    provider.clientSecret,
+    "--no-browser",
+    ...extra,
+  ];
 }
