@@ -4,13 +4,13 @@
  * `lib/cli/`, and maps errors to documented exit codes.
  * @module
  */
-import type { Command } from "./lib/cli/command.ts";
+import type { Command, CommandEntry } from "./lib/cli/command.ts";
 import { suggest } from "./lib/cli/command.ts";
 import { EXIT_CODES, LoopauthError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Subcommands, loaded on use so that `token` and `--help` stay fast. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+const COMMANDS: Record<string, CommandEntry> = {
   login: {
     summary: "Log in with your browser and store the token",
     load: () => import("./lib/cli/login.ts"),
@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   "dev-server": {
     summary: "Run the built-in provider for offline development",
     load: () => import("./lib/cli/dev_server.ts"),
+  },
+  completion: {
+    summary: "Print a shell completion script (bash, zsh, fish)",
+    load: () => import("./lib/cli/completion.ts"),
   },
 };
 
@@ -84,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(command.help);
       return 0;
     }
-    return await command.run(rest, { signal: controller.signal });
+    return await command.run(rest, { signal: controller.signal, commands: COMMANDS });
   } catch (error) {
     return report(error);
   } finally {

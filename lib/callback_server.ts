@@ -58,7 +58,16 @@ export interface CallbackServer<T> {
 const MAX_URL_LENGTH = 8192;
 /** How long a graceful shutdown may take before the hard stop. */
 const GRACE_MS = 1000;
-const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/**
+ * How long a login waits for the browser unless told otherwise: 5 minutes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TIMEOUT_MS } from "./callback_server.ts";
+ * console.log(DEFAULT_TIMEOUT_MS / 60_000); // 5
+ * ```
+ */
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Starts the callback server. Requests that are not a valid callback get a
@@ -114,7 +123,8 @@ export function serveCallback<T = CallbackParams>(
         "The state of this callback does not match the login in progress.",
       );
     }
-    // From here on the callback belongs to this login: it ends the wait.
+    // From here on the callback belongs to this login: it ends the wait, and
+    // its page (200, so the browser logs no failed resource) tells the outcome.
     if (options.issuer !== undefined && params.get("iss") !== options.issuer) {
       accepted = true;
       const error = new LoopauthError(
@@ -130,8 +140,8 @@ export function serveCallback<T = CallbackParams>(
       const failure = authorizationError(error, params.get("error_description"));
       void end(failure, true);
       return failure.code === "access_denied"
-        ? reply(403, "Access denied", "Nothing was stored. You can close this tab.")
-        : reply(400, "Login failed", `${failure.message}. Return to the terminal.`);
+        ? reply(200, "Access denied", "Nothing was stored. You can close this tab.")
+        : reply(200, "Login failed", `${failure.message}. Return to the terminal.`);
     }
     const code = params.get("code");
     if (!code) {
@@ -150,7 +160,7 @@ export function serveCallback<T = CallbackParams>(
     } catch (caught) {
       const failure = caught instanceof Error ? caught : new Error(String(caught));
       void end(failure, true);
-      return reply(502, "Login failed", `${failure.message}. Return to the terminal.`);
+      return reply(200, "Login failed", `${failure.message}. Return to the terminal.`);
     }
   };
 

@@ -3,6 +3,7 @@
  * security headers every answer carries.
  * @module
  */
+import { createHash } from "node:crypto";
 import { escapeHtml } from "./text.ts";
 
 /** What a page says. */
@@ -39,7 +40,15 @@ const STYLE = `
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;background:var(--bg);color:var(--fg);display:grid;place-items:center;min-height:100vh}
 main{background:var(--card);padding:2rem 2.5rem;border-radius:12px;max-width:32rem;box-shadow:0 1px 3px #0003;text-align:center}
 h1{font-size:1.3rem;margin:.5rem 0}p{margin:.5rem 0;color:var(--muted)}
-.icon{font-size:2.5rem;line-height:1}.success{color:var(--ok)}.error{color:var(--bad)}`;
+.icon{font-size:2.5rem;line-height:1}.success{color:var(--ok)}.error{color:var(--bad)}
+footer{position:fixed;bottom:1rem;width:100%;text-align:center;font-size:.8rem;color:var(--muted)}`;
+
+/**
+ * The success page tries to close its tab (browsers allow it only for tabs
+ * a script opened); the CSP admits exactly this script by its hash.
+ */
+const CLOSE_SCRIPT = "setTimeout(function(){window.close()},1500)";
+const CLOSE_SCRIPT_HASH = `'sha256-${createHash("sha256").update(CLOSE_SCRIPT).digest("base64")}'`;
 
 /**
  * Renders a page; every piece of text is HTML-escaped.
@@ -52,15 +61,18 @@ h1{font-size:1.3rem;margin:.5rem 0}p{margin:.5rem 0;color:var(--muted)}
  */
 export function renderPage(page: Page): string {
   const icon = page.kind === "success" ? "✓" : "✕";
+  const script = page.kind === "success" ? `<script>${CLOSE_SCRIPT}</script>` : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>${escapeHtml(page.title)} · loopauth</title><style>${STYLE}</style></head>
 <body><main>
 <div class="icon ${page.kind}" aria-hidden="true">${icon}</div>
 <h1>${escapeHtml(page.title)}</h1>
 <p>${escapeHtml(page.message)}</p>
-</main></body></html>
+</main>
+<footer>loopauth</footer>${script}</body></html>
 `;
 }
 
@@ -83,6 +95,13 @@ export function pageResponse(
     status,
     headers: {
       ...SECURITY_HEADERS,
+      ...(page.kind === "success"
+        ? {
+          "Content-Security-Policy": `${
+            SECURITY_HEADERS["Content-Security-Policy"]
+          }; script-src ${CLOSE_SCRIPT_HASH}`,
+        }
+        : {}),
       "Content-Type": "text/html; charset=utf-8",
       "Connection": "close",
       ...headers,

@@ -12,6 +12,16 @@ export type Flags = NonNullable<ParseArgsConfig["options"]>;
 export interface Context {
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
+  /** Every subcommand, for `help` and `completion`. */
+  commands?: Record<string, CommandEntry>;
+}
+
+/** A subcommand in the CLI's table: its summary and how to load it. */
+export interface CommandEntry {
+  /** One-line summary for `--help`. */
+  summary: string;
+  /** Loads the subcommand's module. */
+  load: () => Promise<{ command: Command }>;
 }
 
 /** One subcommand. */

@@ -3,6 +3,8 @@ import { parseDuration } from "../duration.ts";
 import { login } from "../login.ts";
 import { type Command, flagOrEnv, parseFlags, portFlag } from "./command.ts";
 import { showUrl } from "./show_url.ts";
+import { startWaiting, type Waiting } from "./progress.ts";
+import { DEFAULT_TIMEOUT_MS } from "../callback_server.ts";
 
 /**
  * The `login` subcommand.
@@ -29,6 +31,8 @@ Flags:
   --no-browser           print the URL without opening a browser
   --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
   --port N               listen on this port instead of one from the OS
+  --quiet                print only the URL and errors on stderr
+  --json                 print the result as JSON on stdout (never the token)
 
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
@@ -42,20 +46,38 @@ Examples:
       "no-browser": { type: "boolean" },
       timeout: { type: "string" },
       port: { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      json: { type: "boolean" },
     }, { command: "login" });
+    const quiet = values.quiet === true;
     const hostname = values.hostname as string | undefined;
     const host = hostname ?? "github.com";
+    const timeout = typeof values.timeout === "string"
+      ? parseDuration(values.timeout)
+      : DEFAULT_TIMEOUT_MS;
+    const show = showUrl(host, { noBrowser: values["no-browser"] === true, quiet });
+    let waiting: Waiting | undefined;
     const result = await login({
       hostname,
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       scopes: values.scopes as string | undefined,
-      timeout: typeof values.timeout === "string" ? parseDuration(values.timeout) : undefined,
+      timeout,
       port: portFlag(values),
       signal,
-      openBrowser: showUrl(host, { noBrowser: values["no-browser"] === true }),
-    });
-    console.error(`Token stored in plain text at ${result.storedIn} (mode 0600)`);
+      openBrowser: async (url) => {
+        await show(url);
+        if (!quiet) waiting = startWaiting({ label: "Waiting for the browser", timeout });
+      },
+    }).finally(() => waiting?.stop());
+    if (values.json) {
+      const { host: hostKey, login: user, scopes, tokenType, expiresAt, storedIn } = result;
+      console.log(
+        JSON.stringify({ host: hostKey, login: user, scopes, tokenType, expiresAt, storedIn }),
+      );
+      return 0;
+    }
+    if (!quiet) console.error(`Token stored in plain text at ${result.storedIn} (mode 0600)`);
     console.log(`Logged in to ${result.host} as ${result.login}`);
     return 0;
   },

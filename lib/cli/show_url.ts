@@ -5,6 +5,8 @@ import { openBrowser } from "../browser.ts";
 export interface ShowUrlOptions {
   /** Print only; do not try a browser. */
   noBrowser?: boolean;
+  /** Print only the URL lines, no notes. */
+  quiet?: boolean;
   /** Called when no browser opened (after the note), with the URL. */
   onNoBrowser?: (url: string) => void;
 }
@@ -33,9 +35,11 @@ export function showUrl(
     }
     const { opened, reason } = await openBrowser(url);
     if (opened) {
-      console.error("Opened your browser; waiting for you to approve there");
+      if (!options.quiet) console.error("Opened your browser; approve the login there");
     } else {
-      console.error(`Note: could not open a browser (${reason}); open the URL above`);
+      if (!options.quiet) {
+        console.error(`Note: could not open a browser (${reason}); open the URL above`);
+      }
       options.onNoBrowser?.(url);
     }
   };

@@ -1,0 +1,133 @@
+/** `loopauth completion`. @module */
+import { LoopauthError } from "../errors.ts";
+import { type Command, parseFlags } from "./command.ts";
+
+/** A subcommand as completion sees it. */
+export interface CompletionEntry {
+  /** Subcommand name. */
+  name: string;
+  /** One-line summary. */
+  summary: string;
+  /** Its flags, long form with dashes. */
+  flags: string[];
+}
+
+/**
+ * The long flags a help text documents (help texts are the single source
+ * of truth for flags shown to people, so completion reads them too).
+ *
+ * @example
+ * ```ts
+ * import { flagsFromHelp } from "./completion.ts";
+ * flagsFromHelp("Flags:\n  --hostname HOST  the host"); // ["--hostname", "--help"]
+ * ```
+ */
+export function flagsFromHelp(help: string): string[] {
+  const flags = help.match(/(?<![\w-])--[a-z][a-z-]*/g) ?? [];
+  return [...new Set([...flags, "--help"])];
+}
+
+/**
+ * A completion script for bash, zsh or fish.
+ *
+ * @example
+ * ```ts
+ * import { completionScript } from "./completion.ts";
+ * completionScript("bash", [{ name: "token", summary: "Print the token", flags: ["--hostname"] }]);
+ * ```
+ */
+export function completionScript(shell: string, entries: CompletionEntry[]): string {
+  const names = entries.map((e) => e.name).join(" ");
+  const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+  if (shell === "bash") {
+    const cases = entries.map((e) => `    ${e.name}) words="${e.flags.join(" ")}" ;;`).join("\n");
+    return `# loopauth completion for bash: eval "$(loopauth completion bash)"
+_loopauth() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" words
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W "${names}" -- "$cur"))
+    return
+  fi
+  case "\${COMP_WORDS[1]}" in
+${cases}
+    *) words="" ;;
+  esac
+  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}
+complete -F _loopauth loopauth
+`;
+  }
+  if (shell === "zsh") {
+    const commands = entries.map((e) => quote(`${e.name}:${e.summary}`)).join(" ");
+    const cases = entries.map((e) => `    ${e.name}) compadd -- ${e.flags.join(" ")} ;;`).join(
+      "\n",
+    );
+    return `#compdef loopauth
+# loopauth completion for zsh: eval "$(loopauth completion zsh)"
+_loopauth() {
+  if (( CURRENT == 2 )); then
+    local -a commands
+    commands=(${commands})
+    _describe 'command' commands
+    return
+  fi
+  case \${words[2]} in
+${cases}
+  esac
+}
+compdef _loopauth loopauth
+`;
+  }
+  if (shell === "fish") {
+    const lines = [
+      "# loopauth completion for fish: loopauth completion fish | source",
+      "complete -c loopauth -f",
+    ];
+    for (const e of entries) {
+      lines.push(
+        `complete -c loopauth -n __fish_use_subcommand -a ${e.name} -d ${quote(e.summary)}`,
+      );
+      for (const flag of e.flags) {
+        lines.push(
+          `complete -c loopauth -n '__fish_seen_subcommand_from ${e.name}' -l ${flag.slice(2)}`,
+        );
+      }
+    }
+    return `${lines.join("\n")}\n`;
+  }
+  throw new LoopauthError("usage", `Unknown shell "${shell}": use bash, zsh or fish`);
+}
+
+/**
+ * The `completion` subcommand; `context.commands` lists the subcommands.
+ *
+ * @example
+ * ```ts
+ * import { command } from "./completion.ts";
+ * await command.run(["bash"], { signal: new AbortController().signal, commands: {} });
+ * ```
+ */
+export const command: Command = {
+  name: "completion",
+  help: `Print a shell completion script.
+
+Usage: loopauth completion bash|zsh|fish
+
+Examples:
+  eval "$(loopauth completion bash)"      # in ~/.bashrc
+  eval "$(loopauth completion zsh)"       # in ~/.zshrc
+  loopauth completion fish > ~/.config/fish/completions/loopauth.fish`,
+  async run(argv, context) {
+    const { positionals } = parseFlags(argv, {}, { command: "completion", positionals: true });
+    if (positionals.length !== 1) {
+      throw new LoopauthError("usage", "loopauth completion takes one shell: bash, zsh or fish");
+    }
+    const entries: CompletionEntry[] = [];
+    for (const [name, { summary, load }] of Object.entries(context.commands ?? {})) {
+      entries.push({ name, summary, flags: flagsFromHelp((await load()).command.help) });
+    }
+    entries.push({ name: "help", summary: "Show help for a command", flags: [] });
+    console.log(completionScript(positionals[0], entries).trimEnd());
+    return 0;
+  },
+};

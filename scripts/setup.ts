@@ -1,0 +1,81 @@
+/**
+ * Installs the real programs the tests drive: Debian packages (with
+ * apt-get, when run as root on Debian) and npm packages in `.tools/`.
+ * Idempotent and quick when everything is there; elsewhere it prints what
+ * to install, and the tests that need it fail with a clear message.
+ */
+
+/** Debian packages the tests drive. */
+export const DEBIAN_PACKAGES = ["chromium", "tmux"];
+/** npm packages the tests run under Node (playwright-core needs Node: under Deno it wants --allow-all). */
+export const NPM_PACKAGES = ["playwright-core@1.65.1"];
+
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(cmd, {
+      args,
+      env,
+      stdout: "null",
+      stderr: "inherit",
+    })
+      .output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+async function installed(name: string): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("dpkg-query", {
+      args: ["-W", "-f=${Status}", name],
+      stderr: "null",
+    })
+      .output();
+    return new TextDecoder().decode(out.stdout).includes("install ok installed");
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) {
+  const missing: string[] = [];
+  for (const name of DEBIAN_PACKAGES) if (!(await installed(name))) missing.push(name);
+  if (missing.length > 0) {
+    if (Deno.build.os === "linux" && Deno.uid() === 0) {
+      console.error(`setup: installing Debian packages: ${missing.join(" ")}`);
+      const env = { DEBIAN_FRONTEND: "noninteractive" };
+      const ok = await run("apt-get", ["update", "-qq"], env) &&
+        await run("apt-get", ["install", "-y", "-qq", ...missing], env);
+      if (!ok) console.error("setup: apt-get failed; the tests that need these programs will fail");
+    } else {
+      console.error(`setup: please install ${missing.join(", ")} (the tests drive them for real)`);
+    }
+  }
+  const absent = [];
+  for (const spec of NPM_PACKAGES) {
+    const name = spec.replace(/@[^@/]+$/, "");
+    try {
+      await Deno.stat(`.tools/node_modules/${name}/package.json`);
+    } catch {
+      absent.push(spec);
+    }
+  }
+  if (absent.length > 0) {
+    console.error(`setup: installing npm packages into .tools/: ${absent.join(" ")}`);
+    const ok = await run("npm", [
+      "install",
+      "--prefix",
+      ".tools",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      ...absent,
+    ]);
+    if (!ok) console.error("setup: npm install failed; the browser tests will fail");
+  }
+}
