@@ -1,0 +1,137 @@
+/**
+ * The interactive login in a real terminal: tmux runs a shell, the test
+ * types the command, reads the screen, and presses Ctrl-C. Also the bash
+ * completion script, run by bash itself.
+ */
+import assert from "node:assert/strict";
+import { startDevProvider } from "../lib/dev_provider.ts";
+import { childEnv, loginArgs, MAIN, runCli, runFlags, tempConfig } from "./helpers.ts";
+
+async function tmux(socket: string, ...args: string[]): Promise<string> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("tmux", { args: ["-L", socket, ...args], stdin: "null" })
+      .output();
+  } catch (error) {
+    throw new Error(`Cannot run tmux (${error}): install it (deno task setup)`);
+  }
+  if (!output.success) {
+    throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(output.stderr)}`);
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+async function screenUntil(socket: string, pattern: RegExp, ms = 15_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  while (true) {
+    const screen = await tmux(socket, "capture-pane", "-p", "-t", "main");
+    if (pattern.test(screen)) return screen;
+    if (Date.now() > deadline) throw new Error(`Screen never matched ${pattern}:\n${screen}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+
+Deno.test("tmux: spinner and countdown while waiting; Ctrl-C leaves a clean prompt and exit 130", async () => {
+  const provider = startDevProvider();
+  await using config = await tempConfig();
+  const socket = `loopauth-test-${crypto.randomUUID().slice(0, 8)}`;
+  const env = { ...childEnv(config.home), TERM: "xterm-256color" };
+  const started = await new Deno.Command("tmux", {
+    args: [
+      "-L",
+      socket,
+      "new-session",
+      "-d",
+      "-s",
+      "main",
+      "-x",
+      "200",
+      "-y",
+      "30",
+      "bash --norc --noprofile",
+    ],
+    env,
+    clearEnv: true,
+  }).output().catch((error) => {
+    throw new Error(`Cannot start tmux (${error}): install it (deno task setup)`);
+  });
+  assert.ok(started.success, new TextDecoder().decode(started.stderr));
+  try {
+    const command = [Deno.execPath(), "run", ...runFlags(config.dir), MAIN, ...loginArgs(provider)]
+      .map(quote).join(" ");
+    await tmux(socket, "send-keys", "-t", "main", `${command}; echo "EXIT=$?"`, "Enter");
+    const first = await screenUntil(socket, /Waiting for the browser… \d+:\d\d left/);
+    assert.match(
+      first,
+      /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the browser… (5:00|4:5\d) left \(Ctrl-C to cancel\)/,
+    );
+    assert.match(first, /^http:\/\/127\.0\.0\.1:\d+\/login\/oauth\/authorize\?/m);
+    const clock = (screen: string) => /(\d+:\d\d) left/.exec(screen)![1];
+    await new Promise((r) => setTimeout(r, 1200));
+    const later = await screenUntil(socket, /left/);
+    assert.notEqual(clock(later), clock(first), "the countdown moves");
+
+    await tmux(socket, "send-keys", "-t", "main", "C-c");
+    const end = await screenUntil(socket, /EXIT=\d+/);
+    assert.match(end, /EXIT=130/);
+    const lines = end.trimEnd().split("\n");
+    assert.match(lines.at(-1)!, /^(bash-[\d.]+)?[#$]$/, "a clean prompt after Ctrl-C");
+    assert.equal(lines.at(-2), "EXIT=130");
+    assert.equal(lines.at(-3), "Error: Cancelled", "the spinner line was cleared");
+    assert.doesNotMatch(end, /Waiting for the browser…/);
+  } finally {
+    await tmux(socket, "kill-server").catch(() => {});
+    await provider.close();
+  }
+});
+
+Deno.test("bash completion completes subcommands and flags", async () => {
+  await using config = await tempConfig();
+  const { code, stdout } = await runCli(["completion", "bash"], { configHome: config.home });
+  assert.equal(code, 0);
+  const complete = async (words: string[]) => {
+    const script = `${stdout}\nCOMP_WORDS=(${words.map(quote).join(" ")}); COMP_CWORD=${
+      words.length - 1
+    }; _loopauth; echo "\${COMPREPLY[*]}"`;
+    const out = await new Deno.Command("bash", { args: ["--norc", "-c", script] }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  assert.equal(await complete(["loopauth", "lo"]), "login logout");
+  assert.equal(await complete(["loopauth", "login", "--host"]), "--hostname");
+  assert.equal(await complete(["loopauth", "api", "--m"]), "--method");
+  for (const shell of ["zsh", "fish"]) {
+    const script = await runCli(["completion", shell], { configHome: config.home });
+    assert.equal(script.code, 0);
+    assert.match(script.stdout, /loopauth/);
+  }
+  const bad = await runCli(["completion", "tcsh"], { configHome: config.home });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^Error: Unknown shell "tcsh": use bash, zsh or fish$/);
+});
+
+Deno.test("login --json prints the result without the token; --quiet prints only the URL", async () => {
+  const provider = startDevProvider({ autoApprove: true });
+  await using config = await tempConfig();
+  try {
+    const { Cli } = await import("./helpers.ts");
+    const { actAsUser } = await import("../lib/dev_provider.ts");
+    const cli = new Cli(loginArgs(provider, "--json", "--quiet"), { configHome: config.home });
+    const url = await cli.authorizationUrl();
+    await actAsUser(url);
+    const { code, stdout, stderr } = await cli.output();
+    assert.equal(code, 0);
+    const result = JSON.parse(stdout);
+    assert.equal(result.host, provider.origin);
+    assert.equal(result.login, "octocat");
+    assert.equal(result.tokenType, "bearer");
+    assert.equal(stdout.includes("gho_"), false, "no token in --json output");
+    assert.deepEqual(stderr.split("\n"), [
+      `Open this URL in your browser to log in to ${provider.origin}:`,
+      url,
+    ]);
+  } finally {
+    await provider.close();
+  }
+});
