@@ -1,5 +1,5 @@
-/**
 // deno-lint-ignore-file no-control-regex -- these tests look for control characters on purpose
+/**
  * Property-based tests (fast-check): no input crashes or hangs the parsers
  * of things loopauth did not write: callbacks, token answers, host names,
  * durations and the credentials file.
