@@ -64,3 +64,31 @@ export class LoopauthError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Turns Deno's refusal of a permission (anywhere in an error's cause chain)
+ * into a `permission` error naming the flag; `undefined` for other errors.
+ *
+ * @example
+ * ```ts
+ * import { permissionError } from "./errors.ts";
+ * try {
+ *   Deno.env.get("HOME");
+ * } catch (error) {
+ *   throw permissionError(error) ?? error;
+ * }
+ * ```
+ */
+export function permissionError(error: unknown): LoopauthError | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      const flag = /--allow-[a-z]+/.exec(e.message)?.[0] ?? "the missing --allow-* flag";
+      const what = /Requires (.+?) access to ([^,]+)/.exec(e.message);
+      const denied = what ? `${what[1]} access to ${what[2]}` : "an operation";
+      return new LoopauthError("permission", `Deno denied ${denied}: run with ${flag}`, {
+        cause: e,
+      });
+    }
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@
  * Outbound requests with a bounded time and one clear error each.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
+import { LoopauthError, permissionError } from "./errors.ts";
 import { terminalSafe } from "./text.ts";
 
 /** Default time an outbound request may take. */
@@ -56,6 +56,8 @@ export async function fetchBounded(
  */
 export function networkError(error: unknown, what: string, signal?: AbortSignal): LoopauthError {
   if (error instanceof LoopauthError) return error;
+  const denied = permissionError(error);
+  if (denied) return denied;
   if (signal?.aborted) {
     const reason = signal.reason;
     return reason instanceof LoopauthError ? reason : new LoopauthError("cancelled", "Cancelled");

@@ -137,6 +137,8 @@ export interface ExchangeCodeOptions {
   clientSecret?: string;
   /** Aborting cancels the request. */
   signal?: AbortSignal;
+  /** Milliseconds the request may take (default 30 s). */
+  timeout?: number;
 }
 
 /**
@@ -171,7 +173,11 @@ export async function exchangeCode(
     method: "POST",
     headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body,
-  }, { signal: options.signal, what: `the token endpoint of ${host.key}` });
+  }, {
+    signal: options.signal,
+    timeout: options.timeout,
+    what: `the token endpoint of ${host.key}`,
+  });
   return parseTokenResponse(response.status, await response.text(), host.key);
 }
 

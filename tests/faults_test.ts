@@ -1,0 +1,137 @@
+/**
+ * Faults of servers and of the environment: each ends in one clear line,
+ * in bounded time, with a documented exit code.
+ */
+import assert from "node:assert/strict";
+import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
+import { exchangeCode, resolveGitHubHost } from "../lib/providers/github.ts";
+import { runCli, tempConfig } from "./helpers.ts";
+
+type Fault = (request: Request) => Response | Promise<Response>;
+
+const FAULTS: [string, Fault, RegExp, string][] = [
+  [
+    "5xx with HTML",
+    () => new Response("<h1>Bad gateway</h1>", { status: 502 }),
+    /answered HTTP 502 without JSON/,
+    "network",
+  ],
+  [
+    "HTML instead of JSON",
+    () => new Response("<!doctype html><p>Sign in</p>"),
+    /answered HTTP 200 without JSON/,
+    "network",
+  ],
+  [
+    "truncated JSON",
+    () => new Response('{"access_token":"gho_x","tok'),
+    /answered HTTP 200 without JSON/,
+    "network",
+  ],
+  [
+    "a redirect (never followed with the code)",
+    () =>
+      new Response(null, { status: 302, headers: { Location: "http://127.0.0.1:1/elsewhere" } }),
+    /answered HTTP 302 without JSON/,
+    "network",
+  ],
+  [
+    "a slow server",
+    () => new Promise((resolve) => setTimeout(() => resolve(new Response("{}")), 800)),
+    /No answer from the token endpoint of .* in time/,
+    "network",
+  ],
+  [
+    "JSON without a token",
+    () => Response.json({ scope: "repo" }),
+    /without an access token/,
+    "oauth",
+  ],
+];
+
+for (const [name, fault, message, code] of FAULTS) {
+  Deno.test(`token endpoint fault: ${name} → one clear error in bounded time`, async () => {
+    const requests: string[] = [];
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+      requests.push(new URL(request.url).pathname);
+      return fault(request);
+    });
+    try {
+      const host = resolveGitHubHost(`http://127.0.0.1:${server.addr.port}`);
+      const started = performance.now();
+      await assert.rejects(
+        () =>
+          exchangeCode(host, {
+            code: "c",
+            redirectUri: "http://127.0.0.1:1/callback",
+            codeVerifier: "v".repeat(43),
+            clientId: "id",
+            timeout: 300,
+          }),
+        (e) => {
+          assert.ok(e instanceof LoopauthError, String(e));
+          assert.equal(e.code, code);
+          assert.match(e.message, message);
+          assert.doesNotMatch(e.message, /\n/);
+          return true;
+        },
+      );
+      assert.ok(performance.now() - started < 2000, "bounded time");
+      assert.deepEqual(
+        requests,
+        ["/login/oauth/access_token"],
+        "sent once: a code is never replayed",
+      );
+    } finally {
+      await server.shutdown();
+    }
+  });
+}
+
+Deno.test("environment faults: missing HOME, unusable config dir, missing permission", async () => {
+  await using config = await tempConfig();
+  // No HOME and no XDG_CONFIG_HOME: nowhere to keep tokens.
+  const noHome = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--allow-env", "main.ts", "token"],
+    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1" },
+    clearEnv: true,
+  }).output();
+  assert.equal(noHome.code, EXIT_CODES.storage);
+  assert.equal(
+    new TextDecoder().decode(noHome.stderr),
+    "Error: Cannot find a config directory: set HOME or XDG_CONFIG_HOME\n",
+  );
+  // The config directory is a file.
+  await Deno.writeTextFile(`${config.home}/loopauth`, "not a directory");
+  const blocked = await runCli(["token"], { configHome: config.home });
+  assert.equal(blocked.code, EXIT_CODES.storage);
+  assert.match(blocked.stderr, /^Error: Cannot read .*loopauth\/credentials\.json: /);
+  assert.equal(blocked.stderr.split("\n").length, 1);
+  // A missing permission names the flag.
+  await Deno.remove(`${config.home}/loopauth`);
+  await Deno.mkdir(`${config.home}/loopauth`);
+  await Deno.writeTextFile(
+    `${config.home}/loopauth/credentials.json`,
+    JSON.stringify({
+      version: 1,
+      hosts: {
+        "ghe.example.com": {
+          host: "ghe.example.com",
+          login: "octocat",
+          clientId: "id",
+          token: { accessToken: "gho_x", tokenType: "bearer", scopes: [] },
+          createdAt: new Date(0).toISOString(),
+        },
+      },
+    }),
+  );
+  const noNet = await runCli(["api", "/user", "--hostname", "ghe.example.com"], {
+    configHome: config.home,
+    flags: ["--no-prompt", "--allow-env", `--allow-read=${config.home}`],
+  });
+  assert.equal(noNet.code, EXIT_CODES.permission, noNet.stderr);
+  assert.equal(
+    noNet.stderr,
+    'Error: Deno denied net access to "ghe.example.com:443": run with --allow-net',
+  );
+});
