@@ -32,6 +32,11 @@ export interface DevProviderOptions {
   autoApprove?: boolean;
   /** The user (default octocat). */
   user?: DevUser;
+  /**
+   * The registered callback URL (default `http://127.0.0.1/callback`); as on
+   * GitHub, a loopback redirect may add any port to it.
+   */
+  registeredCallback?: string;
   /** Aborting stops the provider. */
   signal?: AbortSignal;
 }
@@ -92,6 +97,7 @@ interface Grant {
  */
 export function startDevProvider(options: DevProviderOptions = {}): DevProvider {
   const user = options.user ?? DEFAULT_USER;
+  const registered = options.registeredCallback ?? REGISTERED_CALLBACK;
   const pending = new Map<string, Grant>();
   const codes = new Map<string, Grant & { expires: number }>();
   const tokens = new Map<string, { clientId: string; scopes: string[] }>();
@@ -134,12 +140,12 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     if (q.get("client_id") !== provider.clientId) {
       return html(404, "Unknown application", "<p>No application has this client_id.</p>");
     }
-    const redirectUri = q.get("redirect_uri") ?? REGISTERED_CALLBACK;
-    if (!matchesRegisteredCallback(redirectUri)) {
+    const redirectUri = q.get("redirect_uri") ?? registered;
+    if (!matchesRegisteredCallback(redirectUri, registered)) {
       return html(
         400,
         "Redirect URI mismatch",
-        `<p>The redirect_uri must be ${REGISTERED_CALLBACK} (any port).</p>`,
+        `<p>The redirect_uri must be ${escapeHtml(registered)} (any port).</p>`,
       );
     }
     const grant: Grant = {
@@ -356,10 +362,10 @@ export async function actAsUser(
   return { status: callback.status, body: await callback.text() };
 }
 
-function matchesRegisteredCallback(uri: string): boolean {
+function matchesRegisteredCallback(uri: string, callback: string): boolean {
   try {
     const url = new URL(uri);
-    const registered = new URL(REGISTERED_CALLBACK);
+    const registered = new URL(callback);
     // GitHub's loopback rule: same scheme, host and path; any port.
     return url.protocol === registered.protocol && url.hostname === registered.hostname &&
       url.pathname === registered.pathname;
