@@ -7,6 +7,7 @@
 import type { Command } from "./lib/cli/command.ts";
 import { suggest } from "./lib/cli/command.ts";
 import { EXIT_CODES, LoopauthError } from "./lib/errors.ts";
+import { permissionMessage } from "./lib/permission_error.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Subcommands, loaded on use so that `token` and `--help` stay fast. */
@@ -110,13 +111,7 @@ function report(error: unknown): number {
     return EXIT_CODES[error.code];
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    const flag = /--allow-[a-z]+/.exec(error.message)?.[0] ?? "a permission flag";
-    const what = /Requires (.+?) access to ([^,]+)/.exec(error.message);
-    console.error(
-      `Error: Deno denied ${
-        what ? `${what[1]} access to ${what[2]}` : "an operation"
-      }: run with ${flag}`,
-    );
+    console.error(`Error: ${permissionMessage(error)}`);
     return EXIT_CODES.permission;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -5,57 +5,31 @@
  */
 import { fileURLToPath } from "node:url";
 import type { DevProvider } from "../lib/dev_provider.ts";
+import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions.ts";
 
-/** The environment variables loopauth reads (README "Permissions"). */
-export const ENV_VARS = [
-  "HOME",
-  "USERPROFILE",
-  "APPDATA",
-  "XDG_CONFIG_HOME",
-  "BROWSER",
-  "DISPLAY",
-  "WAYLAND_DISPLAY",
-  "WSL_DISTRO_NAME",
-  "WSL_INTEROP",
-  "TEMP",
-  "LOOPAUTH_CLIENT_ID",
-  "LOOPAUTH_CLIENT_SECRET",
-  "LOOPAUTH_DEBUG",
-];
+export { ENV_VARS } from "../scripts/permissions.ts";
 
 /** main.ts of this checkout. */
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
+/** The checkout's root directory. */
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** Where tests keep temporary files (see scripts/permissions.ts TEST_TMP). */
+export const TEST_TMP_DIR = fileURLToPath(new URL(`../${TEST_TMP}/`, import.meta.url));
+
 /**
- * The documented `deno run` flags for a config directory, plus the
- * loopback-only network of the tests.
+ * The documented `deno run` flags for a config directory (every subcommand,
+ * demo included), with the loopback-only network of the tests.
  */
 export function runFlags(configDir: string): string[] {
-  return [
-    "--no-prompt",
-    "--allow-net=127.0.0.1",
-    `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${configDir}`,
-    `--allow-write=${configDir}`,
-    "--allow-run",
-  ];
-}
-
-/** The documented flags of `deno task demo` (its files live under /tmp). */
-export function demoFlags(): string[] {
-  return [
-    "--no-prompt",
-    "--allow-net=127.0.0.1",
-    `--allow-env=${ENV_VARS.join(",")}`,
-    "--allow-read=/tmp",
-    "--allow-write=/tmp",
-    "--allow-run",
-  ];
+  return ["--no-prompt", ...documentedRunFlags(configDir, [])];
 }
 
 /** A temporary XDG_CONFIG_HOME, removed with `using`. */
 export async function tempConfig(): Promise<{ home: string; dir: string } & AsyncDisposable> {
-  const home = await Deno.makeTempDir({ prefix: "loopauth-test-" });
+  await Deno.mkdir(TEST_TMP_DIR, { recursive: true });
+  const home = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-test-" });
   return {
     home,
     dir: `${home}/loopauth`,
