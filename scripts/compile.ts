@@ -49,15 +49,24 @@ export async function checkVersion(): Promise<string> {
   return VERSION;
 }
 
-/** What `deno compile` said, reduced to one line when it is the known CDN failure. */
-export function compileFailure(target: string, stderr: string): string {
-  if (/Setting up base binary|denort|dl\.deno\.land/.test(stderr)) {
-    return `Cannot get denort for ${target} from Deno's CDN (dl.deno.land unreachable?): ` +
-      `run on a machine that reaches it, or set DENORT_BIN to a denort ${Deno.version.deno} ` +
-      `binary (host target only)`;
+/**
+ * One line for a failed `deno compile`: the known "cannot download denort"
+ * case says what to do; otherwise deno's first cause.
+ */
+export function compileFailure(target: string, stderr: string, denortBin?: string): string {
+  const cause = /^\s*0: (.+)$/m.exec(stderr)?.[1]?.trim() ??
+    stderr.trim().split("\n").filter((l) => l.trim()).at(-1)?.replace(/^error: /, "") ??
+    "no output";
+  if (!denortBin && /dl\.deno\.land|error sending request|Setting up base binary/.test(stderr)) {
+    return `Cannot download denort for ${target} from Deno's CDN (dl.deno.land): ` +
+      `run where it is reachable, or set DENORT_BIN to a denort ${Deno.version.deno} binary ` +
+      `(host target only)`;
   }
-  const last = stderr.trim().split("\n").filter((l) => l.trim()).at(-1) ?? "no output";
-  return `deno compile failed for ${target}: ${last}`;
+  if (denortBin) {
+    return `deno compile failed for ${target} with DENORT_BIN=${denortBin}: ${cause}: ` +
+      `set it to a denort ${Deno.version.deno} binary for ${target}`;
+  }
+  return `deno compile failed for ${target}: ${cause}`;
 }
 
 async function sha256(path: string): Promise<string> {
@@ -83,7 +92,10 @@ async function compile(target: string, output: string, hosts: string[]): Promise
     stdout: "inherit",
     stderr: "piped",
   }).output();
-  if (code !== 0) throw new Error(compileFailure(target, new TextDecoder().decode(stderr)));
+  if (code !== 0) {
+    const denortBin = Deno.env.get("DENORT_BIN") || undefined;
+    throw new Error(compileFailure(target, new TextDecoder().decode(stderr), denortBin));
+  }
 }
 
 function fromRoot(path: string): string {

@@ -117,5 +117,10 @@ export function testTaskFlags(): string[] {
 
 /** The flags of `deno task compile` (scripts/compile.ts). */
 export function compileTaskFlags(): string[] {
-  return ["--allow-read=.", "--allow-write=dist", `--allow-run=${DENO_PATH}`];
+  return [
+    "--allow-read=.",
+    "--allow-write=dist",
+    "--allow-env=DENORT_BIN",
+    `--allow-run=${DENO_PATH}`,
+  ];
 }

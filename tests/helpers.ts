@@ -69,6 +69,10 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Permission flags (default: {@linkcode runFlags} for the config dir). */
   flags?: string[];
+  /** Another way to start loopauth: program and its first arguments (flags are ignored). */
+  command?: [string, ...string[]];
+  /** Working directory of the child. */
+  cwd?: string;
 }
 
 /** A running CLI whose stderr can be awaited line by line. */
@@ -80,13 +84,16 @@ export class Cli {
   #done: Promise<CliOutput>;
 
   constructor(args: string[], options: CliOptions) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
+    const [program, ...first] = options.command ??
+      [
+        Deno.execPath(),
         "run",
         ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
         MAIN,
-        ...args,
-      ],
+      ];
+    const child = new Deno.Command(program, {
+      args: [...first, ...args],
+      cwd: options.cwd,
       env: childEnv(options.configHome, options.env),
       clearEnv: true,
       stdin: "null",
