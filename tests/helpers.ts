@@ -4,7 +4,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { DevProvider } from "../lib/dev_provider.ts";
+import { actAsUser, type DevProvider } from "../lib/dev_provider.ts";
 import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions.ts";
 
 export { ENV_VARS } from "../scripts/permissions.ts";
@@ -210,4 +210,14 @@ export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
     "--no-browser",
     ...extra,
   ];
+}
+
+/** Runs `login` against a dev provider and approves it as the user; the run's output. */
+export async function scriptedLogin(
+  provider: DevProvider,
+  options: CliOptions,
+): Promise<CliOutput> {
+  const cli = new Cli(loginArgs(provider), options);
+  await actAsUser(await cli.authorizationUrl());
+  return await cli.output();
 }

@@ -15,7 +15,7 @@ import {
   runFlags,
   testTaskFlags,
 } from "../scripts/permissions.ts";
-import { Cli, loginArgs, ROOT, runCli, tempConfig } from "./helpers.ts";
+import { Cli, loginArgs, ROOT, runCli, scriptedLogin, tempConfig } from "./helpers.ts";
 
 const config = await Deno.readTextFile(`${ROOT}/deno.json`);
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);
@@ -58,9 +58,7 @@ Deno.test("every subcommand works with exactly the documented deno run flags", a
   const options = { configHome: home.home, flags };
   const provider = startDevProvider({ autoApprove: true });
   try {
-    const cli = new Cli(loginArgs(provider), options);
-    await actAsUser(await cli.authorizationUrl());
-    const login = await cli.output();
+    const login = await scriptedLogin(provider, options);
     assert.equal(login.code, 0, login.stderr);
     const hostname = ["--hostname", provider.origin];
     const token = await runCli(["token", ...hostname], options);

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { dirname, extname, join, normalize, resolve } from "node:path";
-import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
+import { startDevProvider } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
 import { runFlags, TEST_BIN } from "../scripts/permissions.ts";
-import { Cli, loginArgs, ROOT, runCli, tempConfig } from "./helpers.ts";
+import { ROOT, runCli, scriptedLogin, tempConfig } from "./helpers.ts";
 
 const TYPES: Record<string, string> = {
   ".ts": "application/typescript; charset=utf-8",
@@ -78,9 +78,7 @@ Deno.test("deno run from a URL: --help and a full login, with the documented fla
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, new RegExp(`^loopauth ${VERSION.replaceAll(".", "\\.")}: `));
 
-    const cli = new Cli(loginArgs(provider), options);
-    await actAsUser(await cli.authorizationUrl());
-    const login = await cli.output();
+    const login = await scriptedLogin(provider, options);
     assert.equal(login.code, 0, login.stderr);
     assert.equal(login.stdout, `Logged in to ${provider.origin} as octocat\n`);
     const api = await runCli(["api", "/user", "--hostname", provider.origin], options);
@@ -132,9 +130,7 @@ Deno.test("deno install -g from a URL gives a working loopauth command", async (
 
   const provider = startDevProvider({ autoApprove: true });
   try {
-    const cli = new Cli(loginArgs(provider), options);
-    await actAsUser(await cli.authorizationUrl());
-    const login = await cli.output();
+    const login = await scriptedLogin(provider, options);
     assert.equal(login.code, 0, login.stderr);
     const token = await runCli(["token", "--hostname", provider.origin], options);
     assert.equal(token.code, 0, token.stderr);
