@@ -2,6 +2,7 @@
  * Typed errors with a stable `code`; each code maps to one exit code of the CLI.
  * @module
  */
+import { permissionMessage } from "./permission_error.ts";
 
 /** Every error a user can cause or meet, by stable name. */
 export type ErrorCode =
@@ -82,12 +83,7 @@ export class LoopauthError extends Error {
 export function permissionError(error: unknown): LoopauthError | undefined {
   for (let e = error; e instanceof Error; e = e.cause) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      const flag = /--allow-[a-z]+/.exec(e.message)?.[0] ?? "the missing --allow-* flag";
-      const what = /Requires (.+?) access to ([^,]+)/.exec(e.message);
-      const denied = what ? `${what[1]} access to ${what[2]}` : "an operation";
-      return new LoopauthError("permission", `Deno denied ${denied}: run with ${flag}`, {
-        cause: e,
-      });
+      return new LoopauthError("permission", permissionMessage(e), { cause: e });
     }
   }
   return undefined;

@@ -5,15 +5,7 @@
 import assert from "node:assert/strict";
 import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
-import {
-  Cli,
-  demoFlags,
-  isListening,
-  loginArgs,
-  rawRequest,
-  runCli,
-  tempConfig,
-} from "./helpers.ts";
+import { Cli, isListening, loginArgs, rawRequest, runCli, tempConfig } from "./helpers.ts";
 
 async function withProvider(
   fn: (provider: DevProvider, configHome: string) => Promise<void>,
@@ -415,10 +407,7 @@ Deno.test("the browser is opened through $BROWSER", async () => {
 Deno.test("demo: a full headless login against the built-in provider", async () => {
   await using config = await tempConfig();
   const started = performance.now();
-  const { code, stdout, stderr } = await runCli(["demo"], {
-    configHome: config.home,
-    flags: demoFlags(),
-  });
+  const { code, stdout, stderr } = await runCli(["demo"], { configHome: config.home });
   const elapsed = performance.now() - started;
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat\n/);

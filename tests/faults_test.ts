@@ -132,6 +132,6 @@ Deno.test("environment faults: missing HOME, unusable config dir, missing permis
   assert.equal(noNet.code, EXIT_CODES.permission, noNet.stderr);
   assert.equal(
     noNet.stderr,
-    'Error: Deno denied net access to "ghe.example.com:443": run with --allow-net',
+    'Error: Deno denied net access to "ghe.example.com:443": run with --allow-net=ghe.example.com',
   );
 });

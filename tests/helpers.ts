@@ -4,58 +4,32 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { DevProvider } from "../lib/dev_provider.ts";
+import { actAsUser, type DevProvider } from "../lib/dev_provider.ts";
+import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions.ts";
 
-/** The environment variables loopauth reads (README "Permissions"). */
-export const ENV_VARS = [
-  "HOME",
-  "USERPROFILE",
-  "APPDATA",
-  "XDG_CONFIG_HOME",
-  "BROWSER",
-  "DISPLAY",
-  "WAYLAND_DISPLAY",
-  "WSL_DISTRO_NAME",
-  "WSL_INTEROP",
-  "TEMP",
-  "LOOPAUTH_CLIENT_ID",
-  "LOOPAUTH_CLIENT_SECRET",
-  "LOOPAUTH_DEBUG",
-];
+export { ENV_VARS } from "../scripts/permissions.ts";
 
 /** main.ts of this checkout. */
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
+/** The checkout's root directory. */
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** Where tests keep temporary files (see scripts/permissions.ts TEST_TMP). */
+export const TEST_TMP_DIR = fileURLToPath(new URL(`../${TEST_TMP}/`, import.meta.url));
+
 /**
- * The documented `deno run` flags for a config directory, plus the
- * loopback-only network of the tests.
+ * The documented `deno run` flags for a config directory (every subcommand,
+ * demo included), with the loopback-only network of the tests.
  */
 export function runFlags(configDir: string): string[] {
-  return [
-    "--no-prompt",
-    "--allow-net=127.0.0.1",
-    `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${configDir}`,
-    `--allow-write=${configDir}`,
-    "--allow-run",
-  ];
-}
-
-/** The documented flags of `deno task demo` (its files live under /tmp). */
-export function demoFlags(): string[] {
-  return [
-    "--no-prompt",
-    "--allow-net=127.0.0.1",
-    `--allow-env=${ENV_VARS.join(",")}`,
-    "--allow-read=/tmp",
-    "--allow-write=/tmp",
-    "--allow-run",
-  ];
+  return ["--no-prompt", ...documentedRunFlags(configDir, [])];
 }
 
 /** A temporary XDG_CONFIG_HOME, removed with `using`. */
 export async function tempConfig(): Promise<{ home: string; dir: string } & AsyncDisposable> {
-  const home = await Deno.makeTempDir({ prefix: "loopauth-test-" });
+  await Deno.mkdir(TEST_TMP_DIR, { recursive: true });
+  const home = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-test-" });
   return {
     home,
     dir: `${home}/loopauth`,
@@ -95,6 +69,10 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Permission flags (default: {@linkcode runFlags} for the config dir). */
   flags?: string[];
+  /** Another way to start loopauth: program and its first arguments (flags are ignored). */
+  command?: [string, ...string[]];
+  /** Working directory of the child. */
+  cwd?: string;
 }
 
 /** A running CLI whose stderr can be awaited line by line. */
@@ -106,13 +84,16 @@ export class Cli {
   #done: Promise<CliOutput>;
 
   constructor(args: string[], options: CliOptions) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
+    const [program, ...first] = options.command ??
+      [
+        Deno.execPath(),
         "run",
         ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
         MAIN,
-        ...args,
-      ],
+      ];
+    const child = new Deno.Command(program, {
+      args: [...first, ...args],
+      cwd: options.cwd,
       env: childEnv(options.configHome, options.env),
       clearEnv: true,
       stdin: "null",
@@ -229,4 +210,14 @@ export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
     "--no-browser",
     ...extra,
   ];
+}
+
+/** Runs `login` against a dev provider and approves it as the user; the run's output. */
+export async function scriptedLogin(
+  provider: DevProvider,
+  options: CliOptions,
+): Promise<CliOutput> {
+  const cli = new Cli(loginArgs(provider), options);
+  await actAsUser(await cli.authorizationUrl());
+  return await cli.output();
 }

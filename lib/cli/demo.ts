@@ -3,6 +3,7 @@ import { apiRequest } from "../api.ts";
 import { actAsUser, startDevProvider } from "../dev_provider.ts";
 import { parseDuration } from "../duration.ts";
 import { login } from "../login.ts";
+import { configDir as defaultConfigDir } from "../store/paths.ts";
 import { type Command, parseFlags } from "./command.ts";
 import { showUrl } from "./show_url.ts";
 
@@ -22,13 +23,15 @@ export const command: Command = {
 
 Starts the GitHub-compatible provider on 127.0.0.1, runs the real loopback login (your
 browser shows its consent page; without a browser the demo approves it itself), calls
-GET /user through Octokit, prints the result and removes its temporary files.
+GET /user through Octokit, prints the result and removes its temporary files. They
+live in a new directory inside DIR, so the demo needs no permission beyond login's.
 
-Usage: loopauth demo [--no-browser] [--timeout DURATION]
+Usage: loopauth demo [--no-browser] [--timeout DURATION] [--dir DIR]
 
 Flags:
   --no-browser        approve automatically instead of opening a browser
   --timeout DURATION  how long to wait for you in the browser (default 5m)
+  --dir DIR           where to keep the temporary files (default: the config directory)
 
 Example:
   loopauth demo --no-browser`,
@@ -36,10 +39,13 @@ Example:
     const { values } = parseFlags(argv, {
       "no-browser": { type: "boolean" },
       timeout: { type: "string" },
+      dir: { type: "string" },
     }, { command: "demo" });
     const timeout = typeof values.timeout === "string" ? parseDuration(values.timeout) : undefined;
+    const parent = typeof values.dir === "string" ? values.dir : defaultConfigDir();
+    const created = await ensureDir(parent);
+    const configDir = await Deno.makeTempDir({ dir: parent, prefix: "demo-" });
     const provider = startDevProvider({ signal });
-    const configDir = await Deno.makeTempDir({ dir: tempRoot(), prefix: "loopauth-demo-" });
     let user: Promise<unknown> = Promise.resolve();
     try {
       console.error(`Started the built-in provider at ${provider.origin}`);
@@ -68,12 +74,20 @@ Example:
     } finally {
       await user.catch(() => {});
       await Deno.remove(configDir, { recursive: true }).catch(() => {});
+      if (created) await Deno.remove(parent).catch(() => {});
       await provider.close();
     }
   },
 };
 
-/** The system temp directory, named so the task's --allow-write can match it. */
-function tempRoot(): string {
-  return Deno.build.os === "windows" ? (Deno.env.get("TEMP") ?? "C:\\Windows\\Temp") : "/tmp";
+/** Creates `dir` (mode 0700) when missing; true when it did. */
+async function ensureDir(dir: string): Promise<boolean> {
+  try {
+    await Deno.stat(dir);
+    return false;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  return true;
 }

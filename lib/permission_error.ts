@@ -1,0 +1,60 @@
+/**
+ * One clear line for a permission Deno denied, naming the flag to add, or,
+ * in a compiled binary (whose flags are fixed), what to do instead.
+ * @module
+ */
+
+/** Options of {@linkcode permissionMessage}. */
+export interface PermissionMessageOptions {
+  /** Running as a `deno compile` binary (default: `Deno.build.standalone`). */
+  standalone?: boolean;
+}
+
+/**
+ * The message for a `Deno.errors.NotCapable` (or `PermissionDenied`) error,
+ * without the `Error: ` prefix.
+ *
+ * @example
+ * ```ts
+ * import { permissionMessage } from "./permission_error.ts";
+ * const error = new Deno.errors.NotCapable(
+ *   'Requires net access to "ghe.example.com:443", run again with the --allow-net flag',
+ * );
+ * permissionMessage(error, { standalone: false });
+ * // 'Deno denied net access to "ghe.example.com:443": run with --allow-net=ghe.example.com'
+ * ```
+ */
+export function permissionMessage(error: Error, options: PermissionMessageOptions = {}): string {
+  const standalone = options.standalone ?? Deno.build.standalone;
+  const kind = /Requires (\w+) access/.exec(error.message)?.[1];
+  const target = /Requires \w+ access to ("[^"]*"|[^,\s]+)/.exec(error.message)?.[1];
+  const flag = /--allow-[a-z-]+/.exec(error.message)?.[0] ??
+    (kind ? `--allow-${kind}` : undefined);
+  const what = kind ? `${kind} access${target ? ` to ${target}` : ""}` : "an operation";
+  if (standalone) {
+    const host = kind === "net" && target ? hostOf(target) : undefined;
+    return `This loopauth binary has no ${what}: ${
+      host
+        ? `build one that may reach it with deno task compile --allow-host ${host}, or use deno run`
+        : "use deno run with the flags in the README"
+    }`;
+  }
+  if (!flag) return `Deno denied ${what}: run with the permission flags in the README`;
+  const value = scopedValue(kind, target);
+  return `Deno denied ${what}: run with ${flag}${value ? `=${value}` : ""}`;
+}
+
+/** The narrowest value for the flag: a host for net, a name for env and run, a path otherwise. */
+function scopedValue(kind: string | undefined, target: string | undefined): string | undefined {
+  if (!kind || !target) return undefined;
+  const bare = target.replace(/^"|"$/g, "");
+  if (kind === "net") return hostOf(target);
+  if (kind === "env" || kind === "run" || kind === "read" || kind === "write") return bare;
+  return undefined;
+}
+
+function hostOf(target: string): string {
+  const bare = target.replace(/^"|"$/g, "");
+  // "host:port" or "[::1]:port": keep the host only (a flag without a port allows every port).
+  return bare.replace(/:\d+$/, "");
+}

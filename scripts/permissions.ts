@@ -1,0 +1,144 @@
+/**
+ * The one list of Deno permission flags for each way of running loopauth.
+ * deno.json tasks, README "Permissions", scripts/compile.ts and the tests all
+ * come from here (tests/permissions_test.ts checks deno.json and README match).
+ * @module
+ */
+
+/** The environment variables loopauth reads, and why. */
+export const ENV_VARS: readonly string[] = [
+  "HOME", // default config directory (~/.config/loopauth)
+  "USERPROFILE", // home directory on Windows
+  "APPDATA", // config directory on Windows
+  "XDG_CONFIG_HOME", // config directory
+  "BROWSER", // the user's browser choice
+  "DISPLAY", // whether xdg-open can show a browser (X11)
+  "WAYLAND_DISPLAY", // the same for Wayland
+  "WSL_DISTRO_NAME", // WSL: open the Windows browser with wslview
+  "WSL_INTEROP", // the same
+  "TEMP", // Windows temporary directory
+  "LOOPAUTH_CLIENT_ID", // stands in for --client-id
+  "LOOPAUTH_CLIENT_SECRET", // stands in for --client-secret
+  "LOOPAUTH_DEBUG", // stack traces for unexpected failures
+];
+
+/** The hosts of github.com's OAuth endpoints and REST API. */
+export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
+
+/** The config directory as README writes it for a POSIX shell. */
+export const CONFIG_DIR_SHELL = "$HOME/.config/loopauth";
+
+/**
+ * `deno run` / `deno install -g` flags: every subcommand works with exactly
+ * these (the demo keeps its temporary files inside the config directory).
+ *
+ * - net: the callback server and built-in provider on 127.0.0.1; github.com for
+ *   the OAuth endpoints, api.github.com for the API (add a GHES host to `hosts`).
+ * - env: only {@linkcode ENV_VARS}.
+ * - read/write: only the config directory.
+ * - run: the browser opener; `$BROWSER` may name any program (and on Windows
+ *   `cmd`), so it cannot be a fixed list.
+ */
+export function runFlags(configDir: string, hosts: readonly string[] = GITHUB_HOSTS): string[] {
+  return [
+    `--allow-net=${["127.0.0.1", ...hosts].join(",")}`,
+    `--allow-env=${ENV_VARS.join(",")}`,
+    `--allow-read=${configDir}`,
+    `--allow-write=${configDir}`,
+    "--allow-run",
+  ];
+}
+
+/**
+ * Flags baked into the compiled binary. The config directory is only known
+ * at run time (HOME, XDG_CONFIG_HOME, APPDATA), and a binary's user cannot
+ * add flags, so read and write cannot be scoped to a path; net stays limited
+ * to 127.0.0.1 and the compiled-in hosts (`--allow-host` of scripts/compile.ts
+ * adds a GHES host).
+ */
+export function compileFlags(hosts: readonly string[] = GITHUB_HOSTS): string[] {
+  return [
+    `--allow-net=${["127.0.0.1", ...hosts].join(",")}`,
+    `--allow-env=${ENV_VARS.join(",")}`,
+    "--allow-read",
+    "--allow-write",
+    "--allow-run",
+  ];
+}
+
+/** `deno task demo`: only loopback, and its files in `.demo/` of the checkout. */
+export const DEMO_DIR = ".demo";
+
+/** The flags of `deno task demo`. */
+export function demoTaskFlags(): string[] {
+  return [
+    "--allow-net=127.0.0.1",
+    `--allow-env=${ENV_VARS.join(",")}`,
+    `--allow-read=${DEMO_DIR}`,
+    `--allow-write=${DEMO_DIR}`,
+    "--allow-run",
+  ];
+}
+
+/** Where tests keep temporary files (inside the checkout, so one flag works on every OS). */
+export const TEST_TMP = ".test-tmp";
+/**
+ * Where tests' child processes put programs the tests then run: `deno compile`
+ * and `deno install` write there, the test process only runs them (Deno denies
+ * writing to a path that --allow-run names, and to its parents).
+ */
+export const TEST_BIN = ".test-bin";
+/**
+ * The programs the tests run besides Deno itself: Node (the browser driver:
+ * playwright-core wants --allow-all under Deno), tmux (a real terminal), bash
+ * (completion scripts), ps (memory of the login process; Deno reads /proc
+ * only with --allow-all), and the binaries in {@linkcode TEST_BIN}.
+ */
+export const TEST_PROGRAMS: readonly string[] = [
+  "node",
+  "tmux",
+  "bash",
+  "ps",
+  `${TEST_BIN}/loopauth`,
+  `${TEST_BIN}/loopauth.exe`,
+  `${TEST_BIN}/install/bin/loopauth`,
+  `${TEST_BIN}/install/bin/loopauth.cmd`,
+];
+
+/** Shell text that prints this Deno's path (deno task runs it). */
+export const DENO_PATH = "$(deno eval 'console.log(Deno.execPath())')";
+
+/**
+ * The flags of `deno task test` (and `deno task bench`): the tests spawn the
+ * CLI with {@linkcode runFlags}; they themselves need loopback, a few
+ * variables, the checkout (served to `deno run <URL>`), their temp directory,
+ * and to run Deno and the programs in {@linkcode TEST_PROGRAMS}.
+ */
+export function testTaskFlags(): string[] {
+  return [
+    "--allow-net=127.0.0.1",
+    "--allow-env=HOME,PATH,DENO_DIR,DENORT_BIN",
+    "--allow-read=.",
+    `--allow-write=${TEST_TMP}`,
+    `--allow-run=${[DENO_PATH, ...TEST_PROGRAMS].join(",")}`,
+  ];
+}
+
+/** The flags of `deno task compile` (scripts/compile.ts). */
+export function compileTaskFlags(): string[] {
+  return [
+    "--allow-read=.",
+    "--allow-write=dist",
+    "--allow-env=DENORT_BIN",
+    `--allow-run=${DENO_PATH}`,
+  ];
+}
+
+/** The flags of `deno task setup` (scripts/setup.ts installs what the tests drive). */
+export function setupTaskFlags(): string[] {
+  return [
+    "--allow-run=apt-get,dpkg-query,npm",
+    "--allow-read=.tools",
+    "--allow-sys=uid",
+  ];
+}

@@ -1,0 +1,190 @@
+/**
+ * The documented permission flags: deno.json and README say what
+ * scripts/permissions.ts says, every subcommand works with exactly the
+ * `deno run` flags and --no-prompt, and a missing permission is one clear line.
+ */
+import assert from "node:assert/strict";
+import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
+import { EXIT_CODES } from "../lib/errors.ts";
+import { permissionMessage } from "../lib/permission_error.ts";
+import {
+  compileFlags,
+  compileTaskFlags,
+  CONFIG_DIR_SHELL,
+  demoTaskFlags,
+  runFlags,
+  setupTaskFlags,
+  testTaskFlags,
+} from "../scripts/permissions.ts";
+import { Cli, loginArgs, ROOT, runCli, scriptedLogin, tempConfig } from "./helpers.ts";
+
+const config = await Deno.readTextFile(`${ROOT}/deno.json`);
+const readme = await Deno.readTextFile(`${ROOT}/README.md`);
+
+function task(name: string): string {
+  const match = new RegExp(`"${name}": \\{[^}]*"command": "((?:[^"\\\\]|\\\\.)*)"`).exec(config);
+  assert.ok(match, `deno.json has a ${name} task`);
+  return JSON.parse(`"${match[1]}"`);
+}
+
+Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
+  assert.equal(
+    task("demo"),
+    `deno run ${demoTaskFlags().join(" ")} main.ts demo --dir .demo`,
+  );
+  assert.equal(task("test"), `deno test ${testTaskFlags().join(" ")} tests/`);
+  assert.ok(task("bench").endsWith(`deno run ${testTaskFlags().join(" ")} scripts/bench.ts`));
+  assert.equal(task("compile"), `deno run ${compileTaskFlags().join(" ")} scripts/compile.ts`);
+  assert.equal(task("setup"), `deno run ${setupTaskFlags().join(" ")} scripts/setup.ts`);
+  for (const name of ["demo", "test", "bench", "compile", "setup"]) {
+    assert.doesNotMatch(task(name), /(^| )(-A|--allow-all)( |$)/, name);
+  }
+});
+
+Deno.test("README documents the same flags", () => {
+  const documented = [
+    runFlags(CONFIG_DIR_SHELL).join(" "),
+    compileFlags().join(" "),
+    demoTaskFlags().join(" "),
+    testTaskFlags().join(" "),
+    compileTaskFlags().join(" "),
+    setupTaskFlags().join(" "),
+  ];
+  for (const flags of documented) {
+    assert.ok(readme.includes(flags), `README.md lacks: ${flags}`);
+  }
+});
+
+Deno.test("every subcommand works with exactly the documented deno run flags", async () => {
+  await using home = await tempConfig();
+  const flags = ["--no-prompt", ...runFlags(home.dir)];
+  const options = { configHome: home.home, flags };
+  const provider = startDevProvider({ autoApprove: true });
+  try {
+    const login = await scriptedLogin(provider, options);
+    assert.equal(login.code, 0, login.stderr);
+    const hostname = ["--hostname", provider.origin];
+    const token = await runCli(["token", ...hostname], options);
+    assert.equal(token.code, 0, token.stderr);
+    assert.deepEqual(provider.activeTokens(), [token.stdout.trim()]);
+    const api = await runCli(["api", "/user", ...hostname], options);
+    assert.equal(api.code, 0, api.stderr);
+    assert.equal(JSON.parse(api.stdout).login, "octocat");
+    const logout = await runCli(["logout", ...hostname], options);
+    assert.equal(logout.code, 0, logout.stderr);
+    assert.deepEqual(provider.activeTokens(), []);
+  } finally {
+    await provider.close();
+  }
+
+  const demo = await runCli(["demo", "--no-browser"], options);
+  assert.equal(demo.code, 0, demo.stderr);
+  assert.match(demo.stdout, /"login": "octocat"/);
+  assert.deepEqual(
+    [...Deno.readDirSync(home.dir)].map((e) => e.name).filter((n) => n.startsWith("demo-")),
+    [],
+    "the demo removed its temporary directory",
+  );
+
+  const server = new Cli(["dev-server", "--auto-approve"], options);
+  try {
+    await server.waitForLine(/^Press Ctrl-C to stop$/);
+    const origin = /--hostname (\S+)/.exec(server.stderrLines.join("\n"))![1];
+    const answer = await fetch(`${origin}/login/oauth/authorize?client_id=nobody`);
+    await answer.body?.cancel();
+    assert.ok(answer.status >= 300 && answer.status < 500, `dev-server answered ${answer.status}`);
+  } finally {
+    server.child.kill();
+    await server.output();
+  }
+
+  for (const args of [["--help"], ["help", "api"], ["--version"]]) {
+    const out = await runCli(args, options);
+    assert.equal(out.code, 0, `${args.join(" ")}: ${out.stderr}`);
+    assert.equal(out.stderr, "");
+  }
+});
+
+Deno.test("a missing permission is one line naming the flag, exit 12", async () => {
+  await using home = await tempConfig();
+  const all = runFlags(home.dir, []);
+  const without = (prefix: string) => ["--no-prompt", ...all.filter((f) => !f.startsWith(prefix))];
+  const provider = startDevProvider({ autoApprove: true });
+  try {
+    const cases: [string, string[], RegExp][] = [
+      [
+        "--allow-net",
+        loginArgs(provider),
+        /^Error: Deno denied net access to "127\.0\.0\.1:\d+": run with --allow-net=127\.0\.0\.1$/,
+      ],
+      [
+        "--allow-env",
+        ["token"],
+        /^Error: Deno denied env access to "\w+": run with --allow-env=\w+$/,
+      ],
+      [
+        "--allow-write",
+        loginArgs(provider),
+        /^Error: .*--allow-write.*$/,
+      ],
+    ];
+    for (const [flag, args, message] of cases) {
+      const cli = new Cli(args, { configHome: home.home, flags: without(flag) });
+      if (args[0] === "login" && flag !== "--allow-net") {
+        await actAsUser(await cli.authorizationUrl());
+      }
+      const { code, stderr } = await cli.output();
+      const last = stderr.trimEnd().split("\n").at(-1)!;
+      assert.match(last, message, `without ${flag}: ${stderr}`);
+      assert.ok(
+        code === EXIT_CODES.permission || code === EXIT_CODES.storage,
+        `without ${flag}: exit ${code}`,
+      );
+      assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+    }
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("permission messages name the narrowest flag, or what a binary's user can do", () => {
+  const denied = (what: string, flag: string) =>
+    new Deno.errors.NotCapable(`Requires ${what}, run again with the ${flag} flag`);
+  assert.equal(
+    permissionMessage(denied('net access to "ghe.example.com:443"', "--allow-net"), {
+      standalone: false,
+    }),
+    'Deno denied net access to "ghe.example.com:443": run with --allow-net=ghe.example.com',
+  );
+  assert.equal(
+    permissionMessage(denied('env access to "BROWSER"', "--allow-env"), { standalone: false }),
+    'Deno denied env access to "BROWSER": run with --allow-env=BROWSER',
+  );
+  assert.equal(
+    permissionMessage(denied('read access to "/home/me/.config/loopauth"', "--allow-read"), {
+      standalone: false,
+    }),
+    'Deno denied read access to "/home/me/.config/loopauth": run with --allow-read=/home/me/.config/loopauth',
+  );
+  assert.equal(
+    permissionMessage(new Deno.errors.NotCapable("something else"), { standalone: false }),
+    "Deno denied an operation: run with the permission flags in the README",
+  );
+  // A compiled binary's flags are fixed: say how to get one that may, not which flag to add.
+  assert.equal(
+    permissionMessage(denied('net access to "ghe.example.com:443"', "--allow-net"), {
+      standalone: true,
+    }),
+    'This loopauth binary has no net access to "ghe.example.com:443": build one that may reach it with deno task compile --allow-host ghe.example.com, or use deno run',
+  );
+  assert.equal(
+    permissionMessage(denied('env access to "FOO"', "--allow-env"), { standalone: true }),
+    'This loopauth binary has no env access to "FOO": use deno run with the flags in the README',
+  );
+  // Outside a compiled binary, the default comes from Deno.build.standalone.
+  assert.equal(Deno.build.standalone, false);
+  assert.match(
+    permissionMessage(denied('env access to "FOO"', "--allow-env")),
+    /^Deno denied env access to "FOO": run with --allow-env=FOO$/,
+  );
+});

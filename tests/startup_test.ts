@@ -1,0 +1,64 @@
+/**
+ * Start-up stays light: Octokit is reachable only through dynamic imports,
+ * so `--version`, `--help` and `token` never load it.
+ */
+import assert from "node:assert/strict";
+import { pathToFileURL } from "node:url";
+import { MAIN, ROOT } from "./helpers.ts";
+
+interface Dependency {
+  specifier: string;
+  code?: { specifier: string };
+  isDynamic?: boolean;
+  npmPackage?: string;
+}
+interface Graph {
+  modules: { specifier: string; dependencies?: Dependency[]; npmPackage?: string }[];
+  redirects: Record<string, string>;
+}
+
+const HEAVY = /^npm:\/?@octokit\//;
+
+async function moduleGraph(): Promise<Graph> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", MAIN],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+/** Every specifier loaded at start when `root` is: static imports only. */
+function staticClosure(graph: Graph, root: string): Set<string> {
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const queue = [root];
+  while (queue.length) {
+    const specifier = queue.pop()!;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dep.isDynamic || !dep.code) continue;
+      const target = graph.redirects[dep.code.specifier] ?? dep.code.specifier;
+      queue.push(target);
+    }
+  }
+  return seen;
+}
+
+Deno.test("Octokit is loaded only through dynamic imports (--version, --help, token stay light)", async () => {
+  const graph = await moduleGraph();
+  const all = graph.modules.map((m) => m.specifier);
+  assert.ok(all.some((s) => HEAVY.test(s)), "the graph has Octokit at all");
+  const main = pathToFileURL(MAIN).href;
+  const token = new URL("lib/cli/token.ts", pathToFileURL(ROOT)).href;
+  for (const root of [main, token]) {
+    const loaded = [...staticClosure(graph, root)];
+    assert.ok(loaded.includes(root), `${root} is in the graph`);
+    assert.deepEqual(loaded.filter((s) => HEAVY.test(s)), [], `statically loaded from ${root}`);
+  }
+  // main.ts itself loads no npm package at all: --version and --help need none.
+  assert.deepEqual([...staticClosure(graph, main)].filter((s) => s.startsWith("npm:")), []);
+});
