@@ -205,6 +205,13 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       ? safeJson(body)
       : Object.fromEntries(new URLSearchParams(body));
     for (const [key, value] of Object.entries(parsed)) params.set(key, String(value));
+    // Client credentials may also come as HTTP Basic auth (RFC 6749 §2.3.1).
+    const basic = /^basic (\S+)$/i.exec(request.headers.get("authorization") ?? "");
+    if (basic) {
+      const [id, secret] = atob(basic[1]).split(":").map(decodeURIComponent);
+      params.set("client_id", id);
+      params.set("client_secret", secret ?? "");
+    }
     const wantsJson = (request.headers.get("accept") ?? "").includes("application/json");
     const answer = (data: Record<string, string>) =>
       wantsJson
