@@ -67,10 +67,23 @@ Deno.test("login stores the token, prints the user; token, api and logout use it
     const dir = `${configHome}/loopauth`;
     if (Deno.build.os !== "windows") {
       assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
-      assert.equal((await Deno.stat(`${dir}/credentials.json`)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(`${dir}/tokens.json`)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(`${dir}/config.json`)).mode! & 0o777, 0o600);
     }
-    const stored = JSON.parse(await Deno.readTextFile(`${dir}/credentials.json`));
-    const token = stored.hosts[provider.origin].token.accessToken;
+    // No keyring in this environment: the file, with the warning naming it.
+    assert.match(
+      stderr,
+      new RegExp(
+        `^Warning: token stored in plain text at ${dir}/tokens\\.json \\(mode 0600\\)`,
+        "m",
+      ),
+    );
+    const stored = JSON.parse(await Deno.readTextFile(`${dir}/tokens.json`));
+    const token = stored.hosts[provider.origin].octocat.accessToken;
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    assert.equal(config.hosts[provider.origin].active, "octocat");
+    assert.equal(config.hosts[provider.origin].accounts.octocat.storage, "file");
+    assert.ok(!JSON.stringify(config).includes(token), "no secret in the config file");
     assert.deepEqual(provider.activeTokens(), [token]);
 
     // The token exchange sent Accept: application/json and the PKCE verifier.
@@ -158,7 +171,7 @@ Deno.test("consent denied: clear message, exit 4, nothing stored", async () => {
     assert.equal(stdout, "");
     assert.match(stderr, /Error: Access was denied in the browser: nothing was stored$/);
     await assert.rejects(
-      () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+      () => Deno.stat(`${configHome}/loopauth/config.json`),
       Deno.errors.NotFound,
     );
   }, { autoApprove: false });
@@ -203,7 +216,7 @@ Deno.test("timeout: clear message, exit 6, port released, nothing stored", async
     assert.match(stderr, /Error: Timed out after 1s waiting for the browser/);
     assert.equal(await isListening(port), false);
     await assert.rejects(
-      () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+      () => Deno.stat(`${configHome}/loopauth/config.json`),
       Deno.errors.NotFound,
     );
   });
@@ -223,7 +236,7 @@ Deno.test({
       assert.match(stderr, /Error: Cancelled$/);
       assert.equal(await isListening(port), false);
       await assert.rejects(
-        () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+        () => Deno.stat(`${configHome}/loopauth/config.json`),
         Deno.errors.NotFound,
       );
     });
@@ -273,7 +286,7 @@ Deno.test("every GitHub token-endpoint error gives its message, exit 5, nothing 
       assert.equal(page.status, 502);
     }
     await assert.rejects(
-      () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+      () => Deno.stat(`${configHome}/loopauth/config.json`),
       Deno.errors.NotFound,
     );
   });
@@ -303,8 +316,10 @@ Deno.test("logout: a failed revocation still removes the local token, says so, e
       out.stderr,
       /^Error: Removed the local token for http:\/\/127\.0\.0\.1:\d+, but could not revoke it on the server \(cannot reach .*\): it may still be valid, revoke it at http:\/\/127\.0\.0\.1:\d+\/settings\/applications$/,
     );
-    const stored = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/credentials.json`));
+    const stored = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
     assert.deepEqual(stored.hosts, {});
+    const config = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/config.json`));
+    assert.deepEqual(config.hosts, {});
   });
 });
 

@@ -5,23 +5,10 @@
  */
 import { fileURLToPath } from "node:url";
 import type { DevProvider } from "../lib/dev_provider.ts";
+import { ENV_VARS as LIB_ENV_VARS } from "../lib/cli/self_command.ts";
 
 /** The environment variables loopauth reads (README "Permissions"). */
-export const ENV_VARS = [
-  "HOME",
-  "USERPROFILE",
-  "APPDATA",
-  "XDG_CONFIG_HOME",
-  "BROWSER",
-  "DISPLAY",
-  "WAYLAND_DISPLAY",
-  "WSL_DISTRO_NAME",
-  "WSL_INTEROP",
-  "TEMP",
-  "LOOPAUTH_CLIENT_ID",
-  "LOOPAUTH_CLIENT_SECRET",
-  "LOOPAUTH_DEBUG",
-];
+export const ENV_VARS: readonly string[] = LIB_ENV_VARS;
 
 /** main.ts of this checkout. */
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));

@@ -1,7 +1,7 @@
 /** `loopauth login`. @module */
 import { parseDuration } from "../duration.ts";
 import { login } from "../login.ts";
-import { type Command, flagOrEnv, parseFlags, portFlag } from "./command.ts";
+import { type Command, flagOrEnv, parseFlags, portFlag, storageFlag } from "./command.ts";
 import { showUrl } from "./show_url.ts";
 
 /**
@@ -19,6 +19,7 @@ export const command: Command = {
 
 Usage: loopauth login [--hostname HOST] --client-id ID [--client-secret SECRET]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
+                      [--storage keyring|file]
 
 Flags:
   --hostname HOST        github.com (default), a GitHub Enterprise Server host, or an
@@ -29,6 +30,11 @@ Flags:
   --no-browser           print the URL without opening a browser
   --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
   --port N               listen on this port instead of one from the OS
+  --storage keyring|file where to keep the token (or LOOPAUTH_STORAGE); default: the OS
+                         keyring when one answers, else a 0600 file (with a warning)
+
+Logging in again adds the account (or replaces the same login) and makes it the host's
+active account; see loopauth switch.
 
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
@@ -42,6 +48,7 @@ Examples:
       "no-browser": { type: "boolean" },
       timeout: { type: "string" },
       port: { type: "string" },
+      storage: { type: "string" },
     }, { command: "login" });
     const hostname = values.hostname as string | undefined;
     const host = hostname ?? "github.com";
@@ -52,10 +59,16 @@ Examples:
       scopes: values.scopes as string | undefined,
       timeout: typeof values.timeout === "string" ? parseDuration(values.timeout) : undefined,
       port: portFlag(values),
+      storage: storageFlag(values),
       signal,
       openBrowser: showUrl(host, { noBrowser: values["no-browser"] === true }),
     });
-    console.error(`Token stored in plain text at ${result.storedIn} (mode 0600)`);
+    if (result.storage === "file") {
+      const why = result.keyringUnavailable ? ` (no OS keyring: ${result.keyringUnavailable})` : "";
+      console.error(`Warning: token stored in plain text at ${result.storedIn} (mode 0600)${why}`);
+    } else {
+      console.error(`Token stored in ${result.storedIn}`);
+    }
     console.log(`Logged in to ${result.host} as ${result.login}`);
     return 0;
   },

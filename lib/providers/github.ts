@@ -175,6 +175,74 @@ export async function exchangeCode(
   return parseTokenResponse(response.status, await response.text(), host.key);
 }
 
+/** Options of {@linkcode refreshTokens}. */
+export interface RefreshTokensOptions {
+  /** The refresh token to spend. */
+  refreshToken: string;
+  /** OAuth App or GitHub App client id. */
+  clientId: string;
+  /** Client secret (GitHub requires it to refresh). */
+  clientSecret?: string;
+  /** Aborting cancels the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Spends a refresh token (`grant_type=refresh_token`) for a new token pair.
+ * GitHub rotates both tokens: the old refresh token stops working, so store
+ * the answer before using it. `bad_refresh_token` (revoked, expired or
+ * already spent) is a `session_expired` error.
+ *
+ * Written by hand for the same reason as {@linkcode exchangeCode}.
+ *
+ * @example
+ * ```ts
+ * import { refreshTokens, resolveGitHubHost } from "./github.ts";
+ * const tokens = await refreshTokens(resolveGitHubHost("github.com"), {
+ *   refreshToken: "ghr_…", clientId: "Iv1.abc", clientSecret: "secret",
+ * });
+ * ```
+ */
+export async function refreshTokens(
+  host: GitHubHost,
+  options: RefreshTokensOptions,
+): Promise<TokenSet> {
+  const body = new URLSearchParams({
+    client_id: options.clientId,
+    grant_type: "refresh_token",
+    refresh_token: options.refreshToken,
+  });
+  if (options.clientSecret) body.set("client_secret", options.clientSecret);
+  const response = await fetchBounded(host.tokenEndpoint, {
+    method: "POST",
+    headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+    body,
+  }, { signal: options.signal, what: `the token endpoint of ${host.key}` });
+  const text = await response.text();
+  let error: unknown;
+  try {
+    error = JSON.parse(text)?.error;
+  } catch { /* parseTokenResponse reports it */ }
+  if (error === "bad_refresh_token") throw sessionExpired(host.key);
+  return parseTokenResponse(response.status, text, host.key);
+}
+
+/**
+ * The error for a session that only a new login can restore.
+ *
+ * @example
+ * ```ts
+ * import { sessionExpired } from "./github.ts";
+ * throw sessionExpired("github.com");
+ * ```
+ */
+export function sessionExpired(hostKey: string): LoopauthError {
+  return new LoopauthError(
+    "session_expired",
+    `Session for ${hostKey} expired: run loopauth login --hostname ${hostKey}`,
+  );
+}
+
 /**
  * Reads a token endpoint answer: GitHub's 200-with-error JSON, standard
  * OAuth errors, comma- or space-separated scopes, and expiry times.
