@@ -235,15 +235,16 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       : Object.fromEntries(new URLSearchParams(body));
     for (const [key, value] of Object.entries(parsed)) params.set(key, String(value));
     const wantsJson = (request.headers.get("accept") ?? "").includes("application/json");
-    const answer = (data: Record<string, string>) =>
-      wantsJson
-        ? Response.json(data, { headers: SECURITY_HEADERS })
-        : new Response(new URLSearchParams(data).toString(), {
+    const answer = (data: Record<string, string | number>) =>
+      wantsJson ? Response.json(data, { headers: SECURITY_HEADERS }) : new Response(
+        new URLSearchParams(Object.entries(data).map(([k, v]) => [k, String(v)])).toString(),
+        {
           headers: {
             ...SECURITY_HEADERS,
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
           },
-        });
+        },
+      );
     const fail = (error: string, description: string) =>
       answer({
         error,
@@ -304,7 +305,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
   };
 
   /** A new token (pair, in expiring mode) as the token endpoint answers it. */
-  const issue = (scopes: string[], user: DevUser): Record<string, string> => {
+  const issue = (scopes: string[], user: DevUser): Record<string, string | number> => {
     const expiring = provider.expiringTokens;
     if (!expiring) {
       const token = randomToken("gho_", 36);
@@ -330,9 +331,9 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     });
     return {
       access_token: token,
-      expires_in: String(expiring.accessTtl),
+      expires_in: expiring.accessTtl,
       refresh_token: refreshToken,
-      refresh_token_expires_in: String(expiring.refreshTtl),
+      refresh_token_expires_in: expiring.refreshTtl,
       token_type: "bearer",
       scope: scopes.join(","),
     };

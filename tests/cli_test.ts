@@ -3,38 +3,19 @@
  * permission flags) against the built-in provider on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
+import { actAsUser } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
 import {
   Cli,
   demoFlags,
   isListening,
   loginArgs,
+  loginOnce,
   rawRequest,
   runCli,
   tempConfig,
+  withProvider,
 } from "./helpers.ts";
-
-async function withProvider(
-  fn: (provider: DevProvider, configHome: string) => Promise<void>,
-  options: { autoApprove?: boolean } = {},
-) {
-  const provider = startDevProvider({ autoApprove: options.autoApprove ?? true });
-  await using config = await tempConfig();
-  try {
-    await fn(provider, config.home);
-  } finally {
-    await provider.close();
-  }
-}
-
-/** Logs in through the CLI; returns the run's output and the URL it printed. */
-async function loginOnce(provider: DevProvider, configHome: string, ...extra: string[]) {
-  const cli = new Cli(loginArgs(provider, ...extra), { configHome });
-  const url = await cli.authorizationUrl();
-  const page = await actAsUser(url);
-  return { url, page, ...(await cli.output()) };
-}
 
 Deno.test("login stores the token, prints the user; token, api and logout use it", async () => {
   await withProvider(async (provider, configHome) => {

@@ -288,10 +288,13 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
     );
   }
   const now = Date.now();
-  const at = (seconds: unknown) =>
-    typeof seconds === "number" && seconds > 0
+  const at = (value: unknown) => {
+    // A number in JSON; a numeric string in a form-encoded answer.
+    const seconds = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    return typeof seconds === "number" && seconds > 0
       ? new Date(now + seconds * 1000).toISOString()
       : undefined;
+  };
   const tokens: TokenSet = {
     accessToken: data.access_token,
     tokenType: typeof data.token_type === "string" ? data.token_type.toLowerCase() : "bearer",
