@@ -160,19 +160,29 @@ export async function exchangeCode(
   host: GitHubHost,
   options: ExchangeCodeOptions,
 ): Promise<TokenSet> {
-  const body = new URLSearchParams({
+  const { status, text } = await postToTokenEndpoint(host, {
     client_id: options.clientId,
     code: options.code,
     redirect_uri: options.redirectUri,
     code_verifier: options.codeVerifier,
-  });
+  }, options);
+  return parseTokenResponse(status, text, host.key);
+}
+
+/** POSTs a form (plus the client secret, when given) to the token endpoint, asking for JSON. */
+async function postToTokenEndpoint(
+  host: GitHubHost,
+  params: Record<string, string>,
+  options: { clientSecret?: string; signal?: AbortSignal },
+): Promise<{ status: number; text: string }> {
+  const body = new URLSearchParams(params);
   if (options.clientSecret) body.set("client_secret", options.clientSecret);
   const response = await fetchBounded(host.tokenEndpoint, {
     method: "POST",
     headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body,
   }, { signal: options.signal, what: `the token endpoint of ${host.key}` });
-  return parseTokenResponse(response.status, await response.text(), host.key);
+  return { status: response.status, text: await response.text() };
 }
 
 /** Options of {@linkcode refreshTokens}. */
@@ -207,24 +217,17 @@ export async function refreshTokens(
   host: GitHubHost,
   options: RefreshTokensOptions,
 ): Promise<TokenSet> {
-  const body = new URLSearchParams({
+  const { status, text } = await postToTokenEndpoint(host, {
     client_id: options.clientId,
     grant_type: "refresh_token",
     refresh_token: options.refreshToken,
-  });
-  if (options.clientSecret) body.set("client_secret", options.clientSecret);
-  const response = await fetchBounded(host.tokenEndpoint, {
-    method: "POST",
-    headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
-    body,
-  }, { signal: options.signal, what: `the token endpoint of ${host.key}` });
-  const text = await response.text();
+  }, options);
   let error: unknown;
   try {
     error = JSON.parse(text)?.error;
   } catch { /* parseTokenResponse reports it */ }
   if (error === "bad_refresh_token") throw sessionExpired(host.key);
-  return parseTokenResponse(response.status, text, host.key);
+  return parseTokenResponse(status, text, host.key);
 }
 
 /**
