@@ -21,6 +21,22 @@ const COMMANDS: Record<string, CommandEntry> = {
     load: () => import("./lib/cli/api.ts"),
   },
   logout: { summary: "Revoke the token and remove it", load: () => import("./lib/cli/logout.ts") },
+  status: {
+    summary: "Show accounts, where tokens live, expiry and validity",
+    load: () => import("./lib/cli/status.ts"),
+  },
+  switch: {
+    summary: "Make another account of a host the active one",
+    load: () => import("./lib/cli/switch.ts"),
+  },
+  "git-credential": {
+    summary: "git's credential helper (see setup-git)",
+    load: () => import("./lib/cli/git_credential.ts"),
+  },
+  "setup-git": {
+    summary: "Configure git to use loopauth for a host",
+    load: () => import("./lib/cli/setup_git.ts"),
+  },
   demo: {
     summary: "Log in against the built-in local provider",
     load: () => import("./lib/cli/demo.ts"),
@@ -41,11 +57,11 @@ Usage: loopauth COMMAND [flags]
 
 Commands:
 ${
-  Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(11)} ${summary}`).join(
+  Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(14)} ${summary}`).join(
     "\n",
   )
 }
-  help        Show help for a command
+  help           Show help for a command
 
 Flags:
   -h, --help     show help
@@ -54,7 +70,11 @@ Flags:
 Run loopauth help COMMAND for a command's flags and examples.
 Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 not logged in, 4 access denied,
 5 refused by the server, 6 timeout, 7 network, 8 storage, 9 revocation failed,
-10 port in use, 11 API error, 12 missing Deno permission, 130 cancelled.`;
+10 port in use, 11 API error, 12 missing Deno permission, 13 session expired
+(log in again), 130 cancelled.
+
+Storage: the OS keyring when one answers, else a 0600 file (with a warning);
+--storage keyring|file or LOOPAUTH_STORAGE forces one.`;
 
 /** Runs the CLI with `argv` and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -5,7 +5,7 @@
 import { LoopauthError } from "./errors.ts";
 import { apiError, createOctokit } from "./github_api.ts";
 import { resolveGitHubHost } from "./providers/github.ts";
-import { getAccount } from "./token.ts";
+import { getToken } from "./token.ts";
 
 /** Options of {@linkcode apiRequest}. */
 export interface ApiRequestOptions {
@@ -15,6 +15,10 @@ export interface ApiRequestOptions {
   method?: string;
   /** Parameters: the query of a GET, the JSON body otherwise. */
   fields?: Record<string, string>;
+  /** The account's login (default: the host's active account). */
+  user?: string;
+  /** Let a token from the environment win (see `getToken`; default false). */
+  fromEnv?: boolean;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
   /** Aborting cancels the request. */
@@ -38,9 +42,9 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
     throw new LoopauthError("usage", "Give an API path such as /user, not a full URL");
   }
   const host = resolveGitHubHost(options.hostname);
-  const account = await getAccount(options);
+  const token = await getToken(options);
   const octokit = await createOctokit(host.apiUrl, {
-    token: account.token.accessToken,
+    token,
     signal: options.signal,
   });
   const route = `${method} ${path.startsWith("/") ? path : `/${path}`}`;

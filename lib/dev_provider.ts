@@ -37,8 +37,22 @@ export interface DevProviderOptions {
    * GitHub, a loopback redirect may add any port to it.
    */
   registeredCallback?: string;
+  /**
+   * GitHub's expiring user tokens: `ghu_` access tokens that expire after
+   * `accessTtl` seconds (then 401), with single-use `ghr_` refresh tokens
+   * valid for `refreshTtl` seconds, rotated by `grant_type=refresh_token`.
+   */
+  expiringTokens?: ExpiringTokens;
   /** Aborting stops the provider. */
   signal?: AbortSignal;
+}
+
+/** Lifetimes of expiring tokens, in seconds. */
+export interface ExpiringTokens {
+  /** Access token lifetime (GitHub: 28800, 8 hours). */
+  accessTtl: number;
+  /** Refresh token lifetime (GitHub: 15897600, about 6 months). */
+  refreshTtl: number;
 }
 
 /** A request the provider received (for tests: "what the server received"). */
@@ -65,10 +79,16 @@ export interface DevProvider {
   autoApprove: boolean;
   /** When set, every token request is answered with this GitHub error code. */
   tokenError?: string;
+  /** The user the next login is for (may be changed while running). */
+  user: DevUser;
+  /** Expiring-token mode, when set (may be changed while running). */
+  expiringTokens?: ExpiringTokens;
   /** Every request received, in order. */
   requests: RecordedRequest[];
-  /** Access tokens currently valid. */
+  /** Access tokens currently valid (not revoked, not expired). */
   activeTokens(): string[];
+  /** Refresh tokens currently valid (not spent, not revoked, not expired). */
+  activeRefreshTokens(): string[];
   /** Stops the provider. */
   close(): Promise<void>;
 }
@@ -76,6 +96,16 @@ export interface DevProvider {
 const REGISTERED_CALLBACK = "http://127.0.0.1/callback";
 const CODE_TTL_MS = 10 * 60_000;
 const DEFAULT_USER: DevUser = { login: "octocat", id: 583231, name: "The Octocat" };
+
+interface IssuedToken {
+  clientId: string;
+  scopes: string[];
+  user: DevUser;
+  /** Epoch ms of expiry, in expiring mode. */
+  expires?: number;
+  /** The refresh token issued with this access token. */
+  refreshToken?: string;
+}
 
 interface Grant {
   redirectUri: string;
@@ -96,11 +126,12 @@ interface Grant {
  * ```
  */
 export function startDevProvider(options: DevProviderOptions = {}): DevProvider {
-  const user = options.user ?? DEFAULT_USER;
   const registered = options.registeredCallback ?? REGISTERED_CALLBACK;
   const pending = new Map<string, Grant>();
-  const codes = new Map<string, Grant & { expires: number }>();
-  const tokens = new Map<string, { clientId: string; scopes: string[] }>();
+  const codes = new Map<string, Grant & { expires: number; user: DevUser }>();
+  const tokens = new Map<string, IssuedToken>();
+  const refreshTokens = new Map<string, IssuedToken & { accessToken: string }>();
+  const live = (token: IssuedToken) => token.expires === undefined || token.expires > Date.now();
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
@@ -111,8 +142,12 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     clientId: options.clientId ?? "loopauth-dev",
     clientSecret: options.clientSecret ?? "loopauth-dev-secret",
     autoApprove: options.autoApprove ?? false,
+    user: options.user ?? DEFAULT_USER,
+    ...(options.expiringTokens ? { expiringTokens: options.expiringTokens } : {}),
     requests: [],
-    activeTokens: () => [...tokens.keys()],
+    activeTokens: () => [...tokens].filter(([, t]) => live(t)).map(([token]) => token),
+    activeRefreshTokens: () =>
+      [...refreshTokens].filter(([, t]) => live(t)).map(([token]) => token),
     close: async () => {
       controller.abort();
       await server.finished;
@@ -131,7 +166,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
 
   const approve = (grant: Grant) => {
     const code = randomToken("", 20);
-    codes.set(code, { ...grant, expires: Date.now() + CODE_TTL_MS });
+    codes.set(code, { ...grant, expires: Date.now() + CODE_TTL_MS, user: provider.user });
     return redirect(grant, { code });
   };
 
@@ -172,7 +207,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       "Authorize application",
       `
 <p><strong>${escapeHtml(provider.clientId)}</strong> wants to access your account
-<strong>${escapeHtml(user.login)}</strong> on this loopauth development server.</p>
+<strong>${escapeHtml(provider.user.login)}</strong> on this loopauth development server.</p>
 <ul>${scopes}</ul>
 <p>You will be sent back to <code>${escapeHtml(new URL(redirectUri).host)}</code>.</p>
 <form method="post" action="/login/oauth/authorize">
@@ -213,15 +248,16 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       params.set("client_secret", secret ?? "");
     }
     const wantsJson = (request.headers.get("accept") ?? "").includes("application/json");
-    const answer = (data: Record<string, string>) =>
-      wantsJson
-        ? Response.json(data, { headers: SECURITY_HEADERS })
-        : new Response(new URLSearchParams(data).toString(), {
+    const answer = (data: Record<string, string | number>) =>
+      wantsJson ? Response.json(data, { headers: SECURITY_HEADERS }) : new Response(
+        new URLSearchParams(Object.entries(data).map(([k, v]) => [k, String(v)])).toString(),
+        {
           headers: {
             ...SECURITY_HEADERS,
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
           },
-        });
+        },
+      );
     const fail = (error: string, description: string) =>
       answer({
         error,
@@ -233,7 +269,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       return fail(provider.tokenError, `Forced ${provider.tokenError} for testing.`);
     }
     const grantType = params.get("grant_type") ?? "authorization_code";
-    if (grantType !== "authorization_code") {
+    if (grantType !== "authorization_code" && grantType !== "refresh_token") {
       return fail("unsupported_grant_type", "Unsupported grant type.");
     }
     if (
@@ -244,6 +280,15 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
         "incorrect_client_credentials",
         "The client_id and/or client_secret passed are incorrect.",
       );
+    }
+    if (grantType === "refresh_token") {
+      const refreshToken = params.get("refresh_token") ?? "";
+      const old = refreshTokens.get(refreshToken);
+      refreshTokens.delete(refreshToken); // single use, whatever happens next
+      if (!old || !live(old) || !provider.expiringTokens) {
+        return fail("bad_refresh_token", "The refresh token passed is incorrect or expired.");
+      }
+      return answer(issue(old.scopes, old.user));
     }
     const code = params.get("code") ?? "";
     const grant = codes.get(code);
@@ -269,13 +314,46 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
         );
       }
     }
-    const token = randomToken("gho_", 36);
-    tokens.set(token, { clientId: provider.clientId, scopes: grant.scopes });
-    return answer({ access_token: token, token_type: "bearer", scope: grant.scopes.join(",") });
+    return answer(issue(grant.scopes, grant.user));
+  };
+
+  /** A new token (pair, in expiring mode) as the token endpoint answers it. */
+  const issue = (scopes: string[], user: DevUser): Record<string, string | number> => {
+    const expiring = provider.expiringTokens;
+    if (!expiring) {
+      const token = randomToken("gho_", 36);
+      tokens.set(token, { clientId: provider.clientId, scopes, user });
+      return { access_token: token, token_type: "bearer", scope: scopes.join(",") };
+    }
+    const now = Date.now();
+    const token = randomToken("ghu_", 36);
+    const refreshToken = randomToken("ghr_", 76);
+    tokens.set(token, {
+      clientId: provider.clientId,
+      scopes,
+      user,
+      expires: now + expiring.accessTtl * 1000,
+      refreshToken,
+    });
+    refreshTokens.set(refreshToken, {
+      clientId: provider.clientId,
+      scopes,
+      user,
+      expires: now + expiring.refreshTtl * 1000,
+      accessToken: token,
+    });
+    return {
+      access_token: token,
+      expires_in: expiring.accessTtl,
+      refresh_token: refreshToken,
+      refresh_token_expires_in: expiring.refreshTtl,
+      token_type: "bearer",
+      scope: scopes.join(","),
+    };
   };
 
   const api = (request: Request, path: string, body: string): Response => {
-    const revoke = /^\/applications\/([^/]+)\/token$/.exec(path);
+    const revoke = /^\/applications\/([^/]+)\/(token|grant)$/.exec(path);
     if (revoke && request.method === "DELETE") {
       const expected = `basic ${btoa(`${provider.clientId}:${provider.clientSecret}`)}`;
       if (
@@ -285,12 +363,22 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
         return apiJson(401, { message: "Requires authentication" });
       }
       const token = String(safeJson(body).access_token ?? "");
-      if (!tokens.delete(token)) return apiJson(404, { message: "Not Found" });
+      const issued = tokens.get(token);
+      if (!issued) return apiJson(404, { message: "Not Found" });
+      tokens.delete(token);
+      if (issued.refreshToken) refreshTokens.delete(issued.refreshToken);
+      if (revoke[2] === "grant") {
+        // The whole authorization: every token and refresh token of the app and user.
+        for (const map of [tokens, refreshTokens] as Map<string, IssuedToken>[]) {
+          for (const [key, other] of map) if (other.user.id === issued.user.id) map.delete(key);
+        }
+      }
       return new Response(null, { status: 204, headers: SECURITY_HEADERS });
     }
     const auth = /^(?:token|bearer) (\S+)$/i.exec(request.headers.get("authorization") ?? "");
     const grant = auth ? tokens.get(auth[1]) : undefined;
-    if (!grant) return apiJson(401, { message: "Bad credentials" });
+    if (!grant || !live(grant)) return apiJson(401, { message: "Bad credentials" });
+    const user = grant.user;
     if (path === "/user" && request.method === "GET") {
       return apiJson(200, { ...user, type: "User", html_url: `${provider.origin}/${user.login}` }, {
         "X-OAuth-Scopes": grant.scopes.join(", "),

@@ -17,6 +17,7 @@ export type ErrorCode =
   | "port_in_use"
   | "api"
   | "permission"
+  | "session_expired"
   | "cancelled";
 
 /**
@@ -40,6 +41,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   port_in_use: 10,
   api: 11,
   permission: 12,
+  session_expired: 13,
   cancelled: 130,
 };
 

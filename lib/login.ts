@@ -7,7 +7,9 @@ import { LoopauthError } from "./errors.ts";
 import { loopbackFlow } from "./flows/loopback.ts";
 import { exchangeCode, resolveGitHubHost, type TokenSet } from "./providers/github.ts";
 import { whoami } from "./github_api.ts";
-import { saveAccount } from "./store/file.ts";
+import { saveAccount } from "./store/accounts.ts";
+import { chooseBackend, type StorageName } from "./store/backend.ts";
+import { configDir } from "./store/paths.ts";
 import { openBrowser } from "./browser.ts";
 
 /** Options of {@linkcode login}. */
@@ -37,6 +39,11 @@ export interface LoginOptions {
   configDir?: string;
   /** Store the token (default true). */
   store?: boolean;
+  /**
+   * Where to keep the secrets: `keyring` (an error if none works), `file`,
+   * or (default) the keyring when one answers, else the file.
+   */
+  storage?: StorageName;
 }
 
 /** The result of a successful login. */
@@ -45,8 +52,12 @@ export interface LoginResult extends TokenSet {
   host: string;
   /** The user's login name. */
   login: string;
-  /** The credentials file, when the token was stored. */
+  /** Where the token was stored: the keyring's name or the file's path. */
   storedIn?: string;
+  /** `keyring` or `file`, when the token was stored. */
+  storage?: StorageName;
+  /** Why the keyring was not used, when the file was picked automatically. */
+  keyringUnavailable?: string;
 }
 
 /**
@@ -86,6 +97,11 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   }
   const host = resolveGitHubHost(options.hostname);
   const open = options.openBrowser ?? true;
+  const dir = options.configDir ?? configDir();
+  // Chosen before the browser opens, so a missing keyring costs the user nothing.
+  const chosen = (options.store ?? true)
+    ? await chooseBackend(options.storage, { dir })
+    : undefined;
   return await loopbackFlow<LoginResult>({
     authorizationEndpoint: host.authorizationEndpoint,
     clientId: options.clientId,
@@ -109,15 +125,24 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       });
       const name = await whoami(host.apiUrl, token.accessToken, { signal: options.signal });
       const result: LoginResult = { ...token, host: host.key, login: name };
-      if (options.store ?? true) {
-        result.storedIn = await saveAccount({
-          host: host.key,
-          login: name,
-          clientId: options.clientId,
-          ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
-          token,
-          createdAt: new Date().toISOString(),
-        }, { dir: options.configDir });
+      if (chosen) {
+        const { backend, fallbackReason } = chosen;
+        await saveAccount(
+          {
+            host: host.key,
+            login: name,
+            clientId: options.clientId,
+            ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+            token,
+            createdAt: new Date().toISOString(),
+            storage: backend.name,
+          },
+          backend,
+          { dir },
+        );
+        result.storedIn = backend.location;
+        result.storage = backend.name;
+        if (fallbackReason) result.keyringUnavailable = fallbackReason;
       }
       return result;
     },

@@ -1,17 +1,22 @@
 /**
- * `logout`: revoke the token on the server, then forget it locally.
+ * `logout`: revoke tokens on the server, then forget them locally (keyring or
+ * file, and the config file).
  * @module
  */
 import { LoopauthError } from "./errors.ts";
 import { revokeToken } from "./github_api.ts";
 import { resolveGitHubHost } from "./providers/github.ts";
-import { removeAccount } from "./store/file.ts";
-import { getAccount } from "./token.ts";
+import { removeAccount } from "./store/accounts.ts";
+import { readConfig } from "./store/config.ts";
+import { configDir } from "./store/paths.ts";
+import { storedAccount } from "./token.ts";
 
-/** Options of {@linkcode logout}. */
+/** Options of {@linkcode logout} and {@linkcode logoutAll}. */
 export interface LogoutOptions {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
+  /** The account's login (default: the host's active account). */
+  user?: string;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
   /** Client secret to revoke with, when the login stored none. */
@@ -29,9 +34,10 @@ export interface LogoutResult {
 }
 
 /**
- * Revokes the stored token of a host on the server and removes it locally.
- * If revocation fails the local token is still removed and a
- * `revoke_failed` error says where to revoke it by hand.
+ * Revokes the stored token of a host's account (`user`, else the active one)
+ * on the server and removes it locally. If revocation fails the local token
+ * is still removed and a `revoke_failed` error says where to revoke it by
+ * hand.
  *
  * @example
  * ```ts
@@ -41,27 +47,81 @@ export interface LogoutResult {
  */
 export async function logout(options: LogoutOptions = {}): Promise<LogoutResult> {
   const host = resolveGitHubHost(options.hostname);
-  const account = await getAccount(options);
-  let failure: LoopauthError | undefined;
-  try {
-    await revokeToken(host.apiUrl, account.token.accessToken, {
-      clientId: account.clientId,
-      clientSecret: options.clientSecret ?? account.clientSecret,
-      signal: options.signal,
-    });
-  } catch (error) {
-    failure = error instanceof LoopauthError
-      ? error
-      : new LoopauthError("revoke_failed", String(error));
+  return (await logoutEach([{ host: host.key, login: options.user }], options))[0];
+}
+
+/**
+ * Logs out of every stored account: of `hostname`'s accounts when it is
+ * given, else of every host's. Failed revocations are reported together
+ * after every local token is removed.
+ *
+ * @example
+ * ```ts
+ * import { logoutAll } from "./logout.ts";
+ * for (const { host, login } of await logoutAll()) console.log(host, login);
+ * ```
+ */
+export async function logoutAll(
+  options: Omit<LogoutOptions, "user"> = {},
+): Promise<LogoutResult[]> {
+  const config = await readConfig(options.configDir ?? configDir());
+  const only = options.hostname === undefined ? undefined : resolveGitHubHost(options.hostname).key;
+  const targets: { host: string; login: string }[] = [];
+  for (const [host, entry] of Object.entries(config.hosts)) {
+    if (only !== undefined && host !== only) continue;
+    for (const login of Object.keys(entry.accounts)) targets.push({ host, login });
   }
-  await removeAccount(host.key, { dir: options.configDir });
-  if (failure) {
-    const reason = failure.message.replace(/^./, (c) => c.toLowerCase());
+  if (targets.length === 0) {
     throw new LoopauthError(
-      "revoke_failed",
-      `Removed the local token for ${host.key}, but could not revoke it on the server (${reason}): it may still be valid, revoke it at ${host.settingsUrl}`,
-      { cause: failure },
+      "not_logged_in",
+      `Not logged in to ${only ?? "any host"}: nothing to log out of`,
     );
   }
-  return { host: host.key, login: account.login };
+  return await logoutEach(targets, options);
+}
+
+async function logoutEach(
+  targets: { host: string; login?: string }[],
+  options: LogoutOptions,
+): Promise<LogoutResult[]> {
+  const dir = options.configDir ?? configDir();
+  const results: LogoutResult[] = [];
+  const failures: { result: LogoutResult; reason: string; settingsUrl: string }[] = [];
+  for (const target of targets) {
+    const host = resolveGitHubHost(target.host);
+    const account = await storedAccount(host, { user: target.login, configDir: dir });
+    const result = { host: host.key, login: account.login };
+    try {
+      await revokeToken(host.apiUrl, account.token.accessToken, {
+        clientId: account.clientId,
+        clientSecret: options.clientSecret ?? account.clientSecret,
+        signal: options.signal,
+      });
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error))
+        .replace(/^./, (c) => c.toLowerCase());
+      failures.push({ result, reason, settingsUrl: host.settingsUrl });
+    }
+    await removeAccount(host.key, account.login, { dir });
+    results.push(result);
+  }
+  if (failures.length === 1 && results.length === 1) {
+    const [{ result, reason, settingsUrl }] = failures;
+    throw new LoopauthError(
+      "revoke_failed",
+      `Removed the local token for ${result.host}, but could not revoke it on the server (${reason}): it may still be valid, revoke it at ${settingsUrl}`,
+    );
+  }
+  if (failures.length) {
+    const list = failures.map((f) => `${f.result.login} on ${f.result.host} (${f.reason})`);
+    throw new LoopauthError(
+      "revoke_failed",
+      `Removed the local tokens, but could not revoke ${
+        list.join(", ")
+      } on the server: they may still be valid, revoke them in each host's settings (${
+        [...new Set(failures.map((f) => f.settingsUrl))].join(", ")
+      })`,
+    );
+  }
+  return results;
 }

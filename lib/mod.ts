@@ -15,8 +15,8 @@
  * @module
  */
 export { login, type LoginOptions, type LoginResult, parseScopes } from "./login.ts";
-export { getAccount, getToken, type GetTokenOptions } from "./token.ts";
-export { logout, type LogoutOptions, type LogoutResult } from "./logout.ts";
+export { type EnvToken, envToken, getAccount, getToken, type GetTokenOptions } from "./token.ts";
+export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./logout.ts";
 export { apiRequest, type ApiRequestOptions } from "./api.ts";
 export {
   type CallbackParams,
@@ -33,12 +33,14 @@ export {
 export type { Page } from "./pages.ts";
 export { openBrowser, type OpenBrowserOptions, type OpenResult } from "./browser.ts";
 export { type GitHubHost, resolveGitHubHost, type TokenSet } from "./providers/github.ts";
-export type { StoredAccount } from "./store/file.ts";
+export type { StoredAccount } from "./store/accounts.ts";
+export type { StorageName } from "./store/backend.ts";
 export {
   actAsUser,
   type DevProvider,
   type DevProviderOptions,
   type DevUser,
+  type ExpiringTokens,
   type RecordedRequest,
   startDevProvider,
 } from "./dev_provider.ts";

@@ -1,21 +1,68 @@
 /**
- * `getToken`: the stored token of a host.
+ * `getToken` and `getAccount`: the stored token of a host, refreshed when it
+ * is about to expire, or a token from the environment.
  * @module
  */
 import { LoopauthError } from "./errors.ts";
-import { resolveGitHubHost } from "./providers/github.ts";
-import { readAccount, type StoredAccount } from "./store/file.ts";
+import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
+import { freshAccount } from "./refresh.ts";
+import { findAccount, type StoredAccount } from "./store/accounts.ts";
+import { configDir } from "./store/paths.ts";
 
 /** Options of {@linkcode getToken} and {@linkcode getAccount}. */
 export interface GetTokenOptions {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
+  /** The account's login (default: the host's active account). */
+  user?: string;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
+  /**
+   * Let `LOOPAUTH_TOKEN` (any host) and `GH_TOKEN`/`GITHUB_TOKEN`
+   * (github.com) win over the stored token, as the CLI does (default false).
+   */
+  fromEnv?: boolean;
+  /** Aborting cancels a refresh request. */
+  signal?: AbortSignal;
+}
+
+/** A token from the environment, and the variable it came from. */
+export interface EnvToken {
+  /** The token. */
+  token: string;
+  /** `LOOPAUTH_TOKEN`, `GH_TOKEN` or `GITHUB_TOKEN`. */
+  variable: string;
 }
 
 /**
- * The stored account of a host; a `not_logged_in` error when there is none.
+ * The environment's token for a host: `LOOPAUTH_TOKEN` for any host, then
+ * `GH_TOKEN` and `GITHUB_TOKEN` for github.com (like gh).
+ *
+ * @example
+ * ```ts
+ * import { envToken } from "./token.ts";
+ * const found = envToken("github.com");
+ * if (found) console.error(`Using ${found.variable}`);
+ * ```
+ */
+export function envToken(
+  hostKey: string,
+  env: (name: string) => string | undefined = readEnv,
+): EnvToken | undefined {
+  const names = hostKey === "github.com"
+    ? ["LOOPAUTH_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"]
+    : ["LOOPAUTH_TOKEN"];
+  for (const variable of names) {
+    const token = env(variable)?.trim();
+    if (token) return { token, variable };
+  }
+  return undefined;
+}
+
+/**
+ * The stored account of a host (the `user`, else the active one), with its
+ * access token refreshed first when it expires within a minute; a
+ * `not_logged_in` error when there is none.
  *
  * @example
  * ```ts
@@ -26,19 +73,45 @@ export interface GetTokenOptions {
  */
 export async function getAccount(options: GetTokenOptions = {}): Promise<StoredAccount> {
   const host = resolveGitHubHost(options.hostname);
-  const account = await readAccount(host.key, { dir: options.configDir });
+  const account = await storedAccount(host, options);
+  return await freshAccount(host, account, {
+    dir: options.configDir ?? configDir(),
+    signal: options.signal,
+  });
+}
+
+/**
+ * The stored account of a host as it is (no refresh); a `not_logged_in`
+ * error when there is none.
+ *
+ * @example
+ * ```ts
+ * import { storedAccount } from "./token.ts";
+ * import { resolveGitHubHost } from "./providers/github.ts";
+ * const account = await storedAccount(resolveGitHubHost("github.com"), { user: "octocat" });
+ * ```
+ */
+export async function storedAccount(
+  host: GitHubHost,
+  options: Pick<GetTokenOptions, "user" | "configDir"> = {},
+): Promise<StoredAccount> {
+  const account = await findAccount(host.key, options.user, {
+    dir: options.configDir ?? configDir(),
+  });
   if (!account) {
     const flag = host.key === "github.com" ? "" : ` --hostname ${host.key}`;
+    const as = options.user ? ` as ${options.user}` : "";
     throw new LoopauthError(
       "not_logged_in",
-      `Not logged in to ${host.key}: run loopauth login${flag}`,
+      `Not logged in to ${host.key}${as}: run loopauth login${flag}`,
     );
   }
   return account;
 }
 
 /**
- * The stored access token of a host.
+ * The access token of a host: from the environment when `fromEnv` is set
+ * and a variable applies, else the stored one (refreshed when needed).
  *
  * @example
  * ```ts
@@ -47,5 +120,17 @@ export async function getAccount(options: GetTokenOptions = {}): Promise<StoredA
  * ```
  */
 export async function getToken(options: GetTokenOptions = {}): Promise<string> {
+  if (options.fromEnv) {
+    const found = envToken(resolveGitHubHost(options.hostname).key);
+    if (found) return found.token;
+  }
   return (await getAccount(options)).token.accessToken;
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env for it: treat as unset
+  }
 }

@@ -5,22 +5,8 @@
  * @module
  */
 
-/** The environment variables loopauth reads, and why. */
-export const ENV_VARS: readonly string[] = [
-  "HOME", // default config directory (~/.config/loopauth)
-  "USERPROFILE", // home directory on Windows
-  "APPDATA", // config directory on Windows
-  "XDG_CONFIG_HOME", // config directory
-  "BROWSER", // the user's browser choice
-  "DISPLAY", // whether xdg-open can show a browser (X11)
-  "WAYLAND_DISPLAY", // the same for Wayland
-  "WSL_DISTRO_NAME", // WSL: open the Windows browser with wslview
-  "WSL_INTEROP", // the same
-  "TEMP", // Windows temporary directory
-  "LOOPAUTH_CLIENT_ID", // stands in for --client-id
-  "LOOPAUTH_CLIENT_SECRET", // stands in for --client-secret
-  "LOOPAUTH_DEBUG", // stack traces for unexpected failures
-];
+export { ENV_VARS } from "../lib/env_vars.ts";
+import { ENV_VARS } from "../lib/env_vars.ts";
 
 /** The hosts of github.com's OAuth endpoints and REST API. */
 export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
@@ -99,6 +85,10 @@ export const TEST_PROGRAMS: readonly string[] = [
   "tmux",
   "bash",
   "ps",
+  "dbus-daemon", // a private session bus for the test keyring
+  "gnome-keyring-daemon", // a real Secret Service
+  "secret-tool", // to look into that keyring from outside loopauth
+  "git", // git credential fill against the helper
   `${TEST_BIN}/loopauth`,
   `${TEST_BIN}/loopauth.exe`,
   `${TEST_BIN}/install/bin/loopauth`,
@@ -122,6 +112,16 @@ export function testTaskFlags(): string[] {
     `--allow-write=${TEST_TMP}`,
     `--allow-run=${[DENO_PATH, ...TEST_PROGRAMS].join(",")}`,
   ];
+}
+
+/**
+ * The flags of the whole-process benchmarks: the test flags plus the peers
+ * they measure against (Debian's Python with google-auth-oauthlib, and gh).
+ */
+export function benchTaskFlags(): string[] {
+  return testTaskFlags().map((flag) =>
+    flag.startsWith("--allow-run=") ? `${flag},/usr/bin/python3,gh` : flag
+  );
 }
 
 /** The flags of `deno task compile` (scripts/compile.ts). */

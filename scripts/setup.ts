@@ -6,7 +6,15 @@
  */
 
 /** Debian packages the tests drive. */
-export const DEBIAN_PACKAGES = ["chromium", "tmux"];
+export const DEBIAN_PACKAGES = [
+  "chromium", // the browser tests
+  "tmux", // the terminal tests
+  "gnome-keyring", // a real Secret Service for the keyring tests
+  "libsecret-tools", // secret-tool
+  "dbus-x11",
+  "dbus-daemon",
+  "git", // git credential fill against the helper
+];
 /** npm packages the tests run under Node (playwright-core needs Node: under Deno it wants --allow-all). */
 export const NPM_PACKAGES = ["playwright-core@1.65.1"];
 

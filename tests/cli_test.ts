@@ -3,30 +3,18 @@
  * permission flags) against the built-in provider on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
+import { actAsUser } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { Cli, isListening, loginArgs, rawRequest, runCli, tempConfig } from "./helpers.ts";
-
-async function withProvider(
-  fn: (provider: DevProvider, configHome: string) => Promise<void>,
-  options: { autoApprove?: boolean } = {},
-) {
-  const provider = startDevProvider({ autoApprove: options.autoApprove ?? true });
-  await using config = await tempConfig();
-  try {
-    await fn(provider, config.home);
-  } finally {
-    await provider.close();
-  }
-}
-
-/** Logs in through the CLI; returns the run's output and the URL it printed. */
-async function loginOnce(provider: DevProvider, configHome: string, ...extra: string[]) {
-  const cli = new Cli(loginArgs(provider, ...extra), { configHome });
-  const url = await cli.authorizationUrl();
-  const page = await actAsUser(url);
-  return { url, page, ...(await cli.output()) };
-}
+import {
+  Cli,
+  isListening,
+  loginArgs,
+  loginOnce,
+  rawRequest,
+  runCli,
+  tempConfig,
+  withProvider,
+} from "./helpers.ts";
 
 Deno.test("login stores the token, prints the user; token, api and logout use it", async () => {
   await withProvider(async (provider, configHome) => {
@@ -59,10 +47,23 @@ Deno.test("login stores the token, prints the user; token, api and logout use it
     const dir = `${configHome}/loopauth`;
     if (Deno.build.os !== "windows") {
       assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
-      assert.equal((await Deno.stat(`${dir}/credentials.json`)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(`${dir}/tokens.json`)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(`${dir}/config.json`)).mode! & 0o777, 0o600);
     }
-    const stored = JSON.parse(await Deno.readTextFile(`${dir}/credentials.json`));
-    const token = stored.hosts[provider.origin].token.accessToken;
+    // No keyring in this environment: the file, with the warning naming it.
+    assert.match(
+      stderr,
+      new RegExp(
+        `^Warning: token stored in plain text at ${dir}/tokens\\.json \\(mode 0600\\)`,
+        "m",
+      ),
+    );
+    const stored = JSON.parse(await Deno.readTextFile(`${dir}/tokens.json`));
+    const token = stored.hosts[provider.origin].octocat.accessToken;
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    assert.equal(config.hosts[provider.origin].active, "octocat");
+    assert.equal(config.hosts[provider.origin].accounts.octocat.storage, "file");
+    assert.ok(!JSON.stringify(config).includes(token), "no secret in the config file");
     assert.deepEqual(provider.activeTokens(), [token]);
 
     // The token exchange sent Accept: application/json and the PKCE verifier.
@@ -150,7 +151,7 @@ Deno.test("consent denied: clear message, exit 4, nothing stored", async () => {
     assert.equal(stdout, "");
     assert.match(stderr, /Error: Access was denied in the browser: nothing was stored$/);
     await assert.rejects(
-      () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+      () => Deno.stat(`${configHome}/loopauth/config.json`),
       Deno.errors.NotFound,
     );
   }, { autoApprove: false });
@@ -195,7 +196,7 @@ Deno.test("timeout: clear message, exit 6, port released, nothing stored", async
     assert.match(stderr, /Error: Timed out after 1s waiting for the browser/);
     assert.equal(await isListening(port), false);
     await assert.rejects(
-      () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+      () => Deno.stat(`${configHome}/loopauth/config.json`),
       Deno.errors.NotFound,
     );
   });
@@ -215,7 +216,7 @@ Deno.test({
       assert.match(stderr, /Error: Cancelled$/);
       assert.equal(await isListening(port), false);
       await assert.rejects(
-        () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+        () => Deno.stat(`${configHome}/loopauth/config.json`),
         Deno.errors.NotFound,
       );
     });
@@ -265,7 +266,7 @@ Deno.test("every GitHub token-endpoint error gives its message, exit 5, nothing 
       assert.equal(page.status, 200);
     }
     await assert.rejects(
-      () => Deno.stat(`${configHome}/loopauth/credentials.json`),
+      () => Deno.stat(`${configHome}/loopauth/config.json`),
       Deno.errors.NotFound,
     );
   });
@@ -295,8 +296,10 @@ Deno.test("logout: a failed revocation still removes the local token, says so, e
       out.stderr,
       /^Error: Removed the local token for http:\/\/127\.0\.0\.1:\d+, but could not revoke it on the server \(cannot reach .*\): it may still be valid, revoke it at http:\/\/127\.0\.0\.1:\d+\/settings\/applications$/,
     );
-    const stored = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/credentials.json`));
+    const stored = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
     assert.deepEqual(stored.hosts, {});
+    const config = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/config.json`));
+    assert.deepEqual(config.hosts, {});
   });
 });
 

@@ -149,3 +149,54 @@ Deno.test("the consent page: Cancel redirects with access_denied and the state",
     await provider.close();
   }
 });
+
+Deno.test("expiring mode: ghu_/ghr_ pairs, rotation, single-use refresh tokens, 401 when expired", async () => {
+  const provider = startDevProvider({
+    autoApprove: true,
+    expiringTokens: { accessTtl: 1, refreshTtl: 60 },
+  });
+  try {
+    const redirectUri = "http://127.0.0.1:54321/callback";
+    const code = await codeFor(provider, redirectUri);
+    const client = { client_id: provider.clientId, client_secret: provider.clientSecret };
+    const first = await (await tokenRequest(provider.origin, {
+      ...client,
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: VERIFIER,
+    })).json();
+    assert.match(first.access_token, /^ghu_/);
+    assert.match(first.refresh_token, /^ghr_/);
+    assert.equal(first.expires_in, 1);
+    assert.equal(first.refresh_token_expires_in, 60);
+    const refresh = (refreshToken: string, extra: Record<string, string> = {}) =>
+      tokenRequest(provider.origin, {
+        ...client,
+        grant_type: "refresh_token",
+        refresh_token: refreshToken,
+        ...extra,
+      }).then((r) => r.json());
+    const wrongSecret = await refresh(first.refresh_token, { client_secret: "nope" });
+    assert.equal(wrongSecret.error, "incorrect_client_credentials");
+    const second = await refresh(first.refresh_token);
+    assert.match(second.access_token, /^ghu_/);
+    assert.notEqual(second.refresh_token, first.refresh_token);
+    assert.deepEqual(provider.activeRefreshTokens(), [second.refresh_token]);
+    assert.equal((await refresh(first.refresh_token)).error, "bad_refresh_token", "single use");
+
+    await new Promise((wake) => setTimeout(wake, 1100));
+    const expired = await fetch(`${provider.origin}/api/v3/user`, {
+      headers: { Authorization: `token ${second.access_token}` },
+    });
+    await expired.body?.cancel();
+    assert.equal(expired.status, 401);
+    assert.ok(!provider.activeTokens().includes(second.access_token));
+    const third = await refresh(second.refresh_token);
+    const user = await fetch(`${provider.origin}/api/v3/user`, {
+      headers: { Authorization: `token ${third.access_token}` },
+    });
+    assert.equal((await user.json()).login, "octocat");
+  } finally {
+    await provider.close();
+  }
+});

@@ -105,29 +105,15 @@ Deno.test("environment faults: missing HOME, unusable config dir, missing permis
   await Deno.writeTextFile(`${config.home}/loopauth`, "not a directory");
   const blocked = await runCli(["token"], { configHome: config.home });
   assert.equal(blocked.code, EXIT_CODES.storage);
-  assert.match(blocked.stderr, /^Error: Cannot read .*loopauth\/credentials\.json: /);
+  assert.match(blocked.stderr, /^Error: Cannot read .*loopauth\/config\.json: Not a directory/);
   assert.equal(blocked.stderr.split("\n").length, 1);
   // A missing permission names the flag.
   await Deno.remove(`${config.home}/loopauth`);
   await Deno.mkdir(`${config.home}/loopauth`);
-  await Deno.writeTextFile(
-    `${config.home}/loopauth/credentials.json`,
-    JSON.stringify({
-      version: 1,
-      hosts: {
-        "ghe.example.com": {
-          host: "ghe.example.com",
-          login: "octocat",
-          clientId: "id",
-          token: { accessToken: "gho_x", tokenType: "bearer", scopes: [] },
-          createdAt: new Date(0).toISOString(),
-        },
-      },
-    }),
-  );
   const noNet = await runCli(["api", "/user", "--hostname", "ghe.example.com"], {
     configHome: config.home,
     flags: ["--no-prompt", "--allow-env", `--allow-read=${config.home}`],
+    env: { LOOPAUTH_TOKEN: "gho_from_env" },
   });
   assert.equal(noNet.code, EXIT_CODES.permission, noNet.stderr);
   assert.equal(

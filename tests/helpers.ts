@@ -4,7 +4,12 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { actAsUser, type DevProvider } from "../lib/dev_provider.ts";
+import {
+  actAsUser,
+  type DevProvider,
+  type DevProviderOptions,
+  startDevProvider,
+} from "../lib/dev_provider.ts";
 import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions.ts";
 
 export { ENV_VARS } from "../scripts/permissions.ts";
@@ -220,4 +225,187 @@ export async function scriptedLogin(
   const cli = new Cli(loginArgs(provider), options);
   await actAsUser(await cli.authorizationUrl());
   return await cli.output();
+}
+
+/** A private Secret Service (D-Bus session bus + gnome-keyring) for tests. */
+export interface TestKeyring extends AsyncDisposable {
+  /** Environment that points `secret-tool` at this keyring. */
+  env: Record<string, string>;
+  /** Directory holding the bus socket and the (encrypted) keyring files. */
+  dir: string;
+  /** What `secret-tool lookup` returns for an account, or `undefined`. */
+  lookup(host: string, login: string): Promise<string | undefined>;
+}
+
+/**
+ * Starts `dbus-daemon --session` and an unlocked `gnome-keyring-daemon` in a
+ * temporary directory. Throws with a clear message when they cannot start
+ * (the tests fail rather than skip).
+ */
+export async function startKeyring(): Promise<TestKeyring> {
+  const dir = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-keyring-" });
+  const base = {
+    HOME: dir,
+    XDG_RUNTIME_DIR: `${dir}/run`,
+    XDG_DATA_HOME: `${dir}/data`,
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+  };
+  await Deno.mkdir(base.XDG_RUNTIME_DIR, { mode: 0o700 });
+  const children: Deno.ChildProcess[] = [];
+  const close = async () => {
+    for (const child of children.reverse()) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    let bus: Deno.ChildProcess;
+    try {
+      bus = new Deno.Command("dbus-daemon", {
+        args: ["--session", "--nofork", "--nopidfile", "--print-address=1"],
+        env: base,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+    } catch (error) {
+      throw new Error(
+        `Cannot start dbus-daemon for the keyring tests (Debian: apt install dbus-daemon gnome-keyring libsecret-tools): ${error}`,
+      );
+    }
+    children.push(bus);
+    const reader = bus.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let address = "";
+    while (!address.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("dbus-daemon exited without printing its address");
+      address += value;
+    }
+    reader.releaseLock();
+    bus.stdout.cancel().catch(() => {});
+    const env = { ...base, DBUS_SESSION_BUS_ADDRESS: address.trim() };
+    const keyring = new Deno.Command("gnome-keyring-daemon", {
+      args: ["--foreground", "--unlock", "--components=secrets"],
+      env,
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    children.push(keyring);
+    const writer = keyring.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("test-password"));
+    await writer.close();
+    const secretTool = (args: string[], stdin?: string) => {
+      const child = new Deno.Command("secret-tool", {
+        args,
+        env,
+        clearEnv: true,
+        stdin: stdin === undefined ? "null" : "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      if (stdin !== undefined) {
+        const w = child.stdin.getWriter();
+        w.write(new TextEncoder().encode(stdin)).then(() => w.close());
+      }
+      return child.output();
+    };
+    const deadline = Date.now() + 10_000;
+    while (true) {
+      const ready = await secretTool(["store", "--label=ready", "loopauth-test", "ready"], "1");
+      if (ready.success) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `gnome-keyring did not start: ${new TextDecoder().decode(ready.stderr).trim()}`,
+        );
+      }
+      await new Promise((wake) => setTimeout(wake, 50));
+    }
+    return {
+      env: { DBUS_SESSION_BUS_ADDRESS: env.DBUS_SESSION_BUS_ADDRESS },
+      dir,
+      async lookup(host, login) {
+        const output = await secretTool([
+          "lookup",
+          "service",
+          "loopauth",
+          "host",
+          host,
+          "account",
+          login,
+        ]);
+        return output.success ? new TextDecoder().decode(output.stdout) : undefined;
+      },
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Every file under `dir` whose bytes contain `needle`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const found: string[] = [];
+  const bytes = new TextEncoder().encode(needle);
+  const walk = async (path: string) => {
+    for await (const entry of Deno.readDir(path)) {
+      const child = `${path}/${entry.name}`;
+      if (entry.isDirectory) await walk(child);
+      else if (entry.isFile) {
+        const data = await Deno.readFile(child);
+        if (indexOf(data, bytes) >= 0) found.push(child);
+      }
+    }
+  };
+  await walk(dir);
+  return found;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Runs `fn` with a started provider (auto-approving by default) and a temporary config. */
+export async function withProvider(
+  fn: (provider: DevProvider, configHome: string) => Promise<void>,
+  options: DevProviderOptions = {},
+) {
+  const provider = startDevProvider({ autoApprove: true, ...options });
+  await using config = await tempConfig();
+  try {
+    await fn(provider, config.home);
+  } finally {
+    await provider.close();
+  }
+}
+
+/** Logs in through the CLI; returns the run's output and the URL it printed. */
+export async function loginOnce(
+  provider: DevProvider,
+  configHome: string,
+  ...extra: string[]
+): Promise<CliOutput & { url: string; page: { status: number; body: string } }> {
+  return await loginWith(provider, { configHome }, ...extra);
+}
+
+/** {@linkcode loginOnce} with other CLI options (environment, flags). */
+export async function loginWith(
+  provider: DevProvider,
+  options: CliOptions,
+  ...extra: string[]
+): Promise<CliOutput & { url: string; page: { status: number; body: string } }> {
+  const cli = new Cli(loginArgs(provider, ...extra), options);
+  const url = await cli.authorizationUrl();
+  const page = await actAsUser(url);
+  return { url, page, ...(await cli.output()) };
 }

@@ -8,6 +8,7 @@ import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
 import { permissionMessage } from "../lib/permission_error.ts";
 import {
+  benchTaskFlags,
   compileFlags,
   compileTaskFlags,
   CONFIG_DIR_SHELL,
@@ -33,7 +34,7 @@ Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
     `deno run ${demoTaskFlags().join(" ")} main.ts demo --dir .demo`,
   );
   assert.equal(task("test"), `deno test ${testTaskFlags().join(" ")} tests/`);
-  assert.ok(task("bench").endsWith(`deno run ${testTaskFlags().join(" ")} scripts/bench.ts`));
+  assert.ok(task("bench").endsWith(`deno run ${benchTaskFlags().join(" ")} scripts/bench.ts`));
   assert.equal(task("compile"), `deno run ${compileTaskFlags().join(" ")} scripts/compile.ts`);
   assert.equal(task("setup"), `deno run ${setupTaskFlags().join(" ")} scripts/setup.ts`);
   for (const name of ["demo", "test", "bench", "compile", "setup"]) {

@@ -2,7 +2,7 @@
 /**
  * Property-based tests (fast-check): no input crashes or hangs the parsers
  * of things loopauth did not write: callbacks, token answers, host names,
- * durations and the credentials file.
+ * durations and the config file.
  */
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@^4";
@@ -10,7 +10,7 @@ import { serveCallback } from "../lib/callback_server.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { LoopauthError } from "../lib/errors.ts";
 import { parseTokenResponse, resolveGitHubHost } from "../lib/providers/github.ts";
-import { readAccount } from "../lib/store/file.ts";
+import { configPath, readConfig } from "../lib/store/config.ts";
 import { terminalSafe } from "../lib/text.ts";
 import { tempConfig } from "./helpers.ts";
 
@@ -124,16 +124,16 @@ Deno.test("callbacks: random targets get a 4xx, never end the wait, never echo u
   }
 });
 
-Deno.test("credentials file: any content is read or refused cleanly", async () => {
+Deno.test("config file: any content is read or refused cleanly", async () => {
   await using config = await tempConfig();
   await Deno.mkdir(config.dir, { recursive: true });
   await fc.assert(
     fc.asyncProperty(
       fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ hosts: v }))),
       async (text) => {
-        await Deno.writeTextFile(`${config.dir}/credentials.json`, text);
+        await Deno.writeTextFile(configPath(config.dir), text);
         try {
-          await readAccount("github.com", { dir: config.dir });
+          await readConfig(config.dir);
         } catch (error) {
           assert.ok(error instanceof LoopauthError, String(error));
           assert.equal(error.code, "storage");

@@ -62,3 +62,19 @@ Deno.test("Octokit is loaded only through dynamic imports (--version, --help, to
   // main.ts itself loads no npm package at all: --version and --help need none.
   assert.deepEqual([...staticClosure(graph, main)].filter((s) => s.startsWith("npm:")), []);
 });
+
+Deno.test("token and git-credential get load no npm package, Octokit or server", async () => {
+  const graph = await moduleGraph();
+  for (const file of ["lib/cli/token.ts", "lib/cli/git_credential.ts"]) {
+    const root = new URL(file, pathToFileURL(ROOT)).href;
+    const loaded = [...staticClosure(graph, root)];
+    assert.ok(loaded.some((m) => m.includes("/lib/store/")), `the graph of ${file} was read`);
+    for (const module of loaded) {
+      assert.doesNotMatch(
+        module,
+        /^npm:|octokit|github_api\.ts|callback_server\.ts|dev_provider/,
+        file,
+      );
+    }
+  }
+});

@@ -2,20 +2,25 @@ import assert from "node:assert/strict";
 import { LoopauthError } from "../lib/errors.ts";
 import { configDir } from "../lib/store/paths.ts";
 import {
-  credentialsPath,
-  readAccount,
+  findAccount,
   removeAccount,
   saveAccount,
+  setActiveAccount,
   type StoredAccount,
-} from "../lib/store/file.ts";
+} from "../lib/store/accounts.ts";
+import { fileBackend, secretsFilePath } from "../lib/store/file.ts";
+import { configPath, readConfig } from "../lib/store/config.ts";
+import { parseStorage } from "../lib/store/backend.ts";
 import { tempConfig } from "./helpers.ts";
 
-const account = (host: string, token = "gho_secret"): StoredAccount => ({
+const account = (host: string, token = "gho_secret", login = "octocat"): StoredAccount => ({
   host,
-  login: "octocat",
+  login,
   clientId: "Iv1.abc",
+  clientSecret: "shh",
   token: { accessToken: token, tokenType: "bearer", scopes: ["repo"] },
   createdAt: new Date(0).toISOString(),
+  storage: "file",
 });
 
 Deno.test("config dir follows XDG_CONFIG_HOME, HOME and APPDATA", () => {
@@ -37,47 +42,106 @@ Deno.test("config dir follows XDG_CONFIG_HOME, HOME and APPDATA", () => {
 });
 
 Deno.test({
-  name: "the token file is 0600 in a 0700 directory, replaced atomically",
+  name: "file backend: 0600 files in a 0700 directory, replaced atomically, secrets apart",
   ignore: Deno.build.os === "windows",
   fn: async () => {
     await using config = await tempConfig();
-    await Deno.mkdir(config.dir, { mode: 0o755 });
-    await Deno.chmod(config.dir, 0o755); // a loose directory is tightened
-    const path = await saveAccount(account("github.com"), { dir: config.dir });
-    assert.equal(path, credentialsPath({ dir: config.dir }));
-    assert.equal((await Deno.stat(config.dir)).mode! & 0o777, 0o700);
+    const dir = config.dir;
+    await Deno.mkdir(dir, { mode: 0o755 });
+    await Deno.chmod(dir, 0o755); // a loose directory is tightened
+    const options = { dir };
+    await saveAccount(account("github.com"), fileBackend(options), options);
+    const path = secretsFilePath(options);
+    assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(configPath(dir))).mode! & 0o777, 0o600);
     const inode = (await Deno.stat(path)).ino;
-    await saveAccount(account("ghe.example.com", "gho_other"), { dir: config.dir });
+    await saveAccount(account("ghe.example.com", "gho_other"), fileBackend(options), options);
     assert.notEqual((await Deno.stat(path)).ino, inode, "a new file was renamed over the old one");
-    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
-    const names = [...Deno.readDirSync(config.dir)].map((e) => e.name);
-    assert.deepEqual(names, ["credentials.json"], "no temp file left behind");
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["config.json", "lock", "tokens.json"], "no temp file left behind");
+    const configText = await Deno.readTextFile(configPath(dir));
+    for (const secret of ["gho_secret", "gho_other", "shh"]) {
+      assert.ok(!configText.includes(secret), "no secret in config.json");
+    }
     assert.equal(
-      (await readAccount("github.com", { dir: config.dir }))?.token.accessToken,
+      (await findAccount("github.com", undefined, options))?.token.accessToken,
       "gho_secret",
     );
+    assert.equal((await findAccount("github.com", undefined, options))?.clientSecret, "shh");
     assert.equal(
-      (await readAccount("ghe.example.com", { dir: config.dir }))?.token.accessToken,
+      (await findAccount("ghe.example.com", "octocat", options))?.token.accessToken,
       "gho_other",
     );
-    assert.equal(await removeAccount("github.com", { dir: config.dir }), true);
-    assert.equal(await removeAccount("github.com", { dir: config.dir }), false);
-    assert.equal(await readAccount("github.com", { dir: config.dir }), undefined);
-    assert.equal(await readAccount("toString", { dir: config.dir }), undefined);
+    assert.equal(await removeAccount("github.com", "octocat", options), true);
+    assert.equal(await removeAccount("github.com", "octocat", options), false);
+    assert.equal(await findAccount("github.com", undefined, options), undefined);
+    assert.equal(await findAccount("toString", undefined, options), undefined);
+    assert.ok(!(await Deno.readTextFile(path)).includes("gho_secret"));
   },
 });
 
-Deno.test("a corrupted credentials file is a clear error naming it", async () => {
+Deno.test("several accounts per host: the last login is active, switch changes it", async () => {
+  await using config = await tempConfig();
+  const options = { dir: config.dir };
+  const backend = fileBackend(options);
+  await saveAccount(account("github.com", "gho_a", "octocat"), backend, options);
+  await saveAccount(account("github.com", "gho_b", "hubot"), backend, options);
+  assert.equal((await findAccount("github.com", undefined, options))?.login, "hubot");
+  assert.equal((await findAccount("github.com", "octocat", options))?.token.accessToken, "gho_a");
+  await setActiveAccount("github.com", "octocat", options);
+  assert.equal((await findAccount("github.com", undefined, options))?.login, "octocat");
+  await assert.rejects(
+    () => setActiveAccount("github.com", "nobody", options),
+    (e) => e instanceof LoopauthError && e.code === "not_logged_in",
+  );
+  await removeAccount("github.com", "octocat", options);
+  assert.equal((await readConfig(config.dir)).hosts["github.com"].active, "hubot");
+});
+
+Deno.test("corrupted config or tokens files are clear errors naming the file", async () => {
   await using config = await tempConfig();
   await Deno.mkdir(config.dir);
-  for (const text of ["{not json", "[]", '{"hosts": 3}', "null"]) {
-    await Deno.writeTextFile(`${config.dir}/credentials.json`, text);
+  const options = { dir: config.dir };
+  const bad = [
+    "{not json",
+    "[]",
+    '{"hosts": 3}',
+    "null",
+    '{"version":1,"hosts":{"h":{"accounts":{"a":{}}}}}',
+  ];
+  for (const text of bad) {
+    await Deno.writeTextFile(configPath(config.dir), text);
     await assert.rejects(
-      () => readAccount("github.com", { dir: config.dir }),
+      () => findAccount("github.com", undefined, options),
       (e) =>
         e instanceof LoopauthError && e.code === "storage" &&
-        e.message.includes(`${config.dir}/credentials.json`),
+        e.message ===
+          `Cannot read ${config.dir}/config.json: it is not a valid loopauth config file (fix or delete it)`,
     );
   }
+  await Deno.remove(configPath(config.dir));
+  await saveAccount(account("github.com"), fileBackend(options), options);
+  await Deno.writeTextFile(secretsFilePath(options), '{"hosts":{"github.com":{"octocat":7}}}');
+  await assert.rejects(
+    () => findAccount("github.com", undefined, options),
+    (e) => e instanceof LoopauthError && e.code === "storage" && e.message.includes("tokens.json"),
+  );
+  // A pre-release credentials.json is ignored, not a crash.
+  await Deno.writeTextFile(`${config.dir}/credentials.json`, '{"version":1,"hosts":{}}');
+  await Deno.remove(secretsFilePath(options));
+  await assert.rejects(
+    () => findAccount("github.com", undefined, options),
+    (e) =>
+      e instanceof LoopauthError && e.code === "not_logged_in" &&
+      /The token of octocat on github\.com is missing from .*tokens\.json: run loopauth login --hostname github\.com/
+        .test(e.message),
+  );
+});
+
+Deno.test("--storage values", () => {
+  assert.equal(parseStorage("keyring"), "keyring");
+  assert.equal(parseStorage("file"), "file");
+  assert.equal(parseStorage(undefined), undefined);
+  assert.throws(() => parseStorage("disk"), /Invalid storage "disk": use keyring or file/);
 });

@@ -16,12 +16,16 @@ export const command: Command = {
   name: "api",
   help: `Call the host's REST API with the stored token and print the JSON answer.
 
-Usage: loopauth api PATH [--hostname HOST] [-X METHOD] [-f key=value]...
+Usage: loopauth api PATH [--hostname HOST] [--user LOGIN] [-X METHOD] [-f key=value]...
 
 Flags:
   --hostname HOST        github.com (default), a GHES host, or an http:// loopback origin
+  --user LOGIN           the account (default: the host's active account)
   -X, --method METHOD    HTTP method (default GET)
   -f, --field key=value  a parameter: query string for GET, JSON body otherwise (repeatable)
+
+An expiring token is refreshed first; LOOPAUTH_TOKEN (and GH_TOKEN / GITHUB_TOKEN for
+github.com) win over the stored token.
 
 Examples:
   loopauth api /user
@@ -30,6 +34,7 @@ Examples:
   async run(argv, { signal }) {
     const { values, positionals } = parseFlags(argv, {
       hostname: { type: "string" },
+      user: { type: "string" },
       method: { type: "string", short: "X" },
       field: { type: "string", short: "f", multiple: true },
     }, { command: "api", positionals: true });
@@ -44,6 +49,8 @@ Examples:
     }
     const data = await apiRequest(positionals[0], {
       hostname: values.hostname as string | undefined,
+      user: values.user as string | undefined,
+      fromEnv: true,
       method: values.method as string | undefined,
       fields,
       signal,

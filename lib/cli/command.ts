@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LoopauthError } from "../errors.ts";
+import { parseStorage, type StorageName } from "../store/backend.ts";
 
 /** Flag definitions, as `node:util` `parseArgs` takes them. */
 export type Flags = NonNullable<ParseArgsConfig["options"]>;
@@ -161,4 +162,18 @@ export function portFlag(values: Parsed["values"]): number | undefined {
     throw new LoopauthError("usage", `Invalid --port "${text}": use a number from 1 to 65535`);
   }
   return port;
+}
+
+/**
+ * Reads `--storage`, else `LOOPAUTH_STORAGE`: `keyring`, `file` or
+ * `undefined` (automatic).
+ *
+ * @example
+ * ```ts
+ * import { storageFlag } from "./command.ts";
+ * storageFlag({ storage: "file" }); // "file"
+ * ```
+ */
+export function storageFlag(values: Parsed["values"]): StorageName | undefined {
+  return parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
 }

@@ -1,7 +1,7 @@
 /** `loopauth login`. @module */
 import { parseDuration } from "../duration.ts";
 import { login } from "../login.ts";
-import { type Command, flagOrEnv, parseFlags, portFlag } from "./command.ts";
+import { type Command, flagOrEnv, parseFlags, portFlag, storageFlag } from "./command.ts";
 import { showUrl } from "./show_url.ts";
 import { startWaiting, type Waiting } from "./progress.ts";
 import { DEFAULT_TIMEOUT_MS } from "../callback_server.ts";
@@ -21,6 +21,7 @@ export const command: Command = {
 
 Usage: loopauth login [--hostname HOST] --client-id ID [--client-secret SECRET]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
+                      [--storage keyring|file]
 
 Flags:
   --hostname HOST        github.com (default), a GitHub Enterprise Server host, or an
@@ -33,6 +34,11 @@ Flags:
   --port N               listen on this port instead of one from the OS
   --quiet                print only the URL and errors on stderr
   --json                 print the result as JSON on stdout (never the token)
+  --storage keyring|file where to keep the token (or LOOPAUTH_STORAGE); default: the OS
+                         keyring when one answers, else a 0600 file (with a warning)
+
+Logging in again adds the account (or replaces the same login) and makes it the host's
+active account; see loopauth switch.
 
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
@@ -48,6 +54,7 @@ Examples:
       port: { type: "string" },
       quiet: { type: "boolean", short: "q" },
       json: { type: "boolean" },
+      storage: { type: "string" },
     }, { command: "login" });
     const quiet = values.quiet === true;
     const hostname = values.hostname as string | undefined;
@@ -64,6 +71,7 @@ Examples:
       scopes: values.scopes as string | undefined,
       timeout,
       port: portFlag(values),
+      storage: storageFlag(values),
       signal,
       openBrowser: async (url) => {
         await show(url);
@@ -71,13 +79,28 @@ Examples:
       },
     }).finally(() => waiting?.stop());
     if (values.json) {
-      const { host: hostKey, login: user, scopes, tokenType, expiresAt, storedIn } = result;
+      const { host: hostKey, login: user, scopes, tokenType, expiresAt, storage, storedIn } =
+        result;
       console.log(
-        JSON.stringify({ host: hostKey, login: user, scopes, tokenType, expiresAt, storedIn }),
+        JSON.stringify({
+          host: hostKey,
+          login: user,
+          scopes,
+          tokenType,
+          expiresAt,
+          storage,
+          storedIn,
+        }),
       );
       return 0;
     }
-    if (!quiet) console.error(`Token stored in plain text at ${result.storedIn} (mode 0600)`);
+    if (result.storage === "file") {
+      // A warning, so it shows even with --quiet.
+      const why = result.keyringUnavailable ? ` (no OS keyring: ${result.keyringUnavailable})` : "";
+      console.error(`Warning: token stored in plain text at ${result.storedIn} (mode 0600)${why}`);
+    } else if (!quiet) {
+      console.error(`Token stored in ${result.storedIn}`);
+    }
     console.log(`Logged in to ${result.host} as ${result.login}`);
     return 0;
   },

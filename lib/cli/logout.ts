@@ -1,6 +1,7 @@
 /** `loopauth logout`. @module */
-import { logout } from "../logout.ts";
+import { logout, logoutAll } from "../logout.ts";
 import { type Command, flagOrEnv, parseFlags } from "./command.ts";
+import { LoopauthError } from "../errors.ts";
 
 /**
  * The `logout` subcommand: revoke on the server, then forget locally.
@@ -13,12 +14,15 @@ import { type Command, flagOrEnv, parseFlags } from "./command.ts";
  */
 export const command: Command = {
   name: "logout",
-  help: `Revoke the stored token on the server, then remove it from this machine.
+  help: `Revoke a stored token on the server, then remove it from this machine
+(keyring or file, and the config file).
 
-Usage: loopauth logout [--hostname HOST] [--client-secret SECRET]
+Usage: loopauth logout [--hostname HOST] [--user LOGIN | --all] [--client-secret SECRET]
 
 Flags:
   --hostname HOST         github.com (default), a GHES host, or an http:// loopback origin
+  --user LOGIN            the account (default: the host's active account)
+  --all                   every account: of --hostname when given, else of every host
   --client-secret SECRET  the app's secret, when the login did not store one
                           (or LOOPAUTH_CLIENT_SECRET); GitHub needs it to revoke
 
@@ -27,20 +31,31 @@ revoke it by hand (exit code 9).
 
 Examples:
   loopauth logout
-  loopauth logout --hostname ghe.example.com`,
+  loopauth logout --hostname ghe.example.com --user hubot
+  loopauth logout --all`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
+      user: { type: "string" },
+      all: { type: "boolean" },
       "client-secret": { type: "string" },
     }, { command: "logout" });
-    const result = await logout({
+    const options = {
       hostname: values.hostname as string | undefined,
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       signal,
-    });
-    console.log(
-      `Logged out of ${result.host} (${result.login}); the token was revoked on the server`,
-    );
+    };
+    if (values.all && values.user !== undefined) {
+      throw new LoopauthError("usage", "Give --user or --all, not both: see loopauth help logout");
+    }
+    const results = values.all
+      ? await logoutAll(options)
+      : [await logout({ ...options, user: values.user as string | undefined })];
+    for (const result of results) {
+      console.log(
+        `Logged out of ${result.host} (${result.login}); the token was revoked on the server`,
+      );
+    }
     return 0;
   },
 };

@@ -3,7 +3,8 @@ import { getToken } from "../token.ts";
 import { type Command, parseFlags } from "./command.ts";
 
 /**
- * The `token` subcommand: prints the stored token.
+ * The `token` subcommand: prints the token (refreshed first when it expires
+ * within a minute).
  *
  * @example
  * ```ts
@@ -13,19 +14,31 @@ import { type Command, parseFlags } from "./command.ts";
  */
 export const command: Command = {
   name: "token",
-  help: `Print the stored token of a host on stdout.
+  help: `Print the token of a host on stdout.
 
-Usage: loopauth token [--hostname HOST]
+An expiring token is refreshed first when it expires within a minute. LOOPAUTH_TOKEN
+(any host) and GH_TOKEN / GITHUB_TOKEN (github.com) win over the stored token.
+
+Usage: loopauth token [--hostname HOST] [--user LOGIN]
 
 Flags:
   --hostname HOST  github.com (default), a GHES host, or an http:// loopback origin
+  --user LOGIN     the account (default: the host's active account)
 
 Examples:
   loopauth token
   GH_TOKEN=$(loopauth token --hostname ghe.example.com) gh repo list`,
-  async run(argv) {
-    const { values } = parseFlags(argv, { hostname: { type: "string" } }, { command: "token" });
-    const token = await getToken({ hostname: values.hostname as string | undefined });
+  async run(argv, { signal }) {
+    const { values } = parseFlags(argv, {
+      hostname: { type: "string" },
+      user: { type: "string" },
+    }, { command: "token" });
+    const token = await getToken({
+      hostname: values.hostname as string | undefined,
+      user: values.user as string | undefined,
+      fromEnv: true,
+      signal,
+    });
     console.log(token);
     return 0;
   },

@@ -162,12 +162,22 @@ export async function exchangeCode(
   host: GitHubHost,
   options: ExchangeCodeOptions,
 ): Promise<TokenSet> {
-  const body = new URLSearchParams({
+  const { status, text } = await postToTokenEndpoint(host, {
     client_id: options.clientId,
     code: options.code,
     redirect_uri: options.redirectUri,
     code_verifier: options.codeVerifier,
-  });
+  }, options);
+  return parseTokenResponse(status, text, host.key);
+}
+
+/** POSTs a form (plus the client secret, when given) to the token endpoint, asking for JSON. */
+async function postToTokenEndpoint(
+  host: GitHubHost,
+  params: Record<string, string>,
+  options: { clientSecret?: string; signal?: AbortSignal; timeout?: number },
+): Promise<{ status: number; text: string }> {
+  const body = new URLSearchParams(params);
   if (options.clientSecret) body.set("client_secret", options.clientSecret);
   const response = await fetchBounded(host.tokenEndpoint, {
     method: "POST",
@@ -178,7 +188,68 @@ export async function exchangeCode(
     timeout: options.timeout,
     what: `the token endpoint of ${host.key}`,
   });
-  return parseTokenResponse(response.status, await response.text(), host.key);
+  return { status: response.status, text: await response.text() };
+}
+
+/** Options of {@linkcode refreshTokens}. */
+export interface RefreshTokensOptions {
+  /** The refresh token to spend. */
+  refreshToken: string;
+  /** OAuth App or GitHub App client id. */
+  clientId: string;
+  /** Client secret (GitHub requires it to refresh). */
+  clientSecret?: string;
+  /** Aborting cancels the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Spends a refresh token (`grant_type=refresh_token`) for a new token pair.
+ * GitHub rotates both tokens: the old refresh token stops working, so store
+ * the answer before using it. `bad_refresh_token` (revoked, expired or
+ * already spent) is a `session_expired` error.
+ *
+ * Written by hand for the same reason as {@linkcode exchangeCode}.
+ *
+ * @example
+ * ```ts
+ * import { refreshTokens, resolveGitHubHost } from "./github.ts";
+ * const tokens = await refreshTokens(resolveGitHubHost("github.com"), {
+ *   refreshToken: "ghr_…", clientId: "Iv1.abc", clientSecret: "secret",
+ * });
+ * ```
+ */
+export async function refreshTokens(
+  host: GitHubHost,
+  options: RefreshTokensOptions,
+): Promise<TokenSet> {
+  const { status, text } = await postToTokenEndpoint(host, {
+    client_id: options.clientId,
+    grant_type: "refresh_token",
+    refresh_token: options.refreshToken,
+  }, options);
+  let error: unknown;
+  try {
+    error = JSON.parse(text)?.error;
+  } catch { /* parseTokenResponse reports it */ }
+  if (error === "bad_refresh_token") throw sessionExpired(host.key);
+  return parseTokenResponse(status, text, host.key);
+}
+
+/**
+ * The error for a session that only a new login can restore.
+ *
+ * @example
+ * ```ts
+ * import { sessionExpired } from "./github.ts";
+ * throw sessionExpired("github.com");
+ * ```
+ */
+export function sessionExpired(hostKey: string): LoopauthError {
+  return new LoopauthError(
+    "session_expired",
+    `Session for ${hostKey} expired: run loopauth login --hostname ${hostKey}`,
+  );
 }
 
 /**
@@ -226,10 +297,13 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
     );
   }
   const now = Date.now();
-  const at = (seconds: unknown) =>
-    typeof seconds === "number" && seconds > 0
+  const at = (value: unknown) => {
+    // A number in JSON; a numeric string in a form-encoded answer.
+    const seconds = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    return typeof seconds === "number" && seconds > 0
       ? new Date(now + seconds * 1000).toISOString()
       : undefined;
+  };
   const tokens: TokenSet = {
     accessToken: data.access_token,
     tokenType: typeof data.token_type === "string" ? data.token_type.toLowerCase() : "bearer",

@@ -1,149 +1,135 @@
 /**
- * Accounts in one JSON file, mode 0600 inside a 0700 directory, replaced
+ * Files written safely: mode 0600 inside a 0700 directory, replaced
  * atomically (temp file, fsync, rename) so a crash leaves the old file or the
- * new one, never a part.
+ * new one, never a part. Also the plain-text secrets backend used when no OS
+ * keyring is available.
  * @module
  */
 import { join } from "node:path";
 import { LoopauthError } from "../errors.ts";
-import type { TokenSet } from "../providers/github.ts";
-import { configDir } from "./paths.ts";
-
-/** One logged-in account on one host. */
-export interface StoredAccount {
-  /** Host key: `github.com`, `ghe.example.com` or an `http://` loopback origin. */
-  host: string;
-  /** The user's login name. */
-  login: string;
-  /** Client id of the app the token belongs to (needed to revoke and refresh). */
-  clientId: string;
-  /** Client secret, when the login used one (needed to revoke). */
-  clientSecret?: string;
-  /** The tokens. */
-  token: TokenSet;
-  /** When the login happened (ISO time). */
-  createdAt: string;
-}
+import type { SecretBackend, Secrets } from "./backend.ts";
 
 /** Options shared by the file store's functions. */
 export interface FileStoreOptions {
-  /** Directory of the store (default: {@linkcode configDir}). */
-  dir?: string;
+  /** Directory of the store (default: the user's config directory). */
+  dir: string;
 }
 
-interface FileContents {
-  version: 1;
-  hosts: Record<string, StoredAccount>;
-}
-
-const FILE_NAME = "credentials.json";
+const FILE_NAME = "tokens.json";
 
 /**
- * The path of the credentials file.
+ * The path of the plain-text secrets file.
  *
  * @example
  * ```ts
- * import { credentialsPath } from "./file.ts";
- * console.log(credentialsPath({ dir: "/tmp/loopauth" })); // /tmp/loopauth/credentials.json
+ * import { secretsFilePath } from "./file.ts";
+ * console.log(secretsFilePath({ dir: "/tmp/loopauth" })); // /tmp/loopauth/tokens.json
  * ```
  */
-export function credentialsPath(options: FileStoreOptions = {}): string {
-  return join(options.dir ?? configDir(), FILE_NAME);
+export function secretsFilePath(options: FileStoreOptions): string {
+  return join(options.dir, FILE_NAME);
 }
 
+type SecretsFile = Record<string, Record<string, Secrets>>;
+
 /**
- * Reads the stored account of a host, or `undefined` when there is none.
+ * The secrets backend that keeps tokens in `tokens.json` (plain text, 0600).
  *
  * @example
  * ```ts
- * import { readAccount } from "./file.ts";
- * const account = await readAccount("github.com");
- * if (account) console.log(account.login);
+ * import { fileBackend } from "./file.ts";
+ * const backend = fileBackend({ dir: "/tmp/loopauth" });
+ * await backend.set("github.com", "octocat", { accessToken: "gho_…" });
  * ```
  */
-export async function readAccount(
-  host: string,
-  options: FileStoreOptions = {},
-): Promise<StoredAccount | undefined> {
-  const contents = await readContents(credentialsPath(options));
-  return Object.hasOwn(contents.hosts, host) ? contents.hosts[host] : undefined;
+export function fileBackend(options: FileStoreOptions): SecretBackend {
+  const path = secretsFilePath(options);
+  const read = async (): Promise<SecretsFile> => {
+    const data = await readJsonFile(path, "loopauth tokens file");
+    if (data === undefined) return {};
+    const hosts = (data as { hosts?: unknown }).hosts;
+    if (!isRecord(hosts) || !Object.values(hosts).every(isRecord)) {
+      throw corrupted(path, "loopauth tokens file");
+    }
+    return hosts as SecretsFile;
+  };
+  const write = (hosts: SecretsFile) =>
+    writeFileAtomic(path, `${JSON.stringify({ version: 1, hosts }, null, 2)}\n`);
+  return {
+    name: "file",
+    location: path,
+    async get(host, login) {
+      const hosts = await read();
+      const secrets = Object.hasOwn(hosts, host) && Object.hasOwn(hosts[host], login)
+        ? hosts[host][login]
+        : undefined;
+      if (secrets !== undefined && typeof secrets?.accessToken !== "string") {
+        throw corrupted(path, "loopauth tokens file");
+      }
+      return secrets;
+    },
+    async set(host, login, secrets) {
+      const hosts = await read();
+      if (!Object.hasOwn(hosts, host)) hosts[host] = {};
+      hosts[host][login] = secrets;
+      await write(hosts);
+    },
+    async delete(host, login) {
+      const hosts = await read();
+      if (!Object.hasOwn(hosts, host) || !Object.hasOwn(hosts[host], login)) return false;
+      delete hosts[host][login];
+      if (Object.keys(hosts[host]).length === 0) delete hosts[host];
+      await write(hosts);
+      return true;
+    },
+  };
 }
 
 /**
- * Stores (or replaces) the account of its host.
+ * Reads and parses a JSON file; `undefined` when it does not exist, a
+ * `storage` error naming the file when it cannot be read or parsed.
  *
  * @example
  * ```ts
- * import { saveAccount } from "./file.ts";
- * await saveAccount({
- *   host: "github.com", login: "octocat", clientId: "Iv1.abc", createdAt: new Date().toISOString(),
- *   token: { accessToken: "gho_…", tokenType: "bearer", scopes: [] },
- * });
+ * import { readJsonFile } from "./file.ts";
+ * const data = await readJsonFile("/tmp/loopauth/config.json", "loopauth config file");
  * ```
  */
-export async function saveAccount(
-  account: StoredAccount,
-  options: FileStoreOptions = {},
-): Promise<string> {
-  const path = credentialsPath(options);
-  const contents = await readContents(path);
-  contents.hosts[account.host] = account;
-  await writeContents(path, contents);
-  return path;
-}
-
-/**
- * Removes the account of a host; true when there was one.
- *
- * @example
- * ```ts
- * import { removeAccount } from "./file.ts";
- * await removeAccount("github.com");
- * ```
- */
-export async function removeAccount(
-  host: string,
-  options: FileStoreOptions = {},
-): Promise<boolean> {
-  const path = credentialsPath(options);
-  const contents = await readContents(path);
-  if (!Object.hasOwn(contents.hosts, host)) return false;
-  delete contents.hosts[host];
-  await writeContents(path, contents);
-  return true;
-}
-
-async function readContents(path: string): Promise<FileContents> {
+export async function readJsonFile(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { version: 1, hosts: {} };
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw storageError(error, `Cannot read ${path}`);
   }
   try {
     const data = JSON.parse(text);
-    if (typeof data?.hosts !== "object" || data.hosts === null || Array.isArray(data.hosts)) {
-      throw new TypeError("no hosts");
-    }
-    return { version: 1, hosts: data.hosts };
+    if (!isRecord(data)) throw new TypeError("not an object");
+    return data;
   } catch {
-    throw new LoopauthError(
-      "storage",
-      `Cannot read ${path}: it is not a valid loopauth credentials file (fix or delete it)`,
-    );
+    throw corrupted(path, what);
   }
 }
 
-async function writeContents(path: string, contents: FileContents): Promise<void> {
+/**
+ * Replaces a file atomically with mode 0600, creating its directory with mode
+ * 0700 (and tightening a looser one).
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./file.ts";
+ * await writeFileAtomic("/tmp/loopauth/config.json", "{}\n");
+ * ```
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const dir = join(path, "..");
   const temp = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    if (Deno.build.os !== "windows") await Deno.chmod(dir, 0o700);
+    await ensureDir(dir);
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
-      await file.write(new TextEncoder().encode(`${JSON.stringify(contents, null, 2)}\n`));
+      await file.write(new TextEncoder().encode(text));
       await file.sync();
     } finally {
       file.close();
@@ -155,7 +141,32 @@ async function writeContents(path: string, contents: FileContents): Promise<void
   }
 }
 
-function storageError(error: unknown, what: string): LoopauthError {
+/**
+ * Creates a directory with mode 0700, or tightens an existing one to 0700.
+ *
+ * @example
+ * ```ts
+ * import { ensureDir } from "./file.ts";
+ * await ensureDir("/tmp/loopauth");
+ * ```
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (Deno.build.os !== "windows") await Deno.chmod(dir, 0o700);
+}
+
+/**
+ * A `storage` error for a failed file operation (`permission` when Deno
+ * denied it).
+ *
+ * @example
+ * ```ts
+ * import { storageError } from "./file.ts";
+ * const error = storageError(new Error("disk full"), "Cannot write /tmp/x");
+ * ```
+ */
+export function storageError(error: unknown, what: string): LoopauthError {
+  if (error instanceof LoopauthError) return error;
   if (error instanceof Deno.errors.NotCapable) {
     return new LoopauthError(
       "permission",
@@ -164,4 +175,15 @@ function storageError(error: unknown, what: string): LoopauthError {
   }
   const reason = error instanceof Error ? error.message.split(":")[0] : String(error);
   return new LoopauthError("storage", `${what}: ${reason}`, { cause: error });
+}
+
+function corrupted(path: string, what: string): LoopauthError {
+  return new LoopauthError(
+    "storage",
+    `Cannot read ${path}: it is not a valid ${what} (fix or delete it)`,
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

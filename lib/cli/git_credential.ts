@@ -1,0 +1,47 @@
+/** `loopauth git-credential`. @module */
+import { LoopauthError } from "../errors.ts";
+import { credentialFor, formatCredential, parseCredentialRequest } from "../git_credential.ts";
+import { type Command, parseFlags } from "./command.ts";
+
+/**
+ * The `git-credential` subcommand: git's credential helper (see
+ * `loopauth setup-git`).
+ *
+ * @example
+ * ```ts
+ * import { command } from "./git_credential.ts";
+ * await command.run(["get"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "git-credential",
+  help: `git's credential helper: reads git's request on stdin and, for a host loopauth is
+logged in to, prints username=LOGIN and password=TOKEN (refreshed first when needed).
+For any other host it prints nothing, so git moves on. store and erase do nothing.
+Set it up with loopauth setup-git.
+
+Usage: loopauth git-credential get|store|erase
+
+Example:
+  printf 'protocol=https\\nhost=github.com\\n\\n' | loopauth git-credential get`,
+  async run(argv, { signal }) {
+    const { positionals } = parseFlags(argv, {}, {
+      command: "git-credential",
+      positionals: true,
+    });
+    const [action, ...extra] = positionals;
+    if (!["get", "store", "erase"].includes(action) || extra.length) {
+      throw new LoopauthError(
+        "usage",
+        "loopauth git-credential takes one of get, store or erase (git passes it)",
+      );
+    }
+    const input = await new Response(Deno.stdin.readable).text();
+    if (action !== "get") return 0;
+    const credential = await credentialFor(parseCredentialRequest(input), { signal });
+    if (credential) {
+      await Deno.stdout.write(new TextEncoder().encode(formatCredential(credential)));
+    }
+    return 0;
+  },
+};

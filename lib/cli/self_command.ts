@@ -1,0 +1,57 @@
+/**
+ * How to start loopauth again from a shell (for git's credential helper),
+ * with the narrowest permissions the helper needs.
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import type { GitHubHost } from "../providers/github.ts";
+
+export { ENV_VARS } from "../env_vars.ts";
+import { ENV_VARS } from "../env_vars.ts";
+
+/**
+ * Quotes a word for a POSIX shell.
+ *
+ * @example
+ * ```ts
+ * import { shellQuote } from "./self_command.ts";
+ * shellQuote("it's"); // 'it'\''s'
+ * ```
+ */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The shell command that runs `loopauth git-credential` for one host: the
+ * compiled binary itself, or `deno run` with network access to that host
+ * only (for refreshes), the config directory, the documented variables and
+ * the keyring commands.
+ *
+ * @example
+ * ```ts
+ * import { gitCredentialCommand } from "./self_command.ts";
+ * import { resolveGitHubHost } from "../providers/github.ts";
+ * gitCredentialCommand(resolveGitHubHost("github.com"), "/home/me/.config/loopauth");
+ * ```
+ */
+export function gitCredentialCommand(host: GitHubHost, configDir: string): string {
+  if (Deno.build.standalone) return `${shellQuote(Deno.execPath())} git-credential`;
+  const main = Deno.mainModule.startsWith("file:")
+    ? fileURLToPath(Deno.mainModule)
+    : Deno.mainModule;
+  const net = [new URL(host.origin).host, new URL(host.apiUrl).host];
+  return [
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    "--no-config",
+    `--allow-net=${[...new Set(net)].join(",")}`,
+    `--allow-env=${ENV_VARS.join(",")}`,
+    `--allow-read=${configDir}`,
+    `--allow-write=${configDir}`,
+    "--allow-run=secret-tool,security",
+    main,
+    "git-credential",
+  ].map(shellQuote).join(" ");
+}

@@ -1,0 +1,72 @@
+/** `loopauth setup-git`. @module */
+import { LoopauthError } from "../errors.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
+import { readConfig } from "../store/config.ts";
+import { configDir } from "../store/paths.ts";
+import { type Command, parseFlags } from "./command.ts";
+import { gitCredentialCommand } from "./self_command.ts";
+
+/**
+ * The `setup-git` subcommand: makes git ask loopauth for credentials.
+ *
+ * @example
+ * ```ts
+ * import { command } from "./setup_git.ts";
+ * await command.run(["--hostname", "github.com"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "setup-git",
+  help: `Configure git (global config) to use loopauth as the credential helper of a host:
+credential.<origin>.helper is reset and set to "!… loopauth git-credential".
+
+Usage: loopauth setup-git [--hostname HOST]
+
+Flags:
+  --hostname HOST  only this host (default: every host you are logged in to)
+
+Examples:
+  loopauth setup-git
+  loopauth setup-git --hostname ghe.example.com`,
+  async run(argv) {
+    const { values } = parseFlags(argv, { hostname: { type: "string" } }, {
+      command: "setup-git",
+    });
+    const dir = configDir();
+    const hostname = values.hostname as string | undefined;
+    const keys = hostname === undefined
+      ? Object.keys((await readConfig(dir)).hosts)
+      : [resolveGitHubHost(hostname).key];
+    if (keys.length === 0) {
+      throw new LoopauthError(
+        "not_logged_in",
+        "Not logged in to any host: run loopauth login first, or give --hostname",
+      );
+    }
+    for (const key of keys) {
+      const host = resolveGitHubHost(key);
+      const name = `credential.${host.origin}.helper`;
+      // An empty helper first clears helpers configured elsewhere for this URL (as gh does).
+      await git(["config", "--global", "--replace-all", name, ""]);
+      await git(["config", "--global", "--add", name, `!${gitCredentialCommand(host, dir)}`]);
+      console.log(`Configured git to use loopauth for ${host.origin}`);
+    }
+    return 0;
+  },
+};
+
+async function git(args: string[]): Promise<void> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("git", { args, stdin: "null" }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new LoopauthError("usage", "git is not installed or not on PATH: install git first");
+    }
+    throw error;
+  }
+  if (!output.success) {
+    const reason = new TextDecoder().decode(output.stderr).trim().split("\n")[0];
+    throw new LoopauthError("storage", `git config failed: ${reason || `exit ${output.code}`}`);
+  }
+}

@@ -1,0 +1,89 @@
+/** `loopauth status`. @module */
+import { LoopauthError } from "../errors.ts";
+import { type AccountStatus, BAD_STATES, status } from "../status.ts";
+import { type Command, parseFlags } from "./command.ts";
+
+/**
+ * The `status` subcommand: accounts per host, where their tokens live, expiry,
+ * and whether the server accepts them.
+ *
+ * @example
+ * ```ts
+ * import { command } from "./status.ts";
+ * await command.run(["--offline"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "status",
+  help: `Show every account per host: login, scopes, where the token lives (keyring, file
+or env), its expiry, and whether the server still accepts it.
+
+Usage: loopauth status [--hostname HOST] [--json] [--offline]
+
+Flags:
+  --hostname HOST  only this host
+  --json           print JSON (see the README for its shape)
+  --offline        do not ask the servers
+
+Exits 13 when a token is invalid, expired or missing, and 3 when nothing is stored.
+
+Examples:
+  loopauth status
+  loopauth status --hostname ghe.example.com --json`,
+  async run(argv, { signal }) {
+    const { values } = parseFlags(argv, {
+      hostname: { type: "string" },
+      json: { type: "boolean" },
+      offline: { type: "boolean" },
+    }, { command: "status" });
+    const hostname = values.hostname as string | undefined;
+    const report = await status({
+      hostname,
+      offline: values.offline === true,
+      fromEnv: true,
+      signal,
+    });
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      for (const { host, accounts } of report.hosts) {
+        console.log(host);
+        for (const account of accounts) console.log(describe(account));
+      }
+    }
+    if (report.hosts.length === 0) {
+      throw new LoopauthError(
+        "not_logged_in",
+        `Not logged in to ${hostname ?? "any host"}: run loopauth login${
+          hostname ? ` --hostname ${hostname}` : ""
+        }`,
+      );
+    }
+    for (const { host, accounts } of report.hosts) {
+      const bad = accounts.find((a) => BAD_STATES.includes(a.state));
+      if (!bad) continue;
+      throw new LoopauthError(
+        "session_expired",
+        bad.source === "env"
+          ? `The token in ${bad.location} is ${bad.state} for ${host}: replace or unset ${bad.location}`
+          : `The token of ${bad.login} on ${host} is ${bad.state}: run loopauth login --hostname ${host}`,
+      );
+    }
+    return 0;
+  },
+};
+
+function describe(account: AccountStatus): string {
+  const lines = [
+    `  ${account.login ?? "(unknown login)"}${account.active ? " (active)" : ""}: ${account.state}${
+      account.detail ? ` (${account.detail})` : ""
+    }`,
+    `    source: ${account.source}${account.source === "env" ? " " : ", "}${account.location}`,
+  ];
+  if (account.clientId) lines.push(`    client id: ${account.clientId}`);
+  lines.push(`    scopes: ${account.scopes.length ? account.scopes.join(", ") : "(none)"}`);
+  lines.push(`    token expires: ${account.tokenExpiresAt ?? "never"}`);
+  if (account.refreshTokenExpiresAt) {
+    lines.push(`    refresh token expires: ${account.refreshTokenExpiresAt}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,56 @@
+/** `loopauth switch`. @module */
+import { LoopauthError } from "../errors.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
+import { setActiveAccount } from "../store/accounts.ts";
+import { readConfig } from "../store/config.ts";
+import { configDir } from "../store/paths.ts";
+import { type Command, parseFlags } from "./command.ts";
+
+/**
+ * The `switch` subcommand: choose a host's active account.
+ *
+ * @example
+ * ```ts
+ * import { command } from "./switch.ts";
+ * await command.run(["--user", "hubot"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "switch",
+  help: `Make another stored account the active one of a host (used without --user).
+
+Usage: loopauth switch [--hostname HOST] [--user LOGIN]
+
+Flags:
+  --hostname HOST  github.com (default), a GHES host, or an http:// loopback origin
+  --user LOGIN     the account; may be left out when the host has exactly two
+
+Examples:
+  loopauth switch --user hubot
+  loopauth switch --hostname ghe.example.com --user octocat`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      hostname: { type: "string" },
+      user: { type: "string" },
+    }, { command: "switch" });
+    const host = resolveGitHubHost(values.hostname as string | undefined);
+    const dir = configDir();
+    let user = values.user as string | undefined;
+    if (user === undefined) {
+      const entry = (await readConfig(dir)).hosts[host.key];
+      const others = Object.keys(entry?.accounts ?? {}).filter((l) => l !== entry?.active);
+      if (others.length !== 1) {
+        throw new LoopauthError(
+          "usage",
+          `Give the account to switch to with --user: ${host.key} has ${
+            Object.keys(entry?.accounts ?? {}).length
+          } accounts`,
+        );
+      }
+      user = others[0];
+    }
+    await setActiveAccount(host.key, user, { dir });
+    console.log(`Switched ${host.key} to ${user}`);
+    return 0;
+  },
+};

@@ -1,0 +1,94 @@
+/**
+ * git's credential-helper protocol: key=value lines in, `username` and
+ * `password` out for a host loopauth is logged in to.
+ * @module
+ */
+import { resolveGitHubHost } from "./providers/github.ts";
+import { freshAccount } from "./refresh.ts";
+import { findAccount } from "./store/accounts.ts";
+import { configDir } from "./store/paths.ts";
+
+/** What git asks for (`protocol`, `host`, maybe `username`, `path`). */
+export type CredentialRequest = Record<string, string>;
+
+/** The answer for git. */
+export interface GitCredential {
+  /** The account's login. */
+  username: string;
+  /** Its access token (refreshed first when needed). */
+  password: string;
+  /** When the token expires, for git's `password_expiry_utc`. */
+  expiresAt?: string;
+}
+
+/**
+ * Parses git's `key=value` lines (up to a blank line).
+ *
+ * @example
+ * ```ts
+ * import { parseCredentialRequest } from "./git_credential.ts";
+ * parseCredentialRequest("protocol=https\nhost=github.com\n\n"); // { protocol: "https", host: "github.com" }
+ * ```
+ */
+export function parseCredentialRequest(text: string): CredentialRequest {
+  const request: CredentialRequest = {};
+  for (const line of text.split("\n")) {
+    const clean = line.replace(/\r$/, "");
+    if (clean === "") break;
+    const at = clean.indexOf("=");
+    if (at > 0) request[clean.slice(0, at)] = clean.slice(at + 1);
+  }
+  return request;
+}
+
+/**
+ * The credential for git's request: the account of the host (git's
+ * `username` when it names a stored account, else the active one), or
+ * `undefined` for a host loopauth is not logged in to.
+ *
+ * @example
+ * ```ts
+ * import { credentialFor } from "./git_credential.ts";
+ * const credential = await credentialFor({ protocol: "https", host: "github.com" });
+ * ```
+ */
+export async function credentialFor(
+  request: CredentialRequest,
+  options: { configDir?: string; signal?: AbortSignal } = {},
+): Promise<GitCredential | undefined> {
+  if (!request.protocol || !request.host) return undefined;
+  let host;
+  try {
+    host = resolveGitHubHost(`${request.protocol}://${request.host}`);
+  } catch {
+    return undefined; // not a host loopauth could log in to (e.g. plain http to a remote)
+  }
+  const dir = options.configDir ?? configDir();
+  const account =
+    (request.username ? await findAccount(host.key, request.username, { dir }) : undefined) ??
+      await findAccount(host.key, undefined, { dir });
+  if (!account) return undefined;
+  const fresh = await freshAccount(host, account, { dir, signal: options.signal });
+  return {
+    username: fresh.login,
+    password: fresh.token.accessToken,
+    ...(fresh.token.expiresAt ? { expiresAt: fresh.token.expiresAt } : {}),
+  };
+}
+
+/**
+ * The lines git reads back.
+ *
+ * @example
+ * ```ts
+ * import { formatCredential } from "./git_credential.ts";
+ * formatCredential({ username: "octocat", password: "gho_…" }); // "username=octocat\npassword=gho_…\n"
+ * ```
+ */
+export function formatCredential(credential: GitCredential): string {
+  let text = `username=${credential.username}\npassword=${credential.password}\n`;
+  if (credential.expiresAt) {
+    text += `password_expiry_utc=${Math.floor(Date.parse(credential.expiresAt) / 1000)}\n`;
+  }
+  return text;
+}

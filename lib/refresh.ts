@@ -1,0 +1,118 @@
+/**
+ * Refresh of expiring tokens: when the access token has expired or expires
+ * within a minute, spend the refresh token once (under the config
+ * directory's lock) and store the new pair before anyone uses it.
+ * @module
+ */
+import { LoopauthError } from "./errors.ts";
+import { type GitHubHost, refreshTokens, sessionExpired } from "./providers/github.ts";
+import { openBackend } from "./store/backend.ts";
+import {
+  type AccountStoreOptions,
+  findAccount,
+  saveAccount,
+  type StoredAccount,
+} from "./store/accounts.ts";
+import { withLock } from "./store/lock.ts";
+
+/** Tokens are refreshed when they expire within this many milliseconds. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/**
+ * Whether a token with this expiry time should be refreshed now.
+ *
+ * @example
+ * ```ts
+ * import { needsRefresh } from "./refresh.ts";
+ * needsRefresh(new Date(Date.now() + 30_000).toISOString()); // true
+ * ```
+ */
+export function needsRefresh(expiresAt: string | undefined, now = Date.now()): boolean {
+  return expiresAt !== undefined && Date.parse(expiresAt) - now <= REFRESH_MARGIN_MS;
+}
+
+/**
+ * The account with a usable access token: as it is, or refreshed (and
+ * stored) when it expires within a minute. Two processes at once spend the
+ * refresh token once: the second one waits for the lock and takes the
+ * first one's result. A refused or expired refresh token is a
+ * `session_expired` error.
+ *
+ * @example
+ * ```ts
+ * import { freshAccount } from "./refresh.ts";
+ * import { findAccount } from "./store/accounts.ts";
+ * import { resolveGitHubHost } from "./providers/github.ts";
+ * const host = resolveGitHubHost("github.com");
+ * const account = await findAccount(host.key, undefined, { dir: "/tmp/loopauth" });
+ * if (account) console.log((await freshAccount(host, account, { dir: "/tmp/loopauth" })).token.accessToken);
+ * ```
+ */
+export async function freshAccount(
+  host: GitHubHost,
+  account: StoredAccount,
+  options: AccountStoreOptions & { signal?: AbortSignal },
+): Promise<StoredAccount> {
+  if (!needsRefresh(account.token.expiresAt)) return account;
+  if (!account.token.refreshToken) {
+    if (isPast(account.token.expiresAt)) throw sessionExpired(host.key);
+    return account; // expires soon, but nothing can renew it
+  }
+  return await withLock(options.dir, async () => {
+    const current = await findAccount(host.key, account.login, options);
+    if (!current) {
+      throw new LoopauthError(
+        "not_logged_in",
+        `Not logged in to ${host.key} as ${account.login}: run loopauth login --hostname ${host.key}`,
+      );
+    }
+    // Another process refreshed while this one waited for the lock: use its result.
+    if (
+      current.token.accessToken !== account.token.accessToken && !isPast(current.token.expiresAt)
+    ) {
+      return current;
+    }
+    if (!needsRefresh(current.token.expiresAt)) return current;
+    const refreshToken = current.token.refreshToken;
+    if (!refreshToken || isPast(current.token.refreshTokenExpiresAt)) {
+      throw sessionExpired(host.key);
+    }
+    const tokens = await refreshTokens(host, {
+      refreshToken,
+      clientId: current.clientId,
+      clientSecret: current.clientSecret,
+      signal: options.signal,
+    });
+    const next: StoredAccount = {
+      ...current,
+      token: {
+        // RFC 6749 §6: without a new refresh token the old one stays valid.
+        refreshToken,
+        ...(current.token.refreshTokenExpiresAt
+          ? { refreshTokenExpiresAt: current.token.refreshTokenExpiresAt }
+          : {}),
+        ...tokens,
+        scopes: tokens.scopes.length ? tokens.scopes : current.token.scopes,
+      },
+    };
+    // Persist the rotated pair before anyone uses it: the old refresh token is spent.
+    await saveAccount(next, openBackend(current.storage, options), {
+      ...options,
+      activate: false,
+    });
+    return next;
+  });
+}
+
+/**
+ * Whether an ISO time (an expiry) has passed; `false` for `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { isPast } from "./refresh.ts";
+ * isPast("2000-01-01T00:00:00Z"); // true
+ * ```
+ */
+export function isPast(time: string | undefined): boolean {
+  return time !== undefined && Date.parse(time) <= Date.now();
+}

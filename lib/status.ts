@@ -1,0 +1,196 @@
+/**
+ * `status`: every stored account (and a token from the environment) with
+ * where it lives, its expiry, and whether the server still accepts it.
+ * @module
+ */
+import { LoopauthError } from "./errors.ts";
+import { fetchBounded } from "./http.ts";
+import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
+import { isPast } from "./refresh.ts";
+import { openBackend } from "./store/backend.ts";
+import { findAccount } from "./store/accounts.ts";
+import { readConfig } from "./store/config.ts";
+import { configDir } from "./store/paths.ts";
+import { envToken } from "./token.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * What is known about a token: `valid` (the server accepted it), `invalid`
+ * (the server refused it), `expired` (past its expiry with nothing to renew
+ * it), `refreshable` (expired or about to, renewed on next use), `unchecked`
+ * (offline), `unreachable` (the server did not answer), `missing` (the
+ * config names it but the keyring or file has none), `error` (anything
+ * else; see `detail`).
+ */
+export type TokenState =
+  | "valid"
+  | "invalid"
+  | "expired"
+  | "refreshable"
+  | "unchecked"
+  | "unreachable"
+  | "missing"
+  | "error";
+
+/** One account in {@linkcode StatusReport}. */
+export interface AccountStatus {
+  /** The login; `null` for an environment token that was not checked online. */
+  login: string | null;
+  /** Whether this account is the one used without `--user` (an env token always is). */
+  active: boolean;
+  /** Where the token comes from. */
+  source: "keyring" | "file" | "env";
+  /** The keyring's name, the file's path, or the environment variable. */
+  location: string;
+  /** The app's client id (`null` for an environment token). */
+  clientId: string | null;
+  /** Granted scopes, as stored (or as the server reported for an env token). */
+  scopes: string[];
+  /** ISO time the access token expires; `null` when it does not. */
+  tokenExpiresAt: string | null;
+  /** ISO time the refresh token expires; `null` when there is none or it does not. */
+  refreshTokenExpiresAt: string | null;
+  /** See {@linkcode TokenState}. */
+  state: TokenState;
+  /** Why, for `unreachable`, `missing` and `error`. */
+  detail?: string;
+}
+
+/** The result of {@linkcode status}: hosts in config order. */
+export interface StatusReport {
+  /** One entry per host. */
+  hosts: { host: string; accounts: AccountStatus[] }[];
+}
+
+/** Options of {@linkcode status}. */
+export interface StatusOptions {
+  /** Only this host. */
+  hostname?: string;
+  /** Where accounts are stored (default: the user's config directory). */
+  configDir?: string;
+  /** Do not ask the servers whether the tokens are still accepted. */
+  offline?: boolean;
+  /** Include `LOOPAUTH_TOKEN` / `GH_TOKEN` / `GITHUB_TOKEN` as source `env` (default false). */
+  fromEnv?: boolean;
+  /** Aborting cancels the checks. */
+  signal?: AbortSignal;
+}
+
+/** States that need the user to log in again. */
+export const BAD_STATES: readonly TokenState[] = ["invalid", "expired", "missing"];
+
+/**
+ * The status of every stored account (of one host with `hostname`).
+ *
+ * @example
+ * ```ts
+ * import { status } from "./status.ts";
+ * const report = await status({ offline: true });
+ * for (const { host, accounts } of report.hosts) console.log(host, accounts.map((a) => a.login));
+ * ```
+ */
+export async function status(options: StatusOptions = {}): Promise<StatusReport> {
+  const dir = options.configDir ?? configDir();
+  const config = await readConfig(dir);
+  const only = options.hostname === undefined ? undefined : resolveGitHubHost(options.hostname);
+  const keys = only ? [only.key] : Object.keys(config.hosts);
+  const fromEnv = options.fromEnv ?? false;
+  if (!only && fromEnv && envToken("github.com") && !keys.includes("github.com")) {
+    keys.unshift("github.com");
+  }
+  const report: StatusReport = { hosts: [] };
+  for (const key of keys) {
+    const host = resolveGitHubHost(key);
+    const entry = Object.hasOwn(config.hosts, key) ? config.hosts[key] : undefined;
+    const accounts: AccountStatus[] = [];
+    const env = fromEnv ? envToken(key) : undefined;
+    if (env) {
+      const found = await check(host, env.token, options);
+      accounts.push({
+        login: found.login ?? null,
+        active: true,
+        source: "env",
+        location: env.variable,
+        clientId: null,
+        scopes: found.scopes ?? [],
+        tokenExpiresAt: null,
+        refreshTokenExpiresAt: null,
+        state: found.state,
+        ...(found.detail ? { detail: found.detail } : {}),
+      });
+    }
+    for (const [login, record] of Object.entries(entry?.accounts ?? {})) {
+      const item: AccountStatus = {
+        login,
+        active: !env && entry?.active === login,
+        source: record.storage,
+        location: openBackend(record.storage, { dir }).location,
+        clientId: record.clientId,
+        scopes: record.scopes,
+        tokenExpiresAt: record.expiresAt ?? null,
+        refreshTokenExpiresAt: record.refreshTokenExpiresAt ?? null,
+        state: "unchecked",
+      };
+      try {
+        const account = await findAccount(key, login, { dir });
+        const token = account!.token;
+        item.tokenExpiresAt = token.expiresAt ?? null;
+        item.refreshTokenExpiresAt = token.refreshTokenExpiresAt ?? null;
+        if (isPast(token.expiresAt)) {
+          item.state = token.refreshToken && !isPast(token.refreshTokenExpiresAt)
+            ? "refreshable"
+            : "expired";
+        } else {
+          const found = await check(host, token.accessToken, options);
+          item.state = found.state;
+          if (found.detail) item.detail = found.detail;
+        }
+      } catch (error) {
+        if (!(error instanceof LoopauthError)) throw error;
+        item.state = error.code === "not_logged_in" ? "missing" : "error";
+        item.detail = error.message;
+      }
+      accounts.push(item);
+    }
+    if (accounts.length) report.hosts.push({ host: key, accounts });
+  }
+  return report;
+}
+
+interface Check {
+  state: TokenState;
+  login?: string;
+  scopes?: string[];
+  detail?: string;
+}
+
+/** Asks the host's API (`GET /user`) whether it accepts the token. */
+async function check(host: GitHubHost, token: string, options: StatusOptions): Promise<Check> {
+  if (options.offline) return { state: "unchecked" };
+  let response: Response;
+  try {
+    response = await fetchBounded(`${host.apiUrl}/user`, {
+      headers: {
+        Authorization: `token ${token}`,
+        Accept: "application/vnd.github+json",
+        "User-Agent": `loopauth/${VERSION}`,
+      },
+    }, { signal: options.signal, timeout: 10_000, what: new URL(host.apiUrl).host });
+  } catch (error) {
+    if (error instanceof LoopauthError && error.code === "network") {
+      return { state: "unreachable", detail: error.message };
+    }
+    throw error;
+  }
+  const body = await response.text();
+  if (response.status === 401) return { state: "invalid" };
+  if (response.status !== 200) return { state: "error", detail: `HTTP ${response.status}` };
+  let login: string | undefined;
+  try {
+    const data = JSON.parse(body);
+    if (typeof data?.login === "string") login = data.login;
+  } catch { /* no login to show */ }
+  const header = response.headers.get("x-oauth-scopes");
+  const scopes = header === null ? undefined : header.split(/[\s,]+/).filter(Boolean);
+  return { state: "valid", login, scopes };
+}

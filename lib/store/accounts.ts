@@ -1,0 +1,211 @@
+/**
+ * Accounts: the config file's metadata joined with the secrets in their
+ * backend. Every change happens under the config directory's lock; secrets
+ * are written before the metadata that points to them and removed before it.
+ * @module
+ */
+import { LoopauthError } from "../errors.ts";
+import type { TokenSet } from "../providers/github.ts";
+import { openBackend, type SecretBackend, type Secrets, type StorageName } from "./backend.ts";
+import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
+import { withLock } from "./lock.ts";
+
+/** One logged-in account on one host, secrets included. */
+export interface StoredAccount {
+  /** Host key: `github.com`, `ghe.example.com` or an `http://` loopback origin. */
+  host: string;
+  /** The user's login name. */
+  login: string;
+  /** Client id of the app the token belongs to (needed to revoke and refresh). */
+  clientId: string;
+  /** Client secret, when the login used one (needed to refresh and revoke). */
+  clientSecret?: string;
+  /** The tokens. */
+  token: TokenSet;
+  /** When the login happened (ISO time). */
+  createdAt: string;
+  /** Where the secrets are kept. */
+  storage: StorageName;
+}
+
+/** Options of the account functions. */
+export interface AccountStoreOptions {
+  /** The config directory. */
+  dir: string;
+  /** Milliseconds a keyring call may take. */
+  keyringTimeout?: number;
+}
+
+/**
+ * The account of a host: `login`, else the host's active one; `undefined`
+ * when there is none. Metadata whose secrets are gone is a `not_logged_in`
+ * error that says so.
+ *
+ * @example
+ * ```ts
+ * import { findAccount } from "./accounts.ts";
+ * const account = await findAccount("github.com", undefined, { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function findAccount(
+  host: string,
+  login: string | undefined,
+  options: AccountStoreOptions,
+): Promise<StoredAccount | undefined> {
+  const config = await readConfig(options.dir);
+  const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
+  const name = login ?? entry?.active ?? soleAccount(entry?.accounts);
+  if (!entry || name === undefined || !Object.hasOwn(entry.accounts, name)) return undefined;
+  const record = entry.accounts[name];
+  const backend = openBackend(record.storage, options);
+  const secrets = await backend.get(host, name);
+  if (!secrets) {
+    throw new LoopauthError(
+      "not_logged_in",
+      `The token of ${name} on ${host} is missing from ${backend.location}: run loopauth login --hostname ${host}`,
+    );
+  }
+  return joinAccount(host, record, secrets);
+}
+
+/**
+ * Stores an account: secrets in `backend`, then metadata in the config file;
+ * the account becomes its host's active one.
+ *
+ * @example
+ * ```ts
+ * import { saveAccount } from "./accounts.ts";
+ * import { fileBackend } from "./file.ts";
+ * await saveAccount({
+ *   host: "github.com", login: "octocat", clientId: "Iv1.abc", storage: "file",
+ *   createdAt: new Date().toISOString(), token: { accessToken: "gho_…", tokenType: "bearer", scopes: [] },
+ * }, fileBackend({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function saveAccount(
+  account: StoredAccount,
+  backend: SecretBackend,
+  options: AccountStoreOptions & { activate?: boolean },
+): Promise<void> {
+  await withLock(options.dir, async () => {
+    const config = await readConfig(options.dir);
+    const entry = config.hosts[account.host] ??= { accounts: {} };
+    const previous = Object.hasOwn(entry.accounts, account.login)
+      ? entry.accounts[account.login]
+      : undefined;
+    await backend.set(account.host, account.login, secretsOf(account));
+    entry.accounts[account.login] = recordOf({ ...account, storage: backend.name });
+    if (options.activate ?? true) entry.active = account.login;
+    await writeConfig(config, options.dir);
+    if (previous && previous.storage !== backend.name) {
+      await openBackend(previous.storage, options).delete(account.host, account.login);
+    }
+  });
+}
+
+/**
+ * Removes an account's secrets, then its metadata; true when it existed.
+ * Another account of the host becomes active if the removed one was.
+ *
+ * @example
+ * ```ts
+ * import { removeAccount } from "./accounts.ts";
+ * await removeAccount("github.com", "octocat", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function removeAccount(
+  host: string,
+  login: string,
+  options: AccountStoreOptions,
+): Promise<boolean> {
+  return await withLock(options.dir, async () => {
+    const config = await readConfig(options.dir);
+    const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
+    if (!entry || !Object.hasOwn(entry.accounts, login)) return false;
+    await openBackend(entry.accounts[login].storage, options).delete(host, login);
+    delete entry.accounts[login];
+    if (entry.active === login) entry.active = Object.keys(entry.accounts)[0];
+    if (entry.active === undefined) delete entry.active;
+    if (Object.keys(entry.accounts).length === 0) delete config.hosts[host];
+    await writeConfig(config, options.dir);
+    return true;
+  });
+}
+
+/**
+ * Makes `login` the active account of `host`.
+ *
+ * @example
+ * ```ts
+ * import { setActiveAccount } from "./accounts.ts";
+ * await setActiveAccount("github.com", "hubot", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function setActiveAccount(
+  host: string,
+  login: string,
+  options: AccountStoreOptions,
+): Promise<void> {
+  await withLock(options.dir, async () => {
+    const config = await readConfig(options.dir);
+    const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
+    if (!entry || !Object.hasOwn(entry.accounts, login)) {
+      throw new LoopauthError(
+        "not_logged_in",
+        `No account ${login} on ${host}: run loopauth login --hostname ${host}`,
+      );
+    }
+    entry.active = login;
+    await writeConfig(config, options.dir);
+  });
+}
+
+function soleAccount(accounts: Record<string, AccountRecord> | undefined): string | undefined {
+  const names = Object.keys(accounts ?? {});
+  return names.length === 1 ? names[0] : undefined;
+}
+
+function joinAccount(host: string, record: AccountRecord, secrets: Secrets): StoredAccount {
+  const token: TokenSet = {
+    accessToken: secrets.accessToken,
+    tokenType: record.tokenType ?? "bearer",
+    scopes: record.scopes,
+  };
+  if (secrets.expiresAt) token.expiresAt = secrets.expiresAt;
+  if (secrets.refreshToken) token.refreshToken = secrets.refreshToken;
+  if (secrets.refreshTokenExpiresAt) token.refreshTokenExpiresAt = secrets.refreshTokenExpiresAt;
+  return {
+    host,
+    login: record.login,
+    clientId: record.clientId,
+    ...(secrets.clientSecret ? { clientSecret: secrets.clientSecret } : {}),
+    token,
+    createdAt: record.createdAt,
+    storage: record.storage,
+  };
+}
+
+function secretsOf(account: StoredAccount): Secrets {
+  const { accessToken, refreshToken, expiresAt, refreshTokenExpiresAt } = account.token;
+  return {
+    accessToken,
+    ...(refreshToken ? { refreshToken } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+    ...(refreshTokenExpiresAt ? { refreshTokenExpiresAt } : {}),
+    ...(account.clientSecret ? { clientSecret: account.clientSecret } : {}),
+  };
+}
+
+function recordOf(account: StoredAccount): AccountRecord {
+  const { expiresAt, refreshTokenExpiresAt } = account.token;
+  return {
+    login: account.login,
+    clientId: account.clientId,
+    scopes: account.token.scopes,
+    storage: account.storage,
+    tokenType: account.token.tokenType,
+    ...(expiresAt ? { expiresAt } : {}),
+    ...(refreshTokenExpiresAt ? { refreshTokenExpiresAt } : {}),
+    createdAt: account.createdAt,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The per-user config file: hosts, their accounts' non-secret metadata
+ * (login, client id, scopes, storage backend, expiry times) and the active
+ * account of each host. Secrets are never written here.
+ * @module
+ */
+import { join } from "node:path";
+import { LoopauthError } from "../errors.ts";
+import type { StorageName } from "./backend.ts";
+import { readJsonFile, writeFileAtomic } from "./file.ts";
+
+/** One account's metadata. */
+export interface AccountRecord {
+  /** The user's login name. */
+  login: string;
+  /** Client id of the app the token belongs to (needed to revoke and refresh). */
+  clientId: string;
+  /** Granted scopes. */
+  scopes: string[];
+  /** Where the secrets are. */
+  storage: StorageName;
+  /** `bearer` for GitHub. */
+  tokenType: string;
+  /** ISO time the access token expires, when it does. */
+  expiresAt?: string;
+  /** ISO time the refresh token expires, when there is one. */
+  refreshTokenExpiresAt?: string;
+  /** When the login happened (ISO time). */
+  createdAt: string;
+}
+
+/** One host's accounts. */
+export interface HostRecord {
+  /** Login of the account used when `--user` is not given. */
+  active?: string;
+  /** Accounts by login. */
+  accounts: Record<string, AccountRecord>;
+}
+
+/** The whole config file. */
+export interface Config {
+  /** Format version. */
+  version: 1;
+  /** Hosts by key (`github.com`, a GHES host, an `http://` loopback origin). */
+  hosts: Record<string, HostRecord>;
+}
+
+const FILE_NAME = "config.json";
+const WHAT = "loopauth config file";
+
+/**
+ * The path of the config file.
+ *
+ * @example
+ * ```ts
+ * import { configPath } from "./config.ts";
+ * configPath("/tmp/loopauth"); // "/tmp/loopauth/config.json"
+ * ```
+ */
+export function configPath(dir: string): string {
+  return join(dir, FILE_NAME);
+}
+
+/**
+ * Reads the config file (empty when there is none); a corrupted file is a
+ * `storage` error naming it.
+ *
+ * @example
+ * ```ts
+ * import { readConfig } from "./config.ts";
+ * const config = await readConfig("/tmp/loopauth");
+ * console.log(Object.keys(config.hosts));
+ * ```
+ */
+export async function readConfig(dir: string): Promise<Config> {
+  const path = configPath(dir);
+  const data = await readJsonFile(path, WHAT) as Record<string, unknown> | undefined;
+  if (data === undefined) return { version: 1, hosts: {} };
+  if (!isValid(data)) {
+    throw new LoopauthError(
+      "storage",
+      `Cannot read ${path}: it is not a valid ${WHAT} (fix or delete it)`,
+    );
+  }
+  return { version: 1, hosts: data.hosts as Config["hosts"] };
+}
+
+/**
+ * Writes the config file atomically (mode 0600); returns its path.
+ *
+ * @example
+ * ```ts
+ * import { writeConfig } from "./config.ts";
+ * await writeConfig({ version: 1, hosts: {} }, "/tmp/loopauth");
+ * ```
+ */
+export async function writeConfig(config: Config, dir: string): Promise<string> {
+  const path = configPath(dir);
+  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
+
+function isValid(data: Record<string, unknown>): boolean {
+  if (data.version !== 1 || !isRecord(data.hosts)) return false;
+  return Object.values(data.hosts).every((host) =>
+    isRecord(host) && isRecord(host.accounts) &&
+    (host.active === undefined || typeof host.active === "string") &&
+    Object.values(host.accounts).every((account) =>
+      isRecord(account) && typeof account.login === "string" &&
+      typeof account.clientId === "string" && Array.isArray(account.scopes) &&
+      (account.storage === "keyring" || account.storage === "file")
+    )
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,265 @@
+/**
+ * The OS keyring as a secrets backend, through the platform's own command:
+ * `secret-tool` (libsecret, Secret Service over D-Bus) on Linux and the BSDs,
+ * `security` (Keychain) on macOS.
+ *
+ * Subprocesses rather than FFI: FFI needs `--allow-ffi` (which is all
+ * permissions in disguise) and per-platform C bindings, while these commands
+ * are the supported front ends, handle the D-Bus session and unlock prompts
+ * themselves, and let every call be bounded by killing the child. The secret
+ * goes over stdin, never on a command line.
+ *
+ * Windows Credential Manager has no command that reads a stored password
+ * back (`cmdkey` only writes and lists), and reaching `CredReadW` from
+ * PowerShell means compiling C# at run time on every `token` call (seconds);
+ * so on Windows the keyring counts as unavailable and loopauth falls back to
+ * the 0600 file with its warning.
+ * @module
+ */
+import { parseDuration } from "../duration.ts";
+import { LoopauthError } from "../errors.ts";
+import { formatDuration } from "../duration.ts";
+import type { SecretBackend, Secrets } from "./backend.ts";
+
+/** Default time one keyring call may take. */
+export const KEYRING_TIMEOUT_MS = 10_000;
+
+/** Options of {@linkcode keyringBackend} and {@linkcode probeKeyring}. */
+export interface KeyringOptions {
+  /** Milliseconds one call may take (default 10 s or `LOOPAUTH_KEYRING_TIMEOUT`). */
+  timeout?: number;
+  /** The platform (default `Deno.build.os`). */
+  os?: string;
+}
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one keyring command; its answer, or `undefined` when the program is missing. */
+async function run(
+  program: string,
+  args: string[],
+  options: { stdin?: string; timeout: number },
+): Promise<Output | undefined> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(program, {
+      args,
+      stdin: options.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), options.timeout);
+  });
+  const finished = (async () => {
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin)).catch(() => {});
+      await writer.close().catch(() => {});
+    }
+    return await child.output();
+  })();
+  try {
+    const result = await Promise.race([finished, timedOut]);
+    if (result === "timeout") {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      finished.catch(() => {});
+      throw new LoopauthError(
+        "storage",
+        `The OS keyring did not answer within ${
+          formatDuration(options.timeout)
+        } (locked and waiting for a password?): unlock it, or use --storage file`,
+      );
+    }
+    const decoder = new TextDecoder();
+    return {
+      code: result.code,
+      stdout: decoder.decode(result.stdout),
+      stderr: decoder.decode(result.stderr).trim().split("\n")[0],
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function timeoutOf(options: KeyringOptions): number {
+  if (options.timeout !== undefined) return options.timeout;
+  let text: string | undefined;
+  try {
+    text = Deno.env.get("LOOPAUTH_KEYRING_TIMEOUT");
+  } catch {
+    text = undefined; // no --allow-env for it: the default
+  }
+  return text ? parseDuration(text) : KEYRING_TIMEOUT_MS;
+}
+
+interface Platform {
+  /** Shown in messages. */
+  label: string;
+  program: string;
+  lookup(host: string, login: string): string[];
+  store(host: string, login: string, secret: string): { args: string[]; stdin: string };
+  clear(host: string, login: string): string[];
+  /** Exit code and stderr of "no such item". */
+  isMissing(output: Output): boolean;
+  missingProgram: string;
+}
+
+const SECRET_TOOL: Platform = {
+  label: "the Secret Service keyring",
+  program: "secret-tool",
+  lookup: (host, login) => ["lookup", "service", "loopauth", "host", host, "account", login],
+  store: (host, login, secret) => ({
+    args: [
+      "store",
+      `--label=loopauth: ${login} on ${host}`,
+      "service",
+      "loopauth",
+      "host",
+      host,
+      "account",
+      login,
+    ],
+    stdin: secret,
+  }),
+  clear: (host, login) => ["clear", "service", "loopauth", "host", host, "account", login],
+  // secret-tool exits 1 without a message when nothing matches.
+  isMissing: (output) => output.code === 1 && output.stderr === "",
+  missingProgram: "secret-tool is not installed (Debian/Ubuntu: apt install libsecret-tools)",
+};
+
+// The Keychain item: service "loopauth", account "LOGIN@HOST". `security -i`
+// reads its command from stdin, so the secret (hex-encoded) stays off argv.
+const SECURITY: Platform = {
+  label: "the macOS Keychain",
+  program: "security",
+  lookup: (
+    host,
+    login,
+  ) => ["find-generic-password", "-s", "loopauth", "-a", `${login}@${host}`, "-w"],
+  store: (host, login, secret) => ({
+    args: ["-i"],
+    stdin:
+      `add-generic-password -U -s loopauth -a "${login}@${host}" -l "loopauth: ${login} on ${host}" -X ${
+        Array.from(new TextEncoder().encode(secret), (b) => b.toString(16).padStart(2, "0")).join(
+          "",
+        )
+      }\n`,
+  }),
+  clear: (host, login) => ["delete-generic-password", "-s", "loopauth", "-a", `${login}@${host}`],
+  isMissing: (output) => output.code === 44,
+  missingProgram: "the security command is missing",
+};
+
+function platformOf(os: string): Platform | undefined {
+  if (os === "darwin") return SECURITY;
+  if (os === "windows") return undefined;
+  return SECRET_TOOL;
+}
+
+/**
+ * Whether the OS keyring answers: `{ ok: true }`, or `{ ok: false, reason }`.
+ * A keyring that does not answer in time is a `storage` error.
+ *
+ * @example
+ * ```ts
+ * import { probeKeyring } from "./keyring.ts";
+ * const probe = await probeKeyring();
+ * if (!probe.ok) console.error(probe.reason);
+ * ```
+ */
+export async function probeKeyring(
+  options: KeyringOptions = {},
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const platform = platformOf(options.os ?? Deno.build.os);
+  if (!platform) {
+    return { ok: false, reason: "the Windows Credential Manager is not supported yet" };
+  }
+  const output = await run(platform.program, platform.lookup("probe.invalid", "loopauth-probe"), {
+    timeout: timeoutOf(options),
+  });
+  if (!output) return { ok: false, reason: platform.missingProgram };
+  if (output.code === 0 || platform.isMissing(output)) return { ok: true };
+  return { ok: false, reason: output.stderr || `${platform.program} exited with ${output.code}` };
+}
+
+/**
+ * The OS keyring as a {@linkcode SecretBackend}; each account is one item
+ * (service `loopauth`, host, account) holding its secrets as JSON.
+ *
+ * @example
+ * ```ts
+ * import { keyringBackend } from "./keyring.ts";
+ * const secrets = await keyringBackend().get("github.com", "octocat");
+ * ```
+ */
+export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
+  const platform = platformOf(options.os ?? Deno.build.os);
+  const need = (): Platform => {
+    if (!platform) {
+      throw new LoopauthError(
+        "storage",
+        "The Windows Credential Manager is not supported yet: log in again with --storage file",
+      );
+    }
+    return platform;
+  };
+  const call = async (
+    build: (platform: Platform) => { args: string[]; stdin?: string },
+  ): Promise<Output> => {
+    const platform = need();
+    const { args, stdin } = build(platform);
+    const output = await run(platform.program, args, { stdin, timeout: timeoutOf(options) });
+    if (!output) {
+      throw new LoopauthError("storage", `Cannot use the OS keyring: ${platform.missingProgram}`);
+    }
+    return output;
+  };
+  const failed = (output: Output) =>
+    new LoopauthError(
+      "storage",
+      `The OS keyring failed (${
+        output.stderr || `exit code ${output.code}`
+      }): check that it is running and unlocked, or use --storage file`,
+    );
+  return {
+    name: "keyring",
+    location: platform?.label ?? "the Windows Credential Manager",
+    async get(host, login) {
+      const output = await call((p) => ({ args: p.lookup(host, login) }));
+      if (need().isMissing(output)) return undefined;
+      if (output.code !== 0) throw failed(output);
+      try {
+        const secrets = JSON.parse(output.stdout.trim()) as Secrets;
+        if (typeof secrets?.accessToken !== "string") throw new TypeError();
+        return secrets;
+      } catch {
+        throw new LoopauthError(
+          "storage",
+          `The keyring item of ${login} on ${host} is not loopauth's: run loopauth login --hostname ${host}`,
+        );
+      }
+    },
+    async set(host, login, secrets) {
+      const output = await call((p) => p.store(host, login, JSON.stringify(secrets)));
+      if (output.code !== 0) throw failed(output);
+    },
+    async delete(host, login) {
+      const output = await call((p) => ({ args: p.clear(host, login) }));
+      if (need().isMissing(output)) return false;
+      if (output.code !== 0) throw failed(output);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Start-up of `loopauth token` and `loopauth git-credential get` with a
+ * valid stored token, side by side with `gh auth token` (Debian's gh, a Go
+ * binary) reading its own hosts.yml, in one run. Prints medians and the
+ * ratio to gh (goal: at most 0.9×).
+ *
+ * Usage: deno run … scripts/token_bench.ts [RUNS]
+ */
+import { saveAccount } from "../lib/store/accounts.ts";
+import { openBackend } from "../lib/store/backend.ts";
+import { childEnv, MAIN, runFlags, startKeyring, tempConfig } from "../tests/helpers.ts";
+
+const RUNS = Number(Deno.args[0] ?? 30);
+const TOKEN = `gho_${"b".repeat(36)}`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+interface Case {
+  name: string;
+  program: string;
+  args: string[];
+  env: Record<string, string>;
+  stdin?: string;
+  expect: RegExp;
+}
+
+async function time(c: Case): Promise<number> {
+  const started = performance.now();
+  const child = new Deno.Command(c.program, {
+    args: c.args,
+    env: c.env,
+    clearEnv: true,
+    stdin: c.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (c.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(c.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  const elapsed = performance.now() - started;
+  const stdout = new TextDecoder().decode(output.stdout);
+  if (!output.success || !c.expect.test(stdout)) {
+    throw new Error(
+      `${c.name} failed (exit ${output.code}): ${new TextDecoder().decode(output.stderr)}`,
+    );
+  }
+  return elapsed;
+}
+
+await using fileConfig = await tempConfig();
+await using keyringConfig = await tempConfig();
+await using keyring = await startKeyring();
+const account = {
+  host: "github.com",
+  login: "octocat",
+  clientId: "Iv1.bench",
+  token: { accessToken: TOKEN, tokenType: "bearer", scopes: ["repo"] },
+  createdAt: new Date().toISOString(),
+};
+await saveAccount({ ...account, storage: "file" }, openBackend("file", { dir: fileConfig.dir }), {
+  dir: fileConfig.dir,
+});
+// The keyring account is written by a child that sees the test keyring's D-Bus session.
+const writer = await new Deno.Command(Deno.execPath(), {
+  args: [
+    "eval",
+    `import { saveAccount } from ${
+      JSON.stringify(new URL("../lib/store/accounts.ts", import.meta.url).href)
+    };
+     import { openBackend } from ${
+      JSON.stringify(new URL("../lib/store/backend.ts", import.meta.url).href)
+    };
+     const dir = ${JSON.stringify(keyringConfig.dir)};
+     await saveAccount(${
+      JSON.stringify({ ...account, storage: "keyring" })
+    }, openBackend("keyring", { dir }), { dir });`,
+  ],
+  env: { ...childEnv(keyringConfig.home), ...keyring.env },
+  clearEnv: true,
+}).output();
+if (!writer.success) throw new Error(new TextDecoder().decode(writer.stderr));
+
+const ghDir = `${fileConfig.home}/gh`;
+await Deno.mkdir(ghDir);
+await Deno.writeTextFile(
+  `${ghDir}/hosts.yml`,
+  `github.com:\n    oauth_token: ${TOKEN}\n    user: octocat\n    git_protocol: https\n`,
+);
+
+const loopauth = (name: string, home: string, args: string[], extra = {}, stdin?: string) => ({
+  name,
+  program: Deno.execPath(),
+  args: ["run", ...runFlags(`${home}/loopauth`), MAIN, ...args],
+  env: { ...childEnv(home), ...extra },
+  stdin,
+  expect: new RegExp(TOKEN),
+});
+const credentialRequest = "protocol=https\nhost=github.com\n\n";
+const cases: Case[] = [
+  {
+    name: "gh auth token (hosts.yml)",
+    program: "gh",
+    args: ["auth", "token"],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin", HOME: fileConfig.home, GH_CONFIG_DIR: ghDir },
+    expect: new RegExp(TOKEN),
+  },
+  loopauth("loopauth token (file)", fileConfig.home, ["token"]),
+  loopauth(
+    "loopauth git-credential get (file)",
+    fileConfig.home,
+    ["git-credential", "get"],
+    {},
+    credentialRequest,
+  ),
+  loopauth("loopauth token (keyring)", keyringConfig.home, ["token"], keyring.env),
+  loopauth(
+    "loopauth git-credential get (keyring)",
+    keyringConfig.home,
+    ["git-credential", "get"],
+    keyring.env,
+    credentialRequest,
+  ),
+];
+
+try {
+  await time(cases[0]);
+} catch (error) {
+  throw new Error(`gh is needed for this benchmark (Debian: apt install gh): ${error}`);
+}
+const samples = cases.map(() => [] as number[]);
+for (let i = 0; i < 3; i++) for (const c of cases) await time(c); // warm caches
+for (let i = 0; i < RUNS; i++) {
+  for (const [index, c] of cases.entries()) samples[index].push(await time(c));
+}
+
+const gh = median(samples[0]);
+console.log(
+  ["start-up", "median ms", "min ms", "max ms", "× gh"].map((c, i) =>
+    i ? c.padStart(10) : c.padEnd(40)
+  )
+    .join(""),
+);
+for (const [index, c] of cases.entries()) {
+  const values = samples[index];
+  console.log(
+    [
+      c.name.padEnd(40),
+      ...[median(values), Math.min(...values), Math.max(...values)].map((v) =>
+        v.toFixed(1).padStart(10)
+      ),
+      (median(values) / gh).toFixed(2).padStart(10),
+    ].join(""),
+  );
+}
+for (const [index, c] of cases.entries()) {
+  if (index === 0) continue;
+  const ratio = median(samples[index]) / gh;
+  console.log(
+    `${c.name}: ${ratio.toFixed(2)}× gh auth token (goal ≤ 0.90: ${
+      ratio <= 0.9 ? "met" : "not met"
+    })`,
+  );
+}

@@ -1,0 +1,159 @@
+/**
+ * Storage through the real CLI: a real Secret Service (gnome-keyring on a
+ * private D-Bus session), the forced and missing keyring, a keyring that
+ * hangs, and the plain-text fallback surviving kill -9 mid-write.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { EXIT_CODES } from "../lib/errors.ts";
+import {
+  filesContaining,
+  loginWith,
+  runCli,
+  startKeyring,
+  tempConfig,
+  withProvider,
+} from "./helpers.ts";
+
+Deno.test("keyring: the token is in the Secret Service and in no file; logout removes it", async () => {
+  await using keyring = await startKeyring();
+  await withProvider(async (provider, configHome) => {
+    const options = { configHome, env: keyring.env };
+    const login = await loginWith(provider, options, "--scopes", "repo");
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stderr, /^Token stored in the Secret Service keyring$/m);
+    assert.doesNotMatch(login.stderr, /plain text/);
+    const [token] = provider.activeTokens();
+    const item = await keyring.lookup(provider.origin, "octocat");
+    assert.ok(item, "the keyring has the account's item");
+    assert.equal(JSON.parse(item).accessToken, token);
+    assert.equal(JSON.parse(item).clientSecret, provider.clientSecret);
+    // Not in the config directory, not in the keyring's own (encrypted) files, nowhere.
+    assert.deepEqual(await filesContaining(configHome, token), []);
+    assert.deepEqual(await filesContaining(keyring.dir, token), []);
+    assert.deepEqual(await filesContaining(configHome, provider.clientSecret), []);
+    const config = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/config.json`));
+    assert.equal(config.hosts[provider.origin].accounts.octocat.storage, "keyring");
+
+    const printed = await runCli(["token", "--hostname", provider.origin], options);
+    assert.equal(printed.stdout, `${token}\n`);
+    const status = await runCli(["status", "--json", "--hostname", provider.origin], options);
+    assert.equal(status.code, 0, status.stderr);
+    const [account] = JSON.parse(status.stdout).hosts[0].accounts;
+    assert.equal(account.source, "keyring");
+    assert.equal(account.state, "valid");
+    assert.deepEqual(account.scopes, ["repo"]);
+
+    const out = await runCli(["logout", "--hostname", provider.origin], options);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(await keyring.lookup(provider.origin, "octocat"), undefined);
+    assert.deepEqual(provider.activeTokens(), []);
+  });
+});
+
+Deno.test("keyring forced where none works: clear error, exit 8, nothing stored", async () => {
+  await withProvider(async (provider, configHome) => {
+    // No D-Bus session in the child's environment: secret-tool cannot reach a keyring.
+    for (const how of [["--storage", "keyring"], []]) {
+      const env: Record<string, string> = how.length ? {} : { LOOPAUTH_STORAGE: "keyring" };
+      const cli = await runCli(
+        [
+          "login",
+          "--hostname",
+          provider.origin,
+          "--client-id",
+          provider.clientId,
+          "--no-browser",
+          ...how,
+        ],
+        { configHome, env },
+      );
+      assert.equal(cli.code, EXIT_CODES.storage);
+      assert.match(
+        cli.stderr,
+        /^Error: No OS keyring is available \(.+\): use --storage file to store the token in a file$/,
+      );
+      assert.equal(cli.stderr.trimEnd().split("\n").length, 1, "before any browser step");
+    }
+    await assert.rejects(
+      () => Deno.stat(`${configHome}/loopauth/config.json`),
+      Deno.errors.NotFound,
+    );
+    await assert.rejects(
+      () => Deno.stat(`${configHome}/loopauth/tokens.json`),
+      Deno.errors.NotFound,
+    );
+    assert.deepEqual(provider.requests, [], "nothing reached the server");
+  });
+});
+
+Deno.test("a keyring that never answers ends with a clear message, not a hang", async () => {
+  await using config = await tempConfig();
+  const bin = `${config.home}/bin`;
+  await Deno.mkdir(bin);
+  // A stand-in for a locked keyring waiting on a password prompt.
+  await Deno.writeTextFile(`${bin}/secret-tool`, "#!/bin/sh\nexec sleep 30\n", { mode: 0o755 });
+  const started = performance.now();
+  const cli = await runCli(
+    ["login", "--client-id", "x", "--no-browser", "--hostname", "http://127.0.0.1:9"],
+    {
+      configHome: config.home,
+      env: { PATH: `${bin}:${Deno.env.get("PATH")}`, LOOPAUTH_KEYRING_TIMEOUT: "500ms" },
+    },
+  );
+  assert.ok(performance.now() - started < 10_000);
+  assert.equal(cli.code, EXIT_CODES.storage);
+  assert.match(
+    cli.stderr,
+    /^Error: The OS keyring did not answer within 500ms \(locked and waiting for a password\?\): unlock it, or use --storage file$/,
+  );
+});
+
+Deno.test("file storage: the warning names the file and why; kill -9 mid-write leaves a whole file", async () => {
+  await withProvider(async (provider, configHome) => {
+    const login = await loginWith(provider, { configHome }, "--storage", "file");
+    assert.equal(login.code, 0, login.stderr);
+    const path = `${configHome}/loopauth/tokens.json`;
+    assert.match(
+      login.stderr,
+      new RegExp(
+        `^Warning: token stored in plain text at ${path.replaceAll(".", "\\.")} \\(mode 0600\\)$`,
+        "m",
+      ),
+    );
+    const auto = await loginWith(provider, { configHome });
+    assert.match(
+      auto.stderr,
+      /^Warning: token stored in plain text at .* \(mode 0600\) \(no OS keyring: .+\)$/m,
+    );
+  });
+
+  await using config = await tempConfig();
+  const writer = fileURLToPath(new URL("./fixtures/write_tokens.ts", import.meta.url));
+  const path = `${config.dir}/tokens.json`;
+  for (let round = 0; round < 6; round++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${config.dir}`,
+        `--allow-write=${config.dir}`,
+        writer,
+        config.dir,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    // Wait until it has written at least once, then kill it at a random moment.
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await new Promise((wake) => setTimeout(wake, Math.random() * 40));
+    child.kill("SIGKILL");
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    await child.status;
+    const data = JSON.parse(await Deno.readTextFile(path));
+    const token = data.hosts["github.com"].octocat.accessToken as string;
+    assert.match(token, /^gho_(old|new)_x+$/, `round ${round}: a whole token`);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+  }
+});
