@@ -5,7 +5,18 @@
  */
 import { LoopauthError } from "./errors.ts";
 import { loopbackFlow } from "./flows/loopback.ts";
-import { exchangeCode, resolveGitHubHost, type TokenSet } from "./providers/github.ts";
+import {
+  DEVICE_UNAVAILABLE,
+  exchangeCode,
+  type GitHubHost,
+  resolveGitHubHost,
+  type TokenSet,
+} from "./providers/github.ts";
+import { chooseFlow, type Flow, type FlowChoice, type FlowEnvironment } from "./flows/choose.ts";
+import { deviceFlow, type DeviceFlowOptions } from "./flows/device.ts";
+import type { PasteBackOptions } from "./flows/paste_back.ts";
+import { type RaceContext, raceFlows } from "./flows/race.ts";
+import { rememberedFlow, rememberFlow } from "./store/flow_memory.ts";
 import { whoami } from "./github_api.ts";
 import { saveAccount } from "./store/file.ts";
 import { openBrowser } from "./browser.ts";
@@ -37,6 +48,20 @@ export interface LoginOptions {
   configDir?: string;
   /** Store the token (default true). */
   store?: boolean;
+  /**
+   * `web` (default): the loopback flow; `device`: the device flow (no client
+   * secret needed); `auto`: decide from the environment and what worked last
+   * time, and run both on an SSH session.
+   */
+  flow?: "auto" | Flow;
+  /** With `flow: "auto"`: called with the flows that will run and why (again on a fallback). */
+  onFlowChosen?: (choice: FlowChoice) => void;
+  /** Called with the device code to show (see {@linkcode DeviceFlowOptions}). */
+  onDeviceCode?: DeviceFlowOptions["onDeviceCode"];
+  /** What `auto` decides from (default: this process's environment). */
+  environment?: FlowEnvironment;
+  /** Also accept the redirect URL pasted into `input` (the CLI: a terminal's stdin). */
+  pasteBack?: Pick<PasteBackOptions, "input" | "write">;
 }
 
 /** The result of a successful login. */
@@ -47,6 +72,8 @@ export interface LoginResult extends TokenSet {
   login: string;
   /** The credentials file, when the token was stored. */
   storedIn?: string;
+  /** The flow that logged the user in. */
+  flow: Flow;
 }
 
 /**
@@ -85,45 +112,123 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     );
   }
   const host = resolveGitHubHost(options.hostname);
+  const flow = options.flow ?? "web";
+  const choice = flow === "auto"
+    ? await chooseFlow({
+      remembered: options.store ?? true
+        ? await rememberedFlow(host.key, { dir: options.configDir }).catch(() => undefined)
+        : undefined,
+      host: host.key,
+      environment: options.environment,
+    })
+    : { flows: [flow], reason: "it was chosen explicitly" };
+  if (flow === "auto") options.onFlowChosen?.(choice);
+  const run = (name: Flow, race?: RaceContext) =>
+    name === "web" ? webLogin(host, options, race) : deviceLogin(host, options, race);
+  const unavailable = (error: unknown) =>
+    error instanceof LoopauthError && error.cause === DEVICE_UNAVAILABLE;
+  const fallBack = () =>
+    options.onFlowChosen?.({
+      flows: ["web"],
+      reason: `the device flow is not available for this app on ${host.key}`,
+    });
+  if (choice.flows.length === 1) {
+    try {
+      return await run(choice.flows[0]);
+    } catch (error) {
+      if (flow !== "auto" || !unavailable(error)) throw error;
+      fallBack();
+      return await run("web");
+    }
+  }
+  const { value } = await raceFlows<LoginResult>(
+    Object.fromEntries(choice.flows.map((name) => [name, (race: RaceContext) => run(name, race)])),
+    {
+      signal: options.signal,
+      dropsOut: (error) =>
+        unavailable(error) || (error instanceof LoopauthError && error.code === "timeout"),
+      onDropOut: (_name, error) => unavailable(error) && fallBack(),
+    },
+  );
+  return value;
+}
+
+/** The loopback flow; inside a race, it claims the login before the code exchange. */
+async function webLogin(
+  host: GitHubHost,
+  options: LoginOptions,
+  race?: RaceContext,
+): Promise<LoginResult> {
   const open = options.openBrowser ?? true;
+  const signal = race?.signal ?? options.signal;
   return await loopbackFlow<LoginResult>({
     authorizationEndpoint: host.authorizationEndpoint,
     clientId: options.clientId,
     scopes: parseScopes(options.scopes),
     port: options.port,
     timeout: options.timeout,
-    signal: options.signal,
+    signal,
+    pasteBack: options.pasteBack,
     onAuthorizationUrl: async (url) => {
       options.onAuthorizationUrl?.(url);
       if (typeof open === "function") await open(url);
       else if (open) await openBrowser(url);
     },
     complete: async ({ code, redirectUri, codeVerifier }) => {
+      race?.claim();
       const token = await exchangeCode(host, {
         code,
         redirectUri,
         codeVerifier,
         clientId: options.clientId,
         clientSecret: options.clientSecret,
-        signal: options.signal,
+        signal,
       });
-      const name = await whoami(host.apiUrl, token.accessToken, { signal: options.signal });
-      const result: LoginResult = { ...token, host: host.key, login: name };
-      if (options.store ?? true) {
-        result.storedIn = await saveAccount({
-          host: host.key,
-          login: name,
-          clientId: options.clientId,
-          ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
-          token,
-          createdAt: new Date().toISOString(),
-        }, { dir: options.configDir });
-      }
-      return result;
+      return await finish(host, options, { token, flow: "web" });
     },
     successPage: (result) => ({
       title: `Logged in to ${result.host} as ${result.login}`,
       message: "You can close this tab and return to the terminal.",
     }),
   });
+}
+
+/** The device flow; inside a race, it claims the login once the token came. */
+async function deviceLogin(
+  host: GitHubHost,
+  options: LoginOptions,
+  race?: RaceContext,
+): Promise<LoginResult> {
+  const token = await deviceFlow(host, {
+    clientId: options.clientId,
+    scopes: parseScopes(options.scopes),
+    signal: race?.signal ?? options.signal,
+    timeout: options.timeout,
+    onDeviceCode: options.onDeviceCode,
+  });
+  race?.claim();
+  return await finish(host, options, { token, flow: "device" });
+}
+
+/** `GET /user`, then the token is stored and the flow remembered. */
+async function finish(
+  host: GitHubHost,
+  options: LoginOptions,
+  { token, flow }: { token: TokenSet; flow: Flow },
+): Promise<LoginResult> {
+  const name = await whoami(host.apiUrl, token.accessToken, { signal: options.signal });
+  const result: LoginResult = { ...token, host: host.key, login: name, flow };
+  if (options.store ?? true) {
+    result.storedIn = await saveAccount({
+      host: host.key,
+      login: name,
+      clientId: options.clientId,
+      ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+      token,
+      createdAt: new Date().toISOString(),
+    }, { dir: options.configDir });
+    // Only a hint for next time: failing to write it does not fail the login.
+    await rememberFlow(host.key, flow, { dir: options.configDir }).catch(() => {});
+  }
+  return result;
 }

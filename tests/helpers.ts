@@ -17,11 +17,17 @@ export const ENV_VARS = [
   "WAYLAND_DISPLAY",
   "WSL_DISTRO_NAME",
   "WSL_INTEROP",
+  "SSH_CONNECTION",
+  "SSH_CLIENT",
+  "SSH_TTY",
   "TEMP",
   "LOOPAUTH_CLIENT_ID",
   "LOOPAUTH_CLIENT_SECRET",
   "LOOPAUTH_DEBUG",
 ];
+
+/** Files that tell a container (read only to choose the login flow). */
+export const CONTAINER_MARKERS = ["/.dockerenv", "/run/.containerenv", "/proc/1/cgroup"];
 
 /** main.ts of this checkout. */
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -35,7 +41,7 @@ export function runFlags(configDir: string): string[] {
     "--no-prompt",
     "--allow-net=127.0.0.1",
     `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${configDir}`,
+    `--allow-read=${[configDir, ...CONTAINER_MARKERS].join(",")}`,
     `--allow-write=${configDir}`,
     "--allow-run",
   ];
@@ -216,7 +222,7 @@ export async function isListening(port: number): Promise<boolean> {
   }
 }
 
-/** `login` against a dev provider, without a browser, plus `extra` flags. */
+/** `login` with the browser flow against a dev provider, without a browser, plus `extra` flags. */
 export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
   return [
     "login",
@@ -227,6 +233,7 @@ export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
     "--client-secret",
     provider.clientSecret,
     "--no-browser",
+    "--web",
     ...extra,
   ];
 }
