@@ -11,7 +11,7 @@ import {
   startDevProvider,
 } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { Cli, isListening, tempConfig } from "./helpers.ts";
+import { Cli, isListening, providerLoginArgs, tempConfig } from "./helpers.ts";
 
 const SSH = { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 2222" };
 
@@ -28,19 +28,8 @@ async function withProvider(
   }
 }
 
-function deviceArgs(provider: DevProvider, ...extra: string[]): string[] {
-  // The secret is for the browser flow; the device flow must not send it.
-  return [
-    "login",
-    "--hostname",
-    provider.origin,
-    "--client-id",
-    provider.clientId,
-    "--client-secret",
-    provider.clientSecret,
-    ...extra,
-  ];
-}
+/** The secret is for the browser flow; the device flow must not send it. */
+const deviceArgs = providerLoginArgs;
 
 async function userCode(cli: Cli): Promise<string> {
   const line = await cli.waitForLine(/one-time code: /);
