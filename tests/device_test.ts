@@ -224,6 +224,27 @@ Deno.test("over SSH both run: the forwarded browser callback wins and polling st
   });
 });
 
+Deno.test({
+  name: "Ctrl-C while polling: exit 130 at once, no poll after",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider({ deviceInterval: 0.3 }, async (provider, configHome) => {
+      const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+      await userCode(cli);
+      const started = performance.now();
+      cli.child.kill("SIGINT");
+      const { code, stderr } = await cli.output();
+      assert.equal(code, EXIT_CODES.cancelled);
+      assert.match(stderr, /\nError: Cancelled$/);
+      assert.ok(performance.now() - started < 1000, "stopped without finishing a wait");
+      const count = polls(provider).length;
+      await new Promise((done) => setTimeout(done, 700));
+      assert.equal(polls(provider).length, count);
+      await noCredentials(configHome);
+    });
+  },
+});
+
 Deno.test("--device and --web together are a usage error", async () => {
   await using config = await tempConfig();
   const cli = new Cli(["login", "--client-id", "x", "--device", "--web"], {

@@ -33,6 +33,7 @@ export interface DeviceFlowOptions {
 
 /** Seconds `slow_down` adds when the server names no new interval (RFC 8628 §3.5). */
 const SLOW_DOWN_SECONDS = 5;
+const MIN_INTERVAL_MS = 100;
 
 /**
  * Runs the device flow once and returns the tokens.
@@ -63,7 +64,8 @@ export async function deviceFlow(
   const ended = new AbortController();
   try {
     await options.onDeviceCode?.(code, { signal: ended.signal });
-    let interval = code.interval * 1000;
+    // A floor, so a server that says 0 is not hammered.
+    let interval = Math.max(code.interval * 1000, MIN_INTERVAL_MS);
     while (true) {
       const left = deadline - Date.now();
       await sleep(Math.max(0, Math.min(interval, left)), signal);

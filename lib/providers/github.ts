@@ -363,14 +363,15 @@ export async function requestDeviceCode(
   const code: DeviceCode = {
     deviceCode: device_code,
     userCode: terminalSafe(user_code, { max: 40 }),
-    verificationUri: verification_uri,
+    // Through URL: control characters from the server come out percent-encoded.
+    verificationUri: new URL(verification_uri).href,
     expiresIn,
     interval,
   };
   if (
     typeof verification_uri_complete === "string" && /^https?:\/\//.test(verification_uri_complete)
   ) {
-    code.verificationUriComplete = verification_uri_complete;
+    code.verificationUriComplete = new URL(verification_uri_complete).href;
   }
   return code;
 }
