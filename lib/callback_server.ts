@@ -52,6 +52,19 @@ export interface CallbackServer<T> {
    * (`access_denied`, `oauth`, `timeout`, `cancelled`).
    */
   result: Promise<T>;
+  /**
+   * Takes a callback pasted by the user (the whole redirect URL, or only the
+   * code) and checks it exactly like one from the browser.
+   */
+  submit: (input: string) => Promise<SubmitResult>;
+}
+
+/** What became of a pasted callback. */
+export interface SubmitResult {
+  /** True when it ended the wait (success or a final error). */
+  ended: boolean;
+  /** One line for the user. */
+  message: string;
 }
 
 /** Longest request target accepted; a real callback is far shorter. */
@@ -111,10 +124,19 @@ export function serveCallback<T = CallbackParams>(
         Allow: "GET",
       });
     }
+    const answer = await receive(url.searchParams);
+    return pageResponse(answer.status, answer.page);
+  };
+
+  /** The checks and outcome of a callback, from the browser or pasted. */
+  const receive = async (params: URLSearchParams): Promise<Answer> => {
+    const reply = (status: number, title: string, message: string): Answer => ({
+      status,
+      page: { kind: "error", title, message },
+    });
     if (accepted || ending) {
       return reply(409, "Login already finished", "Return to the terminal.");
     }
-    const params = url.searchParams;
     const state = params.get("state");
     if (state === null || !constantTimeEqual(state, options.state)) {
       return reply(
@@ -156,7 +178,7 @@ export function serveCallback<T = CallbackParams>(
       const page = options.successPage?.(value) ??
         { title: "Login complete", message: "You can close this tab and return to the terminal." };
       void end({ value }, true);
-      return pageResponse(200, { kind: "success", ...page });
+      return { status: 200, page: { kind: "success", ...page } };
     } catch (caught) {
       const failure = caught instanceof Error ? caught : new Error(String(caught));
       void end(failure, true);
@@ -228,7 +250,50 @@ export function serveCallback<T = CallbackParams>(
     else resolve(outcome.value);
   }
 
-  return { redirectUri: `http://${expectedHost}/callback`, port, result };
+  const redirectUri = `http://${expectedHost}/callback`;
+
+  const submit = async (input: string): Promise<SubmitResult> => {
+    const text = input.trim();
+    let params: URLSearchParams;
+    if (/^https?:\/\//i.test(text)) {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        return { ended: false, message: "That is not a valid URL: paste the whole address" };
+      }
+      if (url.host !== expectedHost || url.pathname !== "/callback") {
+        return {
+          ended: false,
+          message:
+            `That is not this login's callback: paste the address that starts with ${redirectUri}`,
+        };
+      }
+      params = url.searchParams;
+    } else if (/^[\w.~-]{1,512}$/.test(text)) {
+      // A bare code carries no state; PKCE still ties it to this login.
+      params = new URLSearchParams({ code: text, state: options.state });
+    } else {
+      return {
+        ended: false,
+        message: "Paste the whole address from the browser's address bar, or only the code",
+      };
+    }
+    const answer = await receive(params);
+    return {
+      ended: accepted && answer.status !== 409,
+      message: answer.page.kind === "success"
+        ? answer.page.title
+        : `${answer.page.title}: ${answer.page.message}`,
+    };
+  };
+
+  return { redirectUri, port, result, submit };
+}
+
+interface Answer {
+  status: number;
+  page: Page;
 }
 
 function reply(

@@ -9,6 +9,7 @@
 import { calculatePKCECodeChallenge } from "npm:oauth4webapi@^3";
 import { escapeHtml } from "./text.ts";
 import { SECURITY_HEADERS } from "./pages.ts";
+import { DEVICE_GRANT_TYPE } from "./providers/github.ts";
 
 /** The user the provider logs in. */
 export interface DevUser {
@@ -45,6 +46,16 @@ export interface DevProviderOptions {
   expiringTokens?: ExpiringTokens;
   /** Aborting stops the provider. */
   signal?: AbortSignal;
+  /** Seconds between device-flow polls (default 5; fractions allowed for tests). */
+  deviceInterval?: number;
+  /** Seconds a device code lives (default 900). */
+  deviceExpiresIn?: number;
+  /** Seconds `slow_down` adds to the interval (default 5, as GitHub). */
+  slowDownIncrement?: number;
+  /** Answer `device_flow_disabled`, as GitHub does for apps without device flow. */
+  deviceFlowDisabled?: boolean;
+  /** Also return `verification_uri_complete` (GitHub does not). */
+  verificationUriComplete?: boolean;
 }
 
 /** Lifetimes of expiring tokens, in seconds. */
@@ -65,6 +76,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** The body as text. */
   body: string;
+  /** When it arrived (`performance.now()`). */
+  time: number;
 }
 
 /** A running provider. */
@@ -83,6 +96,10 @@ export interface DevProvider {
   user: DevUser;
   /** Expiring-token mode, when set (may be changed while running). */
   expiringTokens?: ExpiringTokens;
+  /** Answer `device_flow_disabled` at `/login/device/code` (may be changed while running). */
+  deviceFlowDisabled: boolean;
+  /** Answer this many more device polls with `slow_down`, however slow they are. */
+  forceSlowDown: number;
   /** Every request received, in order. */
   requests: RecordedRequest[];
   /** Access tokens currently valid (not revoked, not expired). */
@@ -144,6 +161,8 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     autoApprove: options.autoApprove ?? false,
     user: options.user ?? DEFAULT_USER,
     ...(options.expiringTokens ? { expiringTokens: options.expiringTokens } : {}),
+    deviceFlowDisabled: options.deviceFlowDisabled ?? false,
+    forceSlowDown: 0,
     requests: [],
     activeTokens: () => [...tokens].filter(([, t]) => live(t)).map(([token]) => token),
     activeRefreshTokens: () =>
@@ -269,6 +288,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       return fail(provider.tokenError, `Forced ${provider.tokenError} for testing.`);
     }
     const grantType = params.get("grant_type") ?? "authorization_code";
+    if (grantType === DEVICE_GRANT_TYPE) return answer(device.poll(params));
     if (grantType !== "authorization_code" && grantType !== "refresh_token") {
       return fail("unsupported_grant_type", "Unsupported grant type.");
     }
@@ -387,6 +407,14 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     return apiJson(404, { message: "Not Found" });
   };
 
+  const device = deviceFlow(provider, {
+    interval: options.deviceInterval ?? 5,
+    expiresIn: options.deviceExpiresIn ?? 900,
+    slowDownIncrement: options.slowDownIncrement ?? 5,
+    complete: options.verificationUriComplete ?? false,
+    issue: (scopes) => issue(scopes, provider.user),
+  });
+
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: options.port ?? 0,
@@ -400,6 +428,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       path: url.pathname + url.search,
       headers: Object.fromEntries(request.headers),
       body,
+      time: performance.now(),
     });
     if (url.pathname === "/login/oauth/authorize") {
       if (request.method === "GET") return authorize(url);
@@ -409,6 +438,13 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     }
     if (url.pathname === "/login/oauth/access_token" && request.method === "POST") {
       return await accessToken(request, body);
+    }
+    if (url.pathname === "/login/device/code" && request.method === "POST") {
+      return device.code(request, body);
+    }
+    if (url.pathname === "/login/device") {
+      if (request.method === "GET") return device.page(url);
+      if (request.method === "POST") return device.decide(body);
     }
     if (url.pathname.startsWith("/api/v3/")) {
       return api(request, url.pathname.slice("/api/v3".length), body);
@@ -455,6 +491,174 @@ export async function actAsUser(
   }
   const callback = await fetch(location, { redirect: "manual", signal });
   return { status: callback.status, body: await callback.text() };
+}
+
+/**
+ * Plays the user on the dev provider's `/login/device` page: enters the code
+ * and presses Authorize (or Cancel). Returns the page's answer.
+ *
+ * @example
+ * ```ts
+ * import { approveDeviceCode } from "./dev_provider.ts";
+ * const page = await approveDeviceCode("http://127.0.0.1:8080", "WDJB-MJHT");
+ * console.log(page.status); // 200
+ * ```
+ */
+export async function approveDeviceCode(
+  origin: string,
+  userCode: string,
+  options: { decision?: "authorize" | "cancel"; signal?: AbortSignal } = {},
+): Promise<{ status: number; body: string }> {
+  const form = await fetch(new URL("/login/device", origin), { signal: options.signal });
+  const page = await form.text();
+  if (!page.includes('name="user_code"')) throw new Error("The device page has no code field");
+  const response = await fetch(new URL("/login/device", origin), {
+    method: "POST",
+    body: new URLSearchParams({ user_code: userCode, decision: options.decision ?? "authorize" }),
+    signal: options.signal,
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+interface DeviceGrant {
+  userCode: string;
+  scopes: string[];
+  expires: number;
+  /** Milliseconds the client must wait between polls. */
+  interval: number;
+  lastPoll?: number;
+  decision?: "authorize" | "cancel";
+}
+
+/** GitHub's device flow (RFC 8628) for the dev provider. */
+function deviceFlow(provider: DevProvider, options: {
+  interval: number;
+  expiresIn: number;
+  slowDownIncrement: number;
+  complete: boolean;
+  issue: (scopes: string[]) => Record<string, string | number>;
+}) {
+  const grants = new Map<string, DeviceGrant>();
+  const byUserCode = new Map<string, string>();
+  const fail = (error: string, description: string) => ({
+    error,
+    error_description: description,
+    error_uri:
+      "https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow",
+  });
+  const find = (userCode: string) => {
+    const deviceCode = byUserCode.get(userCode.trim().toUpperCase()) ?? "";
+    const grant = grants.get(deviceCode);
+    return grant && grant.expires > Date.now() && !grant.decision ? grant : undefined;
+  };
+  return {
+    code(request: Request, body: string): Response {
+      const params = new URLSearchParams(body);
+      const json = (status: number, data: Record<string, unknown>) =>
+        (request.headers.get("accept") ?? "").includes("application/json")
+          ? Response.json(data, { status, headers: SECURITY_HEADERS })
+          : new Response(new URLSearchParams(data as Record<string, string>).toString(), {
+            status,
+            headers: { ...SECURITY_HEADERS, "Content-Type": "application/x-www-form-urlencoded" },
+          });
+      if (params.get("client_id") !== provider.clientId) {
+        return json(400, fail("incorrect_client_credentials", "The client_id is not valid."));
+      }
+      if (provider.deviceFlowDisabled) {
+        return json(
+          400,
+          fail("device_flow_disabled", "Device Flow must be explicitly enabled for this App"),
+        );
+      }
+      const deviceCode = randomToken("", 40);
+      const letters = "BCDFGHJKLMNPQRSTVWXZ";
+      const bytes = crypto.getRandomValues(new Uint8Array(8));
+      const chars = Array.from(bytes, (b) => letters[b % letters.length]).join("");
+      const userCode = `${chars.slice(0, 4)}-${chars.slice(4)}`;
+      grants.set(deviceCode, {
+        userCode,
+        scopes: (params.get("scope") ?? "").split(/[\s,]+/).filter(Boolean),
+        expires: Date.now() + options.expiresIn * 1000,
+        interval: options.interval * 1000,
+      });
+      byUserCode.set(userCode, deviceCode);
+      const verificationUri = `${provider.origin}/login/device`;
+      return json(200, {
+        device_code: deviceCode,
+        user_code: userCode,
+        verification_uri: verificationUri,
+        ...(options.complete
+          ? { verification_uri_complete: `${verificationUri}?user_code=${userCode}` }
+          : {}),
+        expires_in: options.expiresIn,
+        interval: options.interval,
+      });
+    },
+
+    poll(params: URLSearchParams): Record<string, string | number> {
+      if (params.get("client_id") !== provider.clientId) {
+        return fail("incorrect_client_credentials", "The client_id is not valid.");
+      }
+      const deviceCode = params.get("device_code") ?? "";
+      const grant = grants.get(deviceCode);
+      if (!grant) return fail("incorrect_device_code", "The device_code provided is not valid.");
+      const now = performance.now();
+      if (grant.expires < Date.now()) {
+        grants.delete(deviceCode);
+        return fail("expired_token", "The device_code has expired.");
+      }
+      // A few ms of slack: timers are not exact, but a client that ignores
+      // the interval is far faster than this.
+      const early = grant.lastPoll !== undefined && now - grant.lastPoll < grant.interval - 5;
+      grant.lastPoll = now;
+      if (early || provider.forceSlowDown > 0) {
+        if (!early) provider.forceSlowDown--;
+        grant.interval += options.slowDownIncrement * 1000;
+        return {
+          ...fail("slow_down", "Too many requests have been made in the same timeframe."),
+          interval: String(grant.interval / 1000),
+        };
+      }
+      if (grant.decision === "cancel") {
+        grants.delete(deviceCode);
+        return fail("access_denied", "The authorization request was denied.");
+      }
+      if (grant.decision !== "authorize") {
+        return fail("authorization_pending", "The authorization request is still pending.");
+      }
+      grants.delete(deviceCode); // single use
+      return options.issue(grant.scopes);
+    },
+
+    page(url: URL): Response {
+      const prefilled = url.searchParams.get("user_code") ?? "";
+      return html(
+        200,
+        "Device activation",
+        `
+<p>Enter the code shown in your terminal to let <strong>${escapeHtml(provider.clientId)}</strong>
+sign in on that device.</p>
+<form method="post" action="/login/device">
+<p><input name="user_code" value="${escapeHtml(prefilled)}" placeholder="XXXX-XXXX"
+autocomplete="off" autocapitalize="characters" required></p>
+<button type="submit" name="decision" value="authorize">Authorize</button>
+<button type="submit" name="decision" value="cancel" class="secondary">Cancel</button>
+</form>`,
+      );
+    },
+
+    decide(body: string): Response {
+      const form = new URLSearchParams(body);
+      const grant = find(form.get("user_code") ?? "");
+      if (!grant) {
+        return html(404, "Code not found", "<p>The code is wrong, expired or already used.</p>");
+      }
+      grant.decision = form.get("decision") === "authorize" ? "authorize" : "cancel";
+      return grant.decision === "authorize"
+        ? html(200, "Device authorized", "<p>Return to your terminal.</p>")
+        : html(200, "Access denied", "<p>The device was not authorized.</p>");
+    },
+  };
 }
 
 function matchesRegisteredCallback(uri: string, callback: string): boolean {

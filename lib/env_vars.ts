@@ -20,6 +20,9 @@ export const ENV_VARS: readonly string[] = [
   "WAYLAND_DISPLAY", // the same for Wayland
   "WSL_DISTRO_NAME", // WSL: open the Windows browser with wslview
   "WSL_INTEROP", // the same
+  "SSH_CONNECTION", // a remote session: race the device flow with the browser flow
+  "SSH_CLIENT", // the same (older sshd)
+  "SSH_TTY", // the same
   "TEMP", // Windows temporary directory
   "LOOPAUTH_CLIENT_ID", // stands in for --client-id
   "LOOPAUTH_CLIENT_SECRET", // stands in for --client-secret

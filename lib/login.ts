@@ -5,10 +5,21 @@
  */
 import { LoopauthError } from "./errors.ts";
 import { loopbackFlow } from "./flows/loopback.ts";
-import { exchangeCode, resolveGitHubHost, type TokenSet } from "./providers/github.ts";
+import {
+  DEVICE_UNAVAILABLE,
+  exchangeCode,
+  type GitHubHost,
+  resolveGitHubHost,
+  type TokenSet,
+} from "./providers/github.ts";
+import { chooseFlow, type Flow, type FlowChoice, type FlowEnvironment } from "./flows/choose.ts";
+import { deviceFlow, type DeviceFlowOptions } from "./flows/device.ts";
+import type { PasteBackOptions } from "./flows/paste_back.ts";
+import { type RaceContext, raceFlows } from "./flows/race.ts";
+import { rememberedFlow, rememberFlow } from "./store/flow_memory.ts";
 import { whoami } from "./github_api.ts";
 import { saveAccount } from "./store/accounts.ts";
-import { chooseBackend, type StorageName } from "./store/backend.ts";
+import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
 import { configDir } from "./store/paths.ts";
 import { openBrowser } from "./browser.ts";
 
@@ -44,6 +55,20 @@ export interface LoginOptions {
    * or (default) the keyring when one answers, else the file.
    */
   storage?: StorageName;
+  /**
+   * `web` (default): the loopback flow; `device`: the device flow (no client
+   * secret needed); `auto`: decide from the environment and what worked last
+   * time, and run both on an SSH session.
+   */
+  flow?: "auto" | Flow;
+  /** With `flow: "auto"`: called with the flows that will run and why (again on a fallback). */
+  onFlowChosen?: (choice: FlowChoice) => void;
+  /** Called with the device code to show (see {@linkcode DeviceFlowOptions}). */
+  onDeviceCode?: DeviceFlowOptions["onDeviceCode"];
+  /** What `auto` decides from (default: this process's environment). */
+  environment?: FlowEnvironment;
+  /** Also accept the redirect URL pasted into `input` (the CLI: a terminal's stdin). */
+  pasteBack?: Pick<PasteBackOptions, "input" | "write">;
 }
 
 /** The result of a successful login. */
@@ -52,12 +77,14 @@ export interface LoginResult extends TokenSet {
   host: string;
   /** The user's login name. */
   login: string;
-  /** Where the token was stored: the keyring's name or the file's path. */
+  /** The credentials file, when the token was stored. */
   storedIn?: string;
   /** `keyring` or `file`, when the token was stored. */
   storage?: StorageName;
   /** Why the keyring was not used, when the file was picked automatically. */
   keyringUnavailable?: string;
+  /** The flow that logged the user in. */
+  flow: Flow;
 }
 
 /**
@@ -96,59 +123,139 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     );
   }
   const host = resolveGitHubHost(options.hostname);
-  const open = options.openBrowser ?? true;
   const dir = options.configDir ?? configDir();
-  // Chosen before the browser opens, so a missing keyring costs the user nothing.
-  const chosen = (options.store ?? true)
-    ? await chooseBackend(options.storage, { dir })
-    : undefined;
+  // Chosen before any flow starts, so a missing keyring costs the user nothing.
+  const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
+  const session: Session = { host, options, dir, store };
+  const flow = options.flow ?? "web";
+  const choice = flow === "auto"
+    ? await chooseFlow({
+      remembered: store
+        ? await rememberedFlow(host.key, { dir }).catch(() => undefined)
+        : undefined,
+      host: host.key,
+      environment: options.environment,
+    })
+    : { flows: [flow], reason: "it was chosen explicitly" };
+  if (flow === "auto") options.onFlowChosen?.(choice);
+  const run = (name: Flow, race?: RaceContext) =>
+    name === "web" ? webLogin(session, race) : deviceLogin(session, race);
+  const unavailable = (error: unknown) =>
+    error instanceof LoopauthError && error.cause === DEVICE_UNAVAILABLE;
+  const fallBack = () =>
+    options.onFlowChosen?.({
+      flows: ["web"],
+      reason: `the device flow is not available for this app on ${host.key}`,
+    });
+  if (choice.flows.length === 1) {
+    try {
+      return await run(choice.flows[0]);
+    } catch (error) {
+      if (flow !== "auto" || !unavailable(error)) throw error;
+      fallBack();
+      return await run("web");
+    }
+  }
+  const { value } = await raceFlows<LoginResult>(
+    Object.fromEntries(choice.flows.map((name) => [name, (race: RaceContext) => run(name, race)])),
+    {
+      signal: options.signal,
+      dropsOut: (error) =>
+        unavailable(error) || (error instanceof LoopauthError && error.code === "timeout"),
+      onDropOut: (_name, error) => unavailable(error) && fallBack(),
+    },
+  );
+  return value;
+}
+
+/** One login's settings, shared by its flows. */
+interface Session {
+  host: GitHubHost;
+  options: LoginOptions;
+  /** The config directory. */
+  dir: string;
+  /** Where the token goes; none when `store: false`. */
+  store?: ChosenBackend;
+}
+
+/** The loopback flow; inside a race, it claims the login before the code exchange. */
+async function webLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
+  const { host, options } = session;
+  const open = options.openBrowser ?? true;
+  const signal = race?.signal ?? options.signal;
   return await loopbackFlow<LoginResult>({
     authorizationEndpoint: host.authorizationEndpoint,
     clientId: options.clientId,
     scopes: parseScopes(options.scopes),
     port: options.port,
     timeout: options.timeout,
-    signal: options.signal,
+    signal,
+    pasteBack: options.pasteBack,
     onAuthorizationUrl: async (url) => {
       options.onAuthorizationUrl?.(url);
       if (typeof open === "function") await open(url);
       else if (open) await openBrowser(url);
     },
     complete: async ({ code, redirectUri, codeVerifier }) => {
+      race?.claim();
       const token = await exchangeCode(host, {
         code,
         redirectUri,
         codeVerifier,
         clientId: options.clientId,
         clientSecret: options.clientSecret,
-        signal: options.signal,
+        signal,
       });
-      const name = await whoami(host.apiUrl, token.accessToken, { signal: options.signal });
-      const result: LoginResult = { ...token, host: host.key, login: name };
-      if (chosen) {
-        const { backend, fallbackReason } = chosen;
-        await saveAccount(
-          {
-            host: host.key,
-            login: name,
-            clientId: options.clientId,
-            ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
-            token,
-            createdAt: new Date().toISOString(),
-            storage: backend.name,
-          },
-          backend,
-          { dir },
-        );
-        result.storedIn = backend.location;
-        result.storage = backend.name;
-        if (fallbackReason) result.keyringUnavailable = fallbackReason;
-      }
-      return result;
+      return await finish(session, { token, flow: "web" });
     },
     successPage: (result) => ({
       title: `Logged in to ${result.host} as ${result.login}`,
       message: "You can close this tab and return to the terminal.",
     }),
   });
+}
+
+/** The device flow; inside a race, it claims the login once the token came. */
+async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
+  const { host, options } = session;
+  const token = await deviceFlow(host, {
+    clientId: options.clientId,
+    scopes: parseScopes(options.scopes),
+    signal: race?.signal ?? options.signal,
+    timeout: options.timeout,
+    onDeviceCode: options.onDeviceCode,
+  });
+  race?.claim();
+  return await finish(session, { token, flow: "device" });
+}
+
+/** `GET /user`, then the token is stored and the flow remembered. */
+async function finish(
+  { host, options, dir, store }: Session,
+  { token, flow }: { token: TokenSet; flow: Flow },
+): Promise<LoginResult> {
+  const name = await whoami(host.apiUrl, token.accessToken, { signal: options.signal });
+  const result: LoginResult = { ...token, host: host.key, login: name, flow };
+  if (store) {
+    const { backend, fallbackReason } = store;
+    await saveAccount(
+      {
+        host: host.key,
+        login: name,
+        clientId: options.clientId,
+        ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+        token,
+        createdAt: new Date().toISOString(),
+        storage: backend.name,
+      },
+      backend,
+      { dir },
+    );
+    result.storedIn = backend.location;
+    result.storage = backend.name;
+    if (fallbackReason) result.keyringUnavailable = fallbackReason;
+    // Only a hint for next time: failing to write it does not fail the login.
+    await rememberFlow(host.key, flow, { dir }).catch(() => {});
+  }
+  return result;
 }

@@ -23,6 +23,7 @@ export {
   type CallbackServer,
   serveCallback,
   type ServeCallbackOptions,
+  type SubmitResult,
 } from "./callback_server.ts";
 export {
   buildAuthorizationUrl,
@@ -30,13 +31,29 @@ export {
   loopbackFlow,
   type LoopbackFlowOptions,
 } from "./flows/loopback.ts";
+export {
+  chooseFlow,
+  type ChooseFlowOptions,
+  type Flow,
+  type FlowChoice,
+  type FlowEnvironment,
+  sshForwardCommand,
+} from "./flows/choose.ts";
+export { deviceFlow, type DeviceFlowOptions } from "./flows/device.ts";
+export { type PasteBackOptions, readPastedCallbacks } from "./flows/paste_back.ts";
 export type { Page } from "./pages.ts";
 export { openBrowser, type OpenBrowserOptions, type OpenResult } from "./browser.ts";
-export { type GitHubHost, resolveGitHubHost, type TokenSet } from "./providers/github.ts";
+export {
+  type DeviceCode,
+  type GitHubHost,
+  resolveGitHubHost,
+  type TokenSet,
+} from "./providers/github.ts";
 export type { StoredAccount } from "./store/accounts.ts";
 export type { StorageName } from "./store/backend.ts";
 export {
   actAsUser,
+  approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
   type DevUser,

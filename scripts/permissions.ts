@@ -8,6 +8,13 @@
 export { ENV_VARS } from "../lib/env_vars.ts";
 import { ENV_VARS } from "../lib/env_vars.ts";
 
+/** Files whose presence says "a container" (read only to choose the login flow). */
+export const CONTAINER_MARKERS: readonly string[] = [
+  "/.dockerenv",
+  "/run/.containerenv",
+  "/proc/1/cgroup",
+];
+
 /** The hosts of github.com's OAuth endpoints and REST API. */
 export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
 
@@ -29,7 +36,7 @@ export function runFlags(configDir: string, hosts: readonly string[] = GITHUB_HO
   return [
     `--allow-net=${["127.0.0.1", ...hosts].join(",")}`,
     `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${configDir}`,
+    `--allow-read=${[configDir, ...CONTAINER_MARKERS].join(",")}`,
     `--allow-write=${configDir}`,
     "--allow-run",
   ];
@@ -60,7 +67,7 @@ export function demoTaskFlags(): string[] {
   return [
     "--allow-net=127.0.0.1",
     `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${DEMO_DIR}`,
+    `--allow-read=${[DEMO_DIR, ...CONTAINER_MARKERS].join(",")}`,
     `--allow-write=${DEMO_DIR}`,
     "--allow-run",
   ];

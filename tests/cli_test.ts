@@ -381,7 +381,7 @@ Deno.test("help and version", async () => {
 
 Deno.test("LOOPAUTH_CLIENT_ID and LOOPAUTH_CLIENT_SECRET stand in for the flags", async () => {
   await withProvider(async (provider, configHome) => {
-    const cli = new Cli(["login", "--hostname", provider.origin, "--no-browser"], {
+    const cli = new Cli(["login", "--hostname", provider.origin, "--no-browser", "--web"], {
       configHome,
       env: { LOOPAUTH_CLIENT_ID: provider.clientId, LOOPAUTH_CLIENT_SECRET: provider.clientSecret },
     });

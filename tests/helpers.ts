@@ -14,6 +14,8 @@ import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions
 
 export { ENV_VARS } from "../scripts/permissions.ts";
 
+/** Files that tell a container (read only to choose the login flow). */
+
 /** main.ts of this checkout. */
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
@@ -202,8 +204,13 @@ export async function isListening(port: number): Promise<boolean> {
   }
 }
 
-/** `login` against a dev provider, without a browser, plus `extra` flags. */
+/** `login` with the browser flow against a dev provider, without a browser, plus `extra` flags. */
 export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
+  return providerLoginArgs(provider, "--no-browser", "--web", ...extra);
+}
+
+/** `login` against a dev provider with its client id and secret, plus `extra` flags. */
+export function providerLoginArgs(provider: DevProvider, ...extra: string[]): string[] {
   return [
     "login",
     "--hostname",
@@ -212,7 +219,6 @@ export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
     provider.clientId,
     "--client-secret",
     provider.clientSecret,
-    "--no-browser",
     ...extra,
   ];
 }
@@ -408,4 +414,102 @@ export async function loginWith(
   const url = await cli.authorizationUrl();
   const page = await actAsUser(url);
   return { url, page, ...(await cli.output()) };
+}
+
+/** The CLI in a real terminal: a detached tmux session on its own socket. */
+export class Tmux implements AsyncDisposable {
+  readonly socket: string;
+
+  private constructor(socket: string) {
+    this.socket = socket;
+  }
+
+  /** Starts the CLI with `args` in a 200×60 terminal. */
+  static async start(args: string[], options: CliOptions): Promise<Tmux> {
+    const socket = `${await Deno.makeTempDir({
+      dir: TEST_TMP_DIR,
+      prefix: "loopauth-tmux-",
+    })}/socket`;
+    const tmux = new Tmux(socket);
+    const env = Object.entries({ ...childEnv(options.configHome, options.env), TERM: "xterm" })
+      .map(([key, value]) => `${key}=${value}`);
+    const command = [
+      "env",
+      "-i",
+      ...env,
+      Deno.execPath(),
+      "run",
+      ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
+      MAIN,
+      ...args,
+    ].map(shellQuote).join(" ");
+    // The pane stays after the exit, showing the code.
+    await tmux.run(
+      "new-session",
+      "-d",
+      "-x",
+      "200",
+      "-y",
+      "60",
+      `${command}; echo "[exit $?]"; sleep 600`,
+    );
+    return tmux;
+  }
+
+  /** Runs a tmux command on this session's socket. */
+  async run(...args: string[]): Promise<string> {
+    let output: Deno.CommandOutput;
+    try {
+      output = await new Deno.Command("tmux", {
+        args: ["-S", this.socket, ...args],
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME: Deno.env.get("HOME") ?? "/tmp",
+        },
+        clearEnv: true,
+        stdin: "null",
+      }).output();
+    } catch (error) {
+      throw new Error(
+        `Cannot run tmux (${error}): install it (Debian package tmux) to run the terminal tests`,
+      );
+    }
+    const text = new TextDecoder().decode(output.stdout);
+    if (!output.success) {
+      throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(output.stderr)}`);
+    }
+    return text;
+  }
+
+  /** The screen, wrapped lines joined. */
+  screen(): Promise<string> {
+    return this.run("capture-pane", "-p", "-J");
+  }
+
+  /** Waits until the screen matches `pattern`; returns the match. */
+  async waitFor(pattern: RegExp, ms = 15_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + ms;
+    while (true) {
+      const screen = await this.screen();
+      const match = pattern.exec(screen);
+      if (match) return match;
+      if (Date.now() > deadline) throw new Error(`No ${pattern} on the screen:\n${screen}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+
+  /** Types `text` and presses Enter. */
+  async typeLine(text: string): Promise<void> {
+    await this.run("send-keys", "-l", text);
+    await this.run("send-keys", "Enter");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.run("kill-server").catch(() => {});
+    await Deno.remove(this.socket.replace(/\/socket$/, ""), { recursive: true }).catch(() => {});
+  }
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
 }

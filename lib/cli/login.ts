@@ -1,7 +1,10 @@
 /** `loopauth login`. @module */
 import { parseDuration } from "../duration.ts";
+import { LoopauthError } from "../errors.ts";
+import type { FlowChoice } from "../flows/choose.ts";
 import { login } from "../login.ts";
 import { type Command, flagOrEnv, parseFlags, portFlag, storageFlag } from "./command.ts";
+import { showDeviceCode } from "./device_view.ts";
 import { showUrl } from "./show_url.ts";
 import { startWaiting, type Waiting } from "./progress.ts";
 import { DEFAULT_TIMEOUT_MS } from "../callback_server.ts";
@@ -22,6 +25,14 @@ export const command: Command = {
 Usage: loopauth login [--hostname HOST] --client-id ID [--client-secret SECRET]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
                       [--storage keyring|file]
+                      [--device | --web] [--no-qr]
+
+Without --device or --web the flow fits the machine: the browser flow where a browser
+can open, the device flow (a code to enter on any device) over SSH, in containers, on
+WSL without wslview and on Linux without a display, and both at once on an SSH
+session (forward the port with the printed ssh -L command, or enter the code). The
+flow that worked is remembered per host. On a terminal you can also paste the address
+the browser ends up at (or the code) when it cannot reach this machine.
 
 Flags:
   --hostname HOST        github.com (default), a GitHub Enterprise Server host, or an
@@ -39,10 +50,15 @@ Flags:
 
 Logging in again adds the account (or replaces the same login) and makes it the host's
 active account; see loopauth switch.
+  --device               use the device flow (no client secret needed; the app must
+                         have Enable Device Flow ticked)
+  --web                  use the browser (loopback) flow
+  --no-qr                no QR code of the device page
 
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
-  loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser`,
+  loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser
+  loopauth login --client-id Iv1.abc --device      # on a machine without a browser`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
@@ -55,15 +71,38 @@ Examples:
       quiet: { type: "boolean", short: "q" },
       json: { type: "boolean" },
       storage: { type: "string" },
+      device: { type: "boolean" },
+      web: { type: "boolean" },
+      "no-qr": { type: "boolean" },
     }, { command: "login" });
+    if (values.device && values.web) {
+      throw new LoopauthError("usage", "Give --device or --web, not both: see loopauth help login");
+    }
     const quiet = values.quiet === true;
+    const noBrowser = values["no-browser"] === true;
+    let choice: FlowChoice | undefined;
+    const interactive = Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
     const hostname = values.hostname as string | undefined;
     const host = hostname ?? "github.com";
     const timeout = typeof values.timeout === "string"
       ? parseDuration(values.timeout)
       : DEFAULT_TIMEOUT_MS;
-    const show = showUrl(host, { noBrowser: values["no-browser"] === true, quiet });
+    const show = showUrl(host, {
+      noBrowser,
+      quiet,
+      onShown: (url) => {
+        const port = new URL(new URL(url).searchParams.get("redirect_uri") ?? url).port;
+        if (choice?.forwardCommand && port) {
+          console.error(
+            `From another machine, first forward the callback port: ${
+              choice.forwardCommand(Number(port))
+            }`,
+          );
+        }
+      },
+    });
     let waiting: Waiting | undefined;
+    let pasteLines = 0;
     const result = await login({
       hostname,
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
@@ -75,11 +114,36 @@ Examples:
       signal,
       openBrowser: async (url) => {
         await show(url);
-        if (!quiet) waiting = startWaiting({ label: "Waiting for the browser", timeout });
+        // One live line only when the browser flow runs alone (a race shows a device code too).
+        if (!quiet && (choice?.flows.length ?? 1) === 1) {
+          waiting = startWaiting({ label: "Waiting for the browser", timeout });
+        }
       },
+      flow: values.device ? "device" : values.web ? "web" : "auto",
+      onFlowChosen: (chosen) => {
+        choice = chosen;
+        const names = chosen.flows.map((f) => f === "web" ? "the browser flow" : "the device flow");
+        if (!quiet) console.error(`Logging in with ${names.join(" and ")}: ${chosen.reason}`);
+      },
+      onDeviceCode: showDeviceCode({
+        qr: values["no-qr"] !== true,
+        // A live line would fight with a paste on the same terminal.
+        countdown: () => (choice?.flows.length ?? 1) === 1,
+        noBrowser,
+      }),
+      ...(interactive
+        ? {
+          pasteBack: {
+            input: Deno.stdin.readable,
+            // Under the spinner's line; after the prompt, each message follows a pasted line.
+            write: (line: string) =>
+              waiting ? waiting.log(line, { typed: pasteLines++ > 0 }) : console.error(line),
+          },
+        }
+        : {}),
     }).finally(() => waiting?.stop());
     if (values.json) {
-      const { host: hostKey, login: user, scopes, tokenType, expiresAt, storage, storedIn } =
+      const { host: hostKey, login: user, scopes, tokenType, expiresAt, storage, storedIn, flow } =
         result;
       console.log(
         JSON.stringify({
@@ -90,6 +154,7 @@ Examples:
           expiresAt,
           storage,
           storedIn,
+          flow,
         }),
       );
       return 0;

@@ -23,6 +23,12 @@ export interface WaitingOptions {
 export interface Waiting {
   /** Stops the spinner and clears its line. */
   stop(): void;
+  /**
+   * Prints a line under the status line, which stays where it is and keeps
+   * moving (for a prompt the user types under). `typed` counts a line the
+   * user entered before it (the terminal echoed it).
+   */
+  log(line: string, options?: { typed?: boolean }): void;
 }
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -59,18 +65,20 @@ export function startWaiting(options: WaitingOptions): Waiting {
   const deadline = Date.now() + options.timeout;
   if (!tty) {
     write(`${options.label} (times out in ${formatClock(options.timeout)}; Ctrl-C to cancel)\n`);
-    return { stop() {} };
+    return { stop() {}, log: (line) => write(`${line}\n`) };
   }
   const dim = (text: string) => color ? `\x1b[2m${text}\x1b[22m` : text;
   const cyan = (text: string) => color ? `\x1b[36m${text}\x1b[39m` : text;
   let frame = 0;
+  // Lines printed under the status line since; 0: the cursor is on it.
+  let below = 0;
   const draw = () => {
     const left = formatClock(deadline - Date.now());
-    write(
-      `\r\x1b[2K${cyan(FRAMES[frame++ % FRAMES.length])} ${options.label}… ${left} left ${
-        dim("(Ctrl-C to cancel)")
-      }`,
-    );
+    const line = `\r\x1b[2K${
+      cyan(FRAMES[frame++ % FRAMES.length])
+    } ${options.label}… ${left} left ${dim("(Ctrl-C to cancel)")}`;
+    // Under other lines: save the cursor, go up, redraw, come back.
+    write(below ? `\x1b7\x1b[${below}A${line}\x1b8` : line);
   };
   draw();
   const timer = setInterval(draw, 100);
@@ -80,7 +88,14 @@ export function startWaiting(options: WaitingOptions): Waiting {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      write("\r\x1b[2K");
+      // With lines below, also clear the cursor's line (a ^C echoed there).
+      write(below ? `\x1b7\x1b[${below}A\r\x1b[2K\x1b8\r\x1b[2K` : "\r\x1b[2K");
+    },
+    log(text, logOptions = {}) {
+      if (stopped) return write(`${text}\n`);
+      if (below === 0) write("\n");
+      below += (below === 0 ? 1 : 0) + (logOptions.typed ? 1 : 0) + 1;
+      write(`${text}\n`);
     },
   };
 }

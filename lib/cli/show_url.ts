@@ -9,6 +9,8 @@ export interface ShowUrlOptions {
   quiet?: boolean;
   /** Called when no browser opened (after the note), with the URL. */
   onNoBrowser?: (url: string) => void;
+  /** Called right after the URL is printed, with the URL (more instructions go here). */
+  onShown?: (url: string) => void;
 }
 
 /**
@@ -29,6 +31,7 @@ export function showUrl(
   return async (url) => {
     console.error(`Open this URL in your browser to log in to ${host}:`);
     console.error(url);
+    options.onShown?.(url);
     if (options.noBrowser) {
       options.onNoBrowser?.(url);
       return;

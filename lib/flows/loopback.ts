@@ -7,6 +7,7 @@
 import type { Page } from "../pages.ts";
 import { createAuthorizationSecrets } from "../pkce.ts";
 import { type CallbackServer, serveCallback } from "../callback_server.ts";
+import { type PasteBackOptions, readPastedCallbacks } from "./paste_back.ts";
 
 /** What the flow hands to `complete` with the code. */
 export interface CodeContext {
@@ -42,6 +43,8 @@ export interface LoopbackFlowOptions<T> {
   complete: (context: CodeContext) => Promise<T>;
   /** The browser's success page for the completed value. */
   successPage?: (value: T) => Pick<Page, "title" | "message">;
+  /** Also accept the redirect URL (or code) pasted into `input` (see `paste_back.ts`). */
+  pasteBack?: Pick<PasteBackOptions, "input" | "write">;
 }
 
 /**
@@ -126,5 +129,16 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
     await server.result.catch(() => {});
     throw error;
   }
-  return await server.result;
+  if (!options.pasteBack) return await server.result;
+  const pasting = readPastedCallbacks(server.submit, {
+    ...options.pasteBack,
+    signal: stop.signal,
+    redirectUri: server.redirectUri,
+  });
+  try {
+    return await server.result;
+  } finally {
+    stop.abort();
+    await pasting;
+  }
 }

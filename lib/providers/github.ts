@@ -3,7 +3,7 @@
  * endpoint with its 200-with-error answers, and token revocation.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
+import { type ErrorCode, LoopauthError } from "../errors.ts";
 import { fetchBounded } from "../http.ts";
 import { terminalSafe } from "../text.ts";
 
@@ -121,6 +121,20 @@ const TOKEN_ERRORS: Record<string, string> = {
     "The account's primary email address is not verified: verify it, then log in again",
   bad_refresh_token: "The refresh token is invalid or expired: run loopauth login again",
   unsupported_grant_type: "The server does not support this grant type",
+  // The device flow's final answers (RFC 8628 §3.5 and GitHub's additions).
+  expired_token: "The device code expired before it was entered: run loopauth login again",
+  token_expired: "The device code expired before it was entered: run loopauth login again",
+  access_denied: "Access was denied in the browser: nothing was stored",
+  device_flow_disabled:
+    "Device flow is not enabled for this app: tick Enable Device Flow in the app's settings, or log in with --web",
+  incorrect_device_code: "The device code is not valid: run loopauth login again",
+};
+
+/** Error codes of the token endpoint that are not `oauth` failures. */
+const TOKEN_ERROR_CODES: Record<string, ErrorCode> = {
+  expired_token: "timeout",
+  token_expired: "timeout",
+  access_denied: "access_denied",
 };
 
 /** Options of {@linkcode exchangeCode}. */
@@ -283,7 +297,7 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
       ? `: ${terminalSafe(data.error_description)}`
       : "";
     throw new LoopauthError(
-      "oauth",
+      TOKEN_ERROR_CODES[data.error] ?? "oauth",
       known ??
         `The token endpoint of ${hostKey} refused the request (${
           terminalSafe(data.error, { max: 60 })
@@ -317,4 +331,171 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
   const refreshTokenExpiresAt = at(data.refresh_token_expires_in);
   if (refreshTokenExpiresAt) tokens.refreshTokenExpiresAt = refreshTokenExpiresAt;
   return tokens;
+}
+
+/** A device code from `ORIGIN/login/device/code` (RFC 8628 §3.2). */
+export interface DeviceCode {
+  /** The secret code the CLI polls with; never shown. */
+  deviceCode: string;
+  /** The short code the user types, e.g. `WDJB-MJHT`. */
+  userCode: string;
+  /** Where the user enters the code. */
+  verificationUri: string;
+  /** The same page with the code filled in, when the server gives one. */
+  verificationUriComplete?: string;
+  /** Seconds until the codes expire. */
+  expiresIn: number;
+  /** Seconds to wait between polls. */
+  interval: number;
+}
+
+/** Options of {@linkcode requestDeviceCode}. */
+export interface RequestDeviceCodeOptions {
+  /** OAuth App or GitHub App client id (no secret needed). */
+  clientId: string;
+  /** Scopes to ask for. */
+  scopes?: string[];
+  /** Aborting cancels the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The `cause` of the error {@linkcode requestDeviceCode} throws when the host
+ * or app has no device flow.
+ *
+ * @example
+ * ```ts
+ * import { DEVICE_UNAVAILABLE } from "./github.ts";
+ * const fallBack = (error: Error) => error.cause === DEVICE_UNAVAILABLE;
+ * ```
+ */
+export const DEVICE_UNAVAILABLE = "device_unavailable";
+
+/**
+ * The device grant type of RFC 8628.
+ *
+ * @example
+ * ```ts
+ * import { DEVICE_GRANT_TYPE } from "./github.ts";
+ * new URLSearchParams({ grant_type: DEVICE_GRANT_TYPE });
+ * ```
+ */
+export const DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code";
+
+/**
+ * Asks `ORIGIN/login/device/code` for a device code. A host or app without
+ * the device flow gives a `LoopauthError` with `cause: "device_unavailable"`,
+ * so callers can fall back to the browser flow.
+ *
+ * @example
+ * ```ts
+ * import { requestDeviceCode, resolveGitHubHost } from "./github.ts";
+ * const code = await requestDeviceCode(resolveGitHubHost(), { clientId: "Iv1.abc" });
+ * console.error(`Enter ${code.userCode} at ${code.verificationUri}`);
+ * ```
+ */
+export async function requestDeviceCode(
+  host: GitHubHost,
+  options: RequestDeviceCodeOptions,
+): Promise<DeviceCode> {
+  const body = new URLSearchParams({ client_id: options.clientId });
+  if (options.scopes?.length) body.set("scope", options.scopes.join(" "));
+  const what = `the device code endpoint of ${host.key}`;
+  const response = await fetchBounded(`${host.origin}/login/device/code`, {
+    method: "POST",
+    headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+    body,
+  }, { signal: options.signal, what });
+  const text = await response.text();
+  let data: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) data = parsed;
+  } catch { /* handled below */ }
+  const error = typeof data.error === "string" ? data.error : undefined;
+  // GitHub: device_flow_disabled (HTTP 400); GHES without it: unauthorized_client or 404.
+  if (
+    error === "device_flow_disabled" || error === "unauthorized_client" ||
+    (error === undefined && (response.status === 404 || response.status === 422))
+  ) {
+    throw new LoopauthError(
+      "oauth",
+      error === "device_flow_disabled"
+        ? TOKEN_ERRORS.device_flow_disabled
+        : `${host.key} does not offer the device flow for this app: log in with --web`,
+      { cause: DEVICE_UNAVAILABLE },
+    );
+  }
+  if (error !== undefined) parseTokenResponse(response.status, text, host.key); // throws its message
+  const { device_code, user_code, verification_uri, verification_uri_complete } = data;
+  const expiresIn = Number(data.expires_in);
+  const interval = data.interval === undefined ? 5 : Number(data.interval);
+  if (
+    typeof device_code !== "string" || !device_code || typeof user_code !== "string" ||
+    typeof verification_uri !== "string" || !/^https?:\/\//.test(verification_uri) ||
+    !(expiresIn > 0) || !(interval >= 0)
+  ) {
+    throw new LoopauthError(
+      "network",
+      `${what} answered HTTP ${response.status} without a device code: check --hostname`,
+    );
+  }
+  const code: DeviceCode = {
+    deviceCode: device_code,
+    userCode: terminalSafe(user_code, { max: 40 }),
+    // Through URL: control characters from the server come out percent-encoded.
+    verificationUri: new URL(verification_uri).href,
+    expiresIn,
+    interval,
+  };
+  if (
+    typeof verification_uri_complete === "string" && /^https?:\/\//.test(verification_uri_complete)
+  ) {
+    code.verificationUriComplete = new URL(verification_uri_complete).href;
+  }
+  return code;
+}
+
+/** One poll's answer: tokens, or wait (possibly longer) and poll again. */
+export type DevicePoll =
+  | { status: "done"; tokens: TokenSet }
+  | { status: "pending" }
+  | { status: "slow_down"; interval?: number };
+
+/**
+ * Polls the token endpoint once with a device code (no client secret).
+ * `authorization_pending` and `slow_down` are answers, not errors; every
+ * other error throws like {@linkcode parseTokenResponse}.
+ *
+ * @example
+ * ```ts
+ * import { pollDeviceToken, resolveGitHubHost } from "./github.ts";
+ * const poll = await pollDeviceToken(resolveGitHubHost(), { clientId: "Iv1.abc", deviceCode: "…" });
+ * if (poll.status === "done") console.log(poll.tokens.scopes);
+ * ```
+ */
+export async function pollDeviceToken(
+  host: GitHubHost,
+  options: { clientId: string; deviceCode: string; signal?: AbortSignal },
+): Promise<DevicePoll> {
+  const response = await fetchBounded(host.tokenEndpoint, {
+    method: "POST",
+    headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      client_id: options.clientId,
+      device_code: options.deviceCode,
+      grant_type: DEVICE_GRANT_TYPE,
+    }),
+  }, { signal: options.signal, what: `the token endpoint of ${host.key}` });
+  const text = await response.text();
+  let data: Record<string, unknown> = {};
+  try {
+    data = JSON.parse(text) ?? {};
+  } catch { /* parseTokenResponse reports it */ }
+  if (data.error === "authorization_pending") return { status: "pending" };
+  if (data.error === "slow_down") {
+    const interval = Number(data.interval);
+    return interval > 0 ? { status: "slow_down", interval } : { status: "slow_down" };
+  }
+  return { status: "done", tokens: parseTokenResponse(response.status, text, host.key) };
 }

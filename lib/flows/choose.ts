@@ -1,0 +1,205 @@
+/**
+ * Which login flow fits this machine: the browser (loopback) flow where a
+ * browser can open and reach 127.0.0.1, the device flow where none can, and
+ * both at once on a remote session, where either may work.
+ * @module
+ */
+
+/** A login flow: `web` is the loopback flow, `device` the device flow (RFC 8628). */
+export type Flow = "web" | "device";
+
+/** What {@linkcode chooseFlow} decided. */
+export interface FlowChoice {
+  /** The flows to run; two means race them, the first wins. */
+  flows: Flow[];
+  /** Why, for one line to the user. */
+  reason: string;
+  /** On an SSH session: the `ssh -L` command that forwards a callback port. */
+  forwardCommand?: (port: number) => string;
+}
+
+/** What the choice looks at; every probe can be replaced (tests). */
+export interface FlowEnvironment {
+  /** Environment variables (default: those Deno may read). */
+  env?: Record<string, string | undefined>;
+  /** Operating system (default: `Deno.build.os`). */
+  os?: typeof Deno.build.os;
+  /** Whether this runs in a container (default: /.dockerenv, /run/.containerenv, /proc/1/cgroup). */
+  isContainer?: () => boolean;
+  /** Whether a program can be started (default: try `NAME --version`). */
+  hasCommand?: (name: string) => Promise<boolean>;
+}
+
+/** Options of {@linkcode chooseFlow}. */
+export interface ChooseFlowOptions {
+  /** The flow that worked last time for the host. */
+  remembered?: Flow;
+  /** The host, for the reason. */
+  host?: string;
+  /** The environment to decide from. */
+  environment?: FlowEnvironment;
+}
+
+/** The variables the choice reads (the CLI's --allow-env must list them). */
+export const FLOW_ENV_VARS = [
+  "SSH_CONNECTION",
+  "SSH_CLIENT",
+  "SSH_TTY",
+  "DISPLAY",
+  "WAYLAND_DISPLAY",
+  "BROWSER",
+  "WSL_DISTRO_NAME",
+  "WSL_INTEROP",
+] as const;
+
+/**
+ * Decides the flow from the environment: an SSH session without a forwarded
+ * display runs both; a remembered flow comes next; then WSL without
+ * `wslview`, a container or Linux without a display (and no `$BROWSER`) take
+ * the device flow; everything else the browser flow.
+ *
+ * @example
+ * ```ts
+ * import { chooseFlow } from "./choose.ts";
+ * const choice = await chooseFlow({ environment: { env: { SSH_CONNECTION: "10.0.0.1 50000 10.0.0.2 22" }, os: "linux" } });
+ * choice.flows; // ["device", "web"]
+ * ```
+ */
+export async function chooseFlow(options: ChooseFlowOptions = {}): Promise<FlowChoice> {
+  const environment = options.environment ?? {};
+  const env = environment.env ?? readEnv(FLOW_ENV_VARS);
+  const os = environment.os ?? Deno.build.os;
+  const display = Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+  if ((env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY) && !display) {
+    return {
+      flows: options.remembered === "web" ? ["web", "device"] : ["device", "web"],
+      reason: "this is an SSH session without a forwarded display; whichever finishes first wins",
+      forwardCommand: (port) => sshForwardCommand(port, env),
+    };
+  }
+  if (options.remembered) {
+    return {
+      flows: [options.remembered],
+      reason: `it worked last time${options.host ? ` for ${options.host}` : ""}`,
+    };
+  }
+  if (env.BROWSER) return { flows: ["web"], reason: "$BROWSER is set" };
+  if (os === "linux" && (env.WSL_DISTRO_NAME || env.WSL_INTEROP)) {
+    const hasCommand = environment.hasCommand ?? canRun;
+    if (!(await hasCommand("wslview"))) {
+      return { flows: ["device"], reason: "WSL without wslview to open a Windows browser" };
+    }
+    return { flows: ["web"], reason: "wslview opens a Windows browser" };
+  }
+  if (os === "linux" && !display) {
+    const inContainer = (environment.isContainer ?? isContainer)();
+    return {
+      flows: ["device"],
+      reason: inContainer
+        ? "this is a container without a display"
+        : "there is no display (DISPLAY and WAYLAND_DISPLAY are unset) and no $BROWSER",
+    };
+  }
+  return { flows: ["web"], reason: "a browser can open on this machine" };
+}
+
+/**
+ * The exact `ssh -L` command that forwards `port` from the machine the user
+ * sits at to this one, from `SSH_CONNECTION` (server address and port).
+ *
+ * @example
+ * ```ts
+ * import { sshForwardCommand } from "./choose.ts";
+ * sshForwardCommand(43123, { SSH_CONNECTION: "10.0.0.1 50000 10.0.0.2 2222" });
+ * // "ssh -L 43123:127.0.0.1:43123 -p 2222 10.0.0.2"
+ * ```
+ */
+export function sshForwardCommand(
+  port: number,
+  env: Record<string, string | undefined>,
+): string {
+  const [, , address, sshPort] = (env.SSH_CONNECTION ?? "").trim().split(/\s+/);
+  const server = address && /^[0-9A-Fa-f.:]+$/.test(address) ? address : "THIS_HOST";
+  const portFlag = sshPort && sshPort !== "22" && /^\d+$/.test(sshPort) ? ` -p ${sshPort}` : "";
+  return `ssh -L ${port}:127.0.0.1:${port}${portFlag} ${server}`;
+}
+
+/**
+ * Reads the variables Deno may read, without a permission prompt for the
+ * others (they count as unset).
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "./choose.ts";
+ * const { DISPLAY } = readEnv(["DISPLAY"]);
+ * ```
+ */
+export function readEnv(names: readonly string[]): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const variable of names) {
+    try {
+      if (Deno.permissions.querySync({ name: "env", variable }).state === "granted") {
+        env[variable] = Deno.env.get(variable);
+      }
+    } catch {
+      // Counts as unset.
+    }
+  }
+  return env;
+}
+
+const CONTAINER_FILES = ["/.dockerenv", "/run/.containerenv"];
+const CGROUP_FILE = "/proc/1/cgroup";
+
+/** Container markers that Deno may read (no prompt for the others). */
+function isContainer(): boolean {
+  const readable = (path: string) => {
+    try {
+      return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+    } catch {
+      return false;
+    }
+  };
+  for (const path of CONTAINER_FILES) {
+    try {
+      if (readable(path) && Deno.statSync(path)) return true;
+    } catch {
+      // Not there.
+    }
+  }
+  try {
+    return readable(CGROUP_FILE) &&
+      /docker|kubepods|containerd|libpod|lxc/.test(Deno.readTextFileSync(CGROUP_FILE));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `name` starts (it is asked for its version and stopped). */
+async function canRun(name: string): Promise<boolean> {
+  try {
+    if (Deno.permissions.querySync({ name: "run", command: name }).state !== "granted") {
+      return false;
+    }
+    const child = new Deno.Command(name, {
+      args: ["--version"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      child.status,
+      new Promise((done) => timer = setTimeout(done, 2000)),
+    ]);
+    clearTimeout(timer);
+    try {
+      child.kill();
+    } catch {
+      // Already exited.
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

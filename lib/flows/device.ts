@@ -1,0 +1,121 @@
+/**
+ * The device authorization grant (RFC 8628) in GitHub's variant: ask for a
+ * code, show it, poll the token endpoint at the server's pace until the user
+ * has entered it (or denied, or the code expired).
+ * @module
+ */
+import { LoopauthError } from "../errors.ts";
+import { formatDuration } from "../duration.ts";
+import {
+  type DeviceCode,
+  type GitHubHost,
+  pollDeviceToken,
+  requestDeviceCode,
+  type TokenSet,
+} from "../providers/github.ts";
+
+/** Options of {@linkcode deviceFlow}. */
+export interface DeviceFlowOptions {
+  /** OAuth App or GitHub App client id (no client secret is needed). */
+  clientId: string;
+  /** Scopes to ask for. */
+  scopes?: string[];
+  /** Aborting stops polling at once (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Milliseconds to wait at most (default: until the code expires). */
+  timeout?: number;
+  /**
+   * Called with the code to show; `signal` aborts when the flow ends (stop a
+   * countdown there).
+   */
+  onDeviceCode?: (code: DeviceCode, context: { signal: AbortSignal }) => void | Promise<void>;
+}
+
+/** Seconds `slow_down` adds when the server names no new interval (RFC 8628 §3.5). */
+const SLOW_DOWN_SECONDS = 5;
+const MIN_INTERVAL_MS = 100;
+
+/**
+ * Runs the device flow once and returns the tokens.
+ *
+ * @example
+ * ```ts
+ * import { deviceFlow } from "./device.ts";
+ * import { resolveGitHubHost } from "../providers/github.ts";
+ * const tokens = await deviceFlow(resolveGitHubHost(), {
+ *   clientId: "Iv1.abc",
+ *   onDeviceCode: (code) => console.error(`Enter ${code.userCode} at ${code.verificationUri}`),
+ * });
+ * ```
+ */
+export async function deviceFlow(
+  host: GitHubHost,
+  options: DeviceFlowOptions,
+): Promise<TokenSet> {
+  const { signal } = options;
+  const code = await requestDeviceCode(host, {
+    clientId: options.clientId,
+    scopes: options.scopes,
+    signal,
+  });
+  const started = Date.now();
+  const expiresAt = started + code.expiresIn * 1000;
+  const deadline = Math.min(expiresAt, started + (options.timeout ?? Infinity));
+  const ended = new AbortController();
+  try {
+    await options.onDeviceCode?.(code, { signal: ended.signal });
+    // A floor, so a server that says 0 is not hammered.
+    let interval = Math.max(code.interval * 1000, MIN_INTERVAL_MS);
+    while (true) {
+      const left = deadline - Date.now();
+      await sleep(Math.max(0, Math.min(interval, left)), signal);
+      if (Date.now() >= deadline) {
+        throw deadline < expiresAt
+          ? new LoopauthError(
+            "timeout",
+            `Timed out after ${
+              formatDuration(options.timeout!)
+            } waiting for the code to be entered: run the command again, or wait longer with --timeout`,
+          )
+          : new LoopauthError(
+            "timeout",
+            "The device code expired before it was entered: run loopauth login again",
+          );
+      }
+      const poll = await pollDeviceToken(host, {
+        clientId: options.clientId,
+        deviceCode: code.deviceCode,
+        signal,
+      });
+      if (poll.status === "done") return poll.tokens;
+      if (poll.status === "slow_down") {
+        interval = poll.interval !== undefined
+          ? poll.interval * 1000
+          : interval + SLOW_DOWN_SECONDS * 1000;
+      }
+    }
+  } finally {
+    ended.abort();
+  }
+}
+
+/** Waits `ms`; an abort ends the wait at once with the abort's reason. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      const reason = signal?.reason;
+      reject(
+        reason instanceof LoopauthError
+          ? reason
+          : new LoopauthError("cancelled", "Login cancelled"),
+      );
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+  });
+}

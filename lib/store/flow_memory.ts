@@ -1,0 +1,85 @@
+/**
+ * Which login flow worked last time, per host, in `<configDir>/flows.json`
+ * (mode 0600 in a 0700 directory, replaced atomically like the credentials
+ * file). It holds no secret; losing it only costs the remembered choice.
+ * @module
+ */
+import { join } from "node:path";
+import type { Flow } from "../flows/choose.ts";
+import { configDir } from "./paths.ts";
+
+/** Options of the flow memory's functions. */
+export interface FlowMemoryOptions {
+  /** Directory of the store (default: {@linkcode configDir}). */
+  dir?: string;
+}
+
+const FILE_NAME = "flows.json";
+
+/**
+ * The flow that worked last time for `host`, or `undefined` (also when the
+ * file is missing, unreadable or not valid).
+ *
+ * @example
+ * ```ts
+ * import { rememberedFlow } from "./flow_memory.ts";
+ * const flow = await rememberedFlow("github.com", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function rememberedFlow(
+  host: string,
+  options: FlowMemoryOptions = {},
+): Promise<Flow | undefined> {
+  const hosts = await readHosts(join(options.dir ?? configDir(), FILE_NAME));
+  const flow = Object.hasOwn(hosts, host) ? hosts[host]?.flow : undefined;
+  return flow === "web" || flow === "device" ? flow : undefined;
+}
+
+/**
+ * Remembers that `flow` worked for `host`.
+ *
+ * @example
+ * ```ts
+ * import { rememberFlow } from "./flow_memory.ts";
+ * await rememberFlow("github.com", "device", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function rememberFlow(
+  host: string,
+  flow: Flow,
+  options: FlowMemoryOptions = {},
+): Promise<void> {
+  const dir = options.dir ?? configDir();
+  const path = join(dir, FILE_NAME);
+  const hosts = await readHosts(path);
+  hosts[host] = { flow, at: new Date().toISOString() };
+  // Same steps as the credentials file (store/file.ts): temp file with mode
+  // 0600, fsync, rename, so readers see the old file or the new one.
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      await file.write(
+        new TextEncoder().encode(`${JSON.stringify({ version: 1, hosts }, null, 2)}\n`),
+      );
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+async function readHosts(path: string): Promise<Record<string, { flow: string; at?: string }>> {
+  try {
+    const data = JSON.parse(await Deno.readTextFile(path));
+    const hosts = data?.hosts;
+    return typeof hosts === "object" && hosts !== null && !Array.isArray(hosts) ? hosts : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The device flow and the adaptive choice, through the real CLI against the
+ * built-in provider (short intervals keep it fast).
+ */
+import assert from "node:assert/strict";
+import {
+  actAsUser,
+  approveDeviceCode,
+  type DevProvider,
+  type DevProviderOptions,
+  startDevProvider,
+} from "../lib/dev_provider.ts";
+import { EXIT_CODES } from "../lib/errors.ts";
+import { Cli, isListening, providerLoginArgs, tempConfig } from "./helpers.ts";
+
+const SSH = { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 2222" };
+
+async function withProvider(
+  options: DevProviderOptions,
+  fn: (provider: DevProvider, configHome: string) => Promise<void>,
+) {
+  const provider = startDevProvider({ deviceInterval: 0.2, ...options });
+  await using config = await tempConfig();
+  try {
+    await fn(provider, config.home);
+  } finally {
+    await provider.close();
+  }
+}
+
+/** The secret is for the browser flow; the device flow must not send it. */
+const deviceArgs = providerLoginArgs;
+
+async function userCode(cli: Cli): Promise<string> {
+  const line = await cli.waitForLine(/one-time code: /);
+  return /one-time code: ([A-Z]{4}-[A-Z]{4})/.exec(line)![1];
+}
+
+function polls(provider: DevProvider) {
+  return provider.requests.filter((r) =>
+    r.path === "/login/oauth/access_token" &&
+    new URLSearchParams(r.body).get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code"
+  );
+}
+
+function noCredentials(configHome: string) {
+  return assert.rejects(
+    () => Deno.stat(`${configHome}/loopauth/tokens.json`),
+    Deno.errors.NotFound,
+  );
+}
+
+Deno.test("--device: code on stderr, user approves, token stored, no secret sent", async () => {
+  await withProvider({}, async (provider, configHome) => {
+    const cli = new Cli(deviceArgs(provider, "--device", "--scopes", "repo"), { configHome });
+    const code = await userCode(cli);
+    await cli.waitForLine(new RegExp(`enter it: ${provider.origin}/login/device$`));
+    const page = await approveDeviceCode(provider.origin, code);
+    assert.equal(page.status, 200);
+    const { code: exit, stdout, stderr } = await cli.output();
+    assert.equal(exit, 0, stderr);
+    assert.equal(stdout, `Logged in to ${provider.origin} as octocat\n`);
+    assert.match(stderr, /it expires in \d+:\d\d/);
+    const stored = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
+    const config = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/config.json`));
+    assert.deepEqual(config.hosts[provider.origin].accounts.octocat.scopes, ["repo"]);
+    const token = stored.hosts[provider.origin].octocat;
+    assert.deepEqual(provider.activeTokens(), [token.accessToken]);
+    const request = new URLSearchParams(
+      provider.requests.find((r) => r.path === "/login/device/code")!.body,
+    );
+    assert.equal(request.get("scope"), "repo");
+    const sent = polls(provider);
+    assert.ok(sent.length >= 1);
+    for (const poll of sent) {
+      const body = new URLSearchParams(poll.body);
+      assert.equal(body.get("client_secret"), null);
+      assert.equal(poll.headers.accept, "application/json");
+      assert.ok(!stderr.includes(body.get("device_code")!), "the device code is never shown");
+    }
+    assert.ok(!stderr.includes(token.accessToken) && !stdout.includes(token.accessToken));
+    const flows = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/flows.json`));
+    assert.equal(flows.hosts[provider.origin].flow, "device");
+    // No poll was faster than the interval.
+    for (let i = 1; i < sent.length; i++) assert.ok(sent[i].time - sent[i - 1].time >= 195);
+  });
+});
+
+Deno.test("slow_down: the client waits the new interval the server returns", async () => {
+  await withProvider(
+    { slowDownIncrement: 0.6, deviceExpiresIn: 8 },
+    async (provider, configHome) => {
+      provider.forceSlowDown = 1;
+      const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+      const code = await userCode(cli);
+      // Let a few polls happen: the first is told to slow down.
+      await new Promise((done) => setTimeout(done, 1300));
+      await approveDeviceCode(provider.origin, code);
+      const { code: exit, stderr } = await cli.output();
+      assert.equal(exit, 0, stderr);
+      const sent = polls(provider);
+      assert.ok(sent.length >= 2, `${sent.length} polls`);
+      const gaps = sent.slice(1).map((poll, i) => poll.time - sent[i].time);
+      // 0.2 s + 0.6 s after slow_down; a client that ignored it would poll every 0.2 s
+      // and be told to slow down again and again.
+      for (const gap of gaps) assert.ok(gap >= 795, `gaps ${gaps.map(Math.round)}`);
+      assert.equal(provider.forceSlowDown, 0);
+    },
+  );
+});
+
+Deno.test("denied on the device page: exit 4, nothing stored", async () => {
+  await withProvider({}, async (provider, configHome) => {
+    const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+    await approveDeviceCode(provider.origin, await userCode(cli), { decision: "cancel" });
+    const { code, stdout, stderr } = await cli.output();
+    assert.equal(code, EXIT_CODES.access_denied);
+    assert.equal(stdout, "");
+    assert.match(stderr, /\nError: Access was denied in the browser: nothing was stored$/);
+    await noCredentials(configHome);
+  });
+});
+
+Deno.test("an expired code: clear message, exit 6, nothing stored, polling stops", async () => {
+  await withProvider({ deviceExpiresIn: 1 }, async (provider, configHome) => {
+    const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+    await userCode(cli);
+    const { code, stderr } = await cli.output();
+    assert.equal(code, EXIT_CODES.timeout);
+    assert.match(
+      stderr,
+      /\nError: The device code expired before it was entered: run loopauth login again$/,
+    );
+    await noCredentials(configHome);
+    const count = polls(provider).length;
+    await new Promise((done) => setTimeout(done, 500));
+    assert.equal(polls(provider).length, count);
+  });
+});
+
+Deno.test("device_flow_disabled: --device says how to enable it; auto falls back to the browser", async () => {
+  await withProvider(
+    { deviceFlowDisabled: true, autoApprove: true },
+    async (provider, configHome) => {
+      const forced = await new Cli(deviceArgs(provider, "--device"), { configHome }).output();
+      assert.equal(forced.code, EXIT_CODES.oauth);
+      assert.match(
+        forced.stderr,
+        /^Error: Device flow is not enabled for this app: tick Enable Device Flow in the app's settings, or log in with --web$/,
+      );
+      // No display here: auto picks the device flow, finds it disabled, uses the browser.
+      const cli = new Cli(deviceArgs(provider, "--no-browser"), { configHome });
+      await cli.waitForLine(/^Logging in with the device flow: /);
+      await cli.waitForLine(
+        /^Logging in with the browser flow: the device flow is not available for this app on /,
+      );
+      await actAsUser(await cli.authorizationUrl());
+      const { code, stderr } = await cli.output();
+      assert.equal(code, 0, stderr);
+      // The browser flow is remembered: no device request next time.
+      const before = provider.requests.filter((r) => r.path === "/login/device/code").length;
+      const again = new Cli(deviceArgs(provider, "--no-browser"), { configHome });
+      await again.waitForLine(/^Logging in with the browser flow: it worked last time for /);
+      await actAsUser(await again.authorizationUrl());
+      assert.equal((await again.output()).code, 0);
+      assert.equal(provider.requests.filter((r) => r.path === "/login/device/code").length, before);
+    },
+  );
+});
+
+Deno.test("auto without a display uses the device flow, and remembers it", async () => {
+  await withProvider({}, async (provider, configHome) => {
+    const cli = new Cli(deviceArgs(provider), { configHome });
+    await cli.waitForLine(
+      /^Logging in with the device flow: (there is no display|this is a container)/,
+    );
+    await approveDeviceCode(provider.origin, await userCode(cli));
+    assert.equal((await cli.output()).code, 0);
+    // With a display the browser would fit, but the device flow worked last time.
+    const again = new Cli(deviceArgs(provider, "--no-browser"), {
+      configHome,
+      env: { DISPLAY: ":99" },
+    });
+    await again.waitForLine(/^Logging in with the device flow: it worked last time for /);
+    await approveDeviceCode(provider.origin, await userCode(again));
+    assert.equal((await again.output()).code, 0);
+  });
+});
+
+Deno.test("over SSH both run: the device code wins and the callback port closes", async () => {
+  await withProvider({}, async (provider, configHome) => {
+    const cli = new Cli(deviceArgs(provider, "--no-browser"), { configHome, env: SSH });
+    await cli.waitForLine(
+      /^Logging in with the device flow and the browser flow: this is an SSH session without a forwarded display; whichever finishes first wins$/,
+    );
+    const url = await cli.authorizationUrl();
+    const port = Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port);
+    await cli.waitForLine(
+      new RegExp(
+        `forward the callback port: ssh -L ${port}:127\\.0\\.0\\.1:${port} -p 2222 10\\.9\\.8\\.7$`,
+      ),
+    );
+    assert.equal(await isListening(port), true);
+    await approveDeviceCode(provider.origin, await userCode(cli));
+    const { code, stderr } = await cli.output();
+    assert.equal(code, 0, stderr);
+    assert.equal(await isListening(port), false);
+  });
+});
+
+Deno.test("over SSH both run: the forwarded browser callback wins and polling stops", async () => {
+  await withProvider({ autoApprove: true }, async (provider, configHome) => {
+    const cli = new Cli(deviceArgs(provider, "--no-browser"), { configHome, env: SSH });
+    const url = await cli.authorizationUrl();
+    await userCode(cli);
+    const page = await actAsUser(url);
+    assert.equal(page.status, 200);
+    const { code, stderr } = await cli.output();
+    assert.equal(code, 0, stderr);
+    const count = polls(provider).length;
+    await new Promise((done) => setTimeout(done, 500));
+    assert.equal(polls(provider).length, count, "no poll after the login");
+    const flows = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/flows.json`));
+    assert.equal(flows.hosts[provider.origin].flow, "web");
+  });
+});
+
+Deno.test({
+  name: "Ctrl-C while polling: exit 130 at once, no poll after",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider({ deviceInterval: 0.3 }, async (provider, configHome) => {
+      const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+      await userCode(cli);
+      const started = performance.now();
+      cli.child.kill("SIGINT");
+      const { code, stderr } = await cli.output();
+      assert.equal(code, EXIT_CODES.cancelled);
+      assert.match(stderr, /\nError: Cancelled$/);
+      assert.ok(performance.now() - started < 1000, "stopped without finishing a wait");
+      const count = polls(provider).length;
+      await new Promise((done) => setTimeout(done, 700));
+      assert.equal(polls(provider).length, count);
+      await noCredentials(configHome);
+    });
+  },
+});
+
+Deno.test("--device and --web together are a usage error", async () => {
+  await using config = await tempConfig();
+  const cli = new Cli(["login", "--client-id", "x", "--device", "--web"], {
+    configHome: config.home,
+  });
+  const { code, stderr } = await cli.output();
+  assert.equal(code, EXIT_CODES.usage);
+  assert.equal(
+    stderr,
+    "Error: Give --device or --web, not both: see loopauth help login\n".trimEnd(),
+  );
+});

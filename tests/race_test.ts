@@ -1,0 +1,108 @@
+/**
+ * The SSH race in-process, so Deno's op and resource sanitizers (on by
+ * default) catch a poller, timer, listener or connection left behind by the
+ * flow that lost.
+ */
+import assert from "node:assert/strict";
+import {
+  actAsUser,
+  approveDeviceCode,
+  type DevProvider,
+  startDevProvider,
+} from "../lib/dev_provider.ts";
+import { login, type LoginResult } from "../lib/login.ts";
+import { isListening, tempConfig } from "./helpers.ts";
+
+const ENVIRONMENT = {
+  env: { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 22" },
+  os: "linux" as const,
+  isContainer: () => false,
+};
+
+function race(
+  provider: DevProvider,
+  configDir: string,
+): { url: Promise<string>; userCode: Promise<string>; result: Promise<LoginResult> } {
+  const url = Promise.withResolvers<string>();
+  const userCode = Promise.withResolvers<string>();
+  const result = login({
+    hostname: provider.origin,
+    clientId: provider.clientId,
+    clientSecret: provider.clientSecret,
+    flow: "auto",
+    environment: ENVIRONMENT,
+    configDir,
+    openBrowser: false,
+    onAuthorizationUrl: url.resolve,
+    onDeviceCode: (code) => userCode.resolve(code.userCode),
+  });
+  result.catch(() => {});
+  return { url: url.promise, userCode: userCode.promise, result };
+}
+
+function devicePolls(provider: DevProvider): number {
+  return provider.requests.filter((r) => r.body.includes("grant-type%3Adevice_code")).length;
+}
+
+Deno.test("race, device wins: the callback port is closed when login returns", async () => {
+  const provider = startDevProvider({ deviceInterval: 0.1 });
+  await using config = await tempConfig();
+  try {
+    const run = race(provider, config.dir);
+    const port = Number(new URL(new URL(await run.url).searchParams.get("redirect_uri")!).port);
+    assert.equal(await isListening(port), true);
+    await approveDeviceCode(provider.origin, await run.userCode);
+    const result = await run.result;
+    assert.equal(result.flow, "device");
+    assert.equal(result.login, "octocat");
+    assert.equal(await isListening(port), false);
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("race, loopback wins: no poll after login returns", async () => {
+  const provider = startDevProvider({ deviceInterval: 0.1, autoApprove: true });
+  await using config = await tempConfig();
+  try {
+    const run = race(provider, config.dir);
+    await run.userCode;
+    const page = await actAsUser(await run.url);
+    assert.equal(page.status, 200);
+    const result = await run.result;
+    assert.equal(result.flow, "web");
+    const count = devicePolls(provider);
+    await new Promise((done) => setTimeout(done, 350));
+    assert.equal(devicePolls(provider), count);
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("race: an abort stops both flows at once", async () => {
+  const provider = startDevProvider({ deviceInterval: 0.1 });
+  await using config = await tempConfig();
+  const controller = new AbortController();
+  try {
+    const userCode = Promise.withResolvers<void>();
+    const url = Promise.withResolvers<string>();
+    const result = login({
+      hostname: provider.origin,
+      clientId: provider.clientId,
+      flow: "auto",
+      environment: ENVIRONMENT,
+      configDir: config.dir,
+      openBrowser: false,
+      signal: controller.signal,
+      onAuthorizationUrl: url.resolve,
+      onDeviceCode: () => userCode.resolve(),
+    });
+    await userCode.promise;
+    const port = Number(new URL(new URL(await url.promise).searchParams.get("redirect_uri")!).port);
+    controller.abort();
+    await assert.rejects(result, { code: "cancelled" });
+    assert.equal(await isListening(port), false);
+  } finally {
+    await provider.close();
+  }
+});

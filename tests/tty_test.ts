@@ -1,0 +1,89 @@
+/**
+ * The terminal view, driven in a real terminal (tmux): the device code, its
+ * QR code and countdown; paste-back of the redirect URL.
+ */
+import assert from "node:assert/strict";
+import { approveDeviceCode, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
+import { isListening, loginArgs, providerLoginArgs, tempConfig, Tmux } from "./helpers.ts";
+
+async function withProvider(
+  options: Parameters<typeof startDevProvider>[0],
+  fn: (provider: DevProvider, configHome: string) => Promise<void>,
+) {
+  const provider = startDevProvider(options);
+  await using config = await tempConfig();
+  try {
+    await fn(provider, config.home);
+  } finally {
+    await provider.close();
+  }
+}
+
+Deno.test("device flow on a terminal: code, QR code, a countdown that runs, then done", async () => {
+  await withProvider({ deviceInterval: 0.2, deviceExpiresIn: 90 }, async (provider, configHome) => {
+    await using tmux = await Tmux.start(providerLoginArgs(provider, "--device"), { configHome });
+    const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
+    const screen = await tmux.screen();
+    assert.match(screen, new RegExp(`enter it: ${provider.origin}/login/device`));
+    assert.match(screen, /scan this with your phone/);
+    // The QR code: rows of half and full blocks.
+    const qrRows = screen.split("\n").filter((l) => /^[ ▀▄█]{20,}$/.test(l.trim() ? l : ""));
+    assert.ok(qrRows.length >= 10, `QR code rows: ${qrRows.length}\n${screen}`);
+    const [, m1, s1] = await tmux.waitFor(/Waiting for the code to be entered: (\d+):(\d\d) left/);
+    await new Promise((done) => setTimeout(done, 2100));
+    const [, m2, s2] = await tmux.waitFor(/Waiting for the code to be entered: (\d+):(\d\d) left/);
+    const left1 = Number(m1) * 60 + Number(s1);
+    const left2 = Number(m2) * 60 + Number(s2);
+    assert.ok(left1 <= 90 && left2 < left1, `countdown ${left1} then ${left2}`);
+    await approveDeviceCode(provider.origin, userCode);
+    await tmux.waitFor(/\[exit 0\]/);
+    const done = await tmux.screen();
+    assert.match(done, /Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat/);
+    assert.doesNotMatch(done, /left\s*\n.*left/, "the countdown line is cleared, not repeated");
+  });
+});
+
+Deno.test("--no-qr: no QR code", async () => {
+  await withProvider({ deviceInterval: 0.2 }, async (provider, configHome) => {
+    await using tmux = await Tmux.start(providerLoginArgs(provider, "--device", "--no-qr"), {
+      configHome,
+    });
+    const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
+    await tmux.waitFor(/left/);
+    assert.doesNotMatch(await tmux.screen(), /scan this|[▀▄█]/);
+    await approveDeviceCode(provider.origin, userCode);
+    await tmux.waitFor(/\[exit 0\]/);
+  });
+});
+
+Deno.test("paste-back: a tampered URL is refused, the real one logs in", async () => {
+  await withProvider({ autoApprove: true }, async (provider, configHome) => {
+    await using tmux = await Tmux.start(loginArgs(provider), { configHome });
+    const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
+    await tmux.waitFor(
+      /paste the address it ends up at \(http:\/\/127\.0\.0\.1:\d+\/callback\?…\)/,
+    );
+    // The browser on another machine: it follows the consent redirect but cannot
+    // reach the callback port, so the user copies the address from its bar.
+    const consent = await fetch(url, { redirect: "manual" });
+    await consent.body?.cancel();
+    const callback = new URL(consent.headers.get("location")!);
+    const port = Number(callback.port);
+    const tampered = new URL(callback);
+    tampered.searchParams.set("state", `${callback.searchParams.get("state")}x`);
+    await tmux.typeLine(tampered.href);
+    await tmux.waitFor(
+      /Not accepted: Invalid request: The state of this callback does not match the login in progress/,
+    );
+    assert.equal(await isListening(port), true, "still waiting");
+    await tmux.typeLine(callback.href);
+    await tmux.waitFor(/\[exit 0\]/);
+    assert.match(await tmux.screen(), /Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat/);
+    assert.equal(await isListening(port), false);
+    // The code came only through the paste: the callback server got no request,
+    // and the exchange used the PKCE verifier.
+    const exchange = provider.requests.find((r) => r.path === "/login/oauth/access_token")!;
+    assert.equal(new URLSearchParams(exchange.body).get("code"), callback.searchParams.get("code"));
+    assert.ok(provider.activeTokens().length === 1);
+  });
+});
