@@ -19,6 +19,24 @@ export interface CreateOctokitOptions {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
+let octokitModule: Promise<typeof import("npm:@octokit/rest@^22")> | undefined;
+
+/**
+ * Loads `@octokit/rest` once. A login calls it as soon as it starts waiting,
+ * so the module is ready (not loaded on the critical path) when the code
+ * arrives.
+ *
+ * @example
+ * ```ts
+ * import { loadOctokit } from "./github_api.ts";
+ * void loadOctokit(); // warm up while the user is in the browser
+ * ```
+ */
+export function loadOctokit(): Promise<typeof import("npm:@octokit/rest@^22")> {
+  octokitModule ??= import("npm:@octokit/rest@^22");
+  return octokitModule;
+}
+
 /**
  * An Octokit client for an API base URL (`https://api.github.com` or
  * `https://HOST/api/v3`).
@@ -34,7 +52,7 @@ export async function createOctokit(
   apiUrl: string,
   options: CreateOctokitOptions = {},
 ): Promise<Octokit> {
-  const { Octokit } = await import("npm:@octokit/rest@^22");
+  const { Octokit } = await loadOctokit();
   return new Octokit({
     auth: options.token,
     baseUrl: apiUrl,

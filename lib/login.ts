@@ -17,7 +17,7 @@ import { deviceFlow, type DeviceFlowOptions } from "./flows/device.ts";
 import type { PasteBackOptions } from "./flows/paste_back.ts";
 import { type RaceContext, raceFlows } from "./flows/race.ts";
 import { rememberedFlow, rememberFlow } from "./store/flow_memory.ts";
-import { whoami } from "./github_api.ts";
+import { loadOctokit, whoami } from "./github_api.ts";
 import { saveAccount } from "./store/accounts.ts";
 import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
 import { configDir } from "./store/paths.ts";
@@ -193,6 +193,9 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     pasteBack: options.pasteBack,
     onAuthorizationUrl: async (url) => {
       options.onAuthorizationUrl?.(url);
+      // Octokit is needed only after the user approved: load it while they
+      // do, once the URL is out (loading it earlier delays the URL).
+      setTimeout(() => loadOctokit().catch(() => {}), 0);
       if (typeof open === "function") await open(url);
       else if (open) await openBrowser(url);
     },

@@ -3,7 +3,6 @@
  * security headers every answer carries.
  * @module
  */
-import { createHash } from "node:crypto";
 import { escapeHtml } from "./text.ts";
 
 /** What a page says. */
@@ -47,8 +46,12 @@ footer{position:fixed;bottom:1rem;width:100%;text-align:center;font-size:.8rem;c
  * The success page tries to close its tab (browsers allow it only for tabs
  * a script opened); the CSP admits exactly this script by its hash.
  */
-const CLOSE_SCRIPT = "setTimeout(function(){window.close()},1500)";
-const CLOSE_SCRIPT_HASH = `'sha256-${createHash("sha256").update(CLOSE_SCRIPT).digest("base64")}'`;
+export const CLOSE_SCRIPT = "setTimeout(function(){window.close()},1500)";
+/**
+ * `'sha256-…'` of {@linkcode CLOSE_SCRIPT}, written out so no hashing (and
+ * no node:crypto) happens at start-up; tests/pages_test.ts checks it.
+ */
+export const CLOSE_SCRIPT_HASH = "'sha256-scsKFf1cqgGjrcpQewB0Bu61NgDnvJG3xbogAqGThZ0='";
 
 /**
  * Renders a page; every piece of text is HTML-escaped.

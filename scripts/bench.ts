@@ -98,9 +98,11 @@ async function loginOnce(contender: Contender, measureMemory: boolean) {
 }
 
 const loopbackProvider = startDevProvider({ autoApprove: true });
+// google-auth-oauthlib needs expires_in (it computes an expiry): GitHub-App-style tokens.
 const slashProvider = startDevProvider({
   autoApprove: true,
   registeredCallback: "http://127.0.0.1/",
+  expiringTokens: { accessTtl: 28_800, refreshTtl: 15_897_600 },
 });
 const pythonEnv = {
   PATH: "/usr/bin:/bin",
@@ -133,9 +135,10 @@ const contenders: Contender[] = [
     command: (home) => ({
       cmd: Deno.execPath(),
       args: ["run", ...runFlags(`${home}/loopauth`), MAIN, ...loginArgs(loopbackProvider)],
-      env: childEnv(home),
+      // A 0600 file, like the peers (no keyring probe in the figure).
+      env: childEnv(home, { LOOPAUTH_STORAGE: "file" }),
     }),
-    stored: (home) => `${home}/loopauth/credentials.json`,
+    stored: (home) => `${home}/loopauth/tokens.json`,
     logins: [],
     teardowns: [],
     peakKiB: [],
