@@ -104,7 +104,7 @@ export async function saveAccount(
 }
 
 /**
- * Removes an account's secrets, then its metadata; true when it existed.
+ * Removes an account's metadata, then its secrets; true when it existed.
  * Another account of the host becomes active if the removed one was.
  *
  * @example
@@ -122,12 +122,15 @@ export async function removeAccount(
     const config = await readConfig(options.dir);
     const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
     if (!entry || !Object.hasOwn(entry.accounts, login)) return false;
-    await openBackend(entry.accounts[login].storage, options).delete(host, login);
+    const storage = entry.accounts[login].storage;
     delete entry.accounts[login];
     if (entry.active === login) entry.active = Object.keys(entry.accounts)[0];
     if (entry.active === undefined) delete entry.active;
     if (Object.keys(entry.accounts).length === 0) delete config.hosts[host];
+    // Metadata first: a crash in between leaves an unreferenced secret (the
+    // next login of that account replaces it), never an account without one.
     await writeConfig(config, options.dir);
+    await openBackend(storage, options).delete(host, login);
     return true;
   });
 }
