@@ -71,7 +71,7 @@ Run loopauth help COMMAND for a command's flags and examples.
 Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 not logged in, 4 access denied,
 5 refused by the server, 6 timeout, 7 network, 8 storage, 9 revocation failed,
 10 port in use, 11 API error, 12 missing Deno permission, 13 session expired
-(log in again), 130 cancelled.
+(log in again), 14 output closed, 130 cancelled.
 
 Storage: the OS keyring when one answers, else a 0600 file (with a warning);
 --storage keyring|file or LOOPAUTH_STORAGE forces one.`;

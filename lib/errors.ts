@@ -18,6 +18,7 @@ export type ErrorCode =
   | "api"
   | "permission"
   | "session_expired"
+  | "output"
   | "cancelled";
 
 /**
@@ -42,6 +43,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   api: 11,
   permission: 12,
   session_expired: 13,
+  output: 14,
   cancelled: 130,
 };
 

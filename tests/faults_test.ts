@@ -121,3 +121,35 @@ Deno.test("environment faults: missing HOME, unusable config dir, missing permis
     'Error: Deno denied net access to "ghe.example.com:443": run with --allow-net=ghe.example.com',
   );
 });
+
+Deno.test({
+  name: "a closed stdout is an error, exit 14, not a silent success",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using config = await tempConfig();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-env",
+        `--allow-read=${config.home}`,
+        "main.ts",
+        "token",
+      ],
+      env: {
+        PATH: Deno.env.get("PATH") ?? "",
+        NO_COLOR: "1",
+        XDG_CONFIG_HOME: config.home,
+        LOOPAUTH_TOKEN: "gho_env",
+      },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await child.stdout.cancel(); // the reader went away, like `| head -c0`
+    const { code } = await child.status;
+    const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+    assert.equal(code, EXIT_CODES.output);
+    assert.equal(stderr, "Error: Cannot write the result: stdout was closed\n");
+  },
+});

@@ -1,7 +1,7 @@
 /** `loopauth api`. @module */
 import { apiRequest } from "../api.ts";
 import { LoopauthError } from "../errors.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, parseFlags, writeResult } from "./command.ts";
 
 /**
  * The `api` subcommand: one REST call with the stored token, JSON on stdout.
@@ -56,7 +56,7 @@ Examples:
       signal,
     });
     if (data !== undefined) {
-      console.log(typeof data === "string" ? data : JSON.stringify(data, null, 2));
+      writeResult(`${typeof data === "string" ? data : JSON.stringify(data, null, 2)}\n`);
     }
     return 0;
   },

@@ -177,3 +177,25 @@ export function portFlag(values: Parsed["values"]): number | undefined {
 export function storageFlag(values: Parsed["values"]): StorageName | undefined {
   return parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
 }
+
+/**
+ * Writes a command's result to stdout, all of it, or fails clearly: a
+ * closed pipe (`loopauth token | head -c0`) is an `output` error, not a
+ * silent success that printed nothing.
+ *
+ * @example
+ * ```ts
+ * import { writeResult } from "./command.ts";
+ * writeResult("gho_example\n");
+ * ```
+ */
+export function writeResult(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  try {
+    for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+  } catch (error) {
+    throw new LoopauthError("output", "Cannot write the result: stdout was closed", {
+      cause: error,
+    });
+  }
+}

@@ -1,7 +1,7 @@
 /** `loopauth git-credential`. @module */
 import { LoopauthError } from "../errors.ts";
 import { credentialFor, formatCredential, parseCredentialRequest } from "../git_credential.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, parseFlags, writeResult } from "./command.ts";
 
 /**
  * The `git-credential` subcommand: git's credential helper (see
@@ -40,7 +40,7 @@ Example:
     if (action !== "get") return 0;
     const credential = await credentialFor(parseCredentialRequest(input), { signal });
     if (credential) {
-      await Deno.stdout.write(new TextEncoder().encode(formatCredential(credential)));
+      writeResult(formatCredential(credential));
     }
     return 0;
   },

@@ -1,6 +1,6 @@
 /** `loopauth token`. @module */
 import { getToken } from "../token.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, parseFlags, writeResult } from "./command.ts";
 
 /**
  * The `token` subcommand: prints the token (refreshed first when it expires
@@ -39,7 +39,7 @@ Examples:
       fromEnv: true,
       signal,
     });
-    console.log(token);
+    writeResult(`${token}\n`);
     return 0;
   },
 };
