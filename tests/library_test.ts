@@ -20,7 +20,7 @@ import {
 } from "../lib/mod.ts";
 import { findAccount, saveAccount } from "../lib/store/accounts.ts";
 import { openBackend } from "../lib/store/backend.ts";
-import { emptyDir, serveCheckout, tempConfig } from "./helpers.ts";
+import { emptyDir, ROOT, serveCheckout, tempConfig } from "./helpers.ts";
 
 /** The token requests the provider received, by grant type. */
 function grants(provider: DevProvider): string[] {
@@ -53,6 +53,26 @@ function apiAuthorizations(provider: DevProvider): { path: string; authorization
     path: r.path,
     authorization: r.headers.authorization,
   }));
+}
+
+/** Runs TypeScript given on stdin with `deno run -` and the given flags; its output. */
+async function runScript(
+  script: string,
+  options: { flags: string[]; args?: string[]; cwd: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...options.flags, "-", ...(options.args ?? [])],
+    cwd: options.cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
 }
 
 Deno.test("login, getToken, apiRequest and logout from lib/mod.ts; errors carry stable codes", async () => {
@@ -113,28 +133,43 @@ const same = (await getToken(options)) === result.accessToken;
 console.log(JSON.stringify({ login: result.login, same }));
 await provider.close();
 `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
+  const { code, stdout, stderr } = await runScript(script, {
+    flags: [
       `--allow-import=127.0.0.1:${server.addr.port}`,
       "--allow-net=127.0.0.1",
       `--allow-read=${config.dir}`,
       `--allow-write=${config.dir}`,
-      "-",
-      config.dir,
     ],
+    args: [config.dir],
     cwd: cwd.path,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), { login: "octocat", same: true });
+  });
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), { login: "octocat", same: true });
+});
+
+Deno.test("README's library example works as pasted, with the flags it gives", async () => {
+  await using config = await tempConfig();
+  const readme = await Deno.readTextFile(`${ROOT}/README.md`);
+  const section = readme.slice(readme.indexOf("## Use as a library"));
+  const example = /```ts\n([^]*?)```/.exec(section)?.[1] ?? "";
+  assert.ok(example?.includes('from "./lib/mod.ts"'), "the example imports ./lib/mod.ts");
+  assert.match(
+    section,
+    /deno run --allow-net=127\.0\.0\.1 --allow-read=\.example --allow-write=\.example\s+example\.ts/,
+  );
+  // Only the config directory moves: tests write under .test-tmp.
+  const script = example.replaceAll('".example"', JSON.stringify(config.dir));
+  const flags = [
+    "--allow-net=127.0.0.1",
+    `--allow-read=${config.dir}`,
+    `--allow-write=${config.dir}`,
+  ];
+  const run = await runScript(script, { flags, cwd: ROOT });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /^Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat\ntrue not_logged_in\n$/,
+  );
 });
 
 Deno.test("Octokit auth strategy: logs in on first use, then reuses the stored token", async () => {
