@@ -1,23 +1,43 @@
 /**
  * loopauth: log a terminal user in with OAuth 2.0 (RFC 8252 loopback flow
- * with PKCE) and keep the token, for GitHub and GitHub Enterprise Server.
+ * with PKCE, or the device flow) and keep the token, for GitHub and GitHub
+ * Enterprise Server.
+ *
+ * - {@linkcode login}, {@linkcode getToken} (refreshed when needed),
+ *   {@linkcode logout} and {@linkcode logoutAll} manage a user's stored token;
+ *   {@linkcode apiRequest} makes one REST call with it.
+ * - {@linkcode createLoopauthAuth} is an Octokit authentication strategy.
+ * - {@linkcode serveCallback} and {@linkcode loopbackFlow} are the loopback
+ *   building blocks, for any authorization server.
+ * - {@linkcode startDevProvider}, {@linkcode actAsUser} and
+ *   {@linkcode approveDeviceCode} give your own tests a local GitHub.
+ * - Failures are {@linkcode LoopauthError}s with a stable `code`;
+ *   {@linkcode EXIT_CODES} maps each code to the loopauth CLI's exit code.
  *
  * ```ts
- * import { login } from "./mod.ts";
- * const { login: user, accessToken } = await login({
+ * import { getToken, login } from "./mod.ts";
+ * const { login: user } = await login({
  *   clientId: "Iv1.abc",
  *   clientSecret: "…",
  *   scopes: "read:user",
  *   onAuthorizationUrl: (url) => console.error(`Open ${url}`),
  * });
+ * const token = await getToken(); // later runs: the stored token, refreshed when needed
  * ```
  *
  * @module
  */
-export { login, type LoginOptions, type LoginResult, parseScopes } from "./login.ts";
-export { type EnvToken, envToken, getAccount, getToken, type GetTokenOptions } from "./token.ts";
+export { login, type LoginOptions, type LoginResult } from "./login.ts";
+export { getToken, type GetTokenOptions } from "./token.ts";
 export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./logout.ts";
 export { apiRequest, type ApiRequestOptions } from "./api.ts";
+export {
+  createLoopauthAuth,
+  type LoopauthAuth,
+  type LoopauthAuthentication,
+  type LoopauthAuthOptions,
+  type OctokitRequest,
+} from "./octokit_auth.ts";
 export {
   type CallbackParams,
   type CallbackServer,
@@ -25,31 +45,17 @@ export {
   type ServeCallbackOptions,
   type SubmitResult,
 } from "./callback_server.ts";
-export {
-  buildAuthorizationUrl,
-  type CodeContext,
-  loopbackFlow,
-  type LoopbackFlowOptions,
-} from "./flows/loopback.ts";
-export {
-  chooseFlow,
-  type ChooseFlowOptions,
-  type Flow,
-  type FlowChoice,
-  type FlowEnvironment,
-  sshForwardCommand,
-} from "./flows/choose.ts";
-export { deviceFlow, type DeviceFlowOptions } from "./flows/device.ts";
-export { type PasteBackOptions, readPastedCallbacks } from "./flows/paste_back.ts";
+export { type CodeContext, loopbackFlow, type LoopbackFlowOptions } from "./flows/loopback.ts";
+export type { Flow, FlowChoice, FlowEnvironment } from "./flows/choose.ts";
+export type { DeviceFlowOptions } from "./flows/device.ts";
+export type { PasteBackOptions } from "./flows/paste_back.ts";
 export type { Page } from "./pages.ts";
-export { openBrowser, type OpenBrowserOptions, type OpenResult } from "./browser.ts";
 export {
   type DeviceCode,
   type GitHubHost,
   resolveGitHubHost,
   type TokenSet,
 } from "./providers/github.ts";
-export type { StoredAccount } from "./store/accounts.ts";
 export type { StorageName } from "./store/backend.ts";
 export {
   actAsUser,

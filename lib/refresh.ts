@@ -36,7 +36,8 @@ export function needsRefresh(expiresAt: string | undefined, now = Date.now()): b
  * stored) when it expires within a minute. Two processes at once spend the
  * refresh token once: the second one waits for the lock and takes the
  * first one's result. A refused or expired refresh token is a
- * `session_expired` error.
+ * `session_expired` error. With `force`, a token that has a refresh token is
+ * refreshed whatever its expiry time says (the server answered 401).
  *
  * @example
  * ```ts
@@ -51,9 +52,11 @@ export function needsRefresh(expiresAt: string | undefined, now = Date.now()): b
 export async function freshAccount(
   host: GitHubHost,
   account: StoredAccount,
-  options: AccountStoreOptions & { signal?: AbortSignal },
+  options: AccountStoreOptions & { signal?: AbortSignal; force?: boolean },
 ): Promise<StoredAccount> {
-  if (!needsRefresh(account.token.expiresAt)) return account;
+  // `force`: the server refused the token although its expiry time says it is valid.
+  const force = options.force === true;
+  if (!force && !needsRefresh(account.token.expiresAt)) return account;
   if (!account.token.refreshToken) {
     if (isPast(account.token.expiresAt)) throw sessionExpired(host.key);
     return account; // expires soon, but nothing can renew it
@@ -72,7 +75,7 @@ export async function freshAccount(
     ) {
       return current;
     }
-    if (!needsRefresh(current.token.expiresAt)) return current;
+    if (!force && !needsRefresh(current.token.expiresAt)) return current;
     const refreshToken = current.token.refreshToken;
     if (!refreshToken || isPast(current.token.refreshTokenExpiresAt)) {
       throw sessionExpired(host.key);

@@ -24,6 +24,11 @@ export interface GetTokenOptions {
   fromEnv?: boolean;
   /** Aborting cancels a refresh request. */
   signal?: AbortSignal;
+  /**
+   * Refresh now, whatever the stored expiry time says, when the account has
+   * a refresh token (for example after the API answered 401; default false).
+   */
+  forceRefresh?: boolean;
 }
 
 /** A token from the environment, and the variable it came from. */
@@ -77,6 +82,7 @@ export async function getAccount(options: GetTokenOptions = {}): Promise<StoredA
   return await freshAccount(host, account, {
     dir: options.configDir ?? configDir(),
     signal: options.signal,
+    force: options.forceRefresh,
   });
 }
 

@@ -4,60 +4,12 @@
  * import map), with the documented flags and --no-prompt.
  */
 import assert from "node:assert/strict";
-import { dirname, extname, join, normalize, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { startDevProvider } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
 import { runFlags, TEST_BIN } from "../scripts/permissions.ts";
-import { ROOT, runCli, scriptedLogin, tempConfig } from "./helpers.ts";
-
-const TYPES: Record<string, string> = {
-  ".ts": "application/typescript; charset=utf-8",
-  ".json": "application/json",
-};
-
-/** Serves main.ts and lib/ of the checkout, read-only, on 127.0.0.1. */
-function serveCheckout(): Deno.HttpServer<Deno.NetAddr> & { origin: string } {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const path = normalize(decodeURIComponent(new URL(request.url).pathname)).replace(
-      /^[/\\]+/,
-      "",
-    );
-    const type = TYPES[extname(path)];
-    if (!type || !(path === "main.ts" || /^lib[/\\]/.test(path))) {
-      return new Response("Not found", { status: 404 });
-    }
-    try {
-      return new Response(await Deno.readFile(join(ROOT, path)), {
-        headers: { "content-type": type },
-      });
-    } catch {
-      return new Response("Not found", { status: 404 });
-    }
-  });
-  return Object.assign(server, { origin: `http://127.0.0.1:${server.addr.port}` });
-}
-
-/**
- * A new empty directory outside the checkout (no deno.json above it). The
- * tests may write only in the checkout, so a Deno child creates and removes it.
- */
-async function emptyDir(): Promise<{ path: string } & AsyncDisposable> {
-  const made = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "console.log(Deno.makeTempDirSync({ prefix: 'loopauth-url-' }))"],
-    stdout: "piped",
-  }).output();
-  const path = new TextDecoder().decode(made.stdout).trim();
-  assert.ok(made.success && path, "created an empty directory");
-  return {
-    path,
-    [Symbol.asyncDispose]: async () => {
-      await new Deno.Command(Deno.execPath(), {
-        args: ["eval", `Deno.removeSync(${JSON.stringify(path)}, { recursive: true })`],
-      }).output();
-    },
-  };
-}
+import { emptyDir, ROOT, runCli, scriptedLogin, serveCheckout, tempConfig } from "./helpers.ts";
 
 Deno.test("deno run from a URL: --help and a full login, with the documented flags", async () => {
   await using server = serveCheckout();

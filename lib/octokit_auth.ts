@@ -1,0 +1,185 @@
+/**
+ * `createLoopauthAuth`: an Octokit authentication strategy. The first request
+ * logs the user in (when no token is stored), later ones use the stored
+ * token, refreshed before it expires and once more when the API answers 401.
+ *
+ * It follows Octokit's strategy contract (as `@octokit/auth-token` does): the
+ * factory returns an `auth()` function with a `hook(request, route,
+ * parameters)` that sets `authorization: token …`. It imports nothing from
+ * Octokit: the types below are the few members it uses.
+ * @module
+ */
+import { LoopauthError } from "./errors.ts";
+import { login, type LoginOptions } from "./login.ts";
+import { resolveGitHubHost } from "./providers/github.ts";
+import { needsRefresh } from "./refresh.ts";
+import { getAccount } from "./token.ts";
+
+/** Options of {@linkcode createLoopauthAuth}: Octokit's `auth` option. */
+export interface LoopauthAuthOptions extends Omit<LoginOptions, "store"> {
+  /** The account's login (default: the host's active account, or whoever logs in). */
+  user?: string;
+  /**
+   * Log in when no token is stored or the session has expired (default
+   * true); `false` makes that a `not_logged_in` or `session_expired` error.
+   */
+  loginIfNeeded?: boolean;
+}
+
+/** What `await octokit.auth()` returns. */
+export interface LoopauthAuthentication {
+  /** Always `token`. */
+  type: "token";
+  /** Always `oauth`: a user-to-server token. */
+  tokenType: "oauth";
+  /** The access token. */
+  token: string;
+  /** The host key the account is stored under. */
+  host: string;
+  /** The user's login name. */
+  login: string;
+  /** Granted scopes. */
+  scopes: string[];
+  /** ISO time the access token expires, for expiring tokens. */
+  expiresAt?: string;
+}
+
+/** The few members of Octokit's `request` that the hook uses. */
+export interface OctokitRequest {
+  /** Sends a request. */
+  (options: Record<string, unknown>): Promise<unknown>;
+  /** Octokit's endpoint helpers. */
+  endpoint: {
+    /** Merges a route and parameters into request options. */
+    merge(route: unknown, parameters?: unknown): {
+      headers: Record<string, string | number | undefined>;
+      [key: string]: unknown;
+    };
+    /** The final method, URL, headers and body of request options. */
+    parse(options: unknown): { url: string };
+  };
+}
+
+/** The strategy's `auth` function, with the hook Octokit wraps its requests in. */
+export interface LoopauthAuth {
+  /** The current authentication (logs in or refreshes when needed). */
+  (): Promise<LoopauthAuthentication>;
+  /** Octokit's request hook: adds `authorization: token …`, retries once after a refresh on 401. */
+  hook(request: OctokitRequest, route: unknown, parameters?: unknown): Promise<unknown>;
+}
+
+/**
+ * An Octokit authentication strategy backed by loopauth's login and token
+ * store. Pass it as `authStrategy` and its options as `auth`; set Octokit's
+ * `baseUrl` to the host's API (`https://HOST/api/v3` for GHES). Requests to
+ * another host get a `usage` error instead of the token.
+ *
+ * @example
+ * ```ts
+ * import { Octokit } from "npm:@octokit/rest@^22";
+ * import { createLoopauthAuth } from "./octokit_auth.ts";
+ * const octokit = new Octokit({
+ *   authStrategy: createLoopauthAuth,
+ *   auth: {
+ *     clientId: "Iv1.abc",
+ *     clientSecret: "…",
+ *     onAuthorizationUrl: (url: string) => console.error(`Open ${url}`),
+ *   },
+ * });
+ * const { data } = await octokit.rest.users.getAuthenticated();
+ * console.log(data.login);
+ * ```
+ */
+export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
+  if (!options?.clientId) {
+    throw new LoopauthError(
+      "usage",
+      "createLoopauthAuth needs a clientId in Octokit's auth option",
+    );
+  }
+  const host = resolveGitHubHost(options.hostname);
+  const api = new URL(host.apiUrl);
+  // github.com serves release asset uploads from its own origin.
+  const origins = host.key === "github.com"
+    ? [api.origin, "https://uploads.github.com"]
+    : [api.origin];
+  let user = options.user;
+  let current: LoopauthAuthentication | undefined;
+  let hasRefreshToken = false;
+  let pending: Promise<LoopauthAuthentication> | undefined;
+
+  const stored = async (forceRefresh: boolean): Promise<LoopauthAuthentication> => {
+    const read = { hostname: host.key, user, configDir: options.configDir, signal: options.signal };
+    try {
+      const account = await getAccount({ ...read, forceRefresh });
+      hasRefreshToken = account.token.refreshToken !== undefined;
+      user = account.login;
+      return authentication(host.key, account.login, account.token);
+    } catch (error) {
+      const relogin = error instanceof LoopauthError &&
+        (error.code === "not_logged_in" || error.code === "session_expired");
+      if (!relogin || options.loginIfNeeded === false) throw error;
+    }
+    const { user: _, loginIfNeeded: __, ...loginOptions } = options;
+    const result = await login({ ...loginOptions, hostname: host.key });
+    hasRefreshToken = result.refreshToken !== undefined;
+    user = result.login;
+    return authentication(host.key, result.login, result);
+  };
+
+  /** One login or refresh at a time, shared by concurrent requests. */
+  const authenticate = (forceRefresh = false): Promise<LoopauthAuthentication> => {
+    if (!forceRefresh && current && !needsRefresh(current.expiresAt)) {
+      return Promise.resolve(current);
+    }
+    pending ??= stored(forceRefresh).then((value) => (current = value)).finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  };
+
+  const auth = (() => authenticate()) as LoopauthAuth;
+  auth.hook = async (request, route, parameters) => {
+    const endpoint = request.endpoint.merge(route, parameters);
+    // A request that brings its own authorization (basic auth for /applications/…) keeps it.
+    if (endpoint.headers.authorization !== undefined) return await request(endpoint);
+    const url = new URL(request.endpoint.parse(endpoint).url);
+    if (!origins.includes(url.origin)) {
+      throw new LoopauthError(
+        "usage",
+        `Refusing to send the token for ${host.key} to ${url.origin}: set Octokit's baseUrl to ${host.apiUrl}`,
+      );
+    }
+    const send = async (token: string) =>
+      await request({
+        ...endpoint,
+        headers: { ...endpoint.headers, authorization: `token ${token}` },
+      });
+    const { token } = await authenticate();
+    try {
+      return await send(token);
+    } catch (error) {
+      if ((error as { status?: unknown })?.status !== 401 || !hasRefreshToken) throw error;
+      // The server refused a token its expiry time calls valid (revoked early, or clock skew).
+      const renewed = current && current.token !== token ? current : await authenticate(true);
+      return await send(renewed.token);
+    }
+  };
+  return auth;
+}
+
+function authentication(
+  host: string,
+  login: string,
+  token: { accessToken: string; scopes: string[]; expiresAt?: string },
+): LoopauthAuthentication {
+  return {
+    type: "token",
+    tokenType: "oauth",
+    token: token.accessToken,
+    host,
+    login,
+    scopes: token.scopes,
+    ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
+  };
+}
