@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { Flow } from "../flows/choose.ts";
+import { writeFileAtomic } from "./file.ts";
 import { configDir } from "./paths.ts";
 
 /** Options of the flow memory's functions. */
@@ -53,25 +54,7 @@ export async function rememberFlow(
   const path = join(dir, FILE_NAME);
   const hosts = await readHosts(path);
   hosts[host] = { flow, at: new Date().toISOString() };
-  // Same steps as the credentials file (store/file.ts): temp file with mode
-  // 0600, fsync, rename, so readers see the old file or the new one.
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-    try {
-      await file.write(
-        new TextEncoder().encode(`${JSON.stringify({ version: 1, hosts }, null, 2)}\n`),
-      );
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, `${JSON.stringify({ version: 1, hosts }, null, 2)}\n`);
 }
 
 async function readHosts(path: string): Promise<Record<string, { flow: string; at?: string }>> {
