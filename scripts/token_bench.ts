@@ -132,15 +132,18 @@ const cases: Case[] = [
 try {
   await time(cases[0]);
 } catch (error) {
-  throw new Error(`gh is needed for this benchmark (Debian: apt install gh): ${error}`);
+  // Skip only the missing peer: loopauth's own figures still count.
+  console.log(`skipped peer gh: not found (Debian: apt-get install gh): ${error}`);
+  cases.shift();
 }
+const hasGh = cases[0].program === "gh";
 const samples = cases.map(() => [] as number[]);
 for (let i = 0; i < 3; i++) for (const c of cases) await time(c); // warm caches
 for (let i = 0; i < RUNS; i++) {
   for (const [index, c] of cases.entries()) samples[index].push(await time(c));
 }
 
-const gh = median(samples[0]);
+const gh = hasGh ? median(samples[0]) : NaN;
 console.log(
   ["start-up", "median ms", "min ms", "max ms", "× gh"].map((c, i) =>
     i ? c.padStart(10) : c.padEnd(40)
@@ -155,12 +158,12 @@ for (const [index, c] of cases.entries()) {
       ...[median(values), Math.min(...values), Math.max(...values)].map((v) =>
         v.toFixed(1).padStart(10)
       ),
-      (median(values) / gh).toFixed(2).padStart(10),
+      (hasGh ? (median(values) / gh).toFixed(2) : "n/a").padStart(10),
     ].join(""),
   );
 }
 for (const [index, c] of cases.entries()) {
-  if (index === 0) continue;
+  if (!hasGh || index === 0) continue;
   const ratio = median(samples[index]) / gh;
   console.log(
     `${c.name}: ${ratio.toFixed(2)}× gh auth token (goal ≤ 0.90: ${
