@@ -1,6 +1,7 @@
 /**
  * loopauth: log a terminal user in with OAuth 2.0 (RFC 8252 loopback flow
- * with PKCE) and keep the token, for GitHub and GitHub Enterprise Server.
+ * with PKCE) and keep the token, for GitHub and GitHub Enterprise Server,
+ * or any OAuth 2.0 / OpenID Connect issuer (`issuer` option).
  *
  * ```ts
  * import { login } from "./mod.ts";
@@ -10,6 +11,19 @@
  *   scopes: "read:user",
  *   onAuthorizationUrl: (url) => console.error(`Open ${url}`),
  * });
+ * ```
+ *
+ * Any OpenID Connect provider (discovery, PKCE, `iss` and id_token checks):
+ *
+ * ```ts
+ * import { getToken, login } from "./mod.ts";
+ * const result = await login({
+ *   issuer: "https://id.example.com",
+ *   clientId: "my-cli",
+ *   scopes: "openid offline_access",
+ * });
+ * console.log(`Logged in as ${result.login}`);
+ * const token = await getToken({ issuer: "https://id.example.com" });
  * ```
  *
  * @module
@@ -45,10 +59,33 @@ export type { Page } from "./pages.ts";
 export { openBrowser, type OpenBrowserOptions, type OpenResult } from "./browser.ts";
 export {
   type DeviceCode,
+  type DevicePoll,
   type GitHubHost,
   resolveGitHubHost,
   type TokenSet,
 } from "./providers/github.ts";
+export {
+  type DeviceGrant,
+  discoverIssuer,
+  type DiscoverIssuerOptions,
+  exchangeIssuerCode,
+  type ExchangeIssuerCodeOptions,
+  fetchUserClaims,
+  type IssuerClient,
+  issuerDeviceGrant,
+  type IssuerMetadata,
+  type IssuerTokens,
+  loginNameFromClaims,
+  type OidcIssuer,
+  refreshIssuerTokens,
+  revokeIssuerToken,
+} from "./providers/oidc.ts";
+export {
+  type IssuerRef,
+  issuerRef,
+  issuerSessionExpired,
+  parseIssuerUrl,
+} from "./providers/issuer_url.ts";
 export type { StoredAccount } from "./store/accounts.ts";
 export type { StorageName } from "./store/backend.ts";
 export {

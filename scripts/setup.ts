@@ -16,7 +16,7 @@ export const DEBIAN_PACKAGES = [
   "git", // git credential fill against the helper
 ];
 /** npm packages the tests run under Node (playwright-core needs Node: under Deno it wants --allow-all). */
-export const NPM_PACKAGES = ["playwright-core@1.65.1"];
+export const NPM_PACKAGES = ["playwright-core@1.65.1", "oidc-provider@9.13.3"];
 
 async function run(
   cmd: string,
