@@ -71,11 +71,12 @@ export interface UserAgentResult {
 /**
  * Acts as the user in a browser: follows the provider's redirects, signs in
  * as `login` and consents on the devInteractions pages, then delivers the
- * callback (after `tamper`, when given) to the CLI's loopback server.
+ * callback (after `tamper`, when given) to the CLI's loopback server. With
+ * `device`, `url` is the device page and the walk ends on its success page.
  */
 export async function actAsOidcUser(
   url: string,
-  options: { login?: string; tamper?: (callback: URL) => void } = {},
+  options: { login?: string; tamper?: (callback: URL) => void; device?: boolean } = {},
 ): Promise<UserAgentResult> {
   const login = options.login ?? "alice";
   const cookies = new Map<string, string>();
@@ -114,14 +115,20 @@ export async function actAsOidcUser(
     }
     const html = await response.text();
     const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-    const prompt = /name="prompt" value="([^"]+)"/.exec(html)?.[1];
-    if (!action || !prompt) {
+    if (!action) {
+      // The device flow ends on the provider's own success page.
+      if (options.device) return { callback: "", status: response.status, body: html };
       throw new Error(`Unexpected page at ${next.pathname} (HTTP ${response.status}):\n${html}`);
     }
     next = new URL(action.replaceAll("&amp;", "&"), next);
-    form = new URLSearchParams(
-      prompt === "login" ? { prompt, login, password: "any" } : { prompt },
-    );
+    form = new URLSearchParams();
+    for (const [, name, value] of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
+      form.set(name, value);
+    }
+    if (form.get("prompt") === "login") {
+      form.set("login", login);
+      form.set("password", "any");
+    }
   }
   throw new Error("Too many redirects at the provider");
 }
