@@ -52,26 +52,19 @@ async function fakeIssuer(
   ) => Promise<string>,
   options: { jwks?: "ok" | "other-key" | "500" } = {},
 ) {
-  const keys = await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  ) as CryptoKeyPair;
-  const other = await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  ) as CryptoKeyPair;
+  const rsaKey = () =>
+    crypto.subtle.generateKey(
+      {
+        name: "RSASSA-PKCS1-v1_5",
+        modulusLength: 2048,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: "SHA-256",
+      },
+      true,
+      ["sign", "verify"],
+    ) as Promise<CryptoKeyPair>;
+  const keys = await rsaKey();
+  const other = await rsaKey();
   const b64 = (data: Uint8Array | string) =>
     btoa(String.fromCharCode(...(typeof data === "string" ? new TextEncoder().encode(data) : data)))
       .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
