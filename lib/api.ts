@@ -4,13 +4,19 @@
  */
 import { LoopauthError } from "./errors.ts";
 import { apiError, createOctokit } from "./github_api.ts";
-import { resolveGitHubHost } from "./providers/github.ts";
+import { isLoopbackHost, resolveGitHubHost } from "./providers/github.ts";
 import { getToken } from "./token.ts";
+import { fetchBounded } from "./http.ts";
+import { terminalSafe } from "./text.ts";
 
 /** Options of {@linkcode apiRequest}. */
 export interface ApiRequestOptions {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
+  /** An OAuth 2.0 / OpenID Connect issuer's account instead (a plain bearer request). */
+  issuer?: string;
+  /** With `issuer`: the API's base URL (default: the issuer's origin); the URL must lie under it. */
+  base?: string;
   /** HTTP method (default `GET`). */
   method?: string;
   /** Parameters: the query of a GET, the JSON body otherwise. */
@@ -38,6 +44,9 @@ export interface ApiRequestOptions {
 export async function apiRequest(path: string, options: ApiRequestOptions = {}): Promise<unknown> {
   const method = (options.method ?? "GET").toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new LoopauthError("usage", `Invalid HTTP method "${method}"`);
+  if (options.issuer !== undefined) {
+    return await issuerApiRequest(path, method, { ...options, issuer: options.issuer });
+  }
   if (/^[a-z]+:/i.test(path) || path.startsWith("//")) {
     throw new LoopauthError("usage", "Give an API path such as /user, not a full URL");
   }
@@ -53,5 +62,72 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
     return response.data === "" ? undefined : response.data;
   } catch (error) {
     throw apiError(error, new URL(host.apiUrl).host, options.signal);
+  }
+}
+
+/**
+ * Resolves `PATH` (or a full URL) against the API base of an issuer's
+ * account: the base is `base`, else the issuer's origin, and the URL must
+ * lie under it, so the token goes to no other server.
+ *
+ * @example
+ * ```ts
+ * import { issuerApiUrl } from "./api.ts";
+ * issuerApiUrl("/v1/me", { issuer: "https://id.example.com/realms/x" }).href; // "https://id.example.com/v1/me"
+ * ```
+ */
+export function issuerApiUrl(path: string, options: { issuer: string; base?: string }): URL {
+  const base = new URL(options.base ?? new URL(options.issuer).origin);
+  if (base.protocol !== "https:" && !(base.protocol === "http:" && isLoopbackHost(base.hostname))) {
+    throw new LoopauthError(
+      "usage",
+      "The API base must be an https:// URL (http:// only for loopback)",
+    );
+  }
+  const prefix = base.href.endsWith("/") ? base.href : `${base.href}/`;
+  const url = /^[a-z]+:/i.test(path) ? new URL(path) : new URL(path.replace(/^\/+/, ""), prefix);
+  if (url.origin !== base.origin || !`${url.origin}${url.pathname}/`.startsWith(prefix)) {
+    throw new LoopauthError(
+      "usage",
+      `${terminalSafe(path, { max: 100 })} is not under the API base ${base.href}: pass --base`,
+    );
+  }
+  return url;
+}
+
+/** One bearer request to an issuer's API; the parsed JSON (or text) answer. */
+async function issuerApiRequest(
+  path: string,
+  method: string,
+  options: ApiRequestOptions & { issuer: string },
+): Promise<unknown> {
+  const token = await getToken(options);
+  const url = issuerApiUrl(path, options);
+  const fields = options.fields ?? {};
+  const hasBody = method !== "GET" && method !== "HEAD" && Object.keys(fields).length > 0;
+  if (!hasBody) { for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v); }
+  const response = await fetchBounded(url.href, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      Accept: "application/json",
+      ...(hasBody ? { "Content-Type": "application/json" } : {}),
+    },
+    body: hasBody ? JSON.stringify(fields) : undefined,
+  }, { signal: options.signal, what: url.host });
+  const text = await response.text();
+  if (!response.ok) {
+    throw new LoopauthError(
+      "api",
+      `${url.host} answered HTTP ${response.status} for ${method} ${
+        terminalSafe(url.pathname, { max: 100 })
+      }${response.status === 401 ? ": run loopauth login --issuer " + options.issuer : ""}`,
+    );
+  }
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }

@@ -22,11 +22,31 @@ import { saveAccount } from "./store/accounts.ts";
 import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
 import { configDir } from "./store/paths.ts";
 import { openBrowser } from "./browser.ts";
+import {
+  type DeviceGrant,
+  discoverIssuer,
+  exchangeIssuerCode,
+  fetchUserClaims,
+  issuerDeviceGrant,
+  loginNameFromClaims,
+  type OidcIssuer,
+} from "./providers/oidc.ts";
+import type { CodeContext } from "./flows/loopback.ts";
+import * as oauth from "npm:oauth4webapi@^3";
 
 /** Options of {@linkcode login}. */
 export interface LoginOptions {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
+  /**
+   * An OAuth 2.0 / OpenID Connect issuer URL instead of GitHub: endpoints
+   * from its metadata, accounts stored under the issuer URL.
+   */
+  issuer?: string;
+  /** With `issuer`: continue (warning) when its metadata does not list PKCE S256. */
+  allowNoPkceMetadata?: boolean;
+  /** Called with one-line warnings (e.g. about the issuer's metadata). */
+  onWarning?: (message: string) => void;
   /** The OAuth App or GitHub App client id. */
   clientId: string;
   /** The app's client secret (GitHub requires it for the web flow). */
@@ -122,7 +142,16 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       "A client id is needed: pass --client-id or set LOOPAUTH_CLIENT_ID",
     );
   }
-  const host = resolveGitHubHost(options.hostname);
+  const host = options.issuer === undefined
+    ? gitHubProvider(resolveGitHubHost(options.hostname), options)
+    : issuerProvider(
+      await discoverIssuer(options.issuer, {
+        signal: options.signal,
+        allowNoPkceMetadata: options.allowNoPkceMetadata,
+        onWarning: options.onWarning,
+      }),
+      options,
+    );
   const dir = options.configDir ?? configDir();
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
   const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
@@ -168,9 +197,95 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   return value;
 }
 
+/** What a login needs from its provider: GitHub (or GHES) or an OAuth/OIDC issuer. */
+interface LoginProvider {
+  /** The key accounts are stored under. */
+  key: string;
+  /** True for an issuer (`--issuer`). */
+  issuer?: true;
+  authorizationEndpoint: string;
+  /** Expected `iss` of the callback (RFC 9207), when the server sends one. */
+  expectedIss?: string;
+  /** Extra authorization parameters per attempt (an OpenID Connect `nonce`) and their check. */
+  redeem: (
+    context: CodeContext,
+    extra: Record<string, string>,
+    signal?: AbortSignal,
+  ) => Promise<{ token: TokenSet; name: string }>;
+  /** Makes the extra authorization parameters of one attempt. */
+  extraParams: () => Record<string, string>;
+  /** Scopes to ask for. */
+  scopes: string[];
+  /** The device grant; `undefined` when the provider has none. */
+  device?: GitHubHost | DeviceGrant;
+  /** The login name of a device-flow token. */
+  name: (token: TokenSet, signal?: AbortSignal) => Promise<string>;
+}
+
+function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider {
+  const name = (token: TokenSet, signal?: AbortSignal) =>
+    whoami(host.apiUrl, token.accessToken, { signal });
+  return {
+    key: host.key,
+    authorizationEndpoint: host.authorizationEndpoint,
+    scopes: parseScopes(options.scopes),
+    extraParams: () => ({}),
+    redeem: async ({ code, redirectUri, codeVerifier }, _extra, signal) => {
+      const token = await exchangeCode(host, {
+        code,
+        redirectUri,
+        codeVerifier,
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        signal,
+      });
+      return { token, name: await name(token, options.signal) };
+    },
+    device: host,
+    name,
+  };
+}
+
+function issuerProvider(issuer: OidcIssuer, options: LoginOptions): LoginProvider {
+  const client = { clientId: options.clientId, clientSecret: options.clientSecret };
+  const given = parseScopes(options.scopes);
+  // OpenID Connect by default when the issuer speaks it: an id_token names the user.
+  const scopes = given.length || !issuer.metadata.scopes_supported?.includes("openid")
+    ? given
+    : ["openid"];
+  const openid = scopes.includes("openid");
+  const name = async (token: TokenSet, claims?: Record<string, unknown>, signal?: AbortSignal) =>
+    loginNameFromClaims(
+      claims ?? await fetchUserClaims(issuer, token.accessToken, { ...client, signal }) ?? {},
+    ) ?? "default";
+  return {
+    key: issuer.key,
+    issuer: true,
+    authorizationEndpoint: issuer.metadata.authorization_endpoint!,
+    expectedIss: issuer.metadata.authorization_response_iss_parameter_supported
+      ? issuer.key
+      : undefined,
+    scopes,
+    extraParams: (): Record<string, string> => openid ? { nonce: oauth.generateRandomNonce() } : {},
+    redeem: async (context, extra, signal) => {
+      const { tokens, claims } = await exchangeIssuerCode(issuer, {
+        ...client,
+        params: context.params,
+        redirectUri: context.redirectUri,
+        codeVerifier: context.codeVerifier,
+        nonce: extra.nonce,
+        signal,
+      });
+      return { token: tokens, name: await name(tokens, claims, signal) };
+    },
+    device: issuerDeviceGrant(issuer, client),
+    name: (token, signal) => name(token, undefined, signal),
+  };
+}
+
 /** One login's settings, shared by its flows. */
 interface Session {
-  host: GitHubHost;
+  host: LoginProvider;
   options: LoginOptions;
   /** The config directory. */
   dir: string;
@@ -183,10 +298,13 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
   const { host, options } = session;
   const open = options.openBrowser ?? true;
   const signal = race?.signal ?? options.signal;
+  const extraParams = host.extraParams();
   return await loopbackFlow<LoginResult>({
     authorizationEndpoint: host.authorizationEndpoint,
     clientId: options.clientId,
-    scopes: parseScopes(options.scopes),
+    scopes: host.scopes,
+    issuer: host.expectedIss,
+    extraParams,
     port: options.port,
     timeout: options.timeout,
     signal,
@@ -199,17 +317,10 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       if (typeof open === "function") await open(url);
       else if (open) await openBrowser(url);
     },
-    complete: async ({ code, redirectUri, codeVerifier }) => {
+    complete: async (context) => {
       race?.claim();
-      const token = await exchangeCode(host, {
-        code,
-        redirectUri,
-        codeVerifier,
-        clientId: options.clientId,
-        clientSecret: options.clientSecret,
-        signal,
-      });
-      return await finish(session, { token, flow: "web" });
+      const { token, name } = await host.redeem(context, extraParams, signal);
+      return await finish(session, { token, name, flow: "web" });
     },
     successPage: (result) => ({
       title: `Logged in to ${result.host} as ${result.login}`,
@@ -221,23 +332,30 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
 /** The device flow; inside a race, it claims the login once the token came. */
 async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
   const { host, options } = session;
-  const token = await deviceFlow(host, {
+  if (!host.device) {
+    throw new LoopauthError(
+      "oauth",
+      `${host.key} advertises no device_authorization_endpoint: log in with --web`,
+      { cause: DEVICE_UNAVAILABLE },
+    );
+  }
+  const token = await deviceFlow(host.device, {
     clientId: options.clientId,
-    scopes: parseScopes(options.scopes),
+    scopes: host.scopes,
     signal: race?.signal ?? options.signal,
     timeout: options.timeout,
     onDeviceCode: options.onDeviceCode,
   });
   race?.claim();
-  return await finish(session, { token, flow: "device" });
+  const name = await host.name(token, options.signal);
+  return await finish(session, { token, name, flow: "device" });
 }
 
-/** `GET /user`, then the token is stored and the flow remembered. */
+/** The token is stored under the user's name and the flow remembered. */
 async function finish(
   { host, options, dir, store }: Session,
-  { token, flow }: { token: TokenSet; flow: Flow },
+  { token, name, flow }: { token: TokenSet; name: string; flow: Flow },
 ): Promise<LoginResult> {
-  const name = await whoami(host.apiUrl, token.accessToken, { signal: options.signal });
   const result: LoginResult = { ...token, host: host.key, login: name, flow };
   if (store) {
     const { backend, fallbackReason } = store;
@@ -250,6 +368,7 @@ async function finish(
         token,
         createdAt: new Date().toISOString(),
         storage: backend.name,
+        ...(host.issuer ? { issuer: true as const } : {}),
       },
       backend,
       { dir },

@@ -6,15 +6,18 @@
 import { LoopauthError } from "./errors.ts";
 import { revokeToken } from "./github_api.ts";
 import { resolveGitHubHost } from "./providers/github.ts";
+import { discoverIssuer, revokeIssuerToken } from "./providers/oidc.ts";
 import { removeAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
-import { storedAccount } from "./token.ts";
+import { resolveHost, storedAccount } from "./token.ts";
 
 /** Options of {@linkcode logout} and {@linkcode logoutAll}. */
 export interface LogoutOptions {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
+  /** An OAuth 2.0 / OpenID Connect issuer URL instead (RFC 7009 revocation). */
+  issuer?: string;
   /** The account's login (default: the host's active account). */
   user?: string;
   /** Where accounts are stored (default: the user's config directory). */
@@ -46,7 +49,7 @@ export interface LogoutResult {
  * ```
  */
 export async function logout(options: LogoutOptions = {}): Promise<LogoutResult> {
-  const host = resolveGitHubHost(options.hostname);
+  const host = await resolveHost(options);
   return (await logoutEach([{ host: host.key, login: options.user }], options))[0];
 }
 
@@ -65,7 +68,9 @@ export async function logoutAll(
   options: Omit<LogoutOptions, "user"> = {},
 ): Promise<LogoutResult[]> {
   const config = await readConfig(options.configDir ?? configDir());
-  const only = options.hostname === undefined ? undefined : resolveGitHubHost(options.hostname).key;
+  const only = options.hostname === undefined && options.issuer === undefined
+    ? undefined
+    : (await resolveHost(options)).key;
   const targets: { host: string; login: string }[] = [];
   for (const [host, entry] of Object.entries(config.hosts)) {
     if (only !== undefined && host !== only) continue;
@@ -87,16 +92,33 @@ async function logoutEach(
   const dir = options.configDir ?? configDir();
   const results: LogoutResult[] = [];
   const failures: { result: LogoutResult; reason: string; settingsUrl: string }[] = [];
+  const config = await readConfig(dir);
   for (const target of targets) {
-    const host = resolveGitHubHost(target.host);
+    const accounts = Object.hasOwn(config.hosts, target.host)
+      ? Object.values(config.hosts[target.host].accounts)
+      : [];
+    const host = accounts.some((a) => a.issuer)
+      ? { key: target.host, issuer: true as const, settingsUrl: target.host }
+      : resolveGitHubHost(target.host);
     const account = await storedAccount(host, { user: target.login, configDir: dir });
     const result = { host: host.key, login: account.login };
+    const client = {
+      clientId: account.clientId,
+      clientSecret: options.clientSecret ?? account.clientSecret,
+      signal: options.signal,
+    };
     try {
-      await revokeToken(host.apiUrl, account.token.accessToken, {
-        clientId: account.clientId,
-        clientSecret: options.clientSecret ?? account.clientSecret,
-        signal: options.signal,
-      });
+      if ("issuer" in host) {
+        // RFC 7009: revoking the refresh token ends the grant; the access token too, for
+        // servers that keep them apart.
+        const issuer = await discoverIssuer(host.key, {
+          signal: options.signal,
+          allowNoPkceMetadata: true,
+        });
+        const { refreshToken, accessToken } = account.token;
+        if (refreshToken) await revokeIssuerToken(issuer, refreshToken, client);
+        await revokeIssuerToken(issuer, accessToken, client);
+      } else await revokeToken(host.apiUrl, account.token.accessToken, client);
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error))
         .replace(/^./, (c) => c.toLowerCase());

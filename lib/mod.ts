@@ -1,7 +1,8 @@
 /**
  * loopauth: log a terminal user in with OAuth 2.0 (RFC 8252 loopback flow
  * with PKCE, or the device flow) and keep the token, for GitHub and GitHub
- * Enterprise Server.
+ * Enterprise Server, or any OAuth 2.0 / OpenID Connect issuer (`issuer`
+ * option of {@linkcode login}).
  *
  * - {@linkcode login}, {@linkcode getToken} (refreshed when needed),
  *   {@linkcode logout} and {@linkcode logoutAll} manage a user's stored token;
@@ -23,6 +24,19 @@
  *   onAuthorizationUrl: (url) => console.error(`Open ${url}`),
  * });
  * const token = await getToken(); // later runs: the stored token, refreshed when needed
+ * ```
+ *
+ * Any OpenID Connect provider (discovery, PKCE, `iss` and id_token checks):
+ *
+ * ```ts
+ * import { getToken, login } from "./mod.ts";
+ * const result = await login({
+ *   issuer: "https://id.example.com",
+ *   clientId: "my-cli",
+ *   scopes: "openid offline_access",
+ * });
+ * console.log(`Logged in as ${result.login}`);
+ * const token = await getToken({ issuer: "https://id.example.com" });
  * ```
  *
  * @module
@@ -52,10 +66,17 @@ export type { PasteBackOptions } from "./flows/paste_back.ts";
 export type { Page } from "./pages.ts";
 export {
   type DeviceCode,
+  type DevicePoll,
   type GitHubHost,
   resolveGitHubHost,
   type TokenSet,
 } from "./providers/github.ts";
+export {
+  discoverIssuer,
+  type DiscoverIssuerOptions,
+  type IssuerMetadata,
+  type OidcIssuer,
+} from "./providers/oidc.ts";
 export type { StorageName } from "./store/backend.ts";
 export {
   actAsUser,

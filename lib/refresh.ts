@@ -5,7 +5,12 @@
  * @module
  */
 import { LoopauthError } from "./errors.ts";
-import { type GitHubHost, refreshTokens, sessionExpired } from "./providers/github.ts";
+import {
+  type GitHubHost,
+  refreshTokens,
+  sessionExpired as gitHubSessionExpired,
+} from "./providers/github.ts";
+import { type IssuerRef, issuerSessionExpired } from "./providers/issuer_url.ts";
 import { openBackend } from "./store/backend.ts";
 import {
   type AccountStoreOptions,
@@ -50,10 +55,12 @@ export function needsRefresh(expiresAt: string | undefined, now = Date.now()): b
  * ```
  */
 export async function freshAccount(
-  host: GitHubHost,
+  host: GitHubHost | IssuerRef,
   account: StoredAccount,
   options: AccountStoreOptions & { signal?: AbortSignal; force?: boolean },
 ): Promise<StoredAccount> {
+  const issuer = "issuer" in host;
+  const sessionExpired = issuer ? issuerSessionExpired : gitHubSessionExpired;
   // `force`: the server refused the token although its expiry time says it is valid.
   const force = options.force === true;
   if (!force && !needsRefresh(account.token.expiresAt)) return account;
@@ -66,7 +73,9 @@ export async function freshAccount(
     if (!current) {
       throw new LoopauthError(
         "not_logged_in",
-        `Not logged in to ${host.key} as ${account.login}: run loopauth login --hostname ${host.key}`,
+        `Not logged in to ${host.key} as ${account.login}: run loopauth login ${
+          issuer ? "--issuer" : "--hostname"
+        } ${host.key}`,
       );
     }
     // Another process refreshed while this one waited for the lock: use its result.
@@ -80,12 +89,20 @@ export async function freshAccount(
     if (!refreshToken || isPast(current.token.refreshTokenExpiresAt)) {
       throw sessionExpired(host.key);
     }
-    const tokens = await refreshTokens(host, {
-      refreshToken,
+    const client = {
       clientId: current.clientId,
       clientSecret: current.clientSecret,
       signal: options.signal,
-    });
+    };
+    // oauth4webapi only when an issuer's token is refreshed: `token` starts fast otherwise.
+    const oidc = "issuer" in host ? await import("./providers/oidc.ts") : undefined;
+    const tokens = oidc
+      ? await oidc.refreshIssuerTokens(
+        await oidc.discoverIssuer(host.key, { signal: options.signal, allowNoPkceMetadata: true }),
+        refreshToken,
+        client,
+      )
+      : await refreshTokens(host as GitHubHost, { refreshToken, ...client });
     const next: StoredAccount = {
       ...current,
       token: {

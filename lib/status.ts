@@ -11,7 +11,9 @@ import { openBackend } from "./store/backend.ts";
 import { findAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
-import { envToken } from "./token.ts";
+import { envToken, resolveHost } from "./token.ts";
+import { discoverIssuer, fetchUserClaims } from "./providers/oidc.ts";
+import type { IssuerRef } from "./providers/issuer_url.ts";
 import { VERSION } from "./version.ts";
 
 /**
@@ -66,6 +68,8 @@ export interface StatusReport {
 export interface StatusOptions {
   /** Only this host. */
   hostname?: string;
+  /** Only this OAuth 2.0 / OpenID Connect issuer. */
+  issuer?: string;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
   /** Do not ask the servers whether the tokens are still accepted. */
@@ -92,7 +96,9 @@ export const BAD_STATES: readonly TokenState[] = ["invalid", "expired", "missing
 export async function status(options: StatusOptions = {}): Promise<StatusReport> {
   const dir = options.configDir ?? configDir();
   const config = await readConfig(dir);
-  const only = options.hostname === undefined ? undefined : resolveGitHubHost(options.hostname);
+  const only = options.hostname === undefined && options.issuer === undefined
+    ? undefined
+    : await resolveHost({ ...options, configDir: dir });
   const keys = only ? [only.key] : Object.keys(config.hosts);
   const fromEnv = options.fromEnv ?? false;
   if (!only && fromEnv && envToken("github.com") && !keys.includes("github.com")) {
@@ -100,8 +106,10 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   }
   const report: StatusReport = { hosts: [] };
   for (const key of keys) {
-    const host = resolveGitHubHost(key);
     const entry = Object.hasOwn(config.hosts, key) ? config.hosts[key] : undefined;
+    const host: GitHubHost | IssuerRef = Object.values(entry?.accounts ?? {}).some((a) => a.issuer)
+      ? { key, issuer: true }
+      : resolveGitHubHost(key);
     const accounts: AccountStatus[] = [];
     const env = fromEnv ? envToken(key) : undefined;
     if (env) {
@@ -141,7 +149,10 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
             ? "refreshable"
             : "expired";
         } else {
-          const found = await check(host, token.accessToken, options);
+          const found = await check(host, token.accessToken, {
+            ...options,
+            clientId: record.clientId,
+          });
           item.state = found.state;
           if (found.detail) item.detail = found.detail;
         }
@@ -164,9 +175,38 @@ interface Check {
   detail?: string;
 }
 
+/** Asks an issuer's userinfo endpoint whether it accepts the token (401: invalid). */
+async function checkIssuer(
+  host: IssuerRef,
+  token: string,
+  options: StatusOptions & { clientId?: string },
+): Promise<Check> {
+  try {
+    const issuer = await discoverIssuer(host.key, {
+      signal: options.signal,
+      allowNoPkceMetadata: true,
+    });
+    const claims = await fetchUserClaims(issuer, token, {
+      clientId: options.clientId ?? "loopauth",
+      signal: options.signal,
+    });
+    return claims ? { state: "valid" } : { state: "unchecked", detail: "no userinfo endpoint" };
+  } catch (error) {
+    if (!(error instanceof LoopauthError)) throw error;
+    if (error.code === "network") return { state: "unreachable", detail: error.message };
+    if (/HTTP 401\b/.test(error.message)) return { state: "invalid" };
+    return { state: "error", detail: error.message };
+  }
+}
+
 /** Asks the host's API (`GET /user`) whether it accepts the token. */
-async function check(host: GitHubHost, token: string, options: StatusOptions): Promise<Check> {
+async function check(
+  host: GitHubHost | IssuerRef,
+  token: string,
+  options: StatusOptions & { clientId?: string },
+): Promise<Check> {
   if (options.offline) return { state: "unchecked" };
+  if ("issuer" in host) return await checkIssuer(host, token, options);
   let response: Response;
   try {
     response = await fetchBounded(`${host.apiUrl}/user`, {

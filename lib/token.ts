@@ -7,12 +7,16 @@ import { LoopauthError } from "./errors.ts";
 import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
 import { freshAccount } from "./refresh.ts";
 import { findAccount, type StoredAccount } from "./store/accounts.ts";
+import { type IssuerRef, issuerRef } from "./providers/issuer_url.ts";
+import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
 
 /** Options of {@linkcode getToken} and {@linkcode getAccount}. */
 export interface GetTokenOptions {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
+  /** An OAuth 2.0 / OpenID Connect issuer URL (accounts from `login({ issuer })`) instead. */
+  issuer?: string;
   /** The account's login (default: the host's active account). */
   user?: string;
   /** Where accounts are stored (default: the user's config directory). */
@@ -77,7 +81,7 @@ export function envToken(
  * ```
  */
 export async function getAccount(options: GetTokenOptions = {}): Promise<StoredAccount> {
-  const host = resolveGitHubHost(options.hostname);
+  const host = await resolveHost(options);
   const account = await storedAccount(host, options);
   return await freshAccount(host, account, {
     dir: options.configDir ?? configDir(),
@@ -98,14 +102,18 @@ export async function getAccount(options: GetTokenOptions = {}): Promise<StoredA
  * ```
  */
 export async function storedAccount(
-  host: GitHubHost,
+  host: GitHubHost | IssuerRef,
   options: Pick<GetTokenOptions, "user" | "configDir"> = {},
 ): Promise<StoredAccount> {
   const account = await findAccount(host.key, options.user, {
     dir: options.configDir ?? configDir(),
   });
   if (!account) {
-    const flag = host.key === "github.com" ? "" : ` --hostname ${host.key}`;
+    const flag = "issuer" in host
+      ? ` --issuer ${host.key}`
+      : host.key === "github.com"
+      ? ""
+      : ` --hostname ${host.key}`;
     const as = options.user ? ` as ${options.user}` : "";
     throw new LoopauthError(
       "not_logged_in",
@@ -127,10 +135,27 @@ export async function storedAccount(
  */
 export async function getToken(options: GetTokenOptions = {}): Promise<string> {
   if (options.fromEnv) {
-    const found = envToken(resolveGitHubHost(options.hostname).key);
+    const found = envToken((await resolveHost(options)).key);
     if (found) return found.token;
   }
   return (await getAccount(options)).token.accessToken;
+}
+
+/**
+ * The host of `hostname`, or of `issuer` (its key as stored).
+ *
+ * @example
+ * ```ts
+ * import { resolveHost } from "./token.ts";
+ * (await resolveHost({ issuer: "https://id.example.com" })).key; // "https://id.example.com"
+ * ```
+ */
+export async function resolveHost(
+  options: Pick<GetTokenOptions, "hostname" | "issuer" | "configDir">,
+): Promise<GitHubHost | IssuerRef> {
+  if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
+  const config = await readConfig(options.configDir ?? configDir());
+  return issuerRef(options.issuer, Object.keys(config.hosts));
 }
 
 function readEnv(name: string): string | undefined {

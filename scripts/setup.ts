@@ -15,8 +15,11 @@ export const DEBIAN_PACKAGES = [
   "dbus-daemon",
   "git", // git credential fill against the helper
 ];
-/** npm packages the tests run under Node (playwright-core needs Node: under Deno it wants --allow-all). */
-export const NPM_PACKAGES = ["playwright-core@1.65.1"];
+/**
+ * npm packages the tests run under Node (playwright-core needs Node: under Deno it wants
+ * --allow-all; oidc-provider, a certified OpenID Provider, reads more env than the tests grant).
+ */
+export const NPM_PACKAGES = ["playwright-core@1.65.1", "oidc-provider@9.13.3"];
 
 async function run(
   cmd: string,
@@ -84,6 +87,6 @@ if (import.meta.main) {
       "--loglevel=error",
       ...absent,
     ]);
-    if (!ok) console.error("setup: npm install failed; the browser tests will fail");
+    if (!ok) console.error("setup: npm install failed; the browser and issuer tests will fail");
   }
 }

@@ -1,7 +1,7 @@
 /** `loopauth api`. @module */
 import { apiRequest } from "../api.ts";
 import { LoopauthError } from "../errors.ts";
-import { type Command, parseFlags, writeResult } from "./command.ts";
+import { type Command, issuerFlag, parseFlags, writeResult } from "./command.ts";
 
 /**
  * The `api` subcommand: one REST call with the stored token, JSON on stdout.
@@ -16,10 +16,14 @@ export const command: Command = {
   name: "api",
   help: `Call the host's REST API with the stored token and print the JSON answer.
 
-Usage: loopauth api PATH [--hostname HOST] [--user LOGIN] [-X METHOD] [-f key=value]...
+Usage: loopauth api PATH [--hostname HOST | --issuer URL [--base URL]] [--user LOGIN]
+                    [-X METHOD] [-f key=value]...
 
 Flags:
   --hostname HOST        github.com (default), a GHES host, or an http:// loopback origin
+  --issuer URL           an OAuth 2.0 / OpenID Connect issuer's account: PATH (or a full
+                         URL) is sent with the bearer token to a URL under --base
+  --base URL             with --issuer: the API base (default: the issuer's origin)
   --user LOGIN           the account (default: the host's active account)
   -X, --method METHOD    HTTP method (default GET)
   -f, --field key=value  a parameter: query string for GET, JSON body otherwise (repeatable)
@@ -34,6 +38,8 @@ Examples:
   async run(argv, { signal }) {
     const { values, positionals } = parseFlags(argv, {
       hostname: { type: "string" },
+      issuer: { type: "string" },
+      base: { type: "string" },
       user: { type: "string" },
       method: { type: "string", short: "X" },
       field: { type: "string", short: "f", multiple: true },
@@ -49,6 +55,8 @@ Examples:
     }
     const data = await apiRequest(positionals[0], {
       hostname: values.hostname as string | undefined,
+      issuer: issuerFlag(values),
+      base: values.base as string | undefined,
       user: values.user as string | undefined,
       fromEnv: true,
       method: values.method as string | undefined,

@@ -199,3 +199,21 @@ export function writeResult(text: string): void {
     });
   }
 }
+
+/**
+ * `--issuer URL`, which replaces `--hostname` (giving both is a usage error).
+ *
+ * @example
+ * ```ts
+ * import { issuerFlag } from "./command.ts";
+ * issuerFlag({ issuer: "https://id.example.com" }); // "https://id.example.com"
+ * ```
+ */
+export function issuerFlag(values: Parsed["values"]): string | undefined {
+  const issuer = values.issuer;
+  if (typeof issuer !== "string") return undefined;
+  if (values.hostname !== undefined) {
+    throw new LoopauthError("usage", "Give --hostname or --issuer, not both");
+  }
+  return issuer;
+}

@@ -3,7 +3,14 @@ import { parseDuration } from "../duration.ts";
 import { LoopauthError } from "../errors.ts";
 import type { FlowChoice } from "../flows/choose.ts";
 import { login } from "../login.ts";
-import { type Command, flagOrEnv, parseFlags, portFlag, storageFlag } from "./command.ts";
+import {
+  type Command,
+  flagOrEnv,
+  issuerFlag,
+  parseFlags,
+  portFlag,
+  storageFlag,
+} from "./command.ts";
 import { showDeviceCode } from "./device_view.ts";
 import { showUrl } from "./show_url.ts";
 import { startWaiting, type Waiting } from "./progress.ts";
@@ -22,7 +29,7 @@ export const command: Command = {
   name: "login",
   help: `Log in with your browser and store the token.
 
-Usage: loopauth login [--hostname HOST] --client-id ID [--client-secret SECRET]
+Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret SECRET]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
                       [--storage keyring|file]
                       [--device | --web] [--no-qr]
@@ -37,9 +44,14 @@ the browser ends up at (or the code) when it cannot reach this machine.
 Flags:
   --hostname HOST        github.com (default), a GitHub Enterprise Server host, or an
                          http:// loopback origin such as http://127.0.0.1:8080
+  --issuer URL           any OAuth 2.0 / OpenID Connect provider instead of GitHub
+                         (endpoints from its metadata; register the client with the
+                         redirect URI http://127.0.0.1/callback)
+  --allow-no-pkce-metadata  with --issuer: continue when the metadata lists no PKCE S256
   --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID)
   --client-secret SECRET the OAuth App's client secret (or LOOPAUTH_CLIENT_SECRET)
-  --scopes LIST          scopes, comma- or space-separated (default: none, public data only)
+  --scopes LIST          scopes, comma- or space-separated (default: none, public data only;
+                         with --issuer: openid when the issuer supports it)
   --no-browser           print the URL without opening a browser
   --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
   --port N               listen on this port instead of one from the OS
@@ -58,10 +70,13 @@ active account; see loopauth switch.
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
   loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser
-  loopauth login --client-id Iv1.abc --device      # on a machine without a browser`,
+  loopauth login --client-id Iv1.abc --device      # on a machine without a browser
+  loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
+      issuer: { type: "string" },
+      "allow-no-pkce-metadata": { type: "boolean" },
       "client-id": { type: "string" },
       "client-secret": { type: "string" },
       scopes: { type: "string" },
@@ -83,7 +98,8 @@ Examples:
     let choice: FlowChoice | undefined;
     const interactive = Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
     const hostname = values.hostname as string | undefined;
-    const host = hostname ?? "github.com";
+    const issuer = issuerFlag(values);
+    const host = issuer ?? hostname ?? "github.com";
     const timeout = typeof values.timeout === "string"
       ? parseDuration(values.timeout)
       : DEFAULT_TIMEOUT_MS;
@@ -105,6 +121,9 @@ Examples:
     let pasteLines = 0;
     const result = await login({
       hostname,
+      issuer,
+      allowNoPkceMetadata: values["allow-no-pkce-metadata"] === true,
+      onWarning: (message) => console.error(`Warning: ${message}`),
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       scopes: values.scopes as string | undefined,

@@ -1,6 +1,6 @@
 /** `loopauth logout`. @module */
 import { logout, logoutAll } from "../logout.ts";
-import { type Command, flagOrEnv, parseFlags } from "./command.ts";
+import { type Command, flagOrEnv, issuerFlag, parseFlags } from "./command.ts";
 import { LoopauthError } from "../errors.ts";
 
 /**
@@ -17,10 +17,13 @@ export const command: Command = {
   help: `Revoke a stored token on the server, then remove it from this machine
 (keyring or file, and the config file).
 
-Usage: loopauth logout [--hostname HOST] [--user LOGIN | --all] [--client-secret SECRET]
+Usage: loopauth logout [--hostname HOST | --issuer URL] [--user LOGIN | --all]
+                       [--client-secret SECRET]
 
 Flags:
   --hostname HOST         github.com (default), a GHES host, or an http:// loopback origin
+  --issuer URL            an OAuth 2.0 / OpenID Connect issuer (revokes at its
+                          revocation_endpoint, RFC 7009)
   --user LOGIN            the account (default: the host's active account)
   --all                   every account: of --hostname when given, else of every host
   --client-secret SECRET  the app's secret, when the login did not store one
@@ -36,12 +39,14 @@ Examples:
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
+      issuer: { type: "string" },
       user: { type: "string" },
       all: { type: "boolean" },
       "client-secret": { type: "string" },
     }, { command: "logout" });
     const options = {
       hostname: values.hostname as string | undefined,
+      issuer: issuerFlag(values),
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       signal,
     };

@@ -1,7 +1,7 @@
 /** `loopauth status`. @module */
 import { LoopauthError } from "../errors.ts";
 import { type AccountStatus, BAD_STATES, status } from "../status.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, issuerFlag, parseFlags } from "./command.ts";
 
 /**
  * The `status` subcommand: accounts per host, where their tokens live, expiry,
@@ -18,10 +18,11 @@ export const command: Command = {
   help: `Show every account per host: login, scopes, where the token lives (keyring, file
 or env), its expiry, and whether the server still accepts it.
 
-Usage: loopauth status [--hostname HOST] [--json] [--offline]
+Usage: loopauth status [--hostname HOST | --issuer URL] [--json] [--offline]
 
 Flags:
   --hostname HOST  only this host
+  --issuer URL     only this OAuth 2.0 / OpenID Connect issuer
   --json           print JSON (see the README for its shape)
   --offline        do not ask the servers
 
@@ -33,12 +34,14 @@ Examples:
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
+      issuer: { type: "string" },
       json: { type: "boolean" },
       offline: { type: "boolean" },
     }, { command: "status" });
     const hostname = values.hostname as string | undefined;
     const report = await status({
       hostname,
+      issuer: issuerFlag(values),
       offline: values.offline === true,
       fromEnv: true,
       signal,

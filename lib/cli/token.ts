@@ -1,6 +1,6 @@
 /** `loopauth token`. @module */
 import { getToken } from "../token.ts";
-import { type Command, parseFlags, writeResult } from "./command.ts";
+import { type Command, issuerFlag, parseFlags, writeResult } from "./command.ts";
 
 /**
  * The `token` subcommand: prints the token (refreshed first when it expires
@@ -19,10 +19,11 @@ export const command: Command = {
 An expiring token is refreshed first when it expires within a minute. LOOPAUTH_TOKEN
 (any host) and GH_TOKEN / GITHUB_TOKEN (github.com) win over the stored token.
 
-Usage: loopauth token [--hostname HOST] [--user LOGIN]
+Usage: loopauth token [--hostname HOST | --issuer URL] [--user LOGIN]
 
 Flags:
   --hostname HOST  github.com (default), a GHES host, or an http:// loopback origin
+  --issuer URL     an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
   --user LOGIN     the account (default: the host's active account)
 
 Examples:
@@ -31,10 +32,12 @@ Examples:
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
+      issuer: { type: "string" },
       user: { type: "string" },
     }, { command: "token" });
     const token = await getToken({
       hostname: values.hostname as string | undefined,
+      issuer: issuerFlag(values),
       user: values.user as string | undefined,
       fromEnv: true,
       signal,

@@ -13,6 +13,7 @@ import {
   requestDeviceCode,
   type TokenSet,
 } from "../providers/github.ts";
+import type { DeviceGrant } from "../providers/oidc.ts";
 
 /** Options of {@linkcode deviceFlow}. */
 export interface DeviceFlowOptions {
@@ -49,15 +50,12 @@ const MIN_INTERVAL_MS = 100;
  * ```
  */
 export async function deviceFlow(
-  host: GitHubHost,
+  host: GitHubHost | DeviceGrant,
   options: DeviceFlowOptions,
 ): Promise<TokenSet> {
   const { signal } = options;
-  const code = await requestDeviceCode(host, {
-    clientId: options.clientId,
-    scopes: options.scopes,
-    signal,
-  });
+  const grant = "poll" in host ? host : gitHubDeviceGrant(host, options.clientId);
+  const code = await grant.request({ scopes: options.scopes, signal });
   const started = Date.now();
   const expiresAt = started + code.expiresIn * 1000;
   const deadline = Math.min(expiresAt, started + (options.timeout ?? Infinity));
@@ -82,11 +80,7 @@ export async function deviceFlow(
             "The device code expired before it was entered: run loopauth login again",
           );
       }
-      const poll = await pollDeviceToken(host, {
-        clientId: options.clientId,
-        deviceCode: code.deviceCode,
-        signal,
-      });
+      const poll = await grant.poll(code.deviceCode, { signal });
       if (poll.status === "done") return poll.tokens;
       if (poll.status === "slow_down") {
         interval = poll.interval !== undefined
@@ -97,6 +91,15 @@ export async function deviceFlow(
   } finally {
     ended.abort();
   }
+}
+
+/** GitHub's device endpoints as a {@linkcode DeviceGrant}. */
+function gitHubDeviceGrant(host: GitHubHost, clientId: string): DeviceGrant {
+  return {
+    key: host.key,
+    request: ({ scopes, signal }) => requestDeviceCode(host, { clientId, scopes, signal }),
+    poll: (deviceCode, { signal }) => pollDeviceToken(host, { clientId, deviceCode, signal }),
+  };
 }
 
 /** Waits `ms`; an abort ends the wait at once with the abort's reason. */

@@ -17,6 +17,8 @@ export interface CodeContext {
   redirectUri: string;
   /** The PKCE verifier for the token request. */
   codeVerifier: string;
+  /** Every query parameter of the callback (`iss` included). */
+  params: URLSearchParams;
 }
 
 /** Options of {@linkcode loopbackFlow}. */
@@ -106,9 +108,10 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
     signal: options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal,
     timeout: options.timeout,
     issuer: options.issuer,
-    onCallback: ({ code }) =>
+    onCallback: ({ code, params }) =>
       options.complete({
         code,
+        params,
         redirectUri: server.redirectUri,
         codeVerifier: secrets.codeVerifier,
       }),

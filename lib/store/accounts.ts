@@ -26,6 +26,8 @@ export interface StoredAccount {
   createdAt: string;
   /** Where the secrets are kept. */
   storage: StorageName;
+  /** True when `host` is an OAuth 2.0 / OpenID Connect issuer URL (`--issuer`). */
+  issuer?: true;
 }
 
 /** Options of the account functions. */
@@ -185,6 +187,7 @@ function joinAccount(host: string, record: AccountRecord, secrets: Secrets): Sto
     token,
     createdAt: record.createdAt,
     storage: record.storage,
+    ...(record.issuer ? { issuer: true as const } : {}),
   };
 }
 
@@ -210,5 +213,6 @@ function recordOf(account: StoredAccount): AccountRecord {
     ...(expiresAt ? { expiresAt } : {}),
     ...(refreshTokenExpiresAt ? { refreshTokenExpiresAt } : {}),
     createdAt: account.createdAt,
+    ...(account.issuer ? { issuer: true as const } : {}),
   };
 }

@@ -27,6 +27,8 @@ export interface AccountRecord {
   refreshTokenExpiresAt?: string;
   /** When the login happened (ISO time). */
   createdAt: string;
+  /** True when the host key is an OAuth 2.0 / OpenID Connect issuer URL (`--issuer`). */
+  issuer?: true;
 }
 
 /** One host's accounts. */

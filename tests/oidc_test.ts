@@ -1,0 +1,304 @@
+/**
+ * Any OAuth 2.0 / OpenID Connect provider, through the real CLI against a
+ * real certified OpenID Provider (npm oidc-provider on 127.0.0.1): discovery
+ * login with PKCE, the RFC 9207 `iss` check, token/api/status, refresh,
+ * RFC 7009 revocation on logout, confidential clients, and bad issuers.
+ */
+import assert from "node:assert/strict";
+import { EXIT_CODES } from "../lib/errors.ts";
+import { Cli, runCli, tempConfig } from "./helpers.ts";
+import { actAsOidcUser, startOidcProvider, type TestOidcProvider } from "./oidc_helpers.ts";
+
+const SCOPES = "openid offline_access profile email";
+
+function loginArgs(op: TestOidcProvider, ...extra: string[]): string[] {
+  return [
+    "login",
+    "--issuer",
+    op.issuer,
+    "--no-browser",
+    "--web",
+    "--storage",
+    "file",
+    "--scopes",
+    SCOPES,
+    ...extra,
+  ];
+}
+
+async function storedSecrets(configHome: string, host: string, login = "alice") {
+  const data = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
+  return data.hosts[host][login] as {
+    accessToken: string;
+    refreshToken?: string;
+    expiresAt?: string;
+  };
+}
+
+/** The provider's userinfo answer status for a token: 200 while it is valid. */
+async function userinfoStatus(op: TestOidcProvider, token: string): Promise<number> {
+  const response = await fetch(`${op.issuer}/me`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** A refresh_token grant straight at the provider: its OAuth error, or "ok". */
+async function refreshAnswer(op: TestOidcProvider, refreshToken: string): Promise<string> {
+  const response = await fetch(`${op.issuer}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+      client_id: op.publicClient,
+    }),
+  });
+  const data = await response.json();
+  return data.error ?? "ok";
+}
+
+async function login(op: TestOidcProvider, configHome: string, ...extra: string[]) {
+  const cli = new Cli(loginArgs(op, ...extra), { configHome });
+  const url = new URL(await cli.waitForLine(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/));
+  const agent = await actAsOidcUser(url.href);
+  return { url, agent, ...(await cli.output()) };
+}
+
+Deno.test("issuer: discovery login with PKCE and nonce, token, api, status, refresh, logout revokes", async () => {
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  const home = config.home;
+  const result = await login(op, home, "--client-id", op.publicClient);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `Logged in to ${op.issuer} as alice\n`, "name from the id_token");
+  // The authorization request: endpoints from discovery, PKCE S256, a nonce.
+  assert.equal(result.url.origin + result.url.pathname, `${op.issuer}/auth`);
+  assert.equal(result.url.searchParams.get("code_challenge_method"), "S256");
+  assert.match(result.url.searchParams.get("nonce") ?? "", /^[\w-]{43}$/);
+  assert.match(
+    result.url.searchParams.get("redirect_uri")!,
+    /^http:\/\/127\.0\.0\.1:\d+\/callback$/,
+  );
+  // The provider sent iss (RFC 9207) and the CLI accepted it.
+  assert.equal(new URL(result.agent.callback).searchParams.get("iss"), op.issuer);
+  assert.equal(result.agent.status, 200);
+  assert.match(result.agent.body, /Logged in to/);
+
+  const cfg = JSON.parse(await Deno.readTextFile(`${home}/loopauth/config.json`));
+  assert.equal(cfg.hosts[op.issuer].accounts.alice.issuer, true);
+  const first = await storedSecrets(home, op.issuer);
+  assert.ok(first.refreshToken, "offline_access gave a refresh token");
+  assert.ok(
+    !result.stderr.includes(first.accessToken) && !result.stdout.includes(first.accessToken),
+  );
+
+  const issuerFlag = ["--issuer", op.issuer];
+  const token = await runCli(["token", ...issuerFlag], { configHome: home });
+  assert.equal(token.code, 0, token.stderr);
+  assert.equal(token.stdout, `${first.accessToken}\n`);
+  assert.equal(await userinfoStatus(op, first.accessToken), 200, "the provider accepts it");
+
+  const api = await runCli(["api", "/me", ...issuerFlag], { configHome: home });
+  assert.equal(api.code, 0, api.stderr);
+  assert.equal(JSON.parse(api.stdout).sub, "alice");
+  const outside = await runCli(["api", "https://example.com/x", ...issuerFlag], {
+    configHome: home,
+  });
+  assert.equal(outside.code, EXIT_CODES.usage, outside.stderr);
+  assert.match(outside.stderr, /^Error: .* is not under the API base/);
+
+  const status = await runCli(["status", ...issuerFlag, "--json"], { configHome: home });
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(JSON.parse(status.stdout).hosts[0].accounts[0].state, "valid", status.stdout);
+
+  // Expire the access token: token refreshes through the provider's refresh_token grant.
+  const file = `${home}/loopauth/tokens.json`;
+  const data = JSON.parse(await Deno.readTextFile(file));
+  data.hosts[op.issuer].alice.expiresAt = new Date(Date.now() - 1000).toISOString();
+  await Deno.writeTextFile(file, JSON.stringify(data));
+  const refreshed = await runCli(["token", ...issuerFlag], { configHome: home });
+  assert.equal(refreshed.code, 0, refreshed.stderr);
+  const second = await storedSecrets(home, op.issuer);
+  assert.equal(refreshed.stdout, `${second.accessToken}\n`);
+  assert.notEqual(second.accessToken, first.accessToken);
+  assert.ok(Date.parse(second.expiresAt!) > Date.now());
+  assert.equal(await userinfoStatus(op, second.accessToken), 200);
+
+  const logout = await runCli(["logout", ...issuerFlag], { configHome: home });
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.match(logout.stdout, /revoked on the server/);
+  assert.equal(await userinfoStatus(op, second.accessToken), 401, "access token revoked");
+  assert.equal(await refreshAnswer(op, second.refreshToken!), "invalid_grant", "grant revoked");
+  const after = await runCli(["token", ...issuerFlag], { configHome: home });
+  assert.equal(after.code, EXIT_CODES.not_logged_in);
+  assert.match(after.stderr, new RegExp(`run loopauth login --issuer ${op.issuer}`));
+});
+
+Deno.test("issuer: a tampered iss in the callback is rejected and nothing is stored", async () => {
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  const cli = new Cli(loginArgs(op, "--client-id", op.publicClient), { configHome: config.home });
+  const url = await cli.waitForLine(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/);
+  const agent = await actAsOidcUser(url, {
+    tamper: (callback) => callback.searchParams.set("iss", "http://127.0.0.1:1"),
+  });
+  assert.equal(agent.status, 400);
+  const out = await cli.output();
+  assert.equal(out.code, EXIT_CODES.oauth, out.stderr);
+  assert.match(out.stderr, /^Error: The authorization response came from the wrong issuer/m);
+  await assert.rejects(Deno.stat(`${config.home}/loopauth/tokens.json`));
+});
+
+Deno.test("issuer: a confidential client logs in with client_secret_basic", async () => {
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  const { id, secret } = op.confidential;
+  const ok = await login(op, config.home, "--client-id", id, "--client-secret", secret);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, `Logged in to ${op.issuer} as alice\n`);
+  const wrong = await login(op, config.home, "--client-id", id, "--client-secret", "wrong");
+  assert.equal(wrong.code, EXIT_CODES.oauth);
+  assert.match(wrong.stderr, /^Error: .*invalid_client/m);
+});
+
+Deno.test("issuer: bad issuers give one clear error each", async () => {
+  await using config = await tempConfig();
+  let metadata: (origin: string) => Response = () => new Response("", { status: 404 });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (): Response => metadata(origin),
+  );
+  const origin: string = `http://127.0.0.1:${server.addr.port}`;
+  const good = (o: string) => ({
+    issuer: o,
+    authorization_endpoint: `${o}/auth`,
+    token_endpoint: `${o}/token`,
+    code_challenge_methods_supported: ["S256"],
+  });
+  const run = (issuer: string, ...extra: string[]) =>
+    runCli(["login", "--issuer", issuer, "--client-id", "cli", "--no-browser", ...extra], {
+      configHome: config.home,
+    });
+  try {
+    const cases: [string, (o: string) => Response, string[], number, RegExp][] = [
+      ["not https", metadata, [], EXIT_CODES.usage, /Refusing http:\/\//],
+      [
+        "unreachable",
+        metadata,
+        [],
+        EXIT_CODES.network,
+        /^Error: Cannot reach http:\/\/127\.0\.0\.1:9/,
+      ],
+      [
+        "no metadata",
+        () => new Response("", { status: 404 }),
+        [],
+        EXIT_CODES.oauth,
+        /No OAuth metadata at .* \(HTTP 404\)/,
+      ],
+      [
+        "malformed",
+        () => new Response("{not json", { headers: { "content-type": "application/json" } }),
+        [],
+        EXIT_CODES.oauth,
+        /metadata of .* is malformed/,
+      ],
+      [
+        "mismatched",
+        (o) => Response.json(good(`${o}/other`)),
+        [],
+        EXIT_CODES.oauth,
+        /names another issuer \(http:\/\/127\.0\.0\.1:\d+\/other\)/,
+      ],
+      [
+        "https endpoints",
+        (o) => Response.json({ ...good(o), token_endpoint: "http://example.com/token" }),
+        [],
+        EXIT_CODES.oauth,
+        /invalid token_endpoint \(https:\/\/ needed\)/,
+      ],
+      [
+        "no PKCE",
+        (o) => Response.json({ ...good(o), code_challenge_methods_supported: undefined }),
+        [],
+        EXIT_CODES.oauth,
+        /does not advertise PKCE S256 support: if it supports PKCE anyway, pass --allow-no-pkce-metadata/,
+      ],
+    ];
+    for (const [name, answer, , code, pattern] of cases) {
+      metadata = answer;
+      const issuer = name === "not https"
+        ? "http://id.example.com"
+        : name === "unreachable"
+        ? "http://127.0.0.1:9"
+        : origin;
+      const out = await run(issuer);
+      assert.equal(out.code, code, `${name}: ${out.stderr}`);
+      const lines = out.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, `${name}: one line: ${out.stderr}`);
+      assert.match(lines[0], pattern, name);
+      assert.match(lines[0], /^Error: /);
+    }
+    // --allow-no-pkce-metadata: a warning, then the login goes on (PKCE is still sent).
+    metadata = (o) => Response.json({ ...good(o), code_challenge_methods_supported: undefined });
+    const cli = new Cli(
+      [
+        "login",
+        "--issuer",
+        origin,
+        "--client-id",
+        "cli",
+        "--no-browser",
+        "--web",
+        "--allow-no-pkce-metadata",
+        "--timeout",
+        "1s",
+      ],
+      { configHome: config.home },
+    );
+    const url = new URL(await cli.waitForLine(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/));
+    assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+    const out = await cli.output();
+    assert.match(
+      out.stderr,
+      /^Warning: .* does not advertise PKCE S256 support; sending PKCE S256 anyway/m,
+    );
+    assert.equal(out.code, EXIT_CODES.timeout);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("issuer: the device flow runs when the metadata advertises device_authorization_endpoint", async () => {
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  const cli = new Cli(
+    [
+      "login",
+      "--issuer",
+      op.issuer,
+      "--client-id",
+      op.publicClient,
+      "--device",
+      "--no-browser",
+      "--no-qr",
+      "--storage",
+      "file",
+      "--scopes",
+      SCOPES,
+    ],
+    { configHome: config.home },
+  );
+  const code = /one-time code: (\S+)/.exec(await cli.waitForLine(/one-time code: /))![1];
+  const page = /(http:\/\/\S+\/device)$/.exec(await cli.waitForLine(/enter it: http/))![1];
+  // What the user does: open the page with the code (the form posts it with its xsrf).
+  const agent = await actAsOidcUser(`${page}?user_code=${code}`, { device: true });
+  assert.equal(agent.status, 200);
+  const out = await cli.output();
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, `Logged in to ${op.issuer} as alice\n`, "name from userinfo");
+  const stored = await storedSecrets(config.home, op.issuer);
+  assert.equal(await userinfoStatus(op, stored.accessToken), 200);
+});
