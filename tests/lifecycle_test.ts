@@ -11,6 +11,19 @@ import { childEnv, loginOnce, runCli, withProvider } from "./helpers.ts";
 
 const EXPIRING = { accessTtl: 30, refreshTtl: 3600 }; // inside the 60 s margin: every use refreshes
 
+/** Marks the stored access token as expired (as if its hour had passed). */
+async function expireStored(configHome: string, host: string) {
+  const past = new Date(Date.now() - 1000).toISOString();
+  const configPath = `${configHome}/loopauth/config.json`;
+  const config = JSON.parse(await Deno.readTextFile(configPath));
+  config.hosts[host].accounts.octocat.expiresAt = past;
+  await Deno.writeTextFile(configPath, JSON.stringify(config));
+  const tokensPath = `${configHome}/loopauth/tokens.json`;
+  const tokens = JSON.parse(await Deno.readTextFile(tokensPath));
+  tokens.hosts[host].octocat.expiresAt = past;
+  await Deno.writeTextFile(tokensPath, JSON.stringify(tokens));
+}
+
 function refreshRequests(provider: DevProvider) {
   return provider.requests.filter((r) =>
     r.path === "/login/oauth/access_token" &&
@@ -51,6 +64,10 @@ Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two p
     );
 
     // Two processes at the same moment: one refresh, both print its result.
+    // The new token lives an hour (outside the margin), so a process that
+    // starts after the other's refresh has nothing to refresh.
+    provider.expiringTokens = { accessTtl: 3600, refreshTtl: 3600 };
+    await expireStored(configHome, provider.origin);
     const [a, b] = await Promise.all([
       runCli(["token", ...host], { configHome }),
       runCli(["token", ...host], { configHome }),
@@ -68,6 +85,7 @@ Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two p
     assert.equal(JSON.parse(api.stdout).login, "octocat");
 
     // The user revokes the app's authorization: the refresh is refused.
+    await expireStored(configHome, provider.origin);
     const current = await storedSecrets(configHome, provider.origin);
     const revoked = await fetch(
       `${provider.origin}/api/v3/applications/${provider.clientId}/grant`,
@@ -82,7 +100,11 @@ Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two p
     assert.equal(revoked.status, 204);
     for (const args of [["token"], ["api", "/user"]]) {
       const expired = await runCli([...args, ...host], { configHome });
-      assert.equal(expired.code, EXIT_CODES.session_expired);
+      assert.equal(
+        expired.code,
+        EXIT_CODES.session_expired,
+        `${args}: ${expired.stdout} ${expired.stderr}`,
+      );
       assert.equal(expired.stdout, "");
       assert.equal(
         expired.stderr,
