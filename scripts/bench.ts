@@ -16,6 +16,7 @@
 import { fileURLToPath } from "node:url";
 import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
 import { childEnv, loginArgs, MAIN, runFlags, tempConfig } from "../tests/helpers.ts";
+import { median } from "./median.ts";
 
 const RUNS = Number(Deno.args[0] ?? 10);
 const PYTHON = "/usr/bin/python3"; // Debian's, where python3-google-auth-oauthlib installs
@@ -31,12 +32,6 @@ interface Contender {
   logins: number[];
   teardowns: number[];
   peakKiB: number[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function works(cmd: string, args: string[]): Promise<boolean> {

@@ -9,15 +9,10 @@
 import { saveAccount } from "../lib/store/accounts.ts";
 import { openBackend } from "../lib/store/backend.ts";
 import { childEnv, MAIN, runFlags, startKeyring, tempConfig } from "../tests/helpers.ts";
+import { median } from "./median.ts";
 
 const RUNS = Number(Deno.args[0] ?? 30);
 const TOKEN = `gho_${"b".repeat(36)}`;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 interface Case {
   name: string;
