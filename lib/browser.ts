@@ -3,6 +3,7 @@
  * opener (`open`, `cmd /c start`, `wslview`, `xdg-open`).
  * @module
  */
+import { within } from "./timers.ts";
 
 /** Whether a browser was started, and why not. */
 export interface OpenResult {
@@ -81,13 +82,8 @@ export async function openBrowser(
     try {
       const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" })
         .spawn();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const status = await Promise.race([
-        child.status,
-        new Promise<null>((done) => timer = setTimeout(() => done(null), SETTLE_MS)),
-      ]);
-      clearTimeout(timer);
-      if (status === null) {
+      const status = await within(child.status, SETTLE_MS);
+      if (status === undefined) {
         child.unref();
         return { opened: true };
       }

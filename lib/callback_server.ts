@@ -9,6 +9,7 @@ import { formatDuration } from "./duration.ts";
 import { type Page, pageResponse } from "./pages.ts";
 import { constantTimeEqual } from "./pkce.ts";
 import { terminalSafe } from "./text.ts";
+import { after, within } from "./timers.ts";
 
 /** A callback that passed every check: the right Host, path and `state`. */
 export interface CallbackParams {
@@ -170,7 +171,7 @@ export function serveCallback<T = CallbackParams>(
       return reply(400, "Invalid request", "The callback has no authorization code.");
     }
     accepted = true;
-    clearTimeout(timer);
+    cancelTimeout();
     try {
       const value = options.onCallback
         ? await options.onCallback({ code, params })
@@ -206,7 +207,7 @@ export function serveCallback<T = CallbackParams>(
   const port = server.addr.port;
   const expectedHost = `127.0.0.1:${port}`;
 
-  const timer = setTimeout(() => {
+  const cancelTimeout = after(timeout, () => {
     void end(
       new LoopauthError(
         "timeout",
@@ -215,7 +216,7 @@ export function serveCallback<T = CallbackParams>(
         } waiting for the browser: run the command again, or wait longer with --timeout`,
       ),
     );
-  }, timeout);
+  });
   const onAbort = () => {
     const reason = options.signal?.reason;
     void end(
@@ -232,16 +233,11 @@ export function serveCallback<T = CallbackParams>(
   async function end(outcome: { value: T } | Error, graceful = false) {
     if (ending) return;
     ending = true;
-    clearTimeout(timer);
+    cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
     let down = false;
     if (graceful) {
-      let grace: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        server.shutdown().then(() => down = true),
-        new Promise((done) => grace = setTimeout(done, GRACE_MS)),
-      ]);
-      clearTimeout(grace);
+      await within(server.shutdown().then(() => down = true), GRACE_MS);
     }
     // Aborting a server that already shut down throws BadResource.
     if (!down) hardStop.abort();

@@ -3,6 +3,7 @@
  * `pbcopy`, `clip.exe`, `wl-copy`, `xclip` or `xsel`. Never throws.
  * @module
  */
+import { within } from "./timers.ts";
 
 /** Options of {@linkcode copyToClipboard}. */
 export interface CopyOptions {
@@ -63,14 +64,9 @@ export async function copyToClipboard(
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode(text));
       await writer.close();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const status = await Promise.race([
-        child.status,
-        new Promise<null>((done) => timer = setTimeout(() => done(null), SETTLE_MS)),
-      ]);
-      clearTimeout(timer);
-      if (status === null) child.unref();
-      if (status === null || status.success) return cmd;
+      const status = await within(child.status, SETTLE_MS);
+      if (status === undefined) child.unref();
+      if (status === undefined || status.success) return cmd;
     } catch {
       // Not installed, not allowed, or it failed: try the next one.
     }

@@ -311,11 +311,11 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     pasteBack: options.pasteBack,
     onAuthorizationUrl: async (url) => {
       options.onAuthorizationUrl?.(url);
+      const opening = typeof open === "function" ? open(url) : open ? openBrowser(url) : undefined;
       // Octokit is needed only after the user approved: load it while they
-      // do, once the URL is out (loading it earlier delays the URL).
-      setTimeout(() => loadOctokit().catch(() => {}), 0);
-      if (typeof open === "function") await open(url);
-      else if (open) await openBrowser(url);
+      // do, once the URL is out and the browser started (not to delay them).
+      loadOctokit().catch(() => {});
+      await opening;
     },
     complete: async (context) => {
       race?.claim();
@@ -359,25 +359,29 @@ async function finish(
   const result: LoginResult = { ...token, host: host.key, login: name, flow };
   if (store) {
     const { backend, fallbackReason } = store;
-    await saveAccount(
-      {
-        host: host.key,
-        login: name,
-        clientId: options.clientId,
-        ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
-        token,
-        createdAt: new Date().toISOString(),
-        storage: backend.name,
-        ...(host.issuer ? { issuer: true as const } : {}),
-      },
-      backend,
-      { dir },
-    );
+    // Only a hint for next time: failing to write it does not fail the login.
+    const remembered = rememberFlow(host.key, flow, { dir }).catch(() => {});
+    try {
+      await saveAccount(
+        {
+          host: host.key,
+          login: name,
+          clientId: options.clientId,
+          ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+          token,
+          createdAt: new Date().toISOString(),
+          storage: backend.name,
+          ...(host.issuer ? { issuer: true as const } : {}),
+        },
+        backend,
+        { dir },
+      );
+    } finally {
+      await remembered;
+    }
     result.storedIn = backend.location;
     result.storage = backend.name;
     if (fallbackReason) result.keyringUnavailable = fallbackReason;
-    // Only a hint for next time: failing to write it does not fail the login.
-    await rememberFlow(host.key, flow, { dir }).catch(() => {});
   }
   return result;
 }

@@ -78,3 +78,28 @@ Deno.test("token and git-credential get load no npm package, Octokit or server",
     }
   }
 });
+
+// In Deno 2 a `node:` import or the first setTimeout/setInterval starts the
+// Node compatibility layer, about 4 ms: the login, `token` and the git
+// helper need neither (lib/timers.ts, lib/cli/parse_args.ts).
+Deno.test("login, token and git-credential start no Node layer: no node: import, no setTimeout", async () => {
+  const graph = await moduleGraph();
+  // Spinners run only on a terminal; pages.ts has setTimeout in the page's script.
+  const allowed = /\/lib\/(cli\/progress|cli\/device_view|pages)\.ts$/;
+  for (
+    const file of ["main.ts", "lib/cli/login.ts", "lib/cli/token.ts", "lib/cli/git_credential.ts"]
+  ) {
+    const root = new URL(file, pathToFileURL(ROOT)).href;
+    const loaded = [...staticClosure(graph, root)];
+    assert.ok(loaded.length > 3, `the graph of ${file} was read`);
+    assert.deepEqual(
+      loaded.filter((s) => s.startsWith("node:")),
+      [],
+      `node: modules under ${file}`,
+    );
+    for (const module of loaded.filter((s) => s.startsWith("file:") && !allowed.test(s))) {
+      const source = await Deno.readTextFile(new URL(module));
+      assert.doesNotMatch(source, /\bset(Timeout|Interval)\(/, `${module} (under ${file})`);
+    }
+  }
+});

@@ -145,3 +145,47 @@ Deno.test("--storage values", () => {
   assert.equal(parseStorage(undefined), undefined);
   assert.throws(() => parseStorage("disk"), /Invalid storage "disk": use keyring or file/);
 });
+
+Deno.test("paths join and split on each platform's separator", async () => {
+  const { joinPath, parentDir } = await import("../lib/store/paths.ts");
+  const linux = { os: "linux" };
+  const windows = { os: "windows" };
+  assert.equal(joinPath("/home/me/.config", "loopauth", linux), "/home/me/.config/loopauth");
+  assert.equal(joinPath("/home/me/.config//", "loopauth", linux), "/home/me/.config/loopauth");
+  assert.equal(joinPath("/", "lock", linux), "/lock");
+  assert.equal(joinPath("a\\", "b", linux), "a\\/b"); // a backslash is a name character on Linux
+  assert.equal(joinPath("C:\\Users\\me\\", "loopauth", windows), "C:\\Users\\me\\loopauth");
+  assert.equal(joinPath("C:\\", "loopauth", windows), "C:\\loopauth");
+  assert.equal(parentDir("/h/.config/loopauth/config.json", linux), "/h/.config/loopauth");
+  assert.equal(parentDir("/config.json", linux), "/");
+  assert.equal(parentDir("config.json", linux), ".");
+  assert.equal(
+    parentDir("C:\\Users\\me\\loopauth\\tokens.json", windows),
+    "C:\\Users\\me\\loopauth",
+  );
+  assert.equal(parentDir("C:\\tokens.json", windows), "C:\\");
+  assert.equal(parentDir("C:/x/tokens.json", windows), "C:/x");
+});
+
+Deno.test("the config is replaced only after the secret is stored: a failed secret leaves both files as they were", async () => {
+  await using config = await tempConfig();
+  const backend = fileBackend({ dir: config.dir });
+  await saveAccount(account("github.com", "gho_first"), backend, { dir: config.dir });
+  const before = await Deno.readTextFile(configPath(config.dir));
+  const broken = {
+    ...backend,
+    set: async () => {
+      await new Promise((done) => queueMicrotask(() => done(undefined)));
+      throw new LoopauthError("storage", "The keyring refused it");
+    },
+  };
+  await assert.rejects(
+    saveAccount(account("github.com", "gho_second", "hubot"), broken, { dir: config.dir }),
+    (e) => e instanceof LoopauthError && e.message === "The keyring refused it",
+  );
+  assert.equal(await Deno.readTextFile(configPath(config.dir)), before);
+  const names = [];
+  for await (const entry of Deno.readDir(config.dir)) names.push(entry.name);
+  assert.deepEqual(names.filter((n) => n.endsWith(".tmp")), [], "no temp file left");
+  assert.equal((await findAccount("github.com", undefined, { dir: config.dir }))?.login, "octocat");
+});

@@ -2,12 +2,11 @@
  * What every subcommand is made of, and flag parsing with clear errors.
  * @module
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LoopauthError } from "../errors.ts";
 import { parseStorage, type StorageName } from "../store/backend.ts";
+import { ArgsError, type Flags, parseArgs } from "./parse_args.ts";
 
-/** Flag definitions, as `node:util` `parseArgs` takes them. */
-export type Flags = NonNullable<ParseArgsConfig["options"]>;
+export type { Flags } from "./parse_args.ts";
 
 /** What a subcommand gets besides its flags. */
 export interface Context {
@@ -60,38 +59,37 @@ export function parseFlags(
 ): Parsed {
   const all: Flags = { ...flags, help: { type: "boolean", short: "h" } };
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: all,
-      strict: true,
-      allowPositionals: options.positionals ?? false,
-    });
-    return { values: values as Parsed["values"], positionals };
+    return parseArgs(argv, all, { positionals: options.positionals });
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const text = error instanceof Error ? error.message : String(error);
-    const name = /'([^']+)'/.exec(text)?.[1] ?? "";
+    if (!(error instanceof ArgsError)) throw error;
     const see = `see loopauth help ${options.command}`;
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      const hint = suggest(name.replace(/^-+/, ""), Object.keys(all));
-      throw new LoopauthError(
-        "usage",
-        `Unknown flag ${name} for ${options.command}${
-          hint ? ` (did you mean --${hint}?)` : ""
-        }: ${see}`,
-      );
+    const flag = error.flag === undefined ? error.arg : `--${error.flag}`;
+    switch (error.kind) {
+      case "unknown": {
+        const hint = suggest(error.arg.replace(/^-+/, ""), Object.keys(all));
+        throw new LoopauthError(
+          "usage",
+          `Unknown flag ${error.arg} for ${options.command}${
+            hint ? ` (did you mean --${hint}?)` : ""
+          }: ${see}`,
+        );
+      }
+      case "positional":
+        throw new LoopauthError(
+          "usage",
+          `Unexpected argument "${error.arg}" for ${options.command}: ${see}`,
+        );
+      case "missing":
+        throw new LoopauthError(
+          "usage",
+          `Flag ${flag} of ${options.command} needs a value: ${see}`,
+        );
+      case "value":
+        throw new LoopauthError(
+          "usage",
+          `Flag ${flag} of ${options.command} takes no value: ${see}`,
+        );
     }
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new LoopauthError(
-        "usage",
-        `Unexpected argument "${name}" for ${options.command}: ${see}`,
-      );
-    }
-    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      const flag = /^(-\w, )?(--[\w-]+)/.exec(name)?.[2] ?? name;
-      throw new LoopauthError("usage", `Flag ${flag} of ${options.command} needs a value: ${see}`);
-    }
-    throw new LoopauthError("usage", `${text}: ${see}`);
   }
 }
 

@@ -4,6 +4,7 @@
  * both at once on a remote session, where either may work.
  * @module
  */
+import { within } from "../timers.ts";
 
 /** A login flow: `web` is the loopback flow, `device` the device flow (RFC 8628). */
 export type Flow = "web" | "device";
@@ -187,12 +188,7 @@ async function canRun(name: string): Promise<boolean> {
       stdout: "null",
       stderr: "null",
     }).spawn();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      child.status,
-      new Promise((done) => timer = setTimeout(done, 2000)),
-    ]);
-    clearTimeout(timer);
+    await within(child.status, 2000);
     try {
       child.kill();
     } catch {

@@ -6,6 +6,7 @@
  */
 import { LoopauthError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
+import { sleep } from "../timers.ts";
 import {
   type DeviceCode,
   type GitHubHost,
@@ -66,7 +67,7 @@ export async function deviceFlow(
     let interval = Math.max(code.interval * 1000, MIN_INTERVAL_MS);
     while (true) {
       const left = deadline - Date.now();
-      await sleep(Math.max(0, Math.min(interval, left)), signal);
+      await sleep(Math.max(0, Math.min(interval, left)), { signal });
       if (Date.now() >= deadline) {
         throw deadline < expiresAt
           ? new LoopauthError(
@@ -100,25 +101,4 @@ function gitHubDeviceGrant(host: GitHubHost, clientId: string): DeviceGrant {
     request: ({ scopes, signal }) => requestDeviceCode(host, { clientId, scopes, signal }),
     poll: (deviceCode, { signal }) => pollDeviceToken(host, { clientId, deviceCode, signal }),
   };
-}
-
-/** Waits `ms`; an abort ends the wait at once with the abort's reason. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      const reason = signal?.reason;
-      reject(
-        reason instanceof LoopauthError
-          ? reason
-          : new LoopauthError("cancelled", "Login cancelled"),
-      );
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    if (signal?.aborted) onAbort();
-  });
 }

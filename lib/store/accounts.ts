@@ -95,10 +95,13 @@ export async function saveAccount(
     const previous = Object.hasOwn(entry.accounts, account.login)
       ? entry.accounts[account.login]
       : undefined;
-    await backend.set(account.host, account.login, secretsOf(account));
     entry.accounts[account.login] = recordOf({ ...account, storage: backend.name });
     if (options.activate ?? true) entry.active = account.login;
-    await writeConfig(config, options.dir);
+    // The config is written while the secret is stored, and replaced only
+    // after it was: it never names an account whose secret is missing.
+    await writeConfig(config, options.dir, {
+      after: backend.set(account.host, account.login, secretsOf(account)),
+    });
     if (previous && previous.storage !== backend.name) {
       await openBackend(previous.storage, options).delete(account.host, account.login);
     }

@@ -4,10 +4,10 @@
  * account of each host. Secrets are never written here.
  * @module
  */
-import { join } from "node:path";
 import { LoopauthError } from "../errors.ts";
 import type { StorageName } from "./backend.ts";
-import { readJsonFile, writeFileAtomic } from "./file.ts";
+import { readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
+import { joinPath } from "./paths.ts";
 
 /** One account's metadata. */
 export interface AccountRecord {
@@ -60,7 +60,7 @@ const WHAT = "loopauth config file";
  * ```
  */
 export function configPath(dir: string): string {
-  return join(dir, FILE_NAME);
+  return joinPath(dir, FILE_NAME);
 }
 
 /**
@@ -96,9 +96,13 @@ export async function readConfig(dir: string): Promise<Config> {
  * await writeConfig({ version: 1, hosts: {} }, "/tmp/loopauth");
  * ```
  */
-export async function writeConfig(config: Config, dir: string): Promise<string> {
+export async function writeConfig(
+  config: Config,
+  dir: string,
+  options: WriteFileAtomicOptions = {},
+): Promise<string> {
   const path = configPath(dir);
-  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`, options);
   return path;
 }
 

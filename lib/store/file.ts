@@ -5,9 +5,9 @@
  * keyring is available.
  * @module
  */
-import { join } from "node:path";
 import { LoopauthError } from "../errors.ts";
 import type { SecretBackend, Secrets } from "./backend.ts";
+import { joinPath, parentDir } from "./paths.ts";
 
 /** Options shared by the file store's functions. */
 export interface FileStoreOptions {
@@ -27,7 +27,7 @@ const FILE_NAME = "tokens.json";
  * ```
  */
 export function secretsFilePath(options: FileStoreOptions): string {
-  return join(options.dir, FILE_NAME);
+  return joinPath(options.dir, FILE_NAME);
 }
 
 type SecretsFile = Record<string, Record<string, Secrets>>;
@@ -112,6 +112,16 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   }
 }
 
+/** Options of {@linkcode writeFileAtomic}. */
+export interface WriteFileAtomicOptions {
+  /**
+   * Replace the file only once this settles fine: the new content is written
+   * and synced meanwhile, so two files cost one wait, not two; a rejection is
+   * rethrown and leaves the old file.
+   */
+  after?: Promise<unknown>;
+}
+
 /**
  * Replaces a file atomically with mode 0600, creating its directory with mode
  * 0700 (and tightening a looser one).
@@ -122,22 +132,36 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
  * await writeFileAtomic("/tmp/loopauth/config.json", "{}\n");
  * ```
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const dir = join(path, "..");
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
   const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  // Both settle before anything is decided: nothing keeps writing after this returns.
+  const [written, ready] = await Promise.allSettled([writeSynced(temp, text), options.after]);
+  if (written.status === "rejected" || ready.status === "rejected") {
+    await Deno.remove(temp).catch(() => {});
+    if (ready.status === "rejected") throw ready.reason;
+    throw storageError((written as PromiseRejectedResult).reason, `Cannot write ${path}`);
+  }
   try {
-    await ensureDir(dir);
-    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-    try {
-      await file.write(new TextEncoder().encode(text));
-      await file.sync();
-    } finally {
-      file.close();
-    }
     await Deno.rename(temp, path);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw storageError(error, `Cannot write ${path}`);
+  }
+}
+
+/** Writes a new file with mode 0600 (its directory 0700) and syncs it to disk. */
+async function writeSynced(path: string, text: string): Promise<void> {
+  await ensureDir(parentDir(path));
+  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    await file.write(new TextEncoder().encode(text));
+    await file.sync();
+  } finally {
+    file.close();
   }
 }
 

@@ -4,10 +4,9 @@
  * file). It holds no secret; losing it only costs the remembered choice.
  * @module
  */
-import { join } from "node:path";
 import type { Flow } from "../flows/choose.ts";
 import { writeFileAtomic } from "./file.ts";
-import { configDir } from "./paths.ts";
+import { configDir, joinPath } from "./paths.ts";
 
 /** Options of the flow memory's functions. */
 export interface FlowMemoryOptions {
@@ -31,7 +30,7 @@ export async function rememberedFlow(
   host: string,
   options: FlowMemoryOptions = {},
 ): Promise<Flow | undefined> {
-  const hosts = await readHosts(join(options.dir ?? configDir(), FILE_NAME));
+  const hosts = await readHosts(joinPath(options.dir ?? configDir(), FILE_NAME));
   const flow = Object.hasOwn(hosts, host) ? hosts[host]?.flow : undefined;
   return flow === "web" || flow === "device" ? flow : undefined;
 }
@@ -51,7 +50,7 @@ export async function rememberFlow(
   options: FlowMemoryOptions = {},
 ): Promise<void> {
   const dir = options.dir ?? configDir();
-  const path = join(dir, FILE_NAME);
+  const path = joinPath(dir, FILE_NAME);
   const hosts = await readHosts(path);
   hosts[host] = { flow, at: new Date().toISOString() };
   await writeFileAtomic(path, `${JSON.stringify({ version: 1, hosts }, null, 2)}\n`);

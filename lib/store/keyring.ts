@@ -19,6 +19,7 @@
 import { parseDuration } from "../duration.ts";
 import { LoopauthError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
+import { within } from "../timers.ts";
 import type { SecretBackend, Secrets } from "./backend.ts";
 
 /** Default time one keyring call may take. */
@@ -56,10 +57,6 @@ async function run(
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), options.timeout);
-  });
   const finished = (async () => {
     if (options.stdin !== undefined) {
       const writer = child.stdin.getWriter();
@@ -68,29 +65,25 @@ async function run(
     }
     return await child.output();
   })();
-  try {
-    const result = await Promise.race([finished, timedOut]);
-    if (result === "timeout") {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      finished.catch(() => {});
-      throw new LoopauthError(
-        "storage",
-        `The OS keyring did not answer within ${
-          formatDuration(options.timeout)
-        } (locked and waiting for a password?): unlock it, or use --storage file`,
-      );
-    }
-    const decoder = new TextDecoder();
-    return {
-      code: result.code,
-      stdout: decoder.decode(result.stdout),
-      stderr: decoder.decode(result.stderr).trim().split("\n")[0],
-    };
-  } finally {
-    clearTimeout(timer);
+  const result = await within(finished, options.timeout);
+  if (result === undefined) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    finished.catch(() => {});
+    throw new LoopauthError(
+      "storage",
+      `The OS keyring did not answer within ${
+        formatDuration(options.timeout)
+      } (locked and waiting for a password?): unlock it, or use --storage file`,
+    );
   }
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    stdout: decoder.decode(result.stdout),
+    stderr: decoder.decode(result.stderr).trim().split("\n")[0],
+  };
 }
 
 function timeoutOf(options: KeyringOptions): number {

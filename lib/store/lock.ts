@@ -5,10 +5,11 @@
  * when its process dies, so there is no stale lock to clean up.
  * @module
  */
-import { join } from "node:path";
 import { LoopauthError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
 import { ensureDir, storageError } from "./file.ts";
+import { joinPath } from "./paths.ts";
+import { sleep } from "../timers.ts";
 
 /** Default time to wait for another process's lock (longer than one request). */
 export const LOCK_TIMEOUT_MS = 40_000;
@@ -31,7 +32,7 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   options: { timeout?: number } = {},
 ): Promise<T> {
-  const path = join(dir, "lock");
+  const path = joinPath(dir, "lock");
   if (held.has(path)) return await fn();
   let file: Deno.FsFile;
   try {
@@ -52,7 +53,7 @@ export async function withLock<T>(
           }: try again when it has finished`,
         );
       }
-      await new Promise((wake) => setTimeout(wake, 15));
+      await sleep(15);
     }
     held.add(path);
     try {
