@@ -1,6 +1,7 @@
 /**
- * `login`: the loopback flow against GitHub or GHES, then `GET /user`, then
- * the token is stored.
+ * `login`: the loopback flow, the device flow, or both at once, against
+ * GitHub, GHES or an OAuth 2.0 / OpenID Connect issuer; then the user's name,
+ * then the token is stored.
  * @module
  */
 import { LoopauthError } from "./errors.ts";
@@ -12,25 +13,19 @@ import {
   resolveGitHubHost,
   type TokenSet,
 } from "./providers/github.ts";
-import { chooseFlow, type Flow, type FlowChoice, type FlowEnvironment } from "./flows/choose.ts";
-import { deviceFlow, type DeviceFlowOptions } from "./flows/device.ts";
+// The choice of flow, the device flow, the race of both and OpenID Connect
+// load only when a login needs them (imported below where used).
+import type { Flow, FlowChoice, FlowEnvironment } from "./flows/choose.ts";
+import type { DeviceFlowOptions } from "./flows/device.ts";
 import type { PasteBackOptions } from "./flows/paste_back.ts";
-import { type RaceContext, raceFlows } from "./flows/race.ts";
+import type { RaceContext } from "./flows/race.ts";
 import { rememberedFlow, rememberFlow } from "./store/flow_memory.ts";
 import { loadOctokit, whoami } from "./github_api.ts";
 import { saveAccount } from "./store/accounts.ts";
 import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
 import { configDir } from "./store/paths.ts";
 import { openBrowser } from "./browser.ts";
-import {
-  type DeviceGrant,
-  discoverIssuer,
-  exchangeIssuerCode,
-  fetchUserClaims,
-  issuerDeviceGrant,
-  loginNameFromClaims,
-  type OidcIssuer,
-} from "./providers/oidc.ts";
+import type { DeviceGrant } from "./providers/oidc.ts";
 import type { CodeContext } from "./flows/loopback.ts";
 import * as oauth from "npm:oauth4webapi@^3";
 
@@ -144,21 +139,14 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   }
   const host = options.issuer === undefined
     ? gitHubProvider(resolveGitHubHost(options.hostname), options)
-    : issuerProvider(
-      await discoverIssuer(options.issuer, {
-        signal: options.signal,
-        allowNoPkceMetadata: options.allowNoPkceMetadata,
-        onWarning: options.onWarning,
-      }),
-      options,
-    );
+    : await issuerProvider(options.issuer, options);
   const dir = options.configDir ?? configDir();
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
   const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
   const session: Session = { host, options, dir, store };
   const flow = options.flow ?? "web";
   const choice = flow === "auto"
-    ? await chooseFlow({
+    ? await (await import("./flows/choose.ts")).chooseFlow({
       remembered: store
         ? await rememberedFlow(host.key, { dir }).catch(() => undefined)
         : undefined,
@@ -185,6 +173,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       return await run("web");
     }
   }
+  const { raceFlows } = await import("./flows/race.ts");
   const { value } = await raceFlows<LoginResult>(
     Object.fromEntries(choice.flows.map((name) => [name, (race: RaceContext) => run(name, race)])),
     {
@@ -246,7 +235,19 @@ function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider 
   };
 }
 
-function issuerProvider(issuer: OidcIssuer, options: LoginOptions): LoginProvider {
+async function issuerProvider(url: string, options: LoginOptions): Promise<LoginProvider> {
+  const {
+    discoverIssuer,
+    exchangeIssuerCode,
+    fetchUserClaims,
+    issuerDeviceGrant,
+    loginNameFromClaims,
+  } = await import("./providers/oidc.ts");
+  const issuer = await discoverIssuer(url, {
+    signal: options.signal,
+    allowNoPkceMetadata: options.allowNoPkceMetadata,
+    onWarning: options.onWarning,
+  });
   const client = { clientId: options.clientId, clientSecret: options.clientSecret };
   const given = parseScopes(options.scopes);
   // OpenID Connect by default when the issuer speaks it: an id_token names the user.
@@ -339,6 +340,7 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
       { cause: DEVICE_UNAVAILABLE },
     );
   }
+  const { deviceFlow } = await import("./flows/device.ts");
   const token = await deviceFlow(host.device, {
     clientId: options.clientId,
     scopes: host.scopes,

@@ -11,7 +11,6 @@ import {
   portFlag,
   storageFlag,
 } from "./command.ts";
-import { showDeviceCode } from "./device_view.ts";
 import { showUrl } from "./show_url.ts";
 import { startWaiting, type Waiting } from "./progress.ts";
 import { DEFAULT_TIMEOUT_MS } from "../callback_server.ts";
@@ -144,12 +143,15 @@ Examples:
         const names = chosen.flows.map((f) => f === "web" ? "the browser flow" : "the device flow");
         if (!quiet) console.error(`Logging in with ${names.join(" and ")}: ${chosen.reason}`);
       },
-      onDeviceCode: showDeviceCode({
-        qr: values["no-qr"] !== true,
-        // A live line would fight with a paste on the same terminal.
-        countdown: () => (choice?.flows.length ?? 1) === 1,
-        noBrowser,
-      }),
+      onDeviceCode: async (code, context) => {
+        const { showDeviceCode } = await import("./device_view.ts"); // only for the device flow
+        await showDeviceCode({
+          qr: values["no-qr"] !== true,
+          // A live line would fight with a paste on the same terminal.
+          countdown: () => (choice?.flows.length ?? 1) === 1,
+          noBrowser,
+        })(code, context);
+      },
       ...(interactive
         ? {
           pasteBack: {
