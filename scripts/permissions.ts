@@ -114,7 +114,7 @@ export const DENO_PATH = "$(deno eval 'console.log(Deno.execPath())')";
 export function testTaskFlags(): string[] {
   return [
     "--allow-net=127.0.0.1",
-    "--allow-env=HOME,PATH,DENO_DIR,DENORT_BIN",
+    "--allow-env=HOME,PATH,DENO_DIR,DENORT_BIN,SystemRoot",
     "--allow-read=.",
     `--allow-write=${TEST_TMP}`,
     `--allow-run=${[DENO_PATH, ...TEST_PROGRAMS].join(",")}`,

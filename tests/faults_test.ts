@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
 import { exchangeCode, resolveGitHubHost } from "../lib/providers/github.ts";
-import { runCli, tempConfig } from "./helpers.ts";
+import { platformEnv, runCli, tempConfig } from "./helpers.ts";
 
 type Fault = (request: Request) => Response | Promise<Response>;
 
@@ -93,7 +93,7 @@ Deno.test("environment faults: missing HOME, unusable config dir, missing permis
   // No HOME and no XDG_CONFIG_HOME: nowhere to keep tokens.
   const noHome = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", "--allow-env", "main.ts", "token"],
-    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1" },
+    env: { ...platformEnv(), PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1" },
     clearEnv: true,
   }).output();
   assert.equal(noHome.code, EXIT_CODES.storage);
@@ -137,6 +137,7 @@ Deno.test({
         "token",
       ],
       env: {
+        ...platformEnv(),
         PATH: Deno.env.get("PATH") ?? "",
         NO_COLOR: "1",
         XDG_CONFIG_HOME: config.home,

@@ -46,12 +46,23 @@ export async function tempConfig(): Promise<{ home: string; dir: string } & Asyn
   };
 }
 
+/**
+ * What a child process needs from the OS whatever it runs: on Windows,
+ * `SystemRoot` (without it a child cannot open a socket).
+ */
+export function platformEnv(): Record<string, string> {
+  if (Deno.build.os !== "windows") return {};
+  const systemRoot = Deno.env.get("SystemRoot");
+  return systemRoot ? { SystemRoot: systemRoot } : {};
+}
+
 /** Environment for a CLI child: nothing from the developer's session leaks in. */
 export function childEnv(
   xdgConfigHome: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {
+    ...platformEnv(),
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? xdgConfigHome,
     XDG_CONFIG_HOME: xdgConfigHome,
