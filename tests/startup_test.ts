@@ -61,6 +61,8 @@ Deno.test("Octokit is loaded only through dynamic imports (--version, --help, to
   }
   // main.ts itself loads no npm package at all: --version and --help need none.
   assert.deepEqual([...staticClosure(graph, main)].filter((s) => s.startsWith("npm:")), []);
+  // Nor the store: only the subcommands that read or write accounts load it.
+  assert.deepEqual([...staticClosure(graph, main)].filter((s) => s.includes("/lib/store/")), []);
 });
 
 Deno.test("token and git-credential get load no npm package, Octokit or server", async () => {

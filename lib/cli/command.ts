@@ -3,7 +3,6 @@
  * @module
  */
 import { LoopauthError } from "../errors.ts";
-import { parseStorage, type StorageName } from "../store/backend.ts";
 import { ArgsError, type Flags, parseArgs } from "./parse_args.ts";
 
 export type { Flags } from "./parse_args.ts";
@@ -160,20 +159,6 @@ export function portFlag(values: Parsed["values"]): number | undefined {
     throw new LoopauthError("usage", `Invalid --port "${text}": use a number from 1 to 65535`);
   }
   return port;
-}
-
-/**
- * Reads `--storage`, else `LOOPAUTH_STORAGE`: `keyring`, `file` or
- * `undefined` (automatic).
- *
- * @example
- * ```ts
- * import { storageFlag } from "./command.ts";
- * storageFlag({ storage: "file" }); // "file"
- * ```
- */
-export function storageFlag(values: Parsed["values"]): StorageName | undefined {
-  return parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
 }
 
 /**

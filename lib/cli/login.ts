@@ -3,14 +3,8 @@ import { parseDuration } from "../duration.ts";
 import { LoopauthError } from "../errors.ts";
 import type { FlowChoice } from "../flows/choose.ts";
 import { login } from "../login.ts";
-import {
-  type Command,
-  flagOrEnv,
-  issuerFlag,
-  parseFlags,
-  portFlag,
-  storageFlag,
-} from "./command.ts";
+import { type Command, flagOrEnv, issuerFlag, parseFlags, portFlag } from "./command.ts";
+import { parseStorage } from "../store/backend.ts";
 import { showUrl } from "./show_url.ts";
 import { startWaiting, type Waiting } from "./progress.ts";
 import { DEFAULT_TIMEOUT_MS } from "../callback_server.ts";
@@ -128,7 +122,7 @@ Examples:
       scopes: values.scopes as string | undefined,
       timeout,
       port: portFlag(values),
-      storage: storageFlag(values),
+      storage: parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE")),
       signal,
       openBrowser: async (url) => {
         await show(url);
