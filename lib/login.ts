@@ -209,6 +209,8 @@ interface LoginProvider {
   device?: GitHubHost | DeviceGrant;
   /** The login name of a device-flow token. */
   name: (token: TokenSet, signal?: AbortSignal) => Promise<string>;
+  /** Work to start while the user is in the browser, for what comes after. */
+  warmUp?: () => void;
 }
 
 function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider {
@@ -232,6 +234,8 @@ function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider 
     },
     device: host,
     name,
+    // GET /user goes through Octokit: load it before the code comes.
+    warmUp: () => void loadOctokit().catch(() => {}),
   };
 }
 
@@ -313,9 +317,8 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     onAuthorizationUrl: async (url) => {
       options.onAuthorizationUrl?.(url);
       const opening = typeof open === "function" ? open(url) : open ? openBrowser(url) : undefined;
-      // Octokit is needed only after the user approved: load it while they
-      // do, once the URL is out and the browser started (not to delay them).
-      loadOctokit().catch(() => {});
+      // Once the URL is out and the browser started, not to delay them.
+      host.warmUp?.();
       await opening;
     },
     complete: async (context) => {
