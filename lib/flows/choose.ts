@@ -4,7 +4,6 @@
  * both at once on a remote session, where either may work.
  * @module
  */
-import { within } from "../timers.ts";
 
 /** A login flow: `web` is the loopback flow, `device` the device flow (RFC 8628). */
 export type Flow = "web" | "device";
@@ -176,7 +175,7 @@ function isContainer(): boolean {
   }
 }
 
-/** Whether `name` starts (it is asked for its version and stopped). */
+/** Whether `name` starts: spawning is the test, so it is stopped at once. */
 async function canRun(name: string): Promise<boolean> {
   try {
     if (Deno.permissions.querySync({ name: "run", command: name }).state !== "granted") {
@@ -188,12 +187,12 @@ async function canRun(name: string): Promise<boolean> {
       stdout: "null",
       stderr: "null",
     }).spawn();
-    await within(child.status, 2000);
     try {
       child.kill();
     } catch {
       // Already exited.
     }
+    await child.status;
     return true;
   } catch {
     return false;
