@@ -4,9 +4,8 @@
  * account of each host. Secrets are never written here.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
 import type { StorageName } from "./backend.ts";
-import { readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
+import { isRecord, readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
 import { joinPath } from "./paths.ts";
 
 /** One account's metadata. */
@@ -76,14 +75,8 @@ export function configPath(dir: string): string {
  */
 export async function readConfig(dir: string): Promise<Config> {
   const path = configPath(dir);
-  const data = await readJsonFile(path, WHAT) as Record<string, unknown> | undefined;
+  const data = await readJsonFile(path, WHAT, { valid: isValid });
   if (data === undefined) return { version: 1, hosts: {} };
-  if (!isValid(data)) {
-    throw new LoopauthError(
-      "storage",
-      `Cannot read ${path}: it is not a valid ${WHAT} (fix or delete it)`,
-    );
-  }
   return { version: 1, hosts: data.hosts as Config["hosts"] };
 }
 
@@ -117,8 +110,4 @@ function isValid(data: Record<string, unknown>): boolean {
       (account.storage === "keyring" || account.storage === "file")
     )
   );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -45,13 +45,10 @@ type SecretsFile = Record<string, Record<string, Secrets>>;
 export function fileBackend(options: FileStoreOptions): SecretBackend {
   const path = secretsFilePath(options);
   const read = async (): Promise<SecretsFile> => {
-    const data = await readJsonFile(path, "loopauth tokens file");
-    if (data === undefined) return {};
-    const hosts = (data as { hosts?: unknown }).hosts;
-    if (!isRecord(hosts) || !Object.values(hosts).every(isRecord)) {
-      throw corrupted(path, "loopauth tokens file");
-    }
-    return hosts as SecretsFile;
+    const data = await readJsonFile(path, "loopauth tokens file", {
+      valid: ({ hosts }) => isRecord(hosts) && Object.values(hosts).every(isRecord),
+    });
+    return (data?.hosts ?? {}) as SecretsFile;
   };
   const write = (hosts: SecretsFile) =>
     writeFileAtomic(path, `${JSON.stringify({ version: 1, hosts }, null, 2)}\n`);
@@ -86,8 +83,9 @@ export function fileBackend(options: FileStoreOptions): SecretBackend {
 }
 
 /**
- * Reads and parses a JSON file; `undefined` when it does not exist, a
- * `storage` error naming the file when it cannot be read or parsed.
+ * Reads and parses a JSON object; `undefined` when the file does not exist,
+ * a `storage` error naming the file when it cannot be read or parsed, or
+ * when `valid` refuses it.
  *
  * @example
  * ```ts
@@ -95,7 +93,11 @@ export function fileBackend(options: FileStoreOptions): SecretBackend {
  * const data = await readJsonFile("/tmp/loopauth/config.json", "loopauth config file");
  * ```
  */
-export async function readJsonFile(path: string, what: string): Promise<unknown> {
+export async function readJsonFile(
+  path: string,
+  what: string,
+  options: { valid?: (data: Record<string, unknown>) => boolean } = {},
+): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -103,13 +105,14 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw storageError(error, `Cannot read ${path}`);
   }
+  let data: unknown;
   try {
-    const data = JSON.parse(text);
-    if (!isRecord(data)) throw new TypeError("not an object");
-    return data;
+    data = JSON.parse(text);
   } catch {
     throw corrupted(path, what);
   }
+  if (!isRecord(data) || (options.valid && !options.valid(data))) throw corrupted(path, what);
+  return data;
 }
 
 /** Options of {@linkcode writeFileAtomic}. */
@@ -208,6 +211,15 @@ function corrupted(path: string, what: string): LoopauthError {
   );
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/**
+ * True for a plain JSON object (not `null`, not an array).
+ *
+ * @example
+ * ```ts
+ * import { isRecord } from "./file.ts";
+ * isRecord(JSON.parse('{"hosts":{}}')); // true
+ * ```
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Flow } from "../flows/choose.ts";
-import { writeFileAtomic } from "./file.ts";
+import { isRecord, readJsonFile, writeFileAtomic } from "./file.ts";
 import { configDir, joinPath } from "./paths.ts";
 
 /** Options of the flow memory's functions. */
@@ -56,12 +56,8 @@ export async function rememberFlow(
   await writeFileAtomic(path, `${JSON.stringify({ version: 1, hosts }, null, 2)}\n`);
 }
 
+/** The remembered flows; none when the file is missing or unreadable (it is only a hint). */
 async function readHosts(path: string): Promise<Record<string, { flow: string; at?: string }>> {
-  try {
-    const data = JSON.parse(await Deno.readTextFile(path));
-    const hosts = data?.hosts;
-    return typeof hosts === "object" && hosts !== null && !Array.isArray(hosts) ? hosts : {};
-  } catch {
-    return {};
-  }
+  const data = await readJsonFile(path, "loopauth flow memory").catch(() => undefined);
+  return isRecord(data?.hosts) ? data.hosts as Record<string, { flow: string; at?: string }> : {};
 }
