@@ -33,3 +33,44 @@ export const ENV_VARS: readonly string[] = [
   "GH_TOKEN", // the same for github.com, like gh
   "GITHUB_TOKEN", // the same
 ];
+
+/**
+ * Reads the variables Deno may read, without a permission prompt for the
+ * others (they count as unset).
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "./env_vars.ts";
+ * const { DISPLAY } = readEnv(["DISPLAY"]);
+ * ```
+ */
+export function readEnv(names: readonly string[]): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const variable of names) {
+    try {
+      if (Deno.permissions.querySync({ name: "env", variable }).state === "granted") {
+        env[variable] = Deno.env.get(variable);
+      }
+    } catch {
+      // Counts as unset.
+    }
+  }
+  return env;
+}
+
+/**
+ * One variable; `undefined` when it is unset or Deno may not read it.
+ *
+ * @example
+ * ```ts
+ * import { readEnvVar } from "./env_vars.ts";
+ * const token = readEnvVar("LOOPAUTH_TOKEN");
+ * ```
+ */
+export function readEnvVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env for it: treat as unset
+  }
+}

@@ -10,6 +10,7 @@ import { findAccount, type StoredAccount } from "./store/accounts.ts";
 import { type IssuerRef, issuerRef } from "./providers/issuer_url.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
+import { readEnvVar } from "./env_vars.ts";
 
 /** Options of {@linkcode getToken} and {@linkcode getAccount}. */
 export interface GetTokenOptions {
@@ -56,7 +57,7 @@ export interface EnvToken {
  */
 export function envToken(
   hostKey: string,
-  env: (name: string) => string | undefined = readEnv,
+  env: (name: string) => string | undefined = readEnvVar,
 ): EnvToken | undefined {
   const names = hostKey === "github.com"
     ? ["LOOPAUTH_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"]
@@ -156,12 +157,4 @@ export async function resolveHost(
   if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
   const config = await readConfig(options.configDir ?? configDir());
   return issuerRef(options.issuer, Object.keys(config.hosts));
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env for it: treat as unset
-  }
 }

@@ -1,7 +1,7 @@
 /** How the CLI shows a device code on stderr. @module */
 import { openBrowser } from "../browser.ts";
 import { copyToClipboard } from "../clipboard.ts";
-import { readEnv } from "../flows/choose.ts";
+import { readEnv } from "../env_vars.ts";
 import type { DeviceCode } from "../providers/github.ts";
 
 /** Options of {@linkcode showDeviceCode}. */

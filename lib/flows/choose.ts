@@ -4,6 +4,7 @@
  * both at once on a remote session, where either may work.
  * @module
  */
+import { readEnv } from "../env_vars.ts";
 
 /** A login flow: `web` is the loopback flow, `device` the device flow (RFC 8628). */
 export type Flow = "web" | "device";
@@ -41,7 +42,7 @@ export interface ChooseFlowOptions {
 }
 
 /** The variables the choice reads (the CLI's --allow-env must list them). */
-export const FLOW_ENV_VARS = [
+const FLOW_ENV_VARS = [
   "SSH_CONNECTION",
   "SSH_CLIENT",
   "SSH_TTY",
@@ -122,30 +123,6 @@ export function sshForwardCommand(
   const server = address && /^[0-9A-Fa-f.:]+$/.test(address) ? address : "THIS_HOST";
   const portFlag = sshPort && sshPort !== "22" && /^\d+$/.test(sshPort) ? ` -p ${sshPort}` : "";
   return `ssh -L ${port}:127.0.0.1:${port}${portFlag} ${server}`;
-}
-
-/**
- * Reads the variables Deno may read, without a permission prompt for the
- * others (they count as unset).
- *
- * @example
- * ```ts
- * import { readEnv } from "./choose.ts";
- * const { DISPLAY } = readEnv(["DISPLAY"]);
- * ```
- */
-export function readEnv(names: readonly string[]): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const variable of names) {
-    try {
-      if (Deno.permissions.querySync({ name: "env", variable }).state === "granted") {
-        env[variable] = Deno.env.get(variable);
-      }
-    } catch {
-      // Counts as unset.
-    }
-  }
-  return env;
 }
 
 const CONTAINER_FILES = ["/.dockerenv", "/run/.containerenv"];

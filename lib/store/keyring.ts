@@ -20,6 +20,7 @@ import { parseDuration } from "../duration.ts";
 import { LoopauthError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
 import { within } from "../timers.ts";
+import { readEnvVar } from "../env_vars.ts";
 import type { SecretBackend, Secrets } from "./backend.ts";
 
 /** Default time one keyring call may take. */
@@ -88,12 +89,7 @@ async function run(
 
 function timeoutOf(options: KeyringOptions): number {
   if (options.timeout !== undefined) return options.timeout;
-  let text: string | undefined;
-  try {
-    text = Deno.env.get("LOOPAUTH_KEYRING_TIMEOUT");
-  } catch {
-    text = undefined; // no --allow-env for it: the default
-  }
+  const text = readEnvVar("LOOPAUTH_KEYRING_TIMEOUT");
   return text ? parseDuration(text) : KEYRING_TIMEOUT_MS;
 }
 
