@@ -478,16 +478,11 @@ export async function pollDeviceToken(
   host: GitHubHost,
   options: { clientId: string; deviceCode: string; signal?: AbortSignal },
 ): Promise<DevicePoll> {
-  const response = await fetchBounded(host.tokenEndpoint, {
-    method: "POST",
-    headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      client_id: options.clientId,
-      device_code: options.deviceCode,
-      grant_type: DEVICE_GRANT_TYPE,
-    }),
-  }, { signal: options.signal, what: `the token endpoint of ${host.key}` });
-  const text = await response.text();
+  const { status, text } = await postToTokenEndpoint(host, {
+    client_id: options.clientId,
+    device_code: options.deviceCode,
+    grant_type: DEVICE_GRANT_TYPE,
+  }, options);
   let data: Record<string, unknown> = {};
   try {
     data = JSON.parse(text) ?? {};
@@ -497,5 +492,5 @@ export async function pollDeviceToken(
     const interval = Number(data.interval);
     return interval > 0 ? { status: "slow_down", interval } : { status: "slow_down" };
   }
-  return { status: "done", tokens: parseTokenResponse(response.status, text, host.key) };
+  return { status: "done", tokens: parseTokenResponse(status, text, host.key) };
 }
