@@ -9,6 +9,7 @@ import { loopbackFlow } from "./flows/loopback.ts";
 import {
   DEVICE_UNAVAILABLE,
   exchangeCode,
+  gitHubDeviceGrant,
   type GitHubHost,
   resolveGitHubHost,
   type TokenSet,
@@ -25,7 +26,7 @@ import { saveAccount } from "./store/accounts.ts";
 import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
 import { configDir } from "./store/paths.ts";
 import { openBrowser } from "./browser.ts";
-import type { DeviceGrant } from "./providers/oidc.ts";
+import type { DeviceGrant } from "./flows/device.ts";
 import type { CodeContext } from "./flows/loopback.ts";
 import * as oauth from "npm:oauth4webapi@^3";
 
@@ -206,7 +207,7 @@ interface LoginProvider {
   /** Scopes to ask for. */
   scopes: string[];
   /** The device grant; `undefined` when the provider has none. */
-  device?: GitHubHost | DeviceGrant;
+  device?: DeviceGrant;
   /** The login name of a device-flow token. */
   name: (token: TokenSet, signal?: AbortSignal) => Promise<string>;
   /** Work to start while the user is in the browser, for what comes after. */
@@ -232,7 +233,7 @@ function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider 
       });
       return { token, name: await name(token, options.signal) };
     },
-    device: host,
+    device: gitHubDeviceGrant(host, options.clientId),
     name,
     // GET /user goes through Octokit: load it before the code comes.
     warmUp: () => void loadOctokit().catch(() => {}),
@@ -345,7 +346,6 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
   }
   const { deviceFlow } = await import("./flows/device.ts");
   const token = await deviceFlow(host.device, {
-    clientId: options.clientId,
     scopes: host.scopes,
     signal: race?.signal ?? options.signal,
     timeout: options.timeout,

@@ -7,19 +7,22 @@
 import { LoopauthError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
 import { sleep } from "../timers.ts";
-import {
-  type DeviceCode,
-  type GitHubHost,
-  pollDeviceToken,
-  requestDeviceCode,
-  type TokenSet,
-} from "../providers/github.ts";
-import type { DeviceGrant } from "../providers/oidc.ts";
+import type { DeviceCode, DevicePoll, TokenSet } from "../providers/github.ts";
+
+/**
+ * A server's device endpoints, as {@linkcode deviceFlow} uses them:
+ * `gitHubDeviceGrant` (providers/github.ts) or `issuerDeviceGrant`
+ * (providers/oidc.ts).
+ */
+export interface DeviceGrant {
+  /** Asks for a device code. */
+  request: (options: { scopes?: string[]; signal?: AbortSignal }) => Promise<DeviceCode>;
+  /** Polls once with the device code. */
+  poll: (deviceCode: string, options: { signal?: AbortSignal }) => Promise<DevicePoll>;
+}
 
 /** Options of {@linkcode deviceFlow}. */
 export interface DeviceFlowOptions {
-  /** OAuth App or GitHub App client id (no client secret is needed). */
-  clientId: string;
   /** Scopes to ask for. */
   scopes?: string[];
   /** Aborting stops polling at once (Ctrl-C). */
@@ -43,19 +46,17 @@ const MIN_INTERVAL_MS = 100;
  * @example
  * ```ts
  * import { deviceFlow } from "./device.ts";
- * import { resolveGitHubHost } from "../providers/github.ts";
- * const tokens = await deviceFlow(resolveGitHubHost(), {
- *   clientId: "Iv1.abc",
+ * import { gitHubDeviceGrant, resolveGitHubHost } from "../providers/github.ts";
+ * const tokens = await deviceFlow(gitHubDeviceGrant(resolveGitHubHost(), "Iv1.abc"), {
  *   onDeviceCode: (code) => console.error(`Enter ${code.userCode} at ${code.verificationUri}`),
  * });
  * ```
  */
 export async function deviceFlow(
-  host: GitHubHost | DeviceGrant,
+  grant: DeviceGrant,
   options: DeviceFlowOptions,
 ): Promise<TokenSet> {
   const { signal } = options;
-  const grant = "poll" in host ? host : gitHubDeviceGrant(host, options.clientId);
   const code = await grant.request({ scopes: options.scopes, signal });
   const started = Date.now();
   const expiresAt = started + code.expiresIn * 1000;
@@ -92,13 +93,4 @@ export async function deviceFlow(
   } finally {
     ended.abort();
   }
-}
-
-/** GitHub's device endpoints as a {@linkcode DeviceGrant}. */
-function gitHubDeviceGrant(host: GitHubHost, clientId: string): DeviceGrant {
-  return {
-    key: host.key,
-    request: ({ scopes, signal }) => requestDeviceCode(host, { clientId, scopes, signal }),
-    poll: (deviceCode, { signal }) => pollDeviceToken(host, { clientId, deviceCode, signal }),
-  };
 }

@@ -6,6 +6,7 @@
 import { type ErrorCode, LoopauthError } from "../errors.ts";
 import { fetchBounded } from "../http.ts";
 import { terminalSafe } from "../text.ts";
+import type { DeviceGrant } from "../flows/device.ts";
 
 /** Where one GitHub host keeps its OAuth endpoints and API. */
 export interface GitHubHost {
@@ -454,6 +455,23 @@ export async function requestDeviceCode(
     code.verificationUriComplete = new URL(verification_uri_complete).href;
   }
   return code;
+}
+
+/**
+ * GitHub's device endpoints as a {@linkcode DeviceGrant} for `deviceFlow`.
+ *
+ * @example
+ * ```ts
+ * import { gitHubDeviceGrant, resolveGitHubHost } from "./github.ts";
+ * const grant = gitHubDeviceGrant(resolveGitHubHost(), "Iv1.abc");
+ * const code = await grant.request({ scopes: ["read:user"] });
+ * ```
+ */
+export function gitHubDeviceGrant(host: GitHubHost, clientId: string): DeviceGrant {
+  return {
+    request: ({ scopes, signal }) => requestDeviceCode(host, { clientId, scopes, signal }),
+    poll: (deviceCode, { signal }) => pollDeviceToken(host, { clientId, deviceCode, signal }),
+  };
 }
 
 /** One poll's answer: tokens, or wait (possibly longer) and poll again. */

@@ -9,8 +9,9 @@ import * as oauth from "npm:oauth4webapi@^3";
 import { LoopauthError } from "../errors.ts";
 import { fetchBounded, networkError } from "../http.ts";
 import { terminalSafe } from "../text.ts";
-import { type DeviceCode, type DevicePoll, isLoopbackHost, type TokenSet } from "./github.ts";
+import { type DeviceCode, isLoopbackHost, type TokenSet } from "./github.ts";
 import { issuerSessionExpired, parseIssuerUrl } from "./issuer_url.ts";
+import type { DeviceGrant } from "../flows/device.ts";
 
 /** An issuer whose metadata was fetched and checked. */
 export interface OidcIssuer {
@@ -354,16 +355,6 @@ export async function revokeIssuerToken(
   );
 }
 
-/** The device grant of one issuer, for `deviceFlow`. */
-export interface DeviceGrant {
-  /** Where the codes come from, for messages. */
-  key: string;
-  /** Asks for a device code. */
-  request: (options: { scopes?: string[]; signal?: AbortSignal }) => Promise<DeviceCode>;
-  /** Polls once with the device code. */
-  poll: (deviceCode: string, options: { signal?: AbortSignal }) => Promise<DevicePoll>;
-}
-
 /**
  * The issuer's device authorization grant (RFC 8628), when its metadata
  * has a `device_authorization_endpoint`; `undefined` otherwise.
@@ -385,7 +376,6 @@ export function issuerDeviceGrant(
   const client: oauth.Client = { client_id: options.clientId };
   const auth = () => clientAuth(issuer, options.clientSecret);
   return {
-    key: issuer.key,
     request: ({ scopes, signal }) =>
       wrap(
         async () => {
