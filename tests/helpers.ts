@@ -14,10 +14,6 @@ import {
 } from "../lib/dev_provider.ts";
 import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions.ts";
 
-export { ENV_VARS } from "../scripts/permissions.ts";
-
-/** Files that tell a container (read only to choose the login flow). */
-
 /** main.ts of this checkout. */
 export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 

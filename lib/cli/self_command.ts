@@ -6,7 +6,6 @@
 import { fileURLToPath } from "node:url";
 import type { GitHubHost } from "../providers/github.ts";
 
-export { ENV_VARS } from "../env_vars.ts";
 import { ENV_VARS } from "../env_vars.ts";
 
 /**
