@@ -6,7 +6,6 @@
 import { LoopauthError } from "./errors.ts";
 import { revokeToken } from "./github_api.ts";
 import { resolveGitHubHost } from "./providers/github.ts";
-import { discoverIssuer, revokeIssuerToken } from "./providers/oidc.ts";
 import { removeAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
@@ -111,6 +110,8 @@ async function logoutEach(
       if ("issuer" in host) {
         // RFC 7009: revoking the refresh token ends the grant; the access token too, for
         // servers that keep them apart.
+        // oauth4webapi loads only when an issuer's token is revoked.
+        const { discoverIssuer, revokeIssuerToken } = await import("./providers/oidc.ts");
         const issuer = await discoverIssuer(host.key, {
           signal: options.signal,
           allowNoPkceMetadata: true,

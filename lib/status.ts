@@ -12,7 +12,6 @@ import { findAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
 import { envToken, resolveHost } from "./token.ts";
-import { discoverIssuer, fetchUserClaims } from "./providers/oidc.ts";
 import type { IssuerRef } from "./providers/issuer_url.ts";
 import { VERSION } from "./version.ts";
 
@@ -182,6 +181,8 @@ async function checkIssuer(
   options: StatusOptions & { clientId?: string },
 ): Promise<Check> {
   try {
+    // oauth4webapi loads only when an issuer's token is checked.
+    const { discoverIssuer, fetchUserClaims } = await import("./providers/oidc.ts");
     const issuer = await discoverIssuer(host.key, {
       signal: options.signal,
       allowNoPkceMetadata: true,
