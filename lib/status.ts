@@ -8,7 +8,7 @@ import { fetchBounded } from "./http.ts";
 import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
 import { isPast } from "./refresh.ts";
 import { openBackend } from "./store/backend.ts";
-import { findAccount } from "./store/accounts.ts";
+import { loadAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
 import { envToken, resolveHost } from "./token.ts";
@@ -139,8 +139,7 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
         state: "unchecked",
       };
       try {
-        const account = await findAccount(key, login, { dir });
-        const token = account!.token;
+        const { token } = await loadAccount(key, record, { dir });
         item.tokenExpiresAt = token.expiresAt ?? null;
         item.refreshTokenExpiresAt = token.refreshTokenExpiresAt ?? null;
         if (isPast(token.expiresAt)) {

@@ -82,7 +82,14 @@ export function envToken(
  * ```
  */
 export async function getAccount(options: GetTokenOptions = {}): Promise<StoredAccount> {
-  const host = await resolveHost(options);
+  return await freshAccountOf(await resolveHost(options), options);
+}
+
+/** {@linkcode getAccount} for a host already resolved. */
+async function freshAccountOf(
+  host: GitHubHost | IssuerRef,
+  options: GetTokenOptions,
+): Promise<StoredAccount> {
   const account = await storedAccount(host, options);
   return await freshAccount(host, account, {
     dir: options.configDir ?? configDir(),
@@ -135,11 +142,12 @@ export async function storedAccount(
  * ```
  */
 export async function getToken(options: GetTokenOptions = {}): Promise<string> {
+  const host = await resolveHost(options);
   if (options.fromEnv) {
-    const found = envToken((await resolveHost(options)).key);
+    const found = envToken(host.key);
     if (found) return found.token;
   }
-  return (await getAccount(options)).token.accessToken;
+  return (await freshAccountOf(host, options)).token.accessToken;
 }
 
 /**

@@ -58,13 +58,33 @@ export async function findAccount(
   const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
   const name = login ?? entry?.active ?? soleAccount(entry?.accounts);
   if (!entry || name === undefined || !Object.hasOwn(entry.accounts, name)) return undefined;
-  const record = entry.accounts[name];
+  return await loadAccount(host, entry.accounts[name], options);
+}
+
+/**
+ * The account of a config record already read: its secrets joined in.
+ * Metadata whose secrets are gone is a `not_logged_in` error that says so.
+ *
+ * @example
+ * ```ts
+ * import { loadAccount } from "./accounts.ts";
+ * import { readConfig } from "./config.ts";
+ * const { hosts } = await readConfig("/tmp/loopauth");
+ * const record = hosts["github.com"]?.accounts.octocat;
+ * if (record) await loadAccount("github.com", record, { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function loadAccount(
+  host: string,
+  record: AccountRecord,
+  options: AccountStoreOptions,
+): Promise<StoredAccount> {
   const backend = openBackend(record.storage, options);
-  const secrets = await backend.get(host, name);
+  const secrets = await backend.get(host, record.login);
   if (!secrets) {
     throw new LoopauthError(
       "not_logged_in",
-      `The token of ${name} on ${host} is missing from ${backend.location}: run loopauth login --hostname ${host}`,
+      `The token of ${record.login} on ${host} is missing from ${backend.location}: run loopauth login --hostname ${host}`,
     );
   }
   return joinAccount(host, record, secrets);
