@@ -5,11 +5,10 @@
  */
 import { LoopauthError } from "./errors.ts";
 import { revokeToken } from "./github_api.ts";
-import { resolveGitHubHost } from "./providers/github.ts";
 import { removeAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
-import { resolveHost, storedAccount } from "./token.ts";
+import { resolveHost, storedAccount, storedHost } from "./token.ts";
 
 /** Options of {@linkcode logout} and {@linkcode logoutAll}. */
 export interface LogoutOptions {
@@ -93,12 +92,7 @@ async function logoutEach(
   const failures: { result: LogoutResult; reason: string; settingsUrl: string }[] = [];
   const config = await readConfig(dir);
   for (const target of targets) {
-    const accounts = Object.hasOwn(config.hosts, target.host)
-      ? Object.values(config.hosts[target.host].accounts)
-      : [];
-    const host = accounts.some((a) => a.issuer)
-      ? { key: target.host, issuer: true as const, settingsUrl: target.host }
-      : resolveGitHubHost(target.host);
+    const host = storedHost(config, target.host);
     const account = await storedAccount(host, { user: target.login, configDir: dir });
     const result = { host: host.key, login: account.login };
     const client = {
@@ -123,7 +117,11 @@ async function logoutEach(
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error))
         .replace(/^./, (c) => c.toLowerCase());
-      failures.push({ result, reason, settingsUrl: host.settingsUrl });
+      failures.push({
+        result,
+        reason,
+        settingsUrl: "issuer" in host ? host.key : host.settingsUrl,
+      });
     }
     await removeAccount(host.key, account.login, { dir });
     results.push(result);

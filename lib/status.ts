@@ -5,13 +5,13 @@
  */
 import { LoopauthError } from "./errors.ts";
 import { fetchBounded } from "./http.ts";
-import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
+import type { GitHubHost } from "./providers/github.ts";
 import { isPast } from "./refresh.ts";
 import { openBackend } from "./store/backend.ts";
 import { loadAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
-import { envToken, resolveHost } from "./token.ts";
+import { envToken, resolveHost, storedHost } from "./token.ts";
 import type { IssuerRef } from "./providers/issuer_url.ts";
 import { VERSION } from "./version.ts";
 
@@ -106,9 +106,7 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   const report: StatusReport = { hosts: [] };
   for (const key of keys) {
     const entry = Object.hasOwn(config.hosts, key) ? config.hosts[key] : undefined;
-    const host: GitHubHost | IssuerRef = Object.values(entry?.accounts ?? {}).some((a) => a.issuer)
-      ? { key, issuer: true }
-      : resolveGitHubHost(key);
+    const host = storedHost(config, key);
     const accounts: AccountStatus[] = [];
     const env = fromEnv ? envToken(key) : undefined;
     if (env) {

@@ -8,7 +8,7 @@ import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
 import { freshAccount } from "./refresh.ts";
 import { findAccount, type StoredAccount } from "./store/accounts.ts";
 import { type IssuerRef, issuerRef } from "./providers/issuer_url.ts";
-import { readConfig } from "./store/config.ts";
+import { type Config, readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
 import { readEnvVar } from "./env_vars.ts";
 
@@ -165,4 +165,23 @@ export async function resolveHost(
   if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
   const config = await readConfig(options.configDir ?? configDir());
   return issuerRef(options.issuer, Object.keys(config.hosts));
+}
+
+/**
+ * The host a key of the config file stands for: an issuer when its accounts
+ * came from `--issuer` logins, else GitHub or GHES.
+ *
+ * @example
+ * ```ts
+ * import { storedHost } from "./token.ts";
+ * import { type Config, readConfig } from "./store/config.ts";
+ * const config = await readConfig("/tmp/loopauth");
+ * for (const key of Object.keys(config.hosts)) console.log(storedHost(config, key).key);
+ * ```
+ */
+export function storedHost(config: Config, key: string): GitHubHost | IssuerRef {
+  const accounts = Object.hasOwn(config.hosts, key) ? config.hosts[key].accounts : {};
+  return Object.values(accounts).some((a) => a.issuer)
+    ? { key, issuer: true }
+    : resolveGitHubHost(key);
 }
