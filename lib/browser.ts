@@ -3,7 +3,7 @@
  * opener (`open`, `cmd /c start`, `wslview`, `xdg-open`).
  * @module
  */
-import { within } from "./timers.ts";
+import { startSettled } from "./start_settled.ts";
 
 /** Whether a browser was started, and why not. */
 export interface OpenResult {
@@ -80,14 +80,8 @@ export async function openBrowser(
   let reason = "no browser opener found";
   for (const [cmd, ...args] of commands) {
     try {
-      const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" })
-        .spawn();
-      const status = await within(child.status, SETTLE_MS);
-      if (status === undefined) {
-        child.unref();
-        return { opened: true };
-      }
-      if (status.success) return { opened: true };
+      const status = await startSettled(cmd, args, { settleMs: SETTLE_MS });
+      if (status === undefined || status.success) return { opened: true };
       reason = `${cmd} exited with code ${status.code}`;
     } catch (error) {
       reason =

@@ -3,7 +3,7 @@
  * `pbcopy`, `clip.exe`, `wl-copy`, `xclip` or `xsel`. Never throws.
  * @module
  */
-import { within } from "./timers.ts";
+import { startSettled } from "./start_settled.ts";
 
 /** Options of {@linkcode copyToClipboard}. */
 export interface CopyOptions {
@@ -55,17 +55,7 @@ export async function copyToClipboard(
 ): Promise<string | undefined> {
   for (const [cmd, ...args] of clipboardCommands(options)) {
     try {
-      const child = new Deno.Command(cmd, {
-        args,
-        stdin: "piped",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(text));
-      await writer.close();
-      const status = await within(child.status, SETTLE_MS);
-      if (status === undefined) child.unref();
+      const status = await startSettled(cmd, args, { settleMs: SETTLE_MS, input: text });
       if (status === undefined || status.success) return cmd;
     } catch {
       // Not installed, not allowed, or it failed: try the next one.
