@@ -11,7 +11,8 @@ import {
   startDevProvider,
 } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { Cli, isListening, providerLoginArgs, tempConfig } from "./helpers.ts";
+import { Cli, isListening, providerLoginArgs, tempConfig, tokenRequests } from "./helpers.ts";
+import { DEVICE_GRANT_TYPE } from "../lib/providers/github.ts";
 
 const SSH = { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 2222" };
 
@@ -34,13 +35,6 @@ const deviceArgs = providerLoginArgs;
 async function userCode(cli: Cli): Promise<string> {
   const line = await cli.waitForLine(/one-time code: /);
   return /one-time code: ([A-Z]{4}-[A-Z]{4})/.exec(line)![1];
-}
-
-function polls(provider: DevProvider) {
-  return provider.requests.filter((r) =>
-    r.path === "/login/oauth/access_token" &&
-    new URLSearchParams(r.body).get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code"
-  );
 }
 
 function noCredentials(configHome: string) {
@@ -70,7 +64,7 @@ Deno.test("--device: code on stderr, user approves, token stored, no secret sent
       provider.requests.find((r) => r.path === "/login/device/code")!.body,
     );
     assert.equal(request.get("scope"), "repo");
-    const sent = polls(provider);
+    const sent = tokenRequests(provider, DEVICE_GRANT_TYPE);
     assert.ok(sent.length >= 1);
     for (const poll of sent) {
       const body = new URLSearchParams(poll.body);
@@ -98,7 +92,7 @@ Deno.test("slow_down: the client waits the new interval the server returns", asy
       await approveDeviceCode(provider.origin, code);
       const { code: exit, stderr } = await cli.output();
       assert.equal(exit, 0, stderr);
-      const sent = polls(provider);
+      const sent = tokenRequests(provider, DEVICE_GRANT_TYPE);
       assert.ok(sent.length >= 2, `${sent.length} polls`);
       const gaps = sent.slice(1).map((poll, i) => poll.time - sent[i].time);
       // 0.2 s + 0.6 s after slow_down; a client that ignored it would poll every 0.2 s
@@ -132,9 +126,9 @@ Deno.test("an expired code: clear message, exit 6, nothing stored, polling stops
       /\nError: The device code expired before it was entered: run loopauth login again$/,
     );
     await noCredentials(configHome);
-    const count = polls(provider).length;
+    const count = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
     await new Promise((done) => setTimeout(done, 500));
-    assert.equal(polls(provider).length, count);
+    assert.equal(tokenRequests(provider, DEVICE_GRANT_TYPE).length, count);
   });
 });
 
@@ -217,9 +211,13 @@ Deno.test("over SSH both run: the forwarded browser callback wins and polling st
     assert.equal(page.status, 200);
     const { code, stderr } = await cli.output();
     assert.equal(code, 0, stderr);
-    const count = polls(provider).length;
+    const count = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
     await new Promise((done) => setTimeout(done, 500));
-    assert.equal(polls(provider).length, count, "no poll after the login");
+    assert.equal(
+      tokenRequests(provider, DEVICE_GRANT_TYPE).length,
+      count,
+      "no poll after the login",
+    );
     const flows = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/flows.json`));
     assert.equal(flows.hosts[provider.origin].flow, "web");
   });
@@ -238,9 +236,9 @@ Deno.test({
       assert.equal(code, EXIT_CODES.cancelled);
       assert.match(stderr, /\nError: Cancelled$/);
       assert.ok(performance.now() - started < 1000, "stopped without finishing a wait");
-      const count = polls(provider).length;
+      const count = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
       await new Promise((done) => setTimeout(done, 700));
-      assert.equal(polls(provider).length, count);
+      assert.equal(tokenRequests(provider, DEVICE_GRANT_TYPE).length, count);
       await noCredentials(configHome);
     });
   },

@@ -10,6 +10,7 @@ import {
   actAsUser,
   type DevProvider,
   type DevProviderOptions,
+  type RecordedRequest,
   startDevProvider,
 } from "../lib/dev_provider.ts";
 import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions.ts";
@@ -211,6 +212,19 @@ export async function isListening(port: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The grant type of a token request (`authorization_code` when it names none but has a code). */
+export function grantType(request: RecordedRequest): string {
+  const params = new URLSearchParams(request.body);
+  return params.get("grant_type") ?? (params.has("code") ? "authorization_code" : "");
+}
+
+/** The token requests a dev provider received, in order; only those of `grant` when given. */
+export function tokenRequests(provider: DevProvider, grant?: string): RecordedRequest[] {
+  return provider.requests.filter((r) =>
+    r.path === "/login/oauth/access_token" && (grant === undefined || grantType(r) === grant)
+  );
 }
 
 /** `login` with the browser flow against a dev provider, without a browser, plus `extra` flags. */

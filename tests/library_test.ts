@@ -20,15 +20,7 @@ import {
 } from "../lib/mod.ts";
 import { findAccount, saveAccount } from "../lib/store/accounts.ts";
 import { openBackend } from "../lib/store/backend.ts";
-import { emptyDir, ROOT, serveCheckout, tempConfig } from "./helpers.ts";
-
-/** The token requests the provider received, by grant type. */
-function grants(provider: DevProvider): string[] {
-  return provider.requests
-    .filter((r) => r.path === "/login/oauth/access_token")
-    .map((r) => new URLSearchParams(r.body))
-    .map((p) => p.get("grant_type") ?? (p.has("code") ? "authorization_code" : ""));
-}
+import { emptyDir, grantType, ROOT, serveCheckout, tempConfig, tokenRequests } from "./helpers.ts";
 
 /** Octokit's `auth` option for the provider: file storage, `onUrl` plays the user. */
 function strategyOptions(
@@ -204,7 +196,7 @@ Deno.test("Octokit auth strategy: logs in on first use, then reuses the stored t
     const again = new Octokit({ authStrategy: createLoopauthAuth, auth, baseUrl });
     await Promise.all([again.request("GET /user"), again.request("GET /user")]);
     assert.equal(urls.length, 1, "no second login");
-    assert.deepEqual(grants(provider), ["authorization_code"]);
+    assert.deepEqual(tokenRequests(provider).map(grantType), ["authorization_code"]);
     assert.ok(
       apiAuthorizations(provider).slice(-2).every((r) => r.authorization === `token ${token}`),
     );
@@ -240,9 +232,12 @@ Deno.test("Octokit auth strategy: refreshes expiring tokens before use and once 
     // First use logs in; the new token expires within the refresh margin, so
     // the next request goes out with a refreshed one.
     assert.equal((await octokit.rest.users.getAuthenticated()).data.login, "octocat");
-    assert.deepEqual(grants(provider), ["authorization_code"]);
+    assert.deepEqual(tokenRequests(provider).map(grantType), ["authorization_code"]);
     assert.equal((await octokit.request("GET /user")).data.login, "octocat");
-    assert.deepEqual(grants(provider), ["authorization_code", "refresh_token"]);
+    assert.deepEqual(tokenRequests(provider).map(grantType), [
+      "authorization_code",
+      "refresh_token",
+    ]);
     const stored = await findAccount(provider.origin, "octocat", { dir: config.dir });
     assert.ok(stored);
     assert.equal(
@@ -260,7 +255,11 @@ Deno.test("Octokit auth strategy: refreshes expiring tokens before use and once 
     assert.deepEqual(provider.activeTokens(), []);
     const later = new Octokit({ authStrategy: createLoopauthAuth, auth, baseUrl });
     assert.equal((await later.request("GET /user")).data.login, "octocat");
-    assert.deepEqual(grants(provider), ["authorization_code", "refresh_token", "refresh_token"]);
+    assert.deepEqual(tokenRequests(provider).map(grantType), [
+      "authorization_code",
+      "refresh_token",
+      "refresh_token",
+    ]);
     const statuses = provider.requests.filter((r) => r.path === "/api/v3/user").slice(-2);
     assert.equal(statuses.length, 2);
     assert.equal(statuses[0].headers.authorization, `token ${stored.token.accessToken}`);

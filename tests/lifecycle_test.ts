@@ -5,9 +5,8 @@
  * credential helper driven by real `git credential fill`.
  */
 import assert from "node:assert/strict";
-import type { DevProvider } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { childEnv, loginOnce, runCli, withProvider } from "./helpers.ts";
+import { childEnv, loginOnce, runCli, tokenRequests, withProvider } from "./helpers.ts";
 
 const EXPIRING = { accessTtl: 30, refreshTtl: 3600 }; // inside the 60 s margin: every use refreshes
 
@@ -22,13 +21,6 @@ async function expireStored(configHome: string, host: string) {
   const tokens = JSON.parse(await Deno.readTextFile(tokensPath));
   tokens.hosts[host].octocat.expiresAt = past;
   await Deno.writeTextFile(tokensPath, JSON.stringify(tokens));
-}
-
-function refreshRequests(provider: DevProvider) {
-  return provider.requests.filter((r) =>
-    r.path === "/login/oauth/access_token" &&
-    new URLSearchParams(r.body).get("grant_type") === "refresh_token"
-  );
 }
 
 async function storedSecrets(configHome: string, host: string, login = "octocat") {
@@ -49,7 +41,7 @@ Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two p
     const host = ["--hostname", provider.origin];
     const one = await runCli(["token", ...host], { configHome });
     assert.equal(one.code, 0, one.stderr);
-    const [refresh] = refreshRequests(provider);
+    const [refresh] = tokenRequests(provider, "refresh_token");
     const sent = new URLSearchParams(refresh.body);
     assert.equal(sent.get("refresh_token"), first.refreshToken);
     assert.equal(sent.get("client_id"), provider.clientId);
@@ -74,7 +66,11 @@ Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two p
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    assert.equal(refreshRequests(provider).length, 2, "the refresh token was spent once");
+    assert.equal(
+      tokenRequests(provider, "refresh_token").length,
+      2,
+      "the refresh token was spent once",
+    );
     assert.equal(a.stdout, b.stdout);
     const third = await storedSecrets(configHome, provider.origin);
     assert.equal(a.stdout, `${third.accessToken}\n`);
@@ -277,7 +273,7 @@ Deno.test("git credential fill gets the (refreshed) token for a known host, noth
     const known = await git(["credential", "fill"], `protocol=http\nhost=127.0.0.1:${port}\n\n`);
     assert.equal(known.code, 0, known.stderr);
     // The login's token expired within the minute: the helper refreshed it first.
-    assert.equal(refreshRequests(provider).length, 1);
+    assert.equal(tokenRequests(provider, "refresh_token").length, 1);
     const token = (await storedSecrets(configHome, provider.origin)).accessToken;
     assert.ok(provider.activeTokens().includes(token));
     assert.match(known.stdout, new RegExp(`^username=octocat$`, "m"));

@@ -11,7 +11,8 @@ import {
   startDevProvider,
 } from "../lib/dev_provider.ts";
 import { login, type LoginResult } from "../lib/login.ts";
-import { isListening, tempConfig } from "./helpers.ts";
+import { isListening, tempConfig, tokenRequests } from "./helpers.ts";
+import { DEVICE_GRANT_TYPE } from "../lib/providers/github.ts";
 
 const ENVIRONMENT = {
   env: { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 22" },
@@ -38,10 +39,6 @@ function race(
   });
   result.catch(() => {});
   return { url: url.promise, userCode: userCode.promise, result };
-}
-
-function devicePolls(provider: DevProvider): number {
-  return provider.requests.filter((r) => r.body.includes("grant-type%3Adevice_code")).length;
 }
 
 Deno.test("race, device wins: the callback port is closed when login returns", async () => {
@@ -71,9 +68,9 @@ Deno.test("race, loopback wins: no poll after login returns", async () => {
     assert.equal(page.status, 200);
     const result = await run.result;
     assert.equal(result.flow, "web");
-    const count = devicePolls(provider);
+    const count = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
     await new Promise((done) => setTimeout(done, 350));
-    assert.equal(devicePolls(provider), count);
+    assert.equal(tokenRequests(provider, DEVICE_GRANT_TYPE).length, count);
   } finally {
     await provider.close();
   }
