@@ -214,6 +214,16 @@ export async function isListening(port: number): Promise<boolean> {
   }
 }
 
+/** The secrets a login stored in the file backend (`tokens.json`) under `configHome`. */
+export async function storedSecrets(configHome: string, host: string, login = "octocat") {
+  const data = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
+  return data.hosts[host][login] as {
+    accessToken: string;
+    refreshToken?: string;
+    expiresAt?: string;
+  };
+}
+
 /** The grant type of a token request (`authorization_code` when it names none but has a code). */
 export function grantType(request: RecordedRequest): string {
   const params = new URLSearchParams(request.body);

@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { childEnv, loginOnce, runCli, tokenRequests, withProvider } from "./helpers.ts";
+import {
+  childEnv,
+  loginOnce,
+  runCli,
+  storedSecrets,
+  tokenRequests,
+  withProvider,
+} from "./helpers.ts";
 
 const EXPIRING = { accessTtl: 30, refreshTtl: 3600 }; // inside the 60 s margin: every use refreshes
 
@@ -21,11 +28,6 @@ async function expireStored(configHome: string, host: string) {
   const tokens = JSON.parse(await Deno.readTextFile(tokensPath));
   tokens.hosts[host].octocat.expiresAt = past;
   await Deno.writeTextFile(tokensPath, JSON.stringify(tokens));
-}
-
-async function storedSecrets(configHome: string, host: string, login = "octocat") {
-  const data = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
-  return data.hosts[host][login] as { accessToken: string; refreshToken?: string };
 }
 
 Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two processes share one refresh", async () => {

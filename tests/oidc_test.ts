@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { Cli, runCli, tempConfig } from "./helpers.ts";
+import { Cli, runCli, storedSecrets, tempConfig } from "./helpers.ts";
 import { actAsOidcUser, startOidcProvider, type TestOidcProvider } from "./oidc_helpers.ts";
 
 const SCOPES = "openid offline_access profile email";
@@ -24,15 +24,6 @@ function loginArgs(op: TestOidcProvider, ...extra: string[]): string[] {
     SCOPES,
     ...extra,
   ];
-}
-
-async function storedSecrets(configHome: string, host: string, login = "alice") {
-  const data = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
-  return data.hosts[host][login] as {
-    accessToken: string;
-    refreshToken?: string;
-    expiresAt?: string;
-  };
 }
 
 /** The provider's userinfo answer status for a token: 200 while it is valid. */
@@ -88,7 +79,7 @@ Deno.test("issuer: discovery login with PKCE and nonce, token, api, status, refr
 
   const cfg = JSON.parse(await Deno.readTextFile(`${home}/loopauth/config.json`));
   assert.equal(cfg.hosts[op.issuer].accounts.alice.issuer, true);
-  const first = await storedSecrets(home, op.issuer);
+  const first = await storedSecrets(home, op.issuer, "alice");
   assert.ok(first.refreshToken, "offline_access gave a refresh token");
   assert.ok(
     !result.stderr.includes(first.accessToken) && !result.stdout.includes(first.accessToken),
@@ -120,7 +111,7 @@ Deno.test("issuer: discovery login with PKCE and nonce, token, api, status, refr
   await Deno.writeTextFile(file, JSON.stringify(data));
   const refreshed = await runCli(["token", ...issuerFlag], { configHome: home });
   assert.equal(refreshed.code, 0, refreshed.stderr);
-  const second = await storedSecrets(home, op.issuer);
+  const second = await storedSecrets(home, op.issuer, "alice");
   assert.equal(refreshed.stdout, `${second.accessToken}\n`);
   assert.notEqual(second.accessToken, first.accessToken);
   assert.ok(Date.parse(second.expiresAt!) > Date.now());
@@ -299,6 +290,6 @@ Deno.test("issuer: the device flow runs when the metadata advertises device_auth
   const out = await cli.output();
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout, `Logged in to ${op.issuer} as alice\n`, "name from userinfo");
-  const stored = await storedSecrets(config.home, op.issuer);
+  const stored = await storedSecrets(config.home, op.issuer, "alice");
   assert.equal(await userinfoStatus(op, stored.accessToken), 200);
 });
