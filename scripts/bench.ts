@@ -141,7 +141,8 @@ const contenders: Contender[] = [
   pythonPeer("python stdlib flow", "stdlib_flow.py", loopbackProvider),
   pythonPeer("google-auth-oauthlib", "google_flow.py", slashProvider),
 ];
-if (!(await works(PYTHON, ["-c", "pass"]))) {
+const hasPython = await works(PYTHON, ["-c", "pass"]);
+if (!hasPython) {
   contenders[1].missing = contenders[2].missing = `${PYTHON} not found (Debian package python3)`;
 } else if (!(await works(PYTHON, ["-c", "import google_auth_oauthlib"]))) {
   contenders[2].missing = "not installed (Debian package python3-google-auth-oauthlib)";
@@ -158,7 +159,7 @@ try {
       c.teardowns.push(teardown);
     }
   }
-  if (await works(PYTHON, ["-c", "pass"])) {
+  if (hasPython) {
     for (let i = 0; i < 3; i++) {
       for (const c of active) c.peakKiB.push((await loginOnce(c, true)).peak);
     }

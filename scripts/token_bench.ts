@@ -93,7 +93,7 @@ const loopauth = (name: string, home: string, args: string[], extra = {}, stdin?
   name,
   program: Deno.execPath(),
   args: ["run", ...runFlags(`${home}/loopauth`), MAIN, ...args],
-  env: { ...childEnv(home), ...extra },
+  env: childEnv(home, extra),
   stdin,
   expect: new RegExp(TOKEN),
 });
