@@ -23,6 +23,7 @@ const ENVIRONMENT = {
 function race(
   provider: DevProvider,
   configDir: string,
+  signal?: AbortSignal,
 ): { url: Promise<string>; userCode: Promise<string>; result: Promise<LoginResult> } {
   const url = Promise.withResolvers<string>();
   const userCode = Promise.withResolvers<string>();
@@ -34,6 +35,7 @@ function race(
     environment: ENVIRONMENT,
     configDir,
     openBrowser: false,
+    signal,
     onAuthorizationUrl: url.resolve,
     onDeviceCode: (code) => userCode.resolve(code.userCode),
   });
@@ -81,23 +83,11 @@ Deno.test("race: an abort stops both flows at once", async () => {
   await using config = await tempConfig();
   const controller = new AbortController();
   try {
-    const userCode = Promise.withResolvers<void>();
-    const url = Promise.withResolvers<string>();
-    const result = login({
-      hostname: provider.origin,
-      clientId: provider.clientId,
-      flow: "auto",
-      environment: ENVIRONMENT,
-      configDir: config.dir,
-      openBrowser: false,
-      signal: controller.signal,
-      onAuthorizationUrl: url.resolve,
-      onDeviceCode: () => userCode.resolve(),
-    });
-    await userCode.promise;
-    const port = Number(new URL(new URL(await url.promise).searchParams.get("redirect_uri")!).port);
+    const run = race(provider, config.dir, controller.signal);
+    await run.userCode;
+    const port = Number(new URL(new URL(await run.url).searchParams.get("redirect_uri")!).port);
     controller.abort();
-    await assert.rejects(result, { code: "cancelled" });
+    await assert.rejects(run.result, { code: "cancelled" });
     assert.equal(await isListening(port), false);
   } finally {
     await provider.close();
