@@ -256,16 +256,6 @@ export function providerLoginArgs(provider: DevProvider, ...extra: string[]): st
   ];
 }
 
-/** Runs `login` against a dev provider and approves it as the user; the run's output. */
-export async function scriptedLogin(
-  provider: DevProvider,
-  options: CliOptions,
-): Promise<CliOutput> {
-  const cli = new Cli(loginArgs(provider), options);
-  await actAsUser(await cli.authorizationUrl());
-  return await cli.output();
-}
-
 /** A private Secret Service (D-Bus session bus + gnome-keyring) for tests. */
 export interface TestKeyring extends AsyncDisposable {
   /** Environment that points `secret-tool` at this keyring. */

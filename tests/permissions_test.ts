@@ -17,7 +17,7 @@ import {
   setupTaskFlags,
   testTaskFlags,
 } from "../scripts/permissions.ts";
-import { Cli, loginArgs, ROOT, runCli, scriptedLogin, tempConfig } from "./helpers.ts";
+import { Cli, loginArgs, loginWith, ROOT, runCli, tempConfig } from "./helpers.ts";
 
 const config = await Deno.readTextFile(`${ROOT}/deno.json`);
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);
@@ -62,7 +62,7 @@ Deno.test("every subcommand works with exactly the documented deno run flags", a
   const options = { configHome: home.home, flags };
   const provider = startDevProvider({ autoApprove: true });
   try {
-    const login = await scriptedLogin(provider, options);
+    const login = await loginWith(provider, options);
     assert.equal(login.code, 0, login.stderr);
     const hostname = ["--hostname", provider.origin];
     const token = await runCli(["token", ...hostname], options);

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
-import { Cli, loginArgs, runCli, tempConfig } from "./helpers.ts";
+import { Cli, loginArgs, loginWith, runCli, tempConfig } from "./helpers.ts";
 
 const env = { LOOPAUTH_STORAGE: "file" };
 
@@ -28,10 +28,7 @@ Deno.test("a full run leaks no code, state, verifier or refresh token anywhere",
   });
   await using config = await tempConfig();
   try {
-    const cli = new Cli(loginArgs(provider), { configHome: config.home, env });
-    const url = await cli.authorizationUrl();
-    const page = await actAsUser(url);
-    const login = await cli.output();
+    const { url, page, ...login } = await loginWith(provider, { configHome: config.home, env });
     assert.equal(login.code, 0, login.stderr);
     const exchange = provider.requests.find((r) => r.path === "/login/oauth/access_token")!;
     const sent = new URLSearchParams(exchange.body);

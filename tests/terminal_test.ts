@@ -5,7 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { startDevProvider } from "../lib/dev_provider.ts";
-import { childEnv, loginArgs, MAIN, runCli, runFlags, tempConfig } from "./helpers.ts";
+import {
+  childEnv,
+  loginArgs,
+  loginWith,
+  MAIN,
+  runCli,
+  runFlags,
+  tempConfig,
+  withProvider,
+} from "./helpers.ts";
 
 async function tmux(socket: string, ...args: string[]): Promise<string> {
   let output: Deno.CommandOutput;
@@ -112,15 +121,13 @@ Deno.test("bash completion completes subcommands and flags", async () => {
 });
 
 Deno.test("login --json prints the result without the token; --quiet prints only the URL", async () => {
-  const provider = startDevProvider({ autoApprove: true });
-  await using config = await tempConfig();
-  try {
-    const { Cli } = await import("./helpers.ts");
-    const { actAsUser } = await import("../lib/dev_provider.ts");
-    const cli = new Cli(loginArgs(provider, "--json", "--quiet"), { configHome: config.home });
-    const url = await cli.authorizationUrl();
-    await actAsUser(url);
-    const { code, stdout, stderr } = await cli.output();
+  await withProvider(async (provider, configHome) => {
+    const { url, code, stdout, stderr } = await loginWith(
+      provider,
+      { configHome },
+      "--json",
+      "--quiet",
+    );
     assert.equal(code, 0);
     const result = JSON.parse(stdout);
     assert.equal(result.host, provider.origin);
@@ -131,7 +138,5 @@ Deno.test("login --json prints the result without the token; --quiet prints only
       `Open this URL in your browser to log in to ${provider.origin}:`,
       url,
     ]);
-  } finally {
-    await provider.close();
-  }
+  });
 });

@@ -9,7 +9,7 @@ import { startDevProvider } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
 import { runFlags, TEST_BIN } from "../scripts/permissions.ts";
-import { emptyDir, ROOT, runCli, scriptedLogin, serveCheckout, tempConfig } from "./helpers.ts";
+import { emptyDir, loginWith, ROOT, runCli, serveCheckout, tempConfig } from "./helpers.ts";
 
 Deno.test("deno run from a URL: --help and a full login, with the documented flags", async () => {
   await using server = serveCheckout();
@@ -30,7 +30,7 @@ Deno.test("deno run from a URL: --help and a full login, with the documented fla
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, new RegExp(`^loopauth ${VERSION.replaceAll(".", "\\.")}: `));
 
-    const login = await scriptedLogin(provider, options);
+    const login = await loginWith(provider, options);
     assert.equal(login.code, 0, login.stderr);
     assert.equal(login.stdout, `Logged in to ${provider.origin} as octocat\n`);
     const api = await runCli(["api", "/user", "--hostname", provider.origin], options);
@@ -82,7 +82,7 @@ Deno.test("deno install -g from a URL gives a working loopauth command", async (
 
   const provider = startDevProvider({ autoApprove: true });
   try {
-    const login = await scriptedLogin(provider, options);
+    const login = await loginWith(provider, options);
     assert.equal(login.code, 0, login.stderr);
     const token = await runCli(["token", "--hostname", provider.origin], options);
     assert.equal(token.code, 0, token.stderr);
