@@ -8,25 +8,26 @@ import {
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
-  startDevProvider,
 } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
-import { Cli, isListening, providerLoginArgs, tempConfig, tokenRequests } from "./helpers.ts";
+import {
+  Cli,
+  isListening,
+  providerLoginArgs,
+  tempConfig,
+  tokenRequests,
+  withProvider,
+} from "./helpers.ts";
 import { DEVICE_GRANT_TYPE } from "../lib/providers/github.ts";
 
 const SSH = { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 2222" };
 
-async function withProvider(
+/** A provider that approves nothing by itself and lets the device flow poll fast. */
+function withDeviceProvider(
   options: DevProviderOptions,
   fn: (provider: DevProvider, configHome: string) => Promise<void>,
 ) {
-  const provider = startDevProvider({ deviceInterval: 0.2, ...options });
-  await using config = await tempConfig();
-  try {
-    await fn(provider, config.home);
-  } finally {
-    await provider.close();
-  }
+  return withProvider(fn, { autoApprove: false, deviceInterval: 0.2, ...options });
 }
 
 /** The secret is for the browser flow; the device flow must not send it. */
@@ -45,7 +46,7 @@ function noCredentials(configHome: string) {
 }
 
 Deno.test("--device: code on stderr, user approves, token stored, no secret sent", async () => {
-  await withProvider({}, async (provider, configHome) => {
+  await withDeviceProvider({}, async (provider, configHome) => {
     const cli = new Cli(deviceArgs(provider, "--device", "--scopes", "repo"), { configHome });
     const code = await userCode(cli);
     await cli.waitForLine(new RegExp(`enter it: ${provider.origin}/login/device$`));
@@ -81,7 +82,7 @@ Deno.test("--device: code on stderr, user approves, token stored, no secret sent
 });
 
 Deno.test("slow_down: the client waits the new interval the server returns", async () => {
-  await withProvider(
+  await withDeviceProvider(
     { slowDownIncrement: 0.6, deviceExpiresIn: 8 },
     async (provider, configHome) => {
       provider.forceSlowDown = 1;
@@ -104,7 +105,7 @@ Deno.test("slow_down: the client waits the new interval the server returns", asy
 });
 
 Deno.test("denied on the device page: exit 4, nothing stored", async () => {
-  await withProvider({}, async (provider, configHome) => {
+  await withDeviceProvider({}, async (provider, configHome) => {
     const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
     await approveDeviceCode(provider.origin, await userCode(cli), { decision: "cancel" });
     const { code, stdout, stderr } = await cli.output();
@@ -116,7 +117,7 @@ Deno.test("denied on the device page: exit 4, nothing stored", async () => {
 });
 
 Deno.test("an expired code: clear message, exit 6, nothing stored, polling stops", async () => {
-  await withProvider({ deviceExpiresIn: 1 }, async (provider, configHome) => {
+  await withDeviceProvider({ deviceExpiresIn: 1 }, async (provider, configHome) => {
     const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
     await userCode(cli);
     const { code, stderr } = await cli.output();
@@ -133,7 +134,7 @@ Deno.test("an expired code: clear message, exit 6, nothing stored, polling stops
 });
 
 Deno.test("device_flow_disabled: --device says how to enable it; auto falls back to the browser", async () => {
-  await withProvider(
+  await withDeviceProvider(
     { deviceFlowDisabled: true, autoApprove: true },
     async (provider, configHome) => {
       const forced = await new Cli(deviceArgs(provider, "--device"), { configHome }).output();
@@ -163,7 +164,7 @@ Deno.test("device_flow_disabled: --device says how to enable it; auto falls back
 });
 
 Deno.test("auto without a display uses the device flow, and remembers it", async () => {
-  await withProvider({}, async (provider, configHome) => {
+  await withDeviceProvider({}, async (provider, configHome) => {
     const cli = new Cli(deviceArgs(provider), { configHome });
     await cli.waitForLine(
       /^Logging in with the device flow: (there is no display|this is a container)/,
@@ -182,7 +183,7 @@ Deno.test("auto without a display uses the device flow, and remembers it", async
 });
 
 Deno.test("over SSH both run: the device code wins and the callback port closes", async () => {
-  await withProvider({}, async (provider, configHome) => {
+  await withDeviceProvider({}, async (provider, configHome) => {
     const cli = new Cli(deviceArgs(provider, "--no-browser"), { configHome, env: SSH });
     await cli.waitForLine(
       /^Logging in with the device flow and the browser flow: this is an SSH session without a forwarded display; whichever finishes first wins$/,
@@ -203,7 +204,7 @@ Deno.test("over SSH both run: the device code wins and the callback port closes"
 });
 
 Deno.test("over SSH both run: the forwarded browser callback wins and polling stops", async () => {
-  await withProvider({ autoApprove: true }, async (provider, configHome) => {
+  await withDeviceProvider({ autoApprove: true }, async (provider, configHome) => {
     const cli = new Cli(deviceArgs(provider, "--no-browser"), { configHome, env: SSH });
     const url = await cli.authorizationUrl();
     await userCode(cli);
@@ -227,7 +228,7 @@ Deno.test({
   name: "Ctrl-C while polling: exit 130 at once, no poll after",
   ignore: Deno.build.os === "windows",
   fn: async () => {
-    await withProvider({ deviceInterval: 0.3 }, async (provider, configHome) => {
+    await withDeviceProvider({ deviceInterval: 0.3 }, async (provider, configHome) => {
       const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
       await userCode(cli);
       const started = performance.now();

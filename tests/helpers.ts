@@ -405,14 +405,14 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
 }
 
 /** Runs `fn` with a started provider (auto-approving by default) and a temporary config. */
-export async function withProvider(
-  fn: (provider: DevProvider, configHome: string) => Promise<void>,
+export async function withProvider<T>(
+  fn: (provider: DevProvider, configHome: string, configDir: string) => Promise<T>,
   options: DevProviderOptions = {},
-) {
+): Promise<T> {
   const provider = startDevProvider({ autoApprove: true, ...options });
   await using config = await tempConfig();
   try {
-    await fn(provider, config.home);
+    return await fn(provider, config.home, config.dir);
   } finally {
     await provider.close();
   }

@@ -4,14 +4,9 @@
  * flow that lost.
  */
 import assert from "node:assert/strict";
-import {
-  actAsUser,
-  approveDeviceCode,
-  type DevProvider,
-  startDevProvider,
-} from "../lib/dev_provider.ts";
+import { actAsUser, approveDeviceCode, type DevProvider } from "../lib/dev_provider.ts";
 import { login, type LoginResult } from "../lib/login.ts";
-import { isListening, tempConfig, tokenRequests } from "./helpers.ts";
+import { isListening, tokenRequests, withProvider } from "./helpers.ts";
 import { DEVICE_GRANT_TYPE } from "../lib/providers/github.ts";
 
 const ENVIRONMENT = {
@@ -44,10 +39,8 @@ function race(
 }
 
 Deno.test("race, device wins: the callback port is closed when login returns", async () => {
-  const provider = startDevProvider({ deviceInterval: 0.1 });
-  await using config = await tempConfig();
-  try {
-    const run = race(provider, config.dir);
+  await withProvider(async (provider, _home, configDir) => {
+    const run = race(provider, configDir);
     const port = Number(new URL(new URL(await run.url).searchParams.get("redirect_uri")!).port);
     assert.equal(await isListening(port), true);
     await approveDeviceCode(provider.origin, await run.userCode);
@@ -55,16 +48,12 @@ Deno.test("race, device wins: the callback port is closed when login returns", a
     assert.equal(result.flow, "device");
     assert.equal(result.login, "octocat");
     assert.equal(await isListening(port), false);
-  } finally {
-    await provider.close();
-  }
+  }, { autoApprove: false, deviceInterval: 0.1 });
 });
 
 Deno.test("race, loopback wins: no poll after login returns", async () => {
-  const provider = startDevProvider({ deviceInterval: 0.1, autoApprove: true });
-  await using config = await tempConfig();
-  try {
-    const run = race(provider, config.dir);
+  await withProvider(async (provider, _home, configDir) => {
+    const run = race(provider, configDir);
     await run.userCode;
     const page = await actAsUser(await run.url);
     assert.equal(page.status, 200);
@@ -73,23 +62,17 @@ Deno.test("race, loopback wins: no poll after login returns", async () => {
     const count = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
     await new Promise((done) => setTimeout(done, 350));
     assert.equal(tokenRequests(provider, DEVICE_GRANT_TYPE).length, count);
-  } finally {
-    await provider.close();
-  }
+  }, { deviceInterval: 0.1 });
 });
 
 Deno.test("race: an abort stops both flows at once", async () => {
-  const provider = startDevProvider({ deviceInterval: 0.1 });
-  await using config = await tempConfig();
-  const controller = new AbortController();
-  try {
-    const run = race(provider, config.dir, controller.signal);
+  await withProvider(async (provider, _home, configDir) => {
+    const controller = new AbortController();
+    const run = race(provider, configDir, controller.signal);
     await run.userCode;
     const port = Number(new URL(new URL(await run.url).searchParams.get("redirect_uri")!).port);
     controller.abort();
     await assert.rejects(run.result, { code: "cancelled" });
     assert.equal(await isListening(port), false);
-  } finally {
-    await provider.close();
-  }
+  }, { autoApprove: false, deviceInterval: 0.1 });
 });

@@ -3,48 +3,54 @@
  * QR code and countdown; paste-back of the redirect URL.
  */
 import assert from "node:assert/strict";
-import { approveDeviceCode, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
-import { isListening, loginArgs, providerLoginArgs, tempConfig, Tmux } from "./helpers.ts";
+import {
+  approveDeviceCode,
+  type DevProvider,
+  type DevProviderOptions,
+} from "../lib/dev_provider.ts";
+import { isListening, loginArgs, providerLoginArgs, Tmux, withProvider } from "./helpers.ts";
 
-async function withProvider(
-  options: Parameters<typeof startDevProvider>[0],
+/** A provider that approves only what the options say. */
+function withTtyProvider(
+  options: DevProviderOptions,
   fn: (provider: DevProvider, configHome: string) => Promise<void>,
 ) {
-  const provider = startDevProvider(options);
-  await using config = await tempConfig();
-  try {
-    await fn(provider, config.home);
-  } finally {
-    await provider.close();
-  }
+  return withProvider(fn, { autoApprove: false, ...options });
 }
 
 Deno.test("device flow on a terminal: code, QR code, a countdown that runs, then done", async () => {
-  await withProvider({ deviceInterval: 0.2, deviceExpiresIn: 90 }, async (provider, configHome) => {
-    await using tmux = await Tmux.start(providerLoginArgs(provider, "--device"), { configHome });
-    const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
-    const screen = await tmux.screen();
-    assert.match(screen, new RegExp(`enter it: ${provider.origin}/login/device`));
-    assert.match(screen, /scan this with your phone/);
-    // The QR code: rows of half and full blocks.
-    const qrRows = screen.split("\n").filter((l) => /^[ ▀▄█]{20,}$/.test(l.trim() ? l : ""));
-    assert.ok(qrRows.length >= 10, `QR code rows: ${qrRows.length}\n${screen}`);
-    const [, m1, s1] = await tmux.waitFor(/Waiting for the code to be entered: (\d+):(\d\d) left/);
-    await new Promise((done) => setTimeout(done, 2100));
-    const [, m2, s2] = await tmux.waitFor(/Waiting for the code to be entered: (\d+):(\d\d) left/);
-    const left1 = Number(m1) * 60 + Number(s1);
-    const left2 = Number(m2) * 60 + Number(s2);
-    assert.ok(left1 <= 90 && left2 < left1, `countdown ${left1} then ${left2}`);
-    await approveDeviceCode(provider.origin, userCode);
-    await tmux.waitFor(/\[exit 0\]/);
-    const done = await tmux.screen();
-    assert.match(done, /Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat/);
-    assert.doesNotMatch(done, /left\s*\n.*left/, "the countdown line is cleared, not repeated");
-  });
+  await withTtyProvider(
+    { deviceInterval: 0.2, deviceExpiresIn: 90 },
+    async (provider, configHome) => {
+      await using tmux = await Tmux.start(providerLoginArgs(provider, "--device"), { configHome });
+      const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
+      const screen = await tmux.screen();
+      assert.match(screen, new RegExp(`enter it: ${provider.origin}/login/device`));
+      assert.match(screen, /scan this with your phone/);
+      // The QR code: rows of half and full blocks.
+      const qrRows = screen.split("\n").filter((l) => /^[ ▀▄█]{20,}$/.test(l.trim() ? l : ""));
+      assert.ok(qrRows.length >= 10, `QR code rows: ${qrRows.length}\n${screen}`);
+      const [, m1, s1] = await tmux.waitFor(
+        /Waiting for the code to be entered: (\d+):(\d\d) left/,
+      );
+      await new Promise((done) => setTimeout(done, 2100));
+      const [, m2, s2] = await tmux.waitFor(
+        /Waiting for the code to be entered: (\d+):(\d\d) left/,
+      );
+      const left1 = Number(m1) * 60 + Number(s1);
+      const left2 = Number(m2) * 60 + Number(s2);
+      assert.ok(left1 <= 90 && left2 < left1, `countdown ${left1} then ${left2}`);
+      await approveDeviceCode(provider.origin, userCode);
+      await tmux.waitFor(/\[exit 0\]/);
+      const done = await tmux.screen();
+      assert.match(done, /Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat/);
+      assert.doesNotMatch(done, /left\s*\n.*left/, "the countdown line is cleared, not repeated");
+    },
+  );
 });
 
 Deno.test("--no-qr: no QR code", async () => {
-  await withProvider({ deviceInterval: 0.2 }, async (provider, configHome) => {
+  await withTtyProvider({ deviceInterval: 0.2 }, async (provider, configHome) => {
     await using tmux = await Tmux.start(providerLoginArgs(provider, "--device", "--no-qr"), {
       configHome,
     });
@@ -57,7 +63,7 @@ Deno.test("--no-qr: no QR code", async () => {
 });
 
 Deno.test("paste-back: a tampered URL is refused, the real one logs in", async () => {
-  await withProvider({ autoApprove: true }, async (provider, configHome) => {
+  await withTtyProvider({ autoApprove: true }, async (provider, configHome) => {
     await using tmux = await Tmux.start(loginArgs(provider), { configHome });
     const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
     await tmux.waitFor(
