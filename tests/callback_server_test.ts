@@ -146,15 +146,25 @@ Deno.test("an idle browser pre-connection does not delay the teardown", async ()
 });
 
 Deno.test("a second callback after the first gets 409 or a closed port", async () => {
+  // The first callback is held inside onCallback until the second has been answered.
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => entered = resolve);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => release = resolve);
   const server = serveCallback({
     state: STATE,
-    onCallback: () => new Promise((r) => setTimeout(() => r(1), 100)),
+    onCallback: async () => {
+      entered();
+      await held;
+      return 1;
+    },
   });
   const first = get(`${server.redirectUri}?state=${STATE}&code=1`);
-  await new Promise((r) => setTimeout(r, 20));
+  await inside;
   const second = await get(`${server.redirectUri}?state=${STATE}&code=2`);
   await second.body?.cancel();
   assert.equal(second.status, 409);
+  release();
   await (await first).body?.cancel();
   assert.equal(await server.result, 1);
 });

@@ -16,6 +16,7 @@ import {
   providerLoginArgs,
   tempConfig,
   tokenRequests,
+  waitUntil,
   withProvider,
 } from "./helpers.ts";
 import { DEVICE_GRANT_TYPE } from "../lib/providers/github.ts";
@@ -88,8 +89,10 @@ Deno.test("slow_down: the client waits the new interval the server returns", asy
       provider.forceSlowDown = 1;
       const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
       const code = await userCode(cli);
-      // Let a few polls happen: the first is told to slow down.
-      await new Promise((done) => setTimeout(done, 1300));
+      // Let polls happen until one came after the slow_down (bounded).
+      await waitUntil(() => tokenRequests(provider, DEVICE_GRANT_TYPE).length >= 2, {
+        what: "a second poll",
+      });
       await approveDeviceCode(provider.origin, code);
       const { code: exit, stderr } = await cli.output();
       assert.equal(exit, 0, stderr);

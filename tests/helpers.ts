@@ -404,6 +404,18 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
+/** Waits (bounded) until `check` holds; checks every 20 ms. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  { ms = 15_000, what = "the condition" }: { ms?: number; what?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
+}
+
 /** Runs `fn` with a started provider (auto-approving by default) and a temporary config. */
 export async function withProvider<T>(
   fn: (provider: DevProvider, configHome: string, configDir: string) => Promise<T>,
@@ -511,12 +523,22 @@ export class Tmux implements AsyncDisposable {
 
   /** Waits until the screen matches `pattern`; returns the match. */
   async waitFor(pattern: RegExp, ms = 15_000): Promise<RegExpExecArray> {
+    let match: RegExpExecArray | null = null;
+    await this.waitUntil((screen) => (match = pattern.exec(screen)) !== null, ms, `${pattern}`);
+    return match!;
+  }
+
+  /** Waits (bounded) until `check` holds for the screen; returns that screen. */
+  async waitUntil(
+    check: (screen: string) => boolean,
+    ms = 15_000,
+    what = "the expected screen",
+  ): Promise<string> {
     const deadline = Date.now() + ms;
     while (true) {
       const screen = await this.screen();
-      const match = pattern.exec(screen);
-      if (match) return match;
-      if (Date.now() > deadline) throw new Error(`No ${pattern} on the screen:\n${screen}`);
+      if (check(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`No ${what} on the screen:\n${screen}`);
       await new Promise((done) => setTimeout(done, 100));
     }
   }

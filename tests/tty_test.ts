@@ -24,21 +24,29 @@ Deno.test("device flow on a terminal: code, QR code, a countdown that runs, then
     async (provider, configHome) => {
       await using tmux = await Tmux.start(providerLoginArgs(provider, "--device"), { configHome });
       const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
+      // The QR code is drawn after the code line (its module loads lazily): wait for it.
+      await tmux.waitFor(/scan this with your phone/);
+      const countdown = /Waiting for the code to be entered: (\d+):(\d\d) left/;
+      const [, m1, s1] = await tmux.waitFor(countdown);
       const screen = await tmux.screen();
       assert.match(screen, new RegExp(`enter it: ${provider.origin}/login/device`));
-      assert.match(screen, /scan this with your phone/);
       // The QR code: rows of half and full blocks.
       const qrRows = screen.split("\n").filter((l) => /^[ ▀▄█]{20,}$/.test(l.trim() ? l : ""));
       assert.ok(qrRows.length >= 10, `QR code rows: ${qrRows.length}\n${screen}`);
-      const [, m1, s1] = await tmux.waitFor(
-        /Waiting for the code to be entered: (\d+):(\d\d) left/,
-      );
-      await new Promise((done) => setTimeout(done, 2100));
-      const [, m2, s2] = await tmux.waitFor(
-        /Waiting for the code to be entered: (\d+):(\d\d) left/,
-      );
-      const left1 = Number(m1) * 60 + Number(s1);
-      const left2 = Number(m2) * 60 + Number(s2);
+      const secondsLeft = (m: string, s: string) => Number(m) * 60 + Number(s);
+      // The countdown moves: wait (bounded) for a later figure.
+      const [, m2, s2] = countdown.exec(
+        await tmux.waitUntil(
+          (now) => {
+            const match = countdown.exec(now);
+            return match !== null && secondsLeft(match[1], match[2]) < secondsLeft(m1, s1);
+          },
+          15_000,
+          "a countdown below the first",
+        ),
+      )!;
+      const left1 = secondsLeft(m1, s1);
+      const left2 = secondsLeft(m2, s2);
       assert.ok(left1 <= 90 && left2 < left1, `countdown ${left1} then ${left2}`);
       await approveDeviceCode(provider.origin, userCode);
       await tmux.waitFor(/\[exit 0\]/);
