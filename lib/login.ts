@@ -8,6 +8,7 @@ import { LoopauthError } from "./errors.ts";
 import { loopbackFlow } from "./flows/loopback.ts";
 import {
   DEVICE_UNAVAILABLE,
+  type DeviceCode,
   exchangeCode,
   gitHubDeviceGrant,
   type GitHubHost,
@@ -156,8 +157,14 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     })
     : { flows: [flow], reason: "it was chosen explicitly" };
   if (flow === "auto") options.onFlowChosen?.(choice);
-  const run = (name: Flow, race?: RaceContext) =>
-    name === "web" ? webLogin(session, race) : deviceLogin(session, race);
+  // In a race each route shows itself after the one before it (the remembered flow first).
+  const turns = inTurn(choice.flows.length);
+  const run = (name: Flow, race?: RaceContext) => {
+    const turn = race ? turns[choice.flows.indexOf(name)] : undefined;
+    const routeSession = { ...session, turn };
+    return (name === "web" ? webLogin(routeSession, race) : deviceLogin(routeSession, race))
+      .finally(() => turn?.done());
+  };
   const unavailable = (error: unknown) =>
     error instanceof LoopauthError && error.cause === DEVICE_UNAVAILABLE;
   const fallBack = () =>
@@ -212,6 +219,8 @@ interface LoginProvider {
   name: (token: TokenSet, signal?: AbortSignal) => Promise<string>;
   /** Work to start while the user is in the browser, for what comes after. */
   warmUp?: () => void;
+  /** The host's own web origins: a device page elsewhere gets a warning. */
+  origins: string[];
 }
 
 function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider {
@@ -237,6 +246,7 @@ function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider 
     name,
     // GET /user goes through Octokit: load it before the code comes.
     warmUp: () => void loadOctokit().catch(() => {}),
+    origins: [new URL(host.authorizationEndpoint).origin],
   };
 }
 
@@ -286,6 +296,11 @@ async function issuerProvider(url: string, options: LoginOptions): Promise<Login
     },
     device: issuerDeviceGrant(issuer, client),
     name: (token, signal) => name(token, undefined, signal),
+    origins: [
+      ...new Set(
+        [issuer.key, issuer.metadata.authorization_endpoint!].map((u) => new URL(u).origin),
+      ),
+    ],
   };
 }
 
@@ -297,11 +312,33 @@ interface Session {
   dir: string;
   /** Where the token goes; none when `store: false`. */
   store?: ChosenBackend;
+  /** In a race: when this route may show itself, and to say it has. */
+  turn?: Turn;
+}
+
+/** A route's place in the order the routes are shown. */
+interface Turn {
+  /** Resolves when the routes before it have shown themselves (or ended). */
+  ready: Promise<void>;
+  /** This route has shown itself, or ended. */
+  done: () => void;
+}
+
+/** `count` turns, each ready when the one before it is done. */
+function inTurn(count: number): Turn[] {
+  const turns: Turn[] = [];
+  let ready = Promise.resolve();
+  for (let i = 0; i < count; i++) {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    turns.push({ ready, done: resolve });
+    ready = promise;
+  }
+  return turns;
 }
 
 /** The loopback flow; inside a race, it claims the login before the code exchange. */
 async function webLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
-  const { host, options } = session;
+  const { host, options, turn } = session;
   const open = options.openBrowser ?? true;
   const signal = race?.signal ?? options.signal;
   const extraParams = host.extraParams();
@@ -316,11 +353,13 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     signal,
     pasteBack: options.pasteBack,
     onAuthorizationUrl: async (url) => {
+      await turn?.ready;
       options.onAuthorizationUrl?.(url);
       const opening = typeof open === "function" ? open(url) : open ? openBrowser(url) : undefined;
       // Once the URL is out and the browser started, not to delay them.
       host.warmUp?.();
       await opening;
+      turn?.done();
     },
     complete: async (context) => {
       race?.claim();
@@ -349,11 +388,40 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
     scopes: host.scopes,
     signal: race?.signal ?? options.signal,
     timeout: options.timeout,
-    onDeviceCode: options.onDeviceCode,
+    onDeviceCode: async (code, context) => {
+      await session.turn?.ready;
+      checkDevicePage(code, host, options.onWarning);
+      await options.onDeviceCode?.(code, context);
+      session.turn?.done();
+    },
   });
   race?.claim();
   const name = await host.name(token, options.signal);
   return await finish(session, { token, name, flow: "device" });
+}
+
+/**
+ * The device page must be a web page, and one of the host's own: a code
+ * entered anywhere else may log an attacker in (device-code phishing).
+ */
+function checkDevicePage(
+  code: DeviceCode,
+  host: LoginProvider,
+  onWarning: LoginOptions["onWarning"],
+): void {
+  for (const uri of [code.verificationUri, code.verificationUriComplete]) {
+    if (uri !== undefined && !/^https?:$/.test(new URL(uri).protocol)) {
+      throw new LoopauthError("network", `${host.key} named a device page that is not a web page`);
+    }
+  }
+  const page = new URL(code.verificationUri);
+  if (!host.origins.includes(page.origin)) {
+    onWarning?.(
+      `the device page ${page.origin} is not on ${
+        host.origins.join(" or ")
+      }: enter the code only if you trust that page`,
+    );
+  }
 }
 
 /** The token is stored under the user's name and the flow remembered. */

@@ -25,12 +25,12 @@ Deno.test("the flow fits the environment", async () => {
     ], /browser can open/],
     ["desktop linux", environment({ DISPLAY: ":0" }), ["web"], /browser can open/],
     ["wayland", environment({ WAYLAND_DISPLAY: "wayland-0" }), ["web"], /browser can open/],
-    ["headless linux", environment({}), ["device"], /no display .* and no \$BROWSER/],
+    ["headless linux", environment({}), ["device", "web"], /no display .* and no \$BROWSER/],
     ["headless with $BROWSER", environment({ BROWSER: "w3m" }), ["web"], /\$BROWSER is set/],
     [
       "container",
       environment({}, { isContainer: () => true }),
-      ["device"],
+      ["device", "web"],
       /container without a display/,
     ],
     [
@@ -39,7 +39,12 @@ Deno.test("the flow fits the environment", async () => {
       ["web"],
       /browser can open/,
     ],
-    ["WSL without wslview", environment({ WSL_DISTRO_NAME: "Ubuntu" }), ["device"], /wslview/],
+    [
+      "WSL without wslview",
+      environment({ WSL_DISTRO_NAME: "Ubuntu" }),
+      ["device", "web"],
+      /WSL without wslview/,
+    ],
     [
       "WSL with wslview",
       environment({ WSL_DISTRO_NAME: "Ubuntu" }, {
@@ -55,11 +60,12 @@ Deno.test("the flow fits the environment", async () => {
     const choice = await chooseFlow({ environment: env });
     assert.deepEqual(choice.flows, flows, name);
     assert.match(choice.reason, reason, name);
-    assert.equal(choice.forwardCommand !== undefined, flows.length === 2, name);
+    assert.equal(choice.forwardCommand !== undefined, /SSH/.test(choice.reason), name);
+    if (flows.length === 2) assert.match(choice.reason, /every route runs/, name);
   }
 });
 
-Deno.test("a remembered flow comes first, except that SSH always races both", async () => {
+Deno.test("a remembered flow comes first; where a browser is uncertain it never removes a route", async () => {
   const desktop = await chooseFlow({
     remembered: "device",
     host: "github.com",
@@ -68,7 +74,17 @@ Deno.test("a remembered flow comes first, except that SSH always races both", as
   assert.deepEqual(desktop.flows, ["device"]);
   assert.equal(desktop.reason, "it worked last time for github.com");
   const headless = await chooseFlow({ remembered: "web", environment: environment({}) });
-  assert.deepEqual(headless.flows, ["web"]);
+  assert.deepEqual(headless.flows, ["web", "device"]);
+  const container = await chooseFlow({
+    remembered: "device",
+    environment: environment({}, { isContainer: () => true }),
+  });
+  assert.deepEqual(container.flows, ["device", "web"]);
+  const desktopWeb = await chooseFlow({
+    remembered: "web",
+    environment: environment({ DISPLAY: ":0" }),
+  });
+  assert.deepEqual(desktopWeb.flows, ["web"]);
   const ssh = await chooseFlow({
     remembered: "web",
     environment: environment({ SSH_CONNECTION: SSH }),

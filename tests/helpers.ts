@@ -459,8 +459,8 @@ export class Tmux implements AsyncDisposable {
     this.socket = socket;
   }
 
-  /** Starts the CLI with `args` in a 200×60 terminal. */
-  static async start(args: string[], options: CliOptions): Promise<Tmux> {
+  /** Starts the CLI with `args` in a terminal of `columns` (default 200) × 60. */
+  static async start(args: string[], options: CliOptions & { columns?: number }): Promise<Tmux> {
     const socket = `${await Deno.makeTempDir({
       dir: TEST_TMP_DIR,
       prefix: "loopauth-tmux-",
@@ -483,7 +483,7 @@ export class Tmux implements AsyncDisposable {
       "new-session",
       "-d",
       "-x",
-      "200",
+      String(options.columns ?? 200),
       "-y",
       "60",
       `${command}; echo "[exit $?]"; sleep 600`,

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  actAsUser,
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
@@ -26,7 +27,7 @@ Deno.test("device flow on a terminal: code, QR code, a countdown that runs, then
       const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
       // The QR code is drawn after the code line (its module loads lazily): wait for it.
       await tmux.waitFor(/scan this with your phone/);
-      const countdown = /Waiting for the code to be entered: (\d+):(\d\d) left/;
+      const countdown = /Waiting for the code to be entered… (\d+):(\d\d) left/;
       const [, m1, s1] = await tmux.waitFor(countdown);
       const screen = await tmux.screen();
       assert.match(screen, new RegExp(`enter it: ${provider.origin}/login/device`));
@@ -101,3 +102,47 @@ Deno.test("paste-back: a tampered URL is refused, the real one logs in", async (
     assert.ok(provider.activeTokens().length === 1);
   });
 });
+
+const HINT =
+  /If the browser cannot reach this machine, paste the address it ends up at \(http:\/\/127\.0\.0\.1:\d+\/callback\?…\) or the code here and press Enter/g;
+const STATUS = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the browser or the code… (\d+:\d\d) left/;
+
+/** Nothing of the status line is left anywhere on the screen. */
+function assertNoStatus(screen: string) {
+  assert.doesNotMatch(screen, /Waiting for|left \(Ctrl-C|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, screen);
+}
+
+for (const columns of [80, 120]) {
+  Deno.test(`every route on a ${columns}-column terminal: the hint stays whole while the spinner runs; success and Ctrl-C leave a clean screen`, async () => {
+    await withTtyProvider({ autoApprove: true }, async (provider, configHome) => {
+      await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns });
+      await tmux.waitFor(/one-time code: [A-Z]{4}-[A-Z]{4}/);
+      const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
+      const [, first] = await tmux.waitFor(STATUS);
+      // The spinner moves on; the (wrapped) hint stays whole and appears once.
+      const later = await tmux.waitUntil((screen) => STATUS.exec(screen)?.[1] !== first);
+      assert.equal(later.match(HINT)?.length, 1, later);
+      const rows = later.trimEnd().split("\n");
+      assert.match(rows.at(-1)!, STATUS, "the status line is the bottom row");
+      // A refused paste, wrapped over several rows, leaves the hint alone too.
+      await tmux.typeLine(`http://127.0.0.1:1/callback?code=x&state=${"y".repeat(2 * columns)}`);
+      await tmux.waitFor(/Not accepted: /);
+      assert.equal((await tmux.screen()).match(HINT)?.length, 1);
+      await actAsUser(url);
+      const done = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+      assert.match(done, /\[exit 0\]/);
+      assert.match(done, /Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat/);
+      assert.equal(done.match(HINT)?.length, 1);
+      assertNoStatus(done);
+    });
+    await withTtyProvider({}, async (provider, configHome) => {
+      await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns });
+      await tmux.waitFor(STATUS);
+      await tmux.run("send-keys", "C-c");
+      const end = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+      assert.match(end, /\nError: Cancelled\n\[exit 130\]/);
+      assert.equal(end.match(HINT)?.length, 1);
+      assertNoStatus(end);
+    });
+  });
+}

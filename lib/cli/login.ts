@@ -1,12 +1,12 @@
 /** `loopauth login`. @module */
 import { parseDuration } from "../duration.ts";
 import { LoopauthError } from "../errors.ts";
-import type { FlowChoice } from "../flows/choose.ts";
+import type { Flow, FlowChoice } from "../flows/choose.ts";
 import { login } from "../login.ts";
 import { type Command, flagOrEnv, issuerFlag, parseFlags, portFlag } from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
 import { showUrl } from "./show_url.ts";
-import { startWaiting, type Waiting } from "./progress.ts";
+import { waitingView } from "./progress.ts";
 import { DEFAULT_TIMEOUT_MS } from "../callback_server.ts";
 
 /**
@@ -27,12 +27,13 @@ Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-
                       [--storage keyring|file]
                       [--device | --web] [--no-qr]
 
-Without --device or --web the flow fits the machine: the browser flow where a browser
-can open, the device flow (a code to enter on any device) over SSH, in containers, on
-WSL without wslview and on Linux without a display, and both at once on an SSH
-session (forward the port with the printed ssh -L command, or enter the code). The
-flow that worked is remembered per host. On a terminal you can also paste the address
-the browser ends up at (or the code) when it cannot reach this machine.
+Without --device or --web the routes fit the machine. Where a local browser can surely
+reach 127.0.0.1 (a display, $BROWSER, macOS, Windows, WSL with wslview) the browser flow
+runs alone. Everywhere else (SSH without a forwarded display, containers, Linux without a
+display, WSL without wslview) every route runs at once and the first to finish wins: the
+device code, the browser URL (forward its port with the printed ssh -L command over SSH),
+and on a terminal pasting the address the browser ends up at (or the code). The URL is
+printed in every login but --device; the flow that worked last time is shown first.
 
 Flags:
   --hostname HOST        github.com (default), a GitHub Enterprise Server host, or an
@@ -45,7 +46,7 @@ Flags:
   --client-secret SECRET the OAuth App's client secret (or LOOPAUTH_CLIENT_SECRET)
   --scopes LIST          scopes, comma- or space-separated (default: none, public data only;
                          with --issuer: openid when the issuer supports it)
-  --no-browser           print the URL without opening a browser
+  --no-browser           open nothing (the URL is still printed)
   --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
   --port N               listen on this port instead of one from the OS
   --quiet                print only the URL and errors on stderr
@@ -55,9 +56,9 @@ Flags:
 
 Logging in again adds the account (or replaces the same login) and makes it the host's
 active account; see loopauth switch.
-  --device               use the device flow (no client secret needed; the app must
-                         have Enable Device Flow ticked)
-  --web                  use the browser (loopback) flow
+  --device               use only the device flow (no client secret needed; the app
+                         must have Enable Device Flow ticked)
+  --web                  use only the browser (loopback) flow
   --no-qr                no QR code of the device page
 
 Examples:
@@ -88,7 +89,6 @@ Examples:
     }
     const quiet = values.quiet === true;
     const noBrowser = values["no-browser"] === true;
-    let choice: FlowChoice | undefined;
     const interactive = Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
     const hostname = values.hostname as string | undefined;
     const issuer = issuerFlag(values);
@@ -96,6 +96,9 @@ Examples:
     const timeout = typeof values.timeout === "string"
       ? parseDuration(values.timeout)
       : DEFAULT_TIMEOUT_MS;
+    const explicit: Flow | undefined = values.device ? "device" : values.web ? "web" : undefined;
+    let choice: FlowChoice | undefined;
+    const view = waitingView({ quiet, timeout, flows: explicit ? [explicit] : [] });
     const show = showUrl(host, {
       noBrowser,
       quiet,
@@ -110,8 +113,6 @@ Examples:
         }
       },
     });
-    let waiting: Waiting | undefined;
-    let pasteLines = 0;
     const result = await login({
       hostname,
       issuer,
@@ -126,37 +127,31 @@ Examples:
       signal,
       openBrowser: async (url) => {
         await show(url);
-        // One live line only when the browser flow runs alone (a race shows a device code too).
-        if (!quiet && (choice?.flows.length ?? 1) === 1) {
-          waiting = startWaiting({ label: "Waiting for the browser", timeout });
-        }
+        view.shown("web");
       },
-      flow: values.device ? "device" : values.web ? "web" : "auto",
+      flow: explicit ?? "auto",
       onFlowChosen: (chosen) => {
         choice = chosen;
-        const names = chosen.flows.map((f) => f === "web" ? "the browser flow" : "the device flow");
-        if (!quiet) console.error(`Logging in with ${names.join(" and ")}: ${chosen.reason}`);
+        view.expect(chosen.flows);
+        const names = chosen.flows.flatMap((f) =>
+          f === "device"
+            ? ["the device flow"]
+            : interactive
+            ? ["the browser flow", "paste-back"]
+            : ["the browser flow"]
+        );
+        const list = names.length > 1
+          ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`
+          : names[0];
+        if (!quiet) console.error(`Logging in with ${list}: ${chosen.reason}`);
       },
-      onDeviceCode: async (code, context) => {
+      onDeviceCode: async (code) => {
         const { showDeviceCode } = await import("./device_view.ts"); // only for the device flow
-        await showDeviceCode({
-          qr: values["no-qr"] !== true,
-          // A live line would fight with a paste on the same terminal.
-          countdown: () => (choice?.flows.length ?? 1) === 1,
-          noBrowser,
-        })(code, context);
+        await showDeviceCode(code, { host, qr: values["no-qr"] !== true, noBrowser });
+        view.shown("device", Date.now() + code.expiresIn * 1000);
       },
-      ...(interactive
-        ? {
-          pasteBack: {
-            input: Deno.stdin.readable,
-            // Under the spinner's line; after the prompt, each message follows a pasted line.
-            write: (line: string) =>
-              waiting ? waiting.log(line, { typed: pasteLines++ > 0 }) : console.error(line),
-          },
-        }
-        : {}),
-    }).finally(() => waiting?.stop());
+      ...(interactive ? { pasteBack: { input: Deno.stdin.readable, write: console.error } } : {}),
+    }).finally(() => view.stop());
     if (values.json) {
       const { host: hostKey, login: user, scopes, tokenType, expiresAt, storage, storedIn, flow } =
         result;

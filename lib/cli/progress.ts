@@ -1,9 +1,11 @@
 /**
  * The terminal while a login waits: on a TTY one status line with a spinner
- * and the time left, redrawn in place; elsewhere (CI logs, pipes) one plain
- * line.
+ * and the time left, pinned to the terminal's bottom row while everything
+ * else (the URL, the device code, the paste-back prompt and what the user
+ * types) scrolls above it; elsewhere (CI logs, pipes) one plain line.
  * @module
  */
+import type { Flow } from "../flows/choose.ts";
 
 /** Options of {@linkcode startWaiting}. */
 export interface WaitingOptions {
@@ -17,18 +19,16 @@ export interface WaitingOptions {
   color?: boolean;
   /** Where to write (default: stderr). */
   write?: (text: string) => void;
+  /** The terminal's size (default: `Deno.consoleSize()`); `undefined` when unknown. */
+  size?: () => { columns: number; rows: number } | undefined;
 }
 
-/** A status line that can be taken down. */
+/** A status line that can be changed and taken down. */
 export interface Waiting {
-  /** Stops the spinner and clears its line. */
+  /** Stops the spinner and clears its line, leaving the screen as it was. */
   stop(): void;
-  /**
-   * Prints a line under the status line, which stays where it is and keeps
-   * moving (for a prompt the user types under). `typed` counts a line the
-   * user entered before it (the terminal echoed it).
-   */
-  log(line: string, options?: { typed?: boolean }): void;
+  /** Changes what is awaited, or brings the deadline nearer (e.g. a device code's expiry). */
+  update(change: { label?: string; deadline?: number }): void;
 }
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -50,6 +50,11 @@ export function formatClock(ms: number): string {
 /**
  * Shows that the CLI is waiting until `stop()` is called.
  *
+ * On a terminal the status line lives on the bottom row, outside a scroll
+ * region that holds every other line (as apt's progress bar does): its
+ * redraws never touch the lines above, however they wrap and whatever the
+ * user is typing, and `stop()` gives the row and the region back.
+ *
  * @example
  * ```ts
  * import { startWaiting } from "./progress.ts";
@@ -61,24 +66,45 @@ export function startWaiting(options: WaitingOptions): Waiting {
   const encoder = new TextEncoder();
   const write = options.write ?? ((text: string) => Deno.stderr.writeSync(encoder.encode(text)));
   const tty = options.tty ?? Deno.stderr.isTerminal();
-  const color = options.color ?? !noColor();
-  const deadline = Date.now() + options.timeout;
-  if (!tty) {
-    write(`${options.label} (times out in ${formatClock(options.timeout)}; Ctrl-C to cancel)\n`);
-    return { stop() {}, log: (line) => write(`${line}\n`) };
+  const color = options.color ?? !Deno.noColor;
+  const size = options.size ?? consoleSize;
+  let label = options.label;
+  let deadline = Date.now() + options.timeout;
+  const update: Waiting["update"] = (change) => {
+    label = change.label ?? label;
+    deadline = Math.min(deadline, change.deadline ?? Infinity);
+  };
+  const first = tty ? size() : undefined;
+  if (!first || first.rows < 3 || first.columns < 20) {
+    write(`${label} (times out in ${formatClock(deadline - Date.now())}; Ctrl-C to cancel)\n`);
+    return { stop() {}, update };
   }
   const dim = (text: string) => color ? `\x1b[2m${text}\x1b[22m` : text;
   const cyan = (text: string) => color ? `\x1b[36m${text}\x1b[39m` : text;
+  let rows = 0;
+  // A free bottom row (scrolling if the cursor is on it), then the region above it.
+  const pin = (height: number) => {
+    rows = height;
+    write(`\n\x1b7\x1b[1;${rows - 1}r\x1b8\x1b[1A`);
+  };
+  pin(first.rows);
   let frame = 0;
-  // Lines printed under the status line since; 0: the cursor is on it.
-  let below = 0;
   const draw = () => {
-    const left = formatClock(deadline - Date.now());
-    const line = `\r\x1b[2K${
-      cyan(FRAMES[frame++ % FRAMES.length])
-    } ${options.label}… ${left} left ${dim("(Ctrl-C to cancel)")}`;
-    // Under other lines: save the cursor, go up, redraw, come back.
-    write(below ? `\x1b7\x1b[${below}A${line}\x1b8` : line);
+    const now = size() ?? first;
+    if (now.rows !== rows && now.rows >= 3) {
+      // Resized: clear the old status row, pin to the new bottom.
+      write(`\x1b7\x1b[${Math.min(rows, now.rows)};1H\x1b[2K\x1b8`);
+      pin(now.rows);
+    }
+    const spinner = FRAMES[frame++ % FRAMES.length];
+    const body = ` ${label}… ${formatClock(deadline - Date.now())} left`;
+    const hint = " (Ctrl-C to cancel)";
+    // Measured against the width: a status row that wrapped would scroll the screen.
+    const plain = `${spinner}${body}${hint}`;
+    const painted = [...plain].length < now.columns
+      ? `${cyan(spinner)}${body}${dim(hint)}`
+      : fit(plain, now.columns - 1);
+    write(`\x1b7\x1b[${rows};1H\x1b[2K${painted}\x1b8`);
   };
   draw();
   const timer = setInterval(draw, 100);
@@ -88,19 +114,94 @@ export function startWaiting(options: WaitingOptions): Waiting {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      // With lines below, also clear the cursor's line (a ^C echoed there).
-      write(below ? `\x1b7\x1b[${below}A\r\x1b[2K\x1b8\r\x1b[2K` : "\r\x1b[2K");
+      // Clear the status row, give the whole screen back to scrolling, and clear
+      // the cursor's own row (a ^C the terminal echoed there).
+      write(`\x1b7\x1b[${rows};1H\x1b[2K\x1b[r\x1b8\r\x1b[2K`);
     },
-    log(text, logOptions = {}) {
-      if (stopped) return write(`${text}\n`);
-      if (below === 0) write("\n");
-      below += (below === 0 ? 1 : 0) + (logOptions.typed ? 1 : 0) + 1;
-      write(`${text}\n`);
-    },
+    update,
   };
 }
 
-/** `NO_COLOR` as Deno read it at start-up (no env permission needed). */
-function noColor(): boolean {
-  return Deno.noColor;
+/** `text` cut to `columns` characters (every character here is one column wide). */
+function fit(text: string, columns: number): string {
+  const chars = [...text];
+  return chars.length <= columns ? text : `${chars.slice(0, Math.max(0, columns - 1)).join("")}…`;
+}
+
+function consoleSize(): { columns: number; rows: number } | undefined {
+  try {
+    return Deno.consoleSize();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the login waits for, as the one status line says it. */
+const LABELS = {
+  web: "Waiting for the browser",
+  device: "Waiting for the code to be entered",
+  both: "Waiting for the browser or the code",
+};
+
+/** Options of {@linkcode waitingView}. */
+export interface WaitingViewOptions {
+  /** Show nothing. */
+  quiet?: boolean;
+  /** Milliseconds until the login times out. */
+  timeout: number;
+  /** The routes known to run from the start (an explicit `--web` or `--device`). */
+  flows: Flow[];
+}
+
+/** The login's one status line, started once every route it runs has shown itself. */
+export interface WaitingView {
+  /** The routes that run (again after one dropped out). */
+  expect(flows: Flow[]): void;
+  /** A route has shown itself; a device code brings its expiry as the deadline. */
+  shown(flow: Flow, deadline?: number): void;
+  /** Takes the line down for good. */
+  stop(): void;
+}
+
+/**
+ * The status line of a login with one or more routes: it starts when the
+ * last route has printed its lines (so it comes after them in a log), says
+ * what is awaited, and counts down to the earlier of the login's timeout and
+ * the device code's expiry.
+ *
+ * @example
+ * ```ts
+ * import { waitingView } from "./progress.ts";
+ * const view = waitingView({ timeout: 300_000, flows: ["web"] });
+ * view.shown("web");
+ * view.stop();
+ * ```
+ */
+export function waitingView(options: WaitingViewOptions): WaitingView {
+  let flows = options.flows;
+  const shown = new Set<Flow>();
+  let deadline = Date.now() + options.timeout;
+  let waiting: Waiting | undefined;
+  let stopped = false;
+  const refresh = () => {
+    if (stopped || options.quiet || flows.length === 0 || !flows.every((f) => shown.has(f))) return;
+    const label = flows.length > 1 ? LABELS.both : LABELS[flows[0]];
+    if (waiting) waiting.update({ label, deadline });
+    else waiting = startWaiting({ label, timeout: deadline - Date.now() });
+  };
+  return {
+    expect(next) {
+      flows = next;
+      refresh();
+    },
+    shown(flow, at) {
+      shown.add(flow);
+      deadline = Math.min(deadline, at ?? Infinity);
+      refresh();
+    },
+    stop() {
+      stopped = true;
+      waiting?.stop();
+    },
+  };
 }

@@ -1,7 +1,9 @@
 /**
- * Which login flow fits this machine: the browser (loopback) flow where a
- * browser can open and reach 127.0.0.1, the device flow where none can, and
- * both at once on a remote session, where either may work.
+ * Which login routes fit this machine. Where a local browser can surely
+ * reach 127.0.0.1 (a display, `$BROWSER`, macOS, Windows, WSL with
+ * `wslview`) the browser (loopback) flow runs alone; everywhere else (SSH
+ * without a forwarded display, containers, Linux without a display, WSL
+ * without `wslview`) every route runs at once and the first to finish wins.
  * @module
  */
 import { readEnv } from "../env_vars.ts";
@@ -11,7 +13,7 @@ export type Flow = "web" | "device";
 
 /** What {@linkcode chooseFlow} decided. */
 export interface FlowChoice {
-  /** The flows to run; two means race them, the first wins. */
+  /** The flows to run, the one to show first first; two means race them, the first to finish wins. */
   flows: Flow[];
   /** Why, for one line to the user. */
   reason: string;
@@ -54,10 +56,11 @@ const FLOW_ENV_VARS = [
 ] as const;
 
 /**
- * Decides the flow from the environment: an SSH session without a forwarded
- * display runs both; a remembered flow comes next; then WSL without
- * `wslview`, a container or Linux without a display (and no `$BROWSER`) take
- * the device flow; everything else the browser flow.
+ * Decides the routes from the environment. Where it is not certain that a
+ * local browser can reach 127.0.0.1, both flows run (the remembered one
+ * first, else the device flow): a remembered flow only orders them, it never
+ * removes one. On a desktop the browser flow runs alone, or the remembered
+ * flow when it is the device flow.
  *
  * @example
  * ```ts
@@ -69,13 +72,13 @@ const FLOW_ENV_VARS = [
 export async function chooseFlow(options: ChooseFlowOptions = {}): Promise<FlowChoice> {
   const environment = options.environment ?? {};
   const env = environment.env ?? readEnv(FLOW_ENV_VARS);
-  const os = environment.os ?? Deno.build.os;
-  const display = Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
-  if ((env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY) && !display) {
+  const uncertain = await whyUncertain(env, environment);
+  if (uncertain) {
+    const ssh = uncertain === SSH_REASON;
     return {
       flows: options.remembered === "web" ? ["web", "device"] : ["device", "web"],
-      reason: "this is an SSH session without a forwarded display; whichever finishes first wins",
-      forwardCommand: (port) => sshForwardCommand(port, env),
+      reason: `${uncertain}; every route runs and the first to finish wins`,
+      ...(ssh ? { forwardCommand: (port: number) => sshForwardCommand(port, env) } : {}),
     };
   }
   if (options.remembered) {
@@ -85,23 +88,37 @@ export async function chooseFlow(options: ChooseFlowOptions = {}): Promise<FlowC
     };
   }
   if (env.BROWSER) return { flows: ["web"], reason: "$BROWSER is set" };
-  if (os === "linux" && (env.WSL_DISTRO_NAME || env.WSL_INTEROP)) {
-    const hasCommand = environment.hasCommand ?? canRun;
-    if (!(await hasCommand("wslview"))) {
-      return { flows: ["device"], reason: "WSL without wslview to open a Windows browser" };
-    }
+  if (isWsl(env, environment) && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
     return { flows: ["web"], reason: "wslview opens a Windows browser" };
   }
-  if (os === "linux" && !display) {
-    const inContainer = (environment.isContainer ?? isContainer)();
-    return {
-      flows: ["device"],
-      reason: inContainer
-        ? "this is a container without a display"
-        : "there is no display (DISPLAY and WAYLAND_DISPLAY are unset) and no $BROWSER",
-    };
-  }
   return { flows: ["web"], reason: "a browser can open on this machine" };
+}
+
+const SSH_REASON = "this is an SSH session without a forwarded display";
+
+/** Why a local browser may not reach 127.0.0.1 here; `undefined` on a desktop. */
+async function whyUncertain(
+  env: Record<string, string | undefined>,
+  environment: FlowEnvironment,
+): Promise<string | undefined> {
+  const os = environment.os ?? Deno.build.os;
+  const display = Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+  if ((env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY) && !display) return SSH_REASON;
+  if (env.BROWSER || os !== "linux" || display) return undefined;
+  if (isWsl(env, environment)) {
+    const hasCommand = environment.hasCommand ?? canRun;
+    return await hasCommand("wslview")
+      ? undefined
+      : "this is WSL without wslview to open a Windows browser";
+  }
+  return (environment.isContainer ?? isContainer)()
+    ? "this is a container without a display"
+    : "there is no display (DISPLAY and WAYLAND_DISPLAY are unset) and no $BROWSER";
+}
+
+function isWsl(env: Record<string, string | undefined>, environment: FlowEnvironment): boolean {
+  return (environment.os ?? Deno.build.os) === "linux" &&
+    Boolean(env.WSL_DISTRO_NAME || env.WSL_INTEROP);
 }
 
 /**
