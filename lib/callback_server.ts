@@ -155,7 +155,7 @@ export function serveCallback<T = CallbackParams>(
         `The authorization response came from the wrong issuer (expected ${options.issuer})`,
       );
       void end(error, true);
-      return reply(400, "Login failed", error.message);
+      return reply(200, "Login failed", `${error.message}. Return to the terminal.`);
     }
     const error = params.get("error");
     if (error !== null) {

@@ -92,3 +92,19 @@ export function permissionError(error: unknown): LoopauthError | undefined {
   }
   return undefined;
 }
+
+/**
+ * The command that logs in to a host again: `loopauth login`, with
+ * `--issuer URL` for an OAuth/OIDC issuer and `--hostname HOST` for any
+ * host but github.com.
+ *
+ * @example
+ * ```ts
+ * import { loginCommand } from "./errors.ts";
+ * loginCommand("https://id.example.com", { issuer: true }); // "loopauth login --issuer https://id.example.com"
+ * ```
+ */
+export function loginCommand(host: string, options: { issuer?: boolean } = {}): string {
+  if (options.issuer) return `loopauth login --issuer ${host}`;
+  return host === "github.com" ? "loopauth login" : `loopauth login --hostname ${host}`;
+}

@@ -9,6 +9,8 @@ import { removeAccount } from "./store/accounts.ts";
 import { readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
 import { resolveHost, storedAccount, storedHost } from "./token.ts";
+import type { GitHubHost } from "./providers/github.ts";
+import type { IssuerRef } from "./providers/issuer_url.ts";
 
 /** Options of {@linkcode logout} and {@linkcode logoutAll}. */
 export interface LogoutOptions {
@@ -48,7 +50,7 @@ export interface LogoutResult {
  */
 export async function logout(options: LogoutOptions = {}): Promise<LogoutResult> {
   const host = await resolveHost(options);
-  return (await logoutEach([{ host: host.key, login: options.user }], options))[0];
+  return (await logoutEach([{ host, login: options.user }], options))[0];
 }
 
 /**
@@ -68,31 +70,30 @@ export async function logoutAll(
   const config = await readConfig(options.configDir ?? configDir());
   const only = options.hostname === undefined && options.issuer === undefined
     ? undefined
-    : (await resolveHost(options)).key;
-  const targets: { host: string; login: string }[] = [];
-  for (const [host, entry] of Object.entries(config.hosts)) {
-    if (only !== undefined && host !== only) continue;
+    : await resolveHost(options);
+  const targets: { host: GitHubHost | IssuerRef; login: string }[] = [];
+  for (const [key, entry] of Object.entries(config.hosts)) {
+    if (only !== undefined && key !== only.key) continue;
+    const host = storedHost(config, key);
     for (const login of Object.keys(entry.accounts)) targets.push({ host, login });
   }
   if (targets.length === 0) {
     throw new LoopauthError(
       "not_logged_in",
-      `Not logged in to ${only ?? "any host"}: nothing to log out of`,
+      `Not logged in to ${only?.key ?? "any host"}: nothing to log out of`,
     );
   }
   return await logoutEach(targets, options);
 }
 
 async function logoutEach(
-  targets: { host: string; login?: string }[],
+  targets: { host: GitHubHost | IssuerRef; login?: string }[],
   options: LogoutOptions,
 ): Promise<LogoutResult[]> {
   const dir = options.configDir ?? configDir();
   const results: LogoutResult[] = [];
   const failures: { result: LogoutResult; reason: string; settingsUrl: string }[] = [];
-  const config = await readConfig(dir);
-  for (const target of targets) {
-    const host = storedHost(config, target.host);
+  for (const { host, ...target } of targets) {
     const account = await storedAccount(host, { user: target.login, configDir: dir });
     const result = { host: host.key, login: account.login };
     const client = {

@@ -4,7 +4,7 @@
  * directory's lock) and store the new pair before anyone uses it.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
+import { loginCommand, LoopauthError } from "./errors.ts";
 import {
   type GitHubHost,
   refreshTokens,
@@ -73,9 +73,9 @@ export async function freshAccount(
     if (!current) {
       throw new LoopauthError(
         "not_logged_in",
-        `Not logged in to ${host.key} as ${account.login}: run loopauth login ${
-          issuer ? "--issuer" : "--hostname"
-        } ${host.key}`,
+        `Not logged in to ${host.key} as ${account.login}: run ${
+          loginCommand(host.key, { issuer })
+        }`,
       );
     }
     // Another process refreshed while this one waited for the lock: use its result.

@@ -60,7 +60,7 @@ export interface AccountStatus {
 /** The result of {@linkcode status}: hosts in config order. */
 export interface StatusReport {
   /** One entry per host. */
-  hosts: { host: string; accounts: AccountStatus[] }[];
+  hosts: { host: string; issuer?: true; accounts: AccountStatus[] }[];
 }
 
 /** Options of {@linkcode status}. */
@@ -106,7 +106,8 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   const report: StatusReport = { hosts: [] };
   for (const key of keys) {
     const entry = Object.hasOwn(config.hosts, key) ? config.hosts[key] : undefined;
-    const host = storedHost(config, key);
+    // The host given by flag as it was resolved: an issuer stays one when nothing is stored.
+    const host = only ?? storedHost(config, key);
     const accounts: AccountStatus[] = [];
     const env = fromEnv ? envToken(key) : undefined;
     if (env) {
@@ -159,7 +160,13 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
       }
       accounts.push(item);
     }
-    if (accounts.length) report.hosts.push({ host: key, accounts });
+    if (accounts.length) {
+      report.hosts.push({
+        host: key,
+        ...("issuer" in host ? { issuer: true as const } : {}),
+        accounts,
+      });
+    }
   }
   return report;
 }

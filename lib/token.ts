@@ -3,7 +3,7 @@
  * is about to expire, or a token from the environment.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
+import { loginCommand, LoopauthError } from "./errors.ts";
 import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
 import { freshAccount } from "./refresh.ts";
 import { findAccount, type StoredAccount } from "./store/accounts.ts";
@@ -117,15 +117,20 @@ export async function storedAccount(
     dir: options.configDir ?? configDir(),
   });
   if (!account) {
-    const flag = "issuer" in host
-      ? ` --issuer ${host.key}`
-      : host.key === "github.com"
-      ? ""
-      : ` --hostname ${host.key}`;
     const as = options.user ? ` as ${options.user}` : "";
+    const again = loginCommand(host.key, { issuer: "issuer" in host });
+    // github.com is the default (as in gh): name what is stored instead, and the flag for it.
+    const config = options.user ? undefined : await readConfig(options.configDir ?? configDir());
+    const others = Object.keys(config?.hosts ?? {}).filter((key) => key !== host.key);
+    const elsewhere = others.length === 0 ? "" : `, or use ${
+      others.map((key) => {
+        const other = storedHost(config!, key);
+        return `${"issuer" in other ? "--issuer" : "--hostname"} ${key}`;
+      }).join(" or ")
+    } (logged in there)`;
     throw new LoopauthError(
       "not_logged_in",
-      `Not logged in to ${host.key}${as}: run loopauth login${flag}`,
+      `Not logged in to ${host.key}${as}: run ${again}${elsewhere}`,
     );
   }
   return account;

@@ -134,7 +134,7 @@ Deno.test("corrupted config or tokens files are clear errors naming the file", a
     () => findAccount("github.com", undefined, options),
     (e) =>
       e instanceof LoopauthError && e.code === "not_logged_in" &&
-      /The token of octocat on github\.com is missing from .*tokens\.json: run loopauth login --hostname github\.com/
+      /The token of octocat on github\.com is missing from .*tokens\.json: run loopauth login$/
         .test(e.message),
   );
 });

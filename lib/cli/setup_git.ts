@@ -1,6 +1,7 @@
 /** `loopauth setup-git`. @module */
 import { LoopauthError } from "../errors.ts";
-import { resolveGitHubHost } from "../providers/github.ts";
+import { type GitHubHost, resolveGitHubHost } from "../providers/github.ts";
+import { storedHost } from "../token.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { type Command, parseFlags } from "./command.ts";
@@ -34,17 +35,25 @@ Examples:
     });
     const dir = configDir();
     const hostname = values.hostname as string | undefined;
-    const keys = hostname === undefined
-      ? Object.keys((await readConfig(dir)).hosts)
-      : [resolveGitHubHost(hostname).key];
-    if (keys.length === 0) {
+    let hosts: GitHubHost[];
+    if (hostname === undefined) {
+      const config = await readConfig(dir);
+      hosts = [];
+      for (const key of Object.keys(config.hosts)) {
+        const host = storedHost(config, key);
+        // git credentials are GitHub's (a token as the password of a git remote).
+        if ("issuer" in host) {
+          console.error(`Skipped ${key}: it is an OAuth issuer, not a git host`);
+        } else hosts.push(host);
+      }
+    } else hosts = [resolveGitHubHost(hostname)];
+    if (hosts.length === 0) {
       throw new LoopauthError(
         "not_logged_in",
-        "Not logged in to any host: run loopauth login first, or give --hostname",
+        "Not logged in to any GitHub host: run loopauth login first, or give --hostname",
       );
     }
-    for (const key of keys) {
-      const host = resolveGitHubHost(key);
+    for (const host of hosts) {
       const name = `credential.${host.origin}.helper`;
       // An empty helper first clears helpers configured elsewhere for this URL (as gh does).
       await git(["config", "--global", "--replace-all", name, ""]);

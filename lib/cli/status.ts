@@ -1,5 +1,5 @@
 /** `loopauth status`. @module */
-import { LoopauthError } from "../errors.ts";
+import { loginCommand, LoopauthError } from "../errors.ts";
 import { type AccountStatus, BAD_STATES, status } from "../status.ts";
 import { type Command, issuerFlag, parseFlags } from "./command.ts";
 
@@ -39,9 +39,10 @@ Examples:
       offline: { type: "boolean" },
     }, { command: "status" });
     const hostname = values.hostname as string | undefined;
+    const issuer = issuerFlag(values);
     const report = await status({
       hostname,
-      issuer: issuerFlag(values),
+      issuer,
       offline: values.offline === true,
       fromEnv: true,
       signal,
@@ -56,19 +57,21 @@ Examples:
     if (report.hosts.length === 0) {
       throw new LoopauthError(
         "not_logged_in",
-        `Not logged in to ${hostname ?? "any host"}: run loopauth login${
-          hostname ? ` --hostname ${hostname}` : ""
+        `Not logged in to ${issuer ?? hostname ?? "any host"}: run ${
+          loginCommand(issuer ?? hostname ?? "github.com", { issuer: issuer !== undefined })
         }`,
       );
     }
-    for (const { host, accounts } of report.hosts) {
+    for (const { host, issuer: isIssuer, accounts } of report.hosts) {
       const bad = accounts.find((a) => BAD_STATES.includes(a.state));
       if (!bad) continue;
       throw new LoopauthError(
         "session_expired",
         bad.source === "env"
           ? `The token in ${bad.location} is ${bad.state} for ${host}: replace or unset ${bad.location}`
-          : `The token of ${bad.login} on ${host} is ${bad.state}: run loopauth login --hostname ${host}`,
+          : `The token of ${bad.login} on ${host} is ${bad.state}: run ${
+            loginCommand(host, { issuer: isIssuer })
+          }`,
       );
     }
     return 0;

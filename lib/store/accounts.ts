@@ -4,7 +4,7 @@
  * are written before the metadata that points to them and removed before it.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
+import { loginCommand, LoopauthError } from "../errors.ts";
 import type { TokenSet } from "../providers/github.ts";
 import { openBackend, type SecretBackend, type Secrets, type StorageName } from "./backend.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
@@ -84,7 +84,9 @@ export async function loadAccount(
   if (!secrets) {
     throw new LoopauthError(
       "not_logged_in",
-      `The token of ${record.login} on ${host} is missing from ${backend.location}: run loopauth login --hostname ${host}`,
+      `The token of ${record.login} on ${host} is missing from ${backend.location}: run ${
+        loginCommand(host, { issuer: record.issuer })
+      }`,
     );
   }
   return joinAccount(host, record, secrets);
@@ -180,7 +182,11 @@ export async function setActiveAccount(
     if (!entry || !Object.hasOwn(entry.accounts, login)) {
       throw new LoopauthError(
         "not_logged_in",
-        `No account ${login} on ${host}: run loopauth login --hostname ${host}`,
+        `No account ${login} on ${host}: run ${
+          loginCommand(host, {
+            issuer: Object.values(entry?.accounts ?? {}).some((account) => account.issuer),
+          })
+        }`,
       );
     }
     entry.active = login;
