@@ -19,7 +19,7 @@ export interface ApiRequestOptions {
   base?: string;
   /** HTTP method (default `GET`). */
   method?: string;
-  /** Parameters: the query of a GET, the JSON body otherwise. */
+  /** Parameters: the query of a GET or HEAD, the JSON body otherwise (data only, never request options). */
   fields?: Record<string, string>;
   /** The account's login (default: the host's active account). */
   user?: string;
@@ -56,9 +56,15 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
     token,
     signal: options.signal,
   });
-  const route = `${method} ${path.startsWith("/") ? path : `/${path}`}`;
+  // The fields are data only, never Octokit's request options (baseUrl, url, headers, …).
+  const fields = options.fields ?? {};
+  const hasBody = method !== "GET" && method !== "HEAD" && Object.keys(fields).length > 0;
+  let url = path.startsWith("/") ? path : `/${path}`;
+  if (!hasBody && Object.keys(fields).length > 0) {
+    url += `${url.includes("?") ? "&" : "?"}${new URLSearchParams(fields)}`;
+  }
   try {
-    const response = await octokit.request(route, { ...options.fields });
+    const response = await octokit.request({ method, url, ...(hasBody ? { data: fields } : {}) });
     return response.data === "" ? undefined : response.data;
   } catch (error) {
     throw apiError(error, new URL(host.apiUrl).host, options.signal);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Octokit } from "npm:@octokit/rest@^22";
+import { guardedHook } from "./api_origin.ts";
 import { LoopauthError } from "./errors.ts";
 import { networkError } from "./http.ts";
 import { terminalSafe } from "./text.ts";
@@ -39,7 +40,9 @@ export function loadOctokit(): Promise<typeof import("npm:@octokit/rest@^22")> {
 
 /**
  * An Octokit client for an API base URL (`https://api.github.com` or
- * `https://HOST/api/v3`).
+ * `https://HOST/api/v3`). Every request it sends passes the origin guard
+ * of `api_origin.ts`: one to any other origin is refused, whatever its
+ * options say.
  *
  * @example
  * ```ts
@@ -53,8 +56,10 @@ export async function createOctokit(
   options: CreateOctokitOptions = {},
 ): Promise<Octokit> {
   const { Octokit } = await loadOctokit();
+  const hook = guardedHook({ apiUrl, token: options.token });
   return new Octokit({
-    auth: options.token,
+    // An authentication strategy (Octokit's contract): a function with a request hook.
+    authStrategy: () => Object.assign(() => Promise.resolve({ type: "token" }), { hook }),
     baseUrl: apiUrl,
     userAgent: `loopauth/${VERSION}`,
     log: quiet,

@@ -1,0 +1,123 @@
+/**
+ * The standing attack suite: each test is one attack on loopauth (from the
+ * command line, a hostile server, or the environment), named for it, and
+ * asserts what the attacker gets: nothing. Read the test names as the list
+ * of what loopauth defends against.
+ */
+import assert from "node:assert/strict";
+import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
+import { createOctokit } from "../lib/github_api.ts";
+import { loginOnce, runCli, withProvider } from "./helpers.ts";
+
+/** A TCP listener on another loopback port that counts the connections it gets. */
+function otherPort(): { origin: string; connections: () => number } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let count = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      count++;
+      conn.close();
+    }
+  })().catch(() => {});
+  return {
+    origin: `http://127.0.0.1:${listener.addr.port}`,
+    connections: () => count,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepting;
+    },
+  };
+}
+
+/** Octokit's request options: a `-f` field of that name must stay a plain parameter. */
+const OCTOKIT_OPTIONS = ["baseUrl", "url", "method", "headers", "request", "mediaType"];
+
+Deno.test("attack: api -f baseUrl/url/method/headers/request/mediaType sends the token to another origin → only query data, nothing received", async () => {
+  await using other = otherPort();
+  await withProvider(async (provider, configHome) => {
+    assert.equal((await loginOnce(provider, configHome)).code, 0);
+    for (const name of OCTOKIT_OPTIONS) {
+      const value = `${other.origin}/user`;
+      const before = provider.requests.length;
+      const cli = await runCli(
+        ["api", "/user", "--hostname", provider.origin, "-f", `${name}=${value}`],
+        { configHome },
+      );
+      assert.equal(cli.code, 0, `-f ${name}: ${cli.stderr}`);
+      const [sent] = provider.requests.slice(before);
+      assert.equal(sent.method, "GET", `-f ${name}`);
+      assert.equal(sent.path, `/api/v3/user?${new URLSearchParams({ [name]: value })}`);
+    }
+  });
+  assert.equal(other.connections(), 0, "the other port received nothing");
+});
+
+Deno.test("attack: api -X POST -f baseUrl=… sends the token elsewhere → the fields are the JSON body, nothing received", async () => {
+  await using other = otherPort();
+  await withProvider(async (provider, configHome) => {
+    assert.equal((await loginOnce(provider, configHome)).code, 0);
+    const fields = Object.fromEntries(OCTOKIT_OPTIONS.map((name) => [name, other.origin]));
+    const before = provider.requests.length;
+    const cli = await runCli(
+      [
+        "api",
+        "-X",
+        "POST",
+        "/user",
+        "--hostname",
+        provider.origin,
+        ...Object.entries(fields).flatMap(([k, v]) => ["-f", `${k}=${v}`]),
+      ],
+      { configHome },
+    );
+    assert.equal(cli.code, EXIT_CODES.api, cli.stderr); // the provider has no POST /user
+    const [sent] = provider.requests.slice(before);
+    assert.equal(sent.method, "POST");
+    assert.equal(sent.path, "/api/v3/user");
+    assert.deepEqual(JSON.parse(sent.body), fields);
+  });
+  assert.equal(other.connections(), 0, "the other port received nothing");
+});
+
+Deno.test("attack: api -f baseUrl=… with GH_TOKEN or LOOPAUTH_TOKEN in the environment → the env token goes nowhere else", async () => {
+  await using other = otherPort();
+  await withProvider(async (provider, configHome) => {
+    for (const name of OCTOKIT_OPTIONS) {
+      const field = `${name}=${other.origin}`;
+      // GH_TOKEN is for github.com (unreachable from the tests: a network or API error).
+      const gh = await runCli(["api", "/user", "-f", field], {
+        configHome,
+        env: { GH_TOKEN: "ghp_attacker_wants_this" },
+      });
+      assert.notEqual(gh.code, 0);
+      assert.ok(!gh.stderr.includes("ghp_attacker_wants_this"));
+      const mine = await runCli(["api", "/user", "--hostname", provider.origin, "-f", field], {
+        configHome,
+        env: { LOOPAUTH_TOKEN: "gho_attacker_wants_this" },
+      });
+      assert.equal(mine.code, EXIT_CODES.api, mine.stderr); // the provider refuses that token
+    }
+  });
+  assert.equal(other.connections(), 0, "the other port received nothing");
+});
+
+Deno.test("attack: an Octokit request of loopauth's own client to another origin → refused before a byte leaves", async () => {
+  await using other = otherPort();
+  await withProvider(async (provider) => {
+    const octokit = await createOctokit(`${provider.origin}/api/v3`, { token: "gho_secret" });
+    for (
+      const options of [
+        { baseUrl: other.origin },
+        { url: `${other.origin}/user` },
+        { url: "{+target}/user", target: other.origin },
+      ] as Record<string, string>[]
+    ) {
+      const refused = await octokit.request("GET /user", options).catch((e) => e);
+      assert.ok(refused instanceof LoopauthError, String(refused));
+      assert.equal(refused.code, "usage");
+      assert.match(refused.message, /^Refusing to send a request for 127\.0\.0\.1:\d+ to http:/);
+    }
+    assert.deepEqual(provider.requests, []);
+  });
+  assert.equal(other.connections(), 0, "the other port received nothing");
+});
