@@ -7,6 +7,7 @@ import type { Octokit } from "npm:@octokit/rest@^22";
 import { guardedHook } from "./api_origin.ts";
 import { LoopauthError } from "./errors.ts";
 import { networkError } from "./http.ts";
+import { isGitHubLogin } from "./providers/github.ts";
 import { terminalSafe } from "./text.ts";
 import { VERSION } from "./version.ts";
 
@@ -97,7 +98,9 @@ export function apiError(error: unknown, what: string, signal?: AbortSignal): Lo
 }
 
 /**
- * The login name of the token's user (`GET /user`).
+ * The login name of the token's user (`GET /user`). A login that does not
+ * follow GitHub's grammar (see `isGitHubLogin`) is an `api` error: it would
+ * end up in terminals, keychains and git's credential lines.
  *
  * @example
  * ```ts
@@ -111,12 +114,21 @@ export async function whoami(
   options: { signal?: AbortSignal } = {},
 ): Promise<string> {
   const octokit = await createOctokit(apiUrl, { token, signal: options.signal });
+  let login: unknown;
   try {
-    const { data } = await octokit.rest.users.getAuthenticated();
-    return data.login;
+    login = (await octokit.rest.users.getAuthenticated()).data.login;
   } catch (error) {
     throw apiError(error, new URL(apiUrl).host, options.signal);
   }
+  if (!isGitHubLogin(login)) {
+    throw new LoopauthError(
+      "api",
+      `${
+        new URL(apiUrl).host
+      } answered GET /user with a login that is not a GitHub user name (letters, digits and single hyphens, at most 39 characters): nothing was stored`,
+    );
+  }
+  return login;
 }
 
 /** Options of {@linkcode revokeToken}. */

@@ -5,7 +5,7 @@
  */
 import { LoopauthError } from "./errors.ts";
 import { fetchBounded } from "./http.ts";
-import type { GitHubHost } from "./providers/github.ts";
+import { type GitHubHost, isGitHubLogin } from "./providers/github.ts";
 import { isPast } from "./refresh.ts";
 import { openBackend } from "./store/backend.ts";
 import { loadAccount } from "./store/accounts.ts";
@@ -226,7 +226,8 @@ async function check(
   let login: string | undefined;
   try {
     const data = JSON.parse(body);
-    if (typeof data?.login === "string") login = data.login;
+    // Shown on the terminal: only a name that follows GitHub's grammar.
+    if (isGitHubLogin(data?.login)) login = data.login;
   } catch { /* no login to show */ }
   const header = response.headers.get("x-oauth-scopes");
   const scopes = header === null ? undefined : header.split(/[\s,]+/).filter(Boolean);

@@ -29,6 +29,16 @@ function otherPort(): { origin: string; connections: () => number } & AsyncDispo
   };
 }
 
+/** The files in a config directory (none when it does not exist). */
+async function storedFiles(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name).sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
 /** Octokit's request options: a `-f` field of that name must stay a plain parameter. */
 const OCTOKIT_OPTIONS = ["baseUrl", "url", "method", "headers", "request", "mediaType"];
 
@@ -120,4 +130,67 @@ Deno.test("attack: an Octokit request of loopauth's own client to another origin
     assert.deepEqual(provider.requests, []);
   });
   assert.equal(other.connections(), 0, "the other port received nothing");
+});
+
+/** A control character other than the newline that ends a line. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+
+/** Logins a hostile GitHub or GHES server (or the built-in provider) might answer. */
+const HOSTILE_LOGINS = [
+  "attacker\nurl=https://github.com/\nusername=attacker",
+  "\x1b]0;pwned\x07\x1b[2Jmona",
+  "mona\r\npassword=x",
+  "mona\0",
+  'mona" -A -s "x',
+  "--help",
+  "-mona",
+  "mona-",
+  "mo--na",
+  "m".repeat(40),
+  "mona lisa",
+  "",
+];
+
+Deno.test("attack: a server answers GET /user with a login outside GitHub's grammar → clear error, nothing stored or echoed", async () => {
+  const user = { login: "octocat", id: 1, name: "Mona" };
+  await withProvider(async (provider, configHome, configDir) => {
+    for (const login of HOSTILE_LOGINS) {
+      user.login = login;
+      const cli = await loginOnce(provider, configHome);
+      const shown = JSON.stringify(login);
+      assert.equal(cli.code, EXIT_CODES.api, `${shown}: ${cli.stderr}`);
+      assert.equal(cli.stdout, "");
+      assert.match(
+        cli.stderr.split("\n").at(-1)!,
+        /^Error: 127\.0\.0\.1:\d+ answered GET \/user with a login that is not a GitHub user name \(letters, digits and single hyphens, at most 39 characters\): nothing was stored$/,
+      );
+      assert.doesNotMatch(cli.stderr, CONTROL, `${shown}: no control characters`);
+      if (login) assert.ok(!cli.page.body.includes(login), `${shown}: not on the browser page`);
+      assert.deepEqual(await storedFiles(configDir), [], `${shown}: nothing stored`);
+    }
+    // Names that follow the grammar still log in.
+    for (const login of ["mona", "Mona-Lisa-2", "m".repeat(39)]) {
+      user.login = login;
+      const cli = await loginOnce(provider, configHome);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.equal(cli.stdout, `Logged in to ${provider.origin} as ${login}\n`);
+    }
+  }, { user });
+});
+
+Deno.test("attack: a server names an env token's user with escape sequences → status shows no login, prints no control character", async () => {
+  const user = { login: "octocat", id: 1, name: "Mona" };
+  await withProvider(async (provider, configHome) => {
+    assert.equal((await loginOnce(provider, configHome)).code, 0);
+    const [token] = provider.activeTokens();
+    user.login = "\x1b]0;pwned\x07\x1b[2Jmona";
+    const options = { configHome, env: { LOOPAUTH_TOKEN: token } };
+    const text = await runCli(["status", "--hostname", provider.origin], options);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^ {2}\(unknown login\) \(active\): valid$/m);
+    assert.doesNotMatch(text.stdout + text.stderr, CONTROL);
+    const json = await runCli(["status", "--json", "--hostname", provider.origin], options);
+    assert.equal(JSON.parse(json.stdout).hosts[0].accounts[0].login, null);
+  }, { user });
 });

@@ -55,6 +55,23 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * Whether `login` follows GitHub's grammar for user names: letters, digits
+ * and single hyphens, not starting or ending with a hyphen, at most 39
+ * characters. A name a server answers is used only when it does.
+ *
+ * @example
+ * ```ts
+ * import { isGitHubLogin } from "./github.ts";
+ * isGitHubLogin("mona-lisa"); // true
+ * isGitHubLogin("attacker\nusername=x"); // false
+ * ```
+ */
+export function isGitHubLogin(login: unknown): login is string {
+  return typeof login === "string" && login.length <= 39 &&
+    /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/.test(login);
+}
+
+/**
  * Resolves `--hostname` (a host name or an origin) to GitHub's endpoints:
  * github.com's own layout, or the GHES layout for any other host.
  *
