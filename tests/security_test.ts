@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
 import { createOctokit } from "../lib/github_api.ts";
-import { loginOnce, runCli, withProvider } from "./helpers.ts";
+import { Cli, loginOnce, runCli, tempConfig, withProvider } from "./helpers.ts";
+import { actAsOidcUser, startOidcProvider } from "./oidc_helpers.ts";
 
 /** A TCP listener on another loopback port that counts the connections it gets. */
 function otherPort(): { origin: string; connections: () => number } & AsyncDisposable {
@@ -193,4 +194,32 @@ Deno.test("attack: a server names an env token's user with escape sequences → 
     const json = await runCli(["status", "--json", "--hostname", provider.origin], options);
     assert.equal(JSON.parse(json.stdout).hosts[0].accounts[0].login, null);
   }, { user });
+});
+
+Deno.test("attack: an issuer names the user with quotes, newlines and escape sequences → stored and shown without them", async () => {
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  const cli = new Cli([
+    "login",
+    "--issuer",
+    op.issuer,
+    "--client-id",
+    op.publicClient,
+    "--no-browser",
+    "--web",
+    "--storage",
+    "file",
+    "--scopes",
+    "openid profile",
+  ], { configHome: config.home });
+  const url = await cli.waitForLine(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/);
+  await actAsOidcUser(url, { login: `mallory"\n\x1b[2J'\u202e\u2028--x\`` });
+  const login = await cli.output();
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, `Logged in to ${op.issuer} as mallory[2J--x\n`);
+  const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+  assert.deepEqual(Object.keys(stored.hosts[op.issuer].accounts), ["mallory[2J--x"]);
+  const status = await runCli(["status", "--offline"], { configHome: config.home });
+  assert.match(status.stdout, /^ {2}mallory\[2J--x \(active\): unchecked$/m);
+  assert.doesNotMatch(status.stdout + status.stderr, CONTROL);
 });

@@ -134,19 +134,25 @@ export async function discoverIssuer(
 }
 
 /**
- * The login name to show from id_token (or userinfo) claims:
- * `preferred_username`, else `email`, else `sub`.
+ * The login name to store and show from id_token (or userinfo) claims:
+ * `preferred_username`, else `email`, else `sub`, without any control or
+ * format character, line separator or quote (the name ends up in
+ * terminals, keychain commands and git's credential lines), at most 100
+ * characters.
  *
  * @example
  * ```ts
  * import { loginNameFromClaims } from "./oidc.ts";
  * loginNameFromClaims({ sub: "248289761001", email: "jane@example.com" }); // "jane@example.com"
+ * loginNameFromClaims({ preferred_username: 'jane"\n\x1b[2J' }); // "jane[2J"
  * ```
  */
 export function loginNameFromClaims(claims: Record<string, unknown>): string | undefined {
   for (const name of ["preferred_username", "email", "sub"]) {
     const value = claims[name];
-    if (typeof value === "string" && value.trim()) return terminalSafe(value.trim(), { max: 100 });
+    if (typeof value !== "string") continue;
+    const clean = value.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}"'`]/gu, "").trim();
+    if (clean) return [...clean].slice(0, 100).join("");
   }
   return undefined;
 }
