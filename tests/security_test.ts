@@ -7,7 +7,18 @@
 import assert from "node:assert/strict";
 import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
 import { createOctokit } from "../lib/github_api.ts";
-import { Cli, loginOnce, runCli, tempConfig, withProvider } from "./helpers.ts";
+import { saveAccount } from "../lib/store/accounts.ts";
+import { fileBackend } from "../lib/store/file.ts";
+import {
+  childEnv,
+  Cli,
+  loginOnce,
+  MAIN,
+  runCli,
+  runFlags,
+  tempConfig,
+  withProvider,
+} from "./helpers.ts";
 import { actAsOidcUser, startOidcProvider } from "./oidc_helpers.ts";
 
 /** A TCP listener on another loopback port that counts the connections it gets. */
@@ -222,4 +233,60 @@ Deno.test("attack: an issuer names the user with quotes, newlines and escape seq
   const status = await runCli(["status", "--offline"], { configHome: config.home });
   assert.match(status.stdout, /^ {2}mallory\[2J--x \(active\): unchecked$/m);
   assert.doesNotMatch(status.stdout + status.stderr, CONTROL);
+});
+
+/** `loopauth git-credential get` with git's request on stdin; its exit code and stdout. */
+async function gitCredentialGet(configHome: string, request: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...runFlags(`${configHome}/loopauth`), MAIN, "git-credential", "get"],
+    env: childEnv(configHome),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(request));
+  await writer.close();
+  const output = await child.output();
+  return { code: output.code, stdout: new TextDecoder().decode(output.stdout) };
+}
+
+Deno.test("attack: a stored login or token with a newline (an old or tampered store) → the git helper prints nothing for that host", async () => {
+  await using config = await tempConfig();
+  const host = "http://127.0.0.1:9";
+  const request = "protocol=http\nhost=127.0.0.1:9\n\n";
+  const save = (login: string, accessToken: string) =>
+    saveAccount(
+      {
+        host,
+        login,
+        clientId: "loopauth-dev",
+        token: { accessToken, tokenType: "bearer", scopes: [] },
+        createdAt: new Date().toISOString(),
+        storage: "file",
+      },
+      fileBackend({ dir: config.dir }),
+      { dir: config.dir },
+    );
+
+  await save("octocat", "gho_fine");
+  const fine = await gitCredentialGet(config.home, request);
+  assert.equal(fine.code, 0);
+  assert.equal(fine.stdout, "username=octocat\npassword=gho_fine\n");
+
+  for (
+    const [login, token] of [
+      ["attacker\nurl=https://github.com/\nusername=attacker", "gho_fine"],
+      ["attacker\r\nurl=https://github.com/", "gho_fine"],
+      ["attacker\0", "gho_fine"],
+      ["octocat", "gho_x\nurl=https://github.com/"],
+      ["octocat", "gho_x\0"],
+    ]
+  ) {
+    await save(login, token);
+    const cli = await gitCredentialGet(config.home, request);
+    assert.equal(cli.code, 0);
+    assert.equal(cli.stdout, "", `${JSON.stringify([login, token])}: nothing printed`);
+  }
 });
