@@ -5,6 +5,7 @@
  * of what loopauth defends against.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
 import { createOctokit } from "../lib/github_api.ts";
 import { saveAccount } from "../lib/store/accounts.ts";
@@ -16,6 +17,7 @@ import {
   MAIN,
   runCli,
   runFlags,
+  startKeyring,
   tempConfig,
   withProvider,
 } from "./helpers.ts";
@@ -289,4 +291,178 @@ Deno.test("attack: a stored login or token with a newline (an old or tampered st
     assert.equal(cli.code, 0);
     assert.equal(cli.stdout, "", `${JSON.stringify([login, token])}: nothing printed`);
   }
+});
+
+/**
+ * How `security -i` reads its input, after Apple's security.c: lines of at
+ * most 4095 bytes (the rest of a longer one is the next line), each split
+ * into arguments by `split_line` (whitespace separates; an argument that
+ * starts with a quote ends at the same quote; a backslash makes the next
+ * character literal).
+ */
+function securityCommands(input: string): string[][] {
+  const bytes = new TextEncoder().encode(input);
+  const lines: string[] = [];
+  let line: number[] = [];
+  for (const byte of bytes) {
+    if (byte === 0x0a) {
+      lines.push(new TextDecoder().decode(new Uint8Array(line)));
+      line = [];
+      continue;
+    }
+    line.push(byte);
+    if (line.length === 4095) {
+      lines.push(new TextDecoder().decode(new Uint8Array(line)));
+      line = [];
+    }
+  }
+  const commands: string[][] = [];
+  for (const text of lines) {
+    const args: string[] = [];
+    let arg: string | undefined;
+    let quote: string | undefined;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (arg === undefined) {
+        if (/\s/.test(c)) continue;
+        arg = "";
+        if (c === '"' || c === "'") {
+          quote = c;
+          continue;
+        }
+      }
+      if (c === "\\") arg += text[++i] ?? "";
+      else if (quote !== undefined ? c === quote : /\s/.test(c)) {
+        args.push(arg);
+        [arg, quote] = [undefined, undefined];
+      } else arg += c;
+    }
+    if (arg !== undefined) args.push(arg);
+    if (args.length) commands.push(args);
+  }
+  return commands;
+}
+
+const KEYRING_STORE = fileURLToPath(new URL("./fixtures/keyring_store_darwin.ts", import.meta.url));
+
+/** Stores an account through the macOS backend, with a stand-in `security` that records its input. */
+async function storeThroughSecurity(home: string, host: string, login: string, secrets: object) {
+  const bin = `${home}/bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.remove(`${bin}/stdin`).catch(() => {});
+  await Deno.writeTextFile(
+    `${bin}/security`,
+    '#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/args"\ncat > "$(dirname "$0")/stdin"\n',
+    { mode: 0o755 },
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      `--allow-run=${bin}/security`,
+      KEYRING_STORE,
+      JSON.stringify({ host, login, secrets }),
+    ],
+    env: { ...childEnv(home), PATH: `${bin}:/usr/bin:/bin` },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.ok(output.success, "the fixture ran");
+  const result = JSON.parse(new TextDecoder().decode(output.stdout));
+  const stdin = await Deno.readTextFile(`${bin}/stdin`).catch(() => undefined);
+  return { result, commands: stdin === undefined ? undefined : securityCommands(stdin) };
+}
+
+const hex = (text: string) =>
+  Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+
+Deno.test("attack: a login with quotes or backslashes breaks out of the macOS security -i command → one command, the exact values", async () => {
+  await using config = await tempConfig();
+  const secrets = { accessToken: "gho_secret", clientSecret: 'a"b\\c' };
+  for (
+    const login of [
+      'mona" -A -s "x',
+      "mona' -A '",
+      'mona\\" -A "',
+      "mona\\",
+      '"',
+      "-A",
+      "mona lisa\t-A",
+      "mona\r-A",
+      "møna ✓",
+    ]
+  ) {
+    const host = 'ghe.example.com" -A "';
+    const { result, commands } = await storeThroughSecurity(config.home, host, login, secrets);
+    assert.deepEqual(result, { ok: true }, JSON.stringify(login));
+    assert.deepEqual(commands, [[
+      "add-generic-password",
+      "-U",
+      "-s",
+      "loopauth",
+      "-a",
+      `${login}@${host}`,
+      "-l",
+      `loopauth: ${login} on ${host}`,
+      "-X",
+      hex(JSON.stringify(secrets)),
+    ]], JSON.stringify(login));
+  }
+});
+
+Deno.test("attack: a login with a newline, or one so long that security -i cuts the line and runs its rest → refused, nothing sent", async () => {
+  await using config = await tempConfig();
+  for (const login of ["mona\nadd-generic-password -A", "mona\0", "m".repeat(4000)]) {
+    const { result, commands } = await storeThroughSecurity(config.home, "github.com", login, {
+      accessToken: "gho_secret",
+    });
+    assert.equal(result.code, "storage", JSON.stringify(login));
+    assert.match(result.message, /^The (macOS Keychain cannot take|secrets are too long for)/);
+    assert.equal(commands, undefined, "security was not run");
+  }
+});
+
+Deno.test('attack: an account named --help makes secret-tool print its help, so store "succeeds" storing nothing → -- ends the options, the token is in the keyring', async () => {
+  await using keyring = await startKeyring();
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  const options = { configHome: config.home, env: keyring.env };
+  const cli = new Cli([
+    "login",
+    "--issuer",
+    op.issuer,
+    "--client-id",
+    op.publicClient,
+    "--no-browser",
+    "--web",
+    "--storage",
+    "keyring",
+    "--scopes",
+    "openid profile",
+  ], options);
+  await actAsOidcUser(await cli.waitForLine(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/), {
+    login: "--help",
+  });
+  const login = await cli.output();
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, `Logged in to ${op.issuer} as --help\n`);
+  const lookup = async () => {
+    const output = await new Deno.Command("secret-tool", {
+      args: ["lookup", "--", "service", "loopauth", "host", op.issuer, "account", "--help"],
+      env: { ...keyring.env, PATH: "/usr/bin:/bin" },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return output.success ? JSON.parse(new TextDecoder().decode(output.stdout)) : undefined;
+  };
+  const item = await lookup();
+  assert.ok(item?.accessToken, "the keyring holds the account's item");
+  const token = await runCli(["token", "--issuer", op.issuer], options);
+  assert.equal(token.code, 0, token.stderr);
+  assert.equal(token.stdout, `${item.accessToken}\n`);
+  const logout = await runCli(["logout", "--issuer", op.issuer], options);
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.equal(await lookup(), undefined, "logout removed the item");
 });
