@@ -466,3 +466,121 @@ Deno.test('attack: an account named --help makes secret-tool print its help, so 
   assert.equal(logout.code, 0, logout.stderr);
   assert.equal(await lookup(), undefined, "logout removed the item");
 });
+
+/** Tokens that are no RFC 6750 bearer token. */
+const HOSTILE_TOKENS = [
+  "gho_x\r\nX-Evil: 1",
+  "gho_x\nX-Evil: 1",
+  "gho x",
+  'gho"x',
+  "gho_é",
+  "gho=x",
+];
+
+Deno.test("attack: LOOPAUTH_TOKEN, GH_TOKEN or GITHUB_TOKEN with CR/LF or other non-token characters → refused without echoing it", async () => {
+  await using config = await tempConfig();
+  for (const variable of ["LOOPAUTH_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"]) {
+    for (const token of HOSTILE_TOKENS) {
+      for (const args of [["token"], ["api", "/user"], ["status"]]) {
+        const cli = await runCli(args, { configHome: config.home, env: { [variable]: token } });
+        const what = `${variable}=${JSON.stringify(token)} ${args[0]}`;
+        assert.equal(cli.code, EXIT_CODES.usage, `${what}: ${cli.stderr}`);
+        assert.equal(cli.stdout, "", what);
+        assert.equal(
+          cli.stderr,
+          `Error: ${variable} holds characters a token cannot have (RFC 6750: letters, digits, -._~+/ and a trailing =): set it to the token alone, or unset it`,
+          what,
+        );
+      }
+    }
+  }
+  // Surrounding whitespace (a trailing newline from a file) is no attack: it is trimmed.
+  const fine = await runCli(["token"], {
+    configHome: config.home,
+    env: { GH_TOKEN: " ghp_abc-._~+/== \n" },
+  });
+  assert.equal(fine.code, 0, fine.stderr);
+  assert.equal(fine.stdout, "ghp_abc-._~+/==\n");
+});
+
+/**
+ * A hostile authorization server: GitHub's token endpoint and an RFC 8414
+ * issuer's, both answering `accessToken`.
+ */
+function hostileTokenServer(accessToken: string) {
+  const paths: string[] = [];
+  let origin = "";
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    paths.push(url.pathname);
+    await request.body?.cancel();
+    if (url.pathname === "/.well-known/oauth-authorization-server") {
+      return Response.json({
+        issuer: origin,
+        authorization_endpoint: `${origin}/authorize`,
+        token_endpoint: `${origin}/token`,
+        code_challenge_methods_supported: ["S256"],
+        response_types_supported: ["code"],
+      });
+    }
+    if (url.pathname === "/login/oauth/access_token" || url.pathname === "/token") {
+      return Response.json({ access_token: accessToken, token_type: "bearer", scope: "" });
+    }
+    return Response.json({ message: "Not Found" }, { status: 404 });
+  });
+  origin = `http://127.0.0.1:${server.addr.port}`;
+  return { origin, paths, [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+/** Runs a login, and plays the browser: the server "approves" and sends the code to the callback. */
+async function loginAgainst(configHome: string, args: string[], urlPattern: RegExp) {
+  const cli = new Cli([
+    ...args,
+    "--client-id",
+    "x",
+    "--client-secret",
+    "y",
+    "--no-browser",
+    "--web",
+  ], {
+    configHome,
+  });
+  const url = new URL(await cli.waitForLine(urlPattern));
+  const callback = new URL(url.searchParams.get("redirect_uri")!);
+  callback.searchParams.set("code", "the-code");
+  callback.searchParams.set("state", url.searchParams.get("state")!);
+  const response = await fetch(callback);
+  const page = await response.text();
+  return { page, ...(await cli.output()) };
+}
+
+Deno.test("attack: a server's token response holds CR/LF or other non-token characters → refused without echoing it, on the terminal and the page; nothing stored", async () => {
+  for (const token of HOSTILE_TOKENS) {
+    await using server = hostileTokenServer(token);
+    await using config = await tempConfig();
+    for (
+      const [args, pattern] of [
+        [
+          ["login", "--hostname", server.origin],
+          /^http:\/\/127\.0\.0\.1:\d+\/login\/oauth\/authorize\?/,
+        ],
+        [["login", "--issuer", server.origin], /^http:\/\/127\.0\.0\.1:\d+\/authorize\?/],
+      ] as const
+    ) {
+      const cli = await loginAgainst(config.home, [...args], pattern);
+      const what = `${args[1]} ${JSON.stringify(token)}`;
+      assert.equal(cli.code, EXIT_CODES.oauth, `${what}: ${cli.stderr}`);
+      assert.equal(
+        cli.stderr.split("\n").at(-1),
+        `Error: The access token from ${server.origin} holds characters a token cannot have (RFC 6750: letters, digits, -._~+/ and a trailing =): nothing was stored`,
+        what,
+      );
+      for (const shown of [cli.stdout, cli.stderr, cli.page]) {
+        assert.ok(!shown.includes(token) && !shown.includes("X-Evil"), `${what}: not echoed`);
+      }
+      assert.match(cli.page, /holds characters a token cannot have/);
+      assert.deepEqual(await storedFiles(config.dir), [], `${what}: nothing stored`);
+    }
+    assert.ok(!server.paths.includes("/api/v3/user"), "the token was not used");
+  }
+});

@@ -6,6 +6,7 @@
 import { type ErrorCode, LoopauthError } from "../errors.ts";
 import { fetchBounded } from "../http.ts";
 import { terminalSafe } from "../text.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../token_syntax.ts";
 import type { DeviceGrant } from "../flows/device.ts";
 
 /** Where one GitHub host keeps its OAuth endpoints and API. */
@@ -326,6 +327,12 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
     throw new LoopauthError(
       "oauth",
       `The token endpoint of ${hostKey} answered HTTP ${status} without an access token`,
+    );
+  }
+  if (!isBearerToken(data.access_token)) {
+    throw new LoopauthError(
+      "oauth",
+      `The access token from ${hostKey} ${NOT_A_BEARER_TOKEN}: nothing was stored`,
     );
   }
   const now = Date.now();
