@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { parseDuration } from "../lib/duration.ts";
 import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
 import { createOctokit } from "../lib/github_api.ts";
 import { saveAccount } from "../lib/store/accounts.ts";
@@ -582,5 +583,66 @@ Deno.test("attack: a server's token response holds CR/LF or other non-token char
       assert.deepEqual(await storedFiles(config.dir), [], `${what}: nothing stored`);
     }
     assert.ok(!server.paths.includes("/api/v3/user"), "the token was not used");
+  }
+});
+
+Deno.test("attack: --timeout 597h or more overflows the timer (a login that times out at once) → usage error naming the maximum", async () => {
+  await using config = await tempConfig();
+  const login = ["login", "--hostname", "http://127.0.0.1:9", "--client-id", "x", "--no-browser"];
+  for (const timeout of ["597h", "2147483648ms", "99999999999999999999h", "9".repeat(400)]) {
+    for (
+      const [args, env] of [
+        [[...login, "--web", "--timeout", timeout], {}],
+        [["demo", "--timeout", timeout], {}],
+        [[...login, "--storage", "keyring"], { LOOPAUTH_KEYRING_TIMEOUT: timeout }],
+      ] as const
+    ) {
+      const cli = await runCli([...args], { configHome: config.home, env });
+      assert.equal(cli.code, EXIT_CODES.usage, `${args[0]} ${timeout}: ${cli.stderr}`);
+      assert.equal(
+        cli.stderr,
+        `Error: Invalid duration "${timeout}": the longest is 2147483647ms (about 596h)`,
+      );
+    }
+  }
+  assert.equal(parseDuration("596h"), 596 * 3_600_000);
+  assert.equal(parseDuration("2147483647ms"), 2 ** 31 - 1);
+});
+
+Deno.test("attack: api with a malformed --issuer, --base or PATH (an unexpected failure, exit 1) → usage error, one line", async () => {
+  await using config = await tempConfig();
+  const issuer = ["--issuer", "https://id.example.com"];
+  const cases: [string[], RegExp][] = [
+    [
+      ["api", "/me", ...issuer, "--base", "::bad"],
+      /^Error: Invalid --base "::bad": it is not a valid URL$/,
+    ],
+    [
+      ["api", "/me", ...issuer, "--base", "https://"],
+      /^Error: Invalid --base "https:\/\/": it is not a valid URL$/,
+    ],
+    [
+      ["api", "/me", ...issuer, "--base", "https://me:pw@api.example.com"],
+      /^Error: Give the API base without credentials, query or fragment$/,
+    ],
+    [
+      ["api", "http://[::1", ...issuer],
+      /^Error: Invalid PATH "http:\/\/\[::1": it is not a valid URL$/,
+    ],
+    [
+      ["api", "/me", "--issuer", "::bad"],
+      /^Error: Invalid issuer "::bad": give a URL such as https:\/\/id\.example\.com$/,
+    ],
+    [
+      ["api", "/me", "--issuer", "https://:pw@id.example.com"],
+      /^Error: Invalid issuer .*credentials$/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    for (const env of [{}, { LOOPAUTH_TOKEN: "gho_env" }] as Record<string, string>[]) {
+      const cli = await runCli(args, { configHome: config.home, env });
+      assert.equal(cli.code, EXIT_CODES.usage, `${args.join(" ")}: ${cli.stderr}`);
+      assert.match(cli.stderr, message);
+    }
   }
 });
