@@ -83,7 +83,8 @@ export interface StatusOptions {
 export const BAD_STATES: readonly TokenState[] = ["invalid", "expired", "missing"];
 
 /**
- * The status of every stored account (of one host with `hostname`).
+ * The status of every stored account (of one host with `hostname`). A
+ * config or tokens file that cannot be read is a `storage` error naming it.
  *
  * @example
  * ```ts
@@ -153,7 +154,8 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
           if (found.detail) item.detail = found.detail;
         }
       } catch (error) {
-        if (!(error instanceof LoopauthError)) throw error;
+        // An unreadable store (a corrupt tokens.json) fails status as it fails every command.
+        if (!(error instanceof LoopauthError) || error.code === "storage") throw error;
         item.state = error.code === "not_logged_in" ? "missing" : "error";
         item.detail = error.message;
       }

@@ -646,3 +646,21 @@ Deno.test("attack: api with a malformed --issuer, --base or PATH (an unexpected 
     }
   }
 });
+
+Deno.test("attack: a corrupt tokens.json makes status report success (exit 0) → exit 8 naming the file", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    assert.equal((await loginOnce(provider, configHome, "--storage", "file")).code, 0);
+    for (const garbage of ["{garbage", '{"hosts": 5}', "[]", ""]) {
+      await Deno.writeTextFile(`${configDir}/tokens.json`, garbage);
+      for (const args of [["status"], ["status", "--offline", "--json"], ["token"]]) {
+        const cli = await runCli([...args, "--hostname", provider.origin], { configHome });
+        assert.equal(cli.code, EXIT_CODES.storage, `${args} ${JSON.stringify(garbage)}`);
+        assert.equal(cli.stdout, "");
+        assert.equal(
+          cli.stderr,
+          `Error: Cannot read ${configDir}/tokens.json: it is not a valid loopauth tokens file (fix or delete it)`,
+        );
+      }
+    }
+  });
+});
