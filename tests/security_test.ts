@@ -635,7 +635,7 @@ Deno.test("attack: api with a malformed --issuer, --base or PATH (an unexpected 
     ],
     [
       ["api", "/me", "--issuer", "https://:pw@id.example.com"],
-      /^Error: Invalid issuer .*credentials$/,
+      /^Error: Invalid issuer: give the issuer URL without a user name or password$/,
     ],
   ];
   for (const [args, message] of cases) {
@@ -663,4 +663,43 @@ Deno.test("attack: a corrupt tokens.json makes status report success (exit 0) �
       }
     }
   });
+});
+
+Deno.test("attack: --hostname or --issuer with a user name or password (https://:pass@host) → usage error that does not echo the password", async () => {
+  await using config = await tempConfig();
+  const hosts = [
+    "https://:hunter2@ghe.example.com",
+    "https://me:hunter2@ghe.example.com",
+    "me:hunter2@ghe.example.com",
+    "https://hunter2@ghe.example.com",
+    "ftp://me:hunter2@ghe.example.com",
+    "http://me:hunter2@127.0.0.1:9",
+  ];
+  const runs = hosts.flatMap((host) => [
+    ["login", "--hostname", host, "--client-id", "x", "--no-browser"],
+    ["token", "--hostname", host],
+    ["api", "/user", "--hostname", host],
+    ["status", "--hostname", host],
+    ["logout", "--hostname", host],
+    ["setup-git", "--hostname", host],
+    ["login", "--issuer", host, "--client-id", "x", "--no-browser"],
+    ["token", "--issuer", host],
+  ]);
+  for (const args of runs) {
+    const cli = await runCli(args, { configHome: config.home });
+    const flag = args.includes("--issuer") ? "issuer" : "host";
+    assert.equal(cli.code, EXIT_CODES.usage, `${args.join(" ")}: ${cli.stderr}`);
+    assert.ok(!cli.stderr.includes("hunter2"), `${args.join(" ")}: password not echoed`);
+    const host = args[args.indexOf(`--${flag === "host" ? "hostname" : "issuer"}`) + 1];
+    assert.equal(
+      cli.stderr,
+      flag === "host"
+        ? "Error: Invalid host: give the host name without a user name or password"
+        : host.includes("://")
+        ? "Error: Invalid issuer: give the issuer URL without a user name or password"
+        : 'Error: Invalid issuer "…@ghe.example.com": use https://', // a URL of scheme "me:"
+      args.join(" "),
+    );
+  }
+  assert.deepEqual(await storedFiles(config.dir), []);
 });

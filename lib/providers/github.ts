@@ -5,7 +5,7 @@
  */
 import { type ErrorCode, LoopauthError } from "../errors.ts";
 import { fetchBounded } from "../http.ts";
-import { terminalSafe } from "../text.ts";
+import { hideUserinfo, terminalSafe } from "../text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../token_syntax.ts";
 import type { DeviceGrant } from "../flows/device.ts";
 
@@ -84,21 +84,27 @@ export function isGitHubLogin(login: unknown): login is string {
  */
 export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
   const input = hostname.trim();
+  const shown = terminalSafe(hideUserinfo(input), { max: 80 });
   let url: URL;
   try {
     url = new URL(input.includes("://") ? input : `https://${input}`);
   } catch {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${
-        terminalSafe(input, { max: 80 })
-      }": give a host name such as ghe.example.com`,
+      `Invalid host "${shown}": give a host name such as ghe.example.com`,
+    );
+  }
+  if (url.username || url.password) {
+    // Not echoed: the input holds a password.
+    throw new LoopauthError(
+      "usage",
+      "Invalid host: give the host name without a user name or password",
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${terminalSafe(input, { max: 80 })}": use https://`,
+      `Invalid host "${shown}": use https://`,
     );
   }
   if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
@@ -107,12 +113,10 @@ export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
       `Refusing http:// for ${url.hostname}: only loopback addresses (127.0.0.1, [::1]) may use http://`,
     );
   }
-  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username) {
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${
-        terminalSafe(input, { max: 80 })
-      }": give only a host name or origin, without a path`,
+      `Invalid host "${shown}": give only a host name or origin, without a path`,
     );
   }
   const origin = url.origin;
