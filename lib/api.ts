@@ -5,6 +5,7 @@
 import { LoopauthError } from "./errors.ts";
 import { apiError, createOctokit } from "./github_api.ts";
 import { isLoopbackHost, resolveGitHubHost } from "./providers/github.ts";
+import { parseIssuerUrl } from "./providers/issuer_url.ts";
 import { getToken } from "./token.ts";
 import { fetchBounded } from "./http.ts";
 import { terminalSafe } from "./text.ts";
@@ -19,7 +20,7 @@ export interface ApiRequestOptions {
   base?: string;
   /** HTTP method (default `GET`). */
   method?: string;
-  /** Parameters: the query of a GET, the JSON body otherwise. */
+  /** Parameters: the query of a GET or HEAD, the JSON body otherwise (data only, never request options). */
   fields?: Record<string, string>;
   /** The account's login (default: the host's active account). */
   user?: string;
@@ -56,9 +57,15 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
     token,
     signal: options.signal,
   });
-  const route = `${method} ${path.startsWith("/") ? path : `/${path}`}`;
+  // The fields are data only, never Octokit's request options (baseUrl, url, headers, …).
+  const fields = options.fields ?? {};
+  const hasBody = method !== "GET" && method !== "HEAD" && Object.keys(fields).length > 0;
+  let url = path.startsWith("/") ? path : `/${path}`;
+  if (!hasBody && Object.keys(fields).length > 0) {
+    url += `${url.includes("?") ? "&" : "?"}${new URLSearchParams(fields)}`;
+  }
   try {
-    const response = await octokit.request(route, { ...options.fields });
+    const response = await octokit.request({ method, url, ...(hasBody ? { data: fields } : {}) });
     return response.data === "" ? undefined : response.data;
   } catch (error) {
     throw apiError(error, new URL(host.apiUrl).host, options.signal);
@@ -77,15 +84,23 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
  * ```
  */
 export function issuerApiUrl(path: string, options: { issuer: string; base?: string }): URL {
-  const base = new URL(options.base ?? new URL(options.issuer).origin);
+  const base = parseUrl(options.base ?? parseIssuerUrl(options.issuer).origin, "--base");
   if (base.protocol !== "https:" && !(base.protocol === "http:" && isLoopbackHost(base.hostname))) {
     throw new LoopauthError(
       "usage",
       "The API base must be an https:// URL (http:// only for loopback)",
     );
   }
+  if (base.username || base.password || base.search || base.hash) {
+    throw new LoopauthError(
+      "usage",
+      "Give the API base without credentials, query or fragment",
+    );
+  }
   const prefix = base.href.endsWith("/") ? base.href : `${base.href}/`;
-  const url = /^[a-z]+:/i.test(path) ? new URL(path) : new URL(path.replace(/^\/+/, ""), prefix);
+  const url = /^[a-z]+:/i.test(path)
+    ? parseUrl(path, "PATH")
+    : parseUrl(path.replace(/^\/+/, ""), "PATH", prefix);
   if (url.origin !== base.origin || !`${url.origin}${url.pathname}/`.startsWith(prefix)) {
     throw new LoopauthError(
       "usage",
@@ -95,14 +110,27 @@ export function issuerApiUrl(path: string, options: { issuer: string; base?: str
   return url;
 }
 
+/** A URL from the command line; a malformed one is a `usage` error naming `what`. */
+function parseUrl(text: string, what: string, base?: string): URL {
+  try {
+    return new URL(text, base);
+  } catch {
+    throw new LoopauthError(
+      "usage",
+      `Invalid ${what} "${terminalSafe(text, { max: 100 })}": it is not a valid URL`,
+    );
+  }
+}
+
 /** One bearer request to an issuer's API; the parsed JSON (or text) answer. */
 async function issuerApiRequest(
   path: string,
   method: string,
   options: ApiRequestOptions & { issuer: string },
 ): Promise<unknown> {
-  const token = await getToken(options);
+  // The URL first: a malformed --issuer, --base or PATH is a usage error before any token is read.
   const url = issuerApiUrl(path, options);
+  const token = await getToken(options);
   const fields = options.fields ?? {};
   const hasBody = method !== "GET" && method !== "HEAD" && Object.keys(fields).length > 0;
   if (!hasBody) { for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v); }

@@ -3,8 +3,20 @@ import { LoopauthError } from "./errors.ts";
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
+ * The longest duration: the largest delay a timer takes (2^31 - 1 ms, about
+ * 596 h); a longer one fires at once.
+ *
+ * @example
+ * ```ts
+ * import { MAX_DURATION_MS, parseDuration } from "./duration.ts";
+ * parseDuration(`${MAX_DURATION_MS}ms`); // 2147483647
+ * ```
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
  * Parses a duration such as `90s`, `5m`, `1h`, `250ms` or a bare number of
- * seconds into milliseconds.
+ * seconds into milliseconds, at most {@linkcode MAX_DURATION_MS}.
  *
  * @example
  * ```ts
@@ -15,10 +27,16 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
 export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
   const ms = match ? Number(match[1]) * UNITS[match[2] ?? "s"] : NaN;
-  if (!Number.isFinite(ms) || ms <= 0) {
+  if (Number.isNaN(ms) || ms <= 0) {
     throw new LoopauthError(
       "usage",
       `Invalid duration "${text}": use a number with s, m or h, e.g. 90s or 5m`,
+    );
+  }
+  if (Math.round(ms) > MAX_DURATION_MS) {
+    throw new LoopauthError(
+      "usage",
+      `Invalid duration "${text}": the longest is ${MAX_DURATION_MS}ms (about 596h)`,
     );
   }
   return Math.round(ms);

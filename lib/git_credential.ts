@@ -77,18 +77,23 @@ export async function credentialFor(
 }
 
 /**
- * The lines git reads back.
+ * The lines git reads back; nothing at all when a value holds a line break
+ * or NUL, which would let it add lines of its own (`url=…`: CVE-2020-5260).
  *
  * @example
  * ```ts
  * import { formatCredential } from "./git_credential.ts";
  * formatCredential({ username: "octocat", password: "gho_…" }); // "username=octocat\npassword=gho_…\n"
+ * formatCredential({ username: "x\nurl=https://github.com", password: "gho_…" }); // ""
  * ```
  */
 export function formatCredential(credential: GitCredential): string {
-  let text = `username=${credential.username}\npassword=${credential.password}\n`;
-  if (credential.expiresAt) {
-    text += `password_expiry_utc=${Math.floor(Date.parse(credential.expiresAt) / 1000)}\n`;
-  }
-  return text;
+  const values: [string, string][] = [
+    ["username", credential.username],
+    ["password", credential.password],
+  ];
+  const expiry = Math.floor(Date.parse(credential.expiresAt ?? "") / 1000);
+  if (Number.isFinite(expiry)) values.push(["password_expiry_utc", String(expiry)]);
+  if (values.some(([, value]) => /[\n\r\0]/.test(value))) return "";
+  return values.map(([key, value]) => `${key}=${value}\n`).join("");
 }

@@ -4,8 +4,10 @@
  * @module
  */
 import type { Octokit } from "npm:@octokit/rest@^22";
+import { guardedHook } from "./api_origin.ts";
 import { LoopauthError } from "./errors.ts";
 import { networkError } from "./http.ts";
+import { isGitHubLogin } from "./providers/github.ts";
 import { terminalSafe } from "./text.ts";
 import { VERSION } from "./version.ts";
 
@@ -39,7 +41,9 @@ export function loadOctokit(): Promise<typeof import("npm:@octokit/rest@^22")> {
 
 /**
  * An Octokit client for an API base URL (`https://api.github.com` or
- * `https://HOST/api/v3`).
+ * `https://HOST/api/v3`). Every request it sends passes the origin guard
+ * of `api_origin.ts`: one to any other origin is refused, whatever its
+ * options say.
  *
  * @example
  * ```ts
@@ -53,8 +57,10 @@ export async function createOctokit(
   options: CreateOctokitOptions = {},
 ): Promise<Octokit> {
   const { Octokit } = await loadOctokit();
+  const hook = guardedHook({ apiUrl, token: options.token });
   return new Octokit({
-    auth: options.token,
+    // An authentication strategy (Octokit's contract): a function with a request hook.
+    authStrategy: () => Object.assign(() => Promise.resolve({ type: "token" }), { hook }),
     baseUrl: apiUrl,
     userAgent: `loopauth/${VERSION}`,
     log: quiet,
@@ -92,7 +98,9 @@ export function apiError(error: unknown, what: string, signal?: AbortSignal): Lo
 }
 
 /**
- * The login name of the token's user (`GET /user`).
+ * The login name of the token's user (`GET /user`). A login that does not
+ * follow GitHub's grammar (see `isGitHubLogin`) is an `api` error: it would
+ * end up in terminals, keychains and git's credential lines.
  *
  * @example
  * ```ts
@@ -106,12 +114,21 @@ export async function whoami(
   options: { signal?: AbortSignal } = {},
 ): Promise<string> {
   const octokit = await createOctokit(apiUrl, { token, signal: options.signal });
+  let login: unknown;
   try {
-    const { data } = await octokit.rest.users.getAuthenticated();
-    return data.login;
+    login = (await octokit.rest.users.getAuthenticated()).data.login;
   } catch (error) {
     throw apiError(error, new URL(apiUrl).host, options.signal);
   }
+  if (!isGitHubLogin(login)) {
+    throw new LoopauthError(
+      "api",
+      `${
+        new URL(apiUrl).host
+      } answered GET /user with a login that is not a GitHub user name (letters, digits and single hyphens, at most 39 characters): nothing was stored`,
+    );
+  }
+  return login;
 }
 
 /** Options of {@linkcode revokeToken}. */

@@ -9,11 +9,14 @@
  * Octokit: the types below are the few members it uses.
  * @module
  */
+import { checkApiOrigin, type OctokitRequest } from "./api_origin.ts";
 import { LoopauthError } from "./errors.ts";
 import { login, type LoginOptions } from "./login.ts";
 import { resolveGitHubHost } from "./providers/github.ts";
 import { needsRefresh } from "./refresh.ts";
 import { getAccount } from "./token.ts";
+
+export type { OctokitRequest } from "./api_origin.ts";
 
 /** Options of {@linkcode createLoopauthAuth}: Octokit's `auth` option. */
 export interface LoopauthAuthOptions extends Omit<LoginOptions, "store"> {
@@ -42,22 +45,6 @@ export interface LoopauthAuthentication {
   scopes: string[];
   /** ISO time the access token expires, for expiring tokens. */
   expiresAt?: string;
-}
-
-/** The few members of Octokit's `request` that the hook uses. */
-export interface OctokitRequest {
-  /** Sends a request. */
-  (options: Record<string, unknown>): Promise<unknown>;
-  /** Octokit's endpoint helpers. */
-  endpoint: {
-    /** Merges a route and parameters into request options. */
-    merge(route: unknown, parameters?: unknown): {
-      headers: Record<string, string | number | undefined>;
-      [key: string]: unknown;
-    };
-    /** The final method, URL, headers and body of request options. */
-    parse(options: unknown): { url: string };
-  };
 }
 
 /** The strategy's `auth` function, with the hook Octokit wraps its requests in. */
@@ -98,11 +85,6 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
     );
   }
   const host = resolveGitHubHost(options.hostname);
-  const api = new URL(host.apiUrl);
-  // github.com serves release asset uploads from its own origin.
-  const origins = host.key === "github.com"
-    ? [api.origin, "https://uploads.github.com"]
-    : [api.origin];
   let user = options.user;
   let current: LoopauthAuthentication | undefined;
   let hasRefreshToken = false;
@@ -143,13 +125,11 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
     const endpoint = request.endpoint.merge(route, parameters);
     // A request that brings its own authorization (basic auth for /applications/…) keeps it.
     if (endpoint.headers.authorization !== undefined) return await request(endpoint);
-    const url = new URL(request.endpoint.parse(endpoint).url);
-    if (!origins.includes(url.origin)) {
-      throw new LoopauthError(
-        "usage",
-        `Refusing to send the token for ${host.key} to ${url.origin}: set Octokit's baseUrl to ${host.apiUrl}`,
-      );
-    }
+    checkApiOrigin(request.endpoint.parse(endpoint).url, {
+      apiUrl: host.apiUrl,
+      what: `the token for ${host.key}`,
+      hint: `set Octokit's baseUrl to ${host.apiUrl}`,
+    });
     const send = async (token: string) =>
       await request({
         ...endpoint,

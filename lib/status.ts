@@ -5,7 +5,7 @@
  */
 import { LoopauthError } from "./errors.ts";
 import { fetchBounded } from "./http.ts";
-import type { GitHubHost } from "./providers/github.ts";
+import { type GitHubHost, isGitHubLogin } from "./providers/github.ts";
 import { isPast } from "./refresh.ts";
 import { openBackend } from "./store/backend.ts";
 import { loadAccount } from "./store/accounts.ts";
@@ -83,7 +83,8 @@ export interface StatusOptions {
 export const BAD_STATES: readonly TokenState[] = ["invalid", "expired", "missing"];
 
 /**
- * The status of every stored account (of one host with `hostname`).
+ * The status of every stored account (of one host with `hostname`). A
+ * config or tokens file that cannot be read is a `storage` error naming it.
  *
  * @example
  * ```ts
@@ -154,7 +155,8 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
           if (found.detail) item.detail = found.detail;
         }
       } catch (error) {
-        if (!(error instanceof LoopauthError)) throw error;
+        // An unreadable store (a corrupt tokens.json) fails status as it fails every command.
+        if (!(error instanceof LoopauthError) || error.code === "storage") throw error;
         item.state = error.code === "not_logged_in" ? "missing" : "error";
         item.detail = error.message;
       }
@@ -233,7 +235,8 @@ async function check(
   let login: string | undefined;
   try {
     const data = JSON.parse(body);
-    if (typeof data?.login === "string") login = data.login;
+    // Shown on the terminal: only a name that follows GitHub's grammar.
+    if (isGitHubLogin(data?.login)) login = data.login;
   } catch { /* no login to show */ }
   const header = response.headers.get("x-oauth-scopes");
   const scopes = header === null ? undefined : header.split(/[\s,]+/).filter(Boolean);

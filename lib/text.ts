@@ -41,3 +41,18 @@ export function terminalSafe(text: string, options: { max?: number } = {}): stri
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
+
+/**
+ * Hides a URL's user name and password (everything before an `@` in the
+ * authority, or before the first `@` of a bare `user:pass@host`), so that a
+ * message can show what was typed without the secret in it.
+ *
+ * @example
+ * ```ts
+ * import { hideUserinfo } from "./text.ts";
+ * hideUserinfo("https://me:hunter2@ghe.example.com"); // "https://…@ghe.example.com"
+ * ```
+ */
+export function hideUserinfo(text: string): string {
+  return text.replace(/^([^/?#@]*:\/\/)?[^/?#]*@/, "$1…@");
+}

@@ -11,6 +11,7 @@ import { type IssuerRef, issuerRef } from "./providers/issuer_url.ts";
 import { type Config, readConfig } from "./store/config.ts";
 import { configDir } from "./store/paths.ts";
 import { readEnvVar } from "./env_vars.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "./token_syntax.ts";
 
 /** Options of {@linkcode getToken} and {@linkcode getAccount}. */
 export interface GetTokenOptions {
@@ -46,7 +47,9 @@ export interface EnvToken {
 
 /**
  * The environment's token for a host: `LOOPAUTH_TOKEN` for any host, then
- * `GH_TOKEN` and `GITHUB_TOKEN` for github.com (like gh).
+ * `GH_TOKEN` and `GITHUB_TOKEN` for github.com (like gh). A value that is
+ * not a bearer token (a CR/LF, a space) is a `usage` error that does not
+ * show it.
  *
  * @example
  * ```ts
@@ -64,7 +67,14 @@ export function envToken(
     : ["LOOPAUTH_TOKEN"];
   for (const variable of names) {
     const token = env(variable)?.trim();
-    if (token) return { token, variable };
+    if (!token) continue;
+    if (!isBearerToken(token)) {
+      throw new LoopauthError(
+        "usage",
+        `${variable} ${NOT_A_BEARER_TOKEN}: set it to the token alone, or unset it`,
+      );
+    }
+    return { token, variable };
   }
   return undefined;
 }

@@ -39,9 +39,8 @@ Example:
     const input = await new Response(Deno.stdin.readable).text();
     if (action !== "get") return 0;
     const credential = await credentialFor(parseCredentialRequest(input), { signal });
-    if (credential) {
-      writeResult(formatCredential(credential));
-    }
+    const text = credential ? formatCredential(credential) : "";
+    if (text) writeResult(text);
     return 0;
   },
 };

@@ -26,7 +26,8 @@ Flags:
   --json           print JSON (see the README for its shape)
   --offline        do not ask the servers
 
-Exits 13 when a token is invalid, expired or missing, and 3 when nothing is stored.
+Exits 13 when a token is invalid, expired or missing, 3 when nothing is stored, and 8
+when the config or tokens file cannot be read.
 
 Examples:
   loopauth status

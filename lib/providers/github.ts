@@ -5,7 +5,8 @@
  */
 import { type ErrorCode, LoopauthError } from "../errors.ts";
 import { fetchBounded } from "../http.ts";
-import { terminalSafe } from "../text.ts";
+import { hideUserinfo, terminalSafe } from "../text.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../token_syntax.ts";
 import type { DeviceGrant } from "../flows/device.ts";
 
 /** Where one GitHub host keeps its OAuth endpoints and API. */
@@ -55,6 +56,23 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * Whether `login` follows GitHub's grammar for user names: letters, digits
+ * and single hyphens, not starting or ending with a hyphen, at most 39
+ * characters. A name a server answers is used only when it does.
+ *
+ * @example
+ * ```ts
+ * import { isGitHubLogin } from "./github.ts";
+ * isGitHubLogin("mona-lisa"); // true
+ * isGitHubLogin("attacker\nusername=x"); // false
+ * ```
+ */
+export function isGitHubLogin(login: unknown): login is string {
+  return typeof login === "string" && login.length <= 39 &&
+    /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/.test(login);
+}
+
+/**
  * Resolves `--hostname` (a host name or an origin) to GitHub's endpoints:
  * github.com's own layout, or the GHES layout for any other host.
  *
@@ -66,21 +84,27 @@ export function isLoopbackHost(hostname: string): boolean {
  */
 export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
   const input = hostname.trim();
+  const shown = terminalSafe(hideUserinfo(input), { max: 80 });
   let url: URL;
   try {
     url = new URL(input.includes("://") ? input : `https://${input}`);
   } catch {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${
-        terminalSafe(input, { max: 80 })
-      }": give a host name such as ghe.example.com`,
+      `Invalid host "${shown}": give a host name such as ghe.example.com`,
+    );
+  }
+  if (url.username || url.password) {
+    // Not echoed: the input holds a password.
+    throw new LoopauthError(
+      "usage",
+      "Invalid host: give the host name without a user name or password",
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${terminalSafe(input, { max: 80 })}": use https://`,
+      `Invalid host "${shown}": use https://`,
     );
   }
   if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
@@ -89,12 +113,10 @@ export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
       `Refusing http:// for ${url.hostname}: only loopback addresses (127.0.0.1, [::1]) may use http://`,
     );
   }
-  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username) {
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${
-        terminalSafe(input, { max: 80 })
-      }": give only a host name or origin, without a path`,
+      `Invalid host "${shown}": give only a host name or origin, without a path`,
     );
   }
   const origin = url.origin;
@@ -309,6 +331,12 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
     throw new LoopauthError(
       "oauth",
       `The token endpoint of ${hostKey} answered HTTP ${status} without an access token`,
+    );
+  }
+  if (!isBearerToken(data.access_token)) {
+    throw new LoopauthError(
+      "oauth",
+      `The access token from ${hostKey} ${NOT_A_BEARER_TOKEN}: nothing was stored`,
     );
   }
   const now = Date.now();

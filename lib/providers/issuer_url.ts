@@ -4,7 +4,7 @@
  * @module
  */
 import { LoopauthError } from "../errors.ts";
-import { terminalSafe } from "../text.ts";
+import { hideUserinfo, terminalSafe } from "../text.ts";
 import { isLoopbackHost } from "./github.ts";
 
 /** An account's host that is an issuer (stored with `issuer: true`), before discovery. */
@@ -44,7 +44,7 @@ export function issuerRef(input: string, keys: Iterable<string> = []): IssuerRef
  * ```
  */
 export function parseIssuerUrl(input: string): URL {
-  const shown = terminalSafe(input.trim(), { max: 120 });
+  const shown = terminalSafe(hideUserinfo(input.trim()), { max: 120 });
   let url: URL;
   try {
     url = new URL(input.trim());
@@ -52,6 +52,13 @@ export function parseIssuerUrl(input: string): URL {
     throw new LoopauthError(
       "usage",
       `Invalid issuer "${shown}": give a URL such as https://id.example.com`,
+    );
+  }
+  if (url.username || url.password) {
+    // Not echoed: the input holds a password.
+    throw new LoopauthError(
+      "usage",
+      "Invalid issuer: give the issuer URL without a user name or password",
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
@@ -63,10 +70,10 @@ export function parseIssuerUrl(input: string): URL {
       `Refusing http:// for issuer ${url.hostname}: only loopback addresses (127.0.0.1, [::1]) may use http://`,
     );
   }
-  if (url.search || url.hash || url.username || url.password) {
+  if (url.search || url.hash) {
     throw new LoopauthError(
       "usage",
-      `Invalid issuer "${shown}": give the issuer URL without query, fragment or credentials`,
+      `Invalid issuer "${shown}": give the issuer URL without query or fragment`,
     );
   }
   return url;

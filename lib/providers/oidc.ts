@@ -9,6 +9,7 @@ import * as oauth from "npm:oauth4webapi@^3";
 import { LoopauthError } from "../errors.ts";
 import { fetchBounded, networkError } from "../http.ts";
 import { terminalSafe } from "../text.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../token_syntax.ts";
 import { type DeviceCode, isLoopbackHost, type TokenSet } from "./github.ts";
 import { issuerSessionExpired, parseIssuerUrl } from "./issuer_url.ts";
 import type { DeviceGrant } from "../flows/device.ts";
@@ -134,19 +135,25 @@ export async function discoverIssuer(
 }
 
 /**
- * The login name to show from id_token (or userinfo) claims:
- * `preferred_username`, else `email`, else `sub`.
+ * The login name to store and show from id_token (or userinfo) claims:
+ * `preferred_username`, else `email`, else `sub`, without any control or
+ * format character, line separator or quote (the name ends up in
+ * terminals, keychain commands and git's credential lines), at most 100
+ * characters.
  *
  * @example
  * ```ts
  * import { loginNameFromClaims } from "./oidc.ts";
  * loginNameFromClaims({ sub: "248289761001", email: "jane@example.com" }); // "jane@example.com"
+ * loginNameFromClaims({ preferred_username: 'jane"\n\x1b[2J' }); // "jane[2J"
  * ```
  */
 export function loginNameFromClaims(claims: Record<string, unknown>): string | undefined {
   for (const name of ["preferred_username", "email", "sub"]) {
     const value = claims[name];
-    if (typeof value === "string" && value.trim()) return terminalSafe(value.trim(), { max: 100 });
+    if (typeof value !== "string") continue;
+    const clean = value.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}"'`]/gu, "").trim();
+    if (clean) return [...clean].slice(0, 100).join("");
   }
   return undefined;
 }
@@ -263,7 +270,10 @@ export async function exchangeIssuerCode(
           requestOptions(issuer, options.signal),
         );
       }
-      return { tokens: tokenSet(result), ...(claims ? { claims: { ...claims } } : {}) };
+      return {
+        tokens: tokenSet(result, issuer.key),
+        ...(claims ? { claims: { ...claims } } : {}),
+      };
     },
     issuer.key,
     options.signal,
@@ -303,6 +313,7 @@ export async function refreshIssuerTokens(
             client,
             response,
           ),
+          issuer.key,
         );
       } catch (error) {
         if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
@@ -414,7 +425,7 @@ export function issuerDeviceGrant(
           );
           try {
             const result = await oauth.processDeviceCodeResponse(metadata, client, response);
-            return { status: "done", tokens: tokenSet(result) } as const;
+            return { status: "done", tokens: tokenSet(result, issuer.key) } as const;
           } catch (error) {
             if (error instanceof oauth.ResponseBodyError) {
               if (error.error === "authorization_pending") return { status: "pending" } as const;
@@ -595,8 +606,14 @@ function metadataError(error: unknown, shown: string, status: number): LoopauthE
   );
 }
 
-/** oauth4webapi's token response as loopauth stores it. */
-function tokenSet(response: oauth.TokenEndpointResponse): TokenSet {
+/** oauth4webapi's token response as loopauth stores it; an access token that is no bearer token is refused. */
+function tokenSet(response: oauth.TokenEndpointResponse, key: string): TokenSet {
+  if (!isBearerToken(response.access_token)) {
+    throw new LoopauthError(
+      "oauth",
+      `The access token from ${key} ${NOT_A_BEARER_TOKEN}: nothing was stored`,
+    );
+  }
   const tokens: TokenSet = {
     accessToken: response.access_token,
     tokenType: response.token_type,

@@ -105,14 +105,16 @@ interface Platform {
   missingProgram: string;
 }
 
+// `--` ends secret-tool's options (GOption): a login such as `--help` stays an attribute value.
 const SECRET_TOOL: Platform = {
   label: "the Secret Service keyring",
   program: "secret-tool",
-  lookup: (host, login) => ["lookup", "service", "loopauth", "host", host, "account", login],
+  lookup: (host, login) => ["lookup", "--", "service", "loopauth", "host", host, "account", login],
   store: (host, login, secret) => ({
     args: [
       "store",
       `--label=loopauth: ${login} on ${host}`,
+      "--",
       "service",
       "loopauth",
       "host",
@@ -122,11 +124,37 @@ const SECRET_TOOL: Platform = {
     ],
     stdin: secret,
   }),
-  clear: (host, login) => ["clear", "service", "loopauth", "host", host, "account", login],
+  clear: (host, login) => ["clear", "--", "service", "loopauth", "host", host, "account", login],
   // secret-tool exits 1 without a message when nothing matches.
   isMissing: (output) => output.code === 1 && output.stderr === "",
   missingProgram: "secret-tool is not installed (Debian/Ubuntu: apt install libsecret-tools)",
 };
+
+/** The longest line `security -i` reads whole (its readline stops at 4095 bytes). */
+const SECURITY_LINE_MAX = 4095;
+
+/**
+ * One `security -i` command line, each argument quoted by the rules of
+ * security's own `split_line`: inside double quotes a backslash makes the
+ * next character literal; a line break or NUL cannot be quoted at all.
+ */
+function securityCommandLine(args: string[]): string {
+  if (args.some((arg) => /[\n\0]/.test(arg))) {
+    throw new LoopauthError(
+      "storage",
+      "The macOS Keychain cannot take a login or host with a line break or NUL: use --storage file",
+    );
+  }
+  const line = args.map((arg) => `"${arg.replace(/["\\]/g, "\\$&")}"`).join(" ");
+  // A longer line would be cut, and its rest run as a command of its own.
+  if (new TextEncoder().encode(line).length > SECURITY_LINE_MAX) {
+    throw new LoopauthError(
+      "storage",
+      `The secrets are too long for the macOS Keychain's security command (${SECURITY_LINE_MAX} bytes a line): use --storage file`,
+    );
+  }
+  return `${line}\n`;
+}
 
 // The Keychain item: service "loopauth", account "LOGIN@HOST". `security -i`
 // reads its command from stdin, so the secret (hex-encoded) stays off argv.
@@ -139,12 +167,18 @@ const SECURITY: Platform = {
   ) => ["find-generic-password", "-s", "loopauth", "-a", `${login}@${host}`, "-w"],
   store: (host, login, secret) => ({
     args: ["-i"],
-    stdin:
-      `add-generic-password -U -s loopauth -a "${login}@${host}" -l "loopauth: ${login} on ${host}" -X ${
-        Array.from(new TextEncoder().encode(secret), (b) => b.toString(16).padStart(2, "0")).join(
-          "",
-        )
-      }\n`,
+    stdin: securityCommandLine([
+      "add-generic-password",
+      "-U",
+      "-s",
+      "loopauth",
+      "-a",
+      `${login}@${host}`,
+      "-l",
+      `loopauth: ${login} on ${host}`,
+      "-X",
+      Array.from(new TextEncoder().encode(secret), (b) => b.toString(16).padStart(2, "0")).join(""),
+    ]),
   }),
   clear: (host, login) => ["delete-generic-password", "-s", "loopauth", "-a", `${login}@${host}`],
   isMissing: (output) => output.code === 44,

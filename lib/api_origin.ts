@@ -1,0 +1,106 @@
+/**
+ * The origin guard of every Octokit request loopauth makes: a request whose
+ * final URL lies outside the API's origin is refused before a byte is sent,
+ * so no option, parameter or path can send a token to another server.
+ * @module
+ */
+import { LoopauthError } from "./errors.ts";
+import { terminalSafe } from "./text.ts";
+
+/** The few members of Octokit's `request` that an authentication hook uses. */
+export interface OctokitRequest {
+  /** Sends a request. */
+  (options: Record<string, unknown>): Promise<unknown>;
+  /** Octokit's endpoint helpers. */
+  endpoint: {
+    /** Merges a route and parameters into request options. */
+    merge(route: unknown, parameters?: unknown): {
+      headers: Record<string, string | number | undefined>;
+      [key: string]: unknown;
+    };
+    /** The final method, URL, headers and body of request options. */
+    parse(options: unknown): { url: string };
+  };
+}
+
+/**
+ * The origins a request for an API base URL may go to: the API's own, and
+ * for github.com also the origin it serves release asset uploads from.
+ *
+ * @example
+ * ```ts
+ * import { apiOrigins } from "./api_origin.ts";
+ * apiOrigins("https://ghe.example.com/api/v3"); // ["https://ghe.example.com"]
+ * ```
+ */
+export function apiOrigins(apiUrl: string): string[] {
+  const { origin } = new URL(apiUrl);
+  return origin === "https://api.github.com" ? [origin, "https://uploads.github.com"] : [origin];
+}
+
+/** Options of {@linkcode checkApiOrigin}. */
+export interface ApiOriginOptions {
+  /** The API base URL the request is for. */
+  apiUrl: string;
+  /** What would be sent, for the message: `the token for github.com`. */
+  what: string;
+  /** How to fix it, for the message. */
+  hint: string;
+}
+
+/**
+ * Throws a `usage` error unless `url` lies in one of the API's origins
+ * (see {@linkcode apiOrigins}).
+ *
+ * @example
+ * ```ts
+ * import { checkApiOrigin } from "./api_origin.ts";
+ * checkApiOrigin("https://api.github.com/user", {
+ *   apiUrl: "https://api.github.com",
+ *   what: "the token for github.com",
+ *   hint: "give an API path such as /user",
+ * });
+ * ```
+ */
+export function checkApiOrigin(url: string, options: ApiOriginOptions): void {
+  let origin: string | undefined;
+  try {
+    origin = new URL(url).origin;
+  } catch { /* refused below */ }
+  if (origin !== undefined && apiOrigins(options.apiUrl).includes(origin)) return;
+  throw new LoopauthError(
+    "usage",
+    `Refusing to send ${options.what} to ${
+      terminalSafe(origin ?? url, { max: 100 })
+    }: ${options.hint}`,
+  );
+}
+
+/**
+ * Octokit's request hook for loopauth's own clients: every request passes
+ * {@linkcode checkApiOrigin}, then gets `authorization: token …` unless it
+ * brings its own authorization.
+ *
+ * @example
+ * ```ts
+ * import { guardedHook } from "./api_origin.ts";
+ * const hook = guardedHook({ apiUrl: "https://api.github.com", token: "gho_…" });
+ * ```
+ */
+export function guardedHook(
+  options: { apiUrl: string; token?: string },
+): (request: OctokitRequest, route: unknown, parameters?: unknown) => Promise<unknown> {
+  const host = new URL(options.apiUrl).host;
+  return async (request, route, parameters) => {
+    const endpoint = request.endpoint.merge(route, parameters);
+    checkApiOrigin(request.endpoint.parse(endpoint).url, {
+      apiUrl: options.apiUrl,
+      what: `a request for ${host}`,
+      hint: `only ${options.apiUrl} gets loopauth's credentials`,
+    });
+    if (options.token !== undefined && endpoint.headers.authorization === undefined) {
+      endpoint.headers.authorization = `token ${options.token}`;
+    }
+    return await request(endpoint);
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * What a token may look like: RFC 6750's `b64token`, the characters a bearer
+ * token can have in an `Authorization` header. A token with anything else
+ * (a CR/LF, a space, a quote) would break the header, the error line that
+ * reports the failure, or the browser page.
+ * @module
+ */
+
+/**
+ * Whether `token` is an RFC 6750 `b64token`: letters, digits and
+ * `-._~+/`, then optional trailing `=`.
+ *
+ * @example
+ * ```ts
+ * import { isBearerToken } from "./token_syntax.ts";
+ * isBearerToken("gho_16C7e42F292c6912E7710c838347Ae178B4a"); // true
+ * isBearerToken("gho_x\r\nX-Injected: 1"); // false
+ * ```
+ */
+export function isBearerToken(token: unknown): token is string {
+  return typeof token === "string" && /^[A-Za-z0-9\-._~+/]+=*$/.test(token);
+}
+
+/**
+ * The part of a message that says why a token was refused; it never
+ * contains the token.
+ *
+ * @example
+ * ```ts
+ * import { NOT_A_BEARER_TOKEN } from "./token_syntax.ts";
+ * console.error(`GH_TOKEN ${NOT_A_BEARER_TOKEN}`);
+ * ```
+ */
+export const NOT_A_BEARER_TOKEN =
+  "holds characters a token cannot have (RFC 6750: letters, digits, -._~+/ and a trailing =)";
