@@ -27,6 +27,7 @@ import { saveAccount } from "./store/accounts.ts";
 import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
 import { configDir } from "./store/paths.ts";
 import { openBrowser } from "./browser.ts";
+import { sleep } from "./timers.ts";
 import type { DeviceGrant } from "./flows/device.ts";
 import type { CodeContext } from "./flows/loopback.ts";
 import * as oauth from "npm:oauth4webapi@^3";
@@ -159,36 +160,41 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   if (flow === "auto") options.onFlowChosen?.(choice);
   // In a race each route shows itself after the one before it (the remembered flow first).
   const turns = inTurn(choice.flows.length);
+  const shown = new Set<Flow>();
   const run = (name: Flow, race?: RaceContext) => {
     const turn = race ? turns[choice.flows.indexOf(name)] : undefined;
-    const routeSession = { ...session, turn };
+    const routeSession = { ...session, turn, onShown: () => shown.add(name) };
     return (name === "web" ? webLogin(routeSession, race) : deviceLogin(routeSession, race))
       .finally(() => turn?.done());
   };
   const unavailable = (error: unknown) =>
     error instanceof LoopauthError && error.cause === DEVICE_UNAVAILABLE;
-  const fallBack = () =>
-    options.onFlowChosen?.({
-      flows: ["web"],
-      reason: `the device flow is not available for this app on ${host.key}`,
-    });
-  if (choice.flows.length === 1) {
-    try {
-      return await run(choice.flows[0]);
-    } catch (error) {
-      if (flow !== "auto" || !unavailable(error)) throw error;
-      fallBack();
-      return await run("web");
-    }
-  }
+  let running = choice.flows;
+  // A route that drops out is said in one line, with the routes that go on.
+  const dropOut = (name: Flow, error: unknown) => {
+    running = running.filter((f) => f !== name);
+    const reason = unavailable(error)
+      ? `the device flow is not available for this app on ${host.key}`
+      : `the ${name === "web" ? "browser" : "device"} flow stopped (${
+        (error instanceof Error ? error.message : String(error)).replace(
+          /^./,
+          (c) => c.toLowerCase(),
+        )
+      })`;
+    options.onFlowChosen?.({ flows: running, reason });
+  };
+  if (choice.flows.length === 1) return await run(choice.flows[0]);
   const { raceFlows } = await import("./flows/race.ts");
   const { value } = await raceFlows<LoginResult>(
     Object.fromEntries(choice.flows.map((name) => [name, (race: RaceContext) => run(name, race)])),
     {
       signal: options.signal,
-      dropsOut: (error) =>
-        unavailable(error) || (error instanceof LoopauthError && error.code === "timeout"),
-      onDropOut: (_name, error) => unavailable(error) && fallBack(),
+      // A route that could not even show itself (its endpoint failed) leaves the others
+      // waiting: in this race no single route may strand the user.
+      dropsOut: (error, name) =>
+        unavailable(error) || (error instanceof LoopauthError && error.code === "timeout") ||
+        !shown.has(name as Flow),
+      onDropOut: (name, error) => dropOut(name as Flow, error),
     },
   );
   return value;
@@ -314,24 +320,42 @@ interface Session {
   store?: ChosenBackend;
   /** In a race: when this route may show itself, and to say it has. */
   turn?: Turn;
+  /** Called once the route has shown itself (its URL or code is out). */
+  onShown?: () => void;
 }
 
 /** A route's place in the order the routes are shown. */
 interface Turn {
-  /** Resolves when the routes before it have shown themselves (or ended). */
-  ready: Promise<void>;
+  /**
+   * Resolves when the routes before it have shown themselves (or ended), or
+   * after {@linkcode TURN_WAIT_MS} at most; rejects when `signal` aborts.
+   */
+  wait: (signal?: AbortSignal) => Promise<void>;
   /** This route has shown itself, or ended. */
   done: () => void;
 }
 
+/** How long a route waits for the one before it to show itself (a slow device endpoint). */
+const TURN_WAIT_MS = 1000;
+
 /** `count` turns, each ready when the one before it is done. */
 function inTurn(count: number): Turn[] {
   const turns: Turn[] = [];
-  let ready = Promise.resolve();
+  let before = Promise.resolve();
   for (let i = 0; i < count; i++) {
     const { promise, resolve } = Promise.withResolvers<void>();
-    turns.push({ ready, done: resolve });
-    ready = promise;
+    const previous = before;
+    turns.push({
+      wait: async (signal) => {
+        const waited = new AbortController();
+        const bound = signal ? AbortSignal.any([signal, waited.signal]) : waited.signal;
+        await Promise.race([previous, sleep(TURN_WAIT_MS, { signal: bound }).catch(() => {})]);
+        waited.abort();
+        signal?.throwIfAborted();
+      },
+      done: resolve,
+    });
+    before = promise;
   }
   return turns;
 }
@@ -353,12 +377,13 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     signal,
     pasteBack: options.pasteBack,
     onAuthorizationUrl: async (url) => {
-      await turn?.ready;
+      await turn?.wait(signal);
       options.onAuthorizationUrl?.(url);
       const opening = typeof open === "function" ? open(url) : open ? openBrowser(url) : undefined;
       // Once the URL is out and the browser started, not to delay them.
       host.warmUp?.();
       await opening;
+      session.onShown?.();
       turn?.done();
     },
     complete: async (context) => {
@@ -384,14 +409,15 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
     );
   }
   const { deviceFlow } = await import("./flows/device.ts");
+  const signal = race?.signal ?? options.signal;
   const token = await deviceFlow(host.device, {
     scopes: host.scopes,
-    signal: race?.signal ?? options.signal,
+    signal,
     timeout: options.timeout,
     onDeviceCode: async (code, context) => {
-      await session.turn?.ready;
-      checkDevicePage(code, host, options.onWarning);
-      await options.onDeviceCode?.(code, context);
+      await session.turn?.wait(signal);
+      await options.onDeviceCode?.(devicePage(code, host, options.onWarning), context);
+      session.onShown?.();
       session.turn?.done();
     },
   });
@@ -401,27 +427,41 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
 }
 
 /**
- * The device page must be a web page, and one of the host's own: a code
- * entered anywhere else may log an attacker in (device-code phishing).
+ * The device code as it may be shown. Its page must be a web page, and
+ * should be one of the host's own: a code entered anywhere else may log an
+ * attacker in (device-code phishing). A page off the host's origin gets a
+ * warning; a prefilled page off it is dropped (it would be opened and put
+ * in the QR code).
  */
-function checkDevicePage(
+function devicePage(
   code: DeviceCode,
   host: LoginProvider,
   onWarning: LoginOptions["onWarning"],
-): void {
+): DeviceCode {
   for (const uri of [code.verificationUri, code.verificationUriComplete]) {
     if (uri !== undefined && !/^https?:$/.test(new URL(uri).protocol)) {
       throw new LoopauthError("network", `${host.key} named a device page that is not a web page`);
     }
   }
+  const away = (uri: string) => !host.origins.includes(new URL(uri).origin);
   const page = new URL(code.verificationUri);
-  if (!host.origins.includes(page.origin)) {
+  if (away(page.href)) {
     onWarning?.(
       `the device page ${page.origin} is not on ${
         host.origins.join(" or ")
       }: enter the code only if you trust that page`,
     );
   }
+  if (code.verificationUriComplete === undefined || !away(code.verificationUriComplete)) {
+    return code;
+  }
+  onWarning?.(
+    `the prefilled device page ${new URL(code.verificationUriComplete).origin} is not on ${
+      host.origins.join(" or ")
+    }: it is not opened`,
+  );
+  const { verificationUriComplete: _, ...shown } = code;
+  return shown;
 }
 
 /** The token is stored under the user's name and the flow remembered. */

@@ -94,7 +94,12 @@ async function logoutEach(
   const results: LogoutResult[] = [];
   const failures: { result: LogoutResult; reason: string; settingsUrl: string }[] = [];
   for (const { host, ...target } of targets) {
-    const account = await storedAccount(host, { user: target.login, configDir: dir });
+    const account = await storedAccount(host, {
+      user: target.login,
+      configDir: dir,
+      hostname: options.hostname,
+      issuer: options.issuer,
+    });
     const result = { host: host.key, login: account.login };
     const client = {
       clientId: account.clientId,

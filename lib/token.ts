@@ -121,7 +121,7 @@ async function freshAccountOf(
  */
 export async function storedAccount(
   host: GitHubHost | IssuerRef,
-  options: Pick<GetTokenOptions, "user" | "configDir"> = {},
+  options: Pick<GetTokenOptions, "user" | "configDir" | "hostname" | "issuer"> = {},
 ): Promise<StoredAccount> {
   const account = await findAccount(host.key, options.user, {
     dir: options.configDir ?? configDir(),
@@ -129,21 +129,31 @@ export async function storedAccount(
   if (!account) {
     const as = options.user ? ` as ${options.user}` : "";
     const again = loginCommand(host.key, { issuer: "issuer" in host });
-    // github.com is the default (as in gh): name what is stored instead, and the flag for it.
-    const config = options.user ? undefined : await readConfig(options.configDir ?? configDir());
-    const others = Object.keys(config?.hosts ?? {}).filter((key) => key !== host.key);
-    const elsewhere = others.length === 0 ? "" : `, or use ${
-      others.map((key) => {
-        const other = storedHost(config!, key);
-        return `${"issuer" in other ? "--issuer" : "--hostname"} ${key}`;
-      }).join(" or ")
-    } (logged in there)`;
+    const given = options.user ?? options.hostname ?? options.issuer;
+    const elsewhere = given === undefined ? await storedElsewhere(host.key, options) : "";
     throw new LoopauthError(
       "not_logged_in",
       `Not logged in to ${host.key}${as}: run ${again}${elsewhere}`,
     );
   }
   return account;
+}
+
+/**
+ * With no host given, github.com is the default (as in gh): the hosts that
+ * are stored instead, and the flag for each (`""` when none).
+ */
+async function storedElsewhere(
+  key: string,
+  options: Pick<GetTokenOptions, "configDir">,
+): Promise<string> {
+  const config = await readConfig(options.configDir ?? configDir());
+  const others = Object.entries(config.hosts).filter(([other]) => other !== key);
+  if (others.length === 0) return "";
+  const flags = others.map(([other, entry]) =>
+    `${Object.values(entry.accounts).some((a) => a.issuer) ? "--issuer" : "--hostname"} ${other}`
+  );
+  return `, or use ${flags.join(" or ")} (logged in there)`;
 }
 
 /**

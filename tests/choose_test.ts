@@ -28,6 +28,12 @@ Deno.test("the flow fits the environment", async () => {
     ["headless linux", environment({}), ["device", "web"], /no display .* and no \$BROWSER/],
     ["headless with $BROWSER", environment({ BROWSER: "w3m" }), ["web"], /\$BROWSER is set/],
     [
+      "container with $BROWSER",
+      environment({ BROWSER: "/usr/bin/open-elsewhere" }, { isContainer: () => true }),
+      ["device", "web"],
+      /container without a display/,
+    ],
+    [
       "container",
       environment({}, { isContainer: () => true }),
       ["device", "web"],
@@ -71,8 +77,11 @@ Deno.test("a remembered flow comes first; where a browser is uncertain it never 
     host: "github.com",
     environment: environment({ DISPLAY: ":0" }),
   });
-  assert.deepEqual(desktop.flows, ["device"]);
-  assert.equal(desktop.reason, "it worked last time for github.com");
+  assert.deepEqual(desktop.flows, ["device", "web"]);
+  assert.equal(
+    desktop.reason,
+    "the device flow worked last time for github.com; the browser flow runs too",
+  );
   const headless = await chooseFlow({ remembered: "web", environment: environment({}) });
   assert.deepEqual(headless.flows, ["web", "device"]);
   const container = await chooseFlow({

@@ -132,16 +132,70 @@ Deno.test("--no-browser opens nothing but still prints the URL, in every login b
 });
 
 Deno.test("the countdown shows the earlier of --timeout and the code's expiry", async () => {
-  await withManualProvider(async (provider, configHome) => {
-    for (const flags of [["--timeout", "20s"], ["--device", "--timeout", "20s"]]) {
+  // [device code lifetime, flags, the most seconds shown, the fewest]
+  const cases: [number, string[], number, number][] = [
+    [900, ["--timeout", "20s"], 20, 15],
+    [900, ["--device", "--timeout", "20s"], 20, 15],
+    [12, ["--device", "--timeout", "20s"], 12, 5],
+    // Both routes: the browser route still waits when the code has expired.
+    [12, ["--timeout", "20s"], 20, 15],
+  ];
+  for (const [deviceExpiresIn, flags, most, fewest] of cases) {
+    await withManualProvider(async (provider, configHome) => {
       const cli = new Cli(defaultLogin(provider, ...flags), { configHome });
       const line = await cli.waitForLine(/^Waiting for .* \(times out in \d+:\d\d; /);
       const [, m, s] = /times out in (\d+):(\d\d)/.exec(line)!;
-      assert.ok(Number(m) * 60 + Number(s) <= 20, `${flags.join(" ")}: ${line}`);
+      const shown = Number(m) * 60 + Number(s);
+      assert.ok(shown <= most && shown >= fewest, `${deviceExpiresIn} s code, ${flags}: ${line}`);
       cli.child.kill("SIGINT");
       await cli.output();
-    }
-  }, { deviceExpiresIn: 900 });
+    }, { deviceExpiresIn });
+  }
+});
+
+Deno.test("a device endpoint that fails leaves the browser route waiting, and says so", async () => {
+  // The device endpoint answers 502: the login goes on with the URL.
+  const provider = await import("../lib/dev_provider.ts").then((m) =>
+    m.startDevProvider({ autoApprove: true })
+  );
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === "/login/device/code") return new Response("bad gateway", { status: 502 });
+    return fetch(new URL(url.pathname + url.search, provider.origin), {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      redirect: "manual",
+    });
+  });
+  try {
+    await using config = await tempConfig();
+    const origin = `http://127.0.0.1:${proxy.addr.port}`;
+    const cli = new Cli(
+      [
+        "login",
+        "--hostname",
+        origin,
+        "--client-id",
+        provider.clientId,
+        "--client-secret",
+        provider.clientSecret,
+      ],
+      { configHome: config.home, flags: runFlags(config.dir) },
+    );
+    await cli.waitForLine(/^Logging in with the browser flow: the device flow stopped \(/);
+    const url = await cli.authorizationUrl();
+    const redirect = await fetch(url, { redirect: "manual" });
+    await redirect.body?.cancel();
+    const callback = await fetch(redirect.headers.get("location")!);
+    await callback.body?.cancel();
+    const { code, stderr } = await cli.output();
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /^Waiting for the browser \(times out in /m);
+  } finally {
+    await proxy.shutdown();
+    await provider.close();
+  }
 });
 
 Deno.test({
@@ -206,7 +260,7 @@ Deno.test("a device page off the host's origin gets a warning", async () => {
   }
 });
 
-Deno.test("desktop-like after a device login: the device flow alone, as it worked last time", async () => {
+Deno.test("desktop-like after a device login: the device flow first, and the URL still printed", async () => {
   await withManualProvider(async (provider, configHome) => {
     const first = new Cli(defaultLogin(provider, "--device"), { configHome });
     await approveDeviceCode(provider.origin, await userCode(first));
@@ -215,10 +269,13 @@ Deno.test("desktop-like after a device login: the device flow alone, as it worke
       configHome,
       env: { DISPLAY: ":99" },
     });
-    await again.waitForLine(/^Logging in with the device flow: it worked last time for /);
-    await approveDeviceCode(provider.origin, await userCode(again));
-    const { code, stderr } = await again.output();
-    assert.equal(code, 0, stderr);
-    assert.doesNotMatch(stderr, /\/login\/oauth\/authorize/);
+    await again.waitForLine(
+      /^Logging in with the device flow and the browser flow: the device flow worked last time for .*; the browser flow runs too$/,
+    );
+    const code = await userCode(again);
+    await again.authorizationUrl();
+    await approveDeviceCode(provider.origin, code);
+    const { code: exit, stderr } = await again.output();
+    assert.equal(exit, 0, stderr);
   });
 });

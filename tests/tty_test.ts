@@ -107,9 +107,20 @@ const HINT =
   /If the browser cannot reach this machine, paste the address it ends up at \(http:\/\/127\.0\.0\.1:\d+\/callback\?…\) or the code here and press Enter/g;
 const STATUS = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the browser or the code… (\d+:\d\d) left/;
 
-/** Nothing of the status line is left anywhere on the screen. */
-function assertNoStatus(screen: string) {
+/** Nothing of the status line is left on the screen, and the whole screen scrolls again. */
+async function assertClean(tmux: Tmux, screen: string) {
   assert.doesNotMatch(screen, /Waiting for|left \(Ctrl-C|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, screen);
+  const [lower, height] = (await tmux.run("display", "-p", "#{scroll_region_lower} #{pane_height}"))
+    .trim().split(" ").map(Number);
+  assert.equal(lower, height - 1, "no scroll region is left behind");
+}
+
+/** The CLI's process id: the child of the pane's shell. */
+async function cliPid(tmux: Tmux): Promise<number> {
+  const shell = (await tmux.run("display", "-p", "#{pane_pid}")).trim();
+  const { stdout } = await new Deno.Command("ps", { args: ["-o", "pid=", "--ppid", shell] })
+    .output();
+  return Number(new TextDecoder().decode(stdout).trim().split(/\s+/)[0]);
 }
 
 for (const columns of [80, 120]) {
@@ -133,7 +144,7 @@ for (const columns of [80, 120]) {
       assert.match(done, /\[exit 0\]/);
       assert.match(done, /Logged in to http:\/\/127\.0\.0\.1:\d+ as octocat/);
       assert.equal(done.match(HINT)?.length, 1);
-      assertNoStatus(done);
+      await assertClean(tmux, done);
     });
     await withTtyProvider({}, async (provider, configHome) => {
       await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns });
@@ -142,7 +153,20 @@ for (const columns of [80, 120]) {
       const end = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
       assert.match(end, /\nError: Cancelled\n\[exit 130\]/);
       assert.equal(end.match(HINT)?.length, 1);
-      assertNoStatus(end);
+      await assertClean(tmux, end);
+    });
+    // SIGTERM (as from `timeout` or a closing IDE) skips the login's own clean-up.
+    await withTtyProvider({}, async (provider, configHome) => {
+      await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns });
+      await tmux.waitFor(STATUS);
+      // (Deno.kill would need --allow-run for every program: bash's kill needs only bash.)
+      const kill = await new Deno.Command("bash", {
+        args: ["-c", `kill -TERM ${await cliPid(tmux)}`],
+      }).output();
+      assert.ok(kill.success);
+      const end = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+      assert.match(end, /\[exit 143\]/);
+      await assertClean(tmux, end);
     });
   });
 }

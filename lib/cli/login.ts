@@ -145,10 +145,10 @@ Examples:
           : names[0];
         if (!quiet) console.error(`Logging in with ${list}: ${chosen.reason}`);
       },
-      onDeviceCode: async (code) => {
+      onDeviceCode: async (code, { expiresAt }) => {
         const { showDeviceCode } = await import("./device_view.ts"); // only for the device flow
         await showDeviceCode(code, { host, qr: values["no-qr"] !== true, noBrowser });
-        view.shown("device", Date.now() + code.expiresIn * 1000);
+        view.shown("device", expiresAt);
       },
       ...(interactive ? { pasteBack: { input: Deno.stdin.readable, write: console.error } } : {}),
     }).finally(() => view.stop());

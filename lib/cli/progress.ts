@@ -27,7 +27,7 @@ export interface WaitingOptions {
 export interface Waiting {
   /** Stops the spinner and clears its line, leaving the screen as it was. */
   stop(): void;
-  /** Changes what is awaited, or brings the deadline nearer (e.g. a device code's expiry). */
+  /** Changes what is awaited, or the deadline (ms since the epoch) it counts down to. */
   update(change: { label?: string; deadline?: number }): void;
 }
 
@@ -72,7 +72,7 @@ export function startWaiting(options: WaitingOptions): Waiting {
   let deadline = Date.now() + options.timeout;
   const update: Waiting["update"] = (change) => {
     label = change.label ?? label;
-    deadline = Math.min(deadline, change.deadline ?? Infinity);
+    deadline = change.deadline ?? deadline;
   };
   const first = tty ? size() : undefined;
   if (!first || first.rows < 3 || first.columns < 20) {
@@ -82,19 +82,21 @@ export function startWaiting(options: WaitingOptions): Waiting {
   const dim = (text: string) => color ? `\x1b[2m${text}\x1b[22m` : text;
   const cyan = (text: string) => color ? `\x1b[36m${text}\x1b[39m` : text;
   let rows = 0;
-  // A free bottom row (scrolling if the cursor is on it), then the region above it.
-  const pin = (height: number) => {
+  const region = (height: number) => {
     rows = height;
-    write(`\n\x1b7\x1b[1;${rows - 1}r\x1b8\x1b[1A`);
+    write(`\x1b7\x1b[1;${rows - 1}r\x1b8`);
   };
-  pin(first.rows);
+  // A free bottom row (scrolling if the cursor is on it), then the region above it.
+  write("\n");
+  region(first.rows);
+  write("\x1b[1A");
   let frame = 0;
   const draw = () => {
     const now = size() ?? first;
     if (now.rows !== rows && now.rows >= 3) {
-      // Resized: clear the old status row, pin to the new bottom.
-      write(`\x1b7\x1b[${Math.min(rows, now.rows)};1H\x1b[2K\x1b8`);
-      pin(now.rows);
+      // Resized: clear the old and the new status row, pin the region to the new bottom.
+      write(`\x1b7\x1b[${Math.min(rows, now.rows)};1H\x1b[2K\x1b[${now.rows};1H\x1b[2K\x1b8`);
+      region(now.rows);
     }
     const spinner = FRAMES[frame++ % FRAMES.length];
     const body = ` ${label}… ${formatClock(deadline - Date.now())} left`;
@@ -106,19 +108,81 @@ export function startWaiting(options: WaitingOptions): Waiting {
       : fit(plain, now.columns - 1);
     write(`\x1b7\x1b[${rows};1H\x1b[2K${painted}\x1b8`);
   };
+  // Clear the status row and give the whole screen back to scrolling.
+  const unpin = () => write(`\x1b7\x1b[${rows};1H\x1b[2K\x1b[r\x1b8`);
   draw();
-  const timer = setInterval(draw, 100);
+  let timer = setInterval(draw, 100);
+  // Exits that skip stop() (Deno.exit on a second Ctrl-C, SIGTERM) and a suspend
+  // must not leave the shell with a scroll region.
+  const guard = terminalGuard({
+    restore: () => {
+      clearInterval(timer);
+      unpin();
+    },
+    resume: () => {
+      region(rows);
+      draw();
+      timer = setInterval(draw, 100);
+    },
+  });
   let stopped = false;
   return {
     stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      // Clear the status row, give the whole screen back to scrolling, and clear
-      // the cursor's own row (a ^C the terminal echoed there).
-      write(`\x1b7\x1b[${rows};1H\x1b[2K\x1b[r\x1b8\r\x1b[2K`);
+      guard.remove();
+      // Also clear the cursor's own row (a ^C the terminal echoed there).
+      unpin();
+      write("\r\x1b[2K");
     },
     update,
+  };
+}
+
+/**
+ * Gives the terminal back on the exits that skip `stop()`: `unload` (also
+ * after `Deno.exit`), SIGTERM (then exits 143, as the signal would have) and
+ * Ctrl-Z (suspends, and `resume` pins the line again on SIGCONT).
+ */
+function terminalGuard(
+  { restore, resume }: { restore: () => void; resume: () => void },
+): { remove: () => void } {
+  const onUnload = () => restore();
+  const onTerm = () => {
+    restore();
+    Deno.exit(143);
+  };
+  let suspended = false;
+  const onStop = () => {
+    suspended = true;
+    restore();
+    Deno.kill(Deno.pid, "SIGSTOP");
+  };
+  const onContinue = () => {
+    if (!suspended) return;
+    suspended = false;
+    resume();
+  };
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGTERM", onTerm],
+    ["SIGTSTP", onStop],
+    ["SIGCONT", onContinue],
+  ];
+  globalThis.addEventListener("unload", onUnload);
+  const added = listeners.filter(([signal, listener]) => {
+    try {
+      Deno.addSignalListener(signal, listener);
+      return true;
+    } catch {
+      return false; // Windows has none of these
+    }
+  });
+  return {
+    remove() {
+      globalThis.removeEventListener("unload", onUnload);
+      for (const [signal, listener] of added) Deno.removeSignalListener(signal, listener);
+    },
   };
 }
 
@@ -179,13 +243,16 @@ export interface WaitingView {
  */
 export function waitingView(options: WaitingViewOptions): WaitingView {
   let flows = options.flows;
-  const shown = new Set<Flow>();
-  let deadline = Date.now() + options.timeout;
+  const timesOut = Date.now() + options.timeout;
+  // When each route that showed itself ends at the latest (a device code expires).
+  const ends = new Map<Flow, number>();
   let waiting: Waiting | undefined;
   let stopped = false;
   const refresh = () => {
-    if (stopped || options.quiet || flows.length === 0 || !flows.every((f) => shown.has(f))) return;
+    if (stopped || options.quiet || flows.length === 0 || !flows.every((f) => ends.has(f))) return;
     const label = flows.length > 1 ? LABELS.both : LABELS[flows[0]];
+    // The login goes on while any route does: until the last of them ends.
+    const deadline = Math.max(...flows.map((f) => ends.get(f)!));
     if (waiting) waiting.update({ label, deadline });
     else waiting = startWaiting({ label, timeout: deadline - Date.now() });
   };
@@ -195,8 +262,7 @@ export function waitingView(options: WaitingViewOptions): WaitingView {
       refresh();
     },
     shown(flow, at) {
-      shown.add(flow);
-      deadline = Math.min(deadline, at ?? Infinity);
+      ends.set(flow, Math.min(timesOut, at ?? Infinity));
       refresh();
     },
     stop() {

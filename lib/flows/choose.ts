@@ -59,8 +59,8 @@ const FLOW_ENV_VARS = [
  * Decides the routes from the environment. Where it is not certain that a
  * local browser can reach 127.0.0.1, both flows run (the remembered one
  * first, else the device flow): a remembered flow only orders them, it never
- * removes one. On a desktop the browser flow runs alone, or the remembered
- * flow when it is the device flow.
+ * removes one. On a desktop the browser flow runs alone, or after the device
+ * flow when that is what worked last time.
  *
  * @example
  * ```ts
@@ -81,10 +81,13 @@ export async function chooseFlow(options: ChooseFlowOptions = {}): Promise<FlowC
       ...(ssh ? { forwardCommand: (port: number) => sshForwardCommand(port, env) } : {}),
     };
   }
-  if (options.remembered) {
+  if (options.remembered === "device") {
+    // Shown first, but the browser flow (and its URL) still runs.
     return {
-      flows: [options.remembered],
-      reason: `it worked last time${options.host ? ` for ${options.host}` : ""}`,
+      flows: ["device", "web"],
+      reason: `the device flow worked last time${
+        options.host ? ` for ${options.host}` : ""
+      }; the browser flow runs too`,
     };
   }
   if (env.BROWSER) return { flows: ["web"], reason: "$BROWSER is set" };
@@ -104,15 +107,17 @@ async function whyUncertain(
   const os = environment.os ?? Deno.build.os;
   const display = Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
   if ((env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY) && !display) return SSH_REASON;
-  if (env.BROWSER || os !== "linux" || display) return undefined;
+  if (os !== "linux" || display) return undefined;
   if (isWsl(env, environment)) {
     const hasCommand = environment.hasCommand ?? canRun;
-    return await hasCommand("wslview")
+    return env.BROWSER || await hasCommand("wslview")
       ? undefined
       : "this is WSL without wslview to open a Windows browser";
   }
-  return (environment.isContainer ?? isContainer)()
-    ? "this is a container without a display"
+  // A $BROWSER in a container may open a browser elsewhere that cannot reach this 127.0.0.1.
+  if ((environment.isContainer ?? isContainer)()) return "this is a container without a display";
+  return env.BROWSER
+    ? undefined
     : "there is no display (DISPLAY and WAYLAND_DISPLAY are unset) and no $BROWSER";
 }
 

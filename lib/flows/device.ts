@@ -31,9 +31,13 @@ export interface DeviceFlowOptions {
   timeout?: number;
   /**
    * Called with the code to show; `signal` aborts when the flow ends (stop a
-   * countdown there).
+   * countdown there), `expiresAt` is when the code expires (ms since the epoch,
+   * from when it was received).
    */
-  onDeviceCode?: (code: DeviceCode, context: { signal: AbortSignal }) => void | Promise<void>;
+  onDeviceCode?: (
+    code: DeviceCode,
+    context: { signal: AbortSignal; expiresAt: number },
+  ) => void | Promise<void>;
 }
 
 /** Seconds `slow_down` adds when the server names no new interval (RFC 8628 §3.5). */
@@ -63,7 +67,7 @@ export async function deviceFlow(
   const deadline = Math.min(expiresAt, started + (options.timeout ?? Infinity));
   const ended = new AbortController();
   try {
-    await options.onDeviceCode?.(code, { signal: ended.signal });
+    await options.onDeviceCode?.(code, { signal: ended.signal, expiresAt });
     // A floor, so a server that says 0 is not hammered.
     let interval = Math.max(code.interval * 1000, MIN_INTERVAL_MS);
     while (true) {

@@ -26,7 +26,7 @@ export interface RaceFlowsOptions {
    * without the device flow, or one flow timing out while another still
    * waits); any other error ends the race.
    */
-  dropsOut?: (error: unknown) => boolean;
+  dropsOut?: (error: unknown, name: string) => boolean;
   /** Called when a contender drops out while others go on. */
   onDropOut?: (name: string, error: unknown) => void;
 }
@@ -72,7 +72,7 @@ export async function raceFlows<T>(
     } catch (error) {
       running--;
       if (winner === undefined && decided === undefined) {
-        if (running > 0 && !options.signal?.aborted && (options.dropsOut?.(error) ?? false)) {
+        if (running > 0 && !options.signal?.aborted && (options.dropsOut?.(error, name) ?? false)) {
           options.onDropOut?.(name, error);
         } else {
           decided = { error };
