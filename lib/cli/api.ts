@@ -1,7 +1,14 @@
 /** `loopauth api`. @module */
 import { apiRequest } from "../api.ts";
 import { LoopauthError } from "../errors.ts";
-import { type Command, issuerFlag, parseFlags, writeResult } from "./command.ts";
+import {
+  type Command,
+  HOST_FLAGS,
+  issuerFlag,
+  parseFlags,
+  USER_FLAG,
+  writeResult,
+} from "./command.ts";
 
 /**
  * The `api` subcommand: one REST call with the stored token, JSON on stdout.
@@ -37,10 +44,9 @@ Examples:
   loopauth api -X POST /user/repos -f name=hello-world`,
   async run(argv, { signal }) {
     const { values, positionals } = parseFlags(argv, {
-      hostname: { type: "string" },
-      issuer: { type: "string" },
+      ...HOST_FLAGS,
       base: { type: "string" },
-      user: { type: "string" },
+      ...USER_FLAG,
       method: { type: "string", short: "X" },
       field: { type: "string", short: "f", multiple: true },
     }, { command: "api", positionals: true });
@@ -48,18 +54,18 @@ Examples:
       throw new LoopauthError("usage", "loopauth api takes one PATH, e.g. loopauth api /user");
     }
     const fields: Record<string, string> = {};
-    for (const field of (values.field as string[] | undefined) ?? []) {
+    for (const field of values.field ?? []) {
       const at = field.indexOf("=");
       if (at < 1) throw new LoopauthError("usage", `Invalid field "${field}": use -f key=value`);
       fields[field.slice(0, at)] = field.slice(at + 1);
     }
     const data = await apiRequest(positionals[0], {
-      hostname: values.hostname as string | undefined,
+      hostname: values.hostname,
       issuer: issuerFlag(values),
-      base: values.base as string | undefined,
-      user: values.user as string | undefined,
+      base: values.base,
+      user: values.user,
       fromEnv: true,
-      method: values.method as string | undefined,
+      method: values.method,
       fields,
       signal,
     });

@@ -3,7 +3,7 @@
  * @module
  */
 import { LoopauthError } from "../errors.ts";
-import { ArgsError, type Flags, parseArgs } from "./parse_args.ts";
+import { ArgsError, type Flags, parseArgs, type Values } from "./parse_args.ts";
 
 export type { Flags } from "./parse_args.ts";
 
@@ -33,10 +33,10 @@ export interface Command {
   run(argv: string[], context: Context): Promise<number>;
 }
 
-/** The flags parsed by {@linkcode parseFlags}. */
-export interface Parsed {
+/** The flags parsed by {@linkcode parseFlags}, typed from the flag table. */
+export interface Parsed<F extends Flags = Flags> {
   /** Flag values by long name. */
-  values: Record<string, string | boolean | string[] | undefined>;
+  values: Values<F>;
   /** Positional arguments. */
   positionals: string[];
 }
@@ -51,12 +51,12 @@ export interface Parsed {
  * const { values } = parseFlags(["--hostname", "github.com"], { hostname: { type: "string" } }, { command: "token" });
  * ```
  */
-export function parseFlags(
+export function parseFlags<const F extends Flags>(
   argv: string[],
-  flags: Flags,
+  flags: F,
   options: { command: string; positionals?: boolean },
-): Parsed {
-  const all: Flags = { ...flags, help: { type: "boolean", short: "h" } };
+): Parsed<F> {
+  const all = { ...flags, help: { type: "boolean", short: "h" } } as const;
   try {
     return parseArgs(argv, all, { positionals: options.positionals });
   } catch (error) {
@@ -182,6 +182,15 @@ export function writeResult(text: string): void {
     });
   }
 }
+
+/** `--hostname HOST` and `--issuer URL`: which host (one of them, see {@linkcode issuerFlag}). */
+export const HOST_FLAGS = {
+  hostname: { type: "string" },
+  issuer: { type: "string" },
+} as const satisfies Flags;
+
+/** `--user LOGIN`: which of the host's accounts. */
+export const USER_FLAG = { user: { type: "string" } } as const satisfies Flags;
 
 /**
  * `--issuer URL`, which replaces `--hostname` (giving both is a usage error).

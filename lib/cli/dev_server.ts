@@ -37,8 +37,8 @@ Example:
     const provider = startDevProvider({
       port: portFlag(values),
       autoApprove: values["auto-approve"] === true,
-      clientId: values["client-id"] as string | undefined,
-      clientSecret: values["client-secret"] as string | undefined,
+      clientId: values["client-id"],
+      clientSecret: values["client-secret"],
     });
     console.log(`origin: ${provider.origin}`);
     console.log(`client id: ${provider.clientId}`);

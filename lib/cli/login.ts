@@ -3,7 +3,14 @@ import { parseDuration } from "../duration.ts";
 import { LoopauthError } from "../errors.ts";
 import type { Flow, FlowChoice } from "../flows/choose.ts";
 import { login } from "../login.ts";
-import { type Command, flagOrEnv, issuerFlag, parseFlags, portFlag } from "./command.ts";
+import {
+  type Command,
+  flagOrEnv,
+  HOST_FLAGS,
+  issuerFlag,
+  parseFlags,
+  portFlag,
+} from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
 import { showUrl } from "./show_url.ts";
 import { waitingView } from "./progress.ts";
@@ -68,8 +75,7 @@ Examples:
   loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
-      hostname: { type: "string" },
-      issuer: { type: "string" },
+      ...HOST_FLAGS,
       "allow-no-pkce-metadata": { type: "boolean" },
       "client-id": { type: "string" },
       "client-secret": { type: "string" },
@@ -90,7 +96,7 @@ Examples:
     const quiet = values.quiet === true;
     const noBrowser = values["no-browser"] === true;
     const interactive = Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
-    const hostname = values.hostname as string | undefined;
+    const hostname = values.hostname;
     const issuer = issuerFlag(values);
     const host = issuer ?? hostname ?? "github.com";
     const timeout = typeof values.timeout === "string"
@@ -120,7 +126,7 @@ Examples:
       onWarning: (message) => console.error(`Warning: ${message}`),
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
-      scopes: values.scopes as string | undefined,
+      scopes: values.scopes,
       timeout,
       port: portFlag(values),
       storage: parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE")),

@@ -1,6 +1,13 @@
 /** `loopauth logout`. @module */
 import { logout, logoutAll } from "../logout.ts";
-import { type Command, flagOrEnv, issuerFlag, parseFlags } from "./command.ts";
+import {
+  type Command,
+  flagOrEnv,
+  HOST_FLAGS,
+  issuerFlag,
+  parseFlags,
+  USER_FLAG,
+} from "./command.ts";
 import { LoopauthError } from "../errors.ts";
 
 /**
@@ -38,14 +45,13 @@ Examples:
   loopauth logout --all`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
-      hostname: { type: "string" },
-      issuer: { type: "string" },
-      user: { type: "string" },
+      ...HOST_FLAGS,
+      ...USER_FLAG,
       all: { type: "boolean" },
       "client-secret": { type: "string" },
     }, { command: "logout" });
     const options = {
-      hostname: values.hostname as string | undefined,
+      hostname: values.hostname,
       issuer: issuerFlag(values),
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       signal,
@@ -55,7 +61,7 @@ Examples:
     }
     const results = values.all
       ? await logoutAll(options)
-      : [await logout({ ...options, user: values.user as string | undefined })];
+      : [await logout({ ...options, user: values.user })];
     for (const result of results) {
       console.log(
         `Logged out of ${result.host} (${result.login}); the token was revoked on the server`,

@@ -17,10 +17,18 @@ export interface FlagSpec {
 /** Flag definitions by long name. */
 export type Flags = Record<string, FlagSpec>;
 
+/** The value of one flag as {@linkcode parseArgs} gives it (absent: `undefined`). */
+export type FlagValue<S extends FlagSpec> = S["type"] extends "boolean"
+  ? (S["multiple"] extends true ? true[] : true)
+  : (S["multiple"] extends true ? string[] : string);
+
+/** Flag values by long name, typed from the flag table (as std's `parseArgs` does). */
+export type Values<F extends Flags> = { [K in keyof F]?: FlagValue<F[K]> };
+
 /** What {@linkcode parseArgs} returns. */
-export interface ParsedArgs {
+export interface ParsedArgs<F extends Flags = Flags> {
   /** Flag values by long name: a string, `true`, or an array for `multiple`. */
-  values: Record<string, string | boolean | string[] | undefined>;
+  values: Values<F>;
   /** Arguments that are not flags (and everything after `--`). */
   positionals: string[];
 }
@@ -58,12 +66,12 @@ export class ArgsError extends Error {
  * }); // { hostname: "ghe.example.com", quiet: true }
  * ```
  */
-export function parseArgs(
+export function parseArgs<const F extends Flags>(
   argv: string[],
-  flags: Flags,
+  flags: F,
   options: { positionals?: boolean } = {},
-): ParsedArgs {
-  const values: ParsedArgs["values"] = {};
+): ParsedArgs<F> {
+  const values: Record<string, string | true | (string | true)[]> = {};
   const positionals: string[] = [];
   const shorts = new Map<string, string>();
   for (const [name, spec] of Object.entries(flags)) if (spec.short) shorts.set(spec.short, name);
@@ -123,5 +131,5 @@ export function parseArgs(
     if (!options.positionals) throw new ArgsError("positional", arg);
     positionals.push(arg);
   }
-  return { values, positionals };
+  return { values: values as Values<F>, positionals };
 }

@@ -34,7 +34,7 @@ Examples:
       command: "setup-git",
     });
     const dir = configDir();
-    const hostname = values.hostname as string | undefined;
+    const hostname = values.hostname;
     let hosts: GitHubHost[];
     if (hostname === undefined) {
       const config = await readConfig(dir);

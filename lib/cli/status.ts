@@ -1,7 +1,7 @@
 /** `loopauth status`. @module */
 import { loginCommand, LoopauthError } from "../errors.ts";
 import { type AccountStatus, BAD_STATES, status } from "../status.ts";
-import { type Command, issuerFlag, parseFlags } from "./command.ts";
+import { type Command, HOST_FLAGS, issuerFlag, parseFlags } from "./command.ts";
 
 /**
  * The `status` subcommand: accounts per host, where their tokens live, expiry,
@@ -34,12 +34,11 @@ Examples:
   loopauth status --hostname ghe.example.com --json`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
-      hostname: { type: "string" },
-      issuer: { type: "string" },
+      ...HOST_FLAGS,
       json: { type: "boolean" },
       offline: { type: "boolean" },
     }, { command: "status" });
-    const hostname = values.hostname as string | undefined;
+    const hostname = values.hostname;
     const issuer = issuerFlag(values);
     const report = await status({
       hostname,

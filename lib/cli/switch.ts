@@ -4,7 +4,7 @@ import { resolveGitHubHost } from "../providers/github.ts";
 import { setActiveAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, parseFlags, USER_FLAG } from "./command.ts";
 
 /**
  * The `switch` subcommand: choose a host's active account.
@@ -31,11 +31,11 @@ Examples:
   async run(argv) {
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
-      user: { type: "string" },
+      ...USER_FLAG,
     }, { command: "switch" });
-    const host = resolveGitHubHost(values.hostname as string | undefined);
+    const host = resolveGitHubHost(values.hostname);
     const dir = configDir();
-    let user = values.user as string | undefined;
+    let user = values.user;
     if (user === undefined) {
       const entry = (await readConfig(dir)).hosts[host.key];
       const others = Object.keys(entry?.accounts ?? {}).filter((l) => l !== entry?.active);

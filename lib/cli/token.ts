@@ -1,6 +1,13 @@
 /** `loopauth token`. @module */
 import { getToken } from "../token.ts";
-import { type Command, issuerFlag, parseFlags, writeResult } from "./command.ts";
+import {
+  type Command,
+  HOST_FLAGS,
+  issuerFlag,
+  parseFlags,
+  USER_FLAG,
+  writeResult,
+} from "./command.ts";
 
 /**
  * The `token` subcommand: prints the token (refreshed first when it expires
@@ -31,14 +38,13 @@ Examples:
   GH_TOKEN=$(loopauth token --hostname ghe.example.com) gh repo list`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
-      hostname: { type: "string" },
-      issuer: { type: "string" },
-      user: { type: "string" },
+      ...HOST_FLAGS,
+      ...USER_FLAG,
     }, { command: "token" });
     const token = await getToken({
-      hostname: values.hostname as string | undefined,
+      hostname: values.hostname,
       issuer: issuerFlag(values),
-      user: values.user as string | undefined,
+      user: values.user,
       fromEnv: true,
       signal,
     });
