@@ -6,8 +6,8 @@
  */
 import type { Command, CommandEntry } from "./lib/cli/command.ts";
 import { suggest } from "./lib/cli/command.ts";
-import { EXIT_CODES, LoopauthError, permissionError } from "./lib/errors.ts";
-import { VERSION } from "./lib/version.ts";
+import { EXIT_CODES, LoopauthError, permissionError } from "./lib/core/errors.ts";
+import { VERSION } from "./lib/core/version.ts";
 
 /** Subcommands, loaded on use so that `token` and `--help` stay fast. */
 const COMMANDS: Record<string, CommandEntry> = {

@@ -41,43 +41,39 @@
  *
  * @module
  */
-export { login, type LoginOptions, type LoginResult } from "./login.ts";
-export { getToken, type GetTokenOptions } from "./token.ts";
-export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./logout.ts";
-export { apiRequest, type ApiRequestOptions } from "./api.ts";
+export type { StorageName } from "./store/secrets.ts";
+export type { Flow } from "./core/types.ts";
+export { type DeviceCode, type DevicePoll, type TokenSet } from "./core/types.ts";
+export { login, type LoginOptions, type LoginResult } from "./ops/login.ts";
+export { getToken, type GetTokenOptions } from "./ops/token.ts";
+export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./ops/logout.ts";
+export { apiRequest, type ApiRequestOptions } from "./ops/api.ts";
 export {
   createLoopauthAuth,
   type LoopauthAuth,
   type LoopauthAuthentication,
   type LoopauthAuthOptions,
   type OctokitRequest,
-} from "./octokit_auth.ts";
+} from "./ops/octokit_auth.ts";
 export {
   type CallbackParams,
   type CallbackServer,
   serveCallback,
   type ServeCallbackOptions,
   type SubmitResult,
-} from "./callback_server.ts";
+} from "./flows/callback_server.ts";
 export { type CodeContext, loopbackFlow, type LoopbackFlowOptions } from "./flows/loopback.ts";
-export type { Flow, FlowChoice, FlowEnvironment } from "./flows/choose.ts";
+export type { FlowChoice, FlowEnvironment } from "./flows/choose.ts";
 export type { DeviceFlowOptions } from "./flows/device.ts";
 export type { PasteBackOptions } from "./flows/paste_back.ts";
-export type { Page } from "./pages.ts";
-export {
-  type DeviceCode,
-  type DevicePoll,
-  type GitHubHost,
-  resolveGitHubHost,
-  type TokenSet,
-} from "./providers/github.ts";
+export type { Page } from "./core/pages.ts";
+export { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
 export {
   discoverIssuer,
   type DiscoverIssuerOptions,
   type IssuerMetadata,
   type OidcIssuer,
 } from "./providers/oidc.ts";
-export type { StorageName } from "./store/backend.ts";
 export {
   actAsUser,
   approveDeviceCode,
@@ -87,6 +83,6 @@ export {
   type ExpiringTokens,
   type RecordedRequest,
   startDevProvider,
-} from "./dev_provider.ts";
-export { type ErrorCode, EXIT_CODES, LoopauthError } from "./errors.ts";
-export { VERSION } from "./version.ts";
+} from "./dev/provider.ts";
+export { type ErrorCode, EXIT_CODES, LoopauthError } from "./core/errors.ts";
+export { VERSION } from "./core/version.ts";

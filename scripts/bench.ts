@@ -14,7 +14,7 @@
  * Usage: scripts/bench.ts [RUNS]
  */
 import { fileURLToPath } from "node:url";
-import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
+import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev/provider.ts";
 import { childEnv, loginArgs, MAIN, runFlags, tempConfig } from "../tests/helpers.ts";
 import { median } from "./median.ts";
 

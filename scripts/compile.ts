@@ -17,7 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
-import { VERSION } from "../lib/version.ts";
+import { VERSION } from "../lib/core/version.ts";
 import { compileFlags, GITHUB_HOSTS } from "./permissions.ts";
 
 /** Every target released. */
@@ -36,14 +36,14 @@ export function binaryName(target: string): string {
   return `loopauth-${target}${target.includes("windows") ? ".exe" : ""}`;
 }
 
-/** Fails unless deno.json's "version" equals lib/version.ts VERSION. */
+/** Fails unless deno.json's "version" equals lib/core/version.ts VERSION. */
 export async function checkVersion(): Promise<string> {
   // deno.json may hold comments (JSONC), which JSON.parse rejects.
   const text = await Deno.readTextFile(new URL("deno.json", ROOT));
   const version = /^\s*"version"\s*:\s*"([^"]*)"/m.exec(text)?.[1];
   if (version !== VERSION) {
     throw new Error(
-      `deno.json version ${version} differs from lib/version.ts VERSION ${VERSION}: make them equal`,
+      `deno.json version ${version} differs from lib/core/version.ts VERSION ${VERSION}: make them equal`,
     );
   }
   return VERSION;

@@ -1,5 +1,5 @@
 /** `deno bench` of the functions on a login's path. */
-import { constantTimeEqual, createAuthorizationSecrets } from "../lib/pkce.ts";
+import { constantTimeEqual, createAuthorizationSecrets } from "../lib/flows/pkce.ts";
 import { parseTokenResponse } from "../lib/providers/github.ts";
 import { buildAuthorizationUrl } from "../lib/flows/loopback.ts";
 

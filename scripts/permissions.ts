@@ -5,8 +5,8 @@
  * @module
  */
 
-export { ENV_VARS } from "../lib/env_vars.ts";
-import { ENV_VARS } from "../lib/env_vars.ts";
+export { ENV_VARS } from "../lib/core/env_vars.ts";
+import { ENV_VARS } from "../lib/core/env_vars.ts";
 
 /** Files whose presence says "a container" (read only to choose the login flow). */
 export const CONTAINER_MARKERS: readonly string[] = [

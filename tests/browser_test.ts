@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type DevProvider, startDevProvider } from "../lib/dev_provider.ts";
-import { EXIT_CODES } from "../lib/errors.ts";
+import { type DevProvider, startDevProvider } from "../lib/dev/provider.ts";
+import { EXIT_CODES } from "../lib/core/errors.ts";
 import { Cli, loginArgs, tempConfig } from "./helpers.ts";
 
 const DRIVER = fileURLToPath(new URL("./browser_driver.mjs", import.meta.url));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { serveCallback } from "../lib/callback_server.ts";
-import { LoopauthError } from "../lib/errors.ts";
+import { serveCallback } from "../lib/flows/callback_server.ts";
+import { LoopauthError } from "../lib/core/errors.ts";
 import { isListening, rawRequest } from "./helpers.ts";
 
 const STATE = "s".repeat(43);

@@ -3,8 +3,8 @@
  * permission flags) against the built-in provider on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { actAsUser } from "../lib/dev_provider.ts";
-import { EXIT_CODES } from "../lib/errors.ts";
+import { actAsUser } from "../lib/dev/provider.ts";
+import { EXIT_CODES } from "../lib/core/errors.ts";
 import {
   Cli,
   isListening,

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
-import { VERSION } from "../lib/version.ts";
+import { VERSION } from "../lib/core/version.ts";
 import { binaryName, checkVersion, compileFailure, TARGETS } from "../scripts/compile.ts";
 import { TEST_BIN } from "../scripts/permissions.ts";
 import { childEnv, ROOT, runCli, tempConfig } from "./helpers.ts";
@@ -42,7 +42,7 @@ async function compileHost(denortBin: string | undefined, output: string) {
   return { code, stdout: decode(stdout), stderr: decode(stderr) };
 }
 
-Deno.test("compile: the version of deno.json equals lib/version.ts, five targets named", async () => {
+Deno.test("compile: the version of deno.json equals lib/core/version.ts, five targets named", async () => {
   assert.equal(await checkVersion(), VERSION);
   assert.equal(TARGETS.length, 5);
   assert.ok(TARGETS.includes(Deno.build.target), `the host ${Deno.build.target} is a target`);

@@ -5,7 +5,7 @@
  * account without a secret).
  */
 import assert from "node:assert/strict";
-import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
+import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
 import { Cli, loginArgs, runCli, tempConfig } from "./helpers.ts";
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {

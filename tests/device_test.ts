@@ -3,13 +3,14 @@
  * built-in provider (short intervals keep it fast).
  */
 import assert from "node:assert/strict";
+import { DEVICE_GRANT_TYPE } from "../lib/core/types.ts";
 import {
   actAsUser,
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
-} from "../lib/dev_provider.ts";
-import { EXIT_CODES } from "../lib/errors.ts";
+} from "../lib/dev/provider.ts";
+import { EXIT_CODES } from "../lib/core/errors.ts";
 import {
   Cli,
   isListening,
@@ -19,7 +20,6 @@ import {
   waitUntil,
   withProvider,
 } from "./helpers.ts";
-import { DEVICE_GRANT_TYPE } from "../lib/providers/github.ts";
 
 const SSH = { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 2222" };
 

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { LoopauthError } from "../lib/errors.ts";
+import { DEVICE_GRANT_TYPE, DEVICE_UNAVAILABLE } from "../lib/core/types.ts";
+import { LoopauthError } from "../lib/core/errors.ts";
 import {
-  DEVICE_GRANT_TYPE,
-  DEVICE_UNAVAILABLE,
   parseTokenResponse,
   pollDeviceToken,
   requestDeviceCode,
   resolveGitHubHost,
 } from "../lib/providers/github.ts";
-import { startDevProvider } from "../lib/dev_provider.ts";
+import { startDevProvider } from "../lib/dev/provider.ts";
 import { rememberedFlow, rememberFlow } from "../lib/store/flow_memory.ts";
 import { tempConfig } from "./helpers.ts";
 

@@ -3,7 +3,7 @@
  * in bounded time, with a documented exit code.
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
+import { EXIT_CODES, LoopauthError } from "../lib/core/errors.ts";
 import { exchangeCode, resolveGitHubHost } from "../lib/providers/github.ts";
 import { platformEnv, runCli, tempConfig } from "./helpers.ts";
 

@@ -12,7 +12,7 @@ import {
   type DevProviderOptions,
   type RecordedRequest,
   startDevProvider,
-} from "../lib/dev_provider.ts";
+} from "../lib/dev/provider.ts";
 import { runFlags as documentedRunFlags, TEST_TMP } from "../scripts/permissions.ts";
 
 /** main.ts of this checkout. */

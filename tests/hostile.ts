@@ -6,7 +6,7 @@
  * tests/hostile_test.ts (assertions) and scripts/hostile.ts (figures).
  * @module
  */
-import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
+import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
 import { Cli, loginArgs, tempConfig } from "./helpers.ts";
 
 /** What the scenario measured. */

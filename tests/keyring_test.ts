@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { EXIT_CODES } from "../lib/errors.ts";
+import { EXIT_CODES } from "../lib/core/errors.ts";
 import {
   filesContaining,
   loginWith,

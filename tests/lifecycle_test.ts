@@ -5,7 +5,7 @@
  * credential helper driven by real `git credential fill`.
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES } from "../lib/errors.ts";
+import { EXIT_CODES } from "../lib/core/errors.ts";
 import {
   childEnv,
   loginOnce,

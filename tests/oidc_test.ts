@@ -5,7 +5,7 @@
  * RFC 7009 revocation on logout, confidential clients, and bad issuers.
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES } from "../lib/errors.ts";
+import { EXIT_CODES } from "../lib/core/errors.ts";
 import { Cli, runCli, storedSecrets, tempConfig } from "./helpers.ts";
 import { actAsOidcUser, startOidcProvider, type TestOidcProvider } from "./oidc_helpers.ts";
 

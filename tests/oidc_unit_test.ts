@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { discoverIssuer, exchangeIssuerCode } from "../lib/providers/oidc.ts";
-import { serveCallback } from "../lib/callback_server.ts";
+import { serveCallback } from "../lib/flows/callback_server.ts";
 import { buildAuthorizationUrl } from "../lib/flows/loopback.ts";
-import { createAuthorizationSecrets } from "../lib/pkce.ts";
-import { LoopauthError } from "../lib/errors.ts";
+import { createAuthorizationSecrets } from "../lib/flows/pkce.ts";
+import { LoopauthError } from "../lib/core/errors.ts";
 import { actAsOidcUser, startOidcProvider } from "./oidc_helpers.ts";
 
 Deno.test("issuer: the provider verifies PKCE (a wrong verifier is refused, the right one works)", async () => {

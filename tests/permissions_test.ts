@@ -4,9 +4,9 @@
  * `deno run` flags and --no-prompt, and a missing permission is one clear line.
  */
 import assert from "node:assert/strict";
-import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
-import { EXIT_CODES } from "../lib/errors.ts";
-import { permissionMessage } from "../lib/permission_error.ts";
+import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
+import { EXIT_CODES } from "../lib/core/errors.ts";
+import { permissionMessage } from "../lib/core/permission_error.ts";
 import {
   benchTaskFlags,
   compileFlags,

@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@^4";
-import { serveCallback } from "../lib/callback_server.ts";
-import { parseDuration } from "../lib/duration.ts";
-import { LoopauthError } from "../lib/errors.ts";
+import { serveCallback } from "../lib/flows/callback_server.ts";
+import { parseDuration } from "../lib/core/duration.ts";
+import { LoopauthError } from "../lib/core/errors.ts";
 import { parseTokenResponse, resolveGitHubHost } from "../lib/providers/github.ts";
 import { configPath, readConfig } from "../lib/store/config.ts";
-import { terminalSafe } from "../lib/text.ts";
+import { terminalSafe } from "../lib/core/text.ts";
 import { tempConfig } from "./helpers.ts";
 
 /** Calls `fn`; a `LoopauthError` counts as a clean refusal, anything else fails the property. */

@@ -6,7 +6,7 @@
  * once both finish and leave a consistent store.
  */
 import assert from "node:assert/strict";
-import { actAsUser, startDevProvider } from "../lib/dev_provider.ts";
+import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
 import { Cli, loginArgs, loginWith, runCli, tempConfig } from "./helpers.ts";
 
 const env = { LOOPAUTH_STORAGE: "file" };

@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { parseDuration } from "../lib/duration.ts";
-import { EXIT_CODES, LoopauthError } from "../lib/errors.ts";
-import { createOctokit } from "../lib/github_api.ts";
+import { parseDuration } from "../lib/core/duration.ts";
+import { EXIT_CODES, LoopauthError } from "../lib/core/errors.ts";
+import { createOctokit } from "../lib/providers/github_api.ts";
 import { saveAccount } from "../lib/store/accounts.ts";
 import { fileBackend } from "../lib/store/file.ts";
 import {

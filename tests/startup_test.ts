@@ -74,7 +74,7 @@ Deno.test("token and git-credential get load no npm package, Octokit or server",
     for (const module of loaded) {
       assert.doesNotMatch(
         module,
-        /^npm:|octokit|github_api\.ts|callback_server\.ts|dev_provider/,
+        /^npm:|octokit|github_api\.ts|callback_server\.ts|\/lib\/dev\//,
         file,
       );
     }
@@ -83,11 +83,11 @@ Deno.test("token and git-credential get load no npm package, Octokit or server",
 
 // In Deno 2 a `node:` import or the first setTimeout/setInterval starts the
 // Node compatibility layer, about 4 ms: the login, `token` and the git
-// helper need neither (lib/timers.ts, lib/cli/parse_args.ts).
+// helper need neither (lib/core/timers.ts, lib/cli/parse_args.ts).
 Deno.test("login, token and git-credential start no Node layer: no node: import, no setTimeout", async () => {
   const graph = await moduleGraph();
   // Spinners run only on a terminal; pages.ts has setTimeout in the page's script.
-  const allowed = /\/lib\/(cli\/progress|cli\/device_view|pages)\.ts$/;
+  const allowed = /\/lib\/(cli\/progress|cli\/device_view|core\/pages)\.ts$/;
   for (
     const file of ["main.ts", "lib/cli/login.ts", "lib/cli/token.ts", "lib/cli/git_credential.ts"]
   ) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LoopauthError } from "../lib/errors.ts";
+import { LoopauthError } from "../lib/core/errors.ts";
 import { configDir } from "../lib/store/paths.ts";
 import {
   findAccount,

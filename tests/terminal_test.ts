@@ -4,7 +4,7 @@
  * completion script, run by bash itself.
  */
 import assert from "node:assert/strict";
-import { startDevProvider } from "../lib/dev_provider.ts";
+import { startDevProvider } from "../lib/dev/provider.ts";
 import {
   childEnv,
   loginArgs,

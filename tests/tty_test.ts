@@ -8,7 +8,7 @@ import {
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
-} from "../lib/dev_provider.ts";
+} from "../lib/dev/provider.ts";
 import { isListening, loginArgs, providerLoginArgs, Tmux, withProvider } from "./helpers.ts";
 
 /** A provider that approves only what the options say. */

@@ -1,6 +1,6 @@
 /** `loopauth api`. @module */
-import { apiRequest } from "../api.ts";
-import { LoopauthError } from "../errors.ts";
+import { apiRequest } from "../ops/api.ts";
+import { LoopauthError } from "../core/errors.ts";
 import {
   type Command,
   HOST_FLAGS,

@@ -2,7 +2,7 @@
  * What every subcommand is made of, and flag parsing with clear errors.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 import { ArgsError, type Flags, parseArgs, type Values } from "./parse_args.ts";
 
 export type { Flags } from "./parse_args.ts";

@@ -1,5 +1,5 @@
 /** `loopauth completion`. @module */
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 import { type Command, parseFlags } from "./command.ts";
 
 /** A subcommand as completion sees it. */

@@ -1,8 +1,8 @@
 /** `loopauth demo`. @module */
-import { apiRequest } from "../api.ts";
-import { actAsUser, startDevProvider } from "../dev_provider.ts";
-import { parseDuration } from "../duration.ts";
-import { login } from "../login.ts";
+import { apiRequest } from "../ops/api.ts";
+import { actAsUser, startDevProvider } from "../dev/provider.ts";
+import { parseDuration } from "../core/duration.ts";
+import { login } from "../ops/login.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
 import { type Command, parseFlags } from "./command.ts";
 import { showUrl } from "./show_url.ts";

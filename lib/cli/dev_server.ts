@@ -1,5 +1,5 @@
 /** `loopauth dev-server`. @module */
-import { startDevProvider } from "../dev_provider.ts";
+import { startDevProvider } from "../dev/provider.ts";
 import { type Command, parseFlags, portFlag } from "./command.ts";
 
 /**

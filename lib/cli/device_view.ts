@@ -1,8 +1,8 @@
 /** How the CLI shows a device code on stderr. @module */
-import { openBrowser } from "../browser.ts";
-import { copyToClipboard } from "../clipboard.ts";
-import { readEnv } from "../env_vars.ts";
-import type { DeviceCode } from "../providers/github.ts";
+import { openBrowser } from "../platform/browser.ts";
+import type { DeviceCode } from "../core/types.ts";
+import { copyToClipboard } from "../platform/clipboard.ts";
+import { readEnv } from "../core/env_vars.ts";
 
 /** Options of {@linkcode showDeviceCode}. */
 export interface DeviceViewOptions {

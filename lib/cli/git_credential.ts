@@ -1,6 +1,6 @@
 /** `loopauth git-credential`. @module */
-import { LoopauthError } from "../errors.ts";
-import { credentialFor, formatCredential, parseCredentialRequest } from "../git_credential.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { credentialFor, formatCredential, parseCredentialRequest } from "../ops/git_credential.ts";
 import { type Command, parseFlags, writeResult } from "./command.ts";
 
 /**

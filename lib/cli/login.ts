@@ -1,8 +1,9 @@
 /** `loopauth login`. @module */
-import { parseDuration } from "../duration.ts";
-import { LoopauthError } from "../errors.ts";
-import type { Flow, FlowChoice } from "../flows/choose.ts";
-import { login } from "../login.ts";
+import { parseDuration } from "../core/duration.ts";
+import type { Flow } from "../core/types.ts";
+import { LoopauthError } from "../core/errors.ts";
+import type { FlowChoice } from "../flows/choose.ts";
+import { login } from "../ops/login.ts";
 import {
   type Command,
   flagOrEnv,
@@ -14,7 +15,7 @@ import {
 import { parseStorage } from "../store/backend.ts";
 import { showUrl } from "./show_url.ts";
 import { waitingView } from "./progress.ts";
-import { DEFAULT_TIMEOUT_MS } from "../callback_server.ts";
+import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
 
 /**
  * The `login` subcommand.

@@ -1,5 +1,5 @@
 /** `loopauth logout`. @module */
-import { logout, logoutAll } from "../logout.ts";
+import { logout, logoutAll } from "../ops/logout.ts";
 import {
   type Command,
   flagOrEnv,
@@ -8,7 +8,7 @@ import {
   parseFlags,
   USER_FLAG,
 } from "./command.ts";
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 
 /**
  * The `logout` subcommand: revoke on the server, then forget locally.

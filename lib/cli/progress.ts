@@ -5,7 +5,7 @@
  * types) scrolls above it; elsewhere (CI logs, pipes) one plain line.
  * @module
  */
-import type { Flow } from "../flows/choose.ts";
+import type { Flow } from "../core/types.ts";
 
 /** Options of {@linkcode startWaiting}. */
 export interface WaitingOptions {

@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import type { GitHubHost } from "../providers/github.ts";
 
-import { ENV_VARS } from "../env_vars.ts";
+import { ENV_VARS } from "../core/env_vars.ts";
 
 /**
  * Quotes a word for a POSIX shell.

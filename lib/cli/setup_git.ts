@@ -1,7 +1,7 @@
 /** `loopauth setup-git`. @module */
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 import { type GitHubHost, resolveGitHubHost } from "../providers/github.ts";
-import { storedHost } from "../token.ts";
+import { storedHost } from "../ops/token.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { type Command, parseFlags } from "./command.ts";

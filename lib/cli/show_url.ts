@@ -1,5 +1,5 @@
 /** How the CLI shows the authorization URL. @module */
-import { openBrowser } from "../browser.ts";
+import { openBrowser } from "../platform/browser.ts";
 
 /** Options of {@linkcode showUrl}. */
 export interface ShowUrlOptions {

@@ -1,6 +1,6 @@
 /** `loopauth status`. @module */
-import { loginCommand, LoopauthError } from "../errors.ts";
-import { type AccountStatus, BAD_STATES, status } from "../status.ts";
+import { loginCommand, LoopauthError } from "../core/errors.ts";
+import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
 import { type Command, HOST_FLAGS, issuerFlag, parseFlags } from "./command.ts";
 
 /**

@@ -1,5 +1,5 @@
 /** `loopauth switch`. @module */
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 import { resolveGitHubHost } from "../providers/github.ts";
 import { setActiveAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";

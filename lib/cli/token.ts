@@ -1,5 +1,5 @@
 /** `loopauth token`. @module */
-import { getToken } from "../token.ts";
+import { getToken } from "../ops/token.ts";
 import {
   type Command,
   HOST_FLAGS,

@@ -6,10 +6,8 @@
  * without `wslview`) every route runs at once and the first to finish wins.
  * @module
  */
-import { readEnv } from "../env_vars.ts";
-
-/** A login flow: `web` is the loopback flow, `device` the device flow (RFC 8628). */
-export type Flow = "web" | "device";
+import type { Flow } from "../core/types.ts";
+import { readEnv } from "../core/env_vars.ts";
 
 /** What {@linkcode chooseFlow} decided. */
 export interface FlowChoice {

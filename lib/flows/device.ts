@@ -4,22 +4,10 @@
  * has entered it (or denied, or the code expired).
  * @module
  */
-import { LoopauthError } from "../errors.ts";
-import { formatDuration } from "../duration.ts";
-import { sleep } from "../timers.ts";
-import type { DeviceCode, DevicePoll, TokenSet } from "../providers/github.ts";
-
-/**
- * A server's device endpoints, as {@linkcode deviceFlow} uses them:
- * `gitHubDeviceGrant` (providers/github.ts) or `issuerDeviceGrant`
- * (providers/oidc.ts).
- */
-export interface DeviceGrant {
-  /** Asks for a device code. */
-  request: (options: { scopes?: string[]; signal?: AbortSignal }) => Promise<DeviceCode>;
-  /** Polls once with the device code. */
-  poll: (deviceCode: string, options: { signal?: AbortSignal }) => Promise<DevicePoll>;
-}
+import { LoopauthError } from "../core/errors.ts";
+import type { DeviceCode, DeviceGrant, TokenSet } from "../core/types.ts";
+import { formatDuration } from "../core/duration.ts";
+import { sleep } from "../core/timers.ts";
 
 /** Options of {@linkcode deviceFlow}. */
 export interface DeviceFlowOptions {

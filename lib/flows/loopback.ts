@@ -4,9 +4,9 @@
  * callback, exchange the code while the browser waits for its page.
  * @module
  */
-import type { Page } from "../pages.ts";
-import { createAuthorizationSecrets } from "../pkce.ts";
-import { type CallbackServer, serveCallback } from "../callback_server.ts";
+import type { Page } from "../core/pages.ts";
+import { createAuthorizationSecrets } from "./pkce.ts";
+import { type CallbackServer, serveCallback } from "./callback_server.ts";
 import { type PasteBackOptions, readPastedCallbacks } from "./paste_back.ts";
 
 /** What the flow hands to `complete` with the code. */

@@ -4,7 +4,7 @@
  * code, into the terminal; it is checked exactly like a browser callback.
  * @module
  */
-import type { SubmitResult } from "../callback_server.ts";
+import type { SubmitResult } from "./callback_server.ts";
 
 /** Options of {@linkcode readPastedCallbacks}. */
 export interface PasteBackOptions {
@@ -25,7 +25,7 @@ export interface PasteBackOptions {
  * @example
  * ```ts
  * import { readPastedCallbacks } from "./paste_back.ts";
- * import { serveCallback } from "../callback_server.ts";
+ * import { serveCallback } from "./callback_server.ts";
  * const server = serveCallback({ state: crypto.randomUUID() });
  * const stop = new AbortController();
  * void readPastedCallbacks(server.submit, {

@@ -4,7 +4,7 @@
  * open when the race returns.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 
 /** What each contender gets. */
 export interface RaceContext {

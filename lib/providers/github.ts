@@ -3,11 +3,18 @@
  * endpoint with its 200-with-error answers, and token revocation.
  * @module
  */
-import { type ErrorCode, LoopauthError } from "../errors.ts";
-import { fetchBounded } from "../http.ts";
-import { hideUserinfo, terminalSafe } from "../text.ts";
-import { isBearerToken, NOT_A_BEARER_TOKEN } from "../token_syntax.ts";
-import type { DeviceGrant } from "../flows/device.ts";
+import {
+  DEVICE_GRANT_TYPE,
+  DEVICE_UNAVAILABLE,
+  type DeviceCode,
+  type DeviceGrant,
+  type DevicePoll,
+  type TokenSet,
+} from "../core/types.ts";
+import { type ErrorCode, LoopauthError } from "../core/errors.ts";
+import { fetchBounded } from "../core/http.ts";
+import { hideUserinfo, terminalSafe } from "../core/text.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 
 /** Where one GitHub host keeps its OAuth endpoints and API. */
 export interface GitHubHost {
@@ -23,22 +30,6 @@ export interface GitHubHost {
   apiUrl: string;
   /** Where a user reviews and revokes authorized apps. */
   settingsUrl: string;
-}
-
-/** Tokens from a token endpoint. */
-export interface TokenSet {
-  /** The access token. */
-  accessToken: string;
-  /** `bearer` for GitHub. */
-  tokenType: string;
-  /** Granted scopes (GitHub answers them comma-separated). */
-  scopes: string[];
-  /** ISO time the access token expires, when the server says. */
-  expiresAt?: string;
-  /** Refresh token of expiring tokens. */
-  refreshToken?: string;
-  /** ISO time the refresh token expires, when the server says. */
-  refreshTokenExpiresAt?: string;
 }
 
 /**
@@ -362,22 +353,6 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
   return tokens;
 }
 
-/** A device code from `ORIGIN/login/device/code` (RFC 8628 §3.2). */
-export interface DeviceCode {
-  /** The secret code the CLI polls with; never shown. */
-  deviceCode: string;
-  /** The short code the user types, e.g. `WDJB-MJHT`. */
-  userCode: string;
-  /** Where the user enters the code. */
-  verificationUri: string;
-  /** The same page with the code filled in, when the server gives one. */
-  verificationUriComplete?: string;
-  /** Seconds until the codes expire. */
-  expiresIn: number;
-  /** Seconds to wait between polls. */
-  interval: number;
-}
-
 /** Options of {@linkcode requestDeviceCode}. */
 export interface RequestDeviceCodeOptions {
   /** OAuth App or GitHub App client id (no secret needed). */
@@ -387,29 +362,6 @@ export interface RequestDeviceCodeOptions {
   /** Aborting cancels the request. */
   signal?: AbortSignal;
 }
-
-/**
- * The `cause` of the error {@linkcode requestDeviceCode} throws when the host
- * or app has no device flow.
- *
- * @example
- * ```ts
- * import { DEVICE_UNAVAILABLE } from "./github.ts";
- * const fallBack = (error: Error) => error.cause === DEVICE_UNAVAILABLE;
- * ```
- */
-export const DEVICE_UNAVAILABLE = "device_unavailable";
-
-/**
- * The device grant type of RFC 8628.
- *
- * @example
- * ```ts
- * import { DEVICE_GRANT_TYPE } from "./github.ts";
- * new URLSearchParams({ grant_type: DEVICE_GRANT_TYPE });
- * ```
- */
-export const DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code";
 
 /**
  * Asks `ORIGIN/login/device/code` for a device code. A host or app without
@@ -501,12 +453,6 @@ export function gitHubDeviceGrant(host: GitHubHost, clientId: string): DeviceGra
     poll: (deviceCode, { signal }) => pollDeviceToken(host, { clientId, deviceCode, signal }),
   };
 }
-
-/** One poll's answer: tokens, or wait (possibly longer) and poll again. */
-export type DevicePoll =
-  | { status: "done"; tokens: TokenSet }
-  | { status: "pending" }
-  | { status: "slow_down"; interval?: number };
 
 /**
  * Polls the token endpoint once with a device code (no client secret).

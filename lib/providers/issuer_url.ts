@@ -3,8 +3,8 @@
  * No npm package here: `token` loads this without oauth4webapi.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
-import { hideUserinfo, terminalSafe } from "../text.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { hideUserinfo, terminalSafe } from "../core/text.ts";
 import { isLoopbackHost } from "./github.ts";
 
 /** An account's host that is an issuer (stored with `issuer: true`), before discovery. */

@@ -6,13 +6,13 @@
  * @module
  */
 import * as oauth from "npm:oauth4webapi@^3";
-import { LoopauthError } from "../errors.ts";
-import { fetchBounded, networkError } from "../http.ts";
-import { terminalSafe } from "../text.ts";
-import { isBearerToken, NOT_A_BEARER_TOKEN } from "../token_syntax.ts";
-import { type DeviceCode, isLoopbackHost, type TokenSet } from "./github.ts";
+import type { DeviceCode, DeviceGrant, TokenSet } from "../core/types.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { fetchBounded, networkError } from "../core/http.ts";
+import { terminalSafe } from "../core/text.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
+import { isLoopbackHost } from "./github.ts";
 import { issuerSessionExpired, parseIssuerUrl } from "./issuer_url.ts";
-import type { DeviceGrant } from "../flows/device.ts";
 
 /** An issuer whose metadata was fetched and checked. */
 export interface OidcIssuer {

@@ -4,9 +4,10 @@
  * are written before the metadata that points to them and removed before it.
  * @module
  */
-import { loginCommand, LoopauthError } from "../errors.ts";
-import type { TokenSet } from "../providers/github.ts";
-import { openBackend, type SecretBackend, type Secrets, type StorageName } from "./backend.ts";
+import { loginCommand, LoopauthError } from "../core/errors.ts";
+import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
+import type { TokenSet } from "../core/types.ts";
+import { openBackend } from "./backend.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
 import { withLock } from "./lock.ts";
 

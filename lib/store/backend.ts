@@ -3,40 +3,10 @@
  * (with a warning). `--storage` / `LOOPAUTH_STORAGE` force one.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 import { fileBackend } from "./file.ts";
 import { keyringBackend, probeKeyring } from "./keyring.ts";
-
-/** The secret part of an account: never written to the config file. */
-export interface Secrets {
-  /** The access token. */
-  accessToken: string;
-  /** Refresh token of expiring tokens. */
-  refreshToken?: string;
-  /** ISO time the access token expires (kept with the pair so they change together). */
-  expiresAt?: string;
-  /** ISO time the refresh token expires. */
-  refreshTokenExpiresAt?: string;
-  /** The app's client secret, when the login used one (needed to refresh and revoke). */
-  clientSecret?: string;
-}
-
-/** The name of a secrets backend. */
-export type StorageName = "keyring" | "file";
-
-/** A place that keeps {@linkcode Secrets} per host and login. */
-export interface SecretBackend {
-  /** `keyring` or `file`. */
-  readonly name: StorageName;
-  /** Where, for messages: the keyring's name or the file's path. */
-  readonly location: string;
-  /** The secrets of an account, or `undefined`. */
-  get(host: string, login: string): Promise<Secrets | undefined>;
-  /** Stores (replaces) the secrets of an account. */
-  set(host: string, login: string, secrets: Secrets): Promise<void>;
-  /** Removes the secrets of an account; true when there were some. */
-  delete(host: string, login: string): Promise<boolean>;
-}
+import type { SecretBackend, StorageName } from "./secrets.ts";
 
 /** Options of {@linkcode chooseBackend} and {@linkcode openBackend}. */
 export interface BackendOptions {

@@ -4,8 +4,8 @@
  * account of each host. Secrets are never written here.
  * @module
  */
-import type { StorageName } from "./backend.ts";
 import { isRecord, readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
+import type { StorageName } from "./secrets.ts";
 import { joinPath } from "./paths.ts";
 
 /** One account's metadata. */

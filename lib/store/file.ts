@@ -5,8 +5,8 @@
  * keyring is available.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
-import type { SecretBackend, Secrets } from "./backend.ts";
+import { LoopauthError } from "../core/errors.ts";
+import type { SecretBackend, Secrets } from "./secrets.ts";
 import { joinPath, parentDir } from "./paths.ts";
 
 /** Options shared by the file store's functions. */

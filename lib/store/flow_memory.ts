@@ -4,8 +4,8 @@
  * file). It holds no secret; losing it only costs the remembered choice.
  * @module
  */
-import type { Flow } from "../flows/choose.ts";
 import { isRecord, readJsonFile, writeFileAtomic } from "./file.ts";
+import type { Flow } from "../core/types.ts";
 import { configDir, joinPath } from "./paths.ts";
 
 /** Options of the flow memory's functions. */

@@ -16,12 +16,12 @@
  * the 0600 file with its warning.
  * @module
  */
-import { parseDuration } from "../duration.ts";
-import { LoopauthError } from "../errors.ts";
-import { formatDuration } from "../duration.ts";
-import { within } from "../timers.ts";
-import { readEnvVar } from "../env_vars.ts";
-import type { SecretBackend, Secrets } from "./backend.ts";
+import { parseDuration } from "../core/duration.ts";
+import type { SecretBackend, Secrets } from "./secrets.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { formatDuration } from "../core/duration.ts";
+import { within } from "../core/timers.ts";
+import { readEnvVar } from "../core/env_vars.ts";
 
 /** Default time one keyring call may take. */
 export const KEYRING_TIMEOUT_MS = 10_000;

@@ -5,11 +5,11 @@
  * when its process dies, so there is no stale lock to clean up.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
-import { formatDuration } from "../duration.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { formatDuration } from "../core/duration.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath } from "./paths.ts";
-import { sleep } from "../timers.ts";
+import { sleep } from "../core/timers.ts";
 
 /** Default time to wait for another process's lock (longer than one request). */
 export const LOCK_TIMEOUT_MS = 40_000;

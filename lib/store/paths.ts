@@ -2,7 +2,7 @@
  * Where loopauth keeps its files.
  * @module
  */
-import { LoopauthError } from "../errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 
 /**
  * `dir` and `name` joined with the platform's separator. Not `node:path`:

@@ -3,10 +3,10 @@
  * `password` out for a host loopauth is logged in to.
  * @module
  */
-import { resolveGitHubHost } from "./providers/github.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
 import { freshAccount } from "./refresh.ts";
-import { findAccount } from "./store/accounts.ts";
-import { configDir } from "./store/paths.ts";
+import { findAccount } from "../store/accounts.ts";
+import { configDir } from "../store/paths.ts";
 
 /** What git asks for (`protocol`, `host`, maybe `username`, `path`). */
 export type CredentialRequest = Record<string, string>;

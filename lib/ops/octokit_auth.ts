@@ -9,14 +9,14 @@
  * Octokit: the types below are the few members it uses.
  * @module
  */
-import { checkApiOrigin, type OctokitRequest } from "./api_origin.ts";
-import { LoopauthError } from "./errors.ts";
+import { checkApiOrigin, type OctokitRequest } from "../providers/api_origin.ts";
+import { LoopauthError } from "../core/errors.ts";
 import { login, type LoginOptions } from "./login.ts";
-import { resolveGitHubHost } from "./providers/github.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
 import { needsRefresh } from "./refresh.ts";
 import { getAccount } from "./token.ts";
 
-export type { OctokitRequest } from "./api_origin.ts";
+export type { OctokitRequest } from "../providers/api_origin.ts";
 
 /** Options of {@linkcode createLoopauthAuth}: Octokit's `auth` option. */
 export interface LoopauthAuthOptions extends Omit<LoginOptions, "store"> {

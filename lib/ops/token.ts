@@ -3,15 +3,15 @@
  * is about to expire, or a token from the environment.
  * @module
  */
-import { loginCommand, LoopauthError } from "./errors.ts";
-import { type GitHubHost, resolveGitHubHost } from "./providers/github.ts";
+import { loginCommand, LoopauthError } from "../core/errors.ts";
+import { type GitHubHost, resolveGitHubHost } from "../providers/github.ts";
 import { freshAccount } from "./refresh.ts";
-import { findAccount, type StoredAccount } from "./store/accounts.ts";
-import { type IssuerRef, issuerRef } from "./providers/issuer_url.ts";
-import { type Config, readConfig } from "./store/config.ts";
-import { configDir } from "./store/paths.ts";
-import { readEnvVar } from "./env_vars.ts";
-import { isBearerToken, NOT_A_BEARER_TOKEN } from "./token_syntax.ts";
+import { findAccount, type StoredAccount } from "../store/accounts.ts";
+import { type IssuerRef, issuerRef } from "../providers/issuer_url.ts";
+import { type Config, readConfig } from "../store/config.ts";
+import { configDir } from "../store/paths.ts";
+import { readEnvVar } from "../core/env_vars.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 
 /** Options of {@linkcode getToken} and {@linkcode getAccount}. */
 export interface GetTokenOptions {
@@ -115,7 +115,7 @@ async function freshAccountOf(
  * @example
  * ```ts
  * import { storedAccount } from "./token.ts";
- * import { resolveGitHubHost } from "./providers/github.ts";
+ * import { resolveGitHubHost } from "../providers/github.ts";
  * const account = await storedAccount(resolveGitHubHost("github.com"), { user: "octocat" });
  * ```
  */
@@ -199,7 +199,7 @@ export async function resolveHost(
  * @example
  * ```ts
  * import { storedHost } from "./token.ts";
- * import { type Config, readConfig } from "./store/config.ts";
+ * import { type Config, readConfig } from "../store/config.ts";
  * const config = await readConfig("/tmp/loopauth");
  * for (const key of Object.keys(config.hosts)) console.log(storedHost(config, key).key);
  * ```

@@ -4,8 +4,8 @@
  * so no option, parameter or path can send a token to another server.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
-import { terminalSafe } from "./text.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { terminalSafe } from "../core/text.ts";
 
 /** The few members of Octokit's `request` that an authentication hook uses. */
 export interface OctokitRequest {

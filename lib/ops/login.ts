@@ -4,32 +4,36 @@
  * then the token is stored.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
-import { loopbackFlow } from "./flows/loopback.ts";
+import { LoopauthError } from "../core/errors.ts";
+import type { StorageName } from "../store/secrets.ts";
 import {
   DEVICE_UNAVAILABLE,
   type DeviceCode,
+  type DeviceGrant,
+  type Flow,
+  type TokenSet,
+} from "../core/types.ts";
+import { loopbackFlow } from "../flows/loopback.ts";
+import {
   exchangeCode,
   gitHubDeviceGrant,
   type GitHubHost,
   resolveGitHubHost,
-  type TokenSet,
-} from "./providers/github.ts";
+} from "../providers/github.ts";
 // The choice of flow, the device flow, the race of both and OpenID Connect
 // load only when a login needs them (imported below where used).
-import type { Flow, FlowChoice, FlowEnvironment } from "./flows/choose.ts";
-import type { DeviceFlowOptions } from "./flows/device.ts";
-import type { PasteBackOptions } from "./flows/paste_back.ts";
-import type { RaceContext } from "./flows/race.ts";
-import { rememberedFlow, rememberFlow } from "./store/flow_memory.ts";
-import { loadOctokit, whoami } from "./github_api.ts";
-import { saveAccount } from "./store/accounts.ts";
-import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
-import { configDir } from "./store/paths.ts";
-import { openBrowser } from "./browser.ts";
-import { sleep } from "./timers.ts";
-import type { DeviceGrant } from "./flows/device.ts";
-import type { CodeContext } from "./flows/loopback.ts";
+import type { FlowChoice, FlowEnvironment } from "../flows/choose.ts";
+import type { DeviceFlowOptions } from "../flows/device.ts";
+import type { PasteBackOptions } from "../flows/paste_back.ts";
+import type { RaceContext } from "../flows/race.ts";
+import { rememberedFlow, rememberFlow } from "../store/flow_memory.ts";
+import { loadOctokit, whoami } from "../providers/github_api.ts";
+import { saveAccount } from "../store/accounts.ts";
+import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
+import { configDir } from "../store/paths.ts";
+import { openBrowser } from "../platform/browser.ts";
+import { sleep } from "../core/timers.ts";
+import type { CodeContext } from "../flows/loopback.ts";
 import * as oauth from "npm:oauth4webapi@^3";
 
 /** Options of {@linkcode login}. */
@@ -149,7 +153,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const session: Session = { host, options, dir, store };
   const flow = options.flow ?? "web";
   const choice = flow === "auto"
-    ? await (await import("./flows/choose.ts")).chooseFlow({
+    ? await (await import("../flows/choose.ts")).chooseFlow({
       remembered: store
         ? await rememberedFlow(host.key, { dir }).catch(() => undefined)
         : undefined,
@@ -184,7 +188,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     options.onFlowChosen?.({ flows: running, reason });
   };
   if (choice.flows.length === 1) return await run(choice.flows[0]);
-  const { raceFlows } = await import("./flows/race.ts");
+  const { raceFlows } = await import("../flows/race.ts");
   const { value } = await raceFlows<LoginResult>(
     Object.fromEntries(choice.flows.map((name) => [name, (race: RaceContext) => run(name, race)])),
     {
@@ -263,7 +267,7 @@ async function issuerProvider(url: string, options: LoginOptions): Promise<Login
     fetchUserClaims,
     issuerDeviceGrant,
     loginNameFromClaims,
-  } = await import("./providers/oidc.ts");
+  } = await import("../providers/oidc.ts");
   const issuer = await discoverIssuer(url, {
     signal: options.signal,
     allowNoPkceMetadata: options.allowNoPkceMetadata,
@@ -408,7 +412,7 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
       { cause: DEVICE_UNAVAILABLE },
     );
   }
-  const { deviceFlow } = await import("./flows/device.ts");
+  const { deviceFlow } = await import("../flows/device.ts");
   const signal = race?.signal ?? options.signal;
   const token = await deviceFlow(host.device, {
     scopes: host.scopes,

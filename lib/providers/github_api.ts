@@ -5,11 +5,11 @@
  */
 import type { Octokit } from "npm:@octokit/rest@^22";
 import { guardedHook } from "./api_origin.ts";
-import { LoopauthError } from "./errors.ts";
-import { networkError } from "./http.ts";
-import { isGitHubLogin } from "./providers/github.ts";
-import { terminalSafe } from "./text.ts";
-import { VERSION } from "./version.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { networkError } from "../core/http.ts";
+import { isGitHubLogin } from "./github.ts";
+import { terminalSafe } from "../core/text.ts";
+import { VERSION } from "../core/version.ts";
 
 /** Options of {@linkcode createOctokit}. */
 export interface CreateOctokitOptions {
@@ -74,8 +74,10 @@ export async function createOctokit(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { apiError } from "./github_api.ts";
- * try { /* an Octokit call *\/ } catch (error) { throw apiError(error, "api.github.com"); }
+ * const error = apiError(new TypeError("fetch failed"), "api.github.com");
+ * assert.equal(error.code, "network");
  * ```
  */
 export function apiError(error: unknown, what: string, signal?: AbortSignal): LoopauthError {

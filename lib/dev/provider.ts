@@ -7,9 +7,9 @@
  * @module
  */
 import { calculatePKCECodeChallenge } from "npm:oauth4webapi@^3";
-import { escapeHtml } from "./text.ts";
-import { SECURITY_HEADERS } from "./pages.ts";
-import { DEVICE_GRANT_TYPE } from "./providers/github.ts";
+import { DEVICE_GRANT_TYPE } from "../core/types.ts";
+import { escapeHtml } from "../core/text.ts";
+import { SECURITY_HEADERS } from "../core/pages.ts";
 
 /** The user the provider logs in. */
 export interface DevUser {
@@ -136,7 +136,7 @@ interface Grant {
  *
  * @example
  * ```ts
- * import { startDevProvider } from "./dev_provider.ts";
+ * import { startDevProvider } from "./provider.ts";
  * const provider = startDevProvider({ autoApprove: true });
  * console.log(`loopauth login --hostname ${provider.origin} --client-id ${provider.clientId}`);
  * await provider.close();
@@ -462,7 +462,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
  *
  * @example
  * ```ts
- * import { actAsUser } from "./dev_provider.ts";
+ * import { actAsUser } from "./provider.ts";
  * const page = await actAsUser("http://127.0.0.1:8080/login/oauth/authorize?…", { decision: "authorize" });
  * console.log(page.status);
  * ```
@@ -499,7 +499,7 @@ export async function actAsUser(
  *
  * @example
  * ```ts
- * import { approveDeviceCode } from "./dev_provider.ts";
+ * import { approveDeviceCode } from "./provider.ts";
  * const page = await approveDeviceCode("http://127.0.0.1:8080", "WDJB-MJHT");
  * console.log(page.status); // 200
  * ```

@@ -3,17 +3,17 @@
  * where it lives, its expiry, and whether the server still accepts it.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
-import { fetchBounded } from "./http.ts";
-import { type GitHubHost, isGitHubLogin } from "./providers/github.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { fetchBounded } from "../core/http.ts";
+import { type GitHubHost, isGitHubLogin } from "../providers/github.ts";
 import { isPast } from "./refresh.ts";
-import { openBackend } from "./store/backend.ts";
-import { loadAccount } from "./store/accounts.ts";
-import { readConfig } from "./store/config.ts";
-import { configDir } from "./store/paths.ts";
+import { openBackend } from "../store/backend.ts";
+import { loadAccount } from "../store/accounts.ts";
+import { readConfig } from "../store/config.ts";
+import { configDir } from "../store/paths.ts";
 import { envToken, resolveHost, storedHost } from "./token.ts";
-import type { IssuerRef } from "./providers/issuer_url.ts";
-import { VERSION } from "./version.ts";
+import type { IssuerRef } from "../providers/issuer_url.ts";
+import { VERSION } from "../core/version.ts";
 
 /**
  * What is known about a token: `valid` (the server accepted it), `invalid`
@@ -188,7 +188,7 @@ async function checkIssuer(
 ): Promise<Check> {
   try {
     // oauth4webapi loads only when an issuer's token is checked.
-    const { discoverIssuer, fetchUserClaims } = await import("./providers/oidc.ts");
+    const { discoverIssuer, fetchUserClaims } = await import("../providers/oidc.ts");
     const issuer = await discoverIssuer(host.key, {
       signal: options.signal,
       allowNoPkceMetadata: true,

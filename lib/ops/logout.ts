@@ -3,14 +3,14 @@
  * file, and the config file).
  * @module
  */
-import { LoopauthError } from "./errors.ts";
-import { revokeToken } from "./github_api.ts";
-import { removeAccount } from "./store/accounts.ts";
-import { readConfig } from "./store/config.ts";
-import { configDir } from "./store/paths.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { revokeToken } from "../providers/github_api.ts";
+import { removeAccount } from "../store/accounts.ts";
+import { readConfig } from "../store/config.ts";
+import { configDir } from "../store/paths.ts";
 import { resolveHost, storedAccount, storedHost } from "./token.ts";
-import type { GitHubHost } from "./providers/github.ts";
-import type { IssuerRef } from "./providers/issuer_url.ts";
+import type { GitHubHost } from "../providers/github.ts";
+import type { IssuerRef } from "../providers/issuer_url.ts";
 
 /** Options of {@linkcode logout} and {@linkcode logoutAll}. */
 export interface LogoutOptions {
@@ -111,7 +111,7 @@ async function logoutEach(
         // RFC 7009: revoking the refresh token ends the grant; the access token too, for
         // servers that keep them apart.
         // oauth4webapi loads only when an issuer's token is revoked.
-        const { discoverIssuer, revokeIssuerToken } = await import("./providers/oidc.ts");
+        const { discoverIssuer, revokeIssuerToken } = await import("../providers/oidc.ts");
         const issuer = await discoverIssuer(host.key, {
           signal: options.signal,
           allowNoPkceMetadata: true,

@@ -4,21 +4,21 @@
  * directory's lock) and store the new pair before anyone uses it.
  * @module
  */
-import { loginCommand, LoopauthError } from "./errors.ts";
+import { loginCommand, LoopauthError } from "../core/errors.ts";
 import {
   type GitHubHost,
   refreshTokens,
   sessionExpired as gitHubSessionExpired,
-} from "./providers/github.ts";
-import { type IssuerRef, issuerSessionExpired } from "./providers/issuer_url.ts";
-import { openBackend } from "./store/backend.ts";
+} from "../providers/github.ts";
+import { type IssuerRef, issuerSessionExpired } from "../providers/issuer_url.ts";
+import { openBackend } from "../store/backend.ts";
 import {
   type AccountStoreOptions,
   findAccount,
   saveAccount,
   type StoredAccount,
-} from "./store/accounts.ts";
-import { withLock } from "./store/lock.ts";
+} from "../store/accounts.ts";
+import { withLock } from "../store/lock.ts";
 
 /** Tokens are refreshed when they expire within this many milliseconds. */
 export const REFRESH_MARGIN_MS = 60_000;
@@ -47,8 +47,8 @@ export function needsRefresh(expiresAt: string | undefined, now = Date.now()): b
  * @example
  * ```ts
  * import { freshAccount } from "./refresh.ts";
- * import { findAccount } from "./store/accounts.ts";
- * import { resolveGitHubHost } from "./providers/github.ts";
+ * import { findAccount } from "../store/accounts.ts";
+ * import { resolveGitHubHost } from "../providers/github.ts";
  * const host = resolveGitHubHost("github.com");
  * const account = await findAccount(host.key, undefined, { dir: "/tmp/loopauth" });
  * if (account) console.log((await freshAccount(host, account, { dir: "/tmp/loopauth" })).token.accessToken);
@@ -95,7 +95,7 @@ export async function freshAccount(
       signal: options.signal,
     };
     // oauth4webapi only when an issuer's token is refreshed: `token` starts fast otherwise.
-    const oidc = "issuer" in host ? await import("./providers/oidc.ts") : undefined;
+    const oidc = "issuer" in host ? await import("../providers/oidc.ts") : undefined;
     const tokens = oidc
       ? await oidc.refreshIssuerTokens(
         await oidc.discoverIssuer(host.key, { signal: options.signal, allowNoPkceMetadata: true }),

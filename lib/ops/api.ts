@@ -2,13 +2,13 @@
  * `apiRequest`: one call to a host's REST API with the stored token.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
-import { apiError, createOctokit } from "./github_api.ts";
-import { isLoopbackHost, resolveGitHubHost } from "./providers/github.ts";
-import { parseIssuerUrl } from "./providers/issuer_url.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { apiError, createOctokit } from "../providers/github_api.ts";
+import { isLoopbackHost, resolveGitHubHost } from "../providers/github.ts";
+import { parseIssuerUrl } from "../providers/issuer_url.ts";
 import { getToken } from "./token.ts";
-import { fetchBounded } from "./http.ts";
-import { terminalSafe } from "./text.ts";
+import { fetchBounded } from "../core/http.ts";
+import { terminalSafe } from "../core/text.ts";
 
 /** Options of {@linkcode apiRequest}. */
 export interface ApiRequestOptions {

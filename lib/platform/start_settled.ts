@@ -3,7 +3,7 @@
  * clipboard tool that serves the selection).
  * @module
  */
-import { within } from "./timers.ts";
+import { within } from "../core/timers.ts";
 
 /**
  * Starts `cmd` with its output discarded, writes `input` to its stdin when

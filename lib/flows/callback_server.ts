@@ -4,12 +4,12 @@
  * with a small page and tears itself down.
  * @module
  */
-import { LoopauthError } from "./errors.ts";
-import { formatDuration } from "./duration.ts";
-import { type Page, pageResponse } from "./pages.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { formatDuration } from "../core/duration.ts";
+import { type Page, pageResponse } from "../core/pages.ts";
 import { constantTimeEqual } from "./pkce.ts";
-import { terminalSafe } from "./text.ts";
-import { after, within } from "./timers.ts";
+import { terminalSafe } from "../core/text.ts";
+import { after, within } from "../core/timers.ts";
 
 /** A callback that passed every check: the right Host, path and `state`. */
 export interface CallbackParams {
