@@ -2,7 +2,8 @@
  * A cross-process lock on the config directory, so that two loopauth
  * processes never spend the same refresh token or lose each other's writes.
  * It is an OS file lock (`flock`/`LockFileEx`) on `DIR/lock`: the OS drops it
- * when its process dies, so there is no stale lock to clean up. A lock that
+ * when its process dies, so there is no stale lock to clean up; what a killed
+ * writer left half done is settled by the next holder (./recovery.ts). A lock that
  * is a symbolic link (or anything but a plain file) is refused, never
  * followed: following it would create or open its target.
  * @module
@@ -11,6 +12,7 @@ import { LoopauthError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath } from "./paths.ts";
+import { settleInterruptedWrites } from "./recovery.ts";
 import { sleep } from "../timers.ts";
 
 /** Default time to wait for another process's lock (longer than one request). */
@@ -59,6 +61,7 @@ export async function withLock<T>(
     }
     held.add(path);
     try {
+      await settleInterruptedWrites(dir);
       return await fn();
     } finally {
       held.delete(path);
