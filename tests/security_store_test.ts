@@ -8,12 +8,14 @@
 import assert from "node:assert/strict";
 import type { DevProvider, RecordedRequest } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
+import { runFlags } from "../scripts/permissions.ts";
 import {
   Cli,
   grantType,
   loginOnce,
   runCli,
   storedSecrets,
+  tempConfig,
   tokenRequests,
   withProvider,
 } from "./helpers.ts";
@@ -326,4 +328,94 @@ Deno.test({
       assert.equal(tally.lost, tally.lostInTheWindow);
     }, { expiringTokens: { accessTtl: 30, refreshTtl: 3600 } });
   },
+});
+
+Deno.test("attack: issuer metadata naming a plain-http endpoint beyond loopback → refused before any request is sent, exit 5", async () => {
+  await using config = await tempConfig();
+  // Where a token sent to http://0.0.0.0:PORT would arrive (Linux delivers it to loopback).
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const received: string[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      const buffer = new Uint8Array(8192);
+      const n = await conn.read(buffer).catch(() => null);
+      received.push(n ? new TextDecoder().decode(buffer.subarray(0, n)) : "(connected)");
+      conn.close();
+    }
+  })();
+  const port = listener.addr.port;
+  let bad: Record<string, string> = {};
+  // A loopback http issuer whose own endpoints are fine: http is allowed for it.
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request): Response => {
+      const url = new URL(request.url);
+      if (url.pathname === "/.well-known/openid-configuration") {
+        return Response.json({
+          issuer: origin,
+          authorization_endpoint: `${origin}/auth`,
+          token_endpoint: `${origin}/token`,
+          userinfo_endpoint: `${origin}/userinfo`,
+          code_challenge_methods_supported: ["S256"],
+          ...bad,
+        });
+      }
+      if (url.pathname === "/auth") {
+        const back = new URL(url.searchParams.get("redirect_uri")!);
+        back.searchParams.set("code", "code-from-issuer");
+        back.searchParams.set("state", url.searchParams.get("state")!);
+        return new Response(null, { status: 302, headers: { location: back.href } });
+      }
+      if (url.pathname === "/token") {
+        return Response.json({ access_token: "tok_for_the_user", token_type: "bearer" });
+      }
+      return new Response("Not found", { status: 404 });
+    },
+  );
+  const origin: string = `http://127.0.0.1:${server.addr.port}`;
+  // Deno would let the CLI reach 0.0.0.0 and 10.0.0.1: only loopauth's own rule stands in the way.
+  const flags = ["--no-prompt", ...runFlags(config.dir, ["0.0.0.0", "10.0.0.1", "localhost"])];
+  try {
+    const cases: [string, string][] = [
+      ["userinfo_endpoint", `http://0.0.0.0:${port}/userinfo`],
+      ["userinfo_endpoint", `http://localhost:${port}/userinfo`],
+      ["userinfo_endpoint", "http://10.0.0.1/userinfo"],
+      ["revocation_endpoint", "http://10.0.0.1/revoke"],
+      ["device_authorization_endpoint", "http://10.0.0.1/device"],
+      ["jwks_uri", `http://0.0.0.0:${port}/jwks`],
+      ["token_endpoint", `http://0.0.0.0:${port}/token`],
+    ];
+    for (const [field, value] of cases) {
+      bad = { [field]: value };
+      const cli = new Cli(
+        ["login", "--issuer", origin, "--client-id", "cli", "--no-browser", "--web"]
+          .concat(["--storage", "file", "--timeout", "5s"]),
+        { configHome: config.home, flags },
+      );
+      const url = await cli.waitForLine(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/).catch(() =>
+        undefined
+      );
+      if (url) {
+        // Today's code goes on to the browser: play the user, so a leak would show.
+        const answer = await fetch(url, { redirect: "manual" });
+        await answer.body?.cancel();
+        await fetch(answer.headers.get("location")!).then((r) => r.body?.cancel()).catch(() => {});
+      }
+      const out = await cli.output();
+      assert.deepEqual(received, [], `${field} ${value}: nothing reached the listener`);
+      assert.equal(out.code, EXIT_CODES.oauth, `${field} ${value}: ${out.stderr}`);
+      assert.equal(url, undefined, `${field} ${value}: refused before the browser`);
+      assert.match(
+        out.stderr,
+        new RegExp(
+          `^Error: The metadata of ${origin}/ has an invalid ${field} \\(https:// needed\\): check --issuer$`,
+        ),
+      );
+    }
+    assert.equal(await exists(`${config.dir}/tokens.json`), false, "nothing stored");
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    await server.shutdown();
+  }
 });
