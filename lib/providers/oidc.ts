@@ -50,6 +50,21 @@ export interface IssuerMetadata {
   readonly authorization_response_iss_parameter_supported?: boolean;
 }
 
+/**
+ * The metadata's endpoints loopauth (or oauth4webapi for it) may send a
+ * request or a browser to; each must be https, or http on a loopback address
+ * for a loopback issuer.
+ */
+const ENDPOINTS = [
+  "authorization_endpoint",
+  "token_endpoint",
+  "userinfo_endpoint",
+  "revocation_endpoint",
+  "device_authorization_endpoint",
+  "jwks_uri",
+] as const;
+const REQUIRED: ReadonlySet<string> = new Set(["authorization_endpoint", "token_endpoint"]);
+
 /** Options of {@linkcode discoverIssuer}. */
 export interface DiscoverIssuerOptions {
   /** Aborting cancels the request. */
@@ -106,14 +121,18 @@ export async function discoverIssuer(
     break;
   }
   if (!metadata) throw new LoopauthError("oauth", `No metadata at ${shown}: check --issuer`);
-  for (const field of ["authorization_endpoint", "token_endpoint"] as const) {
-    if (typeof metadata[field] !== "string") {
+  for (const field of ENDPOINTS) {
+    const value = metadata[field];
+    if (value === undefined && !REQUIRED.has(field)) continue;
+    if (typeof value !== "string") {
       throw new LoopauthError(
         "oauth",
         `The metadata of ${shown} has no ${field}: check --issuer`,
       );
     }
-    const endpoint = parseEndpoint(metadata[field], insecure);
+    // Every endpoint, not only the two loopauth cannot do without: a userinfo or
+    // revocation endpoint gets a token too.
+    const endpoint = parseEndpoint(value, insecure);
     if (!endpoint) {
       throw new LoopauthError(
         "oauth",
@@ -489,12 +508,23 @@ function requestOptions(
   [oauth.allowInsecureRequests]?: boolean;
 } {
   return {
-    [oauth.customFetch]: (url, init) =>
-      fetchBounded(url, {
+    [oauth.customFetch]: (url, init) => {
+      // allowInsecureRequests lets oauth4webapi use http for every URL: the rule is kept here,
+      // for each request, before a byte is sent.
+      if (!parseEndpoint(url, issuer.insecure)) {
+        throw new LoopauthError(
+          "oauth",
+          `Refusing to send a request to ${
+            terminalSafe(url, { max: 120 })
+          } for ${issuer.key}: only https://, or http:// on a loopback address, may be used`,
+        );
+      }
+      return fetchBounded(url, {
         method: init.method,
         headers: init.headers,
         body: init.body as BodyInit | undefined,
-      }, { signal, what: `${new URL(url).origin} (issuer ${issuer.key})` }),
+      }, { signal, what: `${new URL(url).origin} (issuer ${issuer.key})` });
+    },
     ...(issuer.insecure ? { [oauth.allowInsecureRequests]: true } : {}),
   };
 }

@@ -113,7 +113,17 @@ export async function saveAccount(
   options: AccountStoreOptions & { activate?: boolean },
 ): Promise<void> {
   await withLock(options.dir, async () => {
-    const config = await readConfig(options.dir);
+    // The secrets first, before anything else is read or done: a refreshed
+    // pair is on disk as soon as possible (the old refresh token is spent).
+    const stored = backend.set(account.host, account.login, secretsOf(account));
+    stored.catch(() => {}); // observed below (writeConfig's `after`), not unhandled meanwhile
+    let config;
+    try {
+      config = await readConfig(options.dir);
+    } catch (error) {
+      await stored.catch(() => {});
+      throw error;
+    }
     const entry = config.hosts[account.host] ??= { accounts: {} };
     const previous = Object.hasOwn(entry.accounts, account.login)
       ? entry.accounts[account.login]
@@ -122,9 +132,7 @@ export async function saveAccount(
     if (options.activate ?? true) entry.active = account.login;
     // The config is written while the secret is stored, and replaced only
     // after it was: it never names an account whose secret is missing.
-    await writeConfig(config, options.dir, {
-      after: backend.set(account.host, account.login, secretsOf(account)),
-    });
+    await writeConfig(config, options.dir, { after: stored });
     if (previous && previous.storage !== backend.name) {
       await openBackend(previous.storage, options).delete(account.host, account.login);
     }

@@ -1,7 +1,8 @@
 /**
  * Files written safely: mode 0600 inside a 0700 directory, replaced
  * atomically (temp file, fsync, rename) so a crash leaves the old file or the
- * new one, never a part. Also the plain-text secrets backend used when no OS
+ * new one, never a part (a complete temp file a crash left before the rename
+ * is recovered by ./recovery.ts). Also the plain-text secrets backend used when no OS
  * keyring is available.
  * @module
  */
@@ -31,6 +32,24 @@ export function secretsFilePath(options: FileStoreOptions): string {
 }
 
 type SecretsFile = Record<string, Record<string, Secrets>>;
+
+/**
+ * Whether parsed JSON is a whole secrets file: `{ version: 1, hosts }` with
+ * an access token for every account.
+ *
+ * @example
+ * ```ts
+ * import { isSecretsFile } from "./file.ts";
+ * isSecretsFile({ version: 1, hosts: { "github.com": { octocat: { accessToken: "gho_…" } } } }); // true
+ * ```
+ */
+export function isSecretsFile(data: unknown): boolean {
+  return isRecord(data) && data.version === 1 && isRecord(data.hosts) &&
+    Object.values(data.hosts).every((accounts) =>
+      isRecord(accounts) &&
+      Object.values(accounts).every((s) => isRecord(s) && typeof s.accessToken === "string")
+    );
+}
 
 /**
  * The secrets backend that keeps tokens in `tokens.json` (plain text, 0600).

@@ -2,13 +2,17 @@
  * A cross-process lock on the config directory, so that two loopauth
  * processes never spend the same refresh token or lose each other's writes.
  * It is an OS file lock (`flock`/`LockFileEx`) on `DIR/lock`: the OS drops it
- * when its process dies, so there is no stale lock to clean up.
+ * when its process dies, so there is no stale lock to clean up; what a killed
+ * writer left half done is settled by the next holder (./recovery.ts). A lock that
+ * is a symbolic link (or anything but a plain file) is refused, never
+ * followed: following it would create or open its target.
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath } from "./paths.ts";
+import { settleInterruptedWrites } from "./recovery.ts";
 import { sleep } from "../core/timers.ts";
 
 /** Default time to wait for another process's lock (longer than one request). */
@@ -37,7 +41,7 @@ export async function withLock<T>(
   let file: Deno.FsFile;
   try {
     await ensureDir(dir);
-    file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    file = await openLockFile(path);
   } catch (error) {
     throw storageError(error, `Cannot open ${path}`);
   }
@@ -57,6 +61,7 @@ export async function withLock<T>(
     }
     held.add(path);
     try {
+      await settleInterruptedWrites(dir);
       return await fn();
     } finally {
       held.delete(path);
@@ -65,4 +70,44 @@ export async function withLock<T>(
   } finally {
     file.close();
   }
+}
+
+/**
+ * Opens the lock file without following a symbolic link. Deno.open has no
+ * O_NOFOLLOW: a new lock is created with O_EXCL (which fails on any existing
+ * name, a dangling link included), and an existing one is lstat-ed first and
+ * must be the very file that was opened (same device and inode).
+ */
+async function openLockFile(path: string): Promise<Deno.FsFile> {
+  for (let attempt = 0;; attempt++) {
+    let before: Deno.FileInfo | undefined;
+    try {
+      before = await Deno.lstat(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (before === undefined) {
+      try {
+        return await Deno.open(path, { read: true, write: true, createNew: true, mode: 0o600 });
+      } catch (error) {
+        // Another process created it meanwhile: look again.
+        if (error instanceof Deno.errors.AlreadyExists && attempt < 3) continue;
+        throw error;
+      }
+    }
+    if (!before.isFile) throw notAPlainFile(path, before);
+    const file = await Deno.open(path, { read: true, write: true });
+    const opened = await file.stat();
+    if (opened.ino === before.ino && opened.dev === before.dev) return file;
+    file.close();
+    if (attempt >= 3) throw notAPlainFile(path, opened);
+  }
+}
+
+function notAPlainFile(path: string, info: Deno.FileInfo): LoopauthError {
+  const what = info.isSymlink ? "a symbolic link" : info.isDirectory ? "a directory" : "not a file";
+  return new LoopauthError(
+    "storage",
+    `Refusing to use ${path}: it is ${what}, not the lock file loopauth creates (remove it)`,
+  );
 }

@@ -1,0 +1,93 @@
+/**
+ * What a writer killed between writing a temp file and renaming it leaves
+ * behind, settled by the next process that takes the config directory's
+ * lock (every writer of these files holds it, so under the lock no temp file
+ * is still being written). A complete temp file of the secrets file that is
+ * newer than the file it was to replace is renamed over it: after a killed
+ * refresh it holds the only refresh token the server still accepts. Every
+ * other temp file of a locked file is removed.
+ * @module
+ */
+import { configPath } from "./config.ts";
+import { isSecretsFile, secretsFilePath, storageError } from "./file.ts";
+import { joinPath } from "./paths.ts";
+
+/** `NAME.<uuid>.tmp`, as {@linkcode writeFileAtomic} names its temp files. */
+const TEMP = /^(.+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/** Name of the file the directory check writes and removes (under the lock). */
+export const PROBE_NAME = ".write-test";
+
+/**
+ * Recovers a complete temp file of `tokens.json` newer than it and removes
+ * the other temp files of `tokens.json`, `config.json` and the write test.
+ * Call it only while holding the directory's lock.
+ *
+ * @example
+ * ```ts
+ * import { settleInterruptedWrites } from "./recovery.ts";
+ * import { withLock } from "./lock.ts";
+ * await withLock("/tmp/loopauth", () => settleInterruptedWrites("/tmp/loopauth"));
+ * ```
+ */
+export async function settleInterruptedWrites(dir: string): Promise<void> {
+  const secrets = secretsFilePath({ dir });
+  const names = new Set([baseName(secrets), baseName(configPath(dir)), PROBE_NAME]);
+  const complete: { path: string; mtime: number }[] = [];
+  const stale: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const target = TEMP.exec(entry.name)?.[1];
+      if (target === undefined || !names.has(target)) continue;
+      const path = joinPath(dir, entry.name);
+      const mtime = target === baseName(secrets) && entry.isFile
+        ? await completeSecrets(path)
+        : undefined;
+      if (mtime === undefined) stale.push(path);
+      else complete.push({ path, mtime });
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw storageError(error, `Cannot read ${dir}`);
+  }
+  complete.sort((a, b) => b.mtime - a.mtime);
+  const [newest, ...older] = complete;
+  stale.push(...older.map((c) => c.path));
+  if (newest && newest.mtime >= await modified(secrets)) {
+    try {
+      // Synced again: a temp file that a crash caught before its fsync is made durable here.
+      using file = await Deno.open(newest.path, { read: true, write: true });
+      await file.sync();
+      await Deno.rename(newest.path, secrets);
+    } catch (error) {
+      throw storageError(error, `Cannot recover ${secrets} from ${newest.path}`);
+    }
+  } else if (newest) stale.push(newest.path);
+  for (const path of stale) await Deno.remove(path).catch(() => {});
+}
+
+/** The temp file's mtime when it holds a whole, valid secrets file; else `undefined`. */
+async function completeSecrets(path: string): Promise<number | undefined> {
+  try {
+    const info = await Deno.lstat(path);
+    if (!info.isFile) return undefined;
+    const data = JSON.parse(await Deno.readTextFile(path));
+    return isSecretsFile(data) ? info.mtime?.getTime() ?? 0 : undefined;
+  } catch {
+    return undefined; // cut short by the kill, or gone: not complete
+  }
+}
+
+/** A file's mtime, `-Infinity` when it does not exist. */
+async function modified(path: string): Promise<number> {
+  try {
+    return (await Deno.lstat(path)).mtime?.getTime() ?? 0;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return -Infinity;
+    throw storageError(error, `Cannot read ${path}`);
+  }
+}
+
+function baseName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+}
