@@ -6,7 +6,7 @@
  */
 import type { Command, CommandEntry } from "./lib/cli/command.ts";
 import { suggest } from "./lib/cli/command.ts";
-import { EXIT_CODES, LoopauthError, permissionError } from "./lib/core/errors.ts";
+import { causeChain, EXIT_CODES, LoopauthError, permissionError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/core/version.ts";
 
 /** Subcommands, loaded on use so that `token` and `--help` stay fast. */
@@ -129,8 +129,15 @@ async function load(name: string): Promise<Command> {
 
 /** Prints one line for an error and returns its exit code. */
 function report(error: unknown): number {
+  // LOOPAUTH_DEBUG=1: what caused it, one line per cause (never a token: messages hold none).
+  const debug = () => {
+    if (Deno.env.get("LOOPAUTH_DEBUG")) {
+      for (const line of causeChain(error).slice(1)) console.error(`  caused by ${line}`);
+    }
+  };
   if (error instanceof LoopauthError) {
     console.error(`Error: ${error.message}`);
+    debug();
     return EXIT_CODES[error.code];
   }
   const denied = permissionError(error);

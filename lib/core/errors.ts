@@ -47,27 +47,78 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   cancelled: 130,
 };
 
+/** Options of a {@linkcode LoopauthError}: what caused it, as far as it is known. */
+export interface LoopauthErrorOptions extends ErrorOptions {
+  /** The HTTP status of the answer that caused it. */
+  status?: number;
+  /** The OAuth `error` code of that answer (e.g. `bad_verification_code`). */
+  oauthError?: string;
+}
+
 /**
  * An error whose message is one clear line for the user and whose `code`
- * names what happened.
+ * names what happened; `cause`, `status` and `oauthError` keep what is known
+ * of why (the CLI prints the chain under `LOOPAUTH_DEBUG=1`).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LoopauthError } from "./errors.ts";
- * const error = new LoopauthError("timeout", "Timed out waiting for the browser");
- * console.log(error.code, error.message);
+ * const error = new LoopauthError("oauth", "The client secret is wrong", {
+ *   status: 200,
+ *   oauthError: "incorrect_client_credentials",
+ * });
+ * assert.equal(error.code, "oauth");
+ * assert.equal(error.oauthError, "incorrect_client_credentials");
  * ```
  */
 export class LoopauthError extends Error {
   /** What happened, stable across versions. */
   readonly code: ErrorCode;
+  /** The HTTP status of the answer that caused it, when there was one. */
+  readonly status?: number;
+  /** The OAuth `error` code of that answer, when there was one. */
+  readonly oauthError?: string;
 
   /** Creates an error with a code and a one-line message. */
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options: LoopauthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "LoopauthError";
     this.code = code;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.oauthError !== undefined) this.oauthError = options.oauthError;
   }
+}
+
+/**
+ * The chain of causes of an error, one line each, for `LOOPAUTH_DEBUG=1`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { causeChain, LoopauthError } from "./errors.ts";
+ * const error = new LoopauthError("network", "api.github.com did not answer", {
+ *   cause: new TypeError("fetch failed"),
+ * });
+ * assert.deepEqual(causeChain(error), [
+ *   "LoopauthError [network]: api.github.com did not answer",
+ *   "TypeError: fetch failed",
+ * ]);
+ * ```
+ */
+export function causeChain(error: unknown): string[] {
+  const lines: string[] = [];
+  for (let e: unknown = error; e !== undefined && lines.length < 10; e = (e as Error).cause) {
+    if (!(e instanceof Error)) {
+      lines.push(String(e));
+      break;
+    }
+    const extra = e instanceof LoopauthError
+      ? ` [${[e.code, e.status && `HTTP ${e.status}`, e.oauthError].filter(Boolean).join(", ")}]`
+      : "";
+    lines.push(`${e.name}${extra}: ${e.message.split("\n")[0]}`);
+  }
+  return lines;
 }
 
 /**

@@ -79,3 +79,15 @@ export const DEVICE_UNAVAILABLE = "device_unavailable";
  * ```
  */
 export const DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code";
+
+/** A callback of the loopback flow that carried a code, with what redeeming it takes. */
+export interface AuthorizationResponse {
+  /** The authorization code. */
+  code: string;
+  /** The redirect URI the code was issued for. */
+  redirectUri: string;
+  /** The PKCE verifier for the token request. */
+  codeVerifier: string;
+  /** Every query parameter of the callback (`iss` included). */
+  params: URLSearchParams;
+}

@@ -4,22 +4,14 @@
  * callback, exchange the code while the browser waits for its page.
  * @module
  */
+import type { AuthorizationResponse } from "../core/types.ts";
 import type { Page } from "../core/pages.ts";
 import { createAuthorizationSecrets } from "./pkce.ts";
 import { type CallbackServer, serveCallback } from "./callback_server.ts";
 import { type PasteBackOptions, readPastedCallbacks } from "./paste_back.ts";
 
 /** What the flow hands to `complete` with the code. */
-export interface CodeContext {
-  /** The authorization code. */
-  code: string;
-  /** The redirect URI the code was issued for. */
-  redirectUri: string;
-  /** The PKCE verifier for the token request. */
-  codeVerifier: string;
-  /** Every query parameter of the callback (`iss` included). */
-  params: URLSearchParams;
-}
+export type CodeContext = AuthorizationResponse;
 
 /** Options of {@linkcode loopbackFlow}. */
 export interface LoopbackFlowOptions<T> {

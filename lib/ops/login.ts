@@ -6,20 +6,11 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import type { StorageName } from "../store/secrets.ts";
-import {
-  DEVICE_UNAVAILABLE,
-  type DeviceCode,
-  type DeviceGrant,
-  type Flow,
-  type TokenSet,
-} from "../core/types.ts";
+import { DEVICE_UNAVAILABLE, type DeviceCode, type Flow, type TokenSet } from "../core/types.ts";
 import { loopbackFlow } from "../flows/loopback.ts";
-import {
-  exchangeCode,
-  gitHubDeviceGrant,
-  type GitHubHost,
-  resolveGitHubHost,
-} from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
+import type { Authorization, Provider, ProviderClient } from "../providers/provider.ts";
+import { type HostRef, providerFor } from "../providers/registry.ts";
 // The choice of flow, the device flow, the race of both and OpenID Connect
 // load only when a login needs them (imported below where used).
 import type { FlowChoice, FlowEnvironment } from "../flows/choose.ts";
@@ -27,14 +18,11 @@ import type { DeviceFlowOptions } from "../flows/device.ts";
 import type { PasteBackOptions } from "../flows/paste_back.ts";
 import type { RaceContext } from "../flows/race.ts";
 import { rememberedFlow, rememberFlow } from "../store/flow_memory.ts";
-import { loadOctokit, whoami } from "../providers/github_api.ts";
 import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
 import { openBrowser } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
-import type { CodeContext } from "../flows/loopback.ts";
-import * as oauth from "npm:oauth4webapi@^3";
 
 /** Options of {@linkcode login}. */
 export interface LoginOptions {
@@ -144,13 +132,34 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       "A client id is needed: pass --client-id or set LOOPAUTH_CLIENT_ID",
     );
   }
-  const host = options.issuer === undefined
-    ? gitHubProvider(resolveGitHubHost(options.hostname), options)
-    : await issuerProvider(options.issuer, options);
+  const ref: HostRef = options.issuer === undefined
+    ? resolveGitHubHost(options.hostname)
+    : { key: options.issuer, issuer: true };
+  const provider = await providerFor(ref, {
+    signal: options.signal,
+    allowNoPkceMetadata: options.allowNoPkceMetadata,
+    onWarning: options.onWarning,
+  });
+  const client = {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    signal: options.signal,
+  };
+  // An issuer is discovered here, before anything else; its key is then the one it names.
+  const authorization = await provider.authorize(client, parseScopes(options.scopes));
+  const host = { key: provider.key, issuer: "issuer" in ref };
   const dir = options.configDir ?? configDir();
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
   const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
-  const session: Session = { host, options, dir, store };
+  const session: Session = {
+    provider,
+    authorization,
+    client,
+    issuer: host.issuer,
+    options,
+    dir,
+    store,
+  };
   const flow = options.flow ?? "web";
   const choice = flow === "auto"
     ? await (await import("../flows/choose.ts")).chooseFlow({
@@ -204,119 +213,14 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   return value;
 }
 
-/** What a login needs from its provider: GitHub (or GHES) or an OAuth/OIDC issuer. */
-interface LoginProvider {
-  /** The key accounts are stored under. */
-  key: string;
-  /** True for an issuer (`--issuer`). */
-  issuer?: true;
-  authorizationEndpoint: string;
-  /** Expected `iss` of the callback (RFC 9207), when the server sends one. */
-  expectedIss?: string;
-  /** Extra authorization parameters per attempt (an OpenID Connect `nonce`) and their check. */
-  redeem: (
-    context: CodeContext,
-    extra: Record<string, string>,
-    signal?: AbortSignal,
-  ) => Promise<{ token: TokenSet; name: string }>;
-  /** Makes the extra authorization parameters of one attempt. */
-  extraParams: () => Record<string, string>;
-  /** Scopes to ask for. */
-  scopes: string[];
-  /** The device grant; `undefined` when the provider has none. */
-  device?: DeviceGrant;
-  /** The login name of a device-flow token. */
-  name: (token: TokenSet, signal?: AbortSignal) => Promise<string>;
-  /** Work to start while the user is in the browser, for what comes after. */
-  warmUp?: () => void;
-  /** The host's own web origins: a device page elsewhere gets a warning. */
-  origins: string[];
-}
-
-function gitHubProvider(host: GitHubHost, options: LoginOptions): LoginProvider {
-  const name = (token: TokenSet, signal?: AbortSignal) =>
-    whoami(host.apiUrl, token.accessToken, { signal });
-  return {
-    key: host.key,
-    authorizationEndpoint: host.authorizationEndpoint,
-    scopes: parseScopes(options.scopes),
-    extraParams: () => ({}),
-    redeem: async ({ code, redirectUri, codeVerifier }, _extra, signal) => {
-      const token = await exchangeCode(host, {
-        code,
-        redirectUri,
-        codeVerifier,
-        clientId: options.clientId,
-        clientSecret: options.clientSecret,
-        signal,
-      });
-      return { token, name: await name(token, options.signal) };
-    },
-    device: gitHubDeviceGrant(host, options.clientId),
-    name,
-    // GET /user goes through Octokit: load it before the code comes.
-    warmUp: () => void loadOctokit().catch(() => {}),
-    origins: [new URL(host.authorizationEndpoint).origin],
-  };
-}
-
-async function issuerProvider(url: string, options: LoginOptions): Promise<LoginProvider> {
-  const {
-    discoverIssuer,
-    exchangeIssuerCode,
-    fetchUserClaims,
-    issuerDeviceGrant,
-    loginNameFromClaims,
-  } = await import("../providers/oidc.ts");
-  const issuer = await discoverIssuer(url, {
-    signal: options.signal,
-    allowNoPkceMetadata: options.allowNoPkceMetadata,
-    onWarning: options.onWarning,
-  });
-  const client = { clientId: options.clientId, clientSecret: options.clientSecret };
-  const given = parseScopes(options.scopes);
-  // OpenID Connect by default when the issuer speaks it: an id_token names the user.
-  const scopes = given.length || !issuer.metadata.scopes_supported?.includes("openid")
-    ? given
-    : ["openid"];
-  const openid = scopes.includes("openid");
-  const name = async (token: TokenSet, claims?: Record<string, unknown>, signal?: AbortSignal) =>
-    loginNameFromClaims(
-      claims ?? await fetchUserClaims(issuer, token.accessToken, { ...client, signal }) ?? {},
-    ) ?? "default";
-  return {
-    key: issuer.key,
-    issuer: true,
-    authorizationEndpoint: issuer.metadata.authorization_endpoint!,
-    expectedIss: issuer.metadata.authorization_response_iss_parameter_supported
-      ? issuer.key
-      : undefined,
-    scopes,
-    extraParams: (): Record<string, string> => openid ? { nonce: oauth.generateRandomNonce() } : {},
-    redeem: async (context, extra, signal) => {
-      const { tokens, claims } = await exchangeIssuerCode(issuer, {
-        ...client,
-        params: context.params,
-        redirectUri: context.redirectUri,
-        codeVerifier: context.codeVerifier,
-        nonce: extra.nonce,
-        signal,
-      });
-      return { token: tokens, name: await name(tokens, claims, signal) };
-    },
-    device: issuerDeviceGrant(issuer, client),
-    name: (token, signal) => name(token, undefined, signal),
-    origins: [
-      ...new Set(
-        [issuer.key, issuer.metadata.authorization_endpoint!].map((u) => new URL(u).origin),
-      ),
-    ],
-  };
-}
-
 /** One login's settings, shared by its flows. */
 interface Session {
-  host: LoginProvider;
+  provider: Provider;
+  /** The authorization request of this login (its scopes serve the device flow too). */
+  authorization: Authorization;
+  client: ProviderClient;
+  /** Whether the account is an issuer's (stored as such). */
+  issuer: boolean;
   options: LoginOptions;
   /** The config directory. */
   dir: string;
@@ -366,16 +270,15 @@ function inTurn(count: number): Turn[] {
 
 /** The loopback flow; inside a race, it claims the login before the code exchange. */
 async function webLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
-  const { host, options, turn } = session;
+  const { provider, authorization, options, turn } = session;
   const open = options.openBrowser ?? true;
   const signal = race?.signal ?? options.signal;
-  const extraParams = host.extraParams();
   return await loopbackFlow<LoginResult>({
-    authorizationEndpoint: host.authorizationEndpoint,
+    authorizationEndpoint: authorization.endpoint,
     clientId: options.clientId,
-    scopes: host.scopes,
-    issuer: host.expectedIss,
-    extraParams,
+    scopes: authorization.scopes,
+    issuer: authorization.expectedIss,
+    extraParams: authorization.params,
     port: options.port,
     timeout: options.timeout,
     signal,
@@ -385,14 +288,14 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       options.onAuthorizationUrl?.(url);
       const opening = typeof open === "function" ? open(url) : open ? openBrowser(url) : undefined;
       // Once the URL is out and the browser started, not to delay them.
-      host.warmUp?.();
+      provider.warmUp?.();
       await opening;
       session.onShown?.();
       turn?.done();
     },
     complete: async (context) => {
       race?.claim();
-      const { token, name } = await host.redeem(context, extraParams, signal);
+      const { token, name } = await authorization.redeem(context, { signal });
       return await finish(session, { token, name, flow: "web" });
     },
     successPage: (result) => ({
@@ -404,29 +307,30 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
 
 /** The device flow; inside a race, it claims the login once the token came. */
 async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
-  const { host, options } = session;
-  if (!host.device) {
+  const { provider, authorization, client, options } = session;
+  const grant = await provider.device(client);
+  if (!grant) {
     throw new LoopauthError(
       "oauth",
-      `${host.key} advertises no device_authorization_endpoint: log in with --web`,
+      `${provider.key} advertises no device_authorization_endpoint: log in with --web`,
       { cause: DEVICE_UNAVAILABLE },
     );
   }
   const { deviceFlow } = await import("../flows/device.ts");
   const signal = race?.signal ?? options.signal;
-  const token = await deviceFlow(host.device, {
-    scopes: host.scopes,
+  const token = await deviceFlow(grant, {
+    scopes: authorization.scopes,
     signal,
     timeout: options.timeout,
     onDeviceCode: async (code, context) => {
       await session.turn?.wait(signal);
-      await options.onDeviceCode?.(devicePage(code, host, options.onWarning), context);
+      await options.onDeviceCode?.(devicePage(code, provider, options.onWarning), context);
       session.onShown?.();
       session.turn?.done();
     },
   });
   race?.claim();
-  const name = await host.name(token, options.signal);
+  const name = await provider.name(token, client);
   return await finish(session, { token, name, flow: "device" });
 }
 
@@ -439,7 +343,7 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
  */
 function devicePage(
   code: DeviceCode,
-  host: LoginProvider,
+  host: Pick<Provider, "key" | "origins">,
   onWarning: LoginOptions["onWarning"],
 ): DeviceCode {
   for (const uri of [code.verificationUri, code.verificationUriComplete]) {
@@ -470,9 +374,10 @@ function devicePage(
 
 /** The token is stored under the user's name and the flow remembered. */
 async function finish(
-  { host, options, dir, store }: Session,
+  { provider, issuer, options, dir, store }: Session,
   { token, name, flow }: { token: TokenSet; name: string; flow: Flow },
 ): Promise<LoginResult> {
+  const host = { key: provider.key };
   const result: LoginResult = { ...token, host: host.key, login: name, flow };
   if (store) {
     const { backend, fallbackReason } = store;
@@ -488,7 +393,7 @@ async function finish(
           token,
           createdAt: new Date().toISOString(),
           storage: backend.name,
-          ...(host.issuer ? { issuer: true as const } : {}),
+          ...(issuer ? { issuer: true as const } : {}),
         },
         backend,
         { dir },

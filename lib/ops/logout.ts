@@ -4,13 +4,11 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
-import { revokeToken } from "../providers/github_api.ts";
 import { removeAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { resolveHost, storedAccount, storedHost } from "./token.ts";
-import type { GitHubHost } from "../providers/github.ts";
-import type { IssuerRef } from "../providers/issuer_url.ts";
+import { type HostRef, providerFor } from "../providers/registry.ts";
 
 /** Options of {@linkcode logout} and {@linkcode logoutAll}. */
 export interface LogoutOptions {
@@ -71,7 +69,7 @@ export async function logoutAll(
   const only = options.hostname === undefined && options.issuer === undefined
     ? undefined
     : await resolveHost(options);
-  const targets: { host: GitHubHost | IssuerRef; login: string }[] = [];
+  const targets: { host: HostRef; login: string }[] = [];
   for (const [key, entry] of Object.entries(config.hosts)) {
     if (only !== undefined && key !== only.key) continue;
     const host = storedHost(config, key);
@@ -87,7 +85,7 @@ export async function logoutAll(
 }
 
 async function logoutEach(
-  targets: { host: GitHubHost | IssuerRef; login?: string }[],
+  targets: { host: HostRef; login?: string }[],
   options: LogoutOptions,
 ): Promise<LogoutResult[]> {
   const dir = options.configDir ?? configDir();
@@ -106,28 +104,13 @@ async function logoutEach(
       clientSecret: options.clientSecret ?? account.clientSecret,
       signal: options.signal,
     };
+    const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
     try {
-      if ("issuer" in host) {
-        // RFC 7009: revoking the refresh token ends the grant; the access token too, for
-        // servers that keep them apart.
-        // oauth4webapi loads only when an issuer's token is revoked.
-        const { discoverIssuer, revokeIssuerToken } = await import("../providers/oidc.ts");
-        const issuer = await discoverIssuer(host.key, {
-          signal: options.signal,
-          allowNoPkceMetadata: true,
-        });
-        const { refreshToken, accessToken } = account.token;
-        if (refreshToken) await revokeIssuerToken(issuer, refreshToken, client);
-        await revokeIssuerToken(issuer, accessToken, client);
-      } else await revokeToken(host.apiUrl, account.token.accessToken, client);
+      await provider.revoke(account.token, client);
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error))
         .replace(/^./, (c) => c.toLowerCase());
-      failures.push({
-        result,
-        reason,
-        settingsUrl: "issuer" in host ? host.key : host.settingsUrl,
-      });
+      failures.push({ result, reason, settingsUrl: provider.settingsUrl });
     }
     await removeAccount(host.key, account.login, { dir });
     results.push(result);

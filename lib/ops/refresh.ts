@@ -5,12 +5,7 @@
  * @module
  */
 import { loginCommand, LoopauthError } from "../core/errors.ts";
-import {
-  type GitHubHost,
-  refreshTokens,
-  sessionExpired as gitHubSessionExpired,
-} from "../providers/github.ts";
-import { type IssuerRef, issuerSessionExpired } from "../providers/issuer_url.ts";
+import { type HostRef, providerFor } from "../providers/registry.ts";
 import { openBackend } from "../store/backend.ts";
 import {
   type AccountStoreOptions,
@@ -55,17 +50,17 @@ export function needsRefresh(expiresAt: string | undefined, now = Date.now()): b
  * ```
  */
 export async function freshAccount(
-  host: GitHubHost | IssuerRef,
+  host: HostRef,
   account: StoredAccount,
   options: AccountStoreOptions & { signal?: AbortSignal; force?: boolean },
 ): Promise<StoredAccount> {
-  const issuer = "issuer" in host;
-  const sessionExpired = issuer ? issuerSessionExpired : gitHubSessionExpired;
   // `force`: the server refused the token although its expiry time says it is valid.
   const force = options.force === true;
   if (!force && !needsRefresh(account.token.expiresAt)) return account;
+  // Loaded only now: `token` with a valid token needs no provider.
+  const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
   if (!account.token.refreshToken) {
-    if (isPast(account.token.expiresAt)) throw sessionExpired(host.key);
+    if (isPast(account.token.expiresAt)) throw provider.sessionExpired();
     return account; // expires soon, but nothing can renew it
   }
   return await withLock(options.dir, async () => {
@@ -74,7 +69,7 @@ export async function freshAccount(
       throw new LoopauthError(
         "not_logged_in",
         `Not logged in to ${host.key} as ${account.login}: run ${
-          loginCommand(host.key, { issuer })
+          loginCommand(host.key, { issuer: "issuer" in host })
         }`,
       );
     }
@@ -87,22 +82,14 @@ export async function freshAccount(
     if (!force && !needsRefresh(current.token.expiresAt)) return current;
     const refreshToken = current.token.refreshToken;
     if (!refreshToken || isPast(current.token.refreshTokenExpiresAt)) {
-      throw sessionExpired(host.key);
+      throw provider.sessionExpired();
     }
     const client = {
       clientId: current.clientId,
       clientSecret: current.clientSecret,
       signal: options.signal,
     };
-    // oauth4webapi only when an issuer's token is refreshed: `token` starts fast otherwise.
-    const oidc = "issuer" in host ? await import("../providers/oidc.ts") : undefined;
-    const tokens = oidc
-      ? await oidc.refreshIssuerTokens(
-        await oidc.discoverIssuer(host.key, { signal: options.signal, allowNoPkceMetadata: true }),
-        refreshToken,
-        client,
-      )
-      : await refreshTokens(host as GitHubHost, { refreshToken, ...client });
+    const tokens = await provider.refresh(refreshToken, client);
     const next: StoredAccount = {
       ...current,
       token: {

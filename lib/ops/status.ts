@@ -4,16 +4,14 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
-import { fetchBounded } from "../core/http.ts";
-import { type GitHubHost, isGitHubLogin } from "../providers/github.ts";
+import type { TokenCheck } from "../providers/provider.ts";
+import { type HostRef, providerFor } from "../providers/registry.ts";
 import { isPast } from "./refresh.ts";
 import { openBackend } from "../store/backend.ts";
 import { loadAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { envToken, resolveHost, storedHost } from "./token.ts";
-import type { IssuerRef } from "../providers/issuer_url.ts";
-import { VERSION } from "../core/version.ts";
 
 /**
  * What is known about a token: `valid` (the server accepted it), `invalid`
@@ -173,72 +171,23 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   return report;
 }
 
-interface Check {
-  state: TokenState;
-  login?: string;
-  scopes?: string[];
-  detail?: string;
-}
-
-/** Asks an issuer's userinfo endpoint whether it accepts the token (401: invalid). */
-async function checkIssuer(
-  host: IssuerRef,
+/** Asks the host's provider whether it accepts the token (nothing, offline). */
+async function check(
+  host: HostRef,
   token: string,
   options: StatusOptions & { clientId?: string },
-): Promise<Check> {
+): Promise<TokenCheck> {
+  if (options.offline) return { state: "unchecked" };
+  const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
   try {
-    // oauth4webapi loads only when an issuer's token is checked.
-    const { discoverIssuer, fetchUserClaims } = await import("../providers/oidc.ts");
-    const issuer = await discoverIssuer(host.key, {
-      signal: options.signal,
-      allowNoPkceMetadata: true,
-    });
-    const claims = await fetchUserClaims(issuer, token, {
+    return await provider.check(token, {
       clientId: options.clientId ?? "loopauth",
       signal: options.signal,
     });
-    return claims ? { state: "valid" } : { state: "unchecked", detail: "no userinfo endpoint" };
   } catch (error) {
-    if (!(error instanceof LoopauthError)) throw error;
+    // An issuer whose metadata cannot be read: the token could not be checked.
+    if (!(error instanceof LoopauthError) || error.code === "cancelled") throw error;
     if (error.code === "network") return { state: "unreachable", detail: error.message };
-    if (/HTTP 401\b/.test(error.message)) return { state: "invalid" };
     return { state: "error", detail: error.message };
   }
-}
-
-/** Asks the host's API (`GET /user`) whether it accepts the token. */
-async function check(
-  host: GitHubHost | IssuerRef,
-  token: string,
-  options: StatusOptions & { clientId?: string },
-): Promise<Check> {
-  if (options.offline) return { state: "unchecked" };
-  if ("issuer" in host) return await checkIssuer(host, token, options);
-  let response: Response;
-  try {
-    response = await fetchBounded(`${host.apiUrl}/user`, {
-      headers: {
-        Authorization: `token ${token}`,
-        Accept: "application/vnd.github+json",
-        "User-Agent": `loopauth/${VERSION}`,
-      },
-    }, { signal: options.signal, timeout: 10_000, what: new URL(host.apiUrl).host });
-  } catch (error) {
-    if (error instanceof LoopauthError && error.code === "network") {
-      return { state: "unreachable", detail: error.message };
-    }
-    throw error;
-  }
-  const body = await response.text();
-  if (response.status === 401) return { state: "invalid" };
-  if (response.status !== 200) return { state: "error", detail: `HTTP ${response.status}` };
-  let login: string | undefined;
-  try {
-    const data = JSON.parse(body);
-    // Shown on the terminal: only a name that follows GitHub's grammar.
-    if (isGitHubLogin(data?.login)) login = data.login;
-  } catch { /* no login to show */ }
-  const header = response.headers.get("x-oauth-scopes");
-  const scopes = header === null ? undefined : header.split(/[\s,]+/).filter(Boolean);
-  return { state: "valid", login, scopes };
 }

@@ -94,3 +94,53 @@ export function issuerSessionExpired(key: string): LoopauthError {
     `Session for ${key} expired: run loopauth login --issuer ${key}`,
   );
 }
+
+/**
+ * Resolves `PATH` (or a full URL) against the API base of an issuer's
+ * account: the base is `base`, else the issuer's origin, and the URL must
+ * lie under it, so the token goes to no other server.
+ *
+ * @example
+ * ```ts
+ * import { issuerApiUrl } from "./issuer_url.ts";
+ * issuerApiUrl("/v1/me", { issuer: "https://id.example.com/realms/x" }).href; // "https://id.example.com/v1/me"
+ * ```
+ */
+export function issuerApiUrl(path: string, options: { issuer: string; base?: string }): URL {
+  const base = parseUrl(options.base ?? parseIssuerUrl(options.issuer).origin, "--base");
+  if (base.protocol !== "https:" && !(base.protocol === "http:" && isLoopbackHost(base.hostname))) {
+    throw new LoopauthError(
+      "usage",
+      "The API base must be an https:// URL (http:// only for loopback)",
+    );
+  }
+  if (base.username || base.password || base.search || base.hash) {
+    throw new LoopauthError(
+      "usage",
+      "Give the API base without credentials, query or fragment",
+    );
+  }
+  const prefix = base.href.endsWith("/") ? base.href : `${base.href}/`;
+  const url = /^[a-z]+:/i.test(path)
+    ? parseUrl(path, "PATH")
+    : parseUrl(path.replace(/^\/+/, ""), "PATH", prefix);
+  if (url.origin !== base.origin || !`${url.origin}${url.pathname}/`.startsWith(prefix)) {
+    throw new LoopauthError(
+      "usage",
+      `${terminalSafe(path, { max: 100 })} is not under the API base ${base.href}: pass --base`,
+    );
+  }
+  return url;
+}
+
+/** A URL from the command line; a malformed one is a `usage` error naming `what`. */
+function parseUrl(text: string, what: string, base?: string): URL {
+  try {
+    return new URL(text, base);
+  } catch {
+    throw new LoopauthError(
+      "usage",
+      `Invalid ${what} "${terminalSafe(text, { max: 100 })}": it is not a valid URL`,
+    );
+  }
+}

@@ -12,7 +12,8 @@ import { fetchBounded, networkError } from "../core/http.ts";
 import { terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { isLoopbackHost } from "./github.ts";
-import { issuerSessionExpired, parseIssuerUrl } from "./issuer_url.ts";
+import { issuerApiUrl, issuerSessionExpired, parseIssuerUrl } from "./issuer_url.ts";
+import type { Provider, ProviderOptions } from "./provider.ts";
 
 /** An issuer whose metadata was fetched and checked. */
 export interface OidcIssuer {
@@ -553,6 +554,7 @@ function issuerError(error: unknown, key: string, signal?: AbortSignal): Loopaut
     return new LoopauthError(
       "oauth",
       `${key} refused the authorization (${terminalSafe(error.error, { max: 60 })})`,
+      { cause: error, oauthError: error.error },
     );
   }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
@@ -563,6 +565,7 @@ function issuerError(error: unknown, key: string, signal?: AbortSignal): Loopaut
     return new LoopauthError(
       "oauth",
       `${key} refused the token with HTTP ${error.status}${reason}: log in again`,
+      { cause: error, status: error.status, oauthError: challenge?.parameters.error },
     );
   }
   if (error instanceof oauth.ResponseBodyError) {
@@ -572,6 +575,7 @@ function issuerError(error: unknown, key: string, signal?: AbortSignal): Loopaut
     return new LoopauthError(
       error.error === "access_denied" ? "access_denied" : "oauth",
       `${key} refused the request (${terminalSafe(error.error, { max: 60 })})${description}`,
+      { cause: error, status: error.status, oauthError: error.error },
     );
   }
   if (error instanceof oauth.OperationProcessingError) {
@@ -585,29 +589,36 @@ function issuerError(error: unknown, key: string, signal?: AbortSignal): Loopaut
         `The id_token of ${key} could not be checked against its JWKS (${
           detail(error)
         }): check the issuer's jwks_uri`,
+        { cause: error },
       );
     }
     if (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK) {
       return new LoopauthError(
         "oauth",
         `The id_token of ${key} failed validation (${detail(error)}): nothing was stored`,
+        { cause: error },
       );
     }
     if (/"iss"|issuer/.test(error.message)) {
       return new LoopauthError(
         "oauth",
         `The response did not come from ${key} (${detail(error)}): nothing was stored`,
+        { cause: error },
       );
     }
-    return new LoopauthError("oauth", `Unexpected answer from ${key}: ${detail(error)}`);
+    return new LoopauthError("oauth", `Unexpected answer from ${key}: ${detail(error)}`, {
+      cause: error,
+    });
   }
   if (
     error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_INVALID")
   ) {
-    return new LoopauthError("oauth", `Cannot use ${key}: ${detail(error)}`);
+    return new LoopauthError("oauth", `Cannot use ${key}: ${detail(error)}`, { cause: error });
   }
   if (error instanceof oauth.UnsupportedOperationError) {
-    return new LoopauthError("oauth", `Unsupported by loopauth for ${key}: ${detail(error)}`);
+    return new LoopauthError("oauth", `Unsupported by loopauth for ${key}: ${detail(error)}`, {
+      cause: error,
+    });
   }
   return networkError(error, key, signal);
 }
@@ -654,4 +665,131 @@ function tokenSet(response: oauth.TokenEndpointResponse, key: string): TokenSet 
   }
   if (response.refresh_token) tokens.refreshToken = response.refresh_token;
   return tokens;
+}
+
+/**
+ * Any OAuth 2.0 / OpenID Connect issuer as a {@linkcode Provider}. Its
+ * metadata is fetched once, on first use (an API call needs none).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { issuerProvider } from "./oidc.ts";
+ * const issuer = issuerProvider("https://id.example.com");
+ * assert.equal(issuer.settingsUrl, "https://id.example.com");
+ * ```
+ */
+export function issuerProvider(key: string, options: ProviderOptions = {}): Provider {
+  let discovered: Promise<OidcIssuer> | undefined;
+  let known: OidcIssuer | undefined;
+  const issuer = () => discovered ??= discoverIssuer(key, options).then((found) => known = found);
+  const name = async (
+    token: TokenSet,
+    client: IssuerClient,
+    claims?: Record<string, unknown>,
+  ) =>
+    loginNameFromClaims(
+      claims ?? await fetchUserClaims(await issuer(), token.accessToken, client) ?? {},
+    ) ?? "default";
+  return {
+    // As given until discovery; then exactly as the metadata names it (accounts are stored so).
+    get key() {
+      return known?.key ?? key;
+    },
+    // The issuer's origin, and its authorization endpoint's once the metadata is known.
+    get origins() {
+      const endpoint = known?.metadata.authorization_endpoint;
+      return [
+        ...new Set([this.key, ...(endpoint ? [endpoint] : [])].map((u) => new URL(u).origin)),
+      ];
+    },
+    settingsUrl: key,
+    authorize: async (client, given) => {
+      const found = await issuer();
+      // OpenID Connect by default when the issuer speaks it: an id_token names the user.
+      const scopes = given.length || !found.metadata.scopes_supported?.includes("openid")
+        ? given
+        : ["openid"];
+      const nonce = scopes.includes("openid") ? oauth.generateRandomNonce() : undefined;
+      const params: Record<string, string> = nonce ? { nonce } : {};
+      return {
+        endpoint: found.metadata.authorization_endpoint!,
+        scopes,
+        params,
+        expectedIss: found.metadata.authorization_response_iss_parameter_supported
+          ? found.key
+          : undefined,
+        redeem: async (response, { signal } = {}) => {
+          const { tokens, claims } = await exchangeIssuerCode(found, {
+            ...client,
+            params: response.params,
+            redirectUri: response.redirectUri,
+            codeVerifier: response.codeVerifier,
+            nonce,
+            signal,
+          });
+          return { token: tokens, name: await name(tokens, { ...client, signal }, claims) };
+        },
+      };
+    },
+    device: async (client) => issuerDeviceGrant(await issuer(), client),
+    name: (token, client) => name(token, client),
+    sessionExpired: () => issuerSessionExpired(known?.key ?? key),
+    refresh: async (refreshToken, client) =>
+      await refreshIssuerTokens(await issuer(), refreshToken, client),
+    revoke: async (token, client) => {
+      const found = await issuer();
+      // RFC 7009: revoking the refresh token ends the grant; the access token too, for
+      // servers that keep them apart.
+      if (token.refreshToken) await revokeIssuerToken(found, token.refreshToken, client);
+      await revokeIssuerToken(found, token.accessToken, client);
+    },
+    check: async (accessToken, client) => {
+      try {
+        const claims = await fetchUserClaims(await issuer(), accessToken, {
+          clientId: client.clientId,
+          signal: client.signal,
+        });
+        return claims ? { state: "valid" } : { state: "unchecked", detail: "no userinfo endpoint" };
+      } catch (error) {
+        if (!(error instanceof LoopauthError)) throw error;
+        if (error.code === "network") return { state: "unreachable", detail: error.message };
+        if (error.status === 401) return { state: "invalid" };
+        return { state: "error", detail: error.message };
+      }
+    },
+    request: async (path, call) => {
+      // The URL first: a malformed --base or PATH is a usage error before any token is read.
+      const url = issuerApiUrl(path, { issuer: key, base: call.base });
+      const token = await call.token();
+      const { method, fields } = call;
+      const hasBody = method !== "GET" && method !== "HEAD" && Object.keys(fields).length > 0;
+      if (!hasBody) { for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v); }
+      const response = await fetchBounded(url.href, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: "application/json",
+          ...(hasBody ? { "Content-Type": "application/json" } : {}),
+        },
+        body: hasBody ? JSON.stringify(fields) : undefined,
+      }, { signal: call.signal, what: url.host });
+      const text = await response.text();
+      if (!response.ok) {
+        throw new LoopauthError(
+          "api",
+          `${url.host} answered HTTP ${response.status} for ${method} ${
+            terminalSafe(url.pathname, { max: 100 })
+          }${response.status === 401 ? ": run loopauth login --issuer " + key : ""}`,
+          { status: response.status },
+        );
+      }
+      if (text === "") return undefined;
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    },
+  };
 }

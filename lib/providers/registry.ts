@@ -1,0 +1,28 @@
+/**
+ * Which {@linkcode Provider} serves a host, loaded only when it is used: an
+ * issuer's module (and its OpenID Connect library) only for an issuer.
+ * @module
+ */
+import type { GitHubHost } from "./github.ts";
+import type { IssuerRef } from "./issuer_url.ts";
+import type { Provider, ProviderOptions } from "./provider.ts";
+
+/** A host as stored and resolved, before anything is loaded: GitHub (or GHES) or an issuer. */
+export type HostRef = GitHubHost | IssuerRef;
+
+/**
+ * The provider of a host, loaded on first use.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { providerFor } from "./registry.ts";
+ * import { resolveGitHubHost } from "./github.ts";
+ * const github = await providerFor(resolveGitHubHost("github.com"));
+ * assert.equal(github.settingsUrl, "https://github.com/settings/applications");
+ * ```
+ */
+export async function providerFor(host: HostRef, options: ProviderOptions = {}): Promise<Provider> {
+  if ("issuer" in host) return (await import("./oidc.ts")).issuerProvider(host.key, options);
+  return (await import("./github_provider.ts")).gitHubProvider(host);
+}
