@@ -419,3 +419,109 @@ Deno.test("attack: issuer metadata naming a plain-http endpoint beyond loopback 
     await server.shutdown();
   }
 });
+
+const mode = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
+
+Deno.test({
+  name:
+    "attack: a config directory or token file other users can write (or read) → refused with the chmod that fixes it; writes tighten what others may only read",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider(async (provider, configHome, dir) => {
+      assert.equal((await loginOnce(provider, configHome, ...FILE)).code, 0);
+      const [token] = provider.activeTokens();
+      const host = ["--hostname", provider.origin];
+      const commands = [
+        ["token", ...host],
+        ["status", "--offline", ...host],
+        ["switch", ...host, "--user", "octocat"],
+        ["api", "/user", ...host],
+        ["logout", ...host],
+      ];
+      const refused = async (path: string, reason: string) => {
+        for (const args of commands) {
+          const out = await runCli(args, { configHome });
+          assert.equal(out.code, EXIT_CODES.storage, `${args[0]}: ${out.stderr}`);
+          assert.equal(out.stdout, "", `${args[0]} printed nothing`);
+          assert.equal(out.stderr, `Error: Refusing to use ${path}: ${reason}`, args[0]);
+        }
+      };
+      const tokens = `${dir}/tokens.json`;
+      const config = `${dir}/config.json`;
+      // The review's case: 0666 files in a 0777 directory.
+      await Deno.chmod(dir, 0o777);
+      for (const file of [tokens, config]) await Deno.chmod(file, 0o666);
+      await refused(dir, `other users can write to it (mode 0777): run chmod 700 ${dir}`);
+      assert.equal(await mode(dir), 0o777, "not tightened without a word: the user has to look");
+      // The directory fixed, the files not: `switch` used to leave tokens.json at 0666.
+      await Deno.chmod(dir, 0o700);
+      await Deno.chmod(config, 0o600);
+      await refused(tokens, `other users can write to it (mode 0666): run chmod 600 ${tokens}`);
+      await Deno.chmod(tokens, 0o644);
+      await refused(
+        tokens,
+        `other users can read it (mode 0644): run chmod 600 ${tokens}, and loopauth logout if they may have read its tokens`,
+      );
+      await Deno.chmod(tokens, 0o600);
+      await Deno.chmod(config, 0o666);
+      await refused(config, `other users can write to it (mode 0666): run chmod 600 ${config}`);
+      assert.deepEqual(provider.activeTokens(), [token], "logout revoked nothing meanwhile");
+      // What others may only read is used, and the next write tightens all of it.
+      await Deno.chmod(config, 0o644);
+      await Deno.chmod(dir, 0o755);
+      await Deno.chmod(`${dir}/lock`, 0o644);
+      const out = await runCli(["token", ...host], { configHome });
+      assert.equal(out.stdout, `${token}\n`, out.stderr);
+      const switched = await runCli(["switch", ...host, "--user", "octocat"], { configHome });
+      assert.equal(switched.code, 0, switched.stderr);
+      assert.equal(await mode(dir), 0o700);
+      for (const file of [tokens, config, `${dir}/lock`]) {
+        assert.equal(await mode(file), 0o600, file);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "attack: a config directory (or token file) that belongs to another user → refused",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider(async (provider, configHome, dir) => {
+      assert.equal((await loginOnce(provider, configHome, ...FILE)).code, 0);
+      const host = ["--hostname", provider.origin];
+      const nobody = 65534;
+      const chown = async (path: string, uid: number) => {
+        try {
+          await Deno.chown(path, uid, uid);
+        } catch (error) {
+          throw new Error(`This test gives files to uid ${nobody}: run it as root (${error})`);
+        }
+      };
+      const files = ["config.json", "tokens.json", "lock"].map((name) => `${dir}/${name}`);
+      try {
+        // Modes as loopauth leaves them (0700, 0600): only the owner is wrong.
+        for (const path of [dir, ...files]) await chown(path, nobody);
+        for (const args of [["token", ...host], ["status", "--offline"], ["logout", "--all"]]) {
+          const out = await runCli(args, { configHome });
+          assert.equal(out.code, EXIT_CODES.storage, `${args[0]}: ${out.stderr}`);
+          assert.equal(out.stdout, "");
+          assert.equal(
+            out.stderr,
+            `Error: Refusing to use ${dir}: it belongs to another user (uid ${nobody}): use a config directory of your own`,
+          );
+        }
+        // The directory is the user's again, a token file in it is not: planted.
+        await chown(dir, 0);
+        const planted = await runCli(["token", ...host], { configHome });
+        assert.equal(planted.code, EXIT_CODES.storage);
+        assert.equal(
+          planted.stderr,
+          `Error: Refusing to use ${dir}/config.json: it belongs to another user (uid ${nobody}): remove it and log in again`,
+        );
+      } finally {
+        for (const path of [dir, ...files]) await Deno.chown(path, 0, 0).catch(() => {});
+      }
+      assert.equal((await runCli(["token", ...host], { configHome })).code, 0);
+    });
+  },
+});
