@@ -25,6 +25,7 @@ import { loadOctokit, whoami } from "./github_api.ts";
 import { saveAccount } from "./store/accounts.ts";
 import { chooseBackend, type ChosenBackend, type StorageName } from "./store/backend.ts";
 import { configDir } from "./store/paths.ts";
+import { prepareConfigDir } from "./store/preflight.ts";
 import { openBrowser } from "./browser.ts";
 import type { DeviceGrant } from "./flows/device.ts";
 import type { CodeContext } from "./flows/loopback.ts";
@@ -142,6 +143,8 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     ? gitHubProvider(resolveGitHubHost(options.hostname), options)
     : await issuerProvider(options.issuer, options);
   const dir = options.configDir ?? configDir();
+  // Before any flow starts: an unusable config directory must not cost the user a consent.
+  if (options.store ?? true) await prepareConfigDir(dir);
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
   const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
   const session: Session = { host, options, dir, store };

@@ -6,12 +6,13 @@
  * plain http beyond loopback.
  */
 import assert from "node:assert/strict";
-import type { DevProvider, RecordedRequest } from "../lib/dev_provider.ts";
+import { actAsUser, type DevProvider, type RecordedRequest } from "../lib/dev_provider.ts";
 import { EXIT_CODES } from "../lib/errors.ts";
 import { runFlags } from "../scripts/permissions.ts";
 import {
   Cli,
   grantType,
+  loginArgs,
   loginOnce,
   runCli,
   storedSecrets,
@@ -59,6 +60,9 @@ Deno.test({
           out.stderr,
           `Error: Refusing to use ${dir}/lock: it is a symbolic link, not the lock file loopauth creates (remove it)`,
         );
+        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), { configHome });
+        assert.equal(login.code, EXIT_CODES.storage, `login → ${target}: ${login.stderr}`);
+        assert.equal(login.stderr, out.stderr, "login: refused before the browser opens");
         assert.equal((await Deno.lstat(`${dir}/lock`)).isSymlink, true, "the link is left alone");
       }
       assert.equal(await exists(dangling), false, "the link's target was not created");
@@ -510,6 +514,9 @@ Deno.test({
             `Error: Refusing to use ${dir}: it belongs to another user (uid ${nobody}): use a config directory of your own`,
           );
         }
+        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), { configHome });
+        assert.equal(login.code, EXIT_CODES.storage, login.stderr);
+        assert.doesNotMatch(login.stderr, /\/login\/oauth\/authorize/, "before the browser");
         // The directory is the user's again, a token file in it is not: planted.
         await chown(dir, 0);
         const planted = await runCli(["token", ...host], { configHome });
@@ -522,6 +529,63 @@ Deno.test({
         for (const path of [dir, ...files]) await Deno.chown(path, 0, 0).catch(() => {});
       }
       assert.equal((await runCli(["token", ...host], { configHome })).code, 0);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "attack: an unusable config directory → login fails before the browser opens, no token issued and thrown away",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider(async (provider, configHome, dir) => {
+      const attempt = async (flags?: string[]) => {
+        const cli = new Cli(loginArgs(provider, ...FILE), { configHome, flags });
+        const url = await cli.authorizationUrl().catch(() => undefined);
+        if (url) await actAsUser(url).catch(() => {}); // today's code: the user consents in vain
+        return { url, ...(await cli.output()) };
+      };
+      const check = (out: { url?: string; code: number; stderr: string }, code: number) => {
+        assert.equal(out.url, undefined, `no authorization URL: ${out.stderr}`);
+        assert.equal(out.code, code, out.stderr);
+        assert.equal(out.stderr.split("\n").length, 1, out.stderr);
+        assert.deepEqual(tokenRequests(provider), [], "no code was redeemed");
+        assert.deepEqual(provider.activeTokens(), []);
+      };
+      // The directory's name is taken by a file.
+      await Deno.writeTextFile(dir, "not a directory\n");
+      const file = await attempt();
+      check(file, EXIT_CODES.storage);
+      assert.match(file.stderr, new RegExp(`^Error: Cannot write to ${dir}: `));
+      await Deno.remove(dir);
+      // A directory nobody may write to (root ignores modes: the immutable flag stops it too).
+      await Deno.mkdir(dir, { mode: 0o700 });
+      const frozen = await new Deno.Command("bash", {
+        args: ["-c", 'chattr +i "$1" 2>/dev/null || chmod 500 "$1"', "sh", dir],
+      }).output();
+      assert.ok(frozen.success);
+      try {
+        assert.equal(
+          await Deno.writeTextFile(`${dir}/probe`, "").then(() => true, () => false),
+          false,
+          "the test could make the directory unwritable",
+        );
+        const locked = await attempt();
+        check(locked, EXIT_CODES.storage);
+        assert.match(locked.stderr, new RegExp(`^Error: Cannot (write to|open) ${dir}`));
+      } finally {
+        await new Deno.Command("bash", {
+          args: ["-c", 'chattr -i "$1" 2>/dev/null; chmod 700 "$1"', "sh", dir],
+        }).output();
+      }
+      // Deno may not write there: the permission is named, still before the browser.
+      const flags = [
+        "--no-prompt",
+        ...runFlags(dir, []).filter((f) => !f.startsWith("--allow-write")),
+      ];
+      const denied = await attempt(flags);
+      check(denied, EXIT_CODES.permission);
+      assert.match(denied.stderr, /--allow-write/);
     });
   },
 });
