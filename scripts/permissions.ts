@@ -29,6 +29,7 @@ export const CONFIG_DIR_SHELL = "$HOME/.config/loopauth";
  *   the OAuth endpoints, api.github.com for the API (add a GHES host to `hosts`).
  * - env: only {@linkcode ENV_VARS}.
  * - read/write: only the config directory.
+ * - sys: only `uid`, to refuse a config directory that belongs to another user.
  * - run: the browser opener; `$BROWSER` may name any program (and on Windows
  *   `cmd`), so it cannot be a fixed list.
  */
@@ -38,6 +39,7 @@ export function runFlags(configDir: string, hosts: readonly string[] = GITHUB_HO
     `--allow-env=${ENV_VARS.join(",")}`,
     `--allow-read=${[configDir, ...CONTAINER_MARKERS].join(",")}`,
     `--allow-write=${configDir}`,
+    "--allow-sys=uid",
     "--allow-run",
   ];
 }
@@ -55,6 +57,7 @@ export function compileFlags(hosts: readonly string[] = GITHUB_HOSTS): string[] 
     `--allow-env=${ENV_VARS.join(",")}`,
     "--allow-read",
     "--allow-write",
+    "--allow-sys=uid",
     "--allow-run",
   ];
 }
@@ -69,6 +72,7 @@ export function demoTaskFlags(): string[] {
     `--allow-env=${ENV_VARS.join(",")}`,
     `--allow-read=${[DEMO_DIR, ...CONTAINER_MARKERS].join(",")}`,
     `--allow-write=${DEMO_DIR}`,
+    "--allow-sys=uid",
     "--allow-run",
   ];
 }

@@ -6,12 +6,13 @@
  * plain http beyond loopback.
  */
 import assert from "node:assert/strict";
-import type { DevProvider, RecordedRequest } from "../lib/dev/provider.ts";
+import { actAsUser, type DevProvider, type RecordedRequest } from "../lib/dev/provider.ts";
 import { EXIT_CODES } from "../lib/core/errors.ts";
 import { runFlags } from "../scripts/permissions.ts";
 import {
   Cli,
   grantType,
+  loginArgs,
   loginOnce,
   runCli,
   storedSecrets,
@@ -59,6 +60,9 @@ Deno.test({
           out.stderr,
           `Error: Refusing to use ${dir}/lock: it is a symbolic link, not the lock file loopauth creates (remove it)`,
         );
+        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), { configHome });
+        assert.equal(login.code, EXIT_CODES.storage, `login → ${target}: ${login.stderr}`);
+        assert.equal(login.stderr, out.stderr, "login: refused before the browser opens");
         assert.equal((await Deno.lstat(`${dir}/lock`)).isSymlink, true, "the link is left alone");
       }
       assert.equal(await exists(dangling), false, "the link's target was not created");
@@ -418,4 +422,170 @@ Deno.test("attack: issuer metadata naming a plain-http endpoint beyond loopback 
     await accepting.catch(() => {});
     await server.shutdown();
   }
+});
+
+const mode = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
+
+Deno.test({
+  name:
+    "attack: a config directory or token file other users can write (or read) → refused with the chmod that fixes it; writes tighten what others may only read",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider(async (provider, configHome, dir) => {
+      assert.equal((await loginOnce(provider, configHome, ...FILE)).code, 0);
+      const [token] = provider.activeTokens();
+      const host = ["--hostname", provider.origin];
+      const commands = [
+        ["token", ...host],
+        ["status", "--offline", ...host],
+        ["switch", ...host, "--user", "octocat"],
+        ["api", "/user", ...host],
+        ["logout", ...host],
+      ];
+      const refused = async (path: string, reason: string) => {
+        for (const args of commands) {
+          const out = await runCli(args, { configHome });
+          assert.equal(out.code, EXIT_CODES.storage, `${args[0]}: ${out.stderr}`);
+          assert.equal(out.stdout, "", `${args[0]} printed nothing`);
+          assert.equal(out.stderr, `Error: Refusing to use ${path}: ${reason}`, args[0]);
+        }
+      };
+      const tokens = `${dir}/tokens.json`;
+      const config = `${dir}/config.json`;
+      // The review's case: 0666 files in a 0777 directory.
+      await Deno.chmod(dir, 0o777);
+      for (const file of [tokens, config]) await Deno.chmod(file, 0o666);
+      await refused(dir, `other users can write to it (mode 0777): run chmod 700 ${dir}`);
+      assert.equal(await mode(dir), 0o777, "not tightened without a word: the user has to look");
+      // The directory fixed, the files not: `switch` used to leave tokens.json at 0666.
+      await Deno.chmod(dir, 0o700);
+      await Deno.chmod(config, 0o600);
+      await refused(tokens, `other users can write to it (mode 0666): run chmod 600 ${tokens}`);
+      await Deno.chmod(tokens, 0o644);
+      await refused(
+        tokens,
+        `other users can read it (mode 0644): run chmod 600 ${tokens}, and loopauth logout if they may have read its tokens`,
+      );
+      await Deno.chmod(tokens, 0o600);
+      await Deno.chmod(config, 0o666);
+      await refused(config, `other users can write to it (mode 0666): run chmod 600 ${config}`);
+      assert.deepEqual(provider.activeTokens(), [token], "logout revoked nothing meanwhile");
+      // What others may only read is used, and the next write tightens all of it.
+      await Deno.chmod(config, 0o644);
+      await Deno.chmod(dir, 0o755);
+      await Deno.chmod(`${dir}/lock`, 0o644);
+      const out = await runCli(["token", ...host], { configHome });
+      assert.equal(out.stdout, `${token}\n`, out.stderr);
+      const switched = await runCli(["switch", ...host, "--user", "octocat"], { configHome });
+      assert.equal(switched.code, 0, switched.stderr);
+      assert.equal(await mode(dir), 0o700);
+      for (const file of [tokens, config, `${dir}/lock`]) {
+        assert.equal(await mode(file), 0o600, file);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "attack: a config directory (or token file) that belongs to another user → refused",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider(async (provider, configHome, dir) => {
+      assert.equal((await loginOnce(provider, configHome, ...FILE)).code, 0);
+      const host = ["--hostname", provider.origin];
+      const nobody = 65534;
+      const chown = async (path: string, uid: number) => {
+        try {
+          await Deno.chown(path, uid, uid);
+        } catch (error) {
+          throw new Error(`This test gives files to uid ${nobody}: run it as root (${error})`);
+        }
+      };
+      const files = ["config.json", "tokens.json", "lock"].map((name) => `${dir}/${name}`);
+      try {
+        // Modes as loopauth leaves them (0700, 0600): only the owner is wrong.
+        for (const path of [dir, ...files]) await chown(path, nobody);
+        for (const args of [["token", ...host], ["status", "--offline"], ["logout", "--all"]]) {
+          const out = await runCli(args, { configHome });
+          assert.equal(out.code, EXIT_CODES.storage, `${args[0]}: ${out.stderr}`);
+          assert.equal(out.stdout, "");
+          assert.equal(
+            out.stderr,
+            `Error: Refusing to use ${dir}: it belongs to another user (uid ${nobody}): use a config directory of your own`,
+          );
+        }
+        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), { configHome });
+        assert.equal(login.code, EXIT_CODES.storage, login.stderr);
+        assert.doesNotMatch(login.stderr, /\/login\/oauth\/authorize/, "before the browser");
+        // The directory is the user's again, a token file in it is not: planted.
+        await chown(dir, 0);
+        const planted = await runCli(["token", ...host], { configHome });
+        assert.equal(planted.code, EXIT_CODES.storage);
+        assert.equal(
+          planted.stderr,
+          `Error: Refusing to use ${dir}/config.json: it belongs to another user (uid ${nobody}): remove it and log in again`,
+        );
+      } finally {
+        for (const path of [dir, ...files]) await Deno.chown(path, 0, 0).catch(() => {});
+      }
+      assert.equal((await runCli(["token", ...host], { configHome })).code, 0);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "attack: an unusable config directory → login fails before the browser opens, no token issued and thrown away",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider(async (provider, configHome, dir) => {
+      const attempt = async (flags?: string[]) => {
+        const cli = new Cli(loginArgs(provider, ...FILE), { configHome, flags });
+        const url = await cli.authorizationUrl().catch(() => undefined);
+        if (url) await actAsUser(url).catch(() => {}); // today's code: the user consents in vain
+        return { url, ...(await cli.output()) };
+      };
+      const check = (out: { url?: string; code: number; stderr: string }, code: number) => {
+        assert.equal(out.url, undefined, `no authorization URL: ${out.stderr}`);
+        assert.equal(out.code, code, out.stderr);
+        assert.equal(out.stderr.split("\n").length, 1, out.stderr);
+        assert.deepEqual(tokenRequests(provider), [], "no code was redeemed");
+        assert.deepEqual(provider.activeTokens(), []);
+      };
+      // The directory's name is taken by a file.
+      await Deno.writeTextFile(dir, "not a directory\n");
+      const file = await attempt();
+      check(file, EXIT_CODES.storage);
+      assert.match(file.stderr, new RegExp(`^Error: Cannot write to ${dir}: `));
+      await Deno.remove(dir);
+      // A directory nobody may write to (root ignores modes: the immutable flag stops it too).
+      await Deno.mkdir(dir, { mode: 0o700 });
+      const frozen = await new Deno.Command("bash", {
+        args: ["-c", 'chattr +i "$1" 2>/dev/null || chmod 500 "$1"', "sh", dir],
+      }).output();
+      assert.ok(frozen.success);
+      try {
+        assert.equal(
+          await Deno.writeTextFile(`${dir}/probe`, "").then(() => true, () => false),
+          false,
+          "the test could make the directory unwritable",
+        );
+        const locked = await attempt();
+        check(locked, EXIT_CODES.storage);
+        assert.match(locked.stderr, new RegExp(`^Error: Cannot (write to|open) ${dir}`));
+      } finally {
+        await new Deno.Command("bash", {
+          args: ["-c", 'chattr -i "$1" 2>/dev/null; chmod 700 "$1"', "sh", dir],
+        }).output();
+      }
+      // Deno may not write there: the permission is named, still before the browser.
+      const flags = [
+        "--no-prompt",
+        ...runFlags(dir, []).filter((f) => !f.startsWith("--allow-write")),
+      ];
+      const denied = await attempt(flags);
+      check(denied, EXIT_CODES.permission);
+      assert.match(denied.stderr, /--allow-write/);
+    });
+  },
 });

@@ -49,6 +49,7 @@ export function gitCredentialCommand(host: GitHubHost, configDir: string): strin
     `--allow-env=${ENV_VARS.join(",")}`,
     `--allow-read=${configDir}`,
     `--allow-write=${configDir}`,
+    "--allow-sys=uid",
     "--allow-run=secret-tool,security",
     main,
     "git-credential",

@@ -21,6 +21,7 @@ import { rememberedFlow, rememberFlow } from "../store/flow_memory.ts";
 import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
+import { prepareConfigDir } from "../store/preflight.ts";
 import { openBrowser } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
 
@@ -149,6 +150,8 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const authorization = await provider.authorize(client, parseScopes(options.scopes));
   const host = { key: provider.key, issuer: "issuer" in ref };
   const dir = options.configDir ?? configDir();
+  // Before any flow starts: an unusable config directory must not cost the user a consent.
+  if (options.store ?? true) await prepareConfigDir(dir);
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
   const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
   const session: Session = {

@@ -4,9 +4,10 @@
  * account of each host. Secrets are never written here.
  * @module
  */
+import { checkConfigDir } from "./dir_safety.ts";
 import { isRecord, readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
 import type { StorageName } from "./secrets.ts";
-import { joinPath } from "./paths.ts";
+import { joinPath, STORE_FILES } from "./paths.ts";
 
 /** One account's metadata. */
 export interface AccountRecord {
@@ -46,7 +47,6 @@ export interface Config {
   hosts: Record<string, HostRecord>;
 }
 
-const FILE_NAME = "config.json";
 const WHAT = "loopauth config file";
 
 /**
@@ -59,12 +59,13 @@ const WHAT = "loopauth config file";
  * ```
  */
 export function configPath(dir: string): string {
-  return joinPath(dir, FILE_NAME);
+  return joinPath(dir, STORE_FILES.config);
 }
 
 /**
  * Reads the config file (empty when there is none); a corrupted file is a
- * `storage` error naming it.
+ * `storage` error naming it, and so is a directory other users could have
+ * planted it in (see ./dir_safety.ts).
  *
  * @example
  * ```ts
@@ -74,6 +75,7 @@ export function configPath(dir: string): string {
  * ```
  */
 export async function readConfig(dir: string): Promise<Config> {
+  await checkConfigDir(dir);
   const path = configPath(dir);
   const data = await readJsonFile(path, WHAT, { valid: isValid });
   if (data === undefined) return { version: 1, hosts: {} };

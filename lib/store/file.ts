@@ -8,15 +8,13 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import type { SecretBackend, Secrets } from "./secrets.ts";
-import { joinPath, parentDir } from "./paths.ts";
+import { joinPath, parentDir, STORE_FILES } from "./paths.ts";
 
 /** Options shared by the file store's functions. */
 export interface FileStoreOptions {
   /** Directory of the store (default: the user's config directory). */
   dir: string;
 }
-
-const FILE_NAME = "tokens.json";
 
 /**
  * The path of the plain-text secrets file.
@@ -28,7 +26,7 @@ const FILE_NAME = "tokens.json";
  * ```
  */
 export function secretsFilePath(options: FileStoreOptions): string {
-  return joinPath(options.dir, FILE_NAME);
+  return joinPath(options.dir, STORE_FILES.secrets);
 }
 
 type SecretsFile = Record<string, Record<string, Secrets>>;

@@ -10,8 +10,9 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
+import { checkConfigDir, tightenModes } from "./dir_safety.ts";
 import { ensureDir, storageError } from "./file.ts";
-import { joinPath } from "./paths.ts";
+import { joinPath, STORE_FILES } from "./paths.ts";
 import { settleInterruptedWrites } from "./recovery.ts";
 import { sleep } from "../core/timers.ts";
 
@@ -36,8 +37,9 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   options: { timeout?: number } = {},
 ): Promise<T> {
-  const path = joinPath(dir, "lock");
+  const path = joinPath(dir, STORE_FILES.lock);
   if (held.has(path)) return await fn();
+  await checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
   let file: Deno.FsFile;
   try {
     await ensureDir(dir);
@@ -61,6 +63,7 @@ export async function withLock<T>(
     }
     held.add(path);
     try {
+      await tightenModes(dir);
       await settleInterruptedWrites(dir);
       return await fn();
     } finally {

@@ -4,6 +4,18 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 
+/** The names of the files loopauth keeps in its config directory. */
+export const STORE_FILES = {
+  /** Metadata: hosts, accounts, the active one (./config.ts). */
+  config: "config.json",
+  /** The plain-text secrets backend (./file.ts). */
+  secrets: "tokens.json",
+  /** The flow that worked last time (./flow_memory.ts). */
+  flows: "flows.json",
+  /** The cross-process lock (./lock.ts). */
+  lock: "lock",
+} as const;
+
 /**
  * `dir` and `name` joined with the platform's separator. Not `node:path`:
  * importing it starts Deno's Node layer, about 4 ms on every command.

@@ -1,0 +1,124 @@
+/**
+ * Whether the config directory can be trusted, ssh's rules for `~/.ssh`:
+ * the directory, `config.json` and `tokens.json` are refused when another
+ * user owns them (root excepted) or may write to them, and `tokens.json`
+ * also when other users may read it. loopauth then uses none of them (a
+ * planted config or token would be used as the user's own; a readable
+ * token is already exposed) and says which `chmod` fixes it. Every write
+ * tightens what is looser: the directory to 0700, the files to 0600.
+ *
+ * The owner check needs `--allow-sys=uid` (in the documented flags); a
+ * program that does not grant it gets the mode checks only. Not on Windows,
+ * which has no POSIX modes.
+ * @module
+ */
+import { LoopauthError } from "../core/errors.ts";
+import { storageError } from "./file.ts";
+import { joinPath, STORE_FILES } from "./paths.ts";
+
+/**
+ * Refuses a config directory (or its `config.json` / `tokens.json`) that
+ * another user owns or may write to, and a `tokens.json` other users may
+ * read: a `storage` error naming the path and the fix. A directory that
+ * does not exist yet passes (loopauth creates it 0700).
+ *
+ * @example
+ * ```ts
+ * import { checkConfigDir } from "./dir_safety.ts";
+ * await checkConfigDir("/tmp/loopauth");
+ * ```
+ */
+export async function checkConfigDir(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const uid = ownUid();
+  const info = await statOrUndefined(dir);
+  if (!info?.isDirectory) return; // missing, or not a directory: reading it says so
+  refuseIfUnsafe(dir, info, uid, { secret: false, fix: `chmod 700 ${dir}` });
+  for (const name of [STORE_FILES.config, STORE_FILES.secrets]) {
+    const path = joinPath(dir, name);
+    const file = await statOrUndefined(path);
+    const secret = name === STORE_FILES.secrets;
+    if (file) refuseIfUnsafe(path, file, uid, { secret, fix: `chmod 600 ${path}` });
+  }
+}
+
+/**
+ * Tightens the files loopauth keeps in `dir` that are looser than 0600 (and
+ * the directory to 0700), when they are the user's own. Called on every
+ * write (under the lock), so a write never leaves a file as loose as it
+ * found it.
+ *
+ * @example
+ * ```ts
+ * import { tightenModes } from "./dir_safety.ts";
+ * await tightenModes("/tmp/loopauth");
+ * ```
+ */
+export async function tightenModes(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const uid = ownUid();
+  for (const path of [dir, ...Object.values(STORE_FILES).map((name) => joinPath(dir, name))]) {
+    const info = await statOrUndefined(path, { link: true });
+    if (!info || info.isSymlink || info.mode === null) continue;
+    if (uid !== undefined && info.uid !== uid) continue;
+    const wanted = path === dir ? 0o700 : 0o600;
+    if ((info.mode & 0o777 & ~wanted) === 0) continue;
+    try {
+      await Deno.chmod(path, wanted);
+    } catch (error) {
+      throw storageError(error, `Cannot change the mode of ${path}`);
+    }
+  }
+}
+
+function refuseIfUnsafe(
+  path: string,
+  info: Deno.FileInfo,
+  uid: number | undefined,
+  { secret, fix }: { secret: boolean; fix: string },
+): void {
+  if (uid !== undefined && info.uid !== null && info.uid !== uid && info.uid !== 0) {
+    throw new LoopauthError(
+      "storage",
+      `Refusing to use ${path}: it belongs to another user (uid ${info.uid}): ${
+        info.isDirectory ? "use a config directory of your own" : "remove it and log in again"
+      }`,
+    );
+  }
+  const mode = (info.mode ?? 0) & 0o777;
+  const shown = `mode 0${mode.toString(8)}`;
+  if (mode & 0o022) {
+    throw new LoopauthError(
+      "storage",
+      `Refusing to use ${path}: other users can write to it (${shown}): run ${fix}`,
+    );
+  }
+  if (secret && mode & 0o044) {
+    throw new LoopauthError(
+      "storage",
+      `Refusing to use ${path}: other users can read it (${shown}): run ${fix}, and loopauth logout if they may have read its tokens`,
+    );
+  }
+}
+
+/** This process's uid, when Deno may tell (`--allow-sys=uid`). */
+function ownUid(): number | undefined {
+  if (Deno.permissions.querySync({ name: "sys", kind: "uid" }).state !== "granted") {
+    return undefined;
+  }
+  return Deno.uid() ?? undefined;
+}
+
+async function statOrUndefined(
+  path: string,
+  options: { link?: boolean } = {},
+): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await (options.link ? Deno.lstat(path) : Deno.stat(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw storageError(error, `Cannot read ${path}`);
+  }
+}
