@@ -45,9 +45,11 @@ function otherPort(): { origin: string; connections: () => number } & AsyncDispo
 }
 
 /** The files in a config directory (none when it does not exist). */
+/** The files of the config directory that hold data (the empty lock file of the login's preflight holds none). */
 async function storedFiles(dir: string): Promise<string[]> {
   try {
-    return (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name).sort();
+    return (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name)
+      .filter((name) => name !== "lock").sort();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
