@@ -10,8 +10,8 @@
  * - {@linkcode createLoopauthAuth} is an Octokit authentication strategy.
  * - {@linkcode serveCallback} and {@linkcode loopbackFlow} are the loopback
  *   building blocks, for any authorization server.
- * - {@linkcode startDevProvider}, {@linkcode actAsUser} and
- *   {@linkcode approveDeviceCode} give your own tests a local GitHub.
+ * - The test double (a local GitHub for your own tests) is the separate
+ *   `./testing` export (`lib/testing.ts`).
  * - Failures are {@linkcode LoopauthError}s with a stable `code`;
  *   {@linkcode EXIT_CODES} maps each code to the loopauth CLI's exit code.
  *
@@ -74,15 +74,5 @@ export {
   type IssuerMetadata,
   type OidcIssuer,
 } from "./providers/oidc.ts";
-export {
-  actAsUser,
-  approveDeviceCode,
-  type DevProvider,
-  type DevProviderOptions,
-  type DevUser,
-  type ExpiringTokens,
-  type RecordedRequest,
-  startDevProvider,
-} from "./dev/provider.ts";
 export { type ErrorCode, EXIT_CODES, LoopauthError } from "./core/errors.ts";
 export { VERSION } from "./core/version.ts";

@@ -6,18 +6,16 @@
 import assert from "node:assert/strict";
 import { Octokit } from "npm:@octokit/rest@^22";
 import {
-  actAsUser,
   apiRequest,
   createLoopauthAuth,
-  type DevProvider,
   EXIT_CODES,
   getToken,
   login,
   logout,
   type LoopauthAuthOptions,
   LoopauthError,
-  startDevProvider,
 } from "../lib/mod.ts";
+import { actAsUser, type DevProvider, startDevProvider } from "../lib/testing.ts";
 import { findAccount, saveAccount } from "../lib/store/accounts.ts";
 import { openBackend } from "../lib/store/backend.ts";
 import { emptyDir, grantType, ROOT, serveCheckout, tempConfig, tokenRequests } from "./helpers.ts";
@@ -114,7 +112,8 @@ Deno.test("the library imported from a URL (no deno.json) logs in against the bu
   await using cwd = await emptyDir();
   await using config = await tempConfig();
   const script = `
-import { actAsUser, getToken, login, startDevProvider } from "${server.origin}/lib/mod.ts";
+import { getToken, login } from "${server.origin}/lib/mod.ts";
+import { actAsUser, startDevProvider } from "${server.origin}/lib/testing.ts";
 const provider = startDevProvider();
 const options = { hostname: provider.origin, configDir: Deno.args[0] };
 const result = await login({

@@ -1,0 +1,162 @@
+/**
+ * The built-in provider's device flow (RFC 8628, GitHub's variant): codes,
+ * the activation page, and the token endpoint's device-grant polls.
+ * @module
+ */
+import { escapeHtml } from "../core/text.ts";
+import { SECURITY_HEADERS } from "../core/pages.ts";
+import { html, randomToken } from "./responses.ts";
+import type { DevProvider } from "./types.ts";
+
+interface DeviceAuthorization {
+  userCode: string;
+  scopes: string[];
+  expires: number;
+  /** Milliseconds the client must wait between polls. */
+  interval: number;
+  lastPoll?: number;
+  decision?: "authorize" | "cancel";
+}
+
+/** The device endpoints of {@linkcode deviceEndpoints}. */
+export interface DeviceEndpoints {
+  /** `POST /login/device/code`. */
+  code(request: Request, body: string): Response;
+  /** A device-grant poll of the token endpoint: its answer. */
+  poll(params: URLSearchParams): Record<string, string | number>;
+  /** `GET /login/device`: the page where the user enters the code. */
+  page(url: URL): Response;
+  /** `POST /login/device`: the user's decision. */
+  decide(body: string): Response;
+}
+
+/** GitHub's device flow (RFC 8628) for the dev provider. */
+export function deviceEndpoints(provider: DevProvider, options: {
+  interval: number;
+  expiresIn: number;
+  slowDownIncrement: number;
+  complete: boolean;
+  issue: (scopes: string[]) => Record<string, string | number>;
+}): DeviceEndpoints {
+  const grants = new Map<string, DeviceAuthorization>();
+  const byUserCode = new Map<string, string>();
+  const fail = (error: string, description: string) => ({
+    error,
+    error_description: description,
+    error_uri:
+      "https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow",
+  });
+  const find = (userCode: string) => {
+    const deviceCode = byUserCode.get(userCode.trim().toUpperCase()) ?? "";
+    const grant = grants.get(deviceCode);
+    return grant && grant.expires > Date.now() && !grant.decision ? grant : undefined;
+  };
+  return {
+    code(request: Request, body: string): Response {
+      const params = new URLSearchParams(body);
+      const json = (status: number, data: Record<string, unknown>) =>
+        (request.headers.get("accept") ?? "").includes("application/json")
+          ? Response.json(data, { status, headers: SECURITY_HEADERS })
+          : new Response(new URLSearchParams(data as Record<string, string>).toString(), {
+            status,
+            headers: { ...SECURITY_HEADERS, "Content-Type": "application/x-www-form-urlencoded" },
+          });
+      if (params.get("client_id") !== provider.clientId) {
+        return json(400, fail("incorrect_client_credentials", "The client_id is not valid."));
+      }
+      if (provider.deviceFlowDisabled) {
+        return json(
+          400,
+          fail("device_flow_disabled", "Device Flow must be explicitly enabled for this App"),
+        );
+      }
+      const deviceCode = randomToken("", 40);
+      const letters = "BCDFGHJKLMNPQRSTVWXZ";
+      const bytes = crypto.getRandomValues(new Uint8Array(8));
+      const chars = Array.from(bytes, (b) => letters[b % letters.length]).join("");
+      const userCode = `${chars.slice(0, 4)}-${chars.slice(4)}`;
+      grants.set(deviceCode, {
+        userCode,
+        scopes: (params.get("scope") ?? "").split(/[\s,]+/).filter(Boolean),
+        expires: Date.now() + options.expiresIn * 1000,
+        interval: options.interval * 1000,
+      });
+      byUserCode.set(userCode, deviceCode);
+      const verificationUri = `${provider.origin}/login/device`;
+      return json(200, {
+        device_code: deviceCode,
+        user_code: userCode,
+        verification_uri: verificationUri,
+        ...(options.complete
+          ? { verification_uri_complete: `${verificationUri}?user_code=${userCode}` }
+          : {}),
+        expires_in: options.expiresIn,
+        interval: options.interval,
+      });
+    },
+
+    poll(params: URLSearchParams): Record<string, string | number> {
+      if (params.get("client_id") !== provider.clientId) {
+        return fail("incorrect_client_credentials", "The client_id is not valid.");
+      }
+      const deviceCode = params.get("device_code") ?? "";
+      const grant = grants.get(deviceCode);
+      if (!grant) return fail("incorrect_device_code", "The device_code provided is not valid.");
+      const now = performance.now();
+      if (grant.expires < Date.now()) {
+        grants.delete(deviceCode);
+        return fail("expired_token", "The device_code has expired.");
+      }
+      // A few ms of slack: timers are not exact, but a client that ignores
+      // the interval is far faster than this.
+      const early = grant.lastPoll !== undefined && now - grant.lastPoll < grant.interval - 5;
+      grant.lastPoll = now;
+      if (early || provider.forceSlowDown > 0) {
+        if (!early) provider.forceSlowDown--;
+        grant.interval += options.slowDownIncrement * 1000;
+        return {
+          ...fail("slow_down", "Too many requests have been made in the same timeframe."),
+          interval: String(grant.interval / 1000),
+        };
+      }
+      if (grant.decision === "cancel") {
+        grants.delete(deviceCode);
+        return fail("access_denied", "The authorization request was denied.");
+      }
+      if (grant.decision !== "authorize") {
+        return fail("authorization_pending", "The authorization request is still pending.");
+      }
+      grants.delete(deviceCode); // single use
+      return options.issue(grant.scopes);
+    },
+
+    page(url: URL): Response {
+      const prefilled = url.searchParams.get("user_code") ?? "";
+      return html(
+        200,
+        "Device activation",
+        `
+<p>Enter the code shown in your terminal to let <strong>${escapeHtml(provider.clientId)}</strong>
+sign in on that device.</p>
+<form method="post" action="/login/device">
+<p><input name="user_code" value="${escapeHtml(prefilled)}" placeholder="XXXX-XXXX"
+autocomplete="off" autocapitalize="characters" required></p>
+<button type="submit" name="decision" value="authorize">Authorize</button>
+<button type="submit" name="decision" value="cancel" class="secondary">Cancel</button>
+</form>`,
+      );
+    },
+
+    decide(body: string): Response {
+      const form = new URLSearchParams(body);
+      const grant = find(form.get("user_code") ?? "");
+      if (!grant) {
+        return html(404, "Code not found", "<p>The code is wrong, expired or already used.</p>");
+      }
+      grant.decision = form.get("decision") === "authorize" ? "authorize" : "cancel";
+      return grant.decision === "authorize"
+        ? html(200, "Device authorized", "<p>Return to your terminal.</p>")
+        : html(200, "Access denied", "<p>The device was not authorized.</p>");
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * How the built-in provider answers: tokens, JSON, and its small HTML pages.
+ * @module
+ */
+import { escapeHtml } from "../core/text.ts";
+import { SECURITY_HEADERS } from "../core/pages.ts";
+
+/** A random token of `length` letters and digits after `prefix` (`gho_`, `ghr_`, …). */
+export function randomToken(prefix: string, length: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return prefix + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+/** A JSON object from a body, or `{}` for anything else. */
+export function safeJson(text: string): Record<string, unknown> {
+  try {
+    const data = JSON.parse(text);
+    return typeof data === "object" && data !== null ? data : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A JSON API answer, as GitHub's API sends it. */
+export function apiJson(
+  status: number,
+  data: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json(data, { status, headers: { ...SECURITY_HEADERS, ...headers } });
+}
+
+/** A small page of the provider (consent, device activation), with a strict CSP. */
+export function html(status: number, title: string, content: string): Response {
+  const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} · loopauth dev server</title>
+<style>
+:root{color-scheme:light dark}body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem}
+button{font:inherit;padding:.5rem 1.2rem;border-radius:6px;border:1px solid #1f883d;background:#1f883d;color:#fff;cursor:pointer;margin-right:.5rem}
+button.secondary{background:transparent;color:inherit;border-color:#8c959f}
+</style></head>
+<body><main><h1>${escapeHtml(title)}</h1>${content}</main></body></html>
+`;
+  return new Response(page, {
+    status,
+    headers: {
+      ...SECURITY_HEADERS,
+      "Content-Security-Policy":
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'",
+      "Content-Type": "text/html; charset=utf-8",
+    },
+  });
+}

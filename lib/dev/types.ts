@@ -1,0 +1,104 @@
+/**
+ * The built-in provider's public types: its options, its user, what it
+ * recorded, and the running provider.
+ * @module
+ */
+
+/** The user the provider logs in. */
+export interface DevUser {
+  /** Login name. */
+  login: string;
+  /** Numeric id. */
+  id: number;
+  /** Display name. */
+  name: string;
+}
+
+/** Options of `startDevProvider` (dev/provider.ts). */
+export interface DevProviderOptions {
+  /** Port to listen on (default: from the OS). */
+  port?: number;
+  /** The one registered client id (default `loopauth-dev`). */
+  clientId?: string;
+  /** Its client secret (default `loopauth-dev-secret`). */
+  clientSecret?: string;
+  /** Skip the consent page and approve at once. */
+  autoApprove?: boolean;
+  /** The user (default octocat). */
+  user?: DevUser;
+  /**
+   * The registered callback URL (default `http://127.0.0.1/callback`); as on
+   * GitHub, a loopback redirect may add any port to it.
+   */
+  registeredCallback?: string;
+  /**
+   * GitHub's expiring user tokens: `ghu_` access tokens that expire after
+   * `accessTtl` seconds (then 401), with single-use `ghr_` refresh tokens
+   * valid for `refreshTtl` seconds, rotated by `grant_type=refresh_token`.
+   */
+  expiringTokens?: ExpiringTokens;
+  /** Aborting stops the provider. */
+  signal?: AbortSignal;
+  /** Seconds between device-flow polls (default 5; fractions allowed for tests). */
+  deviceInterval?: number;
+  /** Seconds a device code lives (default 900). */
+  deviceExpiresIn?: number;
+  /** Seconds `slow_down` adds to the interval (default 5, as GitHub). */
+  slowDownIncrement?: number;
+  /** Answer `device_flow_disabled`, as GitHub does for apps without device flow. */
+  deviceFlowDisabled?: boolean;
+  /** Also return `verification_uri_complete` (GitHub does not). */
+  verificationUriComplete?: boolean;
+}
+
+/** Lifetimes of expiring tokens, in seconds. */
+export interface ExpiringTokens {
+  /** Access token lifetime (GitHub: 28800, 8 hours). */
+  accessTtl: number;
+  /** Refresh token lifetime (GitHub: 15897600, about 6 months). */
+  refreshTtl: number;
+}
+
+/** A request the provider received (for tests: "what the server received"). */
+export interface RecordedRequest {
+  /** HTTP method. */
+  method: string;
+  /** Path and query. */
+  path: string;
+  /** Request headers, lower-case names. */
+  headers: Record<string, string>;
+  /** The body as text. */
+  body: string;
+  /** When it arrived (`performance.now()`). */
+  time: number;
+}
+
+/** A running provider. */
+export interface DevProvider {
+  /** `http://127.0.0.1:PORT`: pass it as `--hostname`. */
+  origin: string;
+  /** The registered client id. */
+  clientId: string;
+  /** The registered client secret. */
+  clientSecret: string;
+  /** Approve without a consent page (may be changed while running). */
+  autoApprove: boolean;
+  /** When set, every token request is answered with this GitHub error code. */
+  tokenError?: string;
+  /** The user the next login is for (may be changed while running). */
+  user: DevUser;
+  /** Expiring-token mode, when set (may be changed while running). */
+  expiringTokens?: ExpiringTokens;
+  /** Answer `device_flow_disabled` at `/login/device/code` (may be changed while running). */
+  deviceFlowDisabled: boolean;
+  /** Answer this many more device polls with `slow_down`, however slow they are. */
+  forceSlowDown: number;
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  /** Access tokens currently valid (not revoked, not expired). */
+  activeTokens(): string[];
+  /** Refresh tokens currently valid (not spent, not revoked, not expired). */
+  activeRefreshTokens(): string[];
+  /** Stops the provider. */
+  close(): Promise<void>;
+}

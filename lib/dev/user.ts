@@ -1,0 +1,70 @@
+/**
+ * Plays the user against the built-in provider, as a browser would: the
+ * consent page, and the device activation page.
+ * @module
+ */
+
+/**
+ * Plays the user in a browser for a login URL of the dev provider: loads the
+ * consent page, presses Authorize (or Cancel), and follows the redirect to
+ * the callback. Returns the callback's answer.
+ *
+ * @example
+ * ```ts
+ * import { actAsUser } from "./user.ts";
+ * const page = await actAsUser("http://127.0.0.1:8080/login/oauth/authorize?…", { decision: "authorize" });
+ * console.log(page.status);
+ * ```
+ */
+export async function actAsUser(
+  authorizationUrl: string,
+  options: { decision?: "authorize" | "cancel"; signal?: AbortSignal } = {},
+): Promise<{ status: number; body: string }> {
+  const signal = options.signal;
+  let response = await fetch(authorizationUrl, { redirect: "manual", signal });
+  if (response.status === 200) {
+    const page = await response.text();
+    const id = /name="request" value="([^"]+)"/.exec(page)?.[1];
+    if (!id) throw new Error("The consent page has no request id");
+    response = await fetch(new URL("/login/oauth/authorize", authorizationUrl), {
+      method: "POST",
+      body: new URLSearchParams({ request: id, decision: options.decision ?? "authorize" }),
+      redirect: "manual",
+      signal,
+    });
+  }
+  const location = response.headers.get("location");
+  await response.body?.cancel();
+  if (response.status !== 302 || !location) {
+    throw new Error(`The provider answered HTTP ${response.status} instead of a redirect`);
+  }
+  const callback = await fetch(location, { redirect: "manual", signal });
+  return { status: callback.status, body: await callback.text() };
+}
+
+/**
+ * Plays the user on the dev provider's `/login/device` page: enters the code
+ * and presses Authorize (or Cancel). Returns the page's answer.
+ *
+ * @example
+ * ```ts
+ * import { approveDeviceCode } from "./user.ts";
+ * const page = await approveDeviceCode("http://127.0.0.1:8080", "WDJB-MJHT");
+ * console.log(page.status); // 200
+ * ```
+ */
+export async function approveDeviceCode(
+  origin: string,
+  userCode: string,
+  options: { decision?: "authorize" | "cancel"; signal?: AbortSignal } = {},
+): Promise<{ status: number; body: string }> {
+  const form = await fetch(new URL("/login/device", origin), { signal: options.signal });
+  const page = await form.text();
+  if (!page.includes('name="user_code"')) throw new Error("The device page has no code field");
+  const response = await fetch(new URL("/login/device", origin), {
+    method: "POST",
+    body: new URLSearchParams({ user_code: userCode, decision: options.decision ?? "authorize" }),
+    signal: options.signal,
+  });
+  return { status: response.status, body: await response.text() };
+}

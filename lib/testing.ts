@@ -1,0 +1,34 @@
+/**
+ * loopauth's test double: a built-in GitHub-compatible provider on
+ * 127.0.0.1 for your own CLI's tests (the `./testing` export, apart from
+ * the library in `./mod.ts`). It answers the OAuth endpoints (with GitHub's
+ * quirks), the device flow and `GET /user`, and plays the user for you.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { login } from "./mod.ts";
+ * import { actAsUser, startDevProvider } from "./testing.ts";
+ * const provider = startDevProvider();
+ * const result = await login({
+ *   hostname: provider.origin,
+ *   clientId: provider.clientId,
+ *   clientSecret: provider.clientSecret,
+ *   store: false,
+ *   openBrowser: false,
+ *   onAuthorizationUrl: (url) => void actAsUser(url),
+ * });
+ * assert.equal(result.login, "octocat");
+ * await provider.close();
+ * ```
+ * @module
+ */
+export {
+  actAsUser,
+  approveDeviceCode,
+  type DevProvider,
+  type DevProviderOptions,
+  type DevUser,
+  type ExpiringTokens,
+  type RecordedRequest,
+  startDevProvider,
+} from "./dev/provider.ts";
