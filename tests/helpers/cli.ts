@@ -1,0 +1,196 @@
+/**
+ * The real CLI in a child process (`Deno.execPath()` + `main.ts`, the
+ * documented permission flags), and logins through it against the built-in
+ * provider.
+ * @module
+ */
+import {
+  actAsUser,
+  type DevProvider,
+  type DevProviderOptions,
+  type RecordedRequest,
+  startDevProvider,
+} from "../../lib/dev/provider.ts";
+import { childEnv, MAIN, runFlags, tempConfig } from "./env.ts";
+
+/** The result of a finished CLI run. */
+export interface CliOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How to start the CLI. */
+export interface CliOptions {
+  /** XDG_CONFIG_HOME of the run. */
+  configHome: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Permission flags (default: {@linkcode runFlags} for the config dir). */
+  flags?: string[];
+  /** Another way to start loopauth: program and its first arguments (flags are ignored). */
+  command?: [string, ...string[]];
+  /** Working directory of the child. */
+  cwd?: string;
+}
+
+/** A running CLI whose stderr can be awaited line by line. */
+export class Cli {
+  readonly child: Deno.ChildProcess;
+  readonly stderrLines: string[] = [];
+  #stdout = "";
+  #waiters: (() => void)[] = [];
+  #done: Promise<CliOutput>;
+
+  constructor(args: string[], options: CliOptions) {
+    const [program, ...first] = options.command ??
+      [
+        Deno.execPath(),
+        "run",
+        ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
+        MAIN,
+      ];
+    const child = new Deno.Command(program, {
+      args: [...first, ...args],
+      cwd: options.cwd,
+      env: childEnv(options.configHome, options.env),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.child = child;
+    const stdout = (async () => {
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        this.#stdout += chunk;
+      }
+    })();
+    const stderr = (async () => {
+      let buffer = "";
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        buffer += chunk;
+        const lines = buffer.split("\n");
+        buffer = lines.pop()!;
+        this.stderrLines.push(...lines);
+        this.#waiters.splice(0).forEach((wake) => wake());
+      }
+      if (buffer) this.stderrLines.push(buffer);
+      this.#waiters.splice(0).forEach((wake) => wake());
+    })();
+    this.#done = (async () => {
+      const [status] = await Promise.all([child.status, stdout, stderr]);
+      return { code: status.code, stdout: this.#stdout, stderr: this.stderrLines.join("\n") };
+    })();
+  }
+
+  /** Waits for a stderr line matching `pattern` (fails after `ms`). */
+  async waitForLine(pattern: RegExp, ms = 15_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    let finished = false;
+    this.#done.then(() => finished = true);
+    while (true) {
+      const line = this.stderrLines.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (finished) {
+        throw new Error(
+          `CLI exited without a line matching ${pattern}:\n${this.stderrLines.join("\n")}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`No line matching ${pattern} in ${ms} ms:\n${this.stderrLines.join("\n")}`);
+      }
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, 100);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          wake();
+        });
+      });
+    }
+  }
+
+  /** The authorization URL the CLI printed. */
+  authorizationUrl(): Promise<string> {
+    return this.waitForLine(/^https?:\/\/\S+\/login\/oauth\/authorize\?/);
+  }
+
+  /** Waits for the exit. */
+  output(): Promise<CliOutput> {
+    return this.#done;
+  }
+}
+
+/** Runs the CLI to the end. */
+export function runCli(
+  args: string[],
+  options: CliOptions,
+): Promise<CliOutput> {
+  return new Cli(args, options).output();
+}
+
+/** The grant type of a token request (`authorization_code` when it names none but has a code). */
+export function grantType(request: RecordedRequest): string {
+  const params = new URLSearchParams(request.body);
+  return params.get("grant_type") ?? (params.has("code") ? "authorization_code" : "");
+}
+
+/** The token requests a dev provider received, in order; only those of `grant` when given. */
+export function tokenRequests(provider: DevProvider, grant?: string): RecordedRequest[] {
+  return provider.requests.filter((r) =>
+    r.path === "/login/oauth/access_token" && (grant === undefined || grantType(r) === grant)
+  );
+}
+
+/** `login` with the browser flow against a dev provider, without a browser, plus `extra` flags. */
+export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
+  return providerLoginArgs(provider, "--no-browser", "--web", ...extra);
+}
+
+/** `login` against a dev provider with its client id and secret, plus `extra` flags. */
+export function providerLoginArgs(provider: DevProvider, ...extra: string[]): string[] {
+  return [
+    "login",
+    "--hostname",
+    provider.origin,
+    "--client-id",
+    provider.clientId,
+    "--client-secret",
+    provider.clientSecret,
+    ...extra,
+  ];
+}
+
+/** Runs `fn` with a started provider (auto-approving by default) and a temporary config. */
+export async function withProvider<T>(
+  fn: (provider: DevProvider, configHome: string, configDir: string) => Promise<T>,
+  options: DevProviderOptions = {},
+): Promise<T> {
+  const provider = startDevProvider({ autoApprove: true, ...options });
+  await using config = await tempConfig();
+  try {
+    return await fn(provider, config.home, config.dir);
+  } finally {
+    await provider.close();
+  }
+}
+
+/** Logs in through the CLI; returns the run's output and the URL it printed. */
+export async function loginOnce(
+  provider: DevProvider,
+  configHome: string,
+  ...extra: string[]
+): Promise<CliOutput & { url: string; page: { status: number; body: string } }> {
+  return await loginWith(provider, { configHome }, ...extra);
+}
+
+/** {@linkcode loginOnce} with other CLI options (environment, flags). */
+export async function loginWith(
+  provider: DevProvider,
+  options: CliOptions,
+  ...extra: string[]
+): Promise<CliOutput & { url: string; page: { status: number; body: string } }> {
+  const cli = new Cli(loginArgs(provider, ...extra), options);
+  const url = await cli.authorizationUrl();
+  const page = await actAsUser(url);
+  return { url, page, ...(await cli.output()) };
+}

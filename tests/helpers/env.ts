@@ -1,0 +1,134 @@
+/**
+ * Where tests run and what their child processes see: the checkout's paths,
+ * temporary config directories, the documented run flags and a clean
+ * environment; bounded waits; file checks.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { runFlags as documentedRunFlags, TEST_TMP } from "../../scripts/permissions.ts";
+
+/** main.ts of this checkout. */
+export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+/** The checkout's root directory. */
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Where tests keep temporary files (see scripts/permissions.ts TEST_TMP). */
+export const TEST_TMP_DIR = fileURLToPath(new URL(`../../${TEST_TMP}/`, import.meta.url));
+
+/**
+ * The documented `deno run` flags for a config directory (every subcommand,
+ * demo included), with the loopback-only network of the tests.
+ */
+export function runFlags(configDir: string): string[] {
+  return ["--no-prompt", ...documentedRunFlags(configDir, [])];
+}
+
+/** A temporary XDG_CONFIG_HOME, removed with `using`. */
+export async function tempConfig(): Promise<{ home: string; dir: string } & AsyncDisposable> {
+  await Deno.mkdir(TEST_TMP_DIR, { recursive: true });
+  const home = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-test-" });
+  return {
+    home,
+    dir: `${home}/loopauth`,
+    [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }),
+  };
+}
+
+/**
+ * What a child process needs from the OS whatever it runs: on Windows,
+ * `SystemRoot` (without it a child cannot open a socket).
+ */
+export function platformEnv(): Record<string, string> {
+  if (Deno.build.os !== "windows") return {};
+  const systemRoot = Deno.env.get("SystemRoot");
+  return systemRoot ? { SystemRoot: systemRoot } : {};
+}
+
+/** Environment for a CLI child: nothing from the developer's session leaks in. */
+export function childEnv(
+  xdgConfigHome: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    ...platformEnv(),
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? xdgConfigHome,
+    XDG_CONFIG_HOME: xdgConfigHome,
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  const denoDir = Deno.env.get("DENO_DIR");
+  if (denoDir) env.DENO_DIR = denoDir;
+  return { ...env, ...extra };
+}
+
+/** The secrets a login stored in the file backend (`tokens.json`) under `configHome`. */
+export async function storedSecrets(configHome: string, host: string, login = "octocat") {
+  const data = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
+  return data.hosts[host][login] as {
+    accessToken: string;
+    refreshToken?: string;
+    expiresAt?: string;
+  };
+}
+
+/** Every file under `dir` whose bytes contain `needle`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const found: string[] = [];
+  const bytes = new TextEncoder().encode(needle);
+  const walk = async (path: string) => {
+    for await (const entry of Deno.readDir(path)) {
+      const child = `${path}/${entry.name}`;
+      if (entry.isDirectory) await walk(child);
+      else if (entry.isFile) {
+        const data = await Deno.readFile(child);
+        if (indexOf(data, bytes) >= 0) found.push(child);
+      }
+    }
+  };
+  await walk(dir);
+  return found;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Waits (bounded) until `check` holds; checks every 20 ms. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  { ms = 15_000, what = "the condition" }: { ms?: number; what?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
+}
+
+/**
+ * A new empty directory outside the checkout (no deno.json above it). The
+ * tests may write only in the checkout, so a Deno child creates and removes it.
+ */
+export async function emptyDir(): Promise<{ path: string } & AsyncDisposable> {
+  const made = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "console.log(Deno.makeTempDirSync({ prefix: 'loopauth-url-' }))"],
+    stdout: "piped",
+  }).output();
+  const path = new TextDecoder().decode(made.stdout).trim();
+  assert.ok(made.success && path, "created an empty directory");
+  return {
+    path,
+    [Symbol.asyncDispose]: async () => {
+      await new Deno.Command(Deno.execPath(), {
+        args: ["eval", `Deno.removeSync(${JSON.stringify(path)}, { recursive: true })`],
+      }).output();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * A private Secret Service for the keyring tests: a D-Bus session bus and
+ * gnome-keyring of their own, driven through secret-tool.
+ * @module
+ */
+import { TEST_TMP_DIR } from "./env.ts";
+
+/** A private Secret Service (D-Bus session bus + gnome-keyring) for tests. */
+export interface TestKeyring extends AsyncDisposable {
+  /** Environment that points `secret-tool` at this keyring. */
+  env: Record<string, string>;
+  /** Directory holding the bus socket and the (encrypted) keyring files. */
+  dir: string;
+  /** What `secret-tool lookup` returns for an account, or `undefined`. */
+  lookup(host: string, login: string): Promise<string | undefined>;
+}
+
+/**
+ * Starts `dbus-daemon --session` and an unlocked `gnome-keyring-daemon` in a
+ * temporary directory. Throws with a clear message when they cannot start
+ * (the tests fail rather than skip).
+ */
+export async function startKeyring(): Promise<TestKeyring> {
+  const dir = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-keyring-" });
+  const base = {
+    HOME: dir,
+    XDG_RUNTIME_DIR: `${dir}/run`,
+    XDG_DATA_HOME: `${dir}/data`,
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+  };
+  await Deno.mkdir(base.XDG_RUNTIME_DIR, { mode: 0o700 });
+  const children: Deno.ChildProcess[] = [];
+  const close = async () => {
+    for (const child of children.reverse()) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    let bus: Deno.ChildProcess;
+    try {
+      bus = new Deno.Command("dbus-daemon", {
+        args: ["--session", "--nofork", "--nopidfile", "--print-address=1"],
+        env: base,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+    } catch (error) {
+      throw new Error(
+        `Cannot start dbus-daemon for the keyring tests (Debian: apt install dbus-daemon gnome-keyring libsecret-tools): ${error}`,
+      );
+    }
+    children.push(bus);
+    const reader = bus.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let address = "";
+    while (!address.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("dbus-daemon exited without printing its address");
+      address += value;
+    }
+    reader.releaseLock();
+    bus.stdout.cancel().catch(() => {});
+    const env = { ...base, DBUS_SESSION_BUS_ADDRESS: address.trim() };
+    const keyring = new Deno.Command("gnome-keyring-daemon", {
+      args: ["--foreground", "--unlock", "--components=secrets"],
+      env,
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    children.push(keyring);
+    const writer = keyring.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("test-password"));
+    await writer.close();
+    const secretTool = (args: string[], stdin?: string) => {
+      const child = new Deno.Command("secret-tool", {
+        args,
+        env,
+        clearEnv: true,
+        stdin: stdin === undefined ? "null" : "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      if (stdin !== undefined) {
+        const w = child.stdin.getWriter();
+        w.write(new TextEncoder().encode(stdin)).then(() => w.close());
+      }
+      return child.output();
+    };
+    const deadline = Date.now() + 10_000;
+    while (true) {
+      const ready = await secretTool(["store", "--label=ready", "loopauth-test", "ready"], "1");
+      if (ready.success) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `gnome-keyring did not start: ${new TextDecoder().decode(ready.stderr).trim()}`,
+        );
+      }
+      await new Promise((wake) => setTimeout(wake, 50));
+    }
+    return {
+      env: { DBUS_SESSION_BUS_ADDRESS: env.DBUS_SESSION_BUS_ADDRESS },
+      dir,
+      async lookup(host, login) {
+        const output = await secretTool([
+          "lookup",
+          "service",
+          "loopauth",
+          "host",
+          host,
+          "account",
+          login,
+        ]);
+        return output.success ? new TextDecoder().decode(output.stdout) : undefined;
+      },
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
