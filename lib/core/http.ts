@@ -60,12 +60,15 @@ export function networkError(error: unknown, what: string, signal?: AbortSignal)
   if (denied) return denied;
   if (signal?.aborted) {
     const reason = signal.reason;
-    return reason instanceof LoopauthError ? reason : new LoopauthError("cancelled", "Cancelled");
+    return reason instanceof LoopauthError
+      ? reason
+      : new LoopauthError("cancelled", "Cancelled", { cause: reason });
   }
   if (error instanceof DOMException && error.name === "TimeoutError") {
     return new LoopauthError(
       "network",
       `No answer from ${what} in time: check your network and try again`,
+      { cause: error },
     );
   }
   return new LoopauthError("network", `Cannot reach ${what}: ${failureReason(error)}`, {
