@@ -126,6 +126,7 @@ export async function readJsonFile(
   try {
     data = JSON.parse(text);
   } catch {
+    // Without its SyntaxError as cause: that quotes the text, which may hold tokens.
     throw corrupted(path, what);
   }
   if (!isRecord(data) || (options.valid && !options.valid(data))) throw corrupted(path, what);
@@ -215,6 +216,7 @@ export function storageError(error: unknown, what: string): LoopauthError {
     return new LoopauthError(
       "permission",
       `${what}: Deno has no permission for it (--allow-read/--allow-write)`,
+      { cause: error },
     );
   }
   const reason = error instanceof Error ? error.message.split(":")[0] : String(error);
