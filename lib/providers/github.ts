@@ -11,7 +11,7 @@ import {
   type DevicePoll,
   type TokenSet,
 } from "../core/types.ts";
-import { type ErrorCode, LoopauthError } from "../core/errors.ts";
+import { type ErrorCode, LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
@@ -260,12 +260,13 @@ export async function refreshTokens(
   try {
     error = JSON.parse(text)?.error;
   } catch { /* parseTokenResponse reports it */ }
-  if (error === "bad_refresh_token") throw sessionExpired(host.key);
+  if (error === "bad_refresh_token") throw sessionExpired(host.key, { status, oauthError: error });
   return parseTokenResponse(status, text, host.key);
 }
 
 /**
- * The error for a session that only a new login can restore.
+ * The error for a session that only a new login can restore; `options`
+ * keeps the answer that ended it (HTTP status, OAuth error code).
  *
  * @example
  * ```ts
@@ -273,10 +274,14 @@ export async function refreshTokens(
  * throw sessionExpired("github.com");
  * ```
  */
-export function sessionExpired(hostKey: string): LoopauthError {
+export function sessionExpired(
+  hostKey: string,
+  options: LoopauthErrorOptions = {},
+): LoopauthError {
   return new LoopauthError(
     "session_expired",
     `Session for ${hostKey} expired: run loopauth login --hostname ${hostKey}`,
+    options,
   );
 }
 
@@ -300,9 +305,11 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
     }
     data = parsed;
   } catch {
+    // Without its SyntaxError as cause: that quotes the answer, which may hold a token.
     throw new LoopauthError(
       "network",
       `The token endpoint of ${hostKey} answered HTTP ${status} without JSON: check --hostname`,
+      { status },
     );
   }
   if (typeof data.error === "string") {
@@ -316,18 +323,21 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
         `The token endpoint of ${hostKey} refused the request (${
           terminalSafe(data.error, { max: 60 })
         })${description}`,
+      { status, oauthError: data.error },
     );
   }
   if (status !== 200 || typeof data.access_token !== "string" || data.access_token === "") {
     throw new LoopauthError(
       "oauth",
       `The token endpoint of ${hostKey} answered HTTP ${status} without an access token`,
+      { status },
     );
   }
   if (!isBearerToken(data.access_token)) {
     throw new LoopauthError(
       "oauth",
       `The access token from ${hostKey} ${NOT_A_BEARER_TOKEN}: nothing was stored`,
+      { status },
     );
   }
   const now = Date.now();
@@ -404,7 +414,7 @@ export async function requestDeviceCode(
       error === "device_flow_disabled"
         ? TOKEN_ERRORS.device_flow_disabled
         : `${host.key} does not offer the device flow for this app: log in with --web`,
-      { cause: DEVICE_UNAVAILABLE },
+      { cause: DEVICE_UNAVAILABLE, status: response.status, oauthError: error },
     );
   }
   if (error !== undefined) parseTokenResponse(response.status, text, host.key); // throws its message
@@ -419,6 +429,7 @@ export async function requestDeviceCode(
     throw new LoopauthError(
       "network",
       `${what} answered HTTP ${response.status} without a device code: check --hostname`,
+      { status: response.status },
     );
   }
   const code: DeviceCode = {

@@ -3,7 +3,7 @@
  * No npm package here: `token` loads this without oauth4webapi.
  * @module
  */
-import { LoopauthError } from "../core/errors.ts";
+import { LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
 import { isLoopbackHost } from "./github.ts";
 
@@ -80,7 +80,8 @@ export function parseIssuerUrl(input: string): URL {
 }
 
 /**
- * The error for an issuer session that only a new login can restore.
+ * The error for an issuer session that only a new login can restore;
+ * `options` keeps the answer that ended it (cause, HTTP status, OAuth error).
  *
  * @example
  * ```ts
@@ -88,10 +89,14 @@ export function parseIssuerUrl(input: string): URL {
  * throw issuerSessionExpired("https://id.example.com");
  * ```
  */
-export function issuerSessionExpired(key: string): LoopauthError {
+export function issuerSessionExpired(
+  key: string,
+  options: LoopauthErrorOptions = {},
+): LoopauthError {
   return new LoopauthError(
     "session_expired",
     `Session for ${key} expired: run loopauth login --issuer ${key}`,
+    options,
   );
 }
 
