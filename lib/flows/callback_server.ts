@@ -200,6 +200,7 @@ export function serveCallback<T = CallbackParams>(
       throw new LoopauthError(
         "port_in_use",
         `Port ${options.port} on 127.0.0.1 is already in use: free it or choose another with --port`,
+        { cause: error },
       );
     }
     throw error;
@@ -220,7 +221,9 @@ export function serveCallback<T = CallbackParams>(
   const onAbort = () => {
     const reason = options.signal?.reason;
     void end(
-      reason instanceof LoopauthError ? reason : new LoopauthError("cancelled", "Login cancelled"),
+      reason instanceof LoopauthError
+        ? reason
+        : new LoopauthError("cancelled", "Login cancelled", { cause: reason }),
     );
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -306,11 +309,13 @@ function authorizationError(error: string, description: string | null): Loopauth
     return new LoopauthError(
       "access_denied",
       "Access was denied in the browser: nothing was stored",
+      { oauthError: error },
     );
   }
   const detail = description ? `: ${terminalSafe(description)}` : "";
   return new LoopauthError(
     "oauth",
     `The server refused the login (${terminalSafe(error, { max: 60 })})${detail}`,
+    { oauthError: error },
   );
 }
