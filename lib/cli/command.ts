@@ -71,22 +71,26 @@ export function parseFlags<const F extends Flags>(
           `Unknown flag ${error.arg} for ${options.command}${
             hint ? ` (did you mean --${hint}?)` : ""
           }: ${see}`,
+          { cause: error },
         );
       }
       case "positional":
         throw new LoopauthError(
           "usage",
           `Unexpected argument "${error.arg}" for ${options.command}: ${see}`,
+          { cause: error },
         );
       case "missing":
         throw new LoopauthError(
           "usage",
           `Flag ${flag} of ${options.command} needs a value: ${see}`,
+          { cause: error },
         );
       case "value":
         throw new LoopauthError(
           "usage",
           `Flag ${flag} of ${options.command} takes no value: ${see}`,
+          { cause: error },
         );
     }
   }
