@@ -27,8 +27,9 @@ export type ErrorCode =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EXIT_CODES } from "./errors.ts";
- * console.log(EXIT_CODES.usage); // 2
+ * assert.equal(EXIT_CODES.usage, 2);
  * ```
  */
 export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
@@ -154,8 +155,12 @@ export function permissionError(error: unknown): LoopauthError | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loginCommand } from "./errors.ts";
- * loginCommand("https://id.example.com", { issuer: true }); // "loopauth login --issuer https://id.example.com"
+ * assert.equal(
+ *   loginCommand("https://id.example.com", { issuer: true }),
+ *   "loopauth login --issuer https://id.example.com",
+ * );
  * ```
  */
 export function loginCommand(host: string, options: { issuer?: boolean } = {}): string {

@@ -49,9 +49,10 @@ export async function fetchBounded(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { networkError } from "./http.ts";
  * const error = networkError(new TypeError("connection refused"), "github.com");
- * console.log(error.message); // Cannot reach github.com: connection refused
+ * assert.equal(error.message, "Cannot reach github.com: connection refused");
  * ```
  */
 export function networkError(error: unknown, what: string, signal?: AbortSignal): LoopauthError {

@@ -77,8 +77,9 @@ const GRACE_MS = 1000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_TIMEOUT_MS } from "./callback_server.ts";
- * console.log(DEFAULT_TIMEOUT_MS / 60_000); // 5
+ * assert.equal(DEFAULT_TIMEOUT_MS / 60_000, 5);
  * ```
  */
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;

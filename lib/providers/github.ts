@@ -38,8 +38,9 @@ export interface GitHubHost {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLoopbackHost } from "./github.ts";
- * isLoopbackHost("127.0.0.1"); // true
+ * assert.equal(isLoopbackHost("127.0.0.1"), true);
  * ```
  */
 export function isLoopbackHost(hostname: string): boolean {
@@ -53,9 +54,10 @@ export function isLoopbackHost(hostname: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isGitHubLogin } from "./github.ts";
- * isGitHubLogin("mona-lisa"); // true
- * isGitHubLogin("attacker\nusername=x"); // false
+ * assert.equal(isGitHubLogin("mona-lisa"), true);
+ * assert.equal(isGitHubLogin("attacker\nusername=x"), false);
  * ```
  */
 export function isGitHubLogin(login: unknown): login is string {
@@ -69,8 +71,9 @@ export function isGitHubLogin(login: unknown): login is string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveGitHubHost } from "./github.ts";
- * resolveGitHubHost("ghe.example.com").apiUrl; // "https://ghe.example.com/api/v3"
+ * assert.equal(resolveGitHubHost("ghe.example.com").apiUrl, "https://ghe.example.com/api/v3");
  * ```
  */
 export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
@@ -291,9 +294,10 @@ export function sessionExpired(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTokenResponse } from "./github.ts";
  * const tokens = parseTokenResponse(200, '{"access_token":"gho_x","token_type":"bearer","scope":"repo,gist"}', "github.com");
- * tokens.scopes; // ["repo", "gist"]
+ * assert.deepEqual(tokens.scopes, ["repo", "gist"]);
  * ```
  */
 export function parseTokenResponse(status: number, text: string, hostKey: string): TokenSet {

@@ -163,9 +163,11 @@ export async function discoverIssuer(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loginNameFromClaims } from "./oidc.ts";
- * loginNameFromClaims({ sub: "248289761001", email: "jane@example.com" }); // "jane@example.com"
- * loginNameFromClaims({ preferred_username: 'jane"\n\x1b[2J' }); // "jane[2J"
+ * const claims = { sub: "248289761001", email: "jane@example.com" };
+ * assert.equal(loginNameFromClaims(claims), "jane@example.com");
+ * assert.equal(loginNameFromClaims({ preferred_username: 'jane"\n\x1b[2J' }), "jane[2J");
  * ```
  */
 export function loginNameFromClaims(claims: Record<string, unknown>): string | undefined {

@@ -21,8 +21,9 @@ export interface FileStoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { secretsFilePath } from "./file.ts";
- * console.log(secretsFilePath({ dir: "/tmp/loopauth" })); // /tmp/loopauth/tokens.json
+ * assert.equal(secretsFilePath({ dir: "/tmp/loopauth" }), "/tmp/loopauth/tokens.json");
  * ```
  */
 export function secretsFilePath(options: FileStoreOptions): string {
@@ -37,8 +38,10 @@ type SecretsFile = Record<string, Record<string, Secrets>>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSecretsFile } from "./file.ts";
- * isSecretsFile({ version: 1, hosts: { "github.com": { octocat: { accessToken: "gho_…" } } } }); // true
+ * const file = { version: 1, hosts: { "github.com": { octocat: { accessToken: "gho_…" } } } };
+ * assert.equal(isSecretsFile(file), true);
  * ```
  */
 export function isSecretsFile(data: unknown): boolean {
@@ -235,8 +238,9 @@ function corrupted(path: string, what: string): LoopauthError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isRecord } from "./file.ts";
- * isRecord(JSON.parse('{"hosts":{}}')); // true
+ * assert.equal(isRecord(JSON.parse('{"hosts":{}}')), true);
  * ```
  */
 export function isRecord(value: unknown): value is Record<string, unknown> {
