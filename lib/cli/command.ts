@@ -71,22 +71,26 @@ export function parseFlags<const F extends Flags>(
           `Unknown flag ${error.arg} for ${options.command}${
             hint ? ` (did you mean --${hint}?)` : ""
           }: ${see}`,
+          { cause: error },
         );
       }
       case "positional":
         throw new LoopauthError(
           "usage",
           `Unexpected argument "${error.arg}" for ${options.command}: ${see}`,
+          { cause: error },
         );
       case "missing":
         throw new LoopauthError(
           "usage",
           `Flag ${flag} of ${options.command} needs a value: ${see}`,
+          { cause: error },
         );
       case "value":
         throw new LoopauthError(
           "usage",
           `Flag ${flag} of ${options.command} takes no value: ${see}`,
+          { cause: error },
         );
     }
   }
@@ -97,8 +101,9 @@ export function parseFlags<const F extends Flags>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { suggest } from "./command.ts";
- * suggest("hostnme", ["hostname", "help"]); // "hostname"
+ * assert.equal(suggest("hostnme", ["hostname", "help"]), "hostname");
  * ```
  */
 export function suggest(word: string, candidates: string[]): string | undefined {
@@ -147,8 +152,9 @@ export function flagOrEnv(values: Parsed["values"], flag: string, env: string): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { portFlag } from "./command.ts";
- * portFlag({ port: "8400" }); // 8400
+ * assert.equal(portFlag({ port: "8400" }), 8400);
  * ```
  */
 export function portFlag(values: Parsed["values"]): number | undefined {
@@ -197,8 +203,9 @@ export const USER_FLAG = { user: { type: "string" } } as const satisfies Flags;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { issuerFlag } from "./command.ts";
- * issuerFlag({ issuer: "https://id.example.com" }); // "https://id.example.com"
+ * assert.equal(issuerFlag({ issuer: "https://id.example.com" }), "https://id.example.com");
  * ```
  */
 export function issuerFlag(values: Parsed["values"]): string | undefined {

@@ -18,8 +18,9 @@ export interface CompletionEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flagsFromHelp } from "./completion.ts";
- * flagsFromHelp("Flags:\n  --hostname HOST  the host"); // ["--hostname", "--help"]
+ * assert.deepEqual(flagsFromHelp("Flags:\n  --hostname HOST  the host"), ["--hostname", "--help"]);
  * ```
  */
 export function flagsFromHelp(help: string): string[] {

@@ -59,11 +59,13 @@ export class ArgsError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseArgs } from "./parse_args.ts";
  * const { values } = parseArgs(["--hostname=ghe.example.com", "-q"], {
  *   hostname: { type: "string" },
  *   quiet: { type: "boolean", short: "q" },
- * }); // { hostname: "ghe.example.com", quiet: true }
+ * });
+ * assert.deepEqual(values, { hostname: "ghe.example.com", quiet: true });
  * ```
  */
 export function parseArgs<const F extends Flags>(

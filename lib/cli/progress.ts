@@ -38,8 +38,9 @@ const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatClock } from "./progress.ts";
- * formatClock(299_500); // "5:00"
+ * assert.equal(formatClock(299_500), "5:00");
  * ```
  */
 export function formatClock(ms: number): string {

@@ -13,8 +13,9 @@ import { ENV_VARS } from "../core/env_vars.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./self_command.ts";
- * shellQuote("it's"); // 'it'\''s'
+ * assert.equal(shellQuote("it's"), "'it'\\''s'");
  * ```
  */
 export function shellQuote(word: string): string {

@@ -70,7 +70,9 @@ async function git(args: string[]): Promise<void> {
     output = await new Deno.Command("git", { args, stdin: "null" }).output();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new LoopauthError("usage", "git is not installed or not on PATH: install git first");
+      throw new LoopauthError("usage", "git is not installed or not on PATH: install git first", {
+        cause: error,
+      });
     }
     throw error;
   }

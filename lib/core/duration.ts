@@ -8,8 +8,9 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MAX_DURATION_MS, parseDuration } from "./duration.ts";
- * parseDuration(`${MAX_DURATION_MS}ms`); // 2147483647
+ * assert.equal(parseDuration(`${MAX_DURATION_MS}ms`), 2147483647);
  * ```
  */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -20,8 +21,9 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./duration.ts";
- * parseDuration("5m"); // 300000
+ * assert.equal(parseDuration("5m"), 300000);
  * ```
  */
 export function parseDuration(text: string): number {
@@ -47,8 +49,9 @@ export function parseDuration(text: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDuration } from "./duration.ts";
- * formatDuration(300000); // "5m"
+ * assert.equal(formatDuration(300000), "5m");
  * ```
  */
 export function formatDuration(ms: number): string {

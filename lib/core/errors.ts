@@ -3,6 +3,7 @@
  * @module
  */
 import { permissionMessage } from "./permission_error.ts";
+import { terminalSafe } from "./text.ts";
 
 /** Every error a user can cause or meet, by stable name. */
 export type ErrorCode =
@@ -26,8 +27,9 @@ export type ErrorCode =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EXIT_CODES } from "./errors.ts";
- * console.log(EXIT_CODES.usage); // 2
+ * assert.equal(EXIT_CODES.usage, 2);
  * ```
  */
 export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
@@ -91,7 +93,9 @@ export class LoopauthError extends Error {
 }
 
 /**
- * The chain of causes of an error, one line each, for `LOOPAUTH_DEBUG=1`.
+ * The chain of causes of an error, one line each, for `LOOPAUTH_DEBUG=1`;
+ * each line terminal-safe (a cause's message or OAuth error code may come
+ * from a server).
  *
  * @example
  * ```ts
@@ -110,13 +114,13 @@ export function causeChain(error: unknown): string[] {
   const lines: string[] = [];
   for (let e: unknown = error; e !== undefined && lines.length < 10; e = (e as Error).cause) {
     if (!(e instanceof Error)) {
-      lines.push(String(e));
+      lines.push(terminalSafe(String(e)));
       break;
     }
     const extra = e instanceof LoopauthError
       ? ` [${[e.code, e.status && `HTTP ${e.status}`, e.oauthError].filter(Boolean).join(", ")}]`
       : "";
-    lines.push(`${e.name}${extra}: ${e.message.split("\n")[0]}`);
+    lines.push(terminalSafe(`${e.name}${extra}: ${e.message.split("\n")[0]}`));
   }
   return lines;
 }
@@ -151,8 +155,12 @@ export function permissionError(error: unknown): LoopauthError | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loginCommand } from "./errors.ts";
- * loginCommand("https://id.example.com", { issuer: true }); // "loopauth login --issuer https://id.example.com"
+ * assert.equal(
+ *   loginCommand("https://id.example.com", { issuer: true }),
+ *   "loopauth login --issuer https://id.example.com",
+ * );
  * ```
  */
 export function loginCommand(host: string, options: { issuer?: boolean } = {}): string {

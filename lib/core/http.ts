@@ -49,9 +49,10 @@ export async function fetchBounded(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { networkError } from "./http.ts";
  * const error = networkError(new TypeError("connection refused"), "github.com");
- * console.log(error.message); // Cannot reach github.com: connection refused
+ * assert.equal(error.message, "Cannot reach github.com: connection refused");
  * ```
  */
 export function networkError(error: unknown, what: string, signal?: AbortSignal): LoopauthError {
@@ -60,12 +61,15 @@ export function networkError(error: unknown, what: string, signal?: AbortSignal)
   if (denied) return denied;
   if (signal?.aborted) {
     const reason = signal.reason;
-    return reason instanceof LoopauthError ? reason : new LoopauthError("cancelled", "Cancelled");
+    return reason instanceof LoopauthError
+      ? reason
+      : new LoopauthError("cancelled", "Cancelled", { cause: reason });
   }
   if (error instanceof DOMException && error.name === "TimeoutError") {
     return new LoopauthError(
       "network",
       `No answer from ${what} in time: check your network and try again`,
+      { cause: error },
     );
   }
   return new LoopauthError("network", `Cannot reach ${what}: ${failureReason(error)}`, {

@@ -16,12 +16,15 @@ export interface PermissionMessageOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { permissionMessage } from "./permission_error.ts";
  * const error = new Deno.errors.NotCapable(
  *   'Requires net access to "ghe.example.com:443", run again with the --allow-net flag',
  * );
- * permissionMessage(error, { standalone: false });
- * // 'Deno denied net access to "ghe.example.com:443": run with --allow-net=ghe.example.com'
+ * assert.equal(
+ *   permissionMessage(error, { standalone: false }),
+ *   'Deno denied net access to "ghe.example.com:443": run with --allow-net=ghe.example.com',
+ * );
  * ```
  */
 export function permissionMessage(error: Error, options: PermissionMessageOptions = {}): string {

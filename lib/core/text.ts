@@ -17,8 +17,9 @@ const HTML_ESCAPES: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeHtml } from "./text.ts";
- * escapeHtml("<script>"); // "&lt;script&gt;"
+ * assert.equal(escapeHtml("<script>"), "&lt;script&gt;");
  * ```
  */
 export function escapeHtml(text: string): string {
@@ -31,8 +32,9 @@ export function escapeHtml(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { terminalSafe } from "./text.ts";
- * terminalSafe("bad\x1b[2Jthing\n"); // "bad [2Jthing"
+ * assert.equal(terminalSafe("bad\x1b[2Jthing\n"), "bad [2Jthing");
  * ```
  */
 export function terminalSafe(text: string, options: { max?: number } = {}): string {
@@ -49,8 +51,9 @@ export function terminalSafe(text: string, options: { max?: number } = {}): stri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hideUserinfo } from "./text.ts";
- * hideUserinfo("https://me:hunter2@ghe.example.com"); // "https://…@ghe.example.com"
+ * assert.equal(hideUserinfo("https://me:hunter2@ghe.example.com"), "https://…@ghe.example.com");
  * ```
  */
 export function hideUserinfo(text: string): string {

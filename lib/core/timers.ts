@@ -42,7 +42,9 @@ export function sleep(ms: number, options: { signal?: AbortSignal } = {}): Promi
       cancel();
       const reason = signal?.reason;
       reject(
-        reason instanceof LoopauthError ? reason : new LoopauthError("cancelled", "Cancelled"),
+        reason instanceof LoopauthError
+          ? reason
+          : new LoopauthError("cancelled", "Cancelled", { cause: reason }),
       );
     };
     const cancel = after(ms, () => {

@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isBearerToken } from "./token_syntax.ts";
- * isBearerToken("gho_16C7e42F292c6912E7710c838347Ae178B4a"); // true
- * isBearerToken("gho_x\r\nX-Injected: 1"); // false
+ * assert.equal(isBearerToken("gho_16C7e42F292c6912E7710c838347Ae178B4a"), true);
+ * assert.equal(isBearerToken("gho_x\r\nX-Injected: 1"), false);
  * ```
  */
 export function isBearerToken(token: unknown): token is string {

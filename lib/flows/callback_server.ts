@@ -77,8 +77,9 @@ const GRACE_MS = 1000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_TIMEOUT_MS } from "./callback_server.ts";
- * console.log(DEFAULT_TIMEOUT_MS / 60_000); // 5
+ * assert.equal(DEFAULT_TIMEOUT_MS / 60_000, 5);
  * ```
  */
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -200,6 +201,7 @@ export function serveCallback<T = CallbackParams>(
       throw new LoopauthError(
         "port_in_use",
         `Port ${options.port} on 127.0.0.1 is already in use: free it or choose another with --port`,
+        { cause: error },
       );
     }
     throw error;
@@ -220,7 +222,9 @@ export function serveCallback<T = CallbackParams>(
   const onAbort = () => {
     const reason = options.signal?.reason;
     void end(
-      reason instanceof LoopauthError ? reason : new LoopauthError("cancelled", "Login cancelled"),
+      reason instanceof LoopauthError
+        ? reason
+        : new LoopauthError("cancelled", "Login cancelled", { cause: reason }),
     );
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -306,11 +310,13 @@ function authorizationError(error: string, description: string | null): Loopauth
     return new LoopauthError(
       "access_denied",
       "Access was denied in the browser: nothing was stored",
+      { oauthError: error },
     );
   }
   const detail = description ? `: ${terminalSafe(description)}` : "";
   return new LoopauthError(
     "oauth",
     `The server refused the login (${terminalSafe(error, { max: 60 })})${detail}`,
+    { oauthError: error },
   );
 }

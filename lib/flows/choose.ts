@@ -62,9 +62,10 @@ const FLOW_ENV_VARS = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chooseFlow } from "./choose.ts";
  * const choice = await chooseFlow({ environment: { env: { SSH_CONNECTION: "10.0.0.1 50000 10.0.0.2 22" }, os: "linux" } });
- * choice.flows; // ["device", "web"]
+ * assert.deepEqual(choice.flows, ["device", "web"]);
  * ```
  */
 export async function chooseFlow(options: ChooseFlowOptions = {}): Promise<FlowChoice> {
@@ -130,9 +131,12 @@ function isWsl(env: Record<string, string | undefined>, environment: FlowEnviron
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sshForwardCommand } from "./choose.ts";
- * sshForwardCommand(43123, { SSH_CONNECTION: "10.0.0.1 50000 10.0.0.2 2222" });
- * // "ssh -L 43123:127.0.0.1:43123 -p 2222 10.0.0.2"
+ * assert.equal(
+ *   sshForwardCommand(43123, { SSH_CONNECTION: "10.0.0.1 50000 10.0.0.2 2222" }),
+ *   "ssh -L 43123:127.0.0.1:43123 -p 2222 10.0.0.2",
+ * );
  * ```
  */
 export function sshForwardCommand(

@@ -39,8 +39,9 @@ export async function createAuthorizationSecrets(): Promise<AuthorizationSecrets
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { constantTimeEqual } from "./pkce.ts";
- * constantTimeEqual("abc", "abc"); // true
+ * assert.equal(constantTimeEqual("abc", "abc"), true);
  * ```
  */
 export function constantTimeEqual(a: string, b: string): boolean {

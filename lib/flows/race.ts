@@ -36,12 +36,14 @@ export interface RaceFlowsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { raceFlows } from "./race.ts";
  * const { winner } = await raceFlows({
+ *   // Waits until the winner aborts it (started first, so it listens before that).
+ *   slow: ({ signal }) => new Promise((_, reject) => signal.onabort = () => reject(signal.reason)),
  *   fast: ({ claim }) => { claim(); return Promise.resolve(1); },
- *   slow: ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
  * });
- * console.log(winner); // "fast"
+ * assert.equal(winner, "fast");
  * ```
  */
 export async function raceFlows<T>(

@@ -26,8 +26,12 @@ export interface GitCredential {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCredentialRequest } from "./git_credential.ts";
- * parseCredentialRequest("protocol=https\nhost=github.com\n\n"); // { protocol: "https", host: "github.com" }
+ * assert.deepEqual(parseCredentialRequest("protocol=https\nhost=github.com\n\n"), {
+ *   protocol: "https",
+ *   host: "github.com",
+ * });
  * ```
  */
 export function parseCredentialRequest(text: string): CredentialRequest {
@@ -82,9 +86,14 @@ export async function credentialFor(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatCredential } from "./git_credential.ts";
- * formatCredential({ username: "octocat", password: "gho_…" }); // "username=octocat\npassword=gho_…\n"
- * formatCredential({ username: "x\nurl=https://github.com", password: "gho_…" }); // ""
+ * assert.equal(
+ *   formatCredential({ username: "octocat", password: "gho_…" }),
+ *   "username=octocat\npassword=gho_…\n",
+ * );
+ * const injected = { username: "x\nurl=https://github.com", password: "gho_…" };
+ * assert.equal(formatCredential(injected), "");
  * ```
  */
 export function formatCredential(credential: GitCredential): string {

@@ -103,8 +103,9 @@ export interface LoginResult extends TokenSet {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseScopes } from "./login.ts";
- * parseScopes("read:user,repo gist"); // ["read:user", "repo", "gist"]
+ * assert.deepEqual(parseScopes("read:user,repo gist"), ["read:user", "repo", "gist"]);
  * ```
  */
 export function parseScopes(scopes: string[] | string | undefined): string[] {

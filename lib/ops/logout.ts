@@ -90,7 +90,12 @@ async function logoutEach(
 ): Promise<LogoutResult[]> {
   const dir = options.configDir ?? configDir();
   const results: LogoutResult[] = [];
-  const failures: { result: LogoutResult; reason: string; settingsUrl: string }[] = [];
+  const failures: {
+    result: LogoutResult;
+    reason: string;
+    settingsUrl: string;
+    error: unknown;
+  }[] = [];
   for (const { host, ...target } of targets) {
     const account = await storedAccount(host, {
       user: target.login,
@@ -110,16 +115,17 @@ async function logoutEach(
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error))
         .replace(/^./, (c) => c.toLowerCase());
-      failures.push({ result, reason, settingsUrl: provider.settingsUrl });
+      failures.push({ result, reason, settingsUrl: provider.settingsUrl, error });
     }
     await removeAccount(host.key, account.login, { dir });
     results.push(result);
   }
   if (failures.length === 1 && results.length === 1) {
-    const [{ result, reason, settingsUrl }] = failures;
+    const [{ result, reason, settingsUrl, error }] = failures;
     throw new LoopauthError(
       "revoke_failed",
       `Removed the local token for ${result.host}, but could not revoke it on the server (${reason}): it may still be valid, revoke it at ${settingsUrl}`,
+      { cause: error },
     );
   }
   if (failures.length) {
@@ -131,6 +137,12 @@ async function logoutEach(
       } on the server: they may still be valid, revoke them in each host's settings (${
         [...new Set(failures.map((f) => f.settingsUrl))].join(", ")
       })`,
+      {
+        cause: new AggregateError(
+          failures.map((f) => f.error),
+          `Revoking failed for ${failures.length} of ${results.length} tokens`,
+        ),
+      },
     );
   }
   return results;

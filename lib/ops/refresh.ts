@@ -23,8 +23,9 @@ export const REFRESH_MARGIN_MS = 60_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { needsRefresh } from "./refresh.ts";
- * needsRefresh(new Date(Date.now() + 30_000).toISOString()); // true
+ * assert.equal(needsRefresh(new Date(Date.now() + 30_000).toISOString()), true);
  * ```
  */
 export function needsRefresh(expiresAt: string | undefined, now = Date.now()): boolean {
@@ -116,8 +117,9 @@ export async function freshAccount(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPast } from "./refresh.ts";
- * isPast("2000-01-01T00:00:00Z"); // true
+ * assert.equal(isPast("2000-01-01T00:00:00Z"), true);
  * ```
  */
 export function isPast(time: string | undefined): boolean {

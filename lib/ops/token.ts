@@ -180,8 +180,11 @@ export async function getToken(options: GetTokenOptions = {}): Promise<string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveHost } from "./token.ts";
- * (await resolveHost({ issuer: "https://id.example.com" })).key; // "https://id.example.com"
+ * const configDir = await Deno.makeTempDir(); // no accounts stored
+ * const host = await resolveHost({ issuer: "https://id.example.com", configDir });
+ * assert.equal(host.key, "https://id.example.com");
  * ```
  */
 export async function resolveHost(

@@ -29,8 +29,11 @@ const SETTLE_MS = 2000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { browserCommands } from "./browser.ts";
- * browserCommands("https://example.com", { env: {}, os: "darwin" }); // [["open", "https://example.com"]]
+ * assert.deepEqual(browserCommands("https://example.com", { env: {}, os: "darwin" }), [
+ *   ["open", "https://example.com"],
+ * ]);
  * ```
  */
 export function browserCommands(url: string, options: OpenBrowserOptions = {}): string[][] {

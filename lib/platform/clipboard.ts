@@ -21,8 +21,11 @@ const SETTLE_MS = 1000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clipboardCommands } from "./clipboard.ts";
- * clipboardCommands({ env: { WAYLAND_DISPLAY: "wayland-0" }, os: "linux" }); // [["wl-copy"]]
+ * assert.deepEqual(clipboardCommands({ env: { WAYLAND_DISPLAY: "wayland-0" }, os: "linux" }), [
+ *   ["wl-copy"],
+ * ]);
  * ```
  */
 export function clipboardCommands(options: CopyOptions = {}): string[][] {

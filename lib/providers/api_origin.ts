@@ -29,8 +29,9 @@ export interface OctokitRequest {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { apiOrigins } from "./api_origin.ts";
- * apiOrigins("https://ghe.example.com/api/v3"); // ["https://ghe.example.com"]
+ * assert.deepEqual(apiOrigins("https://ghe.example.com/api/v3"), ["https://ghe.example.com"]);
  * ```
  */
 export function apiOrigins(apiUrl: string): string[] {

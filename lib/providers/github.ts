@@ -11,7 +11,7 @@ import {
   type DevicePoll,
   type TokenSet,
 } from "../core/types.ts";
-import { type ErrorCode, LoopauthError } from "../core/errors.ts";
+import { type ErrorCode, LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
@@ -38,8 +38,9 @@ export interface GitHubHost {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLoopbackHost } from "./github.ts";
- * isLoopbackHost("127.0.0.1"); // true
+ * assert.equal(isLoopbackHost("127.0.0.1"), true);
  * ```
  */
 export function isLoopbackHost(hostname: string): boolean {
@@ -53,9 +54,10 @@ export function isLoopbackHost(hostname: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isGitHubLogin } from "./github.ts";
- * isGitHubLogin("mona-lisa"); // true
- * isGitHubLogin("attacker\nusername=x"); // false
+ * assert.equal(isGitHubLogin("mona-lisa"), true);
+ * assert.equal(isGitHubLogin("attacker\nusername=x"), false);
  * ```
  */
 export function isGitHubLogin(login: unknown): login is string {
@@ -69,8 +71,9 @@ export function isGitHubLogin(login: unknown): login is string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveGitHubHost } from "./github.ts";
- * resolveGitHubHost("ghe.example.com").apiUrl; // "https://ghe.example.com/api/v3"
+ * assert.equal(resolveGitHubHost("ghe.example.com").apiUrl, "https://ghe.example.com/api/v3");
  * ```
  */
 export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
@@ -260,12 +263,13 @@ export async function refreshTokens(
   try {
     error = JSON.parse(text)?.error;
   } catch { /* parseTokenResponse reports it */ }
-  if (error === "bad_refresh_token") throw sessionExpired(host.key);
+  if (error === "bad_refresh_token") throw sessionExpired(host.key, { status, oauthError: error });
   return parseTokenResponse(status, text, host.key);
 }
 
 /**
- * The error for a session that only a new login can restore.
+ * The error for a session that only a new login can restore; `options`
+ * keeps the answer that ended it (HTTP status, OAuth error code).
  *
  * @example
  * ```ts
@@ -273,10 +277,14 @@ export async function refreshTokens(
  * throw sessionExpired("github.com");
  * ```
  */
-export function sessionExpired(hostKey: string): LoopauthError {
+export function sessionExpired(
+  hostKey: string,
+  options: LoopauthErrorOptions = {},
+): LoopauthError {
   return new LoopauthError(
     "session_expired",
     `Session for ${hostKey} expired: run loopauth login --hostname ${hostKey}`,
+    options,
   );
 }
 
@@ -286,9 +294,10 @@ export function sessionExpired(hostKey: string): LoopauthError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTokenResponse } from "./github.ts";
  * const tokens = parseTokenResponse(200, '{"access_token":"gho_x","token_type":"bearer","scope":"repo,gist"}', "github.com");
- * tokens.scopes; // ["repo", "gist"]
+ * assert.deepEqual(tokens.scopes, ["repo", "gist"]);
  * ```
  */
 export function parseTokenResponse(status: number, text: string, hostKey: string): TokenSet {
@@ -300,9 +309,11 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
     }
     data = parsed;
   } catch {
+    // Without its SyntaxError as cause: that quotes the answer, which may hold a token.
     throw new LoopauthError(
       "network",
       `The token endpoint of ${hostKey} answered HTTP ${status} without JSON: check --hostname`,
+      { status },
     );
   }
   if (typeof data.error === "string") {
@@ -316,18 +327,21 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
         `The token endpoint of ${hostKey} refused the request (${
           terminalSafe(data.error, { max: 60 })
         })${description}`,
+      { status, oauthError: data.error },
     );
   }
   if (status !== 200 || typeof data.access_token !== "string" || data.access_token === "") {
     throw new LoopauthError(
       "oauth",
       `The token endpoint of ${hostKey} answered HTTP ${status} without an access token`,
+      { status },
     );
   }
   if (!isBearerToken(data.access_token)) {
     throw new LoopauthError(
       "oauth",
       `The access token from ${hostKey} ${NOT_A_BEARER_TOKEN}: nothing was stored`,
+      { status },
     );
   }
   const now = Date.now();
@@ -404,7 +418,7 @@ export async function requestDeviceCode(
       error === "device_flow_disabled"
         ? TOKEN_ERRORS.device_flow_disabled
         : `${host.key} does not offer the device flow for this app: log in with --web`,
-      { cause: DEVICE_UNAVAILABLE },
+      { cause: DEVICE_UNAVAILABLE, status: response.status, oauthError: error },
     );
   }
   if (error !== undefined) parseTokenResponse(response.status, text, host.key); // throws its message
@@ -419,6 +433,7 @@ export async function requestDeviceCode(
     throw new LoopauthError(
       "network",
       `${what} answered HTTP ${response.status} without a device code: check --hostname`,
+      { status: response.status },
     );
   }
   const code: DeviceCode = {

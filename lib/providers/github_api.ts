@@ -90,9 +90,7 @@ export function apiError(error: unknown, what: string, signal?: AbortSignal): Lo
     return new LoopauthError(
       "api",
       `${what} answered HTTP ${status}${message ? `: ${message}` : ""}`,
-      {
-        cause: error,
-      },
+      { cause: error, status },
     );
   }
   const cause = (error as { cause?: unknown })?.cause ?? error;
@@ -117,8 +115,11 @@ export async function whoami(
 ): Promise<string> {
   const octokit = await createOctokit(apiUrl, { token, signal: options.signal });
   let login: unknown;
+  let status: number;
   try {
-    login = (await octokit.rest.users.getAuthenticated()).data.login;
+    const response = await octokit.rest.users.getAuthenticated();
+    status = response.status;
+    login = response.data.login;
   } catch (error) {
     throw apiError(error, new URL(apiUrl).host, options.signal);
   }
@@ -128,6 +129,7 @@ export async function whoami(
       `${
         new URL(apiUrl).host
       } answered GET /user with a login that is not a GitHub user name (letters, digits and single hyphens, at most 39 characters): nothing was stored`,
+      { status },
     );
   }
   return login;

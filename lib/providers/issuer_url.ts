@@ -3,7 +3,7 @@
  * No npm package here: `token` loads this without oauth4webapi.
  * @module
  */
-import { LoopauthError } from "../core/errors.ts";
+import { LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
 import { isLoopbackHost } from "./github.ts";
 
@@ -21,8 +21,10 @@ export interface IssuerRef {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { issuerRef } from "./issuer_url.ts";
- * issuerRef("https://id.example.com/", ["https://id.example.com"]).key; // "https://id.example.com"
+ * const ref = issuerRef("https://id.example.com/", ["https://id.example.com"]);
+ * assert.equal(ref.key, "https://id.example.com");
  * ```
  */
 export function issuerRef(input: string, keys: Iterable<string> = []): IssuerRef {
@@ -39,8 +41,9 @@ export function issuerRef(input: string, keys: Iterable<string> = []): IssuerRef
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseIssuerUrl } from "./issuer_url.ts";
- * parseIssuerUrl("https://id.example.com/realms/dev").host; // "id.example.com"
+ * assert.equal(parseIssuerUrl("https://id.example.com/realms/dev").host, "id.example.com");
  * ```
  */
 export function parseIssuerUrl(input: string): URL {
@@ -80,7 +83,8 @@ export function parseIssuerUrl(input: string): URL {
 }
 
 /**
- * The error for an issuer session that only a new login can restore.
+ * The error for an issuer session that only a new login can restore;
+ * `options` keeps the answer that ended it (cause, HTTP status, OAuth error).
  *
  * @example
  * ```ts
@@ -88,10 +92,14 @@ export function parseIssuerUrl(input: string): URL {
  * throw issuerSessionExpired("https://id.example.com");
  * ```
  */
-export function issuerSessionExpired(key: string): LoopauthError {
+export function issuerSessionExpired(
+  key: string,
+  options: LoopauthErrorOptions = {},
+): LoopauthError {
   return new LoopauthError(
     "session_expired",
     `Session for ${key} expired: run loopauth login --issuer ${key}`,
+    options,
   );
 }
 
@@ -102,8 +110,10 @@ export function issuerSessionExpired(key: string): LoopauthError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { issuerApiUrl } from "./issuer_url.ts";
- * issuerApiUrl("/v1/me", { issuer: "https://id.example.com/realms/x" }).href; // "https://id.example.com/v1/me"
+ * const url = issuerApiUrl("/v1/me", { issuer: "https://id.example.com/realms/x" });
+ * assert.equal(url.href, "https://id.example.com/v1/me");
  * ```
  */
 export function issuerApiUrl(path: string, options: { issuer: string; base?: string }): URL {

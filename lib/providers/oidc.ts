@@ -163,9 +163,11 @@ export async function discoverIssuer(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loginNameFromClaims } from "./oidc.ts";
- * loginNameFromClaims({ sub: "248289761001", email: "jane@example.com" }); // "jane@example.com"
- * loginNameFromClaims({ preferred_username: 'jane"\n\x1b[2J' }); // "jane[2J"
+ * const claims = { sub: "248289761001", email: "jane@example.com" };
+ * assert.equal(loginNameFromClaims(claims), "jane@example.com");
+ * assert.equal(loginNameFromClaims({ preferred_username: 'jane"\n\x1b[2J' }), "jane[2J");
  * ```
  */
 export function loginNameFromClaims(claims: Record<string, unknown>): string | undefined {
@@ -337,7 +339,11 @@ export async function refreshIssuerTokens(
         );
       } catch (error) {
         if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
-          throw issuerSessionExpired(issuer.key);
+          throw issuerSessionExpired(issuer.key, {
+            cause: error,
+            status: error.status,
+            oauthError: error.error,
+          });
         }
         throw error;
       }
@@ -450,14 +456,20 @@ export function issuerDeviceGrant(
             if (error instanceof oauth.ResponseBodyError) {
               if (error.error === "authorization_pending") return { status: "pending" } as const;
               if (error.error === "slow_down") return { status: "slow_down" } as const;
+              const answer = { cause: error, status: error.status, oauthError: error.error };
               if (error.error === "expired_token") {
                 throw new LoopauthError(
                   "timeout",
                   "The device code expired before it was entered: run loopauth login again",
+                  answer,
                 );
               }
               if (error.error === "access_denied") {
-                throw new LoopauthError("access_denied", "Access was denied: nothing was stored");
+                throw new LoopauthError(
+                  "access_denied",
+                  "Access was denied: nothing was stored",
+                  answer,
+                );
               }
             }
             throw error;
@@ -624,6 +636,7 @@ function issuerError(error: unknown, key: string, signal?: AbortSignal): Loopaut
 }
 
 function metadataError(error: unknown, shown: string, status: number): LoopauthError {
+  const answer = { cause: error, status };
   if (error instanceof oauth.OperationProcessingError) {
     if (error.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
       const found = (error.cause as { body?: { issuer?: unknown } })?.body?.issuer;
@@ -632,18 +645,21 @@ function metadataError(error: unknown, shown: string, status: number): LoopauthE
         `The metadata of ${shown} names another issuer (${
           terminalSafe(String(found), { max: 120 })
         }): give exactly that URL to --issuer`,
+        answer,
       );
     }
     if (error.code === oauth.RESPONSE_IS_NOT_CONFORM) {
       return new LoopauthError(
         "oauth",
         `No OAuth metadata at ${shown} (HTTP ${status}): check --issuer`,
+        answer,
       );
     }
   }
   return new LoopauthError(
     "oauth",
     `The metadata of ${shown} is malformed: check --issuer`,
+    answer,
   );
 }
 

@@ -29,8 +29,9 @@ export interface ChosenBackend {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStorage } from "./backend.ts";
- * parseStorage("keyring"); // "keyring"
+ * assert.equal(parseStorage("keyring"), "keyring");
  * ```
  */
 export function parseStorage(value: string | undefined): StorageName | undefined {

@@ -54,8 +54,9 @@ const WHAT = "loopauth config file";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configPath } from "./config.ts";
- * configPath("/tmp/loopauth"); // "/tmp/loopauth/config.json"
+ * assert.equal(configPath("/tmp/loopauth"), "/tmp/loopauth/config.json");
  * ```
  */
 export function configPath(dir: string): string {

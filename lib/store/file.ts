@@ -21,8 +21,9 @@ export interface FileStoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { secretsFilePath } from "./file.ts";
- * console.log(secretsFilePath({ dir: "/tmp/loopauth" })); // /tmp/loopauth/tokens.json
+ * assert.equal(secretsFilePath({ dir: "/tmp/loopauth" }), "/tmp/loopauth/tokens.json");
  * ```
  */
 export function secretsFilePath(options: FileStoreOptions): string {
@@ -37,8 +38,10 @@ type SecretsFile = Record<string, Record<string, Secrets>>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSecretsFile } from "./file.ts";
- * isSecretsFile({ version: 1, hosts: { "github.com": { octocat: { accessToken: "gho_…" } } } }); // true
+ * const file = { version: 1, hosts: { "github.com": { octocat: { accessToken: "gho_…" } } } };
+ * assert.equal(isSecretsFile(file), true);
  * ```
  */
 export function isSecretsFile(data: unknown): boolean {
@@ -126,6 +129,7 @@ export async function readJsonFile(
   try {
     data = JSON.parse(text);
   } catch {
+    // Without its SyntaxError as cause: that quotes the text, which may hold tokens.
     throw corrupted(path, what);
   }
   if (!isRecord(data) || (options.valid && !options.valid(data))) throw corrupted(path, what);
@@ -215,6 +219,7 @@ export function storageError(error: unknown, what: string): LoopauthError {
     return new LoopauthError(
       "permission",
       `${what}: Deno has no permission for it (--allow-read/--allow-write)`,
+      { cause: error },
     );
   }
   const reason = error instanceof Error ? error.message.split(":")[0] : String(error);
@@ -233,8 +238,9 @@ function corrupted(path: string, what: string): LoopauthError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isRecord } from "./file.ts";
- * isRecord(JSON.parse('{"hosts":{}}')); // true
+ * assert.equal(isRecord(JSON.parse('{"hosts":{}}')), true);
  * ```
  */
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -268,6 +268,7 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
         if (typeof secrets?.accessToken !== "string") throw new TypeError();
         return secrets;
       } catch {
+        // Without its SyntaxError as cause: that quotes the item, a secret.
         throw new LoopauthError(
           "storage",
           `The keyring item of ${login} on ${host} is not loopauth's: run loopauth login --hostname ${host}`,

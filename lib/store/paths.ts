@@ -22,8 +22,10 @@ export const STORE_FILES = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { joinPath } from "./paths.ts";
- * joinPath("/home/me/.config/", "loopauth", { os: "linux" }); // "/home/me/.config/loopauth"
+ * const dir = joinPath("/home/me/.config/", "loopauth", { os: "linux" });
+ * assert.equal(dir, "/home/me/.config/loopauth");
  * ```
  */
 export function joinPath(dir: string, name: string, options: { os?: string } = {}): string {
@@ -37,8 +39,10 @@ export function joinPath(dir: string, name: string, options: { os?: string } = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parentDir } from "./paths.ts";
- * parentDir("/home/me/.config/loopauth/config.json", { os: "linux" }); // "/home/me/.config/loopauth"
+ * const dir = parentDir("/home/me/.config/loopauth/config.json", { os: "linux" });
+ * assert.equal(dir, "/home/me/.config/loopauth");
  * ```
  */
 export function parentDir(path: string, options: { os?: string } = {}): string {
@@ -57,8 +61,10 @@ export function parentDir(path: string, options: { os?: string } = {}): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configDir } from "./paths.ts";
- * console.log(configDir()); // e.g. /home/me/.config/loopauth
+ * const env = (name: string) => name === "HOME" ? "/home/me" : undefined;
+ * assert.equal(configDir({ env, os: "linux" }), "/home/me/.config/loopauth");
  * ```
  */
 export function configDir(
