@@ -22,8 +22,8 @@
  *    directory: loose modes, another user's files, a symbolic link for the
  *    lock, an unusable directory, corrupt or tampered files.
  * 5. tests/security/command_line_test.ts — hostile input on the command
- *    line and in the environment: `api -f` fields, token variables, host
- *    names with passwords, durations.
+ *    line, in the environment and on git's stdin: `api -f` fields, token
+ *    variables, host names with passwords, durations, git-credential garbage.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.

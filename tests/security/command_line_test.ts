@@ -1,8 +1,9 @@
 /**
- * The attack suite, threat 5 of 5: hostile input on the command line and in
- * the environment (a script that passes on what it was given, a poisoned
- * GH_TOKEN, a host name with a password in it). Each is refused with one
- * line, and no token goes anywhere it was not meant for. See
+ * The attack suite, threat 5 of 5: hostile input on the command line, in
+ * the environment and on git's stdin (a script that passes on what it was
+ * given, a poisoned GH_TOKEN, a host name with a password in it, garbage
+ * where git's request should be). Each is refused with one line, or given
+ * nothing, and no token goes anywhere it was not meant for. See
  * tests/security_test.ts.
  */
 import assert from "node:assert/strict";
@@ -11,8 +12,16 @@ import { parseDuration } from "../../lib/core/duration.ts";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { resolveGitHubHost } from "../../lib/providers/github.ts";
 import { createOctokit } from "../../lib/providers/github_api.ts";
+import { saveAccount } from "../../lib/store/accounts.ts";
+import { fileBackend } from "../../lib/store/file.ts";
 import { loginOnce, runCli, tempConfig, withProvider } from "../helpers.ts";
-import { HOSTILE_TOKENS, otherPort, refusesCleanly, storedFiles } from "../security_helpers.ts";
+import {
+  gitCredentialGet,
+  HOSTILE_TOKENS,
+  otherPort,
+  refusesCleanly,
+  storedFiles,
+} from "../security_helpers.ts";
 
 // Where a token may go: api -f fields are data, and only the API base gets a token.
 
@@ -282,4 +291,73 @@ Deno.test("attack: api with a malformed --issuer, --base or PATH (an unexpected 
       assert.match(cli.stderr, message);
     }
   }
+});
+
+// git's stdin: whatever arrives there, the helper gives a credential only for a host logged in to.
+
+Deno.test("attack: garbage on git-credential get's stdin (binary, NUL, no host, other protocols, userinfo, paths, look-alike hosts, a 1 MiB line) → nothing printed, exit 0; git's real requests still get their credential", async () => {
+  await using config = await tempConfig();
+  const save = (host: string, login: string, accessToken: string) =>
+    saveAccount(
+      {
+        host,
+        login,
+        clientId: "loopauth-dev",
+        token: { accessToken, tokenType: "bearer", scopes: [] },
+        createdAt: new Date().toISOString(),
+        storage: "file",
+      },
+      fileBackend({ dir: config.dir }),
+      { dir: config.dir },
+    );
+  await save("http://127.0.0.1:9", "octocat", "gho_local");
+  await save("ghe.example.com", "mona", "gho_ghes");
+
+  for (
+    const [request, answer] of [
+      ["protocol=http\nhost=127.0.0.1:9\n\n", "username=octocat\npassword=gho_local\n"],
+      ["protocol=http\r\nhost=127.0.0.1:9\r\n\r\n", "username=octocat\npassword=gho_local\n"],
+      ["protocol=https\nhost=ghe.example.com\n\n", "username=mona\npassword=gho_ghes\n"],
+    ]
+  ) {
+    const cli = await gitCredentialGet(config.home, request);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(cli.stdout, answer, JSON.stringify(request));
+  }
+
+  // Bytes from a fixed-seed generator: the same garbage on every run.
+  let seed = 0x2545f491;
+  const binary = Uint8Array.from({ length: 64 * 1024 }, () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed & 0xff;
+  });
+  const garbage: (string | Uint8Array)[] = [
+    "",
+    binary,
+    "\0\0\0\n\n",
+    "host=127.0.0.1:9\n\n", // no protocol
+    "protocol=http\n\n", // no host
+    "protocol=https\nhost=127.0.0.1:9\n\n", // the loopback account is http://
+    "protocol=http\nhost=ghe.example.com\n\n", // plain http to a remote host
+    "protocol=ftp\nhost=127.0.0.1:9\n\n",
+    "protocol=http\nhost=me:pw@127.0.0.1:9\n\n",
+    "protocol=https\nhost=ghe.example.com/evil\n\n",
+    "protocol=https\nhost=ghe.example.com.evil.example\n\n",
+    "protocol=https\nhost=evil.example#ghe.example.com\n\n",
+    "protocol=https\nhost=evil.example/@ghe.example.com\n\n",
+    "protocol=https\nhost=ghe.example.com\0evil\n\n",
+    "protocol=https\n\nhost=ghe.example.com\n\n", // the host after the blank line that ends it
+    "protocol=https\nhost\n=ghe.example.com\nhost=\n\n",
+    `protocol=https\nhost=${"a".repeat(1 << 20)}\n\n`,
+  ];
+  for (const request of garbage) {
+    const cli = await gitCredentialGet(config.home, request);
+    const what = typeof request === "string" ? JSON.stringify(request.slice(0, 80)) : "binary";
+    assert.equal(cli.code, 0, `${what}: ${cli.stderr}`);
+    assert.equal(cli.stdout, "", `${what}: nothing printed`);
+    assert.equal(cli.stderr, "", `${what}: nothing on stderr`);
+  }
+  assert.deepEqual(await storedFiles(config.dir), ["config.json", "tokens.json"], "nothing added");
 });
