@@ -16,8 +16,8 @@
  *    form posts, script in `error_description`.
  * 3. tests/security/server_test.ts — a malicious or compromised server:
  *    user names with newlines, escapes or keyring commands, tokens with
- *    CR/LF, plain-http endpoints, bad metadata, another issuer's `iss`,
- *    answers that are no OAuth answer.
+ *    CR/LF, plain-http endpoints, bad metadata, another issuer's `iss`, a
+ *    forged `id_token`, answers that are no OAuth answer.
  * 4. tests/security/config_dir_test.ts — a stolen or tampered config
  *    directory: loose modes, another user's files, a symbolic link for the
  *    lock, an unusable directory, corrupt or tampered files.
