@@ -26,36 +26,6 @@ Deno.test("any other host uses the GHES layout", () => {
   );
 });
 
-Deno.test("http:// is accepted only for loopback addresses", () => {
-  const local = resolveGitHubHost("http://127.0.0.1:8080");
-  assert.equal(local.key, "http://127.0.0.1:8080");
-  assert.equal(local.apiUrl, "http://127.0.0.1:8080/api/v3");
-  assert.equal(resolveGitHubHost("http://[::1]:9000").origin, "http://[::1]:9000");
-  for (
-    const bad of [
-      "http://ghe.example.com",
-      "http://localhost:8080",
-      "http://10.0.0.1",
-      "ftp://x.org",
-    ]
-  ) {
-    assert.throws(
-      () => resolveGitHubHost(bad),
-      (e) => e instanceof LoopauthError && e.code === "usage",
-      bad,
-    );
-  }
-  for (
-    const bad of ["https://ghe.example.com/path", "https://u:p@ghe.example.com", "exa mple.com"]
-  ) {
-    assert.throws(
-      () => resolveGitHubHost(bad),
-      (e) => e instanceof LoopauthError && e.code === "usage",
-      bad,
-    );
-  }
-});
-
 Deno.test("the authorization URL carries client id, redirect, scopes, state and S256 challenge", () => {
   const url = new URL(buildAuthorizationUrl("https://github.com/login/oauth/authorize", {
     clientId: "Iv1.abc",

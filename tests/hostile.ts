@@ -3,7 +3,7 @@
  * barrage of bogus requests from many concurrent clients hits its callback
  * port, with half-open and idle connections held open. Then the real
  * callback arrives and the login must still complete. Used by
- * tests/hostile_test.ts (assertions) and scripts/hostile.ts (figures).
+ * tests/security/local_test.ts (assertions) and scripts/hostile.ts (figures).
  * @module
  */
 import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
