@@ -1,7 +1,7 @@
 /**
  * The one list of Deno permission flags for each way of running loopauth.
  * deno.json tasks, README "Permissions", scripts/compile.ts and the tests all
- * come from here (tests/permissions_test.ts checks deno.json and README match).
+ * come from here (tests/system/permissions_test.ts checks deno.json and README match).
  * @module
  */
 

@@ -49,7 +49,7 @@ footer{position:fixed;bottom:1rem;width:100%;text-align:center;font-size:.8rem;c
 export const CLOSE_SCRIPT = "setTimeout(function(){window.close()},1500)";
 /**
  * `'sha256-…'` of {@linkcode CLOSE_SCRIPT}, written out so no hashing (and
- * no node:crypto) happens at start-up; tests/pages_test.ts checks it.
+ * no node:crypto) happens at start-up; tests/unit/pages_test.ts checks it.
  */
 export const CLOSE_SCRIPT_HASH = "'sha256-scsKFf1cqgGjrcpQewB0Bu61NgDnvJG3xbogAqGThZ0='";
 

@@ -5,7 +5,7 @@
  * must not pass for a good one, nor make git read extra credential lines;
  * and a directory that cannot be used must fail before the user consents,
  * not after. (A stolen directory with file storage holds the tokens: that
- * the keyring keeps them out of every file is tested in tests/keyring_test.ts.)
+ * the keyring keeps them out of every file is tested in tests/system/keyring_test.ts.)
  * See tests/security_test.ts.
  */
 import assert from "node:assert/strict";

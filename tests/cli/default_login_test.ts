@@ -10,8 +10,8 @@ import {
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
-} from "../lib/dev/provider.ts";
-import { EXIT_CODES } from "../lib/core/errors.ts";
+} from "../../lib/dev/provider.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
 import {
   Cli,
   isListening,
@@ -19,7 +19,7 @@ import {
   runFlags,
   tempConfig,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 /** Only what a user types: host, client id and secret. */
 const defaultLogin = providerLoginArgs;
@@ -155,7 +155,7 @@ Deno.test("the countdown shows the earlier of --timeout and the code's expiry", 
 
 Deno.test("a device endpoint that fails leaves the browser route waiting, and says so", async () => {
   // The device endpoint answers 502: the login goes on with the URL.
-  const provider = await import("../lib/dev/provider.ts").then((m) =>
+  const provider = await import("../../lib/dev/provider.ts").then((m) =>
     m.startDevProvider({ autoApprove: true })
   );
   const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {

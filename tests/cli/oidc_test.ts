@@ -6,9 +6,9 @@
  * issuers are attacks of the suite: tests/security/server_test.ts.)
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import { Cli, runCli, storedSecrets, tempConfig } from "./helpers.ts";
-import { actAsOidcUser, startOidcProvider, type TestOidcProvider } from "./oidc_helpers.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { Cli, runCli, storedSecrets, tempConfig } from "../helpers.ts";
+import { actAsOidcUser, startOidcProvider, type TestOidcProvider } from "../oidc_helpers.ts";
 
 const SCOPES = "openid offline_access profile email";
 

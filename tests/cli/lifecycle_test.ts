@@ -5,7 +5,7 @@
  * credential helper driven by real `git credential fill`.
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES } from "../lib/core/errors.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
 import {
   childEnv,
   loginOnce,
@@ -13,7 +13,7 @@ import {
   storedSecrets,
   tokenRequests,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 const EXPIRING = { accessTtl: 30, refreshTtl: 3600 }; // inside the 60 s margin: every use refreshes
 

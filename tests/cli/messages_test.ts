@@ -5,8 +5,8 @@
  * that are stored.
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import { loginOnce, runCli, tempConfig, withProvider } from "./helpers.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { loginOnce, runCli, tempConfig, withProvider } from "../helpers.ts";
 
 const ISSUER = "https://id.example.com";
 

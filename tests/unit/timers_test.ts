@@ -1,7 +1,7 @@
 /** lib/core/timers.ts: timers on AbortSignal.timeout instead of setTimeout. */
 import assert from "node:assert/strict";
-import { LoopauthError } from "../lib/core/errors.ts";
-import { after, sleep, within } from "../lib/core/timers.ts";
+import { LoopauthError } from "../../lib/core/errors.ts";
+import { after, sleep, within } from "../../lib/core/timers.ts";
 
 Deno.test("after fires once; a cancelled one never fires", async () => {
   let fired = 0;
@@ -34,7 +34,7 @@ Deno.test("within gives the value, or undefined when time runs out first", async
 });
 
 Deno.test("a cancelled timer does not keep the process alive; a pending one does", async () => {
-  const timers = new URL("../lib/core/timers.ts", import.meta.url).href;
+  const timers = new URL("../../lib/core/timers.ts", import.meta.url).href;
   const run = async (code: string) => {
     const started = performance.now();
     const { code: exit } = await new Deno.Command(Deno.execPath(), {

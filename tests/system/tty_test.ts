@@ -8,8 +8,8 @@ import {
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
-} from "../lib/dev/provider.ts";
-import { isListening, loginArgs, providerLoginArgs, Tmux, withProvider } from "./helpers.ts";
+} from "../../lib/dev/provider.ts";
+import { isListening, loginArgs, providerLoginArgs, Tmux, withProvider } from "../helpers.ts";
 
 /** A provider that approves only what the options say. */
 function withTtyProvider(

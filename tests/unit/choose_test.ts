@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chooseFlow, type FlowEnvironment, sshForwardCommand } from "../lib/flows/choose.ts";
+import { chooseFlow, type FlowEnvironment, sshForwardCommand } from "../../lib/flows/choose.ts";
 
 const SSH = "10.1.2.3 50000 10.9.8.7 22";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { parseArgs as nodeParseArgs } from "node:util";
 import fc from "npm:fast-check@^4";
-import { ArgsError, type Flags, parseArgs } from "../lib/cli/parse_args.ts";
+import { ArgsError, type Flags, parseArgs } from "../../lib/cli/parse_args.ts";
 
 const FLAGS: Flags = {
   hostname: { type: "string" },
@@ -133,7 +133,7 @@ Deno.test("parse_args: random command lines agree with node:util parseArgs", () 
 });
 
 Deno.test("parse_args: the CLI's messages for each refusal", async () => {
-  const { parseFlags } = await import("../lib/cli/command.ts");
+  const { parseFlags } = await import("../../lib/cli/command.ts");
   const flags: Flags = { hostname: { type: "string" }, quiet: { type: "boolean", short: "q" } };
   const message = (argv: string[]) => {
     try {

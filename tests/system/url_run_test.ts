@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
-import { startDevProvider } from "../lib/dev/provider.ts";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import { VERSION } from "../lib/core/version.ts";
-import { runFlags, TEST_BIN } from "../scripts/permissions.ts";
-import { emptyDir, loginWith, ROOT, runCli, serveCheckout, tempConfig } from "./helpers.ts";
+import { startDevProvider } from "../../lib/dev/provider.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { VERSION } from "../../lib/core/version.ts";
+import { runFlags, TEST_BIN } from "../../scripts/permissions.ts";
+import { emptyDir, loginWith, ROOT, runCli, serveCheckout, tempConfig } from "../helpers.ts";
 
 Deno.test("deno run from a URL: --help and a full login, with the documented flags", async () => {
   await using server = serveCheckout();

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { DEVICE_GRANT_TYPE, DEVICE_UNAVAILABLE } from "../lib/core/types.ts";
-import { LoopauthError } from "../lib/core/errors.ts";
+import { DEVICE_GRANT_TYPE, DEVICE_UNAVAILABLE } from "../../lib/core/types.ts";
+import { LoopauthError } from "../../lib/core/errors.ts";
 import {
   parseTokenResponse,
   pollDeviceToken,
   requestDeviceCode,
   resolveGitHubHost,
-} from "../lib/providers/github.ts";
-import { startDevProvider } from "../lib/dev/provider.ts";
-import { rememberedFlow, rememberFlow } from "../lib/store/flow_memory.ts";
-import { tempConfig } from "./helpers.ts";
+} from "../../lib/providers/github.ts";
+import { startDevProvider } from "../../lib/dev/provider.ts";
+import { rememberedFlow, rememberFlow } from "../../lib/store/flow_memory.ts";
+import { tempConfig } from "../helpers.ts";
 
 Deno.test("device-flow errors of the token endpoint map to clear errors and exit codes", () => {
   const cases: [string, string, RegExp][] = [

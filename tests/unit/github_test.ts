@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { LoopauthError } from "../lib/core/errors.ts";
-import { parseTokenResponse, resolveGitHubHost } from "../lib/providers/github.ts";
-import { buildAuthorizationUrl } from "../lib/flows/loopback.ts";
-import { parseScopes } from "../lib/ops/login.ts";
-import { parseDuration } from "../lib/core/duration.ts";
+import { LoopauthError } from "../../lib/core/errors.ts";
+import { parseTokenResponse, resolveGitHubHost } from "../../lib/providers/github.ts";
+import { buildAuthorizationUrl } from "../../lib/flows/loopback.ts";
+import { parseScopes } from "../../lib/ops/login.ts";
+import { parseDuration } from "../../lib/core/duration.ts";
 
 Deno.test("github.com uses api.github.com", () => {
   const host = resolveGitHubHost();

@@ -3,14 +3,14 @@
  * built-in provider (short intervals keep it fast).
  */
 import assert from "node:assert/strict";
-import { DEVICE_GRANT_TYPE } from "../lib/core/types.ts";
+import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import {
   actAsUser,
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
-} from "../lib/dev/provider.ts";
-import { EXIT_CODES } from "../lib/core/errors.ts";
+} from "../../lib/dev/provider.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
 import {
   Cli,
   isListening,
@@ -19,7 +19,7 @@ import {
   tokenRequests,
   waitUntil,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 const SSH = { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 2222" };
 

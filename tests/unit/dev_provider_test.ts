@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
+import { actAsUser, startDevProvider } from "../../lib/dev/provider.ts";
 
 const VERIFIER = "v".repeat(43);
 const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");

@@ -14,11 +14,11 @@ import {
   logout,
   type LoopauthAuthOptions,
   LoopauthError,
-} from "../lib/mod.ts";
-import { actAsUser, type DevProvider, startDevProvider } from "../lib/testing.ts";
-import { findAccount, saveAccount } from "../lib/store/accounts.ts";
-import { openBackend } from "../lib/store/backend.ts";
-import { emptyDir, grantType, ROOT, serveCheckout, tempConfig, tokenRequests } from "./helpers.ts";
+} from "../../lib/mod.ts";
+import { actAsUser, type DevProvider, startDevProvider } from "../../lib/testing.ts";
+import { findAccount, saveAccount } from "../../lib/store/accounts.ts";
+import { openBackend } from "../../lib/store/backend.ts";
+import { emptyDir, grantType, ROOT, serveCheckout, tempConfig, tokenRequests } from "../helpers.ts";
 
 /** Octokit's `auth` option for the provider: file storage, `onUrl` plays the user. */
 function strategyOptions(

@@ -4,8 +4,8 @@
  * attack of the suite: tests/security/local_test.ts.)
  */
 import assert from "node:assert/strict";
-import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
-import { Cli, loginArgs, runCli, tempConfig } from "./helpers.ts";
+import { actAsUser, startDevProvider } from "../../lib/dev/provider.ts";
+import { Cli, loginArgs, runCli, tempConfig } from "../helpers.ts";
 
 const env = { LOOPAUTH_STORAGE: "file" };
 

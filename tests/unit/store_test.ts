@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
-import { LoopauthError } from "../lib/core/errors.ts";
-import { configDir } from "../lib/store/paths.ts";
+import { LoopauthError } from "../../lib/core/errors.ts";
+import { configDir } from "../../lib/store/paths.ts";
 import {
   findAccount,
   removeAccount,
   saveAccount,
   setActiveAccount,
   type StoredAccount,
-} from "../lib/store/accounts.ts";
-import { fileBackend, secretsFilePath } from "../lib/store/file.ts";
-import { configPath, readConfig } from "../lib/store/config.ts";
-import { parseStorage } from "../lib/store/backend.ts";
-import { tempConfig } from "./helpers.ts";
+} from "../../lib/store/accounts.ts";
+import { fileBackend, secretsFilePath } from "../../lib/store/file.ts";
+import { configPath, readConfig } from "../../lib/store/config.ts";
+import { parseStorage } from "../../lib/store/backend.ts";
+import { tempConfig } from "../helpers.ts";
 
 const account = (host: string, token = "gho_secret", login = "octocat"): StoredAccount => ({
   host,
@@ -147,7 +147,7 @@ Deno.test("--storage values", () => {
 });
 
 Deno.test("paths join and split on each platform's separator", async () => {
-  const { joinPath, parentDir } = await import("../lib/store/paths.ts");
+  const { joinPath, parentDir } = await import("../../lib/store/paths.ts");
   const linux = { os: "linux" };
   const windows = { os: "windows" };
   assert.equal(joinPath("/home/me/.config", "loopauth", linux), "/home/me/.config/loopauth");

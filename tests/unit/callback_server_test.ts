@@ -6,9 +6,9 @@
  * server_test.ts.
  */
 import assert from "node:assert/strict";
-import { serveCallback } from "../lib/flows/callback_server.ts";
-import { LoopauthError } from "../lib/core/errors.ts";
-import { isListening } from "./helpers.ts";
+import { serveCallback } from "../../lib/flows/callback_server.ts";
+import { LoopauthError } from "../../lib/core/errors.ts";
+import { isListening } from "../helpers.ts";
 
 const STATE = "s".repeat(43);
 

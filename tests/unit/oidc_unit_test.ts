@@ -4,11 +4,11 @@
  * tests/security/server_test.ts.)
  */
 import assert from "node:assert/strict";
-import { discoverIssuer, exchangeIssuerCode } from "../lib/providers/oidc.ts";
-import { serveCallback } from "../lib/flows/callback_server.ts";
-import { buildAuthorizationUrl } from "../lib/flows/loopback.ts";
-import { createAuthorizationSecrets } from "../lib/flows/pkce.ts";
-import { actAsOidcUser, startOidcProvider } from "./oidc_helpers.ts";
+import { discoverIssuer, exchangeIssuerCode } from "../../lib/providers/oidc.ts";
+import { serveCallback } from "../../lib/flows/callback_server.ts";
+import { buildAuthorizationUrl } from "../../lib/flows/loopback.ts";
+import { createAuthorizationSecrets } from "../../lib/flows/pkce.ts";
+import { actAsOidcUser, startOidcProvider } from "../oidc_helpers.ts";
 
 Deno.test("issuer: the provider verifies PKCE (a wrong verifier is refused, the right one works)", async () => {
   await using op = await startOidcProvider();

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { EXIT_CODES } from "../lib/core/errors.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
 import {
   filesContaining,
   loginWith,
@@ -13,7 +13,7 @@ import {
   startKeyring,
   tempConfig,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 Deno.test("keyring: the token is in the Secret Service and in no file; logout removes it", async () => {
   await using keyring = await startKeyring();
@@ -129,7 +129,7 @@ Deno.test("file storage: the warning names the file and why; kill -9 mid-write l
   });
 
   await using config = await tempConfig();
-  const writer = fileURLToPath(new URL("./fixtures/write_tokens.ts", import.meta.url));
+  const writer = fileURLToPath(new URL("../fixtures/write_tokens.ts", import.meta.url));
   const path = `${config.dir}/tokens.json`;
   for (let round = 0; round < 6; round++) {
     const child = new Deno.Command(Deno.execPath(), {

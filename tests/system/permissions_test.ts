@@ -4,9 +4,9 @@
  * `deno run` flags and --no-prompt, and a missing permission is one clear line.
  */
 import assert from "node:assert/strict";
-import { startDevProvider } from "../lib/dev/provider.ts";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import { permissionMessage } from "../lib/core/permission_error.ts";
+import { startDevProvider } from "../../lib/dev/provider.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { permissionMessage } from "../../lib/core/permission_error.ts";
 import {
   benchTaskFlags,
   compileFlags,
@@ -16,8 +16,8 @@ import {
   runFlags,
   setupTaskFlags,
   testTaskFlags,
-} from "../scripts/permissions.ts";
-import { Cli, loginArgs, loginWith, ROOT, runCli, tempConfig } from "./helpers.ts";
+} from "../../scripts/permissions.ts";
+import { Cli, loginArgs, loginWith, ROOT, runCli, tempConfig } from "../helpers.ts";
 
 const config = await Deno.readTextFile(`${ROOT}/deno.json`);
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);

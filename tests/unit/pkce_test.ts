@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { constantTimeEqual, createAuthorizationSecrets } from "../lib/flows/pkce.ts";
+import { constantTimeEqual, createAuthorizationSecrets } from "../../lib/flows/pkce.ts";
 
 Deno.test("state and verifier are fresh base64url strings of at least 128 bits", async () => {
   const a = await createAuthorizationSecrets();

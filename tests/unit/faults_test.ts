@@ -4,8 +4,8 @@
  * suite: tests/security/server_test.ts.)
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import { platformEnv, runCli, tempConfig } from "./helpers.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { platformEnv, runCli, tempConfig } from "../helpers.ts";
 
 Deno.test("environment faults: missing HOME, unusable config dir, missing permission", async () => {
   await using config = await tempConfig();

@@ -4,10 +4,10 @@
  * flow that lost.
  */
 import assert from "node:assert/strict";
-import { DEVICE_GRANT_TYPE } from "../lib/core/types.ts";
-import { actAsUser, approveDeviceCode, type DevProvider } from "../lib/dev/provider.ts";
-import { login, type LoginResult } from "../lib/ops/login.ts";
-import { isListening, tokenRequests, withProvider } from "./helpers.ts";
+import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
+import { actAsUser, approveDeviceCode, type DevProvider } from "../../lib/dev/provider.ts";
+import { login, type LoginResult } from "../../lib/ops/login.ts";
+import { isListening, tokenRequests, withProvider } from "../helpers.ts";
 
 const ENVIRONMENT = {
   env: { SSH_CONNECTION: "10.1.2.3 50000 10.9.8.7 22" },

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
-import { VERSION } from "../lib/core/version.ts";
-import { binaryName, checkVersion, compileFailure, TARGETS } from "../scripts/compile.ts";
-import { TEST_BIN } from "../scripts/permissions.ts";
-import { childEnv, ROOT, runCli, tempConfig } from "./helpers.ts";
+import { VERSION } from "../../lib/core/version.ts";
+import { binaryName, checkVersion, compileFailure, TARGETS } from "../../scripts/compile.ts";
+import { TEST_BIN } from "../../scripts/permissions.ts";
+import { childEnv, ROOT, runCli, tempConfig } from "../helpers.ts";
 
 const DENORT_BIN = Deno.env.get("DENORT_BIN") || undefined;
 const BIN_DIR = resolve(ROOT, TEST_BIN);

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type DevProvider, startDevProvider } from "../lib/dev/provider.ts";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import { Cli, loginArgs, tempConfig } from "./helpers.ts";
+import { type DevProvider, startDevProvider } from "../../lib/dev/provider.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { Cli, loginArgs, tempConfig } from "../helpers.ts";
 
-const DRIVER = fileURLToPath(new URL("./browser_driver.mjs", import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL("../test-artifacts", import.meta.url));
+const DRIVER = fileURLToPath(new URL("../browser_driver.mjs", import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts", import.meta.url));
 
 interface Seen {
   consent: string;

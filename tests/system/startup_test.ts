@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { MAIN, ROOT } from "./helpers.ts";
+import { MAIN, ROOT } from "../helpers.ts";
 
 interface Dependency {
   specifier: string;

@@ -4,7 +4,7 @@
  * completion script, run by bash itself.
  */
 import assert from "node:assert/strict";
-import { startDevProvider } from "../lib/dev/provider.ts";
+import { startDevProvider } from "../../lib/dev/provider.ts";
 import {
   childEnv,
   loginArgs,
@@ -14,7 +14,7 @@ import {
   runFlags,
   tempConfig,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 async function tmux(socket: string, ...args: string[]): Promise<string> {
   let output: Deno.CommandOutput;

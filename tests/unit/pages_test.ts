@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { CLOSE_SCRIPT, CLOSE_SCRIPT_HASH, pageResponse, renderPage } from "../lib/core/pages.ts";
+import { CLOSE_SCRIPT, CLOSE_SCRIPT_HASH, pageResponse, renderPage } from "../../lib/core/pages.ts";
 
 Deno.test("the success page's CSP admits exactly its own script", async () => {
   const hash = createHash("sha256").update(CLOSE_SCRIPT).digest("base64");

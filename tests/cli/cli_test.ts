@@ -3,8 +3,8 @@
  * permission flags) against the built-in provider on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { actAsUser } from "../lib/dev/provider.ts";
-import { EXIT_CODES } from "../lib/core/errors.ts";
+import { actAsUser } from "../../lib/dev/provider.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
 import {
   Cli,
   isListening,
@@ -13,7 +13,7 @@ import {
   runCli,
   tempConfig,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 Deno.test("login stores the token, prints the user; token, api and logout use it", async () => {
   await withProvider(async (provider, configHome) => {
