@@ -45,6 +45,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Run the built-in provider for offline development",
     load: () => import("./lib/cli/dev_server.ts"),
   },
+  agent: {
+    summary: "Keep tokens in memory: start, stop or show the agent",
+    load: () => import("./lib/cli/agent.ts"),
+  },
   completion: {
     summary: "Print a shell completion script (bash, zsh, fish)",
     load: () => import("./lib/cli/completion.ts"),
@@ -73,8 +77,9 @@ Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 not logged in, 4 access denied,
 10 port in use, 11 API error, 12 missing Deno permission, 13 session expired
 (log in again), 14 output closed, 130 cancelled.
 
-Storage: the OS keyring when one answers, else a 0600 file (with a warning);
---storage keyring|file or LOOPAUTH_STORAGE forces one.`;
+Storage: the OS keyring when one answers, else a running loopauth agent, else a
+0600 file (with a warning); --storage keyring|file|agent|encrypted or LOOPAUTH_STORAGE
+forces one.`;
 
 /** Runs the CLI with `argv` and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -21,24 +21,55 @@ export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
 /** The config directory as README writes it for a POSIX shell. */
 export const CONFIG_DIR_SHELL = "$HOME/.config/loopauth";
 
+/** The agent's directory (`$XDG_RUNTIME_DIR/loopauth`) as README writes it for a POSIX shell. */
+export const RUNTIME_DIR_SHELL = "$XDG_RUNTIME_DIR/loopauth";
+
+/** Options of {@linkcode runFlags}. */
+export interface RunFlagsOptions {
+  /**
+   * The agent's directory under `$XDG_RUNTIME_DIR` (README: {@linkcode RUNTIME_DIR_SHELL}).
+   * Without it only the agent in the config directory (the fallback) is reachable.
+   */
+  runtimeDir?: string;
+}
+
+/**
+ * The sockets the loopauth agent may listen on: `agent/agent.sock` in the
+ * config directory and, when given, `agent.sock` in the runtime directory.
+ * Deno scopes a Unix socket by its exact path (`--allow-net=unix:PATH`).
+ */
+export function agentSockets(configDir: string, options: RunFlagsOptions = {}): string[] {
+  return [
+    `${configDir}/agent/agent.sock`,
+    ...(options.runtimeDir ? [`${options.runtimeDir}/agent.sock`] : []),
+  ];
+}
+
 /**
  * `deno run` / `deno install -g` flags: every subcommand works with exactly
  * these (the demo keeps its temporary files inside the config directory).
  *
  * - net: the callback server and built-in provider on 127.0.0.1; github.com for
- *   the OAuth endpoints, api.github.com for the API (add a GHES host to `hosts`).
+ *   the OAuth endpoints, api.github.com for the API (add a GHES host to `hosts`);
+ *   the agent's sockets ({@linkcode agentSockets}).
  * - env: only {@linkcode ENV_VARS}.
- * - read/write: only the config directory.
+ * - read/write: only the config directory (and the agent's runtime directory).
  * - sys: only `uid`, to refuse a config directory that belongs to another user.
  * - run: the browser opener; `$BROWSER` may name any program (and on Windows
  *   `cmd`), so it cannot be a fixed list.
  */
-export function runFlags(configDir: string, hosts: readonly string[] = GITHUB_HOSTS): string[] {
+export function runFlags(
+  configDir: string,
+  hosts: readonly string[] = GITHUB_HOSTS,
+  options: RunFlagsOptions = {},
+): string[] {
+  const sockets = agentSockets(configDir, options).map((path) => `unix:${path}`);
+  const dirs = [configDir, ...(options.runtimeDir ? [options.runtimeDir] : [])];
   return [
-    `--allow-net=${["127.0.0.1", ...hosts].join(",")}`,
+    `--allow-net=${["127.0.0.1", ...hosts, ...sockets].join(",")}`,
     `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${[configDir, ...CONTAINER_MARKERS].join(",")}`,
-    `--allow-write=${configDir}`,
+    `--allow-read=${[...dirs, ...CONTAINER_MARKERS].join(",")}`,
+    `--allow-write=${dirs.join(",")}`,
     "--allow-sys=uid",
     "--allow-run",
   ];
@@ -100,6 +131,8 @@ export const TEST_PROGRAMS: readonly string[] = [
   "gnome-keyring-daemon", // a real Secret Service
   "secret-tool", // to look into that keyring from outside loopauth
   "git", // git credential fill against the helper
+  "socat", // a relay in front of the agent's socket (as ssh -R is)
+  "setpriv", // a second user (uid 65534) that must not reach the agent
   `${TEST_BIN}/loopauth`,
   `${TEST_BIN}/loopauth.exe`,
   `${TEST_BIN}/install/bin/loopauth`,

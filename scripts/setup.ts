@@ -14,6 +14,7 @@ export const DEBIAN_PACKAGES = [
   "dbus-x11",
   "dbus-daemon",
   "git", // git credential fill against the helper
+  "socat", // a relay in front of the agent's socket, as ssh -R is
 ];
 /**
  * npm packages the tests run under Node (playwright-core needs Node: under Deno it wants

@@ -1,6 +1,7 @@
 /**
  * Start-up of `loopauth token` and `loopauth git-credential get` with a
- * valid stored token, side by side with `gh auth token` (Debian's gh, a Go
+ * valid stored token (in the file, the keyring and the agent), side by side
+ * with `gh auth token` (Debian's gh, a Go
  * binary) reading its own hosts.yml, in one run. Prints medians and the
  * ratio to gh (goal: at most 0.9×).
  *
@@ -8,7 +9,7 @@
  */
 import { saveAccount } from "../lib/store/accounts.ts";
 import { openBackend } from "../lib/store/backend.ts";
-import { childEnv, MAIN, runFlags, startKeyring, tempConfig } from "../tests/helpers.ts";
+import { childEnv, MAIN, runCli, runFlags, startKeyring, tempConfig } from "../tests/helpers.ts";
 import { median } from "./median.ts";
 
 const RUNS = Number(Deno.args[0] ?? 30);
@@ -52,6 +53,7 @@ async function time(c: Case): Promise<number> {
 await using fileConfig = await tempConfig();
 await using keyringConfig = await tempConfig();
 await using keyring = await startKeyring();
+await using agentConfig = await tempConfig();
 const account = {
   host: "github.com",
   login: "octocat",
@@ -81,6 +83,32 @@ const writer = await new Deno.Command(Deno.execPath(), {
   clearEnv: true,
 }).output();
 if (!writer.success) throw new Error(new TextDecoder().decode(writer.stderr));
+
+// The agent account: an agent started by the CLI, the account written by a child that may reach it.
+const started = await runCli(["agent", "start", "--json"], { configHome: agentConfig.home });
+if (started.code !== 0) throw new Error(started.stderr);
+const { socket } = JSON.parse(started.stdout);
+const stopAgent = () => runCli(["agent", "stop"], { configHome: agentConfig.home });
+const agentWriter = await new Deno.Command(Deno.execPath(), {
+  args: [
+    "eval",
+    `import { saveAccount } from ${
+      JSON.stringify(new URL("../lib/store/accounts.ts", import.meta.url).href)
+    };
+     import { openBackend } from ${
+      JSON.stringify(new URL("../lib/store/backend.ts", import.meta.url).href)
+    };
+     const dir = ${JSON.stringify(agentConfig.dir)};
+     await saveAccount(${JSON.stringify({ ...account, storage: "agent" })}, openBackend("agent", {
+       dir, agentSocket: ${JSON.stringify(socket)} }), { dir });`,
+  ],
+  env: childEnv(agentConfig.home),
+  clearEnv: true,
+}).output();
+if (!agentWriter.success) {
+  await stopAgent();
+  throw new Error(new TextDecoder().decode(agentWriter.stderr));
+}
 
 const ghDir = `${fileConfig.home}/gh`;
 await Deno.mkdir(ghDir);
@@ -122,6 +150,14 @@ const cases: Case[] = [
     keyring.env,
     credentialRequest,
   ),
+  loopauth("loopauth token (agent)", agentConfig.home, ["token"]),
+  loopauth(
+    "loopauth git-credential get (agent)",
+    agentConfig.home,
+    ["git-credential", "get"],
+    {},
+    credentialRequest,
+  ),
 ];
 
 try {
@@ -133,9 +169,13 @@ try {
 }
 const hasGh = cases[0].program === "gh";
 const samples = cases.map(() => [] as number[]);
-for (let i = 0; i < 3; i++) for (const c of cases) await time(c); // warm caches
-for (let i = 0; i < RUNS; i++) {
-  for (const [index, c] of cases.entries()) samples[index].push(await time(c));
+try {
+  for (let i = 0; i < 3; i++) for (const c of cases) await time(c); // warm caches
+  for (let i = 0; i < RUNS; i++) {
+    for (const [index, c] of cases.entries()) samples[index].push(await time(c));
+  }
+} finally {
+  await stopAgent();
 }
 
 const gh = hasGh ? median(samples[0]) : NaN;

@@ -32,7 +32,7 @@ export const command: Command = {
 
 Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret SECRET]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
-                      [--storage keyring|file]
+                      [--storage keyring|file|agent|encrypted]
                       [--device | --web] [--no-qr]
 
 Without --device or --web the routes fit the machine. Where a local browser can surely
@@ -59,8 +59,10 @@ Flags:
   --port N               listen on this port instead of one from the OS
   --quiet                print only the URL and errors on stderr
   --json                 print the result as JSON on stdout (never the token)
-  --storage keyring|file where to keep the token (or LOOPAUTH_STORAGE); default: the OS
-                         keyring when one answers, else a 0600 file (with a warning)
+  --storage NAME         where to keep the token (or LOOPAUTH_STORAGE): keyring, file,
+                         agent (in the memory of loopauth agent) or encrypted (tokens.enc,
+                         with a passphrase); default: the OS keyring when one answers, else
+                         a running agent, else a 0600 file (with a warning)
 
 Logging in again adds the account (or replaces the same login) and makes it the host's
 active account; see loopauth switch.
@@ -177,11 +179,14 @@ Examples:
       return 0;
     }
     if (result.storage === "file") {
-      // A warning, so it shows even with --quiet.
-      const why = result.keyringUnavailable ? ` (no OS keyring: ${result.keyringUnavailable})` : "";
+      // A warning, so it shows even with --quiet; chosen automatically, it names the way out.
+      const why = result.keyringUnavailable
+        ? ` (no OS keyring: ${result.keyringUnavailable}; no loopauth agent: run loopauth agent start and log in again to keep it in memory)`
+        : "";
       console.error(`Warning: token stored in plain text at ${result.storedIn} (mode 0600)${why}`);
     } else if (!quiet) {
-      console.error(`Token stored in ${result.storedIn}`);
+      const why = result.keyringUnavailable ? ` (no OS keyring: ${result.keyringUnavailable})` : "";
+      console.error(`Token stored in ${result.storedIn}${why}`);
     }
     console.log(`Logged in to ${result.host} as ${result.login}`);
     return 0;

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { GitHubHost } from "../providers/github.ts";
+import { agentDir, agentSocketPath, defaultAgentSocket } from "../store/agent_paths.ts";
 
 import { ENV_VARS } from "../core/env_vars.ts";
 
@@ -25,8 +26,9 @@ export function shellQuote(word: string): string {
 /**
  * The shell command that runs `loopauth git-credential` for one host: the
  * compiled binary itself, or `deno run` with network access to that host
- * only (for refreshes), the config directory, the documented variables and
- * the keyring commands.
+ * only (for refreshes), the config directory, the agent's socket (the one
+ * in use now and the one in the config directory), the documented
+ * variables and the keyring commands.
  *
  * @example
  * ```ts
@@ -40,16 +42,24 @@ export function gitCredentialCommand(host: GitHubHost, configDir: string): strin
   const main = Deno.mainModule.startsWith("file:")
     ? fileURLToPath(Deno.mainModule)
     : Deno.mainModule;
+  const sockets = [
+    ...new Set([
+      agentSocketPath({ configDir }),
+      defaultAgentSocket({ configDir, env: () => undefined }),
+    ]),
+  ];
   const net = [new URL(host.origin).host, new URL(host.apiUrl).host];
+  const outside = sockets.map(agentDir).filter((dir) => !dir.startsWith(`${configDir}/`));
+  const dirs = [...new Set([configDir, ...outside])].join(",");
   return [
     Deno.execPath(),
     "run",
     "--no-prompt",
     "--no-config",
-    `--allow-net=${[...new Set(net)].join(",")}`,
+    `--allow-net=${[...new Set(net), ...sockets.map((s) => `unix:${s}`)].join(",")}`,
     `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${configDir}`,
-    `--allow-write=${configDir}`,
+    `--allow-read=${dirs}`,
+    `--allow-write=${dirs}`,
     "--allow-sys=uid",
     "--allow-run=secret-tool,security",
     main,

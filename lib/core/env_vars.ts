@@ -15,6 +15,7 @@ export const ENV_VARS: readonly string[] = [
   "USERPROFILE", // home directory on Windows
   "APPDATA", // config directory on Windows
   "XDG_CONFIG_HOME", // config directory
+  "XDG_RUNTIME_DIR", // where the agent's socket goes ($XDG_RUNTIME_DIR/loopauth/agent.sock)
   "BROWSER", // the user's browser choice
   "DISPLAY", // whether xdg-open can show a browser (X11)
   "WAYLAND_DISPLAY", // the same for Wayland
@@ -29,6 +30,8 @@ export const ENV_VARS: readonly string[] = [
   "LOOPAUTH_DEBUG", // stack traces for unexpected failures
   "LOOPAUTH_STORAGE", // stands in for --storage
   "LOOPAUTH_KEYRING_TIMEOUT", // how long a keyring call may take
+  "LOOPAUTH_AGENT", // the agent's socket (loopauth agent start prints it)
+  "LOOPAUTH_PASSPHRASE_FILE", // a file holding the passphrase of the encrypted store
   "LOOPAUTH_TOKEN", // a token from the environment wins for token and api
   "GH_TOKEN", // the same for github.com, like gh
   "GITHUB_TOKEN", // the same

@@ -8,6 +8,7 @@ import type { TokenCheck } from "../providers/provider.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
 import { isPast } from "./refresh.ts";
 import { openBackend } from "../store/backend.ts";
+import type { StorageName } from "../store/secrets.ts";
 import { loadAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
@@ -18,7 +19,7 @@ import { envToken, resolveHost, storedHost } from "./token.ts";
  * (the server refused it), `expired` (past its expiry with nothing to renew
  * it), `refreshable` (expired or about to, renewed on next use), `unchecked`
  * (offline), `unreachable` (the server did not answer), `missing` (the
- * config names it but the keyring or file has none), `error` (anything
+ * config names it but its backend has none), `error` (anything
  * else; see `detail`).
  */
 export type TokenState =
@@ -37,9 +38,9 @@ export interface AccountStatus {
   login: string | null;
   /** Whether this account is the one used without `--user` (an env token always is). */
   active: boolean;
-  /** Where the token comes from. */
-  source: "keyring" | "file" | "env";
-  /** The keyring's name, the file's path, or the environment variable. */
+  /** Where the token comes from: a storage backend, or `env`. */
+  source: StorageName | "env";
+  /** The keyring's name, the file's path, the agent's socket, or the environment variable. */
   location: string;
   /** The app's client id (`null` for an environment token). */
   clientId: string | null;

@@ -1,26 +1,33 @@
 /**
- * Where secrets live: the OS keyring when one works, else a plain-text file
- * (with a warning). `--storage` / `LOOPAUTH_STORAGE` force one.
+ * Where secrets live: the OS keyring when one works, else the loopauth agent
+ * when one answers, else a plain-text file (with a warning). `--storage` /
+ * `LOOPAUTH_STORAGE` force one of those or the encrypted file.
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { agentBackend } from "./agent.ts";
+import { agentRequest, isAgentNotRunning, probeAgent } from "./agent_client.ts";
+import { agentSocketPath } from "./agent_paths.ts";
+import { encryptedBackend } from "./encrypted.ts";
 import { fileBackend } from "./file.ts";
 import { keyringBackend, probeKeyring } from "./keyring.ts";
-import type { SecretBackend, StorageName } from "./secrets.ts";
+import { type SecretBackend, STORAGE_NAMES, type StorageName } from "./secrets.ts";
 
 /** Options of {@linkcode chooseBackend} and {@linkcode openBackend}. */
 export interface BackendOptions {
-  /** The config directory (for the file backend). */
+  /** The config directory (for the file backends). */
   dir: string;
   /** Milliseconds a keyring call may take (default 10 s or `LOOPAUTH_KEYRING_TIMEOUT`). */
   keyringTimeout?: number;
+  /** The agent's socket (default `$LOOPAUTH_AGENT`, else the default socket). */
+  agentSocket?: string;
 }
 
 /** The backend {@linkcode chooseBackend} picked. */
 export interface ChosenBackend {
   /** The backend. */
   backend: SecretBackend;
-  /** Why the keyring was not used, when the file was picked automatically. */
+  /** Why the keyring was not used, when another backend was picked automatically. */
   fallbackReason?: string;
 }
 
@@ -36,8 +43,13 @@ export interface ChosenBackend {
  */
 export function parseStorage(value: string | undefined): StorageName | undefined {
   if (value === undefined || value === "") return undefined;
-  if (value === "keyring" || value === "file") return value;
-  throw new LoopauthError("usage", `Invalid storage "${value}": use keyring or file`);
+  if ((STORAGE_NAMES as readonly string[]).includes(value)) return value as StorageName;
+  throw new LoopauthError(
+    "usage",
+    `Invalid storage "${value}": use ${STORAGE_NAMES.slice(0, -1).join(", ")} or ${
+      STORAGE_NAMES.at(-1)
+    }`,
+  );
 }
 
 /**
@@ -50,15 +62,24 @@ export function parseStorage(value: string | undefined): StorageName | undefined
  * ```
  */
 export function openBackend(name: StorageName, options: BackendOptions): SecretBackend {
-  return name === "keyring"
-    ? keyringBackend({ timeout: options.keyringTimeout })
-    : fileBackend({ dir: options.dir });
+  switch (name) {
+    case "keyring":
+      return keyringBackend({ timeout: options.keyringTimeout });
+    case "agent":
+      return agentBackend({ socket: options.agentSocket });
+    case "encrypted":
+      return encryptedBackend({ dir: options.dir });
+    default:
+      return fileBackend({ dir: options.dir });
+  }
 }
 
 /**
- * Picks the backend for a new login: the forced one, else the keyring when it
- * answers, else the file (with the reason, for the warning). Forcing
- * `keyring` where none works is a `storage` error.
+ * Picks the backend for a new login: the forced one, else the keyring when
+ * it answers, else the agent when one answers, else the file (with the
+ * reasons, for the warning). Forcing `keyring` where none works, or `agent`
+ * where none answers, is a `storage` error; forcing `encrypted` asks for
+ * the passphrase now (before the browser opens).
  *
  * @example
  * ```ts
@@ -71,6 +92,25 @@ export async function chooseBackend(
   options: BackendOptions,
 ): Promise<ChosenBackend> {
   if (preference === "file") return { backend: openBackend("file", options) };
+  if (preference === "encrypted") {
+    const backend = encryptedBackend({ dir: options.dir });
+    await backend.unlock();
+    return { backend };
+  }
+  if (preference === "agent") {
+    const socket = options.agentSocket ?? agentSocketPath();
+    try {
+      await agentRequest({ op: "status" }, { socket });
+    } catch (error) {
+      if (!isAgentNotRunning(error)) throw error;
+      throw new LoopauthError(
+        "storage",
+        `No loopauth agent is running at ${socket}: run loopauth agent start first, or use another --storage`,
+        { cause: error },
+      );
+    }
+    return { backend: openBackend("agent", { ...options, agentSocket: socket }) };
+  }
   const probe = await probeKeyring({ timeout: options.keyringTimeout });
   if (probe.ok) return { backend: openBackend("keyring", options) };
   if (preference === "keyring") {
@@ -78,6 +118,13 @@ export async function chooseBackend(
       "storage",
       `No OS keyring is available (${probe.reason}): use --storage file to store the token in a file`,
     );
+  }
+  const agent = await probeAgent({ socket: options.agentSocket });
+  if (agent.ok) {
+    return {
+      backend: openBackend("agent", { ...options, agentSocket: agent.socket }),
+      fallbackReason: probe.reason,
+    };
   }
   return { backend: openBackend("file", options), fallbackReason: probe.reason };
 }

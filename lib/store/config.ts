@@ -6,7 +6,7 @@
  */
 import { checkConfigDir } from "./dir_safety.ts";
 import { isRecord, readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
-import type { StorageName } from "./secrets.ts";
+import { STORAGE_NAMES, type StorageName } from "./secrets.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 
 /** One account's metadata. */
@@ -110,7 +110,7 @@ function isValid(data: Record<string, unknown>): boolean {
     Object.values(host.accounts).every((account) =>
       isRecord(account) && typeof account.login === "string" &&
       typeof account.clientId === "string" && Array.isArray(account.scopes) &&
-      (account.storage === "keyring" || account.storage === "file")
+      STORAGE_NAMES.includes(account.storage as StorageName)
     )
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Whether the config directory can be trusted, ssh's rules for `~/.ssh`:
- * the directory, `config.json` and `tokens.json` are refused when another
- * user owns them (root excepted) or may write to them, and `tokens.json`
+ * the directory, `config.json` and `tokens.json` (or `tokens.enc`) are
+ * refused when another user owns them (root excepted) or may write to
+ * them, and `tokens.json` / `tokens.enc`
  * also when other users may read it. loopauth then uses none of them (a
  * planted config or token would be used as the user's own; a readable
  * token is already exposed) and says which `chmod` fixes it. Every write
@@ -34,10 +35,10 @@ export async function checkConfigDir(dir: string): Promise<void> {
   const info = await statOrUndefined(dir);
   if (!info?.isDirectory) return; // missing, or not a directory: reading it says so
   refuseIfUnsafe(dir, info, uid, { secret: false, fix: `chmod 700 ${dir}` });
-  for (const name of [STORE_FILES.config, STORE_FILES.secrets]) {
+  for (const name of [STORE_FILES.config, STORE_FILES.secrets, STORE_FILES.encrypted]) {
     const path = joinPath(dir, name);
     const file = await statOrUndefined(path);
-    const secret = name === STORE_FILES.secrets;
+    const secret = name !== STORE_FILES.config;
     if (file) refuseIfUnsafe(path, file, uid, { secret, fix: `chmod 600 ${path}` });
   }
 }

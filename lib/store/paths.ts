@@ -10,6 +10,8 @@ export const STORE_FILES = {
   config: "config.json",
   /** The plain-text secrets backend (./file.ts). */
   secrets: "tokens.json",
+  /** The encrypted secrets backend (./encrypted.ts). */
+  encrypted: "tokens.enc",
   /** The flow that worked last time (./flow_memory.ts). */
   flows: "flows.json",
   /** The cross-process lock (./lock.ts). */

@@ -4,11 +4,13 @@
  * lock (every writer of these files holds it, so under the lock no temp file
  * is still being written). A complete temp file of the secrets file that is
  * newer than the file it was to replace is renamed over it: after a killed
- * refresh it holds the only refresh token the server still accepts. Every
- * other temp file of a locked file is removed.
+ * refresh it holds the only refresh token the server still accepts; the
+ * same for `tokens.enc` (whole: its JSON envelope parses). Every other temp
+ * file of a locked file is removed.
  * @module
  */
 import { configPath } from "./config.ts";
+import { encryptedFilePath, isEncryptedFile } from "./encrypted.ts";
 import { isSecretsFile, secretsFilePath, storageError } from "./file.ts";
 import { joinPath } from "./paths.ts";
 
@@ -31,8 +33,24 @@ export const PROBE_NAME = ".write-test";
  * ```
  */
 export async function settleInterruptedWrites(dir: string): Promise<void> {
-  const secrets = secretsFilePath({ dir });
-  const names = new Set([baseName(secrets), baseName(configPath(dir)), PROBE_NAME]);
+  await settle(dir, secretsFilePath({ dir }), isSecretsFile);
+  await settle(dir, encryptedFilePath({ dir }), isEncryptedFile, { others: false });
+}
+
+/**
+ * Recovers the newest complete temp file of `secrets`; removes the other
+ * temp files of it and (unless `others` is false) of `config.json` and the
+ * write test.
+ */
+async function settle(
+  dir: string,
+  secrets: string,
+  isComplete: (data: unknown) => boolean,
+  { others = true }: { others?: boolean } = {},
+): Promise<void> {
+  const names = new Set(
+    others ? [baseName(secrets), baseName(configPath(dir)), PROBE_NAME] : [baseName(secrets)],
+  );
   const complete: { path: string; mtime: number }[] = [];
   const stale: string[] = [];
   try {
@@ -41,7 +59,7 @@ export async function settleInterruptedWrites(dir: string): Promise<void> {
       if (target === undefined || !names.has(target)) continue;
       const path = joinPath(dir, entry.name);
       const mtime = target === baseName(secrets) && entry.isFile
-        ? await completeSecrets(path)
+        ? await completeSecrets(path, isComplete)
         : undefined;
       if (mtime === undefined) stale.push(path);
       else complete.push({ path, mtime });
@@ -67,12 +85,15 @@ export async function settleInterruptedWrites(dir: string): Promise<void> {
 }
 
 /** The temp file's mtime when it holds a whole, valid secrets file; else `undefined`. */
-async function completeSecrets(path: string): Promise<number | undefined> {
+async function completeSecrets(
+  path: string,
+  isComplete: (data: unknown) => boolean,
+): Promise<number | undefined> {
   try {
     const info = await Deno.lstat(path);
     if (!info.isFile) return undefined;
     const data = JSON.parse(await Deno.readTextFile(path));
-    return isSecretsFile(data) ? info.mtime?.getTime() ?? 0 : undefined;
+    return isComplete(data) ? info.mtime?.getTime() ?? 0 : undefined;
   } catch {
     return undefined; // cut short by the kill, or gone: not complete
   }

@@ -1,6 +1,6 @@
 /**
  * What a secrets backend is: the secret part of an account and the place
- * that keeps it (the keyring or the file backend).
+ * that keeps it (the keyring, the file, the agent or the encrypted file).
  * @module
  */
 
@@ -18,14 +18,20 @@ export interface Secrets {
   clientSecret?: string;
 }
 
-/** The name of a secrets backend. */
-export type StorageName = "keyring" | "file";
+/**
+ * The name of a secrets backend: the OS keyring, the plain-text file, the
+ * loopauth agent's memory, or the passphrase-encrypted file.
+ */
+export type StorageName = "keyring" | "file" | "agent" | "encrypted";
+
+/** Every {@linkcode StorageName}, in the order `--storage` lists them. */
+export const STORAGE_NAMES: readonly StorageName[] = ["keyring", "file", "agent", "encrypted"];
 
 /** A place that keeps {@linkcode Secrets} per host and login. */
 export interface SecretBackend {
-  /** `keyring` or `file`. */
+  /** `keyring`, `file`, `agent` or `encrypted`. */
   readonly name: StorageName;
-  /** Where, for messages: the keyring's name or the file's path. */
+  /** Where, for messages: the keyring's name, the file's path or the agent's socket. */
   readonly location: string;
   /** The secrets of an account, or `undefined`. */
   get(host: string, login: string): Promise<Secrets | undefined>;

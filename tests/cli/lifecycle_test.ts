@@ -269,7 +269,11 @@ Deno.test("git credential fill gets the (refreshed) token for a known host, noth
       ["config", "--global", "--get-all", `credential.${provider.origin}.helper`],
       "",
     )).stdout.split("\n");
-    assert.match(helper, /^!\S+ run --no-prompt .*--allow-net=127\.0\.0\.1:\d+ .* git-credential$/);
+    // The host, and the agent's socket (a Unix socket, no host).
+    assert.match(
+      helper,
+      /^!\S+ run --no-prompt .*--allow-net=127\.0\.0\.1:\d+(,unix:\/\S+)* .* git-credential$/,
+    );
 
     const port = new URL(provider.origin).port;
     const known = await git(["credential", "fill"], `protocol=http\nhost=127.0.0.1:${port}\n\n`);

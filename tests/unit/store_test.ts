@@ -142,8 +142,13 @@ Deno.test("corrupted config or tokens files are clear errors naming the file", a
 Deno.test("--storage values", () => {
   assert.equal(parseStorage("keyring"), "keyring");
   assert.equal(parseStorage("file"), "file");
+  assert.equal(parseStorage("agent"), "agent");
+  assert.equal(parseStorage("encrypted"), "encrypted");
   assert.equal(parseStorage(undefined), undefined);
-  assert.throws(() => parseStorage("disk"), /Invalid storage "disk": use keyring or file/);
+  assert.throws(
+    () => parseStorage("disk"),
+    /Invalid storage "disk": use keyring, file, agent or encrypted/,
+  );
 });
 
 Deno.test("paths join and split on each platform's separator", async () => {

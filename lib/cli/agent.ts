@@ -1,0 +1,219 @@
+/** `loopauth agent`. @module */
+import { formatDuration, parseDuration } from "../core/duration.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { within } from "../core/timers.ts";
+import { agentRequest, isAgentNotRunning, probeAgent } from "../store/agent_client.ts";
+import { agentDir, agentSocketPath, defaultAgentSocket } from "../store/agent_paths.ts";
+import { runAgent } from "../store/agent_server.ts";
+import { type Command, parseFlags, writeResult } from "./command.ts";
+
+/** The default time to live of an agent. */
+const DEFAULT_TTL = "12h";
+
+/** How long `agent start` waits for the agent it started to listen. */
+const START_TIMEOUT_MS = 20_000;
+
+/**
+ * The `agent` subcommand: starts, stops and shows the loopauth agent, which
+ * keeps tokens in memory (see docs/agent.md).
+ *
+ * @example
+ * ```ts
+ * import { command } from "./agent.ts";
+ * await command.run(["status"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "agent",
+  help: `Keep tokens in memory, not in files: a per-user agent on a Unix socket, like ssh-agent.
+
+Usage: loopauth agent start [--ttl DURATION] [--json] [--foreground] [--socket PATH]
+       loopauth agent stop [--socket PATH]
+       loopauth agent status [--json] [--socket PATH]
+
+start prints an export line for LOOPAUTH_AGENT (eval "$(loopauth agent start)") and
+leaves the agent running in the background until --ttl has passed (default 12h), it is
+stopped, or it gets SIGTERM. Then log in with --storage agent (or with no keyring, as the
+automatic choice); token, api and git-credential ask the agent. Secrets live only in its
+memory: when it ends they are gone, and the next use says so (exit 8): log in again.
+An encrypted store (--storage encrypted) caches its unlocked key in a running agent.
+
+Flags:
+  --ttl DURATION   how long the agent lives, e.g. 8h or 90m (default 12h)
+  --json           start, status: print JSON (socket, pid, expiresAt)
+  --foreground     start: run the agent in this process (for systemd and the like)
+  --socket PATH    where it listens (start: default $XDG_RUNTIME_DIR/loopauth/agent.sock,
+                   else agent/agent.sock in the config directory; stop, status: default
+                   $LOOPAUTH_AGENT, else the same)
+
+Exits 8 when no agent answers (stop, status) or one cannot be started.
+
+Examples:
+  eval "$(loopauth agent start --ttl 8h)"
+  loopauth login --client-id Iv1.abc --storage agent
+  loopauth agent stop`,
+  async run(argv, { signal }) {
+    const { values, positionals } = parseFlags(argv, {
+      ttl: { type: "string" },
+      json: { type: "boolean" },
+      foreground: { type: "boolean" },
+      socket: { type: "string" },
+    }, { command: "agent", positionals: true });
+    const [action, ...extra] = positionals;
+    if (!["start", "stop", "status"].includes(action) || extra.length) {
+      throw new LoopauthError(
+        "usage",
+        "loopauth agent takes one of start, stop or status: see loopauth help agent",
+      );
+    }
+    const given = values.socket;
+    if (given !== undefined && !given.startsWith("/")) {
+      throw new LoopauthError("usage", `Invalid --socket "${given}": give an absolute path`);
+    }
+    if (action === "start") {
+      const ttl = parseDuration(values.ttl ?? DEFAULT_TTL);
+      const socket = given ?? defaultAgentSocket();
+      if (values.foreground) {
+        await runAgent({
+          socket,
+          ttl,
+          signal,
+          onReady: (info) => printStarted(info, { json: values.json === true }),
+        });
+        return 0;
+      }
+      const running = await probeAgent({ socket });
+      if (running.ok) {
+        printStarted({ socket, ...running.status }, { json: values.json === true, already: true });
+        return 0;
+      }
+      printStarted(await startInBackground(socket, ttl), { json: values.json === true });
+      return 0;
+    }
+    const socket = given ?? agentSocketPath();
+    try {
+      if (action === "stop") {
+        await agentRequest({ op: "stop" }, { socket });
+        console.error(`Stopped the agent at ${socket}`);
+        return 0;
+      }
+      const { status } = await agentRequest({ op: "status" }, { socket });
+      if (!status) throw new LoopauthError("storage", `The agent at ${socket} sent no status`);
+      if (values.json) writeResult(`${JSON.stringify({ socket, ...status })}\n`);
+      else {
+        writeResult(
+          `Agent at ${socket}: running (pid ${status.pid}) until ${status.expiresAt}, holding ${status.items} item${
+            status.items === 1 ? "" : "s"
+          }\n`,
+        );
+      }
+      return 0;
+    } catch (error) {
+      if (!isAgentNotRunning(error)) throw error;
+      throw new LoopauthError("storage", `No agent is running at ${socket}`, { cause: error });
+    }
+  },
+};
+
+/** What `agent start` prints: the export line on stdout, the rest on stderr. */
+function printStarted(
+  info: { socket: string; pid: number; expiresAt: string },
+  options: { json: boolean; already?: boolean },
+): void {
+  // stderr first: the agent started in the background is read up to its stdout line.
+  console.error(
+    `${
+      options.already ? "An agent is already running" : "Agent started"
+    } at ${info.socket} (pid ${info.pid}) until ${info.expiresAt}`,
+  );
+  if (options.json) {
+    const { socket, pid, expiresAt } = info;
+    writeResult(`${JSON.stringify({ socket, pid, expiresAt })}\n`);
+  } else writeResult(`export LOOPAUTH_AGENT=${shellWord(info.socket)}\n`);
+}
+
+/**
+ * Starts `agent start --foreground` as a detached process with only the
+ * permissions it needs (the socket's directory and socket), and waits until
+ * it listens; its first error line otherwise.
+ */
+async function startInBackground(
+  socket: string,
+  ttl: number,
+): Promise<{ socket: string; pid: number; expiresAt: string }> {
+  const dir = agentDir(socket);
+  const args = [
+    "agent",
+    "start",
+    "--foreground",
+    "--json",
+    "--socket",
+    socket,
+    "--ttl",
+    formatDuration(ttl),
+  ];
+  const command = Deno.build.standalone ? args : [
+    "run",
+    "--no-prompt",
+    "--no-config",
+    `--allow-read=${dir}`,
+    `--allow-write=${dir}`,
+    `--allow-net=unix:${socket}`,
+    "--allow-env=LOOPAUTH_DEBUG",
+    "--allow-sys=uid",
+    Deno.mainModule,
+    ...args,
+  ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: command,
+    cwd: "/",
+    detached: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = firstLine(child.stdout);
+  const stderr = new Response(child.stderr).text();
+  const ready = await within(
+    Promise.race([stdout, child.status.then(() => undefined)]),
+    START_TIMEOUT_MS,
+  );
+  if (ready) {
+    child.unref();
+    stderr.catch(() => {});
+    try {
+      const info = JSON.parse(ready);
+      if (typeof info.pid === "number" && typeof info.expiresAt === "string") {
+        return { socket, pid: info.pid, expiresAt: info.expiresAt };
+      }
+    } catch { /* below */ }
+  }
+  try {
+    child.kill("SIGTERM");
+  } catch { /* it has ended */ }
+  const reason = (await within(stderr, 2000))?.split("\n").find((l) => l.startsWith("Error: "));
+  throw new LoopauthError(
+    "storage",
+    reason
+      ? `The agent did not start: ${reason.slice("Error: ".length)}`
+      : `The agent did not start within ${formatDuration(START_TIMEOUT_MS)}`,
+  );
+}
+
+/** The first line of a stream; `undefined` when it ends without one. */
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string | undefined> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) return undefined;
+    text += value;
+  }
+  reader.cancel().catch(() => {});
+  return text.slice(0, text.indexOf("\n"));
+}
+
+/** A path as one word for a POSIX shell. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,372 @@
+/**
+ * The token agent through the real CLI: its life cycle (start, several
+ * processes at once, ttl, stop, killed and stuck), refresh through it, the
+ * automatic choice, no secret in any file, a second user kept out, and a
+ * relayed socket (what `ssh -R` makes) that behaves like the agent's own.
+ */
+import assert from "node:assert/strict";
+import { EXIT_CODES } from "../lib/core/errors.ts";
+import type { DevProvider } from "../lib/dev/provider.ts";
+import { runFlags as documentedRunFlags } from "../scripts/permissions.ts";
+import {
+  type CliOptions,
+  filesContaining,
+  loginWith,
+  runCli,
+  TEST_TMP_DIR,
+  tokenRequests,
+  waitUntil,
+  withProvider,
+} from "./helpers.ts";
+
+/** An agent a test started; disposing stops it (kill -9 if it does not answer). */
+interface TestAgent extends AsyncDisposable {
+  socket: string;
+  pid: number;
+}
+
+async function startAgent(options: CliOptions, ...extra: string[]): Promise<TestAgent> {
+  const out = await runCli(["agent", "start", "--json", ...extra], options);
+  assert.equal(out.code, 0, out.stderr);
+  const { socket, pid } = JSON.parse(out.stdout);
+  assert.match(out.stderr, /^Agent started at .+ \(pid \d+\) until \d{4}-.+Z$/m);
+  return {
+    socket,
+    pid,
+    [Symbol.asyncDispose]: async () => {
+      if (!await gone(pid)) {
+        const stop = await runCli(["agent", "stop", "--socket", socket], options);
+        if (stop.code !== 0) await shell(`kill -9 ${pid}`);
+      }
+      await waitUntil(() => gone(pid), { what: `agent ${pid} to end` });
+    },
+  };
+}
+
+/** Runs a bash command; its output. */
+async function shell(script: string): Promise<Deno.CommandOutput> {
+  return await new Deno.Command("bash", { args: ["-c", script], stdout: "piped", stderr: "piped" })
+    .output();
+}
+
+/** Whether a process has ended (a zombie nobody reaped counts as ended). */
+async function gone(pid: number): Promise<boolean> {
+  const out = await shell(`ps -o stat= -p ${pid}`);
+  const stat = new TextDecoder().decode(out.stdout).trim();
+  return stat === "" || stat.startsWith("Z");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const mode = async (path: string) => (await Deno.lstat(path)).mode! & 0o777;
+
+/** The one line of a failed run. */
+function errorLine(stderr: string): string {
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line: ${stderr}`);
+  return lines[0];
+}
+
+Deno.test("agent: start, several processes at once, status, stop; no secret byte in any file", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const options = { configHome };
+    await using agent = await startAgent(options);
+    assert.equal(agent.socket, `${configDir}/agent/agent.sock`);
+    assert.equal(await mode(`${configDir}/agent`), 0o700);
+    assert.equal(await mode(agent.socket), 0o600);
+    assert.equal(await mode(`${agent.socket}.key`), 0o600);
+    assert.ok((await Deno.lstat(agent.socket)).isSocket);
+    // Without --json: the export line for eval, and a second start is the same agent.
+    const again = await runCli(["agent", "start"], options);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, `export LOOPAUTH_AGENT=${agent.socket}\n`);
+    assert.match(again.stderr, new RegExp(`already running .* \\(pid ${agent.pid}\\)`));
+
+    const login = await loginWith(provider, options, "--storage", "agent");
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stderr, /^Token stored in the agent at .*agent\.sock$/m);
+    const [token] = provider.activeTokens();
+    const config = JSON.parse(await Deno.readTextFile(`${configDir}/config.json`));
+    assert.equal(config.hosts[provider.origin].accounts.octocat.storage, "agent");
+
+    const hostname = ["--hostname", provider.origin];
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => runCli(["token", ...hostname], options)),
+    );
+    for (const run of runs) assert.deepEqual([run.code, run.stdout], [0, `${token}\n`], run.stderr);
+    const api = await runCli(["api", "/user", ...hostname], options);
+    assert.equal(api.code, 0, api.stderr);
+    assert.equal(JSON.parse(api.stdout).login, "octocat");
+
+    const status = await runCli(["status", "--json", ...hostname], options);
+    assert.equal(status.code, 0, status.stderr);
+    const [account] = JSON.parse(status.stdout).hosts[0].accounts;
+    assert.deepEqual([account.source, account.location, account.state], [
+      "agent",
+      `the agent at ${agent.socket}`,
+      "valid",
+    ]);
+    const shown = await runCli(["agent", "status", "--json"], options);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.deepEqual(
+      { ...JSON.parse(shown.stdout), expiresAt: "" },
+      { socket: agent.socket, pid: agent.pid, items: 1, expiresAt: "" },
+    );
+    for (const secret of [token, provider.clientSecret]) {
+      assert.deepEqual(await filesContaining(configHome, secret), [], "no file holds a secret");
+    }
+
+    const stop = await runCli(["agent", "stop"], options);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitUntil(() => gone(agent.pid), { what: "the agent to end" });
+    assert.equal(await exists(agent.socket), false, "the socket is removed");
+    assert.equal(await exists(`${agent.socket}.key`), false, "the key is removed");
+    const after = await runCli(["token", ...hostname], options);
+    assert.equal(after.code, EXIT_CODES.storage);
+    assert.equal(
+      errorLine(after.stderr),
+      `Error: The agent at ${agent.socket} is not running: start one with loopauth agent start, then log in again`,
+    );
+    const none = await runCli(["agent", "status"], options);
+    assert.equal(none.code, EXIT_CODES.storage);
+    assert.equal(errorLine(none.stderr), `Error: No agent is running at ${agent.socket}`);
+  });
+});
+
+Deno.test("agent: it ends by itself after --ttl and removes its socket", async () => {
+  await withProvider(async (_provider, configHome) => {
+    await using agent = await startAgent({ configHome }, "--ttl", "1s");
+    await waitUntil(() => gone(agent.pid), { what: "the agent's ttl to end it" });
+    assert.equal(await exists(agent.socket), false);
+    const bad = await runCli(["agent", "start", "--ttl", "soon"], { configHome });
+    assert.equal(bad.code, EXIT_CODES.usage);
+  });
+});
+
+Deno.test("agent: killed or stuck, it is one line and exit 8, never a hang", async () => {
+  await withProvider(async (provider, configHome) => {
+    const options = { configHome };
+    const hostname = ["--hostname", provider.origin];
+    {
+      await using agent = await startAgent(options);
+      assert.equal((await loginWith(provider, options, "--storage", "agent")).code, 0);
+      // Stopped (SIGSTOP): it accepts connections but never answers.
+      await shell(`kill -STOP ${agent.pid}`);
+      try {
+        const started = performance.now();
+        const stuck = await runCli(["token", ...hostname], options);
+        assert.ok(performance.now() - started < 12_000, "bounded");
+        assert.equal(stuck.code, EXIT_CODES.storage);
+        assert.match(
+          errorLine(stuck.stderr),
+          /^Error: The agent at .* did not answer within 5s \(stopped or stuck\?\): end it, then run loopauth agent start$/,
+        );
+      } finally {
+        await shell(`kill -CONT ${agent.pid}`);
+      }
+      await shell(`kill -9 ${agent.pid}`);
+      await waitUntil(() => gone(agent.pid), { what: "the killed agent to end" });
+      assert.ok(await exists(agent.socket), "a killed agent leaves its socket");
+      const killed = await runCli(["token", ...hostname], options);
+      assert.equal(killed.code, EXIT_CODES.storage);
+      assert.match(errorLine(killed.stderr), /^Error: The agent at .* is not running: /);
+    }
+    // A new agent replaces the stale socket; the old secrets are gone with the old agent.
+    await using fresh = await startAgent(options);
+    const missing = await runCli(["token", ...hostname], options);
+    assert.equal(missing.code, EXIT_CODES.not_logged_in, missing.stderr);
+    assert.match(missing.stderr, /is missing from the agent at /);
+    // Logging in again (here to the file) needs the agent only to forget the old secret.
+    assert.equal((await loginWith(provider, options, "--storage", "file")).code, 0);
+    const printed = await runCli(["token", ...hostname], options);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.ok(fresh.pid > 0);
+  });
+});
+
+Deno.test("agent: refresh goes through it under the lock; no refresh token is spent twice", async () => {
+  await withProvider(
+    async (provider, configHome) => {
+      const options = { configHome };
+      await using _agent = await startAgent(options);
+      assert.equal((await loginWith(provider, options, "--storage", "agent")).code, 0);
+      const runs = await Promise.all(
+        Array.from(
+          { length: 4 },
+          () => runCli(["token", "--hostname", provider.origin], options),
+        ),
+      );
+      for (const run of runs) assert.equal(run.code, 0, run.stderr);
+      const refreshes = tokenRequests(provider, "refresh_token").map((r) =>
+        new URLSearchParams(r.body).get("refresh_token")
+      );
+      assert.ok(refreshes.length >= 1, "the expiring token was refreshed");
+      assert.equal(new Set(refreshes).size, refreshes.length, "each refresh token spent once");
+      // The agent holds the last pair: the printed token is one the server still accepts.
+      const last = runs.map((r) => r.stdout.trim());
+      assert.ok(last.some((t) => provider.activeTokens().includes(t)));
+      assert.deepEqual(await filesContaining(configHome, last.at(-1)!), []);
+    },
+    { expiringTokens: { accessTtl: 30, refreshTtl: 3600 } },
+  );
+});
+
+Deno.test("automatic choice: no keyring, an agent runs: the agent, and it says so; neither: the warning names loopauth agent start", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const options = { configHome };
+    const plain = await loginWith(provider, options);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(
+      plain.stderr,
+      /^Warning: token stored in plain text at .*tokens\.json \(mode 0600\) \(no OS keyring: .+; no loopauth agent: run loopauth agent start and log in again to keep it in memory\)$/m,
+    );
+    await using agent = await startAgent(options);
+    const auto = await loginWith(provider, options);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.match(
+      auto.stderr,
+      new RegExp(`^Token stored in the agent at ${agent.socket} \\(no OS keyring: .+\\)$`, "m"),
+    );
+    assert.doesNotMatch(auto.stderr, /plain text/);
+    const config = JSON.parse(await Deno.readTextFile(`${configDir}/config.json`));
+    assert.equal(config.hosts[provider.origin].accounts.octocat.storage, "agent");
+    // The account moved: the plain-text copy is gone.
+    const file = JSON.parse(await Deno.readTextFile(`${configDir}/tokens.json`));
+    assert.deepEqual(file.hosts, {});
+  });
+});
+
+Deno.test("a second user cannot reach the agent, even through a socket others may open", async () => {
+  const probe = await new Deno.Command("setpriv", {
+    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "true"],
+    stderr: "piped",
+  }).output().catch((error) => ({ success: false, stderr: new TextEncoder().encode(`${error}`) }));
+  if (!probe.success) {
+    console.log(
+      `skipped: cannot run a process as uid 65534 with setpriv (${
+        new TextDecoder().decode(probe.stderr).trim()
+      }): run the tests as root with util-linux`,
+    );
+    return;
+  }
+  await withProvider(async (provider, configHome) => {
+    const options = { configHome };
+    await using agent = await startAgent(options);
+    assert.equal((await loginWith(provider, options, "--storage", "agent")).code, 0);
+    const asNobody = (...args: string[]) =>
+      new Deno.Command("setpriv", {
+        args: ["--reuid=65534", "--regid=65534", "--clear-groups", "socat", ...args],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      });
+    const request = `${JSON.stringify({ v: 1, key: "0".repeat(64), op: "get", item: "x" })}\n`;
+    const ask = async (socket: string) => {
+      const child = asNobody("-t", "5", "-", `UNIX-CONNECT:${socket}`).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(request)).catch(() => {});
+      await writer.close().catch(() => {});
+      const out = await child.output();
+      return {
+        code: out.code,
+        stdout: new TextDecoder().decode(out.stdout),
+        stderr: new TextDecoder().decode(out.stderr),
+      };
+    };
+    const direct = await ask(agent.socket);
+    assert.notEqual(direct.code, 0);
+    assert.match(direct.stderr, /Permission denied/);
+    const key = await new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "socat",
+        "-u",
+        `OPEN:${agent.socket}.key`,
+        "-",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(key.success, false, "nobody cannot read the key");
+    assert.match(new TextDecoder().decode(key.stderr), /Permission denied/);
+
+    // A careless relay: a world-writable socket in a directory everyone may enter.
+    await Deno.mkdir(TEST_TMP_DIR, { recursive: true });
+    const open = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-open-" });
+    await Deno.chmod(open, 0o755);
+    const relay = new Deno.Command("socat", {
+      args: [`UNIX-LISTEN:${open}/relay.sock,fork,mode=777`, `UNIX-CONNECT:${agent.socket}`],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await waitUntil(() => exists(`${open}/relay.sock`), { what: "the relay to listen" });
+      const relayed = await ask(`${open}/relay.sock`);
+      assert.equal(relayed.code, 0, relayed.stderr);
+      assert.deepEqual(JSON.parse(relayed.stdout), { ok: false, error: "forbidden" });
+    } finally {
+      relay.kill();
+      await relay.status;
+      await Deno.remove(open, { recursive: true });
+    }
+  });
+});
+
+Deno.test("a relayed socket (as ssh -R makes on the remote) behaves like the agent's own", async () => {
+  await withProvider(async (provider: DevProvider, configHome, configDir) => {
+    const local = { configHome };
+    await using agent = await startAgent(local);
+    // "The remote": its XDG_RUNTIME_DIR/loopauth/agent.sock is a relay to the agent.
+    const runtime = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-run-" });
+    const remoteDir = `${runtime}/loopauth`;
+    await Deno.mkdir(remoteDir, { mode: 0o700 });
+    await Deno.copyFile(`${agent.socket}.key`, `${remoteDir}/agent.sock.key`);
+    await Deno.chmod(`${remoteDir}/agent.sock.key`, 0o600);
+    const relay = new Deno.Command("socat", {
+      args: [
+        `UNIX-LISTEN:${remoteDir}/agent.sock,fork,mode=600`,
+        `UNIX-CONNECT:${agent.socket}`,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await waitUntil(() => exists(`${remoteDir}/agent.sock`), { what: "the relay to listen" });
+      const remote: CliOptions = {
+        configHome,
+        env: { XDG_RUNTIME_DIR: runtime },
+        flags: ["--no-prompt", ...documentedRunFlags(configDir, [], { runtimeDir: remoteDir })],
+      };
+      const login = await loginWith(provider, remote, "--storage", "agent");
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(
+        login.stderr,
+        new RegExp(`^Token stored in the agent at ${remoteDir}/agent\\.sock$`, "m"),
+      );
+      const [token] = provider.activeTokens();
+      const hostname = ["--hostname", provider.origin];
+      // Through the relay and through the agent's own socket alike.
+      const viaRelay = await runCli(["token", ...hostname], remote);
+      assert.deepEqual([viaRelay.code, viaRelay.stdout], [0, `${token}\n`], viaRelay.stderr);
+      const direct = await runCli(["token", ...hostname], local);
+      assert.deepEqual([direct.code, direct.stdout], [0, `${token}\n`], direct.stderr);
+      const status = await runCli(["agent", "status", "--json"], remote);
+      assert.equal(JSON.parse(status.stdout).pid, agent.pid);
+      assert.deepEqual(await filesContaining(runtime, token), []);
+      assert.deepEqual(await filesContaining(configHome, token), []);
+    } finally {
+      relay.kill();
+      await relay.status;
+      await Deno.remove(runtime, { recursive: true });
+    }
+  });
+});

@@ -1,0 +1,242 @@
+/**
+ * The encrypted store (`--storage encrypted`, tokens.enc) through the real
+ * CLI: the round trip, the passphrase from a file, from the terminal (not
+ * echoed) and from the agent's cache; a wrong passphrase, a changed and a
+ * cut file (one line, exit 8, nothing overwritten); kill -9 mid-write.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { EXIT_CODES } from "../lib/core/errors.ts";
+import { encryptedBackend } from "../lib/store/encrypted.ts";
+import { withLock } from "../lib/store/lock.ts";
+import {
+  type CliOptions,
+  filesContaining,
+  loginWith,
+  runCli,
+  tempConfig,
+  Tmux,
+  waitUntil,
+  withProvider,
+} from "./helpers.ts";
+
+const PASSPHRASE = "correct horse battery staple";
+
+/** A passphrase file in the config directory (which the documented flags let loopauth read). */
+async function passphraseFile(configDir: string, text = PASSPHRASE): Promise<string> {
+  await Deno.mkdir(configDir, { recursive: true, mode: 0o700 });
+  const path = `${configDir}/passphrase`;
+  await Deno.writeTextFile(path, `${text}\n`, { mode: 0o600 });
+  return path;
+}
+
+function errorLine(stderr: string): string {
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line: ${stderr}`);
+  return lines[0];
+}
+
+Deno.test("encrypted store: round trip; tokens.enc holds no readable secret; status and logout", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const options: CliOptions = {
+      configHome,
+      env: { LOOPAUTH_PASSPHRASE_FILE: await passphraseFile(configDir) },
+    };
+    const login = await loginWith(provider, options, "--storage", "encrypted");
+    assert.equal(login.code, 0, login.stderr);
+    const path = `${configDir}/tokens.enc`;
+    assert.match(login.stderr, new RegExp(`^Token stored in ${path.replaceAll(".", "\\.")}$`, "m"));
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    const [token] = provider.activeTokens();
+    for (const secret of [token, provider.clientSecret]) {
+      assert.deepEqual(await filesContaining(configHome, secret), []);
+    }
+    const file = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(file.format, "loopauth-encrypted");
+    assert.deepEqual(file.kdf.name, "scrypt");
+
+    const hostname = ["--hostname", provider.origin];
+    const printed = await runCli(["token", ...hostname], options);
+    assert.deepEqual([printed.code, printed.stdout], [0, `${token}\n`], printed.stderr);
+    const status = await runCli(["status", "--json", ...hostname], options);
+    assert.equal(status.code, 0, status.stderr);
+    const [account] = JSON.parse(status.stdout).hosts[0].accounts;
+    assert.deepEqual([account.source, account.location, account.state], [
+      "encrypted",
+      path,
+      "valid",
+    ]);
+    const logout = await runCli(["logout", ...hostname], options);
+    assert.equal(logout.code, 0, logout.stderr);
+    assert.deepEqual(provider.activeTokens(), []);
+    const after = await encryptedBackend({
+      dir: configDir,
+      env: () => options.env!.LOOPAUTH_PASSPHRASE_FILE,
+    }).get(provider.origin, "octocat");
+    assert.equal(after, undefined, "logout removed the secrets from tokens.enc");
+  });
+});
+
+Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one line, exit 8, nothing overwritten", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const right = await passphraseFile(configDir);
+    const options: CliOptions = { configHome, env: { LOOPAUTH_PASSPHRASE_FILE: right } };
+    assert.equal((await loginWith(provider, options, "--storage", "encrypted")).code, 0);
+    const path = `${configDir}/tokens.enc`;
+    const original = await Deno.readTextFile(path);
+    const hostname = ["--hostname", provider.origin];
+    const loginArgs = [
+      "login",
+      ...hostname,
+      "--client-id",
+      provider.clientId,
+      "--client-secret",
+      provider.clientSecret,
+      "--no-browser",
+      "--web",
+      "--storage",
+      "encrypted",
+    ];
+    const expectFailure = async (env: Record<string, string>, message: RegExp) => {
+      for (const args of [["token", ...hostname], loginArgs]) {
+        const requests = provider.requests.length;
+        const out = await runCli(args, { configHome, env });
+        assert.equal(out.code, EXIT_CODES.storage, `${args[0]}: ${out.stderr}`);
+        assert.match(errorLine(out.stderr), message, args[0]);
+        assert.equal(provider.requests.length, requests, "nothing reached the server");
+      }
+    };
+
+    const wrong = `${configDir}/wrong`;
+    await Deno.writeTextFile(wrong, "not the passphrase\n");
+    await expectFailure(
+      { LOOPAUTH_PASSPHRASE_FILE: wrong },
+      /^Error: Wrong passphrase for .*tokens\.enc \(from LOOPAUTH_PASSPHRASE_FILE\): nothing was changed$/,
+    );
+    assert.equal(await Deno.readTextFile(path), original);
+
+    // One character of the ciphertext changed: the GCM tag fails.
+    const data = JSON.parse(original);
+    const at = Math.floor(data.data.length / 2);
+    const flipped = data.data[at] === "A" ? "B" : "A";
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...data, data: data.data.slice(0, at) + flipped + data.data.slice(at + 1) }),
+    );
+    const changed = await Deno.readTextFile(path);
+    await expectFailure(
+      options.env!,
+      /^Error: Cannot decrypt .*tokens\.enc: it was changed or damaged since loopauth wrote it \(the passphrase is right; restore the file, or delete it and log in again\)$/,
+    );
+    assert.equal(await Deno.readTextFile(path), changed, "the changed file stays as it was");
+
+    const cut = original.slice(0, Math.floor(original.length / 2));
+    await Deno.writeTextFile(path, cut);
+    await expectFailure(
+      options.env!,
+      /^Error: Cannot read .*tokens\.enc: it is cut short or not a loopauth encrypted tokens file \(restore it, or delete it and log in again\)$/,
+    );
+    assert.equal(await Deno.readTextFile(path), cut, "the cut file stays as it was");
+
+    // Restored, it works again.
+    await Deno.writeTextFile(path, original);
+    const printed = await runCli(["token", ...hostname], options);
+    assert.equal(printed.code, 0, printed.stderr);
+
+    // No passphrase file and no terminal: said so, not a hang.
+    const none = await runCli(["token", ...hostname], { configHome });
+    assert.equal(none.code, EXIT_CODES.storage);
+    assert.match(
+      errorLine(none.stderr),
+      /^Error: The passphrase for .*tokens\.enc is needed and there is no terminal to ask it on: set LOOPAUTH_PASSPHRASE_FILE, or run loopauth agent start and unlock it once on a terminal$/,
+    );
+  });
+});
+
+Deno.test("encrypted store: with an agent, the unlocked key is cached there and the passphrase is asked once", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const env = { LOOPAUTH_PASSPHRASE_FILE: await passphraseFile(configDir) };
+    const start = await runCli(["agent", "start", "--json"], { configHome });
+    assert.equal(start.code, 0, start.stderr);
+    const { pid } = JSON.parse(start.stdout);
+    try {
+      assert.equal(
+        (await loginWith(provider, { configHome, env }, "--storage", "encrypted")).code,
+        0,
+      );
+      // Now without the passphrase file and without a terminal: the agent has the key.
+      const printed = await runCli(["token", "--hostname", provider.origin], { configHome });
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.deepEqual(provider.activeTokens(), [printed.stdout.trim()]);
+      const status = await runCli(["agent", "status", "--json"], { configHome });
+      assert.equal(JSON.parse(status.stdout).items, 1, "one unlocked key, no account");
+      assert.deepEqual(await filesContaining(configHome, printed.stdout.trim()), []);
+    } finally {
+      const stop = await runCli(["agent", "stop"], { configHome });
+      assert.equal(stop.code, 0, stop.stderr);
+      await waitUntil(async () => {
+        const ps = await new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] })
+          .output();
+        const stat = new TextDecoder().decode(ps.stdout).trim();
+        return stat === "" || stat.startsWith("Z");
+      }, { what: "the agent to end" });
+    }
+    // The agent gone, the key is gone with it.
+    const locked = await runCli(["token", "--hostname", provider.origin], { configHome });
+    assert.equal(locked.code, EXIT_CODES.storage);
+    assert.match(locked.stderr, /passphrase for .* is needed/);
+  });
+});
+
+Deno.test("encrypted store: the passphrase asked on the terminal is not echoed", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const env = { LOOPAUTH_PASSPHRASE_FILE: await passphraseFile(configDir) };
+    assert.equal(
+      (await loginWith(provider, { configHome, env }, "--storage", "encrypted")).code,
+      0,
+    );
+    const [token] = provider.activeTokens();
+    await using tmux = await Tmux.start(["token", "--hostname", provider.origin], { configHome });
+    await tmux.waitFor(/Passphrase for .*tokens\.enc: /);
+    await tmux.typeLine(PASSPHRASE);
+    const screen = await tmux.waitUntil((s) => s.includes("[exit "), 30_000, "the exit");
+    assert.match(screen, /\[exit 0\]/);
+    assert.ok(screen.includes(token), "the token was printed");
+    assert.ok(!screen.includes(PASSPHRASE), `the passphrase was not echoed:\n${screen}`);
+  });
+});
+
+Deno.test("encrypted store: kill -9 mid-write leaves the old file or the new one, never a part", async () => {
+  await using config = await tempConfig();
+  const passphrase = await passphraseFile(config.dir);
+  const writer = fileURLToPath(new URL("./fixtures/write_encrypted.ts", import.meta.url));
+  const read = encryptedBackend({ dir: config.dir, env: () => passphrase });
+  for (let round = 0; round < 5; round++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${config.dir}`,
+        `--allow-write=${config.dir}`,
+        writer,
+        config.dir,
+        passphrase,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await new Promise((wake) => setTimeout(wake, Math.random() * 60));
+    child.kill("SIGKILL");
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    await child.status;
+    // The next holder of the lock settles a temp file the kill left.
+    await withLock(config.dir, async () => {});
+    const secrets = await read.get("github.com", "octocat");
+    assert.match(secrets?.accessToken ?? "", /^gho_(old|new)_x+$/, `round ${round}: a whole token`);
+    assert.equal((await Deno.stat(`${config.dir}/tokens.enc`)).mode! & 0o777, 0o600);
+    const left = [...Deno.readDirSync(config.dir)].filter((e) => e.name.endsWith(".tmp"));
+    assert.deepEqual(left, [], "no temp file is left behind");
+  }
+});
