@@ -5,9 +5,9 @@
  * relayed socket (what `ssh -R` makes) that behaves like the agent's own.
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import type { DevProvider } from "../lib/dev/provider.ts";
-import { runFlags as documentedRunFlags } from "../scripts/permissions.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import type { DevProvider } from "../../lib/dev/provider.ts";
+import { runFlags as documentedRunFlags } from "../../scripts/permissions.ts";
 import {
   type CliOptions,
   filesContaining,
@@ -17,7 +17,7 @@ import {
   tokenRequests,
   waitUntil,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 /** An agent a test started; disposing stops it (kill -9 if it does not answer). */
 interface TestAgent extends AsyncDisposable {

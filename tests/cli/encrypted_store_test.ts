@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { EXIT_CODES } from "../lib/core/errors.ts";
-import { encryptedBackend } from "../lib/store/encrypted.ts";
-import { withLock } from "../lib/store/lock.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { encryptedBackend } from "../../lib/store/encrypted.ts";
+import { withLock } from "../../lib/store/lock.ts";
 import {
   type CliOptions,
   filesContaining,
@@ -18,7 +18,7 @@ import {
   Tmux,
   waitUntil,
   withProvider,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 
@@ -209,7 +209,7 @@ Deno.test("encrypted store: the passphrase asked on the terminal is not echoed",
 Deno.test("encrypted store: kill -9 mid-write leaves the old file or the new one, never a part", async () => {
   await using config = await tempConfig();
   const passphrase = await passphraseFile(config.dir);
-  const writer = fileURLToPath(new URL("./fixtures/write_encrypted.ts", import.meta.url));
+  const writer = fileURLToPath(new URL("../fixtures/write_encrypted.ts", import.meta.url));
   const read = encryptedBackend({ dir: config.dir, env: () => passphrase });
   for (let round = 0; round < 5; round++) {
     const child = new Deno.Command(Deno.execPath(), {
