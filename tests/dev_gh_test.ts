@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { approveDeviceCode } from "../lib/dev/provider.ts";
 import { actAsUser } from "../lib/dev/user.ts";
-import { childEnv, Cli, MAIN, runCli, runFlags, tempConfig } from "./helpers.ts";
+import { Cli, runCli, tempConfig } from "./helpers.ts";
+import { startDevServer } from "./dev_server_helpers.ts";
 
 /** gh's own OAuth app (cli/cli internal/authflow/flow.go), which gh always uses. */
 const GH_CLIENT_ID = "178c6fc778ccc68e1d6a";
@@ -32,36 +33,6 @@ function cannotBind443(): string | undefined {
 const skip = cannotBind443();
 if (skip) {
   console.error(`dev_gh_test: the gh tests are skipped: ${skip} (gh reaches a GHES only on 443)`);
-}
-
-/** What `dev-server --json` prints first. */
-interface ServerInfo {
-  origin: string;
-  apiUrl: string;
-  clientId: string;
-  clientSecret: string;
-  caFile: string;
-}
-
-/** Reads the first line of a stream (at most 30 s), then stops reading it. */
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`No line in 30 s (so far: ${text})`)), 30_000);
-  });
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await Promise.race([reader.read(), timeout]);
-      if (done) throw new Error(`The stream ended without a line: ${text}`);
-      text += value;
-    }
-    return text.slice(0, text.indexOf("\n"));
-  } finally {
-    clearTimeout(timer);
-    await reader.cancel();
-  }
 }
 
 /** A running gh: its output so far, a wait for a line of stderr, and its end. */
@@ -141,39 +112,25 @@ Deno.test({
   ignore: skip !== undefined,
   async fn() {
     await using home = await tempConfig();
-    const server = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...runFlags(home.dir),
-        MAIN,
-        "dev-server",
-        "--tls",
-        "--port",
-        "443",
-        "--json",
-        "--client-id",
-        GH_CLIENT_ID,
-        "--client-secret",
-        GH_CLIENT_SECRET,
-        "--device-interval",
-        "1",
-      ],
-      env: childEnv(home.home),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(server.stderr).text();
-    let caFile = "";
+    const server = await startDevServer([
+      "--tls",
+      "--port",
+      "443",
+      "--client-id",
+      GH_CLIENT_ID,
+      "--client-secret",
+      GH_CLIENT_SECRET,
+      "--device-interval",
+      "1",
+    ], home.home);
+    const { info } = server;
+    const caFile = info.caFile!;
     try {
-      const info: ServerInfo = JSON.parse(await firstLine(server.stdout));
-      caFile = info.caFile;
       assert.equal(info.origin, "https://127.0.0.1");
       assert.equal(info.apiUrl, "https://127.0.0.1/api/v3");
       assert.equal(info.clientId, GH_CLIENT_ID);
-      assert.ok(info.caFile.startsWith(`${home.dir}/`), info.caFile);
-      const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(info.caFile)] });
+      assert.ok(caFile.startsWith(`${home.dir}/`), caFile);
+      const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(caFile)] });
       const ghEnv = (name: string) => ({
         PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
         HOME: `${home.home}/${name}`,
@@ -184,7 +141,7 @@ Deno.test({
         XDG_DATA_HOME: `${home.home}/${name}/data`,
         GIT_CONFIG_GLOBAL: `${home.home}/${name}/gitconfig`,
         GIT_CONFIG_NOSYSTEM: "1",
-        SSL_CERT_FILE: info.caFile,
+        SSL_CERT_FILE: caFile,
         GH_NO_UPDATE_NOTIFIER: "1",
         GH_PROMPT_DISABLED: "1",
         NO_COLOR: "1",
@@ -214,7 +171,7 @@ Deno.test({
 
       // A token loopauth got (over https, trusting the CA through DENO_CERT), given to gh.
       await using loopauth = await tempConfig();
-      const cliOptions = { configHome: loopauth.home, env: { DENO_CERT: info.caFile } };
+      const cliOptions = { configHome: loopauth.home, env: { DENO_CERT: caFile } };
       const hostname = ["--hostname", info.origin];
       const cli = new Cli([
         "login",
@@ -260,10 +217,8 @@ Deno.test({
       assert.match(bogus.stderr, /HTTP 401: Bad credentials/);
       client.close();
     } finally {
-      server.kill("SIGTERM");
-      const { code } = await server.status;
-      const log = await stderr;
-      assert.equal(code, 0, log);
+      const { code, stderr } = await server.stop("SIGTERM");
+      assert.equal(code, 0, stderr);
     }
     // SIGTERM stopped it as Ctrl-C does: its CA file and directory are gone.
     await assert.rejects(Deno.stat(caFile), Deno.errors.NotFound);
