@@ -77,8 +77,9 @@ function rateLimit(limit: number): Record<string, string> {
 export function apiEndpoint(
   state: DevState,
 ): (request: Request, path: string, body: string) => Promise<Response> {
+  const applications = applicationsEndpoint(state);
   return async (request: Request, path: string, body: string): Promise<Response> => {
-    const apps = await applicationsEndpoint(state, request, path, body);
+    const apps = await applications(request, path, body);
     if (apps) return apps;
     const caller = callerOf(state, request);
     // An invalid token is refused everywhere, even where no token is needed.

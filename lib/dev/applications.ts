@@ -16,14 +16,18 @@ import { replaceToken, revokeToken } from "./tokens.ts";
 const DOCS = "https://docs.github.com/rest/apps/oauth-applications";
 
 /**
- * Answers `path` (without `/api/v3`) when it is one of these endpoints, else
- * `undefined`.
+ * The handler of these endpoints: it answers `path` (without `/api/v3`)
+ * when it is one of them, else `undefined`.
  */
-export async function applicationsEndpoint(
+export function applicationsEndpoint(
   state: DevState,
-  request: Request,
-  path: string,
-  body: string,
+): (request: Request, path: string, body: string) => Promise<Response | undefined> {
+  return (request, path, body) => answer(state, { request, path, body });
+}
+
+async function answer(
+  state: DevState,
+  { request, path, body }: { request: Request; path: string; body: string },
 ): Promise<Response | undefined> {
   const match = /^\/applications\/([^/]+)\/(token|token\/scoped|grant)$/.exec(path);
   if (!match) return undefined;
@@ -62,8 +66,8 @@ export async function applicationsEndpoint(
     return new Response(null, { status: 204, headers: SECURITY_HEADERS });
   }
   if (request.method === "PATCH") {
-    const token = replaceToken(state, accessToken, issued);
-    return apiJson(200, await authorizationJson(state, token, state.tokens.get(token)!));
+    const token = replaceToken(state, accessToken);
+    return apiJson(200, await authorizationJson(state, token));
   }
   if (what === "token/scoped") {
     // A new token for the same user and app, beside the one it came from.
@@ -77,9 +81,9 @@ export async function applicationsEndpoint(
       ...(issued.expires === undefined ? {} : { expires: issued.expires }),
     };
     state.tokens.set(token, scoped);
-    return apiJson(200, await authorizationJson(state, token, scoped));
+    return apiJson(200, await authorizationJson(state, token));
   }
-  return apiJson(200, await authorizationJson(state, accessToken, issued));
+  return apiJson(200, await authorizationJson(state, accessToken));
 }
 
 /** Revokes every token and refresh token of the app for the user. */

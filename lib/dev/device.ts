@@ -56,7 +56,7 @@ export function deviceEndpoints(provider: DevProvider, options: {
       // Form or JSON (Octokit sends JSON), answered as Accept asks.
       const params = oauthParams(request, body);
       const json = (status: number, data: Record<string, string | number>) =>
-        oauthAnswer(request, data, status);
+        oauthAnswer(request, data, { status });
       if (params.get("client_id") !== provider.clientId) {
         return json(400, fail("incorrect_client_credentials", "The client_id is not valid."));
       }

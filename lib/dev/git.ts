@@ -19,7 +19,17 @@ export interface GitRoute {
   service: string;
 }
 
-/** The route of a git smart-HTTP request path (`.git` optional, as on GitHub), or `undefined`. */
+/**
+ * The route of a git smart-HTTP request path (`.git` optional, as on
+ * GitHub), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { gitRoute } from "./git.ts";
+ * gitRoute("/octocat/hello-world.git/info/refs"); // { owner: "octocat", name: "hello-world", service: "info/refs" }
+ * gitRoute("/api/v3/user"); // undefined
+ * ```
+ */
 export function gitRoute(pathname: string): GitRoute | undefined {
   const match = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-receive-pack)$/
     .exec(pathname);

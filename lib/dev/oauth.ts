@@ -187,7 +187,7 @@ export function oauthEndpoints(
 
   /** A new token (pair, in expiring mode) as the token endpoint answers it. */
   const issue = (scopes: string[], user: DevUser): Record<string, string | number> =>
-    issueToken(state, scopes, user);
+    issueToken(state, { scopes, user });
 
   return { authorize, decide, accessToken, issue };
 }

@@ -11,6 +11,13 @@ import { safeJson } from "./responses.ts";
 /**
  * The request's parameters: query, body (JSON when it says so or looks like
  * it, else a form), and Basic `client_id:client_secret` (RFC 6749 §2.3.1).
+ *
+ * @example
+ * ```ts
+ * import { oauthParams } from "./params.ts";
+ * const request = new Request("http://127.0.0.1/login/device/code", { method: "POST" });
+ * oauthParams(request, '{"client_id":"abc","scope":["repo","gist"]}').get("scope"); // "repo gist"
+ * ```
  */
 export function oauthParams(request: Request, body: string): URLSearchParams {
   const params = new URLSearchParams(new URL(request.url).search);
@@ -42,7 +49,16 @@ function formDecode(text: string): string {
   }
 }
 
-/** The user and password of an `Authorization: Basic` header, or `undefined`. */
+/**
+ * The user and password of an `Authorization: Basic` header, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { basicCredentials } from "./params.ts";
+ * const request = new Request("http://127.0.0.1/", { headers: { authorization: `Basic ${btoa("id:secret")}` } });
+ * basicCredentials(request); // { user: "id", password: "secret" }
+ * ```
+ */
 export function basicCredentials(request: Request): { user: string; password: string } | undefined {
   const basic = /^basic\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
   if (!basic) return undefined;
@@ -59,12 +75,20 @@ export function basicCredentials(request: Request): { user: string; password: st
 /**
  * An OAuth endpoint's answer: JSON when `Accept` asks for it, else (as on
  * GitHub) a form-encoded body.
+ *
+ * @example
+ * ```ts
+ * import { oauthAnswer } from "./params.ts";
+ * const request = new Request("http://127.0.0.1/login/device/code");
+ * await oauthAnswer(request, { error: "slow_down" }, { status: 400 }).text(); // "error=slow_down"
+ * ```
  */
 export function oauthAnswer(
   request: Request,
   data: Record<string, string | number>,
-  status = 200,
+  options: { status?: number } = {},
 ): Response {
+  const status = options.status ?? 200;
   if ((request.headers.get("accept") ?? "").includes("application/json")) {
     return Response.json(data, { status, headers: SECURITY_HEADERS });
   }

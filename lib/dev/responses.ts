@@ -47,6 +47,12 @@ export const REST_DOCS = "https://docs.github.com/rest";
 /**
  * A JSON API error as GitHub sends it: `{"message", "documentation_url",
  * "status"}`, never HTML.
+ *
+ * @example
+ * ```ts
+ * import { apiError } from "./responses.ts";
+ * await apiError(404, "Not Found").json(); // { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }
+ * ```
  */
 export function apiError(
   status: number,

@@ -11,7 +11,15 @@ import type { DevUser } from "./types.ts";
 /** A fixed time for the things the provider pretends existed before it started. */
 const CREATED_AT = "2011-01-25T18:44:36Z";
 
-/** A GitHub global node id (`04:User583231` in base64, as GitHub's legacy ids). */
+/**
+ * A GitHub global node id (`04:User583231` in base64, as GitHub's legacy ids).
+ *
+ * @example
+ * ```ts
+ * import { nodeId } from "./shapes.ts";
+ * nodeId("User", 583231); // "MDQ6VXNlcjU4MzIzMQ=="
+ * ```
+ */
 export function nodeId(type: string, id: number): string {
   return btoa(`${String(type.length).padStart(2, "0")}:${type}${id}`);
 }
@@ -42,7 +50,15 @@ export function simpleUser(state: DevState, user: DevUser): Record<string, unkno
   };
 }
 
-/** The user's primary email address (GitHub's no-reply form). */
+/**
+ * The user's primary email address (GitHub's no-reply form).
+ *
+ * @example
+ * ```ts
+ * import { emailOf } from "./shapes.ts";
+ * emailOf({ login: "octocat", id: 583231, name: "The Octocat" }); // "583231+octocat@users.noreply.github.com"
+ * ```
+ */
 export function emailOf(user: DevUser): string {
   return `${user.id}+${user.login}@users.noreply.github.com`;
 }
@@ -129,8 +145,9 @@ export function repositoryJson(state: DevState): Record<string, unknown> {
 export async function authorizationJson(
   state: DevState,
   token: string,
-  issued: IssuedToken,
 ): Promise<Record<string, unknown>> {
+  const issued = state.tokens.get(token);
+  if (!issued) throw new Error("No such token");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
   const created = new Date(issued.created).toISOString().replace(/\.\d+Z$/, "Z");
   return {

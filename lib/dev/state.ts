@@ -65,6 +65,14 @@ export interface DevState {
  * Whether a token's scopes include `wanted` (GitHub's parent scopes count:
  * `repo` covers `public_repo`, `user` covers `user:email`, `admin:org` covers
  * `read:org`).
+ *
+ * @example
+ * ```ts
+ * import { hasScope, type IssuedToken } from "./state.ts";
+ * const token = { scopes: ["user"] } as IssuedToken;
+ * hasScope(token, "user:email"); // true
+ * hasScope(token, "repo"); // false
+ * ```
  */
 export function hasScope(token: IssuedToken, wanted: string): boolean {
   const covering: Record<string, string[]> = {

@@ -22,6 +22,15 @@ const DAYS = "7";
 /**
  * Makes a CA and a server certificate for 127.0.0.1 in `dir` (synchronously:
  * the server needs them before it listens).
+ *
+ * @example
+ * ```ts
+ * import { makeCertificate } from "./tls.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const { cert, key, caFile } = makeCertificate(dir);
+ * Deno.serve({ hostname: "127.0.0.1", port: 0, cert, key }, () => new Response("ok"));
+ * console.log(`trust ${caFile}`);
+ * ```
  */
 export function makeCertificate(dir: string): DevCertificate {
   const caKey = `${dir}/ca-key.pem`;

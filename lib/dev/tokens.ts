@@ -14,10 +14,10 @@ import type { DevState, DevUser, IssuedToken } from "./state.ts";
  */
 export function issueToken(
   state: DevState,
-  requested: string[],
-  user: DevUser,
+  grant: { scopes: string[]; user: DevUser },
 ): Record<string, string | number> {
-  const scopes = state.provider.scopesGranted ?? requested;
+  const user = grant.user;
+  const scopes = state.provider.scopesGranted ?? grant.scopes;
   const expiring = state.provider.expiringTokens;
   const now = Date.now();
   const issued: IssuedToken = {
@@ -55,7 +55,9 @@ export function issueToken(
  * lifetime (`PATCH /applications/{client_id}/token`); its refresh token, if
  * any, now belongs to the new one. Returns the new token.
  */
-export function replaceToken(state: DevState, old: string, issued: IssuedToken): string {
+export function replaceToken(state: DevState, old: string): string {
+  const issued = state.tokens.get(old);
+  if (!issued) throw new Error("No such token to replace");
   const token = randomToken(old.slice(0, 4), 36);
   state.tokens.delete(old);
   state.tokens.set(token, { ...issued, id: ++state.lastId, created: Date.now() });
