@@ -2,7 +2,9 @@
  * loopauth's test double: a built-in GitHub-compatible provider on
  * 127.0.0.1 for your own CLI's tests (the `./testing` export, apart from
  * the library in `./mod.ts`). It answers the OAuth endpoints (with GitHub's
- * quirks), the device flow and `GET /user`, and plays the user for you.
+ * quirks), the device flow, the REST API's `/user` and OAuth app endpoints,
+ * GraphQL's `viewer`, git over HTTP for a demo repository, optionally over
+ * https (`tls: true`), and plays the user for you.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -27,8 +29,10 @@ export {
   approveDeviceCode,
   type DevProvider,
   type DevProviderOptions,
+  type DevRepository,
   type DevUser,
   type ExpiringTokens,
   type RecordedRequest,
   startDevProvider,
+  type UserOptions,
 } from "./dev/provider.ts";

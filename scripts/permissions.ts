@@ -120,7 +120,8 @@ export const TEST_BIN = ".test-bin";
  * The programs the tests run besides Deno itself: Node (the browser driver:
  * playwright-core wants --allow-all under Deno), tmux (a real terminal), bash
  * (completion scripts), ps (memory of the login process; Deno reads /proc
- * only with --allow-all), and the binaries in {@linkcode TEST_BIN}.
+ * only with --allow-all), git, gh and openssl (the dev-server's clients and
+ * certificate), and the binaries in {@linkcode TEST_BIN}.
  */
 export const TEST_PROGRAMS: readonly string[] = [
   "node",
@@ -130,7 +131,9 @@ export const TEST_PROGRAMS: readonly string[] = [
   "dbus-daemon", // a private session bus for the test keyring
   "gnome-keyring-daemon", // a real Secret Service
   "secret-tool", // to look into that keyring from outside loopauth
-  "git", // git credential fill against the helper
+  "git", // git credential fill against the helper; clone and push to the dev-server
+  "gh", // GitHub's CLI against the dev-server
+  "openssl", // the dev-server's https certificate (tests of startDevProvider({ tls: true }))
   "socat", // a relay in front of the agent's socket (as ssh -R is)
   "setpriv", // a second user (uid 65534) that must not reach the agent
   `${TEST_BIN}/loopauth`,
@@ -163,8 +166,9 @@ export function testTaskFlags(): string[] {
  * they measure against (Debian's Python with google-auth-oauthlib, and gh).
  */
 export function benchTaskFlags(): string[] {
+  const peers = ["/usr/bin/python3", "gh"].filter((peer) => !TEST_PROGRAMS.includes(peer));
   return testTaskFlags().map((flag) =>
-    flag.startsWith("--allow-run=") ? `${flag},/usr/bin/python3,gh` : flag
+    flag.startsWith("--allow-run=") ? [flag, ...peers].join(",") : flag
   );
 }
 

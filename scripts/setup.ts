@@ -13,7 +13,9 @@ export const DEBIAN_PACKAGES = [
   "libsecret-tools", // secret-tool
   "dbus-x11",
   "dbus-daemon",
-  "git", // git credential fill against the helper
+  "git", // git credential fill against the helper; clone and push to the dev-server
+  "gh", // GitHub's CLI against the dev-server (Debian's: 2.23)
+  "openssl", // the dev-server's https certificate
   "socat", // a relay in front of the agent's socket, as ssh -R is
 ];
 /**

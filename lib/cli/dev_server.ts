@@ -1,6 +1,15 @@
 /** `loopauth dev-server`. @module */
+import { parseDuration } from "../core/duration.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { terminalSafe } from "../core/text.ts";
 import { startDevProvider } from "../dev/provider.ts";
-import { type Command, parseFlags, portFlag } from "./command.ts";
+import type { DevProvider, DevProviderOptions } from "../dev/types.ts";
+import { isGitHubLogin } from "../providers/github.ts";
+import { configDir } from "../store/paths.ts";
+import { type Command, type Flags, type Parsed, parseFlags, portFlag } from "./command.ts";
+
+/** GitHub's refresh token lifetime (about 6 months), for `--expiring`. */
+const REFRESH_TTL_S = 15_897_600;
 
 /**
  * The `dev-server` subcommand: runs the built-in provider until Ctrl-C.
@@ -15,40 +24,222 @@ import { type Command, parseFlags, portFlag } from "./command.ts";
  */
 export const command: Command = {
   name: "dev-server",
-  help: `Run the built-in GitHub-compatible provider for offline development.
+  help: `Run the built-in GitHub-compatible provider for offline development and tests.
+
+It answers GitHub's OAuth endpoints (web and device flow, refresh, PKCE), the REST API
+under /api/v3 (/user, /user/emails, /user/repos, /repos/OWNER/REPO, /applications/...),
+GraphQL at /api/graphql, and git over HTTP for a private demo repository, with GitHub
+Enterprise Server's layout: gh, Octokit and git accept it. See docs/dev_server.md.
 
 Usage: loopauth dev-server [--port N] [--auto-approve] [--client-id ID] [--client-secret S]
+                           [--user LOGIN] [--scopes-granted LIST] [--device-interval SECONDS]
+                           [--expiring DURATION] [--callback URL] [--tls] [--json] [--dir DIR]
 
 Flags:
-  --port N             listen on 127.0.0.1:N (default: a free port)
-  --auto-approve       approve every authorization without a consent page
-  --client-id ID       the registered client id (default loopauth-dev)
-  --client-secret S    its client secret (default loopauth-dev-secret)
+  --port N                   listen on 127.0.0.1:N (default: a free port; 443 needs root)
+  --auto-approve             approve every authorization without a consent page
+  --client-id ID             the registered client id (default loopauth-dev)
+  --client-secret S          its client secret (default loopauth-dev-secret)
+  --user LOGIN               the user who logs in (default octocat)
+  --scopes-granted LIST      every token gets these scopes, whatever was asked for
+  --device-interval SECONDS  seconds between device-flow polls (default 5; gh wants whole seconds)
+  --expiring DURATION        GitHub-App-style tokens: ghu_ access tokens that expire after
+                             DURATION, single-use ghr_ refresh tokens (e.g. 8h, 30s)
+  --callback URL             the registered callback URL (default http://127.0.0.1/callback;
+                             a loopback callback may add any port, as on GitHub)
+  --tls                      https, with a certificate made at start by openssl; prints the CA
+                             file to trust (SSL_CERT_FILE, DENO_CERT, NODE_EXTRA_CA_CERTS)
+  --json                     print one JSON line first: origin, apiUrl, graphqlUrl, clientId,
+                             clientSecret, repository, caFile (with --tls)
+  --dir DIR                  where to keep its temporary files, removed on stop (the CA file,
+                             the demo repository; default: the config directory)
 
-Example:
-  loopauth dev-server --port 8400`,
+Examples:
+  loopauth dev-server --port 8400
+  loopauth dev-server --tls --port 443 --json --device-interval 1`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      port: { type: "string" },
-      "auto-approve": { type: "boolean" },
-      "client-id": { type: "string" },
-      "client-secret": { type: "string" },
-    }, { command: "dev-server" });
-    const provider = startDevProvider({
-      port: portFlag(values),
-      autoApprove: values["auto-approve"] === true,
-      clientId: values["client-id"],
-      clientSecret: values["client-secret"],
-    });
-    console.log(`origin: ${provider.origin}`);
-    console.log(`client id: ${provider.clientId}`);
-    console.log(`client secret: ${provider.clientSecret}`);
+    const { values } = parseFlags(argv, FLAGS, { command: "dev-server" });
+    const port = portFlag(values);
+    // SIGTERM (docker stop, a CI runner, kill) stops it as Ctrl-C does: its files go with it.
+    const terminated = new AbortController();
+    const onTerm = () => terminated.abort();
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onTerm);
+    const stopped = AbortSignal.any([signal, terminated.signal]);
+    try {
+      return await serve(values, port, stopped);
+    } finally {
+      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onTerm);
+    }
+  },
+};
+
+const FLAGS = {
+  port: { type: "string" },
+  "auto-approve": { type: "boolean" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  user: { type: "string" },
+  "scopes-granted": { type: "string" },
+  "device-interval": { type: "string" },
+  expiring: { type: "string" },
+  callback: { type: "string" },
+  tls: { type: "boolean" },
+  json: { type: "boolean" },
+  dir: { type: "string" },
+} as const satisfies Flags;
+
+/** Runs the provider with the flags' options until `signal` aborts. */
+async function serve(
+  values: Parsed<typeof FLAGS>["values"],
+  port: number | undefined,
+  signal: AbortSignal,
+): Promise<number> {
+  const options: DevProviderOptions = {
+    port,
+    autoApprove: values["auto-approve"] === true,
+    clientId: values["client-id"],
+    clientSecret: values["client-secret"],
+    tls: values.tls === true,
+    dir: values.dir ?? configDir(),
+    signal,
+  };
+  if (values.user !== undefined) options.user = userFlag(values.user);
+  if (values["scopes-granted"] !== undefined) {
+    options.scopesGranted = scopesFlag(values["scopes-granted"]);
+  }
+  if (values["device-interval"] !== undefined) {
+    options.deviceInterval = intervalFlag(values["device-interval"]);
+  }
+  if (values.expiring !== undefined) {
+    const seconds = Math.round(parseDuration(values.expiring) / 1000);
+    if (seconds < 1) {
+      throw new LoopauthError(
+        "usage",
+        `Invalid --expiring "${
+          terminalSafe(values.expiring, { max: 40 })
+        }": tokens live at least 1s`,
+      );
+    }
+    options.expiringTokens = { accessTtl: seconds, refreshTtl: REFRESH_TTL_S };
+  }
+  if (values.callback !== undefined) options.registeredCallback = callbackFlag(values.callback);
+
+  const provider = start(options);
+  try {
+    if (values.json === true) {
+      console.log(JSON.stringify({
+        origin: provider.origin,
+        apiUrl: provider.apiUrl,
+        graphqlUrl: provider.graphqlUrl,
+        clientId: provider.clientId,
+        clientSecret: provider.clientSecret,
+        repository: provider.repository.cloneUrl,
+        ...(provider.caFile ? { caFile: provider.caFile } : {}),
+      }));
+    } else {
+      console.log(`origin: ${provider.origin}`);
+      console.log(`api url: ${provider.apiUrl}`);
+      console.log(`client id: ${provider.clientId}`);
+      console.log(`client secret: ${provider.clientSecret}`);
+      console.log(`repository: ${provider.repository.cloneUrl}`);
+      if (provider.caFile) console.log(`ca file: ${provider.caFile}`);
+    }
+    if (provider.caFile) {
+      console.error(
+        `Trust its CA: SSL_CERT_FILE=${provider.caFile} (gh, git, curl), DENO_CERT=${provider.caFile}, NODE_EXTRA_CA_CERTS=${provider.caFile}`,
+      );
+    }
     console.error(
       `Try: loopauth login --hostname ${provider.origin} --client-id ${provider.clientId} --client-secret ${provider.clientSecret}`,
     );
     console.error("Press Ctrl-C to stop");
     await new Promise((stop) => signal.addEventListener("abort", stop, { once: true }));
+  } finally {
     await provider.close();
-    return 0;
-  },
-};
+  }
+  return 0;
+}
+
+/** Starts the provider; a port it cannot listen on is one clear error. */
+function start(options: DevProviderOptions): DevProvider {
+  try {
+    return startDevProvider(options);
+  } catch (error) {
+    const port = options.port;
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new LoopauthError(
+        "port_in_use",
+        `Port ${port} on 127.0.0.1 is already in use: free it or choose another with --port`,
+        { cause: error },
+      );
+    }
+    if (error instanceof Deno.errors.PermissionDenied && port !== undefined && port < 1024) {
+      throw new LoopauthError(
+        "port_in_use",
+        `Port ${port} on 127.0.0.1 needs root (as every port below 1024): run as root or choose another with --port`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function userFlag(login: string) {
+  if (!isGitHubLogin(login)) {
+    throw new LoopauthError(
+      "usage",
+      `Invalid --user "${
+        terminalSafe(login, { max: 40 })
+      }": a GitHub login is letters, digits and single hyphens, at most 39`,
+    );
+  }
+  // A stable id per login, so that a restarted server knows the same user.
+  let id = 0;
+  for (const char of login.toLowerCase()) id = (id * 31 + char.charCodeAt(0)) % 90_000_000;
+  return login === "octocat"
+    ? { login, id: 583231, name: "The Octocat" }
+    : { login, id: 10_000_000 + id, name: login };
+}
+
+function scopesFlag(text: string): string[] {
+  const scopes = text.split(/[\s,]+/).filter(Boolean);
+  const bad = scopes.find((scope) => !/^[A-Za-z0-9_:.-]+$/.test(scope));
+  if (bad !== undefined) {
+    throw new LoopauthError(
+      "usage",
+      `Invalid --scopes-granted: "${
+        terminalSafe(bad, { max: 40 })
+      }" is not a scope (e.g. repo,read:org)`,
+    );
+  }
+  return scopes;
+}
+
+function intervalFlag(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds > 3600) {
+    throw new LoopauthError(
+      "usage",
+      `Invalid --device-interval "${
+        terminalSafe(text, { max: 40 })
+      }": use seconds from 0 to 3600, e.g. 1`,
+    );
+  }
+  return seconds;
+}
+
+function callbackFlag(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch { /* reported below */ }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.username) {
+    throw new LoopauthError(
+      "usage",
+      `Invalid --callback "${
+        terminalSafe(text, { max: 80 })
+      }": give an http(s) URL such as http://127.0.0.1/callback`,
+    );
+  }
+  return url.href;
+}

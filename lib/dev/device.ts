@@ -4,7 +4,7 @@
  * @module
  */
 import { escapeHtml } from "../core/text.ts";
-import { SECURITY_HEADERS } from "../core/pages.ts";
+import { oauthAnswer, oauthParams } from "./params.ts";
 import { html, randomToken } from "./responses.ts";
 import type { DevProvider } from "./types.ts";
 
@@ -53,14 +53,10 @@ export function deviceEndpoints(provider: DevProvider, options: {
   };
   return {
     code(request: Request, body: string): Response {
-      const params = new URLSearchParams(body);
-      const json = (status: number, data: Record<string, unknown>) =>
-        (request.headers.get("accept") ?? "").includes("application/json")
-          ? Response.json(data, { status, headers: SECURITY_HEADERS })
-          : new Response(new URLSearchParams(data as Record<string, string>).toString(), {
-            status,
-            headers: { ...SECURITY_HEADERS, "Content-Type": "application/x-www-form-urlencoded" },
-          });
+      // Form or JSON (Octokit sends JSON), answered as Accept asks.
+      const params = oauthParams(request, body);
+      const json = (status: number, data: Record<string, string | number>) =>
+        oauthAnswer(request, data, { status });
       if (params.get("client_id") !== provider.clientId) {
         return json(400, fail("incorrect_client_credentials", "The client_id is not valid."));
       }

@@ -9,7 +9,9 @@ import { DEVICE_GRANT_TYPE } from "../core/types.ts";
 import { escapeHtml } from "../core/text.ts";
 import { SECURITY_HEADERS } from "../core/pages.ts";
 import type { DeviceEndpoints } from "./device.ts";
-import { html, randomToken, safeJson } from "./responses.ts";
+import { oauthAnswer, oauthParams } from "./params.ts";
+import { html, randomToken } from "./responses.ts";
+import { issueToken } from "./tokens.ts";
 import type { DevState, DevUser, Grant } from "./state.ts";
 
 const CODE_TTL_MS = 10 * 60_000;
@@ -115,30 +117,8 @@ export function oauthEndpoints(
   };
 
   const accessToken = async (request: Request, body: string): Promise<Response> => {
-    const params = new URLSearchParams(new URL(request.url).search);
-    const type = request.headers.get("content-type") ?? "";
-    const parsed = type.includes("application/json")
-      ? safeJson(body)
-      : Object.fromEntries(new URLSearchParams(body));
-    for (const [key, value] of Object.entries(parsed)) params.set(key, String(value));
-    // Client credentials may also come as HTTP Basic auth (RFC 6749 §2.3.1).
-    const basic = /^basic (\S+)$/i.exec(request.headers.get("authorization") ?? "");
-    if (basic) {
-      const [id, secret] = atob(basic[1]).split(":").map(decodeURIComponent);
-      params.set("client_id", id);
-      params.set("client_secret", secret ?? "");
-    }
-    const wantsJson = (request.headers.get("accept") ?? "").includes("application/json");
-    const answer = (data: Record<string, string | number>) =>
-      wantsJson ? Response.json(data, { headers: SECURITY_HEADERS }) : new Response(
-        new URLSearchParams(Object.entries(data).map(([k, v]) => [k, String(v)])).toString(),
-        {
-          headers: {
-            ...SECURITY_HEADERS,
-            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-          },
-        },
-      );
+    const params = oauthParams(request, body);
+    const answer = (data: Record<string, string | number>) => oauthAnswer(request, data);
     const fail = (error: string, description: string) =>
       answer({
         error,
@@ -182,14 +162,20 @@ export function oauthEndpoints(
     if (redirectUri !== null && redirectUri !== grant.redirectUri) {
       return fail(
         "redirect_uri_mismatch",
-        "The redirect_uri MUST match the state.registered callback URL for this application.",
+        "The redirect_uri MUST match the registered callback URL for this application.",
       );
     }
     if (grant.codeChallenge !== null) {
       const verifier = params.get("code_verifier") ?? "";
-      const ok = /^[A-Za-z0-9._~-]{43,128}$/.test(verifier) &&
-        await calculatePKCECodeChallenge(verifier) === grant.codeChallenge;
-      if (!ok) {
+      if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
+        return fail(
+          "bad_verification_code",
+          verifier === ""
+            ? "The code_verifier is missing: this code was issued for a code_challenge."
+            : "The code_verifier is malformed: RFC 7636 wants 43 to 128 characters of A-Z, a-z, 0-9 and -._~.",
+        );
+      }
+      if (await calculatePKCECodeChallenge(verifier) !== grant.codeChallenge) {
         return fail(
           "bad_verification_code",
           "The code_verifier does not match the code_challenge.",
@@ -200,39 +186,8 @@ export function oauthEndpoints(
   };
 
   /** A new token (pair, in expiring mode) as the token endpoint answers it. */
-  const issue = (scopes: string[], user: DevUser): Record<string, string | number> => {
-    const expiring = state.provider.expiringTokens;
-    if (!expiring) {
-      const token = randomToken("gho_", 36);
-      state.tokens.set(token, { clientId: state.provider.clientId, scopes, user });
-      return { access_token: token, token_type: "bearer", scope: scopes.join(",") };
-    }
-    const now = Date.now();
-    const token = randomToken("ghu_", 36);
-    const refreshToken = randomToken("ghr_", 76);
-    state.tokens.set(token, {
-      clientId: state.provider.clientId,
-      scopes,
-      user,
-      expires: now + expiring.accessTtl * 1000,
-      refreshToken,
-    });
-    state.refreshTokens.set(refreshToken, {
-      clientId: state.provider.clientId,
-      scopes,
-      user,
-      expires: now + expiring.refreshTtl * 1000,
-      accessToken: token,
-    });
-    return {
-      access_token: token,
-      expires_in: expiring.accessTtl,
-      refresh_token: refreshToken,
-      refresh_token_expires_in: expiring.refreshTtl,
-      token_type: "bearer",
-      scope: scopes.join(","),
-    };
-  };
+  const issue = (scopes: string[], user: DevUser): Record<string, string | number> =>
+    issueToken(state, { scopes, user });
 
   return { authorize, decide, accessToken, issue };
 }

@@ -4,32 +4,41 @@
  * tests (`./testing`). It keeps GitHub's quirks: token errors as HTTP 200,
  * JSON only with `Accept: application/json`, comma-separated scopes,
  * single-use codes, PKCE S256, and any port for a registered
- * `http://127.0.0.1/callback`. This file starts the server and routes
- * requests; the endpoints live beside it by concern (oauth.ts, device.ts,
- * api.ts), the user's part in user.ts.
+ * `http://127.0.0.1/callback`; its API has GitHub Enterprise Server's
+ * layout (`/api/v3`, `/api/graphql`), so gh, Octokit and git accept it.
+ * This file starts the server and routes requests; the endpoints live
+ * beside it by concern (oauth.ts, device.ts, api.ts, applications.ts,
+ * graphql.ts, git.ts), https in tls.ts, the user's part in user.ts.
  * @module
  */
 import { apiEndpoint } from "./api.ts";
 import { deviceEndpoints } from "./device.ts";
+import { gitEndpoint, gitRoute } from "./git.ts";
+import { graphqlEndpoint } from "./graphql.ts";
 import { oauthEndpoints } from "./oauth.ts";
-import { html } from "./responses.ts";
+import { apiError, html } from "./responses.ts";
 import type { DevState, IssuedToken } from "./state.ts";
+import { type DevCertificate, makeCertificate } from "./tls.ts";
 import type { DevProvider, DevProviderOptions, DevUser } from "./types.ts";
+import { workdir } from "./workdir.ts";
 
 export type {
   DevProvider,
   DevProviderOptions,
+  DevRepository,
   DevUser,
   ExpiringTokens,
   RecordedRequest,
 } from "./types.ts";
-export { actAsUser, approveDeviceCode } from "./user.ts";
+export { actAsUser, approveDeviceCode, type UserOptions } from "./user.ts";
 
 const REGISTERED_CALLBACK = "http://127.0.0.1/callback";
 const DEFAULT_USER: DevUser = { login: "octocat", id: 583231, name: "The Octocat" };
+const REPOSITORY_NAME = "hello-world";
 
 /**
- * Starts the provider on 127.0.0.1.
+ * Starts the provider on 127.0.0.1 (with `tls`, https: its certificate is
+ * made first, by `openssl`).
  *
  * @example
  * ```ts
@@ -47,14 +56,20 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
+  const files = workdir(options.dir);
+  const user = options.user ?? DEFAULT_USER;
 
   const provider: DevProvider = {
     origin: "",
+    apiUrl: "",
+    graphqlUrl: "",
+    repository: { fullName: `${user.login}/${REPOSITORY_NAME}`, cloneUrl: "" },
     clientId: options.clientId ?? "loopauth-dev",
     clientSecret: options.clientSecret ?? "loopauth-dev-secret",
     autoApprove: options.autoApprove ?? false,
-    user: options.user ?? DEFAULT_USER,
+    user,
     ...(options.expiringTokens ? { expiringTokens: options.expiringTokens } : {}),
+    ...(options.scopesGranted ? { scopesGranted: options.scopesGranted } : {}),
     deviceFlowDisabled: options.deviceFlowDisabled ?? false,
     forceSlowDown: 0,
     requests: [],
@@ -63,7 +78,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       [...refreshTokens].filter(([, t]) => live(t)).map(([token]) => token),
     close: async () => {
       controller.abort();
-      await server.finished;
+      await stopped;
     },
   };
 
@@ -75,6 +90,9 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     tokens,
     refreshTokens,
     live,
+    lastId: 0,
+    repository: { owner: user, name: REPOSITORY_NAME },
+    workdir: files,
   };
   const device = deviceEndpoints(provider, {
     interval: options.deviceInterval ?? 5,
@@ -85,15 +103,13 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
   });
   const oauth = oauthEndpoints(state, device);
   const api = apiEndpoint(state);
+  const graphql = graphqlEndpoint(state);
+  const git = gitEndpoint(state);
 
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: options.port ?? 0,
-    signal,
-    onListen: () => {},
-  }, async (request) => {
+  const handler = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
-    const body = request.body ? await request.text() : "";
+    const route = gitRoute(url.pathname);
+    const body = request.body && !route ? await request.text() : "";
     provider.requests.push({
       method: request.method,
       path: url.pathname + url.search,
@@ -101,6 +117,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       body,
       time: performance.now(),
     });
+    if (route) return await git(request, route);
     if (url.pathname === "/login/oauth/authorize") {
       if (request.method === "GET") return oauth.authorize(url);
       if (request.method === "POST") {
@@ -117,11 +134,38 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       if (request.method === "GET") return device.page(url);
       if (request.method === "POST") return device.decide(body);
     }
-    if (url.pathname.startsWith("/api/v3/")) {
-      return api(request, url.pathname.slice("/api/v3".length), body);
+    if (url.pathname === "/api/graphql") return await graphql(request, body);
+    if (url.pathname === "/api/v3" || url.pathname.startsWith("/api/v3/")) {
+      return await api(request, url.pathname.slice("/api/v3".length), body);
+    }
+    if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
+      return apiError(404, "Not Found");
     }
     return html(404, "Not found", "<p>This is a loopauth development server.</p>");
-  });
-  provider.origin = `http://127.0.0.1:${server.addr.port}`;
+  };
+
+  let certificate: DevCertificate | undefined;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    if (options.tls) certificate = makeCertificate(files.path());
+    server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: options.port ?? 0,
+      signal,
+      onListen: () => {},
+      ...(certificate ? { cert: certificate.cert, key: certificate.key } : {}),
+    }, handler);
+  } catch (error) {
+    files.removeSync();
+    throw error;
+  }
+  // However it stops (close, or the caller's signal), its files go with it.
+  const stopped = server.finished.then(() => files.remove());
+  provider.origin = new URL(`${certificate ? "https" : "http"}://127.0.0.1:${server.addr.port}`)
+    .origin;
+  provider.apiUrl = `${provider.origin}/api/v3`;
+  provider.graphqlUrl = `${provider.origin}/api/graphql`;
+  provider.repository.cloneUrl = `${provider.origin}/${provider.repository.fullName}.git`;
+  if (certificate) provider.caFile = certificate.caFile;
   return provider;
 }

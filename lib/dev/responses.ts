@@ -22,13 +22,48 @@ export function safeJson(text: string): Record<string, unknown> {
   }
 }
 
-/** A JSON API answer, as GitHub's API sends it. */
+/** A JSON API answer, with the headers GitHub's API sends on every answer. */
 export function apiJson(
   status: number,
   data: unknown,
   headers: Record<string, string> = {},
 ): Response {
-  return Response.json(data, { status, headers: { ...SECURITY_HEADERS, ...headers } });
+  return Response.json(data, {
+    status,
+    headers: {
+      ...SECURITY_HEADERS,
+      "Content-Type": "application/json; charset=utf-8",
+      "X-GitHub-Media-Type": "github.v3; format=json",
+      "X-GitHub-Api-Version-Selected": "2022-11-28",
+      "X-GitHub-Request-Id": randomToken("", 16),
+      ...headers,
+    },
+  });
+}
+
+/** Where GitHub's API errors point by default. */
+export const REST_DOCS = "https://docs.github.com/rest";
+
+/**
+ * A JSON API error as GitHub sends it: `{"message", "documentation_url",
+ * "status"}`, never HTML.
+ *
+ * @example
+ * ```ts
+ * import { apiError } from "./responses.ts";
+ * await apiError(404, "Not Found").json(); // { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }
+ * ```
+ */
+export function apiError(
+  status: number,
+  message: string,
+  options: { documentationUrl?: string; headers?: Record<string, string> } = {},
+): Response {
+  return apiJson(status, {
+    message,
+    documentation_url: options.documentationUrl ?? REST_DOCS,
+    status: String(status),
+  }, options.headers);
 }
 
 /** A small page of the provider (consent, device activation), with a strict CSP. */

@@ -49,6 +49,31 @@ export interface DevProviderOptions {
   deviceFlowDisabled?: boolean;
   /** Also return `verification_uri_complete` (GitHub does not). */
   verificationUriComplete?: boolean;
+  /**
+   * The scopes every token gets, whatever a client asks for (default: the
+   * requested ones), to test how a client takes fewer scopes than it wanted.
+   */
+  scopesGranted?: string[];
+  /**
+   * Serve https with a certificate made at start by `openssl` (which must be
+   * on PATH), signed by a CA of its own that may vouch only for 127.0.0.1
+   * and localhost; the CA's file is {@linkcode DevProvider.caFile}.
+   */
+  tls?: boolean;
+  /**
+   * The directory in which the provider makes its own temporary directory
+   * (the TLS files, the demo git repository), removed on close; default the
+   * system's temporary directory. Nothing is written until needed.
+   */
+  dir?: string;
+}
+
+/** The demo repository of a running provider. */
+export interface DevRepository {
+  /** `OWNER/NAME`, e.g. `octocat/hello-world`. */
+  fullName: string;
+  /** The URL to clone: `ORIGIN/OWNER/NAME.git`. */
+  cloneUrl: string;
 }
 
 /** Lifetimes of expiring tokens, in seconds. */
@@ -67,7 +92,7 @@ export interface RecordedRequest {
   path: string;
   /** Request headers, lower-case names. */
   headers: Record<string, string>;
-  /** The body as text. */
+  /** The body as text (empty for git's binary bodies). */
   body: string;
   /** When it arrived (`performance.now()`). */
   time: number;
@@ -75,8 +100,19 @@ export interface RecordedRequest {
 
 /** A running provider. */
 export interface DevProvider {
-  /** `http://127.0.0.1:PORT`: pass it as `--hostname`. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`): pass it as `--hostname`. */
   origin: string;
+  /** The REST API's base URL, `ORIGIN/api/v3` (as on GitHub Enterprise Server). */
+  apiUrl: string;
+  /** The GraphQL endpoint, `ORIGIN/api/graphql`. */
+  graphqlUrl: string;
+  /** The PEM file of the CA that signed the TLS certificate (with `tls`). */
+  caFile?: string;
+  /**
+   * The demo repository (private: clone it with a token that has the `repo`
+   * scope), served over git's smart HTTP through `git http-backend`.
+   */
+  repository: DevRepository;
   /** The registered client id. */
   clientId: string;
   /** The registered client secret. */
@@ -93,6 +129,8 @@ export interface DevProvider {
   deviceFlowDisabled: boolean;
   /** Answer this many more device polls with `slow_down`, however slow they are. */
   forceSlowDown: number;
+  /** The scopes every new token gets, when set (may be changed while running). */
+  scopesGranted?: string[];
   /** Every request received, in order. */
   requests: RecordedRequest[];
   /** Access tokens currently valid (not revoked, not expired). */

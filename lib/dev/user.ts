@@ -4,6 +4,19 @@
  * @module
  */
 
+/** How {@linkcode actAsUser} and {@linkcode approveDeviceCode} play the user. */
+export interface UserOptions {
+  /** Press Authorize (default) or Cancel. */
+  decision?: "authorize" | "cancel";
+  /** Aborting stops the requests. */
+  signal?: AbortSignal;
+  /**
+   * The HTTP client for the requests: for a provider with `tls`,
+   * `Deno.createHttpClient({ caCerts: [await Deno.readTextFile(provider.caFile!)] })`.
+   */
+  client?: Deno.HttpClient;
+}
+
 /**
  * Plays the user in a browser for a login URL of the dev provider: loads the
  * consent page, presses Authorize (or Cancel), and follows the redirect to
@@ -18,10 +31,10 @@
  */
 export async function actAsUser(
   authorizationUrl: string,
-  options: { decision?: "authorize" | "cancel"; signal?: AbortSignal } = {},
+  options: UserOptions = {},
 ): Promise<{ status: number; body: string }> {
-  const signal = options.signal;
-  let response = await fetch(authorizationUrl, { redirect: "manual", signal });
+  const { signal, client } = options;
+  let response = await fetch(authorizationUrl, { redirect: "manual", signal, client });
   if (response.status === 200) {
     const page = await response.text();
     const id = /name="request" value="([^"]+)"/.exec(page)?.[1];
@@ -31,6 +44,7 @@ export async function actAsUser(
       body: new URLSearchParams({ request: id, decision: options.decision ?? "authorize" }),
       redirect: "manual",
       signal,
+      client,
     });
   }
   const location = response.headers.get("location");
@@ -38,7 +52,7 @@ export async function actAsUser(
   if (response.status !== 302 || !location) {
     throw new Error(`The provider answered HTTP ${response.status} instead of a redirect`);
   }
-  const callback = await fetch(location, { redirect: "manual", signal });
+  const callback = await fetch(location, { redirect: "manual", signal, client });
   return { status: callback.status, body: await callback.text() };
 }
 
@@ -56,15 +70,17 @@ export async function actAsUser(
 export async function approveDeviceCode(
   origin: string,
   userCode: string,
-  options: { decision?: "authorize" | "cancel"; signal?: AbortSignal } = {},
+  options: UserOptions = {},
 ): Promise<{ status: number; body: string }> {
-  const form = await fetch(new URL("/login/device", origin), { signal: options.signal });
+  const { signal, client } = options;
+  const form = await fetch(new URL("/login/device", origin), { signal, client });
   const page = await form.text();
   if (!page.includes('name="user_code"')) throw new Error("The device page has no code field");
   const response = await fetch(new URL("/login/device", origin), {
     method: "POST",
     body: new URLSearchParams({ user_code: userCode, decision: options.decision ?? "authorize" }),
-    signal: options.signal,
+    signal,
+    client,
   });
   return { status: response.status, body: await response.text() };
 }
