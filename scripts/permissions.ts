@@ -22,6 +22,15 @@ export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
 export const CONFIG_DIR_SHELL = "$HOME/.config/loopauth";
 
 /**
+ * The session bus socket as README writes it for a POSIX shell: where
+ * systemd puts it (`DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus`).
+ */
+export const SESSION_BUS_SHELL = "$XDG_RUNTIME_DIR/bus";
+
+/** The variable that names the session bus (read only with the bus's flags). */
+export const SESSION_BUS_VAR = "DBUS_SESSION_BUS_ADDRESS";
+
+/**
  * `deno run` / `deno install -g` flags: every subcommand works with exactly
  * these (the demo keeps its temporary files inside the config directory).
  *
@@ -32,13 +41,21 @@ export const CONFIG_DIR_SHELL = "$HOME/.config/loopauth";
  * - sys: only `uid`, to refuse a config directory that belongs to another user.
  * - run: the browser opener; `$BROWSER` may name any program (and on Windows
  *   `cmd`), so it cannot be a fixed list.
+ * - `bus`: the session bus socket, to read the keyring over D-Bus rather than
+ *   by starting `secret-tool` (net `unix:` and read/write access to that one
+ *   socket, and {@linkcode SESSION_BUS_VAR}); without it, `secret-tool` reads.
  */
-export function runFlags(configDir: string, hosts: readonly string[] = GITHUB_HOSTS): string[] {
+export function runFlags(
+  configDir: string,
+  hosts: readonly string[] = GITHUB_HOSTS,
+  options: { bus?: string } = {},
+): string[] {
+  const bus = options.bus === undefined ? [] : [options.bus];
   return [
-    `--allow-net=${["127.0.0.1", ...hosts].join(",")}`,
-    `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${[configDir, ...CONTAINER_MARKERS].join(",")}`,
-    `--allow-write=${configDir}`,
+    `--allow-net=${["127.0.0.1", ...hosts, ...bus.map((socket) => `unix:${socket}`)].join(",")}`,
+    `--allow-env=${[...ENV_VARS, ...(bus.length ? [SESSION_BUS_VAR] : [])].join(",")}`,
+    `--allow-read=${[configDir, ...bus, ...CONTAINER_MARKERS].join(",")}`,
+    `--allow-write=${[configDir, ...bus].join(",")}`,
     "--allow-sys=uid",
     "--allow-run",
   ];

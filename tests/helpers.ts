@@ -26,10 +26,14 @@ export const TEST_TMP_DIR = fileURLToPath(new URL(`../${TEST_TMP}/`, import.meta
 
 /**
  * The documented `deno run` flags for a config directory (every subcommand,
- * demo included), with the loopback-only network of the tests.
+ * demo included), with the loopback-only network of the tests; with the
+ * session bus of `env` (a test keyring's), as the documented flags name the
+ * user's.
  */
-export function runFlags(configDir: string): string[] {
-  return ["--no-prompt", ...documentedRunFlags(configDir, [])];
+export function runFlags(configDir: string, env: Record<string, string> = {}): string[] {
+  const address = env.DBUS_SESSION_BUS_ADDRESS;
+  const bus = address === undefined ? undefined : /^unix:path=([^,;]+)/.exec(address)?.[1];
+  return ["--no-prompt", ...documentedRunFlags(configDir, [], { bus })];
 }
 
 /** A temporary XDG_CONFIG_HOME, removed with `using`. */
@@ -105,7 +109,7 @@ export class Cli {
       [
         Deno.execPath(),
         "run",
-        ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
+        ...(options.flags ?? runFlags(`${options.configHome}/loopauth`, options.env)),
         MAIN,
       ];
     const child = new Deno.Command(program, {
@@ -474,7 +478,7 @@ export class Tmux implements AsyncDisposable {
       ...env,
       Deno.execPath(),
       "run",
-      ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
+      ...(options.flags ?? runFlags(`${options.configHome}/loopauth`, options.env)),
       MAIN,
       ...args,
     ].map(shellQuote).join(" ");

@@ -13,7 +13,9 @@ import {
   compileTaskFlags,
   CONFIG_DIR_SHELL,
   demoTaskFlags,
+  GITHUB_HOSTS,
   runFlags,
+  SESSION_BUS_SHELL,
   setupTaskFlags,
   testTaskFlags,
 } from "../scripts/permissions.ts";
@@ -44,7 +46,7 @@ Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
 
 Deno.test("README documents the same flags", () => {
   const documented = [
-    runFlags(CONFIG_DIR_SHELL).join(" "),
+    runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, { bus: SESSION_BUS_SHELL }).join(" "),
     compileFlags().join(" "),
     demoTaskFlags().join(" "),
     testTaskFlags().join(" "),
