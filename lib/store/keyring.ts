@@ -31,8 +31,7 @@ import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { within } from "../core/timers.ts";
 import { readEnvVar } from "../core/env_vars.ts";
-import { unixSocketPath } from "../platform/dbus.ts";
-import { lookupSecret, type SecretLookup } from "./secret_service.ts";
+import type { SecretLookup } from "./secret_service.ts";
 
 /** Default time one keyring call may take. */
 export const KEYRING_TIMEOUT_MS = 10_000;
@@ -191,13 +190,19 @@ const SECURITY: Platform = {
   missingProgram: "the security command is missing",
 };
 
-/** The session bus socket and this user's id, when Deno grants them without a prompt. */
-function sessionBus(): { socket: string; uid: number } | undefined {
+/**
+ * The session bus socket and this user's id, when Deno grants them without
+ * a prompt. The D-Bus code loads only then: the file store never needs it.
+ */
+async function sessionBus(): Promise<{ socket: string; uid: number } | undefined> {
   const granted = (descriptor: Deno.PermissionDescriptor) =>
     Deno.permissions.querySync(descriptor).state === "granted";
   try {
     if (!granted({ name: "env", variable: "DBUS_SESSION_BUS_ADDRESS" })) return undefined;
-    const socket = unixSocketPath(Deno.env.get("DBUS_SESSION_BUS_ADDRESS") ?? "");
+    const address = Deno.env.get("DBUS_SESSION_BUS_ADDRESS");
+    if (!address) return undefined;
+    const { unixSocketPath } = await import("./secret_service.ts");
+    const socket = unixSocketPath(address);
     if (
       socket === undefined || !granted({ name: "read", path: socket }) ||
       !granted({ name: "write", path: socket }) ||
@@ -224,9 +229,10 @@ async function directLookup(
   login: string,
   timeout: number,
 ): Promise<SecretLookup | undefined> {
-  const bus = sessionBus();
+  const bus = await sessionBus();
   if (!bus) return undefined;
   const stop = new AbortController();
+  const { lookupSecret } = await import("./secret_service.ts");
   const lookup = lookupSecret(bus.socket, { service: "loopauth", host, account: login }, {
     uid: bus.uid,
     signal: stop.signal,

@@ -8,6 +8,8 @@
  */
 import { DBusConnection, type DBusValue } from "../platform/dbus.ts";
 
+export { unixSocketPath } from "../platform/dbus.ts";
+
 const SERVICE = {
   destination: "org.freedesktop.secrets",
   path: "/org/freedesktop/secrets",
