@@ -10,13 +10,14 @@
  * goes over stdin, never on a command line.
  *
  * Reads, the hot path of `token` and `git-credential`, first ask the
- * Secret Service over the session bus directly (./secret_service.ts: about
- * 2 ms where starting `secret-tool` costs 12), when Deno may reach the bus
- * without a prompt: `DBUS_SESSION_BUS_ADDRESS` a `unix:path=` socket, and
- * read, write and `unix:` net access to it (the documented flags name
- * `$XDG_RUNTIME_DIR/bus`). Whatever that path cannot answer (no bus, no
- * service, a locked item that needs an unlock prompt) goes to `secret-tool`
- * as before, which also says what is wrong in its own words.
+ * Secret Service over the session bus directly (./secret_service.ts: a read
+ * costs about 5 ms where going through `secret-tool` costs 15), when Deno
+ * may reach the bus without a prompt: `DBUS_SESSION_BUS_ADDRESS` a
+ * `unix:path=` socket, and read, write and `unix:` net access to it (the
+ * documented flags name `$XDG_RUNTIME_DIR/bus`). Whatever that path cannot
+ * answer (no bus, no service, a locked item that needs an unlock prompt)
+ * goes to `secret-tool` as before, which also says what is wrong in its own
+ * words.
  *
  * Windows Credential Manager has no command that reads a stored password
  * back (`cmdkey` only writes and lists), and reaching `CredReadW` from
