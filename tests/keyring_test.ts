@@ -37,7 +37,7 @@ Deno.test("keyring: the token is in the Secret Service and in no file; logout re
     assert.equal(config.hosts[provider.origin].accounts.octocat.storage, "keyring");
 
     const printed = await runCli(["token", "--hostname", provider.origin], options);
-    assert.equal(printed.stdout, `${token}\n`);
+    assert.equal(printed.stdout, `${token}\n`, printed.stderr);
     const status = await runCli(["status", "--json", "--hostname", provider.origin], options);
     assert.equal(status.code, 0, status.stderr);
     const [account] = JSON.parse(status.stdout).hosts[0].accounts;

@@ -337,7 +337,7 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
       const direct = platform === SECRET_TOOL
         ? await directLookup(host, login, timeoutOf(options))
         : undefined;
-      if (direct?.state === "missing") return undefined;
+      // Only a found item is taken from the bus: none, a locked one or no bus go to secret-tool.
       let text: string;
       if (direct?.state === "found") text = direct.secret;
       else {

@@ -6,7 +6,7 @@
  * `secret-tool`, which can prompt to unlock (see ./keyring.ts).
  * @module
  */
-import { DBusConnection, type DBusValue } from "../platform/dbus.ts";
+import { DBusConnection, DBusError, type DBusValue } from "../platform/dbus.ts";
 
 export { unixSocketPath } from "../platform/dbus.ts";
 
@@ -79,7 +79,7 @@ export async function lookupSecret(
     });
     // a{o(oayays)}: item → (session, parameters, value, content type).
     const entry = (secrets as [string, DBusValue[]][]).find(([item]) => item === unlocked[0]);
-    if (!entry) return { state: "missing" };
+    if (!entry) throw new DBusError("loopauth.NoSecret", "the service gave no secret for the item");
     const value = entry[1][2] as Uint8Array;
     return { state: "found", secret: new TextDecoder("utf-8", { fatal: true }).decode(value) };
   } finally {
