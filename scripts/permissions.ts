@@ -31,6 +31,11 @@ export interface RunFlagsOptions {
    * Without it only the agent in the config directory (the fallback) is reachable.
    */
   runtimeDir?: string;
+  /**
+   * The session bus socket (README: {@linkcode SESSION_BUS_SHELL}), to read the
+   * keyring over D-Bus rather than by starting `secret-tool`.
+   */
+  bus?: string;
 }
 
 /**
@@ -46,6 +51,15 @@ export function agentSockets(configDir: string, options: RunFlagsOptions = {}): 
 }
 
 /**
+ * The session bus socket as README writes it for a POSIX shell: where
+ * systemd puts it (`DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus`).
+ */
+export const SESSION_BUS_SHELL = "$XDG_RUNTIME_DIR/bus";
+
+/** The variable that names the session bus (read only with the bus's flags). */
+export const SESSION_BUS_VAR = "DBUS_SESSION_BUS_ADDRESS";
+
+/**
  * `deno run` / `deno install -g` flags: every subcommand works with exactly
  * these (the demo keeps its temporary files inside the config directory).
  *
@@ -57,6 +71,9 @@ export function agentSockets(configDir: string, options: RunFlagsOptions = {}): 
  * - sys: only `uid`, to refuse a config directory that belongs to another user.
  * - run: the browser opener; `$BROWSER` may name any program (and on Windows
  *   `cmd`), so it cannot be a fixed list.
+ * - `bus`: the session bus socket, to read the keyring over D-Bus rather than
+ *   by starting `secret-tool` (net `unix:` and read/write access to that one
+ *   socket, and {@linkcode SESSION_BUS_VAR}); without it, `secret-tool` reads.
  */
 export function runFlags(
   configDir: string,
@@ -65,11 +82,12 @@ export function runFlags(
 ): string[] {
   const sockets = agentSockets(configDir, options).map((path) => `unix:${path}`);
   const dirs = [configDir, ...(options.runtimeDir ? [options.runtimeDir] : [])];
+  const bus = options.bus === undefined ? [] : [options.bus];
   return [
-    `--allow-net=${["127.0.0.1", ...hosts, ...sockets].join(",")}`,
-    `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${[...dirs, ...CONTAINER_MARKERS].join(",")}`,
-    `--allow-write=${dirs.join(",")}`,
+    `--allow-net=${["127.0.0.1", ...hosts, ...sockets, ...bus.map((s) => `unix:${s}`)].join(",")}`,
+    `--allow-env=${[...ENV_VARS, ...(bus.length ? [SESSION_BUS_VAR] : [])].join(",")}`,
+    `--allow-read=${[...dirs, ...bus, ...CONTAINER_MARKERS].join(",")}`,
+    `--allow-write=${[...dirs, ...bus].join(",")}`,
     "--allow-sys=uid",
     "--allow-run",
   ];

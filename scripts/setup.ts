@@ -1,6 +1,7 @@
 /**
  * Installs the real programs the tests drive: Debian packages (with
- * apt-get, when run as root on Debian) and npm packages in `.tools/`.
+ * apt-get, when run as root on Debian) and npm packages in `.tools/`. With
+ * `--bench`, only the peers `deno task bench` measures against.
  * Idempotent and quick when everything is there; elsewhere it prints what
  * to install, and the tests that need it fail with a clear message.
  */
@@ -17,6 +18,11 @@ export const DEBIAN_PACKAGES = [
   "gh", // GitHub's CLI against the dev-server (Debian's: 2.23)
   "openssl", // the dev-server's https certificate
   "socat", // a relay in front of the agent's socket, as ssh -R is
+];
+/** Debian packages of the benchmarks' peers (`--bench`). */
+export const BENCH_DEBIAN_PACKAGES = [
+  "gh", // gh auth token, against token and git-credential
+  "python3-google-auth-oauthlib", // the google-auth-oauthlib login peer
 ];
 /**
  * npm packages the tests run under Node (playwright-core needs Node: under Deno it wants
@@ -57,21 +63,30 @@ async function installed(name: string): Promise<boolean> {
 }
 
 if (import.meta.main) {
+  const bench = Deno.args.includes("--bench");
   const missing: string[] = [];
-  for (const name of DEBIAN_PACKAGES) if (!(await installed(name))) missing.push(name);
+  for (const name of bench ? BENCH_DEBIAN_PACKAGES : DEBIAN_PACKAGES) {
+    if (!(await installed(name))) missing.push(name);
+  }
   if (missing.length > 0) {
     if (Deno.build.os === "linux" && Deno.uid() === 0) {
       console.error(`setup: installing Debian packages: ${missing.join(" ")}`);
       const env = { DEBIAN_FRONTEND: "noninteractive" };
       const ok = await run("apt-get", ["update", "-qq"], env) &&
         await run("apt-get", ["install", "-y", "-qq", ...missing], env);
-      if (!ok) console.error("setup: apt-get failed; the tests that need these programs will fail");
+      if (!ok) {
+        console.error(
+          bench
+            ? "setup: apt-get failed; the benchmarks skip the missing peers and say so"
+            : "setup: apt-get failed; the tests that need these programs will fail",
+        );
+      }
     } else {
       console.error(`setup: please install ${missing.join(", ")} (the tests drive them for real)`);
     }
   }
   const absent = [];
-  for (const spec of NPM_PACKAGES) {
+  for (const spec of bench ? [] : NPM_PACKAGES) {
     const name = spec.replace(/@[^@/]+$/, "");
     try {
       await Deno.stat(`.tools/node_modules/${name}/package.json`);

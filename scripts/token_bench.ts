@@ -1,15 +1,19 @@
 /**
  * Start-up of `loopauth token` and `loopauth git-credential get` with a
  * valid stored token (in the file, the keyring and the agent), side by side
- * with `gh auth token` (Debian's gh, a Go
- * binary) reading its own hosts.yml, in one run. Prints medians and the
- * ratio to gh (goal: at most 0.9×).
+ * with `gh auth token` (Debian's gh, a Go binary) reading its own hosts.yml,
+ * in one run. Prints medians, the ratio to gh and each goal with "met" or
+ * "not met": `token` ≤ 0.5× from the file and ≤ 0.8× from the keyring,
+ * `git-credential get` ≤ 0.6× from the file. The keyring is read over D-Bus
+ * (the documented flags grant the session bus); the same read through
+ * `secret-tool` (flags without the bus) is measured beside it.
  *
  * Usage: deno run … scripts/token_bench.ts [RUNS]
  */
 import { saveAccount } from "../lib/store/accounts.ts";
 import { openBackend } from "../lib/store/backend.ts";
 import { childEnv, MAIN, runCli, runFlags, startKeyring, tempConfig } from "../tests/helpers.ts";
+import { runFlags as documentedRunFlags } from "./permissions.ts";
 import { median } from "./median.ts";
 
 const RUNS = Number(Deno.args[0] ?? 30);
@@ -52,7 +56,8 @@ async function time(c: Case): Promise<number> {
 
 await using fileConfig = await tempConfig();
 await using keyringConfig = await tempConfig();
-await using keyring = await startKeyring();
+// A loaded machine sometimes starts gnome-keyring slowly: one more try.
+await using keyring = await startKeyring().catch(() => startKeyring());
 await using agentConfig = await tempConfig();
 const account = {
   host: "github.com",
@@ -117,10 +122,17 @@ await Deno.writeTextFile(
   `github.com:\n    oauth_token: ${TOKEN}\n    user: octocat\n    git_protocol: https\n`,
 );
 
-const loopauth = (name: string, home: string, args: string[], extra = {}, stdin?: string) => ({
+const loopauth = (
+  name: string,
+  home: string,
+  args: string[],
+  extra: Record<string, string> = {},
+  stdin?: string,
+  flags = runFlags(`${home}/loopauth`, extra),
+) => ({
   name,
   program: Deno.execPath(),
-  args: ["run", ...runFlags(`${home}/loopauth`), MAIN, ...args],
+  args: ["run", ...flags, MAIN, ...args],
   env: childEnv(home, extra),
   stdin,
   expect: new RegExp(TOKEN),
@@ -158,13 +170,30 @@ const cases: Case[] = [
     {},
     credentialRequest,
   ),
+  // The same keyring read with flags that do not grant the bus: through secret-tool.
+  loopauth(
+    "loopauth token (keyring, secret-tool)",
+    keyringConfig.home,
+    ["token"],
+    keyring.env,
+    undefined,
+    ["--no-prompt", ...documentedRunFlags(`${keyringConfig.home}/loopauth`, [])],
+  ),
 ];
+/** Goals: the case's name → the most it may take, as a fraction of gh's median. */
+const GOALS: Record<string, number> = {
+  "loopauth token (file)": 0.5,
+  "loopauth token (keyring)": 0.8,
+  "loopauth git-credential get (file)": 0.6,
+};
 
 try {
   await time(cases[0]);
 } catch (error) {
   // Skip only the missing peer: loopauth's own figures still count.
-  console.log(`skipped peer gh: not found (Debian: apt-get install gh): ${error}`);
+  console.log(
+    `skipped peer gh: not found (deno task setup-bench, or apt-get install gh): ${error}`,
+  );
   cases.shift();
 }
 const hasGh = cases[0].program === "gh";
@@ -198,11 +227,12 @@ for (const [index, c] of cases.entries()) {
   );
 }
 for (const [index, c] of cases.entries()) {
-  if (!hasGh || index === 0) continue;
+  const goal = GOALS[c.name];
+  if (!hasGh || goal === undefined) continue;
   const ratio = median(samples[index]) / gh;
   console.log(
-    `${c.name}: ${ratio.toFixed(2)}× gh auth token (goal ≤ 0.90: ${
-      ratio <= 0.9 ? "met" : "not met"
+    `${c.name}: ${ratio.toFixed(2)}× gh auth token (goal ≤ ${goal}×: ${
+      ratio <= goal ? "met" : "not met"
     })`,
   );
 }

@@ -17,8 +17,9 @@ export interface HostileFigures {
   concurrency: number;
   /** Count of answers by status code (0 = closed without an answer). */
   statuses: Record<string, number>;
-  /** Median and worst time to an answer, ms. */
+  /** Median, 99th-percentile and worst time to an answer, ms. */
   medianMs: number;
+  p99Ms: number;
   maxMs: number;
   /** RSS of the login process, KiB: before, after a quarter, peak, after all. */
   rssBeforeKiB: number;
@@ -150,6 +151,7 @@ export async function runHostileScenario(
       concurrency,
       statuses,
       medianMs: times[Math.floor(times.length / 2)],
+      p99Ms: times[Math.ceil(times.length * 0.99) - 1],
       maxMs: times.at(-1)!,
       rssBeforeKiB,
       rssQuarterKiB,

@@ -80,8 +80,13 @@ export async function gitCredentialGet(
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(typeof request === "string" ? new TextEncoder().encode(request) : request);
-  await writer.close();
+  // The helper may stop reading early (git's request ends at its blank line, an oversized
+  // one is refused): a closed pipe then is the helper's answer, not a failure.
+  await writer.write(typeof request === "string" ? new TextEncoder().encode(request) : request)
+    .then(() => writer.close())
+    .catch((error) => {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    });
   const output = await child.output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };

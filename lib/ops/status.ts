@@ -4,7 +4,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
-import type { TokenCheck } from "../providers/provider.ts";
+import type { Provider, TokenCheck } from "../providers/provider.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
 import { isPast } from "./refresh.ts";
 import { openBackend } from "../store/backend.ts";
@@ -103,64 +103,86 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   if (!only && fromEnv && envToken("github.com") && !keys.includes("github.com")) {
     keys.unshift("github.com");
   }
-  const report: StatusReport = { hosts: [] };
+  // One provider per host (an issuer's metadata is read once, not once per account).
+  const providers = new Map<string, Promise<Provider>>();
+  const providerOf = (host: HostRef) => {
+    if (!providers.has(host.key)) {
+      const provider = providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
+      provider.catch(() => {}); // observed by each check that awaits it
+      providers.set(host.key, provider);
+    }
+    return providers.get(host.key)!;
+  };
+  // Every account's look-up and online check, in report order; run a few at a time below.
+  const hosts: { key: string; host: HostRef; jobs: (() => Promise<AccountStatus>)[] }[] = [];
   for (const key of keys) {
     const entry = Object.hasOwn(config.hosts, key) ? config.hosts[key] : undefined;
     // The host given by flag as it was resolved: an issuer stays one when nothing is stored.
     const host = only ?? storedHost(config, key);
-    const accounts: AccountStatus[] = [];
+    const jobs: (() => Promise<AccountStatus>)[] = [];
     const env = fromEnv ? envToken(key) : undefined;
     if (env) {
-      const found = await check(host, env.token, options);
-      accounts.push({
-        login: found.login ?? null,
-        active: true,
-        source: "env",
-        location: env.variable,
-        clientId: null,
-        scopes: found.scopes ?? [],
-        tokenExpiresAt: null,
-        refreshTokenExpiresAt: null,
-        state: found.state,
-        ...(found.detail ? { detail: found.detail } : {}),
+      jobs.push(async () => {
+        const found = await check(providerOf, host, env.token, options);
+        return {
+          login: found.login ?? null,
+          active: true,
+          source: "env",
+          location: env.variable,
+          clientId: null,
+          scopes: found.scopes ?? [],
+          tokenExpiresAt: null,
+          refreshTokenExpiresAt: null,
+          state: found.state,
+          ...(found.detail ? { detail: found.detail } : {}),
+        };
       });
     }
     for (const [login, record] of Object.entries(entry?.accounts ?? {})) {
-      const item: AccountStatus = {
-        login,
-        active: !env && entry?.active === login,
-        source: record.storage,
-        location: openBackend(record.storage, { dir }).location,
-        clientId: record.clientId,
-        scopes: record.scopes,
-        tokenExpiresAt: record.expiresAt ?? null,
-        refreshTokenExpiresAt: record.refreshTokenExpiresAt ?? null,
-        state: "unchecked",
-      };
-      try {
-        const { token } = await loadAccount(key, record, { dir });
-        item.tokenExpiresAt = token.expiresAt ?? null;
-        item.refreshTokenExpiresAt = token.refreshTokenExpiresAt ?? null;
-        if (isPast(token.expiresAt)) {
-          item.state = token.refreshToken && !isPast(token.refreshTokenExpiresAt)
-            ? "refreshable"
-            : "expired";
-        } else {
-          const found = await check(host, token.accessToken, {
-            ...options,
-            clientId: record.clientId,
-          });
-          item.state = found.state;
-          if (found.detail) item.detail = found.detail;
+      jobs.push(async () => {
+        const item: AccountStatus = {
+          login,
+          active: !env && entry?.active === login,
+          source: record.storage,
+          location: openBackend(record.storage, { dir }).location,
+          clientId: record.clientId,
+          scopes: record.scopes,
+          tokenExpiresAt: record.expiresAt ?? null,
+          refreshTokenExpiresAt: record.refreshTokenExpiresAt ?? null,
+          state: "unchecked",
+        };
+        try {
+          const { token } = await loadAccount(key, record, { dir });
+          item.tokenExpiresAt = token.expiresAt ?? null;
+          item.refreshTokenExpiresAt = token.refreshTokenExpiresAt ?? null;
+          if (isPast(token.expiresAt)) {
+            item.state = token.refreshToken && !isPast(token.refreshTokenExpiresAt)
+              ? "refreshable"
+              : "expired";
+          } else {
+            const found = await check(providerOf, host, token.accessToken, {
+              ...options,
+              clientId: record.clientId,
+            });
+            item.state = found.state;
+            if (found.detail) item.detail = found.detail;
+          }
+        } catch (error) {
+          // An unreadable store (a corrupt tokens.json) fails status as it fails every command.
+          if (!(error instanceof LoopauthError) || error.code === "storage") throw error;
+          item.state = error.code === "not_logged_in" ? "missing" : "error";
+          item.detail = error.message;
         }
-      } catch (error) {
-        // An unreadable store (a corrupt tokens.json) fails status as it fails every command.
-        if (!(error instanceof LoopauthError) || error.code === "storage") throw error;
-        item.state = error.code === "not_logged_in" ? "missing" : "error";
-        item.detail = error.message;
-      }
-      accounts.push(item);
+        return item;
+      });
     }
+    hosts.push({ key, host, jobs });
+  }
+  const results = await inParallel(hosts.flatMap((h) => h.jobs), STATUS_CONCURRENCY);
+  const report: StatusReport = { hosts: [] };
+  let next = 0;
+  for (const { key, host, jobs } of hosts) {
+    const accounts = results.slice(next, next += jobs.length);
     if (accounts.length) {
       report.hosts.push({
         host: key,
@@ -172,15 +194,47 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   return report;
 }
 
+/**
+ * How many accounts {@linkcode status} looks up and checks at once: the
+ * online checks of many accounts overlap, without opening a connection per
+ * account to one server at the same moment.
+ */
+export const STATUS_CONCURRENCY = 8;
+
+/**
+ * Runs `jobs` at most `limit` at a time; their results in order. After a
+ * failure no new job starts; the first failure (in job order) is thrown
+ * once the running ones have settled.
+ */
+async function inParallel<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  const failures: { index: number; error: unknown }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length && failures.length === 0) {
+      const index = next++;
+      try {
+        results[index] = await jobs[index]();
+      } catch (error) {
+        failures.push({ index, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  if (failures.length) throw failures.reduce((a, b) => (a.index < b.index ? a : b)).error;
+  return results;
+}
+
 /** Asks the host's provider whether it accepts the token (nothing, offline). */
 async function check(
+  providerOf: (host: HostRef) => Promise<Provider>,
   host: HostRef,
   token: string,
   options: StatusOptions & { clientId?: string },
 ): Promise<TokenCheck> {
   if (options.offline) return { state: "unchecked" };
-  const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
   try {
+    const provider = await providerOf(host);
     return await provider.check(token, {
       clientId: options.clientId ?? "loopauth",
       signal: options.signal,

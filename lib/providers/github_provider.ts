@@ -92,8 +92,8 @@ export function gitHubProvider(host: GitHubHost): Provider {
         throw apiError(error, new URL(host.apiUrl).host, call.signal);
       }
     },
-    // GET /user goes through Octokit: load it before the code comes.
-    warmUp: () => void api().then((m) => m.loadOctokit()).catch(() => {}),
+    // GET /user goes through @octokit/request: load it before the code comes.
+    warmUp: () => void api().then((m) => m.loadRequest()).catch(() => {}),
   };
 }
 

@@ -47,7 +47,7 @@ export class Cli {
       [
         Deno.execPath(),
         "run",
-        ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
+        ...(options.flags ?? runFlags(`${options.configHome}/loopauth`, options.env)),
         MAIN,
       ];
     const child = new Deno.Command(program, {

@@ -19,10 +19,14 @@ export const TEST_TMP_DIR = fileURLToPath(new URL(`../../${TEST_TMP}/`, import.m
 
 /**
  * The documented `deno run` flags for a config directory (every subcommand,
- * demo included), with the loopback-only network of the tests.
+ * demo included), with the loopback-only network of the tests; with the
+ * session bus of `env` (a test keyring's), as the documented flags name the
+ * user's.
  */
-export function runFlags(configDir: string): string[] {
-  return ["--no-prompt", ...documentedRunFlags(configDir, [])];
+export function runFlags(configDir: string, env: Record<string, string> = {}): string[] {
+  const address = env.DBUS_SESSION_BUS_ADDRESS;
+  const bus = address === undefined ? undefined : /^unix:path=([^,;]+)/.exec(address)?.[1];
+  return ["--no-prompt", ...documentedRunFlags(configDir, [], { bus })];
 }
 
 /** A temporary XDG_CONFIG_HOME, removed with `using`. */

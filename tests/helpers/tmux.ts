@@ -29,7 +29,7 @@ export class Tmux implements AsyncDisposable {
       ...env,
       Deno.execPath(),
       "run",
-      ...(options.flags ?? runFlags(`${options.configHome}/loopauth`)),
+      ...(options.flags ?? runFlags(`${options.configHome}/loopauth`, options.env)),
       MAIN,
       ...args,
     ].map(shellQuote).join(" ");

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { runFlags as documentedRunFlags } from "../../scripts/permissions.ts";
 import {
   filesContaining,
   loginWith,
@@ -36,7 +37,7 @@ Deno.test("keyring: the token is in the Secret Service and in no file; logout re
     assert.equal(config.hosts[provider.origin].accounts.octocat.storage, "keyring");
 
     const printed = await runCli(["token", "--hostname", provider.origin], options);
-    assert.equal(printed.stdout, `${token}\n`);
+    assert.equal(printed.stdout, `${token}\n`, printed.stderr);
     const status = await runCli(["status", "--json", "--hostname", provider.origin], options);
     assert.equal(status.code, 0, status.stderr);
     const [account] = JSON.parse(status.stdout).hosts[0].accounts;
@@ -48,6 +49,42 @@ Deno.test("keyring: the token is in the Secret Service and in no file; logout re
     assert.equal(out.code, 0, out.stderr);
     assert.equal(await keyring.lookup(provider.origin, "octocat"), undefined);
     assert.deepEqual(provider.activeTokens(), []);
+  });
+});
+
+Deno.test("keyring reads go over D-Bus with the bus's flags, through secret-tool without", async () => {
+  await using keyring = await startKeyring();
+  await withProvider(async (provider, configHome, configDir) => {
+    const login = await loginWith(provider, { configHome, env: keyring.env });
+    assert.equal(login.code, 0, login.stderr);
+    const [token] = provider.activeTokens();
+    // A secret-tool that notes each start, then does the real work.
+    const bin = `${configHome}/bin`;
+    await Deno.mkdir(bin);
+    const log = `${configHome}/secret-tool.log`;
+    const real =
+      (await new Deno.Command("bash", { args: ["-c", "command -v secret-tool"] }).output())
+        .stdout;
+    await Deno.writeTextFile(
+      `${bin}/secret-tool`,
+      `#!/bin/sh\necho "$1" >> '${log}'\nexec '${new TextDecoder().decode(real).trim()}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const env = { ...keyring.env, PATH: `${bin}:${Deno.env.get("PATH")}` };
+    const started = async () =>
+      (await Deno.readTextFile(log).catch(() => "")).split("\n")
+        .filter(Boolean);
+    const hostname = ["--hostname", provider.origin];
+    const direct = await runCli(["token", ...hostname], { configHome, env });
+    assert.equal(direct.stdout, `${token}\n`, direct.stderr);
+    const status = await runCli(["status", "--json", ...hostname], { configHome, env });
+    assert.equal(JSON.parse(status.stdout).hosts[0].accounts[0].state, "valid", status.stderr);
+    assert.deepEqual(await started(), [], "no secret-tool with the bus's flags");
+    // Without them (the bus not granted), secret-tool reads as before.
+    const flags = ["--no-prompt", ...documentedRunFlags(configDir, [])];
+    const spawned = await runCli(["token", ...hostname], { configHome, env, flags });
+    assert.equal(spawned.stdout, `${token}\n`, spawned.stderr);
+    assert.deepEqual(await started(), ["lookup"]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   GITHUB_HOSTS,
   runFlags,
   RUNTIME_DIR_SHELL,
+  SESSION_BUS_SHELL,
   setupTaskFlags,
   testTaskFlags,
 } from "../../scripts/permissions.ts";
@@ -46,7 +47,11 @@ Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
 
 Deno.test("README documents the same flags", () => {
   const documented = [
-    runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, { runtimeDir: RUNTIME_DIR_SHELL }).join(" "),
+    runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
+      runtimeDir: RUNTIME_DIR_SHELL,
+      bus: SESSION_BUS_SHELL,
+    })
+      .join(" "),
     compileFlags().join(" "),
     demoTaskFlags().join(" "),
     testTaskFlags().join(" "),
