@@ -269,7 +269,10 @@ Deno.test("git credential fill gets the (refreshed) token for a known host, noth
       ["config", "--global", "--get-all", `credential.${provider.origin}.helper`],
       "",
     )).stdout.split("\n");
-    assert.match(helper, /^!\S+ run --no-prompt .*--allow-net=127\.0\.0\.1:\d+ .* git-credential$/);
+    assert.match(
+      helper,
+      /^!\S+ run --quiet --no-prompt .*--allow-net=127\.0\.0\.1:\d+ .* git-credential$/,
+    );
 
     const port = new URL(provider.origin).port;
     const known = await git(["credential", "fill"], `protocol=http\nhost=127.0.0.1:${port}\n\n`);
