@@ -11,6 +11,7 @@ import { openBackend } from "../store/backend.ts";
 import { loadAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
 import { envToken, resolveHost, storedHost } from "./token.ts";
 
 /**
@@ -71,8 +72,10 @@ export interface StatusOptions {
   configDir?: string;
   /** Do not ask the servers whether the tokens are still accepted. */
   offline?: boolean;
-  /** Include `LOOPAUTH_TOKEN` / `GH_TOKEN` / `GITHUB_TOKEN` as source `env` (default false). */
+  /** Include a token from the environment (`LOOPAUTH_TOKEN`, `GH_TOKEN`, …) as source `env` (default false). */
   fromEnv?: boolean;
+  /** With `fromEnv` and no host given: the host whose environment token shows when nothing is stored there (default github.com). */
+  defaultHost?: string;
   /** Aborting cancels the checks. */
   signal?: AbortSignal;
 }
@@ -99,8 +102,10 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     : await resolveHost({ ...options, configDir: dir });
   const keys = only ? [only.key] : Object.keys(config.hosts);
   const fromEnv = options.fromEnv ?? false;
-  if (!only && fromEnv && envToken("github.com") && !keys.includes("github.com")) {
-    keys.unshift("github.com");
+  // A token from the environment shows even where nothing is stored (as gh's known hosts).
+  for (const name of only || !fromEnv ? [] : ["github.com", options.defaultHost ?? "github.com"]) {
+    const host = resolveGitHubHost(name);
+    if (envToken(host) && !keys.includes(host.key)) keys.unshift(host.key);
   }
   const report: StatusReport = { hosts: [] };
   for (const key of keys) {
@@ -108,7 +113,7 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     // The host given by flag as it was resolved: an issuer stays one when nothing is stored.
     const host = only ?? storedHost(config, key);
     const accounts: AccountStatus[] = [];
-    const env = fromEnv ? envToken(key) : undefined;
+    const env = fromEnv ? envToken(host) : undefined;
     if (env) {
       const found = await check(host, env.token, options);
       accounts.push({
