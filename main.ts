@@ -29,6 +29,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Make another account of a host the active one",
     load: () => import("./lib/cli/switch.ts"),
   },
+  refresh: {
+    summary: "Log in again to add or remove scopes",
+    load: () => import("./lib/cli/refresh.ts"),
+  },
   "git-credential": {
     summary: "git's credential helper (see setup-git)",
     load: () => import("./lib/cli/git_credential.ts"),
@@ -46,7 +50,7 @@ const COMMANDS: Record<string, CommandEntry> = {
     load: () => import("./lib/cli/dev_server.ts"),
   },
   completion: {
-    summary: "Print a shell completion script (bash, zsh, fish)",
+    summary: "Print a shell completion script (bash, zsh, fish, powershell)",
     load: () => import("./lib/cli/completion.ts"),
   },
 };
