@@ -33,6 +33,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Log in again to add or remove scopes",
     load: () => import("./lib/cli/refresh.ts"),
   },
+  doctor: {
+    summary: "Check what a login needs: host, metadata, storage, proxy",
+    load: () => import("./lib/cli/doctor.ts"),
+  },
   "git-credential": {
     summary: "git's credential helper (see setup-git)",
     load: () => import("./lib/cli/git_credential.ts"),

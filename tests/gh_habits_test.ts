@@ -394,11 +394,15 @@ Deno.test("completion powershell: a native completer of every subcommand and its
     /^Register-ArgumentCompleter -Native -CommandName 'loopauth', 'loopauth\.exe', 'loopauth\.cmd' -ScriptBlock \{$/m,
   );
   assert.match(script, /^ {2}param\(\$wordToComplete, \$commandAst, \$cursorPosition\)$/m);
-  for (const name of ["login", "token", "refresh", "setup-git", "completion", "help"]) {
+  for (const name of ["login", "token", "refresh", "doctor", "setup-git", "completion", "help"]) {
     assert.match(script, new RegExp(`^ {4}'${name}' = @\\(`, "m"), name);
   }
   assert.match(script, /^ {4}'login' = @\(.*'--with-token'.*\)$/m);
   assert.match(script, /^ {4}'refresh' = @\(.*'--scopes', .*'--remove-scopes'.*\)$/m);
+  assert.match(
+    script,
+    /^ {4}'doctor' = 'Check what a login needs: host, metadata, storage, proxy'$/m,
+  );
   // Balanced braces and parentheses, and every single-quoted string closed on its line.
   for (const [open, close] of [["{", "}"], ["(", ")"]]) {
     assert.equal(script.split(open).length, script.split(close).length, `${open}${close}`);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT_CODES } from "../lib/core/errors.ts";
 import { proxyFor } from "../lib/core/proxy_env.ts";
-import { childEnv, type CliOutput, MAIN, runFlags, tempConfig } from "./helpers.ts";
+import { childEnv, type CliOutput, MAIN, runCli, runFlags, tempConfig } from "./helpers.ts";
 
 const TLS = fileURLToPath(new URL("./fixtures/tls/", import.meta.url));
 const CA = `${TLS}ca.pem`;
@@ -232,6 +232,52 @@ Deno.test("through a CONNECT proxy: HTTPS_PROXY works, a refusal names the varia
     new RegExp(
       `^Error: Cannot reach ${server.host}: connection refused \\(HTTPS_PROXY is set: check that proxy, or list the host in NO_PROXY\\)$`,
     ),
+  );
+});
+
+Deno.test("doctor shows the proxy and CA in effect, and names DENO_CERT when the CA is unknown", async () => {
+  await using server = await startTlsHost();
+  await using config = await tempConfig();
+  await using proxy = startProxy("tunnel");
+  const port = new URL(proxy.url).port;
+  const ok = await runCli(["doctor", "--hostname", server.host, "--storage", "file"], {
+    configHome: config.home,
+    env: {
+      DENO_CERT: CA,
+      HTTPS_PROXY: `http://me:secret@127.0.0.1:${port}`,
+      NO_PROXY: "ghe.example.com",
+    },
+  });
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const lines = ok.stdout.split("\n");
+  assert.ok(
+    lines.includes(`✓ proxy: ${server.host} through HTTPS_PROXY=http://…@127.0.0.1:${port}`),
+    ok.stdout,
+  );
+  assert.ok(lines.includes(`✓ CA: Mozilla's (default), plus DENO_CERT=${CA}`), ok.stdout);
+  assert.ok(
+    lines.every((line) =>
+      /^[✓!] /.test(line) || line === `A login to ${server.host} can work` || line === ""
+    ),
+    ok.stdout,
+  );
+  assert.ok(!ok.stdout.includes("me:secret"), "the proxy's password is not shown");
+  assert.ok(proxy.seen.length >= 1, "doctor went through the proxy");
+
+  const bad = await runCli(["doctor", "--hostname", server.host, "--storage", "file"], {
+    configHome: config.home,
+  });
+  assert.equal(bad.code, EXIT_CODES.network);
+  assert.match(
+    bad.stdout,
+    new RegExp(
+      `^✗ host: Cannot reach ${server.host}: its TLS certificate is signed by an authority Deno does not trust .*set DENO_CERT to that CA's PEM file`,
+      "m",
+    ),
+  );
+  assert.equal(
+    bad.stderr,
+    `Error: A login to ${server.host} cannot work yet: fix the ✗ lines above`,
   );
 });
 
