@@ -21,6 +21,7 @@ import {
   runFlags,
   storedSecrets,
   tempConfig,
+  Tmux,
   tokenRequests,
   withProvider,
 } from "./helpers.ts";
@@ -151,6 +152,23 @@ Deno.test("login --with-token: a refused, malformed or missing token is one line
     );
     const config = await readJson(`${configDir}/config.json`).catch(() => ({ hosts: {} }));
     assert.deepEqual(config.hosts, {}, "nothing stored");
+  });
+});
+
+Deno.test("login --with-token on a terminal: the pasted token is not shown", async () => {
+  await withProvider(async (provider, configHome) => {
+    const token = await providerToken(provider);
+    await using tmux = await Tmux.start(
+      ["login", "--with-token", "--hostname", provider.origin, "--storage", "file"],
+      { configHome },
+    );
+    await tmux.waitFor(/Paste the token \(it is not shown\), then press Enter: $/m);
+    await tmux.typeLine(token);
+    const screen = await tmux.waitUntil((text) => /\[exit \d+\]/.test(text));
+    assert.match(screen, /\[exit 0\]/, screen);
+    assert.match(screen, new RegExp(`^Logged in to ${provider.origin} as octocat$`, "m"));
+    assert.ok(!screen.includes(token), `the token is not on the screen:\n${screen}`);
+    assert.equal((await storedSecrets(configHome, provider.origin)).accessToken, token);
   });
 });
 

@@ -99,9 +99,15 @@ Examples:
         }
       }
       const { loginWithToken, readTokenInput } = await import("../ops/token_login.ts");
+      // On a terminal the token is typed or pasted without being shown.
+      const token = Deno.stdin.isTerminal()
+        ? await (await import("./secret_prompt.ts")).readHiddenLine(
+          "Paste the token (it is not shown), then press Enter: ",
+        )
+        : await readTokenInput(Deno.stdin.readable);
       const result = await loginWithToken({
         hostname,
-        token: await readTokenInput(Deno.stdin.readable, { terminal: Deno.stdin.isTerminal() }),
+        token,
         clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
         storage,
         signal,

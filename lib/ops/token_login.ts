@@ -117,8 +117,8 @@ export async function loginWithToken(options: TokenLoginOptions): Promise<TokenL
 const MAX_INPUT = 64 * 1024;
 
 /**
- * Reads a token from `input`: all of it up to 64 KiB (more is a `usage`
- * error), or from a terminal only the first line.
+ * Reads a token from `input` (a pipe or a file): all of it up to 64 KiB;
+ * more is a `usage` error.
  *
  * @example
  * ```ts
@@ -126,10 +126,7 @@ const MAX_INPUT = 64 * 1024;
  * const token = await readTokenInput(Deno.stdin.readable);
  * ```
  */
-export async function readTokenInput(
-  input: ReadableStream<Uint8Array>,
-  options: { terminal?: boolean } = {},
-): Promise<string> {
+export async function readTokenInput(input: ReadableStream<Uint8Array>): Promise<string> {
   const reader = input.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -142,13 +139,11 @@ export async function readTokenInput(
       if (size > MAX_INPUT) {
         throw new LoopauthError("usage", "The input on stdin is too long to be a token");
       }
-      if (options.terminal && value.includes(10)) break;
     }
   } finally {
     reader.releaseLock();
   }
-  const text = new TextDecoder().decode(concat(chunks, size));
-  return (options.terminal ? text.split("\n")[0] : text).trim();
+  return new TextDecoder().decode(concat(chunks, size)).trim();
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {
