@@ -233,6 +233,12 @@ Deno.test("through a CONNECT proxy: HTTPS_PROXY works, a refusal names the varia
       `^Error: Cannot reach ${server.host}: connection refused \\(HTTPS_PROXY is set: check that proxy, or list the host in NO_PROXY\\)$`,
     ),
   );
+  // An http:// host is not reached through HTTPS_PROXY: no word of it.
+  const plain = await loginWithToken(`http://127.0.0.1:${new URL(gone.url).port}`, config.home, {
+    HTTPS_PROXY: gone.url,
+  });
+  assert.equal(plain.code, EXIT_CODES.network);
+  assert.match(plain.stderr, /^Error: Cannot reach 127\.0\.0\.1:\d+: connection refused$/);
 });
 
 Deno.test("doctor shows the proxy and CA in effect, and names DENO_CERT when the CA is unknown", async () => {

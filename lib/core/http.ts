@@ -4,7 +4,7 @@
  */
 import { LoopauthError, permissionError } from "./errors.ts";
 import { terminalSafe } from "./text.ts";
-import { httpsProxyVariable, proxyVariables } from "./proxy_env.ts";
+import { httpsProxyVariable, proxyFor, proxyVariables } from "./proxy_env.ts";
 
 /** Default time an outbound request may take. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -85,7 +85,10 @@ export function networkError(error: unknown, what: string, signal?: AbortSignal)
  */
 function connectionHint(error: unknown): string | undefined {
   const text = chainText(error);
-  const proxy = httpsProxyVariable() ?? "HTTPS_PROXY";
+  // Deno's message names the URL: then the proxy in effect for it is known exactly.
+  const url = /request for url \(([^)\s]+)\)/.exec(text)?.[1];
+  const decision = url && URL.canParse(url) ? proxyFor(url) : undefined;
+  const proxy = decision?.proxy?.variable ?? httpsProxyVariable() ?? "HTTPS_PROXY";
   if (/Failed opening CA file/i.test(text)) {
     return "the CA file of DENO_CERT (or --cert) cannot be opened: set DENO_CERT to a PEM file";
   }
@@ -110,8 +113,12 @@ function connectionHint(error: unknown): string | undefined {
   if (/unsuccessful tunnel/i.test(text)) {
     return `the proxy of ${proxy} refused to connect to it (unsuccessful tunnel): check ${proxy}, or list the host in NO_PROXY`;
   }
-  const set = httpsProxyVariable();
-  if (set && !proxyVariables().some((p) => /^no_proxy$/i.test(p.variable))) {
+  const set = decision
+    ? decision.proxy?.variable
+    : proxyVariables().some((p) => /^no_proxy$/i.test(p.variable))
+    ? undefined
+    : httpsProxyVariable();
+  if (set && /connect|dns|refused|reset|timed out/i.test(text)) {
     // Deno's own messages cannot tell the proxy from the host.
     return `${
       failureReason(error)
