@@ -29,6 +29,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Make another account of a host the active one",
     load: () => import("./lib/cli/switch.ts"),
   },
+  refresh: {
+    summary: "Log in again to add or remove scopes",
+    load: () => import("./lib/cli/refresh.ts"),
+  },
+  doctor: {
+    summary: "Check what a login needs: host, metadata, storage, proxy",
+    load: () => import("./lib/cli/doctor.ts"),
+  },
   "git-credential": {
     summary: "git's credential helper (see setup-git)",
     load: () => import("./lib/cli/git_credential.ts"),
@@ -50,7 +58,7 @@ const COMMANDS: Record<string, CommandEntry> = {
     load: () => import("./lib/cli/agent.ts"),
   },
   completion: {
-    summary: "Print a shell completion script (bash, zsh, fish)",
+    summary: "Print a shell completion script (bash, zsh, fish, powershell)",
     load: () => import("./lib/cli/completion.ts"),
   },
 };

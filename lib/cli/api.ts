@@ -4,6 +4,7 @@ import { LoopauthError } from "../core/errors.ts";
 import {
   type Command,
   HOST_FLAGS,
+  hostnameFlag,
   issuerFlag,
   parseFlags,
   USER_FLAG,
@@ -27,7 +28,8 @@ Usage: loopauth api PATH [--hostname HOST | --issuer URL [--base URL]] [--user L
                     [-X METHOD] [-f key=value]...
 
 Flags:
-  --hostname HOST        github.com (default), a GHES host, or an http:// loopback origin
+  --hostname HOST        github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
+                         http:// loopback origin
   --issuer URL           an OAuth 2.0 / OpenID Connect issuer's account: PATH (or a full
                          URL) is sent with the bearer token to a URL under --base
   --base URL             with --issuer: the API base (default: the issuer's origin)
@@ -36,7 +38,7 @@ Flags:
   -f, --field key=value  a parameter: query string for GET, JSON body otherwise (repeatable)
 
 An expiring token is refreshed first; LOOPAUTH_TOKEN (and GH_TOKEN / GITHUB_TOKEN for
-github.com) win over the stored token.
+github.com, GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN for GHES) win over the stored token.
 
 Examples:
   loopauth api /user
@@ -60,7 +62,7 @@ Examples:
       fields[field.slice(0, at)] = field.slice(at + 1);
     }
     const data = await apiRequest(positionals[0], {
-      hostname: values.hostname,
+      hostname: hostnameFlag(values),
       issuer: issuerFlag(values),
       base: values.base,
       user: values.user,

@@ -3,6 +3,8 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { readEnvVar } from "../core/env_vars.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
 import { ArgsError, type Flags, parseArgs, type Values } from "./parse_args.ts";
 
 export type { Flags } from "./parse_args.ts";
@@ -215,4 +217,54 @@ export function issuerFlag(values: Parsed["values"]): string | undefined {
     throw new LoopauthError("usage", "Give --hostname or --issuer, not both");
   }
   return issuer;
+}
+
+/** The variables that name the default host instead of github.com, first wins (gh reads `GH_HOST`). */
+export const HOST_VARIABLES: readonly string[] = ["LOOPAUTH_HOST", "GH_HOST"];
+
+/**
+ * The default host from `LOOPAUTH_HOST`, else `GH_HOST`; `undefined` when
+ * neither is set (github.com). A value that is not a host is a `usage`
+ * error naming the variable.
+ *
+ * @example
+ * ```ts
+ * import { defaultHost } from "./command.ts";
+ * const host = defaultHost() ?? "github.com";
+ * ```
+ */
+export function defaultHost(): string | undefined {
+  for (const variable of HOST_VARIABLES) {
+    const value = readEnvVar(variable)?.trim();
+    if (!value) continue;
+    try {
+      resolveGitHubHost(value);
+    } catch (error) {
+      if (!(error instanceof LoopauthError)) throw error;
+      throw new LoopauthError(
+        "usage",
+        `${variable} does not name a host (${
+          error.message.replace(/^./, (c) => c.toLowerCase())
+        }): fix or unset ${variable}`,
+      );
+    }
+    return value;
+  }
+  return undefined;
+}
+
+/**
+ * `--hostname`, else (without `--issuer`) the {@linkcode defaultHost} from
+ * the environment; `undefined` for github.com.
+ *
+ * @example
+ * ```ts
+ * import { hostnameFlag } from "./command.ts";
+ * hostnameFlag({ hostname: "ghe.example.com" }); // "ghe.example.com"
+ * ```
+ */
+export function hostnameFlag(values: Parsed["values"]): string | undefined {
+  const hostname = values.hostname;
+  if (typeof hostname === "string") return hostname;
+  return values.issuer === undefined ? defaultHost() : undefined;
 }

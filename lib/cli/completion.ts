@@ -29,7 +29,44 @@ export function flagsFromHelp(help: string): string[] {
 }
 
 /**
- * A completion script for bash, zsh or fish.
+ * PowerShell's native argument completer: subcommands (with their
+ * summaries as tooltips), then each subcommand's flags.
+ */
+function powershellScript(entries: CompletionEntry[]): string {
+  // A single-quoted PowerShell string: a quote inside is written twice.
+  const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  const flags = entries.map((e) => `    ${quote(e.name)} = @(${e.flags.map(quote).join(", ")})`)
+    .join("\n");
+  const summaries = entries.map((e) => `    ${quote(e.name)} = ${quote(e.summary)}`).join("\n");
+  return `# loopauth completion for PowerShell: loopauth completion powershell | Out-String | Invoke-Expression
+# (add that line to your $PROFILE)
+Register-ArgumentCompleter -Native -CommandName 'loopauth', 'loopauth.exe', 'loopauth.cmd' -ScriptBlock {
+  param($wordToComplete, $commandAst, $cursorPosition)
+  $flags = @{
+${flags}
+  }
+  $summaries = @{
+${summaries}
+  }
+  $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
+  if ($words.Count -le 1 -or ($words.Count -eq 2 -and $wordToComplete -ne '')) {
+    $flags.Keys | Sort-Object | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
+      [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $summaries[$_])
+    }
+    return
+  }
+  $known = $flags[$words[1]]
+  if ($known) {
+    $known | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
+      [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterName', $_)
+    }
+  }
+}
+`;
+}
+
+/**
+ * A completion script for bash, zsh, fish or PowerShell.
  *
  * @example
  * ```ts
@@ -96,7 +133,8 @@ compdef _loopauth loopauth
     }
     return `${lines.join("\n")}\n`;
   }
-  throw new LoopauthError("usage", `Unknown shell "${shell}": use bash, zsh or fish`);
+  if (shell === "powershell") return powershellScript(entries);
+  throw new LoopauthError("usage", `Unknown shell "${shell}": use bash, zsh, fish or powershell`);
 }
 
 /**
@@ -112,16 +150,20 @@ export const command: Command = {
   name: "completion",
   help: `Print a shell completion script.
 
-Usage: loopauth completion bash|zsh|fish
+Usage: loopauth completion bash|zsh|fish|powershell
 
 Examples:
   eval "$(loopauth completion bash)"      # in ~/.bashrc
   eval "$(loopauth completion zsh)"       # in ~/.zshrc
-  loopauth completion fish > ~/.config/fish/completions/loopauth.fish`,
+  loopauth completion fish > ~/.config/fish/completions/loopauth.fish
+  loopauth completion powershell | Out-String | Invoke-Expression   # in $PROFILE`,
   async run(argv, context) {
     const { positionals } = parseFlags(argv, {}, { command: "completion", positionals: true });
     if (positionals.length !== 1) {
-      throw new LoopauthError("usage", "loopauth completion takes one shell: bash, zsh or fish");
+      throw new LoopauthError(
+        "usage",
+        "loopauth completion takes one shell: bash, zsh, fish or powershell",
+      );
     }
     const entries: CompletionEntry[] = [];
     for (const [name, { summary, load }] of Object.entries(context.commands ?? {})) {

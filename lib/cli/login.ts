@@ -1,21 +1,16 @@
 /** `loopauth login`. @module */
-import { parseDuration } from "../core/duration.ts";
-import type { Flow } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
-import type { FlowChoice } from "../flows/choose.ts";
 import { login } from "../ops/login.ts";
 import {
   type Command,
   flagOrEnv,
   HOST_FLAGS,
+  hostnameFlag,
   issuerFlag,
   parseFlags,
-  portFlag,
 } from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
-import { showUrl } from "./show_url.ts";
-import { waitingView } from "./progress.ts";
-import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
+import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 
 /**
  * The `login` subcommand.
@@ -34,6 +29,7 @@ Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
                       [--storage keyring|file|agent|encrypted]
                       [--device | --web] [--no-qr]
+       loopauth login [--hostname HOST] --with-token < token.txt
 
 Without --device or --web the routes fit the machine. Where a local browser can surely
 reach 127.0.0.1 (a display, $BROWSER, macOS, Windows, WSL with wslview) the browser flow
@@ -70,12 +66,16 @@ active account; see loopauth switch.
                          must have Enable Device Flow ticked)
   --web                  use only the browser (loopback) flow
   --no-qr                no QR code of the device page
+  --with-token           read a token from stdin (a personal access token, or one from
+                         another tool) instead of logging in: checked with GET /user (its
+                         scopes from X-OAuth-Scopes), then stored like any other
 
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
   loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser
   loopauth login --client-id Iv1.abc --device      # on a machine without a browser
-  loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"`,
+  loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"
+  loopauth login --hostname ghe.example.com --with-token < ~/ghe-token.txt`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       ...HOST_FLAGS,
@@ -83,112 +83,53 @@ Examples:
       "client-id": { type: "string" },
       "client-secret": { type: "string" },
       scopes: { type: "string" },
-      "no-browser": { type: "boolean" },
-      timeout: { type: "string" },
-      port: { type: "string" },
-      quiet: { type: "boolean", short: "q" },
-      json: { type: "boolean" },
       storage: { type: "string" },
-      device: { type: "boolean" },
-      web: { type: "boolean" },
-      "no-qr": { type: "boolean" },
+      "with-token": { type: "boolean" },
+      ...LOGIN_ROUTE_FLAGS,
     }, { command: "login" });
-    if (values.device && values.web) {
-      throw new LoopauthError("usage", "Give --device or --web, not both: see loopauth help login");
-    }
-    const quiet = values.quiet === true;
-    const noBrowser = values["no-browser"] === true;
-    const interactive = Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
-    const hostname = values.hostname;
+    const hostname = hostnameFlag(values);
     const issuer = issuerFlag(values);
-    const host = issuer ?? hostname ?? "github.com";
-    const timeout = typeof values.timeout === "string"
-      ? parseDuration(values.timeout)
-      : DEFAULT_TIMEOUT_MS;
-    const explicit: Flow | undefined = values.device ? "device" : values.web ? "web" : undefined;
-    let choice: FlowChoice | undefined;
-    const view = waitingView({ quiet, timeout, flows: explicit ? [explicit] : [] });
-    const show = showUrl(host, {
-      noBrowser,
-      quiet,
-      onShown: (url) => {
-        const port = new URL(new URL(url).searchParams.get("redirect_uri") ?? url).port;
-        if (choice?.forwardCommand && port) {
-          console.error(
-            `From another machine, first forward the callback port: ${
-              choice.forwardCommand(Number(port))
-            }`,
+    const storage = parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
+    const output = { json: values.json === true, quiet: values.quiet === true };
+    if (values["with-token"]) {
+      for (const flag of ["issuer", "scopes", "device", "web"] as const) {
+        if (values[flag] !== undefined) {
+          throw new LoopauthError(
+            "usage",
+            `--with-token takes no --${flag}: the token is used as it was made`,
           );
         }
-      },
-    });
+      }
+      const { loginWithToken, readTokenInput } = await import("../ops/token_login.ts");
+      // On a terminal the token is typed or pasted without being shown.
+      const token = Deno.stdin.isTerminal()
+        ? await (await import("./secret_prompt.ts")).readHiddenLine(
+          "Paste the token (it is not shown), then press Enter: ",
+        )
+        : await readTokenInput(Deno.stdin.readable);
+      const result = await loginWithToken({
+        hostname,
+        token,
+        clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
+        storage,
+        signal,
+      });
+      reportLogin(result, output);
+      return 0;
+    }
+    const view = loginView(values, { host: issuer ?? hostname ?? "github.com" });
     const result = await login({
+      ...view,
       hostname,
       issuer,
       allowNoPkceMetadata: values["allow-no-pkce-metadata"] === true,
-      onWarning: (message) => console.error(`Warning: ${message}`),
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       scopes: values.scopes,
-      timeout,
-      port: portFlag(values),
-      storage: parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE")),
+      storage,
       signal,
-      openBrowser: async (url) => {
-        await show(url);
-        view.shown("web");
-      },
-      flow: explicit ?? "auto",
-      onFlowChosen: (chosen) => {
-        choice = chosen;
-        view.expect(chosen.flows);
-        const names = chosen.flows.flatMap((f) =>
-          f === "device"
-            ? ["the device flow"]
-            : interactive
-            ? ["the browser flow", "paste-back"]
-            : ["the browser flow"]
-        );
-        const list = names.length > 1
-          ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`
-          : names[0];
-        if (!quiet) console.error(`Logging in with ${list}: ${chosen.reason}`);
-      },
-      onDeviceCode: async (code, { expiresAt }) => {
-        const { showDeviceCode } = await import("./device_view.ts"); // only for the device flow
-        await showDeviceCode(code, { host, qr: values["no-qr"] !== true, noBrowser });
-        view.shown("device", expiresAt);
-      },
-      ...(interactive ? { pasteBack: { input: Deno.stdin.readable, write: console.error } } : {}),
     }).finally(() => view.stop());
-    if (values.json) {
-      const { host: hostKey, login: user, scopes, tokenType, expiresAt, storage, storedIn, flow } =
-        result;
-      console.log(
-        JSON.stringify({
-          host: hostKey,
-          login: user,
-          scopes,
-          tokenType,
-          expiresAt,
-          storage,
-          storedIn,
-          flow,
-        }),
-      );
-      return 0;
-    }
-    if (result.storage === "file") {
-      // A warning, so it shows even with --quiet; chosen automatically, it names the way out.
-      const why = result.keyringUnavailable
-        ? ` (no OS keyring: ${result.keyringUnavailable}; no loopauth agent: run loopauth agent start and log in again to keep it in memory)`
-        : "";
-      console.error(`Warning: token stored in plain text at ${result.storedIn} (mode 0600)${why}`);
-    } else if (!quiet) {
-      const why = result.keyringUnavailable ? ` (no OS keyring: ${result.keyringUnavailable})` : "";
-      console.error(`Token stored in ${result.storedIn}${why}`);
-    }
-    console.log(`Logged in to ${result.host} as ${result.login}`);
+    reportLogin(result, output);
     return 0;
   },
 };

@@ -4,6 +4,7 @@ import {
   type Command,
   flagOrEnv,
   HOST_FLAGS,
+  hostnameFlag,
   issuerFlag,
   parseFlags,
   USER_FLAG,
@@ -25,19 +26,22 @@ export const command: Command = {
 (keyring or file, and the config file).
 
 Usage: loopauth logout [--hostname HOST | --issuer URL] [--user LOGIN | --all]
-                       [--client-secret SECRET]
+                       [--client-secret SECRET] [--json]
 
 Flags:
-  --hostname HOST         github.com (default), a GHES host, or an http:// loopback origin
+  --hostname HOST         github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host,
+                          or an http:// loopback origin
   --issuer URL            an OAuth 2.0 / OpenID Connect issuer (revokes at its
                           revocation_endpoint, RFC 7009)
   --user LOGIN            the account (default: the host's active account)
   --all                   every account: of --hostname when given, else of every host
   --client-secret SECRET  the app's secret, when the login did not store one
                           (or LOOPAUTH_CLIENT_SECRET); GitHub needs it to revoke
+  --json                  print what was logged out as JSON: [{"host", "login", "revoked"}]
 
 If revocation fails the local token is still removed, and the message says where to
-revoke it by hand (exit code 9).
+revoke it by hand (exit code 9). A token given to login --with-token was made elsewhere:
+it is only removed here (revoke it where it was made).
 
 Examples:
   loopauth logout
@@ -49,9 +53,11 @@ Examples:
       ...USER_FLAG,
       all: { type: "boolean" },
       "client-secret": { type: "string" },
+      json: { type: "boolean" },
     }, { command: "logout" });
     const options = {
-      hostname: values.hostname,
+      // --all without --hostname is every host, whatever the default host.
+      hostname: values.all ? values.hostname : hostnameFlag(values),
       issuer: issuerFlag(values),
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       signal,
@@ -62,9 +68,15 @@ Examples:
     const results = values.all
       ? await logoutAll(options)
       : [await logout({ ...options, user: values.user })];
+    if (values.json) {
+      console.log(JSON.stringify(results));
+      return 0;
+    }
     for (const result of results) {
       console.log(
-        `Logged out of ${result.host} (${result.login}); the token was revoked on the server`,
+        result.revoked
+          ? `Logged out of ${result.host} (${result.login}); the token was revoked on the server`
+          : `Logged out of ${result.host} (${result.login}); the token was not made by loopauth, so it is still valid: revoke it where it was made`,
       );
     }
     return 0;

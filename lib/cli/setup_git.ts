@@ -5,7 +5,7 @@ import { storedHost } from "../ops/token.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { type Command, parseFlags } from "./command.ts";
-import { gitCredentialCommand } from "./self_command.ts";
+import { helperCommand, helperFacts } from "./self_command.ts";
 
 /**
  * The `setup-git` subcommand: makes git ask loopauth for credentials.
@@ -19,20 +19,26 @@ import { gitCredentialCommand } from "./self_command.ts";
 export const command: Command = {
   name: "setup-git",
   help: `Configure git (global config) to use loopauth as the credential helper of a host:
-credential.<origin>.helper is reset and set to "!… loopauth git-credential".
+credential.<origin>.helper is reset and set to "!… git-credential".
 
-Usage: loopauth setup-git [--hostname HOST]
+The helper is the loopauth installed on PATH when one runs (deno install -g, a binary),
+else this binary, else the deno run command of this run with the narrowest flags and the
+main module's URL or path (never a copy inside Deno's cache).
+
+Usage: loopauth setup-git [--hostname HOST] [--json]
 
 Flags:
   --hostname HOST  only this host (default: every host you are logged in to)
+  --json           print what was configured as JSON: [{"host", "origin", "helper"}]
 
 Examples:
   loopauth setup-git
   loopauth setup-git --hostname ghe.example.com`,
   async run(argv) {
-    const { values } = parseFlags(argv, { hostname: { type: "string" } }, {
-      command: "setup-git",
-    });
+    const { values } = parseFlags(argv, {
+      hostname: { type: "string" },
+      json: { type: "boolean" },
+    }, { command: "setup-git" });
     const dir = configDir();
     const hostname = values.hostname;
     let hosts: GitHubHost[];
@@ -53,13 +59,21 @@ Examples:
         "Not logged in to any GitHub host: run loopauth login first, or give --hostname",
       );
     }
+    const facts = await helperFacts({
+      configDir: dir,
+      onSkipped: (path, why) => console.error(`Skipped ${path} on PATH: ${why}`),
+    });
+    const configured = [];
     for (const host of hosts) {
       const name = `credential.${host.origin}.helper`;
+      const helper = helperCommand(host, facts);
       // An empty helper first clears helpers configured elsewhere for this URL (as gh does).
       await git(["config", "--global", "--replace-all", name, ""]);
-      await git(["config", "--global", "--add", name, `!${gitCredentialCommand(host, dir)}`]);
-      console.log(`Configured git to use loopauth for ${host.origin}`);
+      await git(["config", "--global", "--add", name, `!${helper}`]);
+      configured.push({ host: host.key, origin: host.origin, helper });
+      if (!values.json) console.log(`Configured git to use loopauth for ${host.origin}`);
     }
+    if (values.json) console.log(JSON.stringify(configured));
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 /** `loopauth status`. @module */
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
-import { type Command, HOST_FLAGS, issuerFlag, parseFlags } from "./command.ts";
+import { type Command, defaultHost, HOST_FLAGS, issuerFlag, parseFlags } from "./command.ts";
 
 /**
  * The `status` subcommand: accounts per host, where their tokens live, expiry,
@@ -26,6 +26,10 @@ Flags:
   --json           print JSON (see the README for its shape)
   --offline        do not ask the servers
 
+A token from the environment shows as source env: LOOPAUTH_TOKEN, GH_TOKEN / GITHUB_TOKEN
+(github.com), GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN (GitHub Enterprise Server),
+for the stored hosts and the default host (LOOPAUTH_HOST, GH_HOST, else github.com).
+
 Exits 13 when a token is invalid, expired or missing, 3 when nothing is stored, and 8
 when the config or tokens file cannot be read.
 
@@ -45,6 +49,7 @@ Examples:
       issuer,
       offline: values.offline === true,
       fromEnv: true,
+      defaultHost: defaultHost(),
       signal,
     });
     if (values.json) console.log(JSON.stringify(report, null, 2));

@@ -4,7 +4,7 @@ import { resolveGitHubHost } from "../providers/github.ts";
 import { setActiveAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
-import { type Command, parseFlags, USER_FLAG } from "./command.ts";
+import { type Command, hostnameFlag, parseFlags, USER_FLAG } from "./command.ts";
 
 /**
  * The `switch` subcommand: choose a host's active account.
@@ -19,11 +19,13 @@ export const command: Command = {
   name: "switch",
   help: `Make another stored account the active one of a host (used without --user).
 
-Usage: loopauth switch [--hostname HOST] [--user LOGIN]
+Usage: loopauth switch [--hostname HOST] [--user LOGIN] [--json]
 
 Flags:
-  --hostname HOST  github.com (default), a GHES host, or an http:// loopback origin
+  --hostname HOST  github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
+                   http:// loopback origin
   --user LOGIN     the account; may be left out when the host has exactly two
+  --json           print the result as JSON: {"host", "login"}
 
 Examples:
   loopauth switch --user hubot
@@ -32,8 +34,9 @@ Examples:
     const { values } = parseFlags(argv, {
       hostname: { type: "string" },
       ...USER_FLAG,
+      json: { type: "boolean" },
     }, { command: "switch" });
-    const host = resolveGitHubHost(values.hostname);
+    const host = resolveGitHubHost(hostnameFlag(values));
     const dir = configDir();
     let user = values.user;
     if (user === undefined) {
@@ -50,7 +53,8 @@ Examples:
       user = others[0];
     }
     await setActiveAccount(host.key, user, { dir });
-    console.log(`Switched ${host.key} to ${user}`);
+    if (values.json) console.log(JSON.stringify({ host: host.key, login: user }));
+    else console.log(`Switched ${host.key} to ${user}`);
     return 0;
   },
 };

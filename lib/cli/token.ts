@@ -3,6 +3,7 @@ import { getToken } from "../ops/token.ts";
 import {
   type Command,
   HOST_FLAGS,
+  hostnameFlag,
   issuerFlag,
   parseFlags,
   USER_FLAG,
@@ -24,12 +25,14 @@ export const command: Command = {
   help: `Print the token of a host on stdout.
 
 An expiring token is refreshed first when it expires within a minute. LOOPAUTH_TOKEN
-(any host) and GH_TOKEN / GITHUB_TOKEN (github.com) win over the stored token.
+(any host), GH_TOKEN / GITHUB_TOKEN (github.com) and GH_ENTERPRISE_TOKEN /
+GITHUB_ENTERPRISE_TOKEN (GitHub Enterprise Server hosts) win over the stored token.
 
 Usage: loopauth token [--hostname HOST | --issuer URL] [--user LOGIN]
 
 Flags:
-  --hostname HOST  github.com (default), a GHES host, or an http:// loopback origin
+  --hostname HOST  github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
+                   http:// loopback origin
   --issuer URL     an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
   --user LOGIN     the account (default: the host's active account)
 
@@ -42,7 +45,7 @@ Examples:
       ...USER_FLAG,
     }, { command: "token" });
     const token = await getToken({
-      hostname: values.hostname,
+      hostname: hostnameFlag(values),
       issuer: issuerFlag(values),
       user: values.user,
       fromEnv: true,

@@ -35,6 +35,23 @@ export const ENV_VARS: readonly string[] = [
   "LOOPAUTH_TOKEN", // a token from the environment wins for token and api
   "GH_TOKEN", // the same for github.com, like gh
   "GITHUB_TOKEN", // the same
+  "GH_ENTERPRISE_TOKEN", // the same for GitHub Enterprise Server hosts, like gh
+  "GITHUB_ENTERPRISE_TOKEN", // the same
+  "CODESPACES", // in a Codespace GITHUB_TOKEN serves those hosts too (gh's rule)
+  "LOOPAUTH_HOST", // the default host instead of github.com
+  "GH_HOST", // the same, as gh reads it
+  "PATH", // setup-git: the installed loopauth, for git's helper
+  // Deno itself reads these without a permission; loopauth reads them for doctor and hints.
+  "HTTPS_PROXY", // the proxy of https requests
+  "https_proxy",
+  "HTTP_PROXY", // the proxy of http requests
+  "http_proxy",
+  "ALL_PROXY", // the proxy of both
+  "all_proxy",
+  "NO_PROXY", // hosts reached without the proxy
+  "no_proxy",
+  "DENO_CERT", // an extra CA certificate (PEM file), e.g. a corporate proxy's
+  "DENO_TLS_CA_STORE", // mozilla (default) and/or system: which CA store to trust
 ];
 
 /**

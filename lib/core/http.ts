@@ -4,6 +4,7 @@
  */
 import { LoopauthError, permissionError } from "./errors.ts";
 import { terminalSafe } from "./text.ts";
+import { httpsProxyVariable, proxyFor, proxyVariables } from "./proxy_env.ts";
 
 /** Default time an outbound request may take. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -39,7 +40,10 @@ export async function fetchBounded(
   try {
     return await fetch(url, { ...init, signal, redirect: init.redirect ?? "manual" });
   } catch (error) {
-    throw networkError(error, options.what, options.signal);
+    // A certificate or proxy failure is the host's, whichever endpoint met it first.
+    const hostWide = /invalid peer certificate|unsuccessful tunnel|proxy authentication required/i
+      .test(chainText(error));
+    throw networkError(error, hostWide ? new URL(url).host : options.what, options.signal);
   }
 }
 
@@ -72,9 +76,69 @@ export function networkError(error: unknown, what: string, signal?: AbortSignal)
       { cause: error },
     );
   }
-  return new LoopauthError("network", `Cannot reach ${what}: ${failureReason(error)}`, {
-    cause: error,
-  });
+  return new LoopauthError(
+    "network",
+    `Cannot reach ${what}: ${connectionHint(error) ?? failureReason(error)}`,
+    { cause: error },
+  );
+}
+
+/**
+ * What to say of a TLS or proxy failure, naming the variable that fixes it
+ * (see docs/proxies.md); `undefined` for any other failure.
+ */
+function connectionHint(error: unknown): string | undefined {
+  const text = chainText(error);
+  // Deno's message names the URL: then the proxy in effect for it is known exactly.
+  const url = /request for url \(([^)\s]+)\)/.exec(text)?.[1];
+  const decision = url && URL.canParse(url) ? proxyFor(url) : undefined;
+  const proxy = decision?.proxy?.variable ?? httpsProxyVariable() ?? "HTTPS_PROXY";
+  if (/Failed opening CA file/i.test(text)) {
+    return "the CA file of DENO_CERT (or --cert) cannot be opened: set DENO_CERT to a PEM file";
+  }
+  const certificate = /invalid peer certificate: (\w+)/.exec(text)?.[1];
+  if (certificate === "UnknownIssuer") {
+    return "its TLS certificate is signed by an authority Deno does not trust (a proxy that inspects TLS?): set DENO_CERT to that CA's PEM file, or DENO_TLS_CA_STORE=system to trust the system's store";
+  }
+  if (certificate === "Expired" || certificate === "NotValidYet") {
+    return "its TLS certificate is expired or not valid yet: check this machine's clock";
+  }
+  if (certificate === "NotValidForName") {
+    return "its TLS certificate is for another host name: check --hostname, or the proxy that inspects TLS";
+  }
+  if (certificate !== undefined) {
+    return `its TLS certificate is refused (${
+      terminalSafe(certificate, { max: 60 })
+    }): set DENO_CERT to your CA's PEM file if a proxy re-signs TLS`;
+  }
+  if (/proxy authentication required/i.test(text)) {
+    return `the proxy of ${proxy} wants a user name and password: set ${proxy}=http://USER:PASSWORD@HOST:PORT`;
+  }
+  if (/unsuccessful tunnel/i.test(text)) {
+    return `the proxy of ${proxy} refused to connect to it (unsuccessful tunnel): check ${proxy}, or list the host in NO_PROXY`;
+  }
+  const set = decision
+    ? decision.proxy?.variable
+    : proxyVariables().some((p) => /^no_proxy$/i.test(p.variable))
+    ? undefined
+    : httpsProxyVariable();
+  if (set && /connect|dns|refused|reset|timed out/i.test(text)) {
+    // Deno's own messages cannot tell the proxy from the host.
+    return `${
+      failureReason(error)
+    } (${set} is set: check that proxy, or list the host in NO_PROXY)`;
+  }
+  return undefined;
+}
+
+/** Every message in an error's cause chain, joined. */
+function chainText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 10; e = (e as Error).cause) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(": ");
 }
 
 /**

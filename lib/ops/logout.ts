@@ -32,6 +32,11 @@ export interface LogoutResult {
   host: string;
   /** The login name that was logged out. */
   login: string;
+  /**
+   * Whether the token was revoked on the server: `false` for a token
+   * loopauth did not create (`login --with-token`), which it cannot revoke.
+   */
+  revoked: boolean;
 }
 
 /**
@@ -103,7 +108,7 @@ async function logoutEach(
       hostname: options.hostname,
       issuer: options.issuer,
     });
-    const result = { host: host.key, login: account.login };
+    const result: LogoutResult = { host: host.key, login: account.login, revoked: false };
     const client = {
       clientId: account.clientId,
       clientSecret: options.clientSecret ?? account.clientSecret,
@@ -111,7 +116,11 @@ async function logoutEach(
     };
     const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
     try {
-      await provider.revoke(account.token, client);
+      // No client id: the token came from login --with-token, made elsewhere (a PAT).
+      if (account.clientId) {
+        await provider.revoke(account.token, client);
+        result.revoked = true;
+      }
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error))
         .replace(/^./, (c) => c.toLowerCase());

@@ -12,6 +12,7 @@ import type { StorageName } from "../store/secrets.ts";
 import { loadAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
+import { resolveGitHubHost } from "../providers/github.ts";
 import { envToken, resolveHost, storedHost } from "./token.ts";
 
 /**
@@ -72,8 +73,10 @@ export interface StatusOptions {
   configDir?: string;
   /** Do not ask the servers whether the tokens are still accepted. */
   offline?: boolean;
-  /** Include `LOOPAUTH_TOKEN` / `GH_TOKEN` / `GITHUB_TOKEN` as source `env` (default false). */
+  /** Include a token from the environment (`LOOPAUTH_TOKEN`, `GH_TOKEN`, …) as source `env` (default false). */
   fromEnv?: boolean;
+  /** With `fromEnv` and no host given: the host whose environment token shows when nothing is stored there (default github.com). */
+  defaultHost?: string;
   /** Aborting cancels the checks. */
   signal?: AbortSignal;
 }
@@ -100,8 +103,10 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     : await resolveHost({ ...options, configDir: dir });
   const keys = only ? [only.key] : Object.keys(config.hosts);
   const fromEnv = options.fromEnv ?? false;
-  if (!only && fromEnv && envToken("github.com") && !keys.includes("github.com")) {
-    keys.unshift("github.com");
+  // A token from the environment shows even where nothing is stored (as gh's known hosts).
+  for (const name of only || !fromEnv ? [] : ["github.com", options.defaultHost ?? "github.com"]) {
+    const host = resolveGitHubHost(name);
+    if (envToken(host) && !keys.includes(host.key)) keys.unshift(host.key);
   }
   // One provider per host (an issuer's metadata is read once, not once per account).
   const providers = new Map<string, Promise<Provider>>();
@@ -120,7 +125,7 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     // The host given by flag as it was resolved: an issuer stays one when nothing is stored.
     const host = only ?? storedHost(config, key);
     const jobs: (() => Promise<AccountStatus>)[] = [];
-    const env = fromEnv ? envToken(key) : undefined;
+    const env = fromEnv ? envToken(host) : undefined;
     if (env) {
       jobs.push(async () => {
         const found = await check(providerOf, host, env.token, options);

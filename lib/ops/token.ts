@@ -5,6 +5,7 @@
  */
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { type GitHubHost, resolveGitHubHost } from "../providers/github.ts";
+import type { HostRef } from "../providers/registry.ts";
 import { freshAccount } from "./refresh.ts";
 import { findAccount, type StoredAccount } from "../store/accounts.ts";
 import { type IssuerRef, issuerRef } from "../providers/issuer_url.ts";
@@ -24,8 +25,8 @@ export interface GetTokenOptions {
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
   /**
-   * Let `LOOPAUTH_TOKEN` (any host) and `GH_TOKEN`/`GITHUB_TOKEN`
-   * (github.com) win over the stored token, as the CLI does (default false).
+   * Let a token from the environment win over the stored token, as the CLI
+   * does (default false): see {@linkcode envTokenVariables}.
    */
   fromEnv?: boolean;
   /** Aborting cancels a refresh request. */
@@ -41,15 +42,59 @@ export interface GetTokenOptions {
 export interface EnvToken {
   /** The token. */
   token: string;
-  /** `LOOPAUTH_TOKEN`, `GH_TOKEN` or `GITHUB_TOKEN`. */
+  /**
+   * `LOOPAUTH_TOKEN`, `GH_TOKEN` or `GITHUB_TOKEN`, or for a GitHub
+   * Enterprise Server host `GH_ENTERPRISE_TOKEN` or `GITHUB_ENTERPRISE_TOKEN`.
+   */
   variable: string;
 }
 
 /**
- * The environment's token for a host: `LOOPAUTH_TOKEN` for any host, then
- * `GH_TOKEN` and `GITHUB_TOKEN` for github.com (like gh). A value that is
- * not a bearer token (a CR/LF, a space) is a `usage` error that does not
- * show it.
+ * The variables that may hold a host's token, first wins, by gh's rules
+ * (go-gh `pkg/auth`): `LOOPAUTH_TOKEN` for any host; then for github.com
+ * (and its subdomains), a `*.ghe.com` tenancy and `github.localhost`:
+ * `GH_TOKEN`, `GITHUB_TOKEN`; for any other GitHub host (Enterprise
+ * Server): `GH_ENTERPRISE_TOKEN`, `GITHUB_ENTERPRISE_TOKEN`, and in a
+ * Codespace (`CODESPACES` true) `GITHUB_TOKEN`. An issuer: `LOOPAUTH_TOKEN`
+ * only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { envTokenVariables } from "./token.ts";
+ * assert.deepEqual(envTokenVariables("ghe.example.com"), [
+ *   "LOOPAUTH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN",
+ * ]);
+ * ```
+ */
+export function envTokenVariables(
+  host: string | HostRef,
+  env: (name: string) => string | undefined = readEnvVar,
+): string[] {
+  if (typeof host !== "string" && "issuer" in host) return ["LOOPAUTH_TOKEN"];
+  const key = (typeof host === "string" ? host : host.key).toLowerCase();
+  if (!isEnterprise(key)) return ["LOOPAUTH_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"];
+  // strconv.ParseBool's true values, as gh reads CODESPACES.
+  const codespace = ["1", "t", "T", "TRUE", "true", "True"].includes(env("CODESPACES") ?? "");
+  return [
+    "LOOPAUTH_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "GITHUB_ENTERPRISE_TOKEN",
+    ...(codespace ? ["GITHUB_TOKEN"] : []),
+  ];
+}
+
+/** gh's `IsEnterprise`: not github.com (or a subdomain), github.localhost or a ghe.com tenancy. */
+function isEnterprise(key: string): boolean {
+  const name = key.replace(/^https?:\/\//, "").replace(/:\d+$/, "");
+  return !(name === "github.com" || name.endsWith(".github.com") || name === "github.localhost" ||
+    name.endsWith(".github.localhost") || name.endsWith(".ghe.com"));
+}
+
+/**
+ * The environment's token for a host, from the first of
+ * {@linkcode envTokenVariables} that is set. A value that is not a bearer
+ * token (a CR/LF, a space) is a `usage` error that does not show it.
  *
  * @example
  * ```ts
@@ -59,13 +104,10 @@ export interface EnvToken {
  * ```
  */
 export function envToken(
-  hostKey: string,
+  host: string | HostRef,
   env: (name: string) => string | undefined = readEnvVar,
 ): EnvToken | undefined {
-  const names = hostKey === "github.com"
-    ? ["LOOPAUTH_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"]
-    : ["LOOPAUTH_TOKEN"];
-  for (const variable of names) {
+  for (const variable of envTokenVariables(host, env)) {
     const token = env(variable)?.trim();
     if (!token) continue;
     if (!isBearerToken(token)) {
@@ -169,7 +211,7 @@ async function storedElsewhere(
 export async function getToken(options: GetTokenOptions = {}): Promise<string> {
   const host = await resolveHost(options);
   if (options.fromEnv) {
-    const found = envToken(host.key);
+    const found = envToken(host);
     if (found) return found.token;
   }
   return (await freshAccountOf(host, options)).token.accessToken;

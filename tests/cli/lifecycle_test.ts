@@ -272,7 +272,7 @@ Deno.test("git credential fill gets the (refreshed) token for a known host, noth
     // The host, and the agent's socket (a Unix socket, no host).
     assert.match(
       helper,
-      /^!\S+ run --no-prompt .*--allow-net=127\.0\.0\.1:\d+(,unix:\/\S+)* .* git-credential$/,
+      /^!\S+ run --quiet --no-prompt .*--allow-net=127\.0\.0\.1:\d+(,unix:\/\S+)* .* git-credential$/,
     );
 
     const port = new URL(provider.origin).port;

@@ -91,7 +91,11 @@ Deno.test("login, getToken, apiRequest and logout from lib/mod.ts; errors carry 
     const user = await apiRequest("/user", options) as { login: string };
     assert.equal(user.login, "octocat");
 
-    assert.deepEqual(await logout(options), { host: provider.origin, login: "octocat" });
+    assert.deepEqual(await logout(options), {
+      host: provider.origin,
+      login: "octocat",
+      revoked: true,
+    });
     assert.deepEqual(provider.activeTokens(), [], "revoked on the server");
     const error = await getToken(options).catch((e) => e);
     assert.ok(error instanceof LoopauthError);

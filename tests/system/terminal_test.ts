@@ -122,7 +122,7 @@ Deno.test("bash completion completes subcommands and flags", async () => {
   }
   const bad = await runCli(["completion", "tcsh"], { configHome: config.home });
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^Error: Unknown shell "tcsh": use bash, zsh or fish$/);
+  assert.match(bad.stderr, /^Error: Unknown shell "tcsh": use bash, zsh, fish or powershell$/);
 });
 
 Deno.test("login --json prints the result without the token; --quiet prints only the URL", async () => {
@@ -139,9 +139,19 @@ Deno.test("login --json prints the result without the token; --quiet prints only
     assert.equal(result.login, "octocat");
     assert.equal(result.tokenType, "bearer");
     assert.equal(stdout.includes("gho_"), false, "no token in --json output");
-    assert.deepEqual(stderr.split("\n"), [
+    // The plain-text warning stays, even with --json --quiet (no keyring here).
+    const lines = stderr.split("\n");
+    assert.deepEqual(lines.slice(0, 2), [
       `Open this URL in your browser to log in to ${provider.origin}:`,
       url,
     ]);
+    assert.equal(lines.length, 3);
+    assert.ok(
+      lines[2].startsWith(
+        `Warning: token stored in plain text at ${configHome}/loopauth/tokens.json (mode 0600)`,
+      ),
+      lines[2],
+    );
+    assert.equal(result.expiresAt, null, "expiresAt is null, not left out");
   });
 });

@@ -1,0 +1,108 @@
+/** `loopauth refresh`. @module */
+import { reauthorize } from "../ops/reauthorize.ts";
+import {
+  type Command,
+  flagOrEnv,
+  HOST_FLAGS,
+  hostnameFlag,
+  issuerFlag,
+  parseFlags,
+  USER_FLAG,
+} from "./command.ts";
+import { LOGIN_ROUTE_FLAGS, loginView } from "./login_view.ts";
+
+/**
+ * The `refresh` subcommand: a new login for a stored account with more or
+ * fewer scopes (like `gh auth refresh -s`).
+ *
+ * @example
+ * ```ts
+ * import { command } from "./refresh.ts";
+ * await command.run(["--scopes", "repo", "--device"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "refresh",
+  help: `Log in again as a stored account to change its scopes, like gh auth refresh -s: the
+new login asks for the account's scopes plus --scopes, minus --remove-scopes, with the
+account's app, and its token replaces the old one in the same storage (the previous
+token is revoked when it can be). Without either flag it asks for the same scopes.
+
+Usage: loopauth refresh [--hostname HOST | --issuer URL] [--user LOGIN]
+                        [--scopes LIST] [--remove-scopes LIST] [--client-secret SECRET]
+                        [--no-browser] [--timeout DURATION] [--port N]
+                        [--device | --web] [--no-qr] [--quiet] [--json]
+
+Flags:
+  --hostname HOST        github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or
+                         an http:// loopback origin
+  --issuer URL           an OAuth 2.0 / OpenID Connect issuer's account
+  --user LOGIN           the account (default: the host's active account)
+  --scopes LIST          scopes to add, comma- or space-separated
+  --remove-scopes LIST   scopes to drop
+  --client-id ID         the app's client id, for an account stored with --with-token
+  --client-secret SECRET the app's client secret, when the login did not store one
+  --no-browser, --timeout, --port, --device, --web, --no-qr, --quiet: as for login
+  --json                 print the result as JSON on stdout (never the token)
+
+Signing in as another user in the browser changes nothing (exit 4).
+
+Examples:
+  loopauth refresh --scopes repo,gist
+  loopauth refresh --remove-scopes gist --hostname ghe.example.com`,
+  async run(argv, { signal }) {
+    const { values } = parseFlags(argv, {
+      ...HOST_FLAGS,
+      ...USER_FLAG,
+      scopes: { type: "string" },
+      "remove-scopes": { type: "string" },
+      "client-id": { type: "string" },
+      "client-secret": { type: "string" },
+      ...LOGIN_ROUTE_FLAGS,
+    }, { command: "refresh" });
+    const hostname = hostnameFlag(values);
+    const issuer = issuerFlag(values);
+    const view = loginView(values, { host: issuer ?? hostname ?? "github.com" });
+    const result = await reauthorize({
+      ...view,
+      hostname,
+      issuer,
+      user: values.user,
+      addScopes: values.scopes,
+      removeScopes: values["remove-scopes"],
+      clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
+      clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+      signal,
+    }).finally(() => view.stop());
+    if (values.json) {
+      const {
+        host,
+        login,
+        scopes,
+        requestedScopes,
+        tokenType,
+        expiresAt,
+        storage,
+        storedIn,
+        flow,
+      } = result;
+      console.log(JSON.stringify({
+        host,
+        login,
+        scopes,
+        requestedScopes,
+        tokenType,
+        expiresAt: expiresAt ?? null,
+        storage,
+        storedIn,
+        flow,
+        previousRevoked: result.previousRevoked,
+      }));
+      return 0;
+    }
+    if (!values.quiet) console.error(`Token stored in ${result.storedIn}`);
+    const scopes = result.scopes.length ? result.scopes.join(", ") : "(none)";
+    console.log(`Refreshed ${result.host} as ${result.login}: scopes ${scopes}`);
+    return 0;
+  },
+};

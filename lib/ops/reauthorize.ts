@@ -1,0 +1,133 @@
+/**
+ * `refresh --scopes`: a new login for a stored account that asks for more
+ * (or fewer) scopes, like `gh auth refresh -s`, keeping the account, its
+ * app and its storage.
+ * @module
+ */
+import { LoopauthError } from "../core/errors.ts";
+import { providerFor } from "../providers/registry.ts";
+import { saveAccount } from "../store/accounts.ts";
+import { openBackend } from "../store/backend.ts";
+import { configDir } from "../store/paths.ts";
+import { login, type LoginOptions, type LoginResult, parseScopes } from "./login.ts";
+import { resolveHost, storedAccount } from "./token.ts";
+
+/** Options of {@linkcode reauthorize}: those of a login, for a stored account. */
+export interface ReauthorizeOptions
+  extends Omit<LoginOptions, "clientId" | "scopes" | "store" | "storage" | "configDir"> {
+  /** The account's login (default: the host's active account). */
+  user?: string;
+  /** Scopes to ask for besides the account's (a list, or comma/space-separated). */
+  addScopes?: string[] | string;
+  /** Scopes to drop from the account's. */
+  removeScopes?: string[] | string;
+  /** The client id, when the account has none (it came from `login --with-token`). */
+  clientId?: string;
+  /** Where accounts are stored (default: the user's config directory). */
+  configDir?: string;
+}
+
+/** The result of {@linkcode reauthorize}: the new login, as stored. */
+export interface ReauthorizeResult extends LoginResult {
+  /** The scopes that were asked for. */
+  requestedScopes: string[];
+  /** Whether the account's previous token was revoked on the server. */
+  previousRevoked: boolean;
+}
+
+/**
+ * Logs in again as a stored account (`user`, else the host's active one)
+ * with its scopes plus `addScopes`, minus `removeScopes`, using its app,
+ * and stores the new token in the same place (the active account stays as
+ * it was). A login as another user stores nothing (`access_denied`). The
+ * previous token is then revoked when it can be (best effort).
+ *
+ * @example
+ * ```ts
+ * import { reauthorize } from "./reauthorize.ts";
+ * const result = await reauthorize({ hostname: "github.com", addScopes: "repo", flow: "device" });
+ * console.log(result.scopes);
+ * ```
+ */
+export async function reauthorize(options: ReauthorizeOptions): Promise<ReauthorizeResult> {
+  const dir = options.configDir ?? configDir();
+  const host = await resolveHost({ ...options, configDir: dir });
+  const account = await storedAccount(host, { ...options, configDir: dir });
+  const remove = new Set(parseScopes(options.removeScopes));
+  const scopes = [...new Set([...account.token.scopes, ...parseScopes(options.addScopes)])]
+    .filter((scope) => !remove.has(scope));
+  const clientId = options.clientId || account.clientId;
+  const clientSecret = options.clientSecret ?? account.clientSecret;
+  const issuer = "issuer" in host;
+  const result = await login({
+    ...options,
+    hostname: issuer ? undefined : host.key,
+    issuer: issuer ? host.key : undefined,
+    clientId,
+    clientSecret,
+    scopes,
+    configDir: dir,
+    store: false,
+  });
+  const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
+  if (result.login !== account.login) {
+    // The other user's new token is not kept: revoke it (best effort).
+    await provider.revoke(result, { clientId, clientSecret, signal: options.signal }).catch(
+      () => {},
+    );
+    throw new LoopauthError(
+      "access_denied",
+      `Logged in as ${result.login}, not ${account.login}: nothing was changed; sign in as ${account.login} in the browser and run loopauth refresh again`,
+    );
+  }
+  const {
+    host: _h,
+    login: _l,
+    flow: _f,
+    storedIn: _s,
+    storage: _t,
+    keyringUnavailable: _k,
+    ...token
+  } = result;
+  const backend = openBackend(account.storage, { dir });
+  await saveAccount(
+    {
+      ...account,
+      clientId,
+      ...(clientSecret ? { clientSecret } : {}),
+      token,
+      createdAt: new Date().toISOString(),
+    },
+    backend,
+    { dir, activate: false },
+  );
+  let previousRevoked = false;
+  if (account.token.accessToken !== token.accessToken && account.clientId) {
+    try {
+      const provider = await providerFor(host, {
+        signal: options.signal,
+        allowNoPkceMetadata: true,
+      });
+      await provider.revoke(account.token, {
+        clientId: account.clientId,
+        clientSecret,
+        signal: options.signal,
+      });
+      previousRevoked = true;
+    } catch (error) {
+      options.onWarning?.(
+        `the previous token could not be revoked (${
+          (error instanceof Error ? error.message : String(error)).replace(/^./, (c) =>
+            c.toLowerCase())
+        }): it may still be valid until it expires`,
+      );
+    }
+  }
+  return {
+    ...result,
+    storedIn: backend.location,
+    storage: backend.name,
+    requestedScopes: scopes,
+    previousRevoked,
+  };
+}
