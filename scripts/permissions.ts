@@ -1,7 +1,8 @@
 /**
  * The one list of Deno permission flags for each way of running loopauth.
- * deno.json tasks, README "Permissions", scripts/compile.ts and the tests all
- * come from here (tests/system/permissions_test.ts checks deno.json and README match).
+ * deno.json tasks, docs/permissions.md, the README's install and quick start,
+ * scripts/compile.ts and the tests all come from here
+ * (tests/system/permissions_test.ts checks that deno.json and the docs match).
  * @module
  */
 
@@ -18,16 +19,16 @@ export const CONTAINER_MARKERS: readonly string[] = [
 /** The hosts of github.com's OAuth endpoints and REST API. */
 export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
 
-/** The config directory as README writes it for a POSIX shell. */
+/** The config directory as the docs write it for a POSIX shell. */
 export const CONFIG_DIR_SHELL = "$HOME/.config/loopauth";
 
-/** The agent's directory (`$XDG_RUNTIME_DIR/loopauth`) as README writes it for a POSIX shell. */
+/** The agent's directory (`$XDG_RUNTIME_DIR/loopauth`) as the docs write it for a POSIX shell. */
 export const RUNTIME_DIR_SHELL = "$XDG_RUNTIME_DIR/loopauth";
 
 /** Options of {@linkcode runFlags}. */
 export interface RunFlagsOptions {
   /**
-   * The agent's directory under `$XDG_RUNTIME_DIR` (README: {@linkcode RUNTIME_DIR_SHELL}).
+   * The agent's directory under `$XDG_RUNTIME_DIR` (docs: {@linkcode RUNTIME_DIR_SHELL}).
    * Without it only the agent in the config directory (the fallback) is reachable.
    */
   runtimeDir?: string;

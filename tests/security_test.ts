@@ -2,8 +2,8 @@
  * The standing attack suite: what loopauth defends against. Every test in
  * it is one attack, named "attack: <the attack> → <what the attacker
  * gets>", and asserts that outcome (an HTTP status, an exit code, a file
- * mode, what a listener received). Read the names as the list; README.md's
- * "Security" section gives the promises they check.
+ * mode, what a listener received). Read the names as the list;
+ * docs/security.md gives the promises they check.
  *
  * One file per threat, in this order:
  *

@@ -142,10 +142,9 @@ await provider.close();
   assert.deepEqual(JSON.parse(stdout), { login: "octocat", same: true });
 });
 
-Deno.test("README's library example works as pasted, with the flags it gives", async () => {
+Deno.test("docs/library.md's example works as pasted, with the flags it gives", async () => {
   await using config = await tempConfig();
-  const readme = await Deno.readTextFile(`${ROOT}/README.md`);
-  const section = readme.slice(readme.indexOf("## Use as a library"));
+  const section = await Deno.readTextFile(`${ROOT}/docs/library.md`);
   const example = /```ts\n([^]*?)```/.exec(section)?.[1] ?? "";
   assert.ok(example?.includes('from "./lib/mod.ts"'), "the example imports ./lib/mod.ts");
   assert.match(

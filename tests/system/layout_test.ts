@@ -1,11 +1,12 @@
-/** README's development map is the real tree: every folder it names exists, and none is missing. */
+/** The development map (docs/development.md) is the real tree: every folder it names exists, and none is missing. */
 import assert from "node:assert/strict";
 import { ROOT } from "../helpers.ts";
 
-/** The folders of the map in README's Development section (`lib/cli/`, `tests/unit/`, …). */
+/** The folders of the map in docs/development.md's "The tree" (`lib/cli/`, `tests/unit/`, …). */
 async function mappedFolders(): Promise<Set<string>> {
-  const readme = await Deno.readTextFile(`${ROOT}/README.md`);
-  const section = readme.slice(readme.indexOf("## Development"));
+  const doc = await Deno.readTextFile(`${ROOT}/docs/development.md`);
+  assert.ok(doc.includes("## The tree"), "docs/development.md has the tree");
+  const section = doc.slice(doc.indexOf("## The tree"));
   const map = /```\n([^]*?)```/.exec(section)?.[1] ?? "";
   return new Set(
     map.split("\n").map((line) => line.split(/\s+/)[0]).filter((path) => path.endsWith("/")),
@@ -23,12 +24,14 @@ async function realFolders(): Promise<Set<string>> {
   return folders;
 }
 
-Deno.test("README's development map names every folder of lib/, tests/ and scripts/, and only those", async () => {
+Deno.test("the development map names every folder of lib/, tests/ and scripts/, and only those", async () => {
   const mapped = await mappedFolders();
   const real = await realFolders();
   for (const folder of mapped) {
     const exists = await Deno.stat(`${ROOT}/${folder}`).then((s) => s.isDirectory, () => false);
-    assert.ok(exists, `README maps ${folder}, which does not exist`);
+    assert.ok(exists, `docs/development.md maps ${folder}, which does not exist`);
   }
-  for (const folder of real) assert.ok(mapped.has(folder), `README's map misses ${folder}`);
+  for (const folder of real) {
+    assert.ok(mapped.has(folder), `docs/development.md's map misses ${folder}`);
+  }
 });

@@ -1,7 +1,8 @@
 /**
- * The documented permission flags: deno.json and README say what
- * scripts/permissions.ts says, every subcommand works with exactly the
- * `deno run` flags and --no-prompt, and a missing permission is one clear line.
+ * The documented permission flags: deno.json, docs/permissions.md and the
+ * README's commands say what scripts/permissions.ts says, every subcommand
+ * works with exactly the `deno run` flags and --no-prompt, and a missing
+ * permission is one clear line.
  */
 import assert from "node:assert/strict";
 import { startDevProvider } from "../../lib/dev/provider.ts";
@@ -23,7 +24,9 @@ import {
 import { Cli, loginArgs, loginWith, ROOT, runCli, tempConfig } from "../helpers.ts";
 
 const config = await Deno.readTextFile(`${ROOT}/deno.json`);
-const readme = await Deno.readTextFile(`${ROOT}/README.md`);
+const permissionsDoc = await Deno.readTextFile(`${ROOT}/docs/permissions.md`);
+/** The README with its shell line continuations (`\` and a newline) joined. */
+const readme = (await Deno.readTextFile(`${ROOT}/README.md`)).replace(/[ \t]*\\\n[ \t]*/g, " ");
 
 function task(name: string): string {
   const match = new RegExp(`"${name}": \\{[^}]*"command": "((?:[^"\\\\]|\\\\.)*)"`).exec(config);
@@ -45,7 +48,7 @@ Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
   }
 });
 
-Deno.test("README documents the same flags", () => {
+Deno.test("docs/permissions.md documents the same flags", () => {
   const documented = [
     runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
       runtimeDir: RUNTIME_DIR_SHELL,
@@ -59,8 +62,24 @@ Deno.test("README documents the same flags", () => {
     setupTaskFlags().join(" "),
   ];
   for (const flags of documented) {
-    assert.ok(readme.includes(flags), `README.md lacks: ${flags}`);
+    assert.ok(permissionsDoc.includes(flags), `docs/permissions.md lacks: ${flags}`);
   }
+});
+
+Deno.test("the README's install line and quick start use the documented flags", () => {
+  const flags = runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
+    runtimeDir: RUNTIME_DIR_SHELL,
+    bus: SESSION_BUS_SHELL,
+  }).join(" ");
+  const install = `deno install -g -n loopauth ${flags} jsr:@loopauth/loopauth/cli`;
+  assert.ok(readme.includes(install), `README.md lacks: ${install}`);
+  const checkout = `deno run ${flags} main.ts "$@"`;
+  assert.ok(readme.includes(checkout), `README.md lacks: ${checkout}`);
+  assert.equal(
+    readme.indexOf("deno install"),
+    readme.indexOf(install),
+    "the JSR deno install -g line is the README's first install command",
+  );
 });
 
 Deno.test("every subcommand works with exactly the documented deno run flags", async () => {
