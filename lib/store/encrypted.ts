@@ -18,7 +18,7 @@ import { readEnvVar } from "../core/env_vars.ts";
 import { askPassphrase } from "../platform/passphrase.ts";
 import { agentRequest } from "./agent_client.ts";
 import { itemName } from "./agent_protocol.ts";
-import { isRecord, storageError, writeFileAtomic } from "./file.ts";
+import { isRecord, readJsonFile, storageError, writeFileAtomic } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 import type { SecretBackend, Secrets } from "./secrets.ts";
 
@@ -129,21 +129,12 @@ export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBacke
   const ask = options.ask ?? askPassphrase;
 
   const readEnvelope = async (): Promise<Envelope | undefined> => {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw storageError(error, `Cannot read ${path}`);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      throw damaged(path);
-    }
-    if (!isEncryptedFile(data)) throw damaged(path);
-    const envelope = data as Envelope;
+    const data = await readJsonFile(path, "loopauth encrypted store", {
+      valid: isEncryptedFile,
+      invalid: () => damaged(path),
+    });
+    if (data === undefined) return undefined;
+    const envelope = data as unknown as Envelope;
     const { N, r, p } = envelope.kdf;
     // A changed header must not make loopauth spend minutes or gigabytes.
     if ((N & (N - 1)) !== 0 || 128 * r * N > MAX_SCRYPT_MEMORY || p > 4) throw damaged(path);

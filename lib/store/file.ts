@@ -104,8 +104,8 @@ export function fileBackend(options: FileStoreOptions): SecretBackend {
 
 /**
  * Reads and parses a JSON object; `undefined` when the file does not exist,
- * a `storage` error naming the file when it cannot be read or parsed, or
- * when `valid` refuses it.
+ * a `storage` error naming the file when it cannot be read, and when it
+ * cannot be parsed or `valid` refuses it (`invalid`'s error, if given).
  *
  * @example
  * ```ts
@@ -116,8 +116,12 @@ export function fileBackend(options: FileStoreOptions): SecretBackend {
 export async function readJsonFile(
   path: string,
   what: string,
-  options: { valid?: (data: Record<string, unknown>) => boolean } = {},
+  options: {
+    valid?: (data: Record<string, unknown>) => boolean;
+    invalid?: () => Error;
+  } = {},
 ): Promise<Record<string, unknown> | undefined> {
+  const refused = () => options.invalid?.() ?? corrupted(path, what);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -130,9 +134,9 @@ export async function readJsonFile(
     data = JSON.parse(text);
   } catch {
     // Without its SyntaxError as cause: that quotes the text, which may hold tokens.
-    throw corrupted(path, what);
+    throw refused();
   }
-  if (!isRecord(data) || (options.valid && !options.valid(data))) throw corrupted(path, what);
+  if (!isRecord(data) || (options.valid && !options.valid(data))) throw refused();
   return data;
 }
 
