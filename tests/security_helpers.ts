@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { LoopauthError } from "../lib/core/errors.ts";
 import type { CallbackParams, CallbackServer } from "../lib/flows/callback_server.ts";
-import { childEnv, isListening, MAIN, runFlags } from "./helpers.ts";
+import { childEnv, isListening, MAIN, runFlags, runWithInput } from "./helpers.ts";
 
 /** A TCP listener on another loopback port that counts the connections it gets. */
 export function otherPort(): { origin: string; connections: () => number } & AsyncDisposable {
@@ -71,25 +71,14 @@ export async function gitCredentialGet(
   configHome: string,
   request: string | Uint8Array,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...runFlags(`${configHome}/loopauth`), MAIN, "git-credential", "get"],
-    env: childEnv(configHome),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
   // The helper may stop reading early (git's request ends at its blank line, an oversized
   // one is refused): a closed pipe then is the helper's answer, not a failure.
-  await writer.write(typeof request === "string" ? new TextEncoder().encode(request) : request)
-    .then(() => writer.close())
-    .catch((error) => {
-      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-    });
-  const output = await child.output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  return await runWithInput(
+    Deno.execPath(),
+    ["run", ...runFlags(`${configHome}/loopauth`), MAIN, "git-credential", "get"],
+    request,
+    { env: childEnv(configHome), mayStopReading: true },
+  );
 }
 
 /** Calls `fn`; a `LoopauthError` counts as a clean refusal, anything else fails the property. */

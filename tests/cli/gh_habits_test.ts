@@ -19,6 +19,7 @@ import {
   providerLoginArgs,
   runCli,
   runFlags,
+  runWithInput,
   storedSecrets,
   tempConfig,
   Tmux,
@@ -27,27 +28,19 @@ import {
 } from "../helpers.ts";
 
 /** The CLI with `input` on stdin (a pipe, not a terminal). */
-async function runWithInput(
+async function cliWithInput(
   args: string[],
   options: { configHome: string; env?: Record<string, string> },
   input: string,
 ): Promise<CliOutput> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...runFlags(`${options.configHome}/loopauth`), MAIN, ...args],
-    env: childEnv(options.configHome, options.env),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const output = await child.output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const output = await runWithInput(
+    Deno.execPath(),
+    ["run", ...runFlags(`${options.configHome}/loopauth`), MAIN, ...args],
+    input,
+    { env: childEnv(options.configHome, options.env) },
+  );
   // stderr as Cli gives it: lines joined, no final line break.
-  const stderr = decode(output.stderr).replace(/\n$/, "");
-  return { code: output.code, stdout: decode(output.stdout), stderr };
+  return { ...output, stderr: output.stderr.replace(/\n$/, "") };
 }
 
 /** A valid token of the provider's user, from a login in a config of its own. */
@@ -73,7 +66,7 @@ Deno.test("login --with-token checks the token with GET /user and stores it like
     const token = await providerToken(provider, "read:user", "repo");
     const args = ["login", "--with-token", "--hostname", provider.origin, "--storage", "file"];
     const before = provider.requests.length;
-    const login = await runWithInput(args, { configHome }, `${token}\n`);
+    const login = await cliWithInput(args, { configHome }, `${token}\n`);
     assert.equal(login.code, 0, login.stderr);
     assert.equal(login.stdout, `Logged in to ${provider.origin} as octocat\n`);
     assert.equal(
@@ -94,7 +87,7 @@ Deno.test("login --with-token checks the token with GET /user and stores it like
     assert.equal(printed.stdout, `${token}\n`);
 
     // --json: the same warning on stderr, expiresAt null, never the token.
-    const json = await runWithInput([...args, "--json"], { configHome }, token);
+    const json = await cliWithInput([...args, "--json"], { configHome }, token);
     assert.equal(json.code, 0, json.stderr);
     assert.match(json.stderr, /^Warning: token stored in plain text at /);
     assert.ok(!json.stdout.includes(token));
@@ -125,7 +118,7 @@ Deno.test("login --with-token checks the token with GET /user and stores it like
 Deno.test("login --with-token: a refused, malformed or missing token is one line that never shows it", async () => {
   await withProvider(async (provider, configHome, configDir) => {
     const args = ["login", "--with-token", "--hostname", provider.origin, "--storage", "file"];
-    const refused = await runWithInput(args, { configHome }, "gho_notAValidToken123\n");
+    const refused = await cliWithInput(args, { configHome }, "gho_notAValidToken123\n");
     assert.equal(refused.code, EXIT_CODES.oauth);
     assert.equal(
       refused.stderr,
@@ -136,15 +129,15 @@ Deno.test("login --with-token: a refused, malformed or missing token is one line
     assert.ok(!refused.stderr.includes("gho_notAValidToken123"));
     assert.equal(refused.stdout, "");
 
-    const malformed = await runWithInput(args, { configHome }, "gho_two words\n");
+    const malformed = await cliWithInput(args, { configHome }, "gho_two words\n");
     assert.equal(malformed.code, EXIT_CODES.usage);
     assert.equal(malformed.stderr, `Error: The token on stdin ${NOT_A_BEARER_TOKEN}`);
 
-    const empty = await runWithInput(args, { configHome }, "\n");
+    const empty = await cliWithInput(args, { configHome }, "\n");
     assert.equal(empty.code, EXIT_CODES.usage);
     assert.match(empty.stderr, /^Error: No token on stdin: pipe one in, e\.g\. /);
 
-    const scopes = await runWithInput([...args, "--scopes", "repo"], { configHome }, "x");
+    const scopes = await cliWithInput([...args, "--scopes", "repo"], { configHome }, "x");
     assert.equal(scopes.code, EXIT_CODES.usage);
     assert.equal(
       scopes.stderr,

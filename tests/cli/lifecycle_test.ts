@@ -10,6 +10,7 @@ import {
   childEnv,
   loginOnce,
   runCli,
+  runWithInput,
   storedSecrets,
   tokenRequests,
   withProvider,
@@ -249,22 +250,8 @@ Deno.test("git credential fill gets the (refreshed) token for a known host, noth
     });
     assert.equal(setup.code, 0, setup.stderr);
     assert.equal(setup.stdout, `Configured git to use loopauth for ${provider.origin}\n`);
-    const git = async (args: string[], input: string) => {
-      const child = new Deno.Command("git", {
-        args,
-        env: { ...childEnv(configHome), ...gitEnv },
-        clearEnv: true,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(input));
-      await writer.close();
-      const output = await child.output();
-      const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-      return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-    };
+    const git = (args: string[], input: string) =>
+      runWithInput("git", args, input, { env: { ...childEnv(configHome), ...gitEnv } });
     const [, helper] = (await git(
       ["config", "--global", "--get-all", `credential.${provider.origin}.helper`],
       "",

@@ -136,3 +136,39 @@ export async function emptyDir(): Promise<{ path: string } & AsyncDisposable> {
     },
   };
 }
+
+/** Options of {@linkcode runWithInput}. */
+export interface RunWithInputOptions {
+  /** The whole environment (nothing else is passed on); without it the child inherits the test's. */
+  env?: Record<string, string>;
+  /** The working directory. */
+  cwd?: string;
+  /** The child may stop reading before all of `input` is written (a closed pipe is not a failure). */
+  mayStopReading?: boolean;
+}
+
+/** Runs `program` with `input` on stdin (a pipe) and returns its exit code and decoded output. */
+export async function runWithInput(
+  program: string,
+  args: string[],
+  input: string | Uint8Array,
+  options: RunWithInputOptions = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(program, {
+    args,
+    cwd: options.cwd,
+    ...(options.env ? { env: options.env, clearEnv: true } : {}),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input)
+    .then(() => writer.close())
+    .catch((error) => {
+      if (!(options.mayStopReading && error instanceof Deno.errors.BrokenPipe)) throw error;
+    });
+  const output = await child.output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}

@@ -18,7 +18,15 @@ import {
 import { actAsUser, type DevProvider, startDevProvider } from "../../lib/testing.ts";
 import { findAccount, saveAccount } from "../../lib/store/accounts.ts";
 import { openBackend } from "../../lib/store/backend.ts";
-import { emptyDir, grantType, ROOT, serveCheckout, tempConfig, tokenRequests } from "../helpers.ts";
+import {
+  emptyDir,
+  grantType,
+  ROOT,
+  runWithInput,
+  serveCheckout,
+  tempConfig,
+  tokenRequests,
+} from "../helpers.ts";
 
 /** Octokit's `auth` option for the provider: file storage, `onUrl` plays the user. */
 function strategyOptions(
@@ -50,19 +58,12 @@ async function runScript(
   script: string,
   options: { flags: string[]; args?: string[]; cwd: string },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...options.flags, "-", ...(options.args ?? [])],
-    cwd: options.cwd,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+  return await runWithInput(
+    Deno.execPath(),
+    ["run", "--no-prompt", ...options.flags, "-", ...(options.args ?? [])],
+    script,
+    { cwd: options.cwd },
+  );
 }
 
 Deno.test("login, getToken, apiRequest and logout from lib/mod.ts; errors carry stable codes", async () => {

@@ -15,6 +15,7 @@ import {
   MAIN,
   runCli,
   runFlags,
+  runWithInput,
   storedSecrets,
   withProvider,
 } from "../helpers.ts";
@@ -25,20 +26,9 @@ async function run(
   args: string[],
   options: { configHome: string; env: Record<string, string>; input: string },
 ) {
-  const child = new Deno.Command(program, {
-    args,
+  return await runWithInput(program, args, options.input, {
     env: { ...childEnv(options.configHome), ...options.env },
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(options.input));
-  await writer.close();
-  const output = await child.output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  });
 }
 
 /** A directory for PATH holding `loopauth`, a shell script with `body`. */

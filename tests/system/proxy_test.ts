@@ -8,7 +8,15 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { proxyFor } from "../../lib/core/proxy_env.ts";
-import { childEnv, type CliOutput, MAIN, runCli, runFlags, tempConfig } from "../helpers.ts";
+import {
+  childEnv,
+  type CliOutput,
+  MAIN,
+  runCli,
+  runFlags,
+  runWithInput,
+  tempConfig,
+} from "../helpers.ts";
 
 const TLS = fileURLToPath(new URL("../fixtures/tls/", import.meta.url));
 const CA = `${TLS}ca.pem`;
@@ -108,8 +116,9 @@ async function loginWithToken(
   env: Record<string, string>,
   ...args: string[]
 ): Promise<CliOutput> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
+  const output = await runWithInput(
+    Deno.execPath(),
+    [
       "run",
       ...runFlags(`${configHome}/loopauth`),
       MAIN,
@@ -121,22 +130,10 @@ async function loginWithToken(
       "file",
       ...args,
     ],
-    env: childEnv(configHome, env),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(`${TOKEN}\n`));
-  await writer.close();
-  const output = await child.output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return {
-    code: output.code,
-    stdout: decode(output.stdout),
-    stderr: decode(output.stderr).replace(/\n$/, ""),
-  };
+    `${TOKEN}\n`,
+    { env: childEnv(configHome, env) },
+  );
+  return { ...output, stderr: output.stderr.replace(/\n$/, "") };
 }
 
 Deno.test("a host signed by an unknown CA: one line naming DENO_CERT, exit 7; with DENO_CERT the login works", async () => {
