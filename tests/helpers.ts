@@ -2,7 +2,8 @@
  * Helpers for tests, split by what they drive (tests/helpers/): the
  * environment and paths (env.ts), the CLI (cli.ts), sockets and servers
  * (net.ts), a private keyring (keyring.ts), a terminal (tmux.ts); the
- * OpenID Provider is tests/oidc_helpers.ts. This index re-exports them.
+ * OpenID Provider is tests/oidc_helpers.ts; accounts written straight to a
+ * config directory (store.ts). This index re-exports them.
  * @module
  */
 export * from "./helpers/env.ts";
@@ -10,3 +11,4 @@ export * from "./helpers/cli.ts";
 export * from "./helpers/net.ts";
 export * from "./helpers/keyring.ts";
 export * from "./helpers/tmux.ts";
+export * from "./helpers/store.ts";

@@ -3,25 +3,15 @@
  * without waiting for the end of its input.
  */
 import assert from "node:assert/strict";
-import { saveAccount } from "../../lib/store/accounts.ts";
-import { fileBackend } from "../../lib/store/file.ts";
-import { childEnv, MAIN, runFlags, tempConfig } from "../helpers.ts";
+import { childEnv, MAIN, runFlags, saveFileAccount, tempConfig } from "../helpers.ts";
 
 Deno.test("git-credential get answers at the request's blank line, stdin still open", async () => {
   await using config = await tempConfig();
   const token = `gho_${"c".repeat(36)}`;
-  await saveAccount(
-    {
-      host: "github.com",
-      login: "octocat",
-      clientId: "Iv1.test",
-      token: { accessToken: token, tokenType: "bearer", scopes: ["repo"] },
-      createdAt: new Date().toISOString(),
-      storage: "file",
-    },
-    fileBackend({ dir: config.dir }),
-    { dir: config.dir },
-  );
+  await saveFileAccount(config.dir, { host: "github.com", login: "octocat", accessToken: token }, {
+    clientId: "Iv1.test",
+    scopes: ["repo"],
+  });
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...runFlags(config.dir), MAIN, "git-credential", "get"],
     env: childEnv(config.home),

@@ -12,9 +12,7 @@ import { parseDuration } from "../../lib/core/duration.ts";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { resolveGitHubHost } from "../../lib/providers/github.ts";
 import { createOctokit } from "../../lib/providers/github_api.ts";
-import { saveAccount } from "../../lib/store/accounts.ts";
-import { fileBackend } from "../../lib/store/file.ts";
-import { loginOnce, runCli, tempConfig, withProvider } from "../helpers.ts";
+import { loginOnce, runCli, saveFileAccount, tempConfig, withProvider } from "../helpers.ts";
 import {
   gitCredentialGet,
   HOSTILE_TOKENS,
@@ -298,18 +296,7 @@ Deno.test("attack: api with a malformed --issuer, --base or PATH (an unexpected 
 Deno.test("attack: garbage on git-credential get's stdin (binary, NUL, no host, other protocols, userinfo, paths, look-alike hosts, a 1 MiB line) → nothing printed, exit 0; git's real requests still get their credential", async () => {
   await using config = await tempConfig();
   const save = (host: string, login: string, accessToken: string) =>
-    saveAccount(
-      {
-        host,
-        login,
-        clientId: "loopauth-dev",
-        token: { accessToken, tokenType: "bearer", scopes: [] },
-        createdAt: new Date().toISOString(),
-        storage: "file",
-      },
-      fileBackend({ dir: config.dir }),
-      { dir: config.dir },
-    );
+    saveFileAccount(config.dir, { host, login, accessToken });
   await save("http://127.0.0.1:9", "octocat", "gho_local");
   await save("ghe.example.com", "mona", "gho_ghes");
 

@@ -12,15 +12,14 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@^4";
 import { actAsUser } from "../../lib/dev/provider.ts";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
-import { saveAccount } from "../../lib/store/accounts.ts";
 import { configPath, readConfig } from "../../lib/store/config.ts";
-import { fileBackend } from "../../lib/store/file.ts";
 import { runFlags as documentedFlags } from "../../scripts/permissions.ts";
 import {
   Cli,
   loginArgs,
   loginOnce,
   runCli,
+  saveFileAccount,
   tempConfig,
   tokenRequests,
   withProvider,
@@ -268,18 +267,7 @@ Deno.test("attack: a stored login or token with a newline (an old or tampered st
   const host = "http://127.0.0.1:9";
   const request = "protocol=http\nhost=127.0.0.1:9\n\n";
   const save = (login: string, accessToken: string) =>
-    saveAccount(
-      {
-        host,
-        login,
-        clientId: "loopauth-dev",
-        token: { accessToken, tokenType: "bearer", scopes: [] },
-        createdAt: new Date().toISOString(),
-        storage: "file",
-      },
-      fileBackend({ dir: config.dir }),
-      { dir: config.dir },
-    );
+    saveFileAccount(config.dir, { host, login, accessToken });
 
   await save("octocat", "gho_fine");
   const fine = await gitCredentialGet(config.home, request);
