@@ -12,6 +12,7 @@ import { withLock } from "../../lib/store/lock.ts";
 import {
   type CliOptions,
   filesContaining,
+  killWhileWriting,
   loginWith,
   runCli,
   tempConfig,
@@ -224,13 +225,7 @@ Deno.test("encrypted store: kill -9 mid-write leaves the old file or the new one
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
-    const reader = child.stdout.getReader();
-    await reader.read();
-    await new Promise((wake) => setTimeout(wake, Math.random() * 60));
-    child.kill("SIGKILL");
-    reader.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    await child.status;
+    await killWhileWriting(child, 60);
     // The next holder of the lock settles a temp file the kill left.
     await withLock(config.dir, async () => {});
     const secrets = await read.get("github.com", "octocat");

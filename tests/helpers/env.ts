@@ -172,3 +172,17 @@ export async function runWithInput(
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
+
+/**
+ * Kills `child` with SIGKILL at a random moment within `ms` after its first
+ * output on stdout (a writer that reports each write), and waits for it to end.
+ */
+export async function killWhileWriting(child: Deno.ChildProcess, ms: number): Promise<void> {
+  const reader = child.stdout.getReader();
+  await reader.read();
+  await new Promise((wake) => setTimeout(wake, Math.random() * ms));
+  child.kill("SIGKILL");
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  await child.status;
+}

@@ -9,6 +9,7 @@ import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { runFlags as documentedRunFlags } from "../../scripts/permissions.ts";
 import {
   filesContaining,
+  killWhileWriting,
   loginWith,
   runCli,
   startKeyring,
@@ -181,13 +182,7 @@ Deno.test("file storage: the warning names the file and why; kill -9 mid-write l
       stderr: "inherit",
     }).spawn();
     // Wait until it has written at least once, then kill it at a random moment.
-    const reader = child.stdout.getReader();
-    await reader.read();
-    await new Promise((wake) => setTimeout(wake, Math.random() * 40));
-    child.kill("SIGKILL");
-    reader.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    await child.status;
+    await killWhileWriting(child, 40);
     const data = JSON.parse(await Deno.readTextFile(path));
     const token = data.hosts["github.com"].octocat.accessToken as string;
     assert.match(token, /^gho_(old|new)_x+$/, `round ${round}: a whole token`);
