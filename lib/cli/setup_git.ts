@@ -43,7 +43,7 @@ Examples:
     const hostname = values.hostname;
     let hosts: GitHubHost[];
     if (hostname === undefined) {
-      const config = await readConfig(dir);
+      const config = readConfig(dir);
       hosts = [];
       for (const key of Object.keys(config.hosts)) {
         const host = storedHost(config, key);

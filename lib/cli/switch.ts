@@ -40,7 +40,7 @@ Examples:
     const dir = configDir();
     let user = values.user;
     if (user === undefined) {
-      const entry = (await readConfig(dir)).hosts[host.key];
+      const entry = readConfig(dir).hosts[host.key];
       const others = Object.keys(entry?.accounts ?? {}).filter((l) => l !== entry?.active);
       if (others.length !== 1) {
         throw new LoopauthError(

@@ -333,7 +333,7 @@ async function keyringCheck(storage: StorageName | undefined, dir: string): Prom
 async function configCheck(dir: string): Promise<DoctorCheck> {
   const name = "config";
   try {
-    await checkConfigDir(dir);
+    checkConfigDir(dir);
   } catch (error) {
     const known = error instanceof LoopauthError ? error : permissionError(error);
     if (!known) throw error;

@@ -70,7 +70,7 @@ export async function logout(options: LogoutOptions = {}): Promise<LogoutResult>
 export async function logoutAll(
   options: Omit<LogoutOptions, "user"> = {},
 ): Promise<LogoutResult[]> {
-  const config = await readConfig(options.configDir ?? configDir());
+  const config = readConfig(options.configDir ?? configDir());
   const only = options.hostname === undefined && options.issuer === undefined
     ? undefined
     : await resolveHost(options);

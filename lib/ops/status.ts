@@ -97,7 +97,7 @@ export const BAD_STATES: readonly TokenState[] = ["invalid", "expired", "missing
  */
 export async function status(options: StatusOptions = {}): Promise<StatusReport> {
   const dir = options.configDir ?? configDir();
-  const config = await readConfig(dir);
+  const config = readConfig(dir);
   const only = options.hostname === undefined && options.issuer === undefined
     ? undefined
     : await resolveHost({ ...options, configDir: dir });

@@ -172,7 +172,7 @@ export async function storedAccount(
     const as = options.user ? ` as ${options.user}` : "";
     const again = loginCommand(host.key, { issuer: "issuer" in host });
     const given = options.user ?? options.hostname ?? options.issuer;
-    const elsewhere = given === undefined ? await storedElsewhere(host.key, options) : "";
+    const elsewhere = given === undefined ? storedElsewhere(host.key, options) : "";
     throw new LoopauthError(
       "not_logged_in",
       `Not logged in to ${host.key}${as}: run ${again}${elsewhere}`,
@@ -185,11 +185,11 @@ export async function storedAccount(
  * With no host given, github.com is the default (as in gh): the hosts that
  * are stored instead, and the flag for each (`""` when none).
  */
-async function storedElsewhere(
+function storedElsewhere(
   key: string,
   options: Pick<GetTokenOptions, "configDir">,
-): Promise<string> {
-  const config = await readConfig(options.configDir ?? configDir());
+): string {
+  const config = readConfig(options.configDir ?? configDir());
   const others = Object.entries(config.hosts).filter(([other]) => other !== key);
   if (others.length === 0) return "";
   const flags = others.map(([other, entry]) =>
@@ -229,12 +229,14 @@ export async function getToken(options: GetTokenOptions = {}): Promise<string> {
  * assert.equal(host.key, "https://id.example.com");
  * ```
  */
-export async function resolveHost(
+export function resolveHost(
   options: Pick<GetTokenOptions, "hostname" | "issuer" | "configDir">,
 ): Promise<GitHubHost | IssuerRef> {
-  if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
-  const config = await readConfig(options.configDir ?? configDir());
-  return issuerRef(options.issuer, Object.keys(config.hosts));
+  return Promise.try(() => {
+    if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
+    const config = readConfig(options.configDir ?? configDir());
+    return issuerRef(options.issuer, Object.keys(config.hosts));
+  });
 }
 
 /**
@@ -245,7 +247,7 @@ export async function resolveHost(
  * ```ts
  * import { storedHost } from "./token.ts";
  * import { type Config, readConfig } from "../store/config.ts";
- * const config = await readConfig("/tmp/loopauth");
+ * const config = readConfig("/tmp/loopauth");
  * for (const key of Object.keys(config.hosts)) console.log(storedHost(config, key).key);
  * ```
  */

@@ -55,7 +55,7 @@ export async function findAccount(
   login: string | undefined,
   options: AccountStoreOptions,
 ): Promise<StoredAccount | undefined> {
-  const config = await readConfig(options.dir);
+  const config = readConfig(options.dir);
   const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
   const name = login ?? entry?.active ?? soleAccount(entry?.accounts);
   if (!entry || name === undefined || !Object.hasOwn(entry.accounts, name)) return undefined;
@@ -70,7 +70,7 @@ export async function findAccount(
  * ```ts
  * import { loadAccount } from "./accounts.ts";
  * import { readConfig } from "./config.ts";
- * const { hosts } = await readConfig("/tmp/loopauth");
+ * const { hosts } = readConfig("/tmp/loopauth");
  * const record = hosts["github.com"]?.accounts.octocat;
  * if (record) await loadAccount("github.com", record, { dir: "/tmp/loopauth" });
  * ```
@@ -119,7 +119,7 @@ export async function saveAccount(
     stored.catch(() => {}); // observed below (writeConfig's `after`), not unhandled meanwhile
     let config;
     try {
-      config = await readConfig(options.dir);
+      config = readConfig(options.dir);
     } catch (error) {
       await stored.catch(() => {});
       throw error;
@@ -155,7 +155,7 @@ export async function removeAccount(
   options: AccountStoreOptions,
 ): Promise<boolean> {
   return await withLock(options.dir, async () => {
-    const config = await readConfig(options.dir);
+    const config = readConfig(options.dir);
     const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
     if (!entry || !Object.hasOwn(entry.accounts, login)) return false;
     const storage = entry.accounts[login].storage;
@@ -186,7 +186,7 @@ export async function setActiveAccount(
   options: AccountStoreOptions,
 ): Promise<void> {
   await withLock(options.dir, async () => {
-    const config = await readConfig(options.dir);
+    const config = readConfig(options.dir);
     const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
     if (!entry || !Object.hasOwn(entry.accounts, login)) {
       throw new LoopauthError(

@@ -71,14 +71,14 @@ export function configPath(dir: string): string {
  * @example
  * ```ts
  * import { readConfig } from "./config.ts";
- * const config = await readConfig("/tmp/loopauth");
+ * const config = readConfig("/tmp/loopauth");
  * console.log(Object.keys(config.hosts));
  * ```
  */
-export async function readConfig(dir: string): Promise<Config> {
-  await checkConfigDir(dir);
+export function readConfig(dir: string): Config {
+  checkConfigDir(dir);
   const path = configPath(dir);
-  const data = await readJsonFile(path, WHAT, { valid: isValid });
+  const data = readJsonFile(path, WHAT, { valid: isValid });
   if (data === undefined) return { version: 1, hosts: {} };
   return { version: 1, hosts: data.hosts as Config["hosts"] };
 }

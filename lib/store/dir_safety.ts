@@ -26,18 +26,18 @@ import { joinPath, STORE_FILES } from "./paths.ts";
  * @example
  * ```ts
  * import { checkConfigDir } from "./dir_safety.ts";
- * await checkConfigDir("/tmp/loopauth");
+ * checkConfigDir("/tmp/loopauth");
  * ```
  */
-export async function checkConfigDir(dir: string): Promise<void> {
+export function checkConfigDir(dir: string): void {
   if (Deno.build.os === "windows") return;
   const uid = ownUid();
-  const info = await statOrUndefined(dir);
+  const info = statOrUndefined(dir);
   if (!info?.isDirectory) return; // missing, or not a directory: reading it says so
   refuseIfUnsafe(dir, info, uid, { secret: false, fix: `chmod 700 ${dir}` });
   for (const name of [STORE_FILES.config, STORE_FILES.secrets, STORE_FILES.encrypted]) {
     const path = joinPath(dir, name);
-    const file = await statOrUndefined(path);
+    const file = statOrUndefined(path);
     const secret = name !== STORE_FILES.config;
     if (file) refuseIfUnsafe(path, file, uid, { secret, fix: `chmod 600 ${path}` });
   }
@@ -52,20 +52,20 @@ export async function checkConfigDir(dir: string): Promise<void> {
  * @example
  * ```ts
  * import { tightenModes } from "./dir_safety.ts";
- * await tightenModes("/tmp/loopauth");
+ * tightenModes("/tmp/loopauth");
  * ```
  */
-export async function tightenModes(dir: string): Promise<void> {
+export function tightenModes(dir: string): void {
   if (Deno.build.os === "windows") return;
   const uid = ownUid();
   for (const path of [dir, ...Object.values(STORE_FILES).map((name) => joinPath(dir, name))]) {
-    const info = await statOrUndefined(path, { link: true });
+    const info = statOrUndefined(path, { link: true });
     if (!info || info.isSymlink || info.mode === null) continue;
     if (uid !== undefined && info.uid !== uid) continue;
     const wanted = path === dir ? 0o700 : 0o600;
     if ((info.mode & 0o777 & ~wanted) === 0) continue;
     try {
-      await Deno.chmod(path, wanted);
+      Deno.chmodSync(path, wanted);
     } catch (error) {
       throw storageError(error, `Cannot change the mode of ${path}`);
     }
@@ -110,12 +110,12 @@ function ownUid(): number | undefined {
   return Deno.uid() ?? undefined;
 }
 
-async function statOrUndefined(
+function statOrUndefined(
   path: string,
   options: { link?: boolean } = {},
-): Promise<Deno.FileInfo | undefined> {
+): Deno.FileInfo | undefined {
   try {
-    return await (options.link ? Deno.lstat(path) : Deno.stat(path));
+    return options.link ? Deno.lstatSync(path) : Deno.statSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return undefined;

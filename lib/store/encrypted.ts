@@ -128,8 +128,8 @@ export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBacke
   const env = options.env ?? readEnvVar;
   const ask = options.ask ?? askPassphrase;
 
-  const readEnvelope = async (): Promise<Envelope | undefined> => {
-    const data = await readJsonFile(path, "loopauth encrypted store", {
+  const readEnvelope = (): Envelope | undefined => {
+    const data = readJsonFile(path, "loopauth encrypted store", {
       valid: isEncryptedFile,
       invalid: () => damaged(path),
     });

@@ -26,13 +26,15 @@ const FILE_NAME = "flows.json";
  * const flow = await rememberedFlow("github.com", { dir: "/tmp/loopauth" });
  * ```
  */
-export async function rememberedFlow(
+export function rememberedFlow(
   host: string,
   options: FlowMemoryOptions = {},
 ): Promise<Flow | undefined> {
-  const hosts = await readHosts(joinPath(options.dir ?? configDir(), FILE_NAME));
-  const flow = Object.hasOwn(hosts, host) ? hosts[host]?.flow : undefined;
-  return flow === "web" || flow === "device" ? flow : undefined;
+  return Promise.try(() => {
+    const hosts = readHosts(joinPath(options.dir ?? configDir(), FILE_NAME));
+    const flow = Object.hasOwn(hosts, host) ? hosts[host]?.flow : undefined;
+    return flow === "web" || flow === "device" ? flow : undefined;
+  });
 }
 
 /**
@@ -51,13 +53,18 @@ export async function rememberFlow(
 ): Promise<void> {
   const dir = options.dir ?? configDir();
   const path = joinPath(dir, FILE_NAME);
-  const hosts = await readHosts(path);
+  const hosts = readHosts(path);
   hosts[host] = { flow, at: new Date().toISOString() };
   await writeFileAtomic(path, `${JSON.stringify({ version: 1, hosts }, null, 2)}\n`);
 }
 
 /** The remembered flows; none when the file is missing or unreadable (it is only a hint). */
-async function readHosts(path: string): Promise<Record<string, { flow: string; at?: string }>> {
-  const data = await readJsonFile(path, "loopauth flow memory").catch(() => undefined);
+function readHosts(path: string): Record<string, { flow: string; at?: string }> {
+  let data: Record<string, unknown> | undefined;
+  try {
+    data = readJsonFile(path, "loopauth flow memory");
+  } catch {
+    return {};
+  }
   return isRecord(data?.hosts) ? data.hosts as Record<string, { flow: string; at?: string }> : {};
 }

@@ -34,23 +34,23 @@ const held = new Set<string>();
  */
 export async function withLock<T>(
   dir: string,
-  fn: () => Promise<T>,
+  fn: () => T | Promise<T>,
   options: { timeout?: number } = {},
 ): Promise<T> {
   const path = joinPath(dir, STORE_FILES.lock);
   if (held.has(path)) return await fn();
-  await checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
+  checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
   let file: Deno.FsFile;
   try {
-    await ensureDir(dir);
-    file = await openLockFile(path);
+    ensureDir(dir);
+    file = openLockFile(path);
   } catch (error) {
     throw storageError(error, `Cannot open ${path}`);
   }
   try {
     const timeout = options.timeout ?? LOCK_TIMEOUT_MS;
     const deadline = Date.now() + timeout;
-    while (!await file.tryLock(true)) {
+    while (!file.tryLockSync(true)) {
       if (Date.now() > deadline) {
         throw new LoopauthError(
           "storage",
@@ -63,12 +63,14 @@ export async function withLock<T>(
     }
     held.add(path);
     try {
-      await tightenModes(dir);
+      tightenModes(dir);
       await settleInterruptedWrites(dir);
       return await fn();
     } finally {
       held.delete(path);
-      await file.unlock().catch(() => {});
+      try {
+        file.unlockSync();
+      } catch { /* closing the file below unlocks it too */ }
     }
   } finally {
     file.close();
@@ -81,17 +83,17 @@ export async function withLock<T>(
  * name, a dangling link included), and an existing one is lstat-ed first and
  * must be the very file that was opened (same device and inode).
  */
-async function openLockFile(path: string): Promise<Deno.FsFile> {
+function openLockFile(path: string): Deno.FsFile {
   for (let attempt = 0;; attempt++) {
     let before: Deno.FileInfo | undefined;
     try {
-      before = await Deno.lstat(path);
+      before = Deno.lstatSync(path);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     if (before === undefined) {
       try {
-        return await Deno.open(path, { read: true, write: true, createNew: true, mode: 0o600 });
+        return Deno.openSync(path, { read: true, write: true, createNew: true, mode: 0o600 });
       } catch (error) {
         // Another process created it meanwhile: look again.
         if (error instanceof Deno.errors.AlreadyExists && attempt < 3) continue;
@@ -99,8 +101,8 @@ async function openLockFile(path: string): Promise<Deno.FsFile> {
       }
     }
     if (!before.isFile) throw notAPlainFile(path, before);
-    const file = await Deno.open(path, { read: true, write: true });
-    const opened = await file.stat();
+    const file = Deno.openSync(path, { read: true, write: true });
+    const opened = file.statSync();
     if (opened.ino === before.ino && opened.dev === before.dev) return file;
     file.close();
     if (attempt >= 3) throw notAPlainFile(path, opened);

@@ -22,17 +22,17 @@ import { PROBE_NAME } from "./recovery.ts";
  * ```
  */
 export async function prepareConfigDir(dir: string): Promise<void> {
-  await checkConfigDir(dir);
+  checkConfigDir(dir);
   try {
-    await ensureDir(dir);
+    ensureDir(dir);
   } catch (error) {
     throw storageError(error, `Cannot write to ${dir}`);
   }
-  await withLock(dir, async () => {
+  await withLock(dir, () => {
     const probe = joinPath(dir, `${PROBE_NAME}.${crypto.randomUUID()}.tmp`);
     try {
-      (await Deno.open(probe, { write: true, createNew: true, mode: 0o600 })).close();
-      await Deno.remove(probe);
+      Deno.openSync(probe, { write: true, createNew: true, mode: 0o600 }).close();
+      Deno.removeSync(probe);
     } catch (error) {
       throw storageError(error, `Cannot write to ${dir}`);
     }

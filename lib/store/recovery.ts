@@ -54,12 +54,12 @@ async function settle(
   const complete: { path: string; mtime: number }[] = [];
   const stale: string[] = [];
   try {
-    for await (const entry of Deno.readDir(dir)) {
+    for (const entry of Deno.readDirSync(dir)) {
       const target = TEMP.exec(entry.name)?.[1];
       if (target === undefined || !names.has(target)) continue;
       const path = joinPath(dir, entry.name);
       const mtime = target === baseName(secrets) && entry.isFile
-        ? await completeSecrets(path, isComplete)
+        ? completeSecrets(path, isComplete)
         : undefined;
       if (mtime === undefined) stale.push(path);
       else complete.push({ path, mtime });
@@ -71,7 +71,7 @@ async function settle(
   complete.sort((a, b) => b.mtime - a.mtime);
   const [newest, ...older] = complete;
   stale.push(...older.map((c) => c.path));
-  if (newest && newest.mtime >= await modified(secrets)) {
+  if (newest && newest.mtime >= modified(secrets)) {
     try {
       // Synced again: a temp file that a crash caught before its fsync is made durable here.
       using file = await Deno.open(newest.path, { read: true, write: true });
@@ -81,18 +81,22 @@ async function settle(
       throw storageError(error, `Cannot recover ${secrets} from ${newest.path}`);
     }
   } else if (newest) stale.push(newest.path);
-  for (const path of stale) await Deno.remove(path).catch(() => {});
+  for (const path of stale) {
+    try {
+      Deno.removeSync(path);
+    } catch { /* gone */ }
+  }
 }
 
 /** The temp file's mtime when it holds a whole, valid secrets file; else `undefined`. */
-async function completeSecrets(
+function completeSecrets(
   path: string,
   isComplete: (data: unknown) => boolean,
-): Promise<number | undefined> {
+): number | undefined {
   try {
-    const info = await Deno.lstat(path);
+    const info = Deno.lstatSync(path);
     if (!info.isFile) return undefined;
-    const data = JSON.parse(await Deno.readTextFile(path));
+    const data = JSON.parse(Deno.readTextFileSync(path));
     return isComplete(data) ? info.mtime?.getTime() ?? 0 : undefined;
   } catch {
     return undefined; // cut short by the kill, or gone: not complete
@@ -100,9 +104,9 @@ async function completeSecrets(
 }
 
 /** A file's mtime, `-Infinity` when it does not exist. */
-async function modified(path: string): Promise<number> {
+function modified(path: string): number {
   try {
-    return (await Deno.lstat(path)).mtime?.getTime() ?? 0;
+    return Deno.lstatSync(path).mtime?.getTime() ?? 0;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return -Infinity;
     throw storageError(error, `Cannot read ${path}`);

@@ -96,7 +96,7 @@ Deno.test("several accounts per host: the last login is active, switch changes i
     (e) => e instanceof LoopauthError && e.code === "not_logged_in",
   );
   await removeAccount("github.com", "octocat", options);
-  assert.equal((await readConfig(config.dir)).hosts["github.com"].active, "hubot");
+  assert.equal(readConfig(config.dir).hosts["github.com"].active, "hubot");
 });
 
 Deno.test("corrupted config or tokens files are clear errors naming the file", async () => {
