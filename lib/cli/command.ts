@@ -4,7 +4,7 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { readEnvVar } from "../core/env_vars.ts";
-import { resolveGitHubHost } from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github_host.ts";
 import { ArgsError, type Flags, parseArgs, type Values } from "./parse_args.ts";
 
 export type { Flags } from "./parse_args.ts";

@@ -4,7 +4,7 @@ import { LoopauthError } from "../core/errors.ts";
 import { terminalSafe } from "../core/text.ts";
 import { startDevProvider } from "../dev/provider.ts";
 import type { DevProvider, DevProviderOptions } from "../dev/types.ts";
-import { isGitHubLogin } from "../providers/github.ts";
+import { isGitHubLogin } from "../providers/github_host.ts";
 import { configDir } from "../store/paths.ts";
 import { type Command, type Flags, type Parsed, parseFlags, portFlag } from "./command.ts";
 

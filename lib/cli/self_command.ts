@@ -7,7 +7,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { GitHubHost } from "../providers/github.ts";
+import type { GitHubHost } from "../providers/github_host.ts";
 import { agentDir, agentSocketPath, defaultAgentSocket } from "../store/agent_paths.ts";
 import { ENV_VARS, readEnvVar } from "../core/env_vars.ts";
 import { LoopauthError } from "../core/errors.ts";
@@ -64,7 +64,7 @@ function keyringProgram(os: string): string | undefined {
  * ```ts
  * import assert from "node:assert/strict";
  * import { helperCommand } from "./self_command.ts";
- * import { resolveGitHubHost } from "../providers/github.ts";
+ * import { resolveGitHubHost } from "../providers/github_host.ts";
  * const command = helperCommand(resolveGitHubHost("github.com"), {
  *   configDir: "/home/me/.config/loopauth",
  *   installed: "/home/me/.deno/bin/loopauth",
@@ -213,7 +213,7 @@ async function denoCacheDir(execPath: string): Promise<string | undefined> {
  * @example
  * ```ts
  * import { helperCommand, helperFacts } from "./self_command.ts";
- * import { resolveGitHubHost } from "../providers/github.ts";
+ * import { resolveGitHubHost } from "../providers/github_host.ts";
  * const facts = await helperFacts({ configDir: "/home/me/.config/loopauth" });
  * helperCommand(resolveGitHubHost("github.com"), facts);
  * ```

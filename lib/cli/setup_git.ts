@@ -1,6 +1,6 @@
 /** `loopauth setup-git`. @module */
 import { LoopauthError } from "../core/errors.ts";
-import { type GitHubHost, resolveGitHubHost } from "../providers/github.ts";
+import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts";
 import { storedHost } from "../ops/token.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";

@@ -1,6 +1,6 @@
 /** `loopauth switch`. @module */
 import { LoopauthError } from "../core/errors.ts";
-import { resolveGitHubHost } from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github_host.ts";
 import { setActiveAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";

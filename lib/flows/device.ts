@@ -38,7 +38,8 @@ const MIN_INTERVAL_MS = 100;
  * @example
  * ```ts
  * import { deviceFlow } from "./device.ts";
- * import { gitHubDeviceGrant, resolveGitHubHost } from "../providers/github.ts";
+ * import { gitHubDeviceGrant } from "../providers/github.ts";
+ * import { resolveGitHubHost } from "../providers/github_host.ts";
  * const tokens = await deviceFlow(gitHubDeviceGrant(resolveGitHubHost(), "Iv1.abc"), {
  *   onDeviceCode: (code) => console.error(`Enter ${code.userCode} at ${code.verificationUri}`),
  * });

@@ -10,7 +10,7 @@ import { type ErrorCode, LoopauthError, permissionError } from "../core/errors.t
 import { fetchBounded } from "../core/http.ts";
 import { proxyFor, proxyVariables } from "../core/proxy_env.ts";
 import { VERSION } from "../core/version.ts";
-import type { GitHubHost } from "../providers/github.ts";
+import type { GitHubHost } from "../providers/github_host.ts";
 import type { IssuerMetadata } from "../providers/oidc.ts";
 import { checkConfigDir } from "../store/dir_safety.ts";
 import { keyringBackend, probeKeyring } from "../store/keyring.ts";

@@ -3,7 +3,7 @@
  * `password` out for a host loopauth is logged in to.
  * @module
  */
-import { resolveGitHubHost } from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github_host.ts";
 import { freshAccount } from "./refresh.ts";
 import { findAccount } from "../store/accounts.ts";
 import { configDir } from "../store/paths.ts";

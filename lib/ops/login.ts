@@ -8,7 +8,7 @@ import { LoopauthError } from "../core/errors.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { DEVICE_UNAVAILABLE, type DeviceCode, type Flow, type TokenSet } from "../core/types.ts";
 import { loopbackFlow } from "../flows/loopback.ts";
-import { resolveGitHubHost } from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github_host.ts";
 import type { Authorization, Provider, ProviderClient } from "../providers/provider.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
 // The choice of flow, the device flow, the race of both and OpenID Connect

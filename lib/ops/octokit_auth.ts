@@ -12,7 +12,7 @@
 import { checkApiOrigin, type OctokitRequest } from "../providers/api_origin.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { login, type LoginOptions } from "./login.ts";
-import { resolveGitHubHost } from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github_host.ts";
 import { needsRefresh } from "./refresh.ts";
 import { getAccount } from "./token.ts";
 

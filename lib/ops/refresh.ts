@@ -44,7 +44,7 @@ export function needsRefresh(expiresAt: string | undefined, now = Date.now()): b
  * ```ts
  * import { freshAccount } from "./refresh.ts";
  * import { findAccount } from "../store/accounts.ts";
- * import { resolveGitHubHost } from "../providers/github.ts";
+ * import { resolveGitHubHost } from "../providers/github_host.ts";
  * const host = resolveGitHubHost("github.com");
  * const account = await findAccount(host.key, undefined, { dir: "/tmp/loopauth" });
  * if (account) console.log((await freshAccount(host, account, { dir: "/tmp/loopauth" })).token.accessToken);

@@ -12,7 +12,7 @@ import type { StorageName } from "../store/secrets.ts";
 import { loadAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
-import { resolveGitHubHost } from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github_host.ts";
 import { envToken, resolveHost, storedHost } from "./token.ts";
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 import { loginCommand, LoopauthError } from "../core/errors.ts";
-import { type GitHubHost, resolveGitHubHost } from "../providers/github.ts";
+import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts";
 import type { HostRef } from "../providers/registry.ts";
 import { freshAccount } from "./refresh.ts";
 import { findAccount, type StoredAccount } from "../store/accounts.ts";
@@ -157,7 +157,7 @@ async function freshAccountOf(
  * @example
  * ```ts
  * import { storedAccount } from "./token.ts";
- * import { resolveGitHubHost } from "../providers/github.ts";
+ * import { resolveGitHubHost } from "../providers/github_host.ts";
  * const account = await storedAccount(resolveGitHubHost("github.com"), { user: "octocat" });
  * ```
  */

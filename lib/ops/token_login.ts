@@ -6,7 +6,7 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
-import { resolveGitHubHost } from "../providers/github.ts";
+import { resolveGitHubHost } from "../providers/github_host.ts";
 import { providerFor } from "../providers/registry.ts";
 import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend } from "../store/backend.ts";

@@ -13,118 +13,9 @@ import {
 } from "../core/types.ts";
 import { type ErrorCode, LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
-import { hideUserinfo, terminalSafe } from "../core/text.ts";
+import { terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
-
-/** Where one GitHub host keeps its OAuth endpoints and API. */
-export interface GitHubHost {
-  /** The name loopauth stores accounts under: `github.com`, `ghe.example.com`, or an `http://` loopback origin. */
-  key: string;
-  /** `https://github.com`, `https://ghe.example.com`, `http://127.0.0.1:8080`. */
-  origin: string;
-  /** `ORIGIN/login/oauth/authorize`. */
-  authorizationEndpoint: string;
-  /** `ORIGIN/login/oauth/access_token`. */
-  tokenEndpoint: string;
-  /** `https://api.github.com` for github.com, `ORIGIN/api/v3` for any other host. */
-  apiUrl: string;
-  /** Where a user reviews and revokes authorized apps. */
-  settingsUrl: string;
-}
-
-/**
- * Whether a host name is a loopback address literal (127.0.0.0/8 or ::1),
- * the only hosts `http://` is accepted for.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isLoopbackHost } from "./github.ts";
- * assert.equal(isLoopbackHost("127.0.0.1"), true);
- * ```
- */
-export function isLoopbackHost(hostname: string): boolean {
-  return /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === "[::1]";
-}
-
-/**
- * Whether `login` follows GitHub's grammar for user names: letters, digits
- * and single hyphens, not starting or ending with a hyphen, at most 39
- * characters. A name a server answers is used only when it does.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isGitHubLogin } from "./github.ts";
- * assert.equal(isGitHubLogin("mona-lisa"), true);
- * assert.equal(isGitHubLogin("attacker\nusername=x"), false);
- * ```
- */
-export function isGitHubLogin(login: unknown): login is string {
-  return typeof login === "string" && login.length <= 39 &&
-    /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/.test(login);
-}
-
-/**
- * Resolves `--hostname` (a host name or an origin) to GitHub's endpoints:
- * github.com's own layout, or the GHES layout for any other host.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { resolveGitHubHost } from "./github.ts";
- * assert.equal(resolveGitHubHost("ghe.example.com").apiUrl, "https://ghe.example.com/api/v3");
- * ```
- */
-export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
-  const input = hostname.trim();
-  const shown = terminalSafe(hideUserinfo(input), { max: 80 });
-  let url: URL;
-  try {
-    url = new URL(input.includes("://") ? input : `https://${input}`);
-  } catch {
-    throw new LoopauthError(
-      "usage",
-      `Invalid host "${shown}": give a host name such as ghe.example.com`,
-    );
-  }
-  if (url.username || url.password) {
-    // Not echoed: the input holds a password.
-    throw new LoopauthError(
-      "usage",
-      "Invalid host: give the host name without a user name or password",
-    );
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new LoopauthError(
-      "usage",
-      `Invalid host "${shown}": use https://`,
-    );
-  }
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    throw new LoopauthError(
-      "usage",
-      `Refusing http:// for ${url.hostname}: only loopback addresses (127.0.0.1, [::1]) may use http://`,
-    );
-  }
-  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
-    throw new LoopauthError(
-      "usage",
-      `Invalid host "${shown}": give only a host name or origin, without a path`,
-    );
-  }
-  const origin = url.origin;
-  const key = url.protocol === "https:" ? url.host : origin;
-  const apiUrl = key === "github.com" ? "https://api.github.com" : `${origin}/api/v3`;
-  return {
-    key,
-    origin,
-    authorizationEndpoint: `${origin}/login/oauth/authorize`,
-    tokenEndpoint: `${origin}/login/oauth/access_token`,
-    apiUrl,
-    settingsUrl: `${origin}/settings/applications`,
-  };
-}
+import type { GitHubHost } from "./github_host.ts";
 
 /** What GitHub's token endpoint error codes mean for the user. */
 const TOKEN_ERRORS: Record<string, string> = {
@@ -181,7 +72,8 @@ export interface ExchangeCodeOptions {
  *
  * @example
  * ```ts
- * import { exchangeCode, resolveGitHubHost } from "./github.ts";
+ * import { exchangeCode } from "./github.ts";
+ * import { resolveGitHubHost } from "./github_host.ts";
  * const host = resolveGitHubHost("github.com");
  * const tokens = await exchangeCode(host, {
  *   code: "from-the-callback", redirectUri: "http://127.0.0.1:8000/callback",
@@ -244,7 +136,8 @@ export interface RefreshTokensOptions {
  *
  * @example
  * ```ts
- * import { refreshTokens, resolveGitHubHost } from "./github.ts";
+ * import { refreshTokens } from "./github.ts";
+ * import { resolveGitHubHost } from "./github_host.ts";
  * const tokens = await refreshTokens(resolveGitHubHost("github.com"), {
  *   refreshToken: "ghr_…", clientId: "Iv1.abc", clientSecret: "secret",
  * });
@@ -384,7 +277,8 @@ export interface RequestDeviceCodeOptions {
  *
  * @example
  * ```ts
- * import { requestDeviceCode, resolveGitHubHost } from "./github.ts";
+ * import { requestDeviceCode } from "./github.ts";
+ * import { resolveGitHubHost } from "./github_host.ts";
  * const code = await requestDeviceCode(resolveGitHubHost(), { clientId: "Iv1.abc" });
  * console.error(`Enter ${code.userCode} at ${code.verificationUri}`);
  * ```
@@ -457,7 +351,8 @@ export async function requestDeviceCode(
  *
  * @example
  * ```ts
- * import { gitHubDeviceGrant, resolveGitHubHost } from "./github.ts";
+ * import { gitHubDeviceGrant } from "./github.ts";
+ * import { resolveGitHubHost } from "./github_host.ts";
  * const grant = gitHubDeviceGrant(resolveGitHubHost(), "Iv1.abc");
  * const code = await grant.request({ scopes: ["read:user"] });
  * ```
@@ -476,7 +371,8 @@ export function gitHubDeviceGrant(host: GitHubHost, clientId: string): DeviceGra
  *
  * @example
  * ```ts
- * import { pollDeviceToken, resolveGitHubHost } from "./github.ts";
+ * import { pollDeviceToken } from "./github.ts";
+ * import { resolveGitHubHost } from "./github_host.ts";
  * const poll = await pollDeviceToken(resolveGitHubHost(), { clientId: "Iv1.abc", deviceCode: "…" });
  * if (poll.status === "done") console.log(poll.tokens.scopes);
  * ```

@@ -10,7 +10,7 @@ import type { Octokit } from "npm:@octokit/rest@^22";
 import { guardedHook } from "./api_origin.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { networkError } from "../core/http.ts";
-import { isGitHubLogin } from "./github.ts";
+import { isGitHubLogin } from "./github_host.ts";
 import { terminalSafe } from "../core/text.ts";
 import { VERSION } from "../core/version.ts";
 

@@ -7,14 +7,8 @@
 import { LoopauthError } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
 import { VERSION } from "../core/version.ts";
-import {
-  exchangeCode,
-  gitHubDeviceGrant,
-  type GitHubHost,
-  isGitHubLogin,
-  refreshTokens,
-  sessionExpired,
-} from "./github.ts";
+import { exchangeCode, gitHubDeviceGrant, refreshTokens, sessionExpired } from "./github.ts";
+import { type GitHubHost, isGitHubLogin } from "./github_host.ts";
 import type { Provider, TokenCheck } from "./provider.ts";
 
 /**
@@ -24,7 +18,7 @@ import type { Provider, TokenCheck } from "./provider.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { gitHubProvider } from "./github_provider.ts";
- * import { resolveGitHubHost } from "./github.ts";
+ * import { resolveGitHubHost } from "./github_host.ts";
  * const github = gitHubProvider(resolveGitHubHost("ghe.example.com"));
  * assert.deepEqual(github.origins, ["https://ghe.example.com"]);
  * ```

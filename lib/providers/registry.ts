@@ -3,7 +3,7 @@
  * issuer's module (and its OpenID Connect library) only for an issuer.
  * @module
  */
-import type { GitHubHost } from "./github.ts";
+import type { GitHubHost } from "./github_host.ts";
 import type { IssuerRef } from "./issuer_url.ts";
 import type { Provider, ProviderOptions } from "./provider.ts";
 
@@ -17,7 +17,7 @@ export type HostRef = GitHubHost | IssuerRef;
  * ```ts
  * import assert from "node:assert/strict";
  * import { providerFor } from "./registry.ts";
- * import { resolveGitHubHost } from "./github.ts";
+ * import { resolveGitHubHost } from "./github_host.ts";
  * const github = await providerFor(resolveGitHubHost("github.com"));
  * assert.equal(github.settingsUrl, "https://github.com/settings/applications");
  * ```

@@ -8,7 +8,7 @@ import { LoopauthError } from "../core/errors.ts";
 import { type AgentClientOptions, agentRequest, isAgentNotRunning } from "./agent_client.ts";
 import { agentSocketPath } from "./agent_paths.ts";
 import { itemName } from "./agent_protocol.ts";
-import type { SecretBackend, Secrets } from "./secrets.ts";
+import { agentLocation, type SecretBackend, type Secrets } from "./secrets.ts";
 
 /**
  * The agent at `socket` (default `$LOOPAUTH_AGENT`, else the default socket)
@@ -25,7 +25,7 @@ export function agentBackend(options: AgentClientOptions = {}): SecretBackend {
   const ask = { ...options, socket };
   return {
     name: "agent",
-    location: `the agent at ${socket}`,
+    location: agentLocation(socket),
     async get(host, login) {
       const { value } = await agentRequest(
         { op: "get", item: itemName("secrets", host, login) },

@@ -2,16 +2,22 @@
  * Where secrets live: the OS keyring when one works, else the loopauth agent
  * when one answers, else a plain-text file (with a warning). `--storage` /
  * `LOOPAUTH_STORAGE` force one of those or the encrypted file.
+ *
+ * The keyring, agent and encrypted backends load on first use, so that a
+ * `token` reading the file evaluates none of their code.
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
-import { agentBackend } from "./agent.ts";
-import { agentRequest, isAgentNotRunning, probeAgent } from "./agent_client.ts";
 import { agentSocketPath } from "./agent_paths.ts";
-import { encryptedBackend } from "./encrypted.ts";
+import { encryptedFilePath } from "./envelope.ts";
 import { fileBackend } from "./file.ts";
-import { keyringBackend, probeKeyring } from "./keyring.ts";
-import { type SecretBackend, STORAGE_NAMES, type StorageName } from "./secrets.ts";
+import {
+  agentLocation,
+  keyringLocation,
+  type SecretBackend,
+  STORAGE_NAMES,
+  type StorageName,
+} from "./secrets.ts";
 
 /** Options of {@linkcode chooseBackend} and {@linkcode openBackend}. */
 export interface BackendOptions {
@@ -64,14 +70,46 @@ export function parseStorage(value: string | undefined): StorageName | undefined
 export function openBackend(name: StorageName, options: BackendOptions): SecretBackend {
   switch (name) {
     case "keyring":
-      return keyringBackend({ timeout: options.keyringTimeout });
-    case "agent":
-      return agentBackend({ socket: options.agentSocket });
+      return lazyBackend(
+        name,
+        keyringLocation(),
+        async () =>
+          (await import("./keyring.ts")).keyringBackend({ timeout: options.keyringTimeout }),
+      );
+    case "agent": {
+      const socket = options.agentSocket ?? agentSocketPath();
+      return lazyBackend(
+        name,
+        agentLocation(socket),
+        async () => (await import("./agent.ts")).agentBackend({ socket }),
+      );
+    }
     case "encrypted":
-      return encryptedBackend({ dir: options.dir });
+      return lazyBackend(
+        name,
+        encryptedFilePath(options),
+        async () => (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir }),
+      );
     default:
       return fileBackend({ dir: options.dir });
   }
+}
+
+/** A backend whose module `load` imports on its first call. */
+function lazyBackend(
+  name: StorageName,
+  location: string,
+  load: () => Promise<SecretBackend>,
+): SecretBackend {
+  let loading: Promise<SecretBackend> | undefined;
+  const backend = () => loading ??= load();
+  return {
+    name,
+    location,
+    get: async (host, login) => await (await backend()).get(host, login),
+    set: async (host, login, secrets) => await (await backend()).set(host, login, secrets),
+    delete: async (host, login) => await (await backend()).delete(host, login),
+  };
 }
 
 /**
@@ -93,10 +131,11 @@ export async function chooseBackend(
 ): Promise<ChosenBackend> {
   if (preference === "file") return { backend: openBackend("file", options) };
   if (preference === "encrypted") {
-    const backend = encryptedBackend({ dir: options.dir });
+    const backend = (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir });
     await backend.unlock();
     return { backend };
   }
+  const { agentRequest, isAgentNotRunning, probeAgent } = await import("./agent_client.ts");
   if (preference === "agent") {
     const socket = options.agentSocket ?? agentSocketPath();
     try {
@@ -111,7 +150,9 @@ export async function chooseBackend(
     }
     return { backend: openBackend("agent", { ...options, agentSocket: socket }) };
   }
-  const probe = await probeKeyring({ timeout: options.keyringTimeout });
+  const probe = await (await import("./keyring.ts")).probeKeyring({
+    timeout: options.keyringTimeout,
+  });
   if (probe.ok) return { backend: openBackend("keyring", options) };
   if (preference === "keyring") {
     throw new LoopauthError(

@@ -18,8 +18,14 @@ import { readEnvVar } from "../core/env_vars.ts";
 import { askPassphrase } from "../platform/passphrase.ts";
 import { agentRequest } from "./agent_client.ts";
 import { itemName } from "./agent_protocol.ts";
+import {
+  encryptedFilePath,
+  type Envelope,
+  ENVELOPE_FORMAT,
+  isEncryptedFile,
+  type Kdf,
+} from "./envelope.ts";
 import { isRecord, readJsonFile, storageError, writeFileAtomic } from "./file.ts";
-import { joinPath, STORE_FILES } from "./paths.ts";
 import type { SecretBackend, Secrets } from "./secrets.ts";
 
 /** The scrypt cost of new files (OWASP's recommendation for scrypt). */
@@ -27,9 +33,6 @@ export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
 
 /** The most memory a file's scrypt parameters may ask for (twice what new files use). */
 const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
-
-/** The `format` field of `tokens.enc`. */
-const FORMAT = "loopauth-encrypted";
 
 /** Milliseconds the agent may take to say whether it holds a key (the passphrase is asked otherwise). */
 const AGENT_CACHE_TIMEOUT_MS = 2_000;
@@ -54,24 +57,6 @@ export interface EncryptedBackend extends SecretBackend {
   unlock(): Promise<void>;
 }
 
-interface Kdf {
-  name: "scrypt";
-  N: number;
-  r: number;
-  p: number;
-  salt: string;
-}
-
-interface Envelope {
-  format: typeof FORMAT;
-  version: 1;
-  kdf: Kdf;
-  /** 16 bytes of the derived key that are not the AES key: tells a wrong passphrase from a changed file. */
-  check: string;
-  iv: string;
-  data: string;
-}
-
 /** A derived key: 32 bytes of AES key, then the check bytes. */
 interface UnlockedKey {
   kdf: Kdf;
@@ -82,36 +67,6 @@ interface UnlockedKey {
 const unlocked = new Map<string, UnlockedKey>();
 
 type Hosts = Record<string, Record<string, Secrets>>;
-
-/**
- * The path of the encrypted secrets file.
- *
- * @example
- * ```ts
- * import { encryptedFilePath } from "./encrypted.ts";
- * encryptedFilePath({ dir: "/tmp/loopauth" }); // "/tmp/loopauth/tokens.enc"
- * ```
- */
-export function encryptedFilePath(options: { dir: string }): string {
-  return joinPath(options.dir, STORE_FILES.encrypted);
-}
-
-/**
- * Whether parsed JSON has the shape of a whole `tokens.enc` (nothing is
- * decrypted: for the recovery of a temp file a killed writer left).
- *
- * @example
- * ```ts
- * import { isEncryptedFile } from "./encrypted.ts";
- * isEncryptedFile({ format: "loopauth-encrypted" }); // false: no key parameters, no data
- * ```
- */
-export function isEncryptedFile(data: unknown): boolean {
-  if (!isRecord(data) || data.format !== FORMAT || data.version !== 1) return false;
-  const kdf = data.kdf;
-  return isRecord(kdf) && kdf.name === "scrypt" && [kdf.N, kdf.r, kdf.p].every(isCount) &&
-    [kdf.salt, data.check, data.iv, data.data].every((v) => typeof v === "string");
-}
 
 /**
  * The encrypted backend of the config directory `dir`.
@@ -207,7 +162,12 @@ export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBacke
   };
 
   const save = async (hosts: Hosts, key: UnlockedKey): Promise<void> => {
-    const envelope = { format: FORMAT, version: 1, kdf: key.kdf, check: checkOf(key) } as const;
+    const envelope = {
+      format: ENVELOPE_FORMAT,
+      version: 1,
+      kdf: key.kdf,
+      check: checkOf(key),
+    } as const;
     const iv = randomBytes(12);
     const data = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv, additionalData: header(envelope) },
@@ -357,10 +317,6 @@ function damaged(path: string): LoopauthError {
     "storage",
     `Cannot read ${path}: it is cut short or not a loopauth encrypted tokens file (restore it, or delete it and log in again)`,
   );
-}
-
-function isCount(value: unknown): boolean {
-  return typeof value === "number" && Number.isInteger(value) && value > 0;
 }
 
 function randomBytes(n: number): Uint8Array<ArrayBuffer> {

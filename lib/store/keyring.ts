@@ -27,7 +27,7 @@
  * @module
  */
 import { parseDuration } from "../core/duration.ts";
-import type { SecretBackend, Secrets } from "./secrets.ts";
+import { keyringLocation, type SecretBackend, type Secrets } from "./secrets.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { within } from "../core/timers.ts";
@@ -100,8 +100,6 @@ function timeoutOf(options: KeyringOptions): number {
 }
 
 interface Platform {
-  /** Shown in messages. */
-  label: string;
   program: string;
   lookup(host: string, login: string): string[];
   store(host: string, login: string, secret: string): { args: string[]; stdin: string };
@@ -113,7 +111,6 @@ interface Platform {
 
 // `--` ends secret-tool's options (GOption): a login such as `--help` stays an attribute value.
 const SECRET_TOOL: Platform = {
-  label: "the Secret Service keyring",
   program: "secret-tool",
   lookup: (host, login) => ["lookup", "--", "service", "loopauth", "host", host, "account", login],
   store: (host, login, secret) => ({
@@ -165,7 +162,6 @@ function securityCommandLine(args: string[]): string {
 // The Keychain item: service "loopauth", account "LOGIN@HOST". `security -i`
 // reads its command from stdin, so the secret (hex-encoded) stays off argv.
 const SECURITY: Platform = {
-  label: "the macOS Keychain",
   program: "security",
   lookup: (
     host,
@@ -302,7 +298,8 @@ export async function probeKeyring(
  * ```
  */
 export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
-  const platform = platformOf(options.os ?? Deno.build.os);
+  const os = options.os ?? Deno.build.os;
+  const platform = platformOf(os);
   const need = (): Platform => {
     if (!platform) {
       throw new LoopauthError(
@@ -332,7 +329,7 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
     );
   return {
     name: "keyring",
-    location: platform?.label ?? "the Windows Credential Manager",
+    location: keyringLocation(os),
     async get(host, login) {
       const direct = platform === SECRET_TOOL
         ? await directLookup(host, login, timeoutOf(options))

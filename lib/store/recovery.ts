@@ -10,7 +10,7 @@
  * @module
  */
 import { configPath } from "./config.ts";
-import { encryptedFilePath, isEncryptedFile } from "./encrypted.ts";
+import { encryptedFilePath, isEncryptedFile } from "./envelope.ts";
 import { isSecretsFile, secretsFilePath, storageError } from "./file.ts";
 import { joinPath } from "./paths.ts";
 

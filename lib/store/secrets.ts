@@ -40,3 +40,32 @@ export interface SecretBackend {
   /** Removes the secrets of an account; true when there were some. */
   delete(host: string, login: string): Promise<boolean>;
 }
+
+/**
+ * The OS keyring of `os` as messages name it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keyringLocation } from "./secrets.ts";
+ * assert.equal(keyringLocation("darwin"), "the macOS Keychain");
+ * ```
+ */
+export function keyringLocation(os: string = Deno.build.os): string {
+  if (os === "darwin") return "the macOS Keychain";
+  if (os === "windows") return "the Windows Credential Manager";
+  return "the Secret Service keyring";
+}
+
+/**
+ * The loopauth agent at `socket` as messages name it.
+ *
+ * @example
+ * ```ts
+ * import { agentLocation } from "./secrets.ts";
+ * agentLocation("/run/user/1000/loopauth/agent.sock");
+ * ```
+ */
+export function agentLocation(socket: string): string {
+  return `the agent at ${socket}`;
+}

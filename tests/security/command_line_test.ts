@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@^4";
 import { parseDuration } from "../../lib/core/duration.ts";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
-import { resolveGitHubHost } from "../../lib/providers/github.ts";
+import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import { createOctokit } from "../../lib/providers/github_api.ts";
 import { loginOnce, runCli, saveFileAccount, tempConfig, withProvider } from "../helpers.ts";
 import {

@@ -13,7 +13,8 @@ import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { terminalSafe } from "../../lib/core/text.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { discoverIssuer, exchangeIssuerCode } from "../../lib/providers/oidc.ts";
-import { exchangeCode, parseTokenResponse, resolveGitHubHost } from "../../lib/providers/github.ts";
+import { exchangeCode, parseTokenResponse } from "../../lib/providers/github.ts";
+import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import { runFlags as documentedFlags } from "../../scripts/permissions.ts";
 import {
   childEnv,

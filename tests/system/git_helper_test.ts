@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ENV_VARS } from "../../lib/core/env_vars.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { helperCommand, type HelperFacts } from "../../lib/cli/self_command.ts";
-import { resolveGitHubHost } from "../../lib/providers/github.ts";
+import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import {
   childEnv,
   loginOnce,

@@ -5,8 +5,8 @@ import {
   parseTokenResponse,
   pollDeviceToken,
   requestDeviceCode,
-  resolveGitHubHost,
 } from "../../lib/providers/github.ts";
+import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import { startDevProvider } from "../../lib/dev/provider.ts";
 import { rememberedFlow, rememberFlow } from "../../lib/store/flow_memory.ts";
 import { tempConfig } from "../helpers.ts";

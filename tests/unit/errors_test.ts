@@ -8,11 +8,8 @@ import assert from "node:assert/strict";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { fetchBounded } from "../../lib/core/http.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
-import {
-  parseTokenResponse,
-  refreshTokens,
-  resolveGitHubHost,
-} from "../../lib/providers/github.ts";
+import { parseTokenResponse, refreshTokens } from "../../lib/providers/github.ts";
+import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import { whoami } from "../../lib/providers/github_api.ts";
 import { refreshIssuerTokens } from "../../lib/providers/oidc.ts";
 import { runCli, tempConfig } from "../helpers.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { LoopauthError } from "../../lib/core/errors.ts";
-import { parseTokenResponse, resolveGitHubHost } from "../../lib/providers/github.ts";
+import { parseTokenResponse } from "../../lib/providers/github.ts";
+import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import { buildAuthorizationUrl } from "../../lib/flows/loopback.ts";
 import { parseScopes } from "../../lib/ops/login.ts";
 import { parseDuration } from "../../lib/core/duration.ts";

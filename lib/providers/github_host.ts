@@ -1,0 +1,118 @@
+/**
+ * A GitHub or GitHub Enterprise Server host: its OAuth endpoints and API
+ * from a host name, and GitHub's grammar for user names. Nothing here makes
+ * a request (`github.ts` does), so `token` loads only this.
+ * @module
+ */
+import { LoopauthError } from "../core/errors.ts";
+import { hideUserinfo, terminalSafe } from "../core/text.ts";
+
+/** Where one GitHub host keeps its OAuth endpoints and API. */
+export interface GitHubHost {
+  /** The name loopauth stores accounts under: `github.com`, `ghe.example.com`, or an `http://` loopback origin. */
+  key: string;
+  /** `https://github.com`, `https://ghe.example.com`, `http://127.0.0.1:8080`. */
+  origin: string;
+  /** `ORIGIN/login/oauth/authorize`. */
+  authorizationEndpoint: string;
+  /** `ORIGIN/login/oauth/access_token`. */
+  tokenEndpoint: string;
+  /** `https://api.github.com` for github.com, `ORIGIN/api/v3` for any other host. */
+  apiUrl: string;
+  /** Where a user reviews and revokes authorized apps. */
+  settingsUrl: string;
+}
+
+/**
+ * Whether a host name is a loopback address literal (127.0.0.0/8 or ::1),
+ * the only hosts `http://` is accepted for.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopbackHost } from "./github_host.ts";
+ * assert.equal(isLoopbackHost("127.0.0.1"), true);
+ * ```
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  return /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === "[::1]";
+}
+
+/**
+ * Whether `login` follows GitHub's grammar for user names: letters, digits
+ * and single hyphens, not starting or ending with a hyphen, at most 39
+ * characters. A name a server answers is used only when it does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isGitHubLogin } from "./github_host.ts";
+ * assert.equal(isGitHubLogin("mona-lisa"), true);
+ * assert.equal(isGitHubLogin("attacker\nusername=x"), false);
+ * ```
+ */
+export function isGitHubLogin(login: unknown): login is string {
+  return typeof login === "string" && login.length <= 39 &&
+    /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/.test(login);
+}
+
+/**
+ * Resolves `--hostname` (a host name or an origin) to GitHub's endpoints:
+ * github.com's own layout, or the GHES layout for any other host.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveGitHubHost } from "./github_host.ts";
+ * assert.equal(resolveGitHubHost("ghe.example.com").apiUrl, "https://ghe.example.com/api/v3");
+ * ```
+ */
+export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
+  const input = hostname.trim();
+  const shown = terminalSafe(hideUserinfo(input), { max: 80 });
+  let url: URL;
+  try {
+    url = new URL(input.includes("://") ? input : `https://${input}`);
+  } catch {
+    throw new LoopauthError(
+      "usage",
+      `Invalid host "${shown}": give a host name such as ghe.example.com`,
+    );
+  }
+  if (url.username || url.password) {
+    // Not echoed: the input holds a password.
+    throw new LoopauthError(
+      "usage",
+      "Invalid host: give the host name without a user name or password",
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new LoopauthError(
+      "usage",
+      `Invalid host "${shown}": use https://`,
+    );
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new LoopauthError(
+      "usage",
+      `Refusing http:// for ${url.hostname}: only loopback addresses (127.0.0.1, [::1]) may use http://`,
+    );
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw new LoopauthError(
+      "usage",
+      `Invalid host "${shown}": give only a host name or origin, without a path`,
+    );
+  }
+  const origin = url.origin;
+  const key = url.protocol === "https:" ? url.host : origin;
+  const apiUrl = key === "github.com" ? "https://api.github.com" : `${origin}/api/v3`;
+  return {
+    key,
+    origin,
+    authorizationEndpoint: `${origin}/login/oauth/authorize`,
+    tokenEndpoint: `${origin}/login/oauth/access_token`,
+    apiUrl,
+    settingsUrl: `${origin}/settings/applications`,
+  };
+}
