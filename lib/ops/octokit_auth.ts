@@ -13,7 +13,7 @@ import { checkApiOrigin, type OctokitRequest } from "../providers/api_origin.ts"
 import { LoopauthError } from "../core/errors.ts";
 import { login, type LoginOptions } from "./login.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
-import { needsRefresh } from "./refresh.ts";
+import { needsRefresh } from "../core/expiry.ts";
 import { getAccount } from "./token.ts";
 
 export type { OctokitRequest } from "../providers/api_origin.ts";

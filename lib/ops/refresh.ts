@@ -14,23 +14,7 @@ import {
   type StoredAccount,
 } from "../store/accounts.ts";
 import { withLock } from "../store/lock.ts";
-
-/** Tokens are refreshed when they expire within this many milliseconds. */
-export const REFRESH_MARGIN_MS = 60_000;
-
-/**
- * Whether a token with this expiry time should be refreshed now.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { needsRefresh } from "./refresh.ts";
- * assert.equal(needsRefresh(new Date(Date.now() + 30_000).toISOString()), true);
- * ```
- */
-export function needsRefresh(expiresAt: string | undefined, now = Date.now()): boolean {
-  return expiresAt !== undefined && Date.parse(expiresAt) - now <= REFRESH_MARGIN_MS;
-}
+import { isPast, needsRefresh } from "../core/expiry.ts";
 
 /**
  * The account with a usable access token: as it is, or refreshed (and
@@ -110,18 +94,4 @@ export async function freshAccount(
     });
     return next;
   });
-}
-
-/**
- * Whether an ISO time (an expiry) has passed; `false` for `undefined`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isPast } from "./refresh.ts";
- * assert.equal(isPast("2000-01-01T00:00:00Z"), true);
- * ```
- */
-export function isPast(time: string | undefined): boolean {
-  return time !== undefined && Date.parse(time) <= Date.now();
 }

@@ -6,7 +6,7 @@
 import { LoopauthError } from "../core/errors.ts";
 import type { Provider, TokenCheck } from "../providers/provider.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
-import { isPast } from "./refresh.ts";
+import { isPast } from "../core/expiry.ts";
 import { openBackend } from "../store/backend.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { loadAccount } from "../store/accounts.ts";

@@ -6,7 +6,7 @@
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts";
 import type { HostRef } from "../providers/registry.ts";
-import { freshAccount } from "./refresh.ts";
+import { needsRefresh } from "../core/expiry.ts";
 import { findAccount, type StoredAccount } from "../store/accounts.ts";
 import { type IssuerRef, issuerRef } from "../providers/issuer_url.ts";
 import { type Config, readConfig } from "../store/config.ts";
@@ -143,6 +143,9 @@ async function freshAccountOf(
   options: GetTokenOptions,
 ): Promise<StoredAccount> {
   const account = await storedAccount(host, options);
+  if (!options.forceRefresh && !needsRefresh(account.token.expiresAt)) return account;
+  // Only a token that expires soon loads the refresh (its provider and the lock).
+  const { freshAccount } = await import("./refresh.ts");
   return await freshAccount(host, account, {
     dir: options.configDir ?? configDir(),
     signal: options.signal,

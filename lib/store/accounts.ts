@@ -9,7 +9,6 @@ import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
 import type { TokenSet } from "../core/types.ts";
 import { openBackend } from "./backend.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
-import { withLock } from "./lock.ts";
 
 /** One logged-in account on one host, secrets included. */
 export interface StoredAccount {
@@ -50,6 +49,9 @@ export interface AccountStoreOptions {
  * const account = await findAccount("github.com", undefined, { dir: "/tmp/loopauth" });
  * ```
  */
+/** The lock, only for writes: a read (`token`) loads none of its code. */
+const lock = () => import("./lock.ts");
+
 export async function findAccount(
   host: string,
   login: string | undefined,
@@ -112,7 +114,7 @@ export async function saveAccount(
   backend: SecretBackend,
   options: AccountStoreOptions & { activate?: boolean },
 ): Promise<void> {
-  await withLock(options.dir, async () => {
+  await (await lock()).withLock(options.dir, async () => {
     // The secrets first, before anything else is read or done: a refreshed
     // pair is on disk as soon as possible (the old refresh token is spent).
     const stored = backend.set(account.host, account.login, secretsOf(account));
@@ -154,7 +156,7 @@ export async function removeAccount(
   login: string,
   options: AccountStoreOptions,
 ): Promise<boolean> {
-  return await withLock(options.dir, async () => {
+  return await (await lock()).withLock(options.dir, async () => {
     const config = readConfig(options.dir);
     const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
     if (!entry || !Object.hasOwn(entry.accounts, login)) return false;
@@ -185,7 +187,7 @@ export async function setActiveAccount(
   login: string,
   options: AccountStoreOptions,
 ): Promise<void> {
-  await withLock(options.dir, async () => {
+  await (await lock()).withLock(options.dir, async () => {
     const config = readConfig(options.dir);
     const entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
     if (!entry || !Object.hasOwn(entry.accounts, login)) {
