@@ -69,14 +69,16 @@ export function isGitHubLogin(login: unknown): login is string {
  */
 export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
   const input = hostname.trim();
-  const shown = terminalSafe(hideUserinfo(input), { max: 80 });
+  // The default host needs no parsing (`token` and git-credential start here).
+  if (input === "github.com") return layout("github.com", "https://github.com");
+  const shown = () => terminalSafe(hideUserinfo(input), { max: 80 });
   let url: URL;
   try {
     url = new URL(input.includes("://") ? input : `https://${input}`);
   } catch {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${shown}": give a host name such as ghe.example.com`,
+      `Invalid host "${shown()}": give a host name such as ghe.example.com`,
     );
   }
   if (url.username || url.password) {
@@ -89,7 +91,7 @@ export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${shown}": use https://`,
+      `Invalid host "${shown()}": use https://`,
     );
   }
   if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
@@ -101,18 +103,21 @@ export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
     throw new LoopauthError(
       "usage",
-      `Invalid host "${shown}": give only a host name or origin, without a path`,
+      `Invalid host "${shown()}": give only a host name or origin, without a path`,
     );
   }
   const origin = url.origin;
-  const key = url.protocol === "https:" ? url.host : origin;
-  const apiUrl = key === "github.com" ? "https://api.github.com" : `${origin}/api/v3`;
+  return layout(url.protocol === "https:" ? url.host : origin, origin);
+}
+
+/** The endpoints of a host stored under `key`: github.com's own layout, GHES's for any other. */
+function layout(key: string, origin: string): GitHubHost {
   return {
     key,
     origin,
     authorizationEndpoint: `${origin}/login/oauth/authorize`,
     tokenEndpoint: `${origin}/login/oauth/access_token`,
-    apiUrl,
+    apiUrl: key === "github.com" ? "https://api.github.com" : `${origin}/api/v3`,
     settingsUrl: `${origin}/settings/applications`,
   };
 }

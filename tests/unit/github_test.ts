@@ -12,6 +12,10 @@ Deno.test("github.com uses api.github.com", () => {
   assert.equal(host.authorizationEndpoint, "https://github.com/login/oauth/authorize");
   assert.equal(host.tokenEndpoint, "https://github.com/login/oauth/access_token");
   assert.equal(host.apiUrl, "https://api.github.com");
+  // The default's shortcut gives what parsing gives.
+  for (const input of ["https://github.com", "https://GitHub.com/", " github.com:443 "]) {
+    assert.deepEqual(resolveGitHubHost(input), host);
+  }
 });
 
 Deno.test("any other host uses the GHES layout", () => {
