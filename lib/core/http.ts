@@ -9,21 +9,6 @@ import { httpsProxyVariable, proxyFor, proxyVariables } from "./proxy_env.ts";
 /** Default time an outbound request may take. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-/**
- * Loads the code behind `fetch`, which Deno compiles on first use (about 3 ms
- * here), with a `data:` URL: no request, no permission. A login calls it
- * while the user is in the browser, so the code exchange does not pay for it.
- *
- * @example
- * ```ts
- * import { warmUpFetch } from "./http.ts";
- * warmUpFetch();
- * ```
- */
-export function warmUpFetch(): void {
-  fetch("data:,").then((response) => response.body?.cancel()).catch(() => {});
-}
-
 /** Options of {@linkcode fetchBounded}. */
 export interface FetchBoundedOptions {
   /** Aborting cancels the request (Ctrl-C). */

@@ -24,7 +24,6 @@ import { configDir } from "../store/paths.ts";
 import { prepareConfigDir } from "../store/preflight.ts";
 import { openBrowser } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
-import { warmUpFetch } from "../core/http.ts";
 
 /** Options of {@linkcode login}. */
 export interface LoginOptions {
@@ -293,7 +292,6 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       options.onAuthorizationUrl?.(url);
       const opening = typeof open === "function" ? open(url) : open ? openBrowser(url) : undefined;
       // Once the URL is out and the browser started, not to delay them.
-      warmUpFetch();
       provider.warmUp?.();
       await opening;
       session.onShown?.();

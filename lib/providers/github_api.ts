@@ -61,24 +61,6 @@ export function loadRequest(): Promise<typeof import("npm:@octokit/request@^10")
 }
 
 /**
- * Loads `@octokit/request` and sends `GET /user` once through it to a fetch
- * in memory (nothing leaves the process): V8 compiles Octokit's request path
- * while the user is in the browser, and {@linkcode whoami} after the callback
- * takes about 1.5 ms less (`deno task bench`).
- *
- * @example
- * ```ts
- * import { warmUpWhoami } from "./github_api.ts";
- * void warmUpWhoami();
- * ```
- */
-export async function warmUpWhoami(): Promise<void> {
-  const { request } = await loadRequest();
-  const fetch = () => Promise.resolve(Response.json({ login: "octocat" }));
-  await request("GET /user", { baseUrl: "http://127.0.0.1", request: { fetch, log: quiet } });
-}
-
-/**
  * An Octokit client for an API base URL (`https://api.github.com` or
  * `https://HOST/api/v3`). Every request it sends passes the origin guard
  * of `api_origin.ts`: one to any other origin is refused, whatever its

@@ -87,7 +87,7 @@ export function gitHubProvider(host: GitHubHost): Provider {
       }
     },
     // GET /user goes through @octokit/request: load it before the code comes.
-    warmUp: () => void api().then((m) => m.warmUpWhoami()).catch(() => {}),
+    warmUp: () => void api().then((m) => m.loadRequest()).catch(() => {}),
   };
 }
 
