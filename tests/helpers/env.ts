@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { runFlags as documentedRunFlags, TEST_TMP } from "../../scripts/permissions.ts";
+import {
+  CHECKOUT_LIB,
+  runFlags as documentedRunFlags,
+  TEST_TMP,
+} from "../../scripts/permissions.ts";
 
 /** main.ts of this checkout. */
 export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
@@ -17,16 +21,19 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Where tests keep temporary files (see scripts/permissions.ts TEST_TMP). */
 export const TEST_TMP_DIR = fileURLToPath(new URL(`../../${TEST_TMP}/`, import.meta.url));
 
+/** The checkout's `lib/`, which its `deno run` flags let Deno read (modules load when used). */
+export const SOURCE_DIR = fileURLToPath(new URL(`../../${CHECKOUT_LIB}`, import.meta.url));
+
 /**
- * The documented `deno run` flags for a config directory (every subcommand,
- * demo included), with the loopback-only network of the tests; with the
- * session bus of `env` (a test keyring's), as the documented flags name the
- * user's.
+ * The documented `deno run` flags of a checkout for a config directory
+ * (every subcommand, demo included), with the loopback-only network of the
+ * tests; with the session bus of `env` (a test keyring's), as the
+ * documented flags name the user's.
  */
 export function runFlags(configDir: string, env: Record<string, string> = {}): string[] {
   const address = env.DBUS_SESSION_BUS_ADDRESS;
   const bus = address === undefined ? undefined : /^unix:path=([^,;]+)/.exec(address)?.[1];
-  return ["--no-prompt", ...documentedRunFlags(configDir, [], { bus })];
+  return ["--no-prompt", ...documentedRunFlags(configDir, [], { bus, source: SOURCE_DIR })];
 }
 
 /** A temporary XDG_CONFIG_HOME, removed with `using`. */

@@ -10,6 +10,7 @@ import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { permissionMessage } from "../../lib/core/permission_error.ts";
 import {
   benchTaskFlags,
+  CHECKOUT_LIB,
   compileFlags,
   compileTaskFlags,
   CONFIG_DIR_SHELL,
@@ -55,6 +56,11 @@ Deno.test("docs/permissions.md documents the same flags", () => {
       bus: SESSION_BUS_SHELL,
     })
       .join(" "),
+    runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
+      runtimeDir: RUNTIME_DIR_SHELL,
+      bus: SESSION_BUS_SHELL,
+      source: CHECKOUT_LIB,
+    }).join(" "),
     compileFlags().join(" "),
     demoTaskFlags().join(" "),
     testTaskFlags().join(" "),
@@ -73,7 +79,13 @@ Deno.test("the README's install line and quick start use the documented flags", 
   }).join(" ");
   const install = `deno install -g -n loopauth ${flags} jsr:@loopauth/loopauth/cli`;
   assert.ok(readme.includes(install), `README.md lacks: ${install}`);
-  const checkout = `deno run ${flags} main.ts "$@"`;
+  const checkout = `deno run ${
+    runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
+      runtimeDir: RUNTIME_DIR_SHELL,
+      bus: SESSION_BUS_SHELL,
+      source: CHECKOUT_LIB,
+    }).join(" ")
+  } main.ts "$@"`;
   assert.ok(readme.includes(checkout), `README.md lacks: ${checkout}`);
   assert.equal(
     readme.indexOf("deno install"),
@@ -170,6 +182,23 @@ Deno.test("a missing permission is one line naming the flag, exit 12", async () 
   } finally {
     await provider.close();
   }
+});
+
+Deno.test("in a checkout, lazy loading without read access to lib/ is one line, exit 12", async () => {
+  await using home = await tempConfig();
+  // The checkout's flags (--unstable-lazy-dynamic-imports) with lib/ left out of --allow-read.
+  const flags = ["--no-prompt", ...runFlags(home.dir, [], { source: CHECKOUT_LIB })].map((f) =>
+    f.startsWith("--allow-read=") ? f.replace(/,lib$/, "") : f
+  );
+  assert.ok(flags.includes("--unstable-lazy-dynamic-imports"));
+  const out = await runCli(["token"], { configHome: home.home, flags });
+  assert.equal(out.code, EXIT_CODES.permission, out.stderr);
+  assert.match(
+    out.stderr.trimEnd(),
+    /^Error: Deno may not load \S+\/lib\/cli\/token\.ts: add loopauth's lib directory to --allow-read [^\n]*$/,
+  );
+  // --help needs no subcommand's module: it works all the same.
+  assert.equal((await runCli(["--help"], { configHome: home.home, flags })).code, 0);
 });
 
 Deno.test("permission messages name the narrowest flag, or what a binary's user can do", () => {
