@@ -8,7 +8,7 @@ import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts"
 import type { HostRef } from "../providers/registry.ts";
 import { needsRefresh } from "../core/expiry.ts";
 import { findAccount, type StoredAccount } from "../store/accounts.ts";
-import { type IssuerRef, issuerRef } from "../providers/issuer_url.ts";
+import type { IssuerRef } from "../providers/issuer_url.ts";
 import { type Config, readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { readEnvVar } from "../core/env_vars.ts";
@@ -232,14 +232,13 @@ export async function getToken(options: GetTokenOptions = {}): Promise<string> {
  * assert.equal(host.key, "https://id.example.com");
  * ```
  */
-export function resolveHost(
+export async function resolveHost(
   options: Pick<GetTokenOptions, "hostname" | "issuer" | "configDir">,
 ): Promise<GitHubHost | IssuerRef> {
-  return Promise.try(() => {
-    if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
-    const config = readConfig(options.configDir ?? configDir());
-    return issuerRef(options.issuer, Object.keys(config.hosts));
-  });
+  if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
+  const config = readConfig(options.configDir ?? configDir());
+  const { issuerRef } = await import("../providers/issuer_url.ts"); // GitHub's hosts need none of it
+  return issuerRef(options.issuer, Object.keys(config.hosts));
 }
 
 /**

@@ -9,8 +9,8 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { agentSocketPath } from "./agent_paths.ts";
-import { encryptedFilePath } from "./envelope.ts";
 import { fileBackend } from "./file.ts";
+import { joinPath, STORE_FILES } from "./paths.ts";
 import {
   agentLocation,
   keyringLocation,
@@ -87,7 +87,7 @@ export function openBackend(name: StorageName, options: BackendOptions): SecretB
     case "encrypted":
       return lazyBackend(
         name,
-        encryptedFilePath(options),
+        joinPath(options.dir, STORE_FILES.encrypted),
         async () => (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir }),
       );
     default:

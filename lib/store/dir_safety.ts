@@ -35,7 +35,10 @@ export function checkConfigDir(dir: string): void {
   const info = statOrUndefined(dir);
   if (!info?.isDirectory) return; // missing, or not a directory: reading it says so
   refuseIfUnsafe(dir, info, uid, { secret: false, fix: `chmod 700 ${dir}` });
+  // One read of the directory rather than a failed stat (an exception) per missing file.
+  const present = namesIn(dir);
   for (const name of [STORE_FILES.config, STORE_FILES.secrets, STORE_FILES.encrypted]) {
+    if (!present.has(name)) continue;
     const path = joinPath(dir, name);
     const file = statOrUndefined(path);
     const secret = name !== STORE_FILES.config;
@@ -108,6 +111,14 @@ function ownUid(): number | undefined {
     return undefined;
   }
   return Deno.uid() ?? undefined;
+}
+
+function namesIn(dir: string): Set<string> {
+  try {
+    return new Set(Array.from(Deno.readDirSync(dir), (entry) => entry.name));
+  } catch (error) {
+    throw storageError(error, `Cannot read ${dir}`);
+  }
 }
 
 function statOrUndefined(
