@@ -1,17 +1,20 @@
 /**
- * Which {@linkcode Provider} serves a host, loaded only when it is used: an
- * issuer's module (and its OpenID Connect library) only for an issuer.
+ * Which {@linkcode Provider} serves a host. GitHub's comes with this module
+ * (every command that gets here uses it; loaded later, it cost a login half
+ * a millisecond); an issuer's module (and its OpenID Connect library) loads
+ * only for an issuer.
  * @module
  */
 import type { GitHubHost } from "./github_host.ts";
 import type { IssuerRef } from "./issuer_url.ts";
 import type { Provider, ProviderOptions } from "./provider.ts";
+import { gitHubProvider } from "./github_provider.ts";
 
 /** A host as stored and resolved, before anything is loaded: GitHub (or GHES) or an issuer. */
 export type HostRef = GitHubHost | IssuerRef;
 
 /**
- * The provider of a host, loaded on first use.
+ * The provider of a host (an issuer's loaded on first use).
  *
  * @example
  * ```ts
@@ -24,5 +27,5 @@ export type HostRef = GitHubHost | IssuerRef;
  */
 export async function providerFor(host: HostRef, options: ProviderOptions = {}): Promise<Provider> {
   if ("issuer" in host) return (await import("./oidc.ts")).issuerProvider(host.key, options);
-  return (await import("./github_provider.ts")).gitHubProvider(host);
+  return gitHubProvider(host);
 }
