@@ -35,7 +35,6 @@ export function checkConfigDir(dir: string): void {
   const info = statOrUndefined(dir);
   if (!info?.isDirectory) return; // missing, or not a directory: reading it says so
   refuseIfUnsafe(dir, info, uid, { secret: false, fix: `chmod 700 ${dir}` });
-  // One read of the directory rather than a failed stat (an exception) per missing file.
   const present = namesIn(dir);
   for (const name of [STORE_FILES.config, STORE_FILES.secrets, STORE_FILES.encrypted]) {
     if (!present.has(name)) continue;
@@ -61,7 +60,9 @@ export function checkConfigDir(dir: string): void {
 export function tightenModes(dir: string): void {
   if (Deno.build.os === "windows") return;
   const uid = ownUid();
-  for (const path of [dir, ...Object.values(STORE_FILES).map((name) => joinPath(dir, name))]) {
+  const present = namesIn(dir);
+  const files = Object.values(STORE_FILES).filter((name) => present.has(name));
+  for (const path of [dir, ...files.map((name) => joinPath(dir, name))]) {
     const info = statOrUndefined(path, { link: true });
     if (!info || info.isSymlink || info.mode === null) continue;
     if (uid !== undefined && info.uid !== uid) continue;
@@ -113,10 +114,12 @@ function ownUid(): number | undefined {
   return Deno.uid() ?? undefined;
 }
 
+/** The names in a directory (none when it is missing): one call, where a stat of a missing file is an exception. */
 function namesIn(dir: string): Set<string> {
   try {
     return new Set(Array.from(Deno.readDirSync(dir), (entry) => entry.name));
   } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return new Set();
     throw storageError(error, `Cannot read ${dir}`);
   }
 }
