@@ -38,19 +38,21 @@ export interface RunFlagsOptions {
    */
   bus?: string;
   /**
-   * A checkout's `lib/` directory ({@linkcode CHECKOUT_LIB}): `deno run
-   * main.ts` there then loads a subcommand's modules only when it runs
-   * ({@linkcode LAZY_IMPORTS_FLAG}), and Deno must be let read them.
+   * A checkout's `lib/` directory ({@linkcode CHECKOUT_LIB}), for `deno run
+   * main.ts` there: a module loaded when used ({@linkcode LAZY_IMPORTS_FLAG})
+   * is read then, and a local one needs read access.
    */
   source?: string;
 }
 
 /**
  * Deno's flag to load a statically known dynamic import when it runs rather
- * than at start-up: without it Deno reads every module any subcommand could
- * load before `main.ts` starts (about 4 ms; `token` 0.63× `gh auth token`
- * instead of 0.53×). A module loaded that late needs read access (a local
- * file) or import access (a URL): only the checkout's flags use it.
+ * than at start-up. Without it Deno reads every module any subcommand could
+ * load before `main.ts` starts: from JSR or a URL that made `token` as slow
+ * as `gh auth token` (1.00×; 0.48× with it), from a checkout 0.63× (0.51×).
+ * A module loaded that late needs import access (JSR's is granted by
+ * default; a URL's host is in `--allow-import` anyway) or, from a checkout,
+ * read access ({@linkcode RunFlagsOptions.source}).
  */
 export const LAZY_IMPORTS_FLAG = "--unstable-lazy-dynamic-imports";
 
@@ -93,8 +95,8 @@ export const SESSION_BUS_VAR = "DBUS_SESSION_BUS_ADDRESS";
  * - `bus`: the session bus socket, to read the keyring over D-Bus rather than
  *   by starting `secret-tool` (net `unix:` and read/write access to that one
  *   socket, and {@linkcode SESSION_BUS_VAR}); without it, `secret-tool` reads.
- * - `source`: in a checkout, {@linkcode LAZY_IMPORTS_FLAG} and read access to
- *   `lib/`, so that a subcommand loads only its own modules.
+ * - {@linkcode LAZY_IMPORTS_FLAG}: each subcommand loads only its own modules;
+ *   `source`: in a checkout, read access to `lib/` for them.
  */
 export function runFlags(
   configDir: string,
@@ -106,7 +108,7 @@ export function runFlags(
   const bus = options.bus === undefined ? [] : [options.bus];
   const source = options.source === undefined ? [] : [options.source];
   return [
-    ...(source.length ? [LAZY_IMPORTS_FLAG] : []),
+    LAZY_IMPORTS_FLAG,
     `--allow-net=${["127.0.0.1", ...hosts, ...sockets, ...bus.map((s) => `unix:${s}`)].join(",")}`,
     `--allow-env=${[...ENV_VARS, ...(bus.length ? [SESSION_BUS_VAR] : [])].join(",")}`,
     `--allow-read=${[...dirs, ...bus, ...CONTAINER_MARKERS, ...source].join(",")}`,

@@ -97,16 +97,19 @@ export function helperCommand(host: GitHubHost, facts: HelperFacts): string {
   ];
   const outside = sockets.map(agentDir).filter((dir) => !dir.startsWith(`${facts.configDir}/`));
   const dirs = [...new Set([facts.configDir, ...outside])].join(",");
+  // Modules load when used (see scripts/permissions.ts): a local main.ts's lib/ must be readable.
+  const source = remote ? "" : `,${fileURLToPath(new URL("./lib", facts.mainModule))}`;
   return [
     facts.execPath,
     "run",
     "--quiet",
     "--no-prompt",
     "--no-config",
+    "--unstable-lazy-dynamic-imports",
     ...(remote ? [`--allow-import=${new URL(main).host}`] : []),
     `--allow-net=${[...new Set(net), ...sockets.map((s) => `unix:${s}`)].join(",")}`,
     `--allow-env=${ENV_VARS.join(",")}`,
-    `--allow-read=${dirs}`,
+    `--allow-read=${dirs}${source}`,
     `--allow-write=${dirs}`,
     "--allow-sys=uid",
     ...(keyring ? [`--allow-run=${keyring}`] : []),

@@ -13,6 +13,7 @@ import {
   filesContaining,
   loginWith,
   runCli,
+  SOURCE_DIR,
   TEST_TMP_DIR,
   tokenRequests,
   waitUntil,
@@ -344,7 +345,10 @@ Deno.test("a relayed socket (as ssh -R makes on the remote) behaves like the age
       const remote: CliOptions = {
         configHome,
         env: { XDG_RUNTIME_DIR: runtime },
-        flags: ["--no-prompt", ...documentedRunFlags(configDir, [], { runtimeDir: remoteDir })],
+        flags: [
+          "--no-prompt",
+          ...documentedRunFlags(configDir, [], { runtimeDir: remoteDir, source: SOURCE_DIR }),
+        ],
       };
       const login = await loginWith(provider, remote, "--storage", "agent");
       assert.equal(login.code, 0, login.stderr);

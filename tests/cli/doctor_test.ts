@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { startDevProvider } from "../../lib/dev/provider.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { runFlags as documentedRunFlags } from "../../scripts/permissions.ts";
-import { runCli, startKeyring, tempConfig, withProvider } from "../helpers.ts";
+import { runCli, SOURCE_DIR, startKeyring, tempConfig, withProvider } from "../helpers.ts";
 import { startOidcProvider } from "../oidc_helpers.ts";
 
 interface Check {
@@ -173,7 +173,7 @@ Deno.test("doctor: each ✗ that blocks a login, with its exit code and what to 
     );
 
     // No write permission for the config directory.
-    const flags = ["--no-prompt", ...documentedRunFlags(configDir, [])]
+    const flags = ["--no-prompt", ...documentedRunFlags(configDir, [], { source: SOURCE_DIR })]
       .filter((f) => !f.startsWith("--allow-write"));
     const denied = await runCli(["doctor", ...host], { configHome, flags });
     assert.equal(denied.code, EXIT_CODES.permission, denied.stdout);

@@ -20,6 +20,7 @@ import {
   loginOnce,
   runCli,
   saveFileAccount,
+  SOURCE_DIR,
   tempConfig,
   tokenRequests,
   withProvider,
@@ -233,7 +234,9 @@ Deno.test({
       // Deno may not write there: the permission is named, still before the browser.
       const flags = [
         "--no-prompt",
-        ...documentedFlags(dir, []).filter((f) => !f.startsWith("--allow-write")),
+        ...documentedFlags(dir, [], { source: SOURCE_DIR }).filter((f) =>
+          !f.startsWith("--allow-write")
+        ),
       ];
       const denied = await attempt(flags);
       check(denied, EXIT_CODES.permission);

@@ -21,6 +21,7 @@ import {
   Cli,
   loginOnce,
   runCli,
+  SOURCE_DIR,
   startKeyring,
   tempConfig,
   withProvider,
@@ -551,7 +552,9 @@ Deno.test("attack: issuer metadata naming a plain-http endpoint beyond loopback 
   // Deno would let the CLI reach 0.0.0.0 and 10.0.0.1: only loopauth's own rule stands in the way.
   const flags = [
     "--no-prompt",
-    ...documentedFlags(config.dir, ["0.0.0.0", "10.0.0.1", "localhost"]),
+    ...documentedFlags(config.dir, ["0.0.0.0", "10.0.0.1", "localhost"], {
+      source: SOURCE_DIR,
+    }),
   ];
   try {
     const cases: [string, string][] = [

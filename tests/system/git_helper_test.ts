@@ -16,6 +16,7 @@ import {
   runCli,
   runFlags,
   runWithInput,
+  SOURCE_DIR,
   storedSecrets,
   withProvider,
 } from "../helpers.ts";
@@ -113,10 +114,12 @@ Deno.test("a loopauth on PATH that does not run is passed over: the helper is th
         "--quiet",
         "--no-prompt",
         "--no-config",
+        "--unstable-lazy-dynamic-imports",
         // The host, and the agent's socket in the config directory.
         `--allow-net=${host},unix:${configDir}/agent/agent.sock`,
         `--allow-env=${ENV_VARS.join(",")}`,
-        `--allow-read=${configDir}`,
+        // The config directory, and the checkout's lib/ (modules load when used).
+        `--allow-read=${configDir},${SOURCE_DIR}`,
         `--allow-write=${configDir}`,
         "--allow-sys=uid",
         // Only this platform's keyring command: naming a missing one makes Deno print an Info line.
@@ -172,7 +175,7 @@ Deno.test("helperCommand: a binary as it is; deno run with the module's URL; nev
   });
   assert.match(
     remote,
-    /^\/usr\/bin\/deno run --quiet --no-prompt --no-config --allow-import=jsr\.io --allow-net=ghe\.example\.com,unix:\/home\/me\/\.config\/loopauth\/agent\/agent\.sock --allow-env=\S+ --allow-read=\/home\/me\/\.config\/loopauth --allow-write=\/home\/me\/\.config\/loopauth --allow-sys=uid --allow-run=security https:\/\/jsr\.io\/@loopauth\/loopauth\/0\.1\.0\/main\.ts git-credential$/,
+    /^\/usr\/bin\/deno run --quiet --no-prompt --no-config --unstable-lazy-dynamic-imports --allow-import=jsr\.io --allow-net=ghe\.example\.com,unix:\/home\/me\/\.config\/loopauth\/agent\/agent\.sock --allow-env=\S+ --allow-read=\/home\/me\/\.config\/loopauth --allow-write=\/home\/me\/\.config\/loopauth --allow-sys=uid --allow-run=security https:\/\/jsr\.io\/@loopauth\/loopauth\/0\.1\.0\/main\.ts git-credential$/,
   );
   assert.doesNotMatch(
     helperCommand(host, { ...facts, os: "windows" }),

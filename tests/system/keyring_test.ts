@@ -12,6 +12,7 @@ import {
   killWhileWriting,
   loginWith,
   runCli,
+  SOURCE_DIR,
   startKeyring,
   tempConfig,
   withProvider,
@@ -82,7 +83,7 @@ Deno.test("keyring reads go over D-Bus with the bus's flags, through secret-tool
     assert.equal(JSON.parse(status.stdout).hosts[0].accounts[0].state, "valid", status.stderr);
     assert.deepEqual(await started(), [], "no secret-tool with the bus's flags");
     // Without them (the bus not granted), secret-tool reads as before.
-    const flags = ["--no-prompt", ...documentedRunFlags(configDir, [])];
+    const flags = ["--no-prompt", ...documentedRunFlags(configDir, [], { source: SOURCE_DIR })];
     const spawned = await runCli(["token", ...hostname], { configHome, env, flags });
     assert.equal(spawned.stdout, `${token}\n`, spawned.stderr);
     assert.deepEqual(await started(), ["lookup"]);

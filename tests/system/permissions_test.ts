@@ -22,7 +22,7 @@ import {
   setupTaskFlags,
   testTaskFlags,
 } from "../../scripts/permissions.ts";
-import { Cli, loginArgs, loginWith, ROOT, runCli, tempConfig } from "../helpers.ts";
+import { Cli, loginArgs, loginWith, ROOT, runCli, SOURCE_DIR, tempConfig } from "../helpers.ts";
 
 const config = await Deno.readTextFile(`${ROOT}/deno.json`);
 const permissionsDoc = await Deno.readTextFile(`${ROOT}/docs/permissions.md`);
@@ -96,7 +96,7 @@ Deno.test("the README's install line and quick start use the documented flags", 
 
 Deno.test("every subcommand works with exactly the documented deno run flags", async () => {
   await using home = await tempConfig();
-  const flags = ["--no-prompt", ...runFlags(home.dir)];
+  const flags = ["--no-prompt", ...runFlags(home.dir, GITHUB_HOSTS, { source: SOURCE_DIR })];
   const options = { configHome: home.home, flags };
   const provider = startDevProvider({ autoApprove: true });
   try {
@@ -146,7 +146,7 @@ Deno.test("every subcommand works with exactly the documented deno run flags", a
 
 Deno.test("a missing permission is one line naming the flag, exit 12", async () => {
   await using home = await tempConfig();
-  const all = runFlags(home.dir, []);
+  const all = runFlags(home.dir, [], { source: SOURCE_DIR });
   const without = (prefix: string) => ["--no-prompt", ...all.filter((f) => !f.startsWith(prefix))];
   const provider = startDevProvider({ autoApprove: true });
   try {
