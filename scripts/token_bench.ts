@@ -4,15 +4,27 @@
  * with `gh auth token` (Debian's gh, a Go binary) reading its own hosts.yml,
  * in one run. Prints medians, the ratio to gh and each goal with "met" or
  * "not met": `token` ≤ 0.5× from the file and ≤ 0.8× from the keyring,
- * `git-credential get` ≤ 0.6× from the file. The keyring is read over D-Bus
- * (the documented flags grant the session bus); the same read through
- * `secret-tool` (flags without the bus) is measured beside it.
+ * `git-credential get` ≤ 0.6× from the file, each from a checkout and as an
+ * install from JSR or a URL runs it (modules from a URL and Deno's cache, no
+ * deno.json). The keyring is read over D-Bus (the documented flags grant the
+ * session bus); the same read through `secret-tool` (flags without the bus)
+ * is measured beside it.
  *
  * Usage: deno run … scripts/token_bench.ts [RUNS]
  */
 import { saveAccount } from "../lib/store/accounts.ts";
 import { openBackend } from "../lib/store/backend.ts";
-import { childEnv, MAIN, runCli, runFlags, startKeyring, tempConfig } from "../tests/helpers.ts";
+import {
+  childEnv,
+  emptyDir,
+  MAIN,
+  runCli,
+  runFlags,
+  serveCheckout,
+  SOURCE_DIR,
+  startKeyring,
+  tempConfig,
+} from "../tests/helpers.ts";
 import { runFlags as documentedRunFlags } from "./permissions.ts";
 import { median } from "./median.ts";
 
@@ -26,6 +38,7 @@ interface Case {
   env: Record<string, string>;
   stdin?: string;
   expect: RegExp;
+  cwd?: string;
 }
 
 async function time(c: Case): Promise<number> {
@@ -33,6 +46,7 @@ async function time(c: Case): Promise<number> {
   const child = new Deno.Command(c.program, {
     args: c.args,
     env: c.env,
+    cwd: c.cwd,
     clearEnv: true,
     stdin: c.stdin === undefined ? "null" : "piped",
     stdout: "piped",
@@ -138,6 +152,26 @@ const loopauth = (
   expect: new RegExp(TOKEN),
 });
 const credentialRequest = "protocol=https\nhost=github.com\n\n";
+// As `deno install -g` from JSR or a URL runs it: the modules from a URL (this checkout served on
+// 127.0.0.1, then from Deno's cache), no deno.json, the documented flags as they are.
+await using served = serveCheckout();
+await using nowhere = await emptyDir();
+const fromUrl = (name: string, args: string[], stdin?: string): Case => ({
+  name,
+  program: Deno.execPath(),
+  args: [
+    "run",
+    "--no-prompt",
+    `--allow-import=127.0.0.1:${served.addr.port}`,
+    ...documentedRunFlags(fileConfig.dir, []),
+    `${served.origin}/main.ts`,
+    ...args,
+  ],
+  env: childEnv(fileConfig.home),
+  stdin,
+  cwd: nowhere.path,
+  expect: new RegExp(TOKEN),
+});
 const cases: Case[] = [
   {
     name: "gh auth token (hosts.yml)",
@@ -154,6 +188,8 @@ const cases: Case[] = [
     {},
     credentialRequest,
   ),
+  fromUrl("loopauth token (file, from a URL)", ["token"]),
+  fromUrl("loopauth git-credential get (file, URL)", ["git-credential", "get"], credentialRequest),
   loopauth("loopauth token (keyring)", keyringConfig.home, ["token"], keyring.env),
   loopauth(
     "loopauth git-credential get (keyring)",
@@ -177,12 +213,17 @@ const cases: Case[] = [
     ["token"],
     keyring.env,
     undefined,
-    ["--no-prompt", ...documentedRunFlags(`${keyringConfig.home}/loopauth`, [])],
+    [
+      "--no-prompt",
+      ...documentedRunFlags(`${keyringConfig.home}/loopauth`, [], { source: SOURCE_DIR }),
+    ],
   ),
 ];
 /** Goals: the case's name → the most it may take, as a fraction of gh's median. */
 const GOALS: Record<string, number> = {
   "loopauth token (file)": 0.5,
+  "loopauth token (file, from a URL)": 0.5,
+  "loopauth git-credential get (file, URL)": 0.6,
   "loopauth token (keyring)": 0.8,
   "loopauth git-credential get (file)": 0.6,
 };
