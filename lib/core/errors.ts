@@ -144,14 +144,17 @@ export function permissionError(error: unknown): LoopauthError | undefined {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       return new LoopauthError("permission", permissionMessage(e), { cause: e });
     }
-    // A module loaded when used (--unstable-lazy-dynamic-imports) that Deno may not read.
-    const module = /^Requires (?:read|import) access to "([^"]+)"/.exec(e.message)?.[1];
+    // A module loaded when used (--unstable-lazy-dynamic-imports) that Deno may not load.
+    const [, kind, module] = /^Requires (read|import) access to "([^"]+)"/.exec(e.message) ?? [];
     if (e instanceof TypeError && module !== undefined) {
+      const grant = kind === "read"
+        ? "add loopauth's lib directory to --allow-read"
+        : "add its host to --allow-import";
       return new LoopauthError(
         "permission",
         `Deno may not load ${
           terminalSafe(module, { max: 120 })
-        }: add loopauth's lib directory to --allow-read (modules load when used), or leave out --unstable-lazy-dynamic-imports`,
+        }: ${grant} (modules load when used), or leave out --unstable-lazy-dynamic-imports`,
         { cause: e },
       );
     }

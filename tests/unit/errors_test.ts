@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
+import { EXIT_CODES, LoopauthError, permissionError } from "../../lib/core/errors.ts";
 import { fetchBounded } from "../../lib/core/http.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { parseTokenResponse, refreshTokens } from "../../lib/providers/github.ts";
@@ -144,4 +144,29 @@ Deno.test("LOOPAUTH_DEBUG=1 prints the cause chain under the unchanged error lin
   for (const output of [plain.stdout, plain.stderr, debug.stdout, debug.stderr]) {
     assert.ok(!output.includes(token), "the token is not printed");
   }
+});
+
+Deno.test("a module Deno may not load when used is a permission error naming what to grant", () => {
+  // As Deno words them with --unstable-lazy-dynamic-imports (tests/system/permissions_test.ts
+  // meets the read case for real).
+  const read = permissionError(
+    new TypeError(
+      'Requires read access to "/src/loopauth/lib/cli/token.ts", run again with the --allow-read flag',
+    ),
+  );
+  assert.equal(read?.code, "permission");
+  assert.match(
+    read!.message,
+    /^Deno may not load \/src\/loopauth\/lib\/cli\/token\.ts: add loopauth's lib directory to --allow-read /,
+  );
+  const imported = permissionError(
+    new TypeError(
+      'Requires import access to "example.com:443", run again with the --allow-import flag',
+    ),
+  );
+  assert.match(
+    imported!.message,
+    /^Deno may not load example\.com:443: add its host to --allow-import /,
+  );
+  assert.equal(permissionError(new TypeError("Failed to fetch")), undefined);
 });
