@@ -55,15 +55,18 @@ export async function createAuthorizationSecrets(): Promise<AuthorizationSecrets
  */
 export async function s256Challenge(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
-  return new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
+  return base64Url(new Uint8Array(digest));
 }
 
 /** 32 random bytes as 43 characters of base64url (RFC 7636 §4.1's recommendation). */
 function randomBase64Url(): string {
-  return crypto.getRandomValues(new Uint8Array(32)).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
+  return base64Url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** Base64url without padding (RFC 4648 §5); `Uint8Array.prototype.toBase64` needs Deno 2.5. */
+function base64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
 }
 
 /**

@@ -38,6 +38,9 @@ export interface AccountStoreOptions {
   keyringTimeout?: number;
 }
 
+/** The lock, only for writes: a read (`token`) loads none of its code. */
+const lock = () => import("./lock.ts");
+
 /**
  * The account of a host: `login`, else the host's active one; `undefined`
  * when there is none. Metadata whose secrets are gone is a `not_logged_in`
@@ -49,9 +52,6 @@ export interface AccountStoreOptions {
  * const account = await findAccount("github.com", undefined, { dir: "/tmp/loopauth" });
  * ```
  */
-/** The lock, only for writes: a read (`token`) loads none of its code. */
-const lock = () => import("./lock.ts");
-
 export async function findAccount(
   host: string,
   login: string | undefined,

@@ -114,10 +114,15 @@ function ownUid(): number | undefined {
   return Deno.uid() ?? undefined;
 }
 
-/** The names in a directory (none when it is missing): one call, where a stat of a missing file is an exception. */
+/**
+ * The names in a directory, lower-cased (none when it is missing): one call,
+ * where a stat of a missing file is an exception. Lower-cased because on a
+ * case-insensitive disk (macOS, Windows) `Tokens.json` is what opening
+ * `tokens.json` reads: it is checked too.
+ */
 function namesIn(dir: string): Set<string> {
   try {
-    return new Set(Array.from(Deno.readDirSync(dir), (entry) => entry.name));
+    return new Set(Array.from(Deno.readDirSync(dir), (entry) => entry.name.toLowerCase()));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return new Set();
     throw storageError(error, `Cannot read ${dir}`);

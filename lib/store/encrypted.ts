@@ -126,7 +126,7 @@ export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBacke
   };
 
   const open = async (): Promise<{ hosts: Hosts; key?: UnlockedKey }> => {
-    const envelope = await readEnvelope();
+    const envelope = readEnvelope();
     if (!envelope) return { hosts: {} };
     const key = await keyFor(envelope.kdf, envelope.check);
     let ciphertext: Uint8Array<ArrayBuffer>, iv: Uint8Array<ArrayBuffer>;

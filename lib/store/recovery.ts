@@ -74,9 +74,9 @@ async function settle(
   if (newest && newest.mtime >= modified(secrets)) {
     try {
       // Synced again: a temp file that a crash caught before its fsync is made durable here.
-      using file = await Deno.open(newest.path, { read: true, write: true });
+      using file = Deno.openSync(newest.path, { read: true, write: true });
       await file.sync();
-      await Deno.rename(newest.path, secrets);
+      Deno.renameSync(newest.path, secrets);
     } catch (error) {
       throw storageError(error, `Cannot recover ${secrets} from ${newest.path}`);
     }
