@@ -83,50 +83,52 @@ const account = {
 await saveAccount({ ...account, storage: "file" }, openBackend("file", { dir: fileConfig.dir }), {
   dir: fileConfig.dir,
 });
-// The keyring account is written by a child that sees the test keyring's D-Bus session.
-const writer = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "eval",
-    `import { saveAccount } from ${
-      JSON.stringify(new URL("../lib/store/accounts.ts", import.meta.url).href)
-    };
-     import { openBackend } from ${
-      JSON.stringify(new URL("../lib/store/backend.ts", import.meta.url).href)
-    };
-     const dir = ${JSON.stringify(keyringConfig.dir)};
-     await saveAccount(${
-      JSON.stringify({ ...account, storage: "keyring" })
-    }, openBackend("keyring", { dir }), { dir });`,
-  ],
-  env: { ...childEnv(keyringConfig.home), ...keyring.env },
-  clearEnv: true,
-}).output();
-if (!writer.success) throw new Error(new TextDecoder().decode(writer.stderr));
+/**
+ * Stores `stored` from a child process: one that sees the test keyring's D-Bus session or may
+ * reach the agent, as this process may not.
+ */
+async function saveInChild(
+  stored: typeof account & { storage: "keyring" | "agent" },
+  backend: { dir: string; agentSocket?: string },
+  env: Record<string, string>,
+): Promise<void> {
+  const module = (name: string) =>
+    JSON.stringify(new URL(`../lib/store/${name}`, import.meta.url).href);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { saveAccount } from ${module("accounts.ts")};
+       import { openBackend } from ${module("backend.ts")};
+       const backend = ${JSON.stringify(backend)};
+       await saveAccount(${JSON.stringify(stored)}, openBackend(${
+        JSON.stringify(stored.storage)
+      }, backend), { dir: backend.dir });`,
+    ],
+    env,
+    clearEnv: true,
+  }).output();
+  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+}
+
+await saveInChild({ ...account, storage: "keyring" }, { dir: keyringConfig.dir }, {
+  ...childEnv(keyringConfig.home),
+  ...keyring.env,
+});
 
 // The agent account: an agent started by the CLI, the account written by a child that may reach it.
 const started = await runCli(["agent", "start", "--json"], { configHome: agentConfig.home });
 if (started.code !== 0) throw new Error(started.stderr);
 const { socket } = JSON.parse(started.stdout);
 const stopAgent = () => runCli(["agent", "stop"], { configHome: agentConfig.home });
-const agentWriter = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "eval",
-    `import { saveAccount } from ${
-      JSON.stringify(new URL("../lib/store/accounts.ts", import.meta.url).href)
-    };
-     import { openBackend } from ${
-      JSON.stringify(new URL("../lib/store/backend.ts", import.meta.url).href)
-    };
-     const dir = ${JSON.stringify(agentConfig.dir)};
-     await saveAccount(${JSON.stringify({ ...account, storage: "agent" })}, openBackend("agent", {
-       dir, agentSocket: ${JSON.stringify(socket)} }), { dir });`,
-  ],
-  env: childEnv(agentConfig.home),
-  clearEnv: true,
-}).output();
-if (!agentWriter.success) {
+try {
+  await saveInChild(
+    { ...account, storage: "agent" },
+    { dir: agentConfig.dir, agentSocket: socket },
+    childEnv(agentConfig.home),
+  );
+} catch (error) {
   await stopAgent();
-  throw new Error(new TextDecoder().decode(agentWriter.stderr));
+  throw error;
 }
 
 const ghDir = `${fileConfig.home}/gh`;
