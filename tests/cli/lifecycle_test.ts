@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import {
   childEnv,
+  gitEnv,
   loginOnce,
   runCli,
   runWithInput,
@@ -239,19 +240,15 @@ Deno.test("a corrupted config file: clear error naming it, exit 8", async () => 
 Deno.test("git credential fill gets the (refreshed) token for a known host, nothing for others", async () => {
   await withProvider(async (provider, configHome) => {
     assert.equal((await loginOnce(provider, configHome, "--storage", "file")).code, 0);
-    const gitEnv = {
-      GIT_CONFIG_GLOBAL: `${configHome}/gitconfig`,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_TERMINAL_PROMPT: "0",
-    };
+    const env = gitEnv(configHome);
     const setup = await runCli(["setup-git", "--hostname", provider.origin], {
       configHome,
-      env: gitEnv,
+      env,
     });
     assert.equal(setup.code, 0, setup.stderr);
     assert.equal(setup.stdout, `Configured git to use loopauth for ${provider.origin}\n`);
     const git = (args: string[], input: string) =>
-      runWithInput("git", args, input, { env: { ...childEnv(configHome), ...gitEnv } });
+      runWithInput("git", args, input, { env: { ...childEnv(configHome), ...env } });
     const [, helper] = (await git(
       ["config", "--global", "--get-all", `credential.${provider.origin}.helper`],
       "",

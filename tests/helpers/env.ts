@@ -75,6 +75,15 @@ export function childEnv(
   return { ...env, ...extra };
 }
 
+/** git's environment in a test: the config file under `configHome`, no system config, no prompts. */
+export function gitEnv(configHome: string): Record<string, string> {
+  return {
+    GIT_CONFIG_GLOBAL: `${configHome}/gitconfig`,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_TERMINAL_PROMPT: "0",
+  };
+}
+
 /** The secrets a login stored in the file backend (`tokens.json`) under `configHome`. */
 export async function storedSecrets(configHome: string, host: string, login = "octocat") {
   const data = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));

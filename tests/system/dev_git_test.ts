@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { approveDeviceCode } from "../../lib/dev/provider.ts";
-import { childEnv, loginOnce, runCli, TEST_TMP_DIR, withProvider } from "../helpers.ts";
+import { childEnv, gitEnv, loginOnce, runCli, TEST_TMP_DIR, withProvider } from "../helpers.ts";
 
 /** Runs git with the test's own global config; its output. */
 async function git(
@@ -18,9 +18,7 @@ async function git(
     args,
     env: {
       ...childEnv(configHome),
-      GIT_CONFIG_GLOBAL: `${configHome}/gitconfig`,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_TERMINAL_PROMPT: "0",
+      ...gitEnv(configHome),
       GIT_AUTHOR_NAME: "Test",
       GIT_AUTHOR_EMAIL: "test@example.com",
       GIT_COMMITTER_NAME: "Test",

@@ -11,6 +11,7 @@ import { helperCommand, type HelperFacts } from "../../lib/cli/self_command.ts";
 import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import {
   childEnv,
+  gitEnv,
   loginOnce,
   MAIN,
   runCli,
@@ -54,12 +55,7 @@ Deno.test("setup-git writes the installed loopauth on PATH; git gets the token a
       configHome,
       `exec ${[Deno.execPath(), "run", ...runFlags(configDir), MAIN].map(quote).join(" ")} "$@"`,
     );
-    const env = {
-      PATH: `${bin}:${Deno.env.get("PATH")}`,
-      GIT_CONFIG_GLOBAL: `${configHome}/gitconfig`,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_TERMINAL_PROMPT: "0",
-    };
+    const env = { PATH: `${bin}:${Deno.env.get("PATH")}`, ...gitEnv(configHome) };
     const setup = await runCli(["setup-git", "--hostname", provider.origin, "--json"], {
       configHome,
       env,
@@ -92,12 +88,7 @@ Deno.test("a loopauth on PATH that does not run is passed over: the helper is th
   await withProvider(async (provider, configHome, configDir) => {
     assert.equal((await loginOnce(provider, configHome, "--storage", "file")).code, 0);
     const bin = await binWith(configHome, "exit 3");
-    const env = {
-      PATH: `${bin}:${Deno.env.get("PATH")}`,
-      GIT_CONFIG_GLOBAL: `${configHome}/gitconfig`,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_TERMINAL_PROMPT: "0",
-    };
+    const env = { PATH: `${bin}:${Deno.env.get("PATH")}`, ...gitEnv(configHome) };
     const setup = await runCli(["setup-git", "--hostname", provider.origin, "--json"], {
       configHome,
       env,
