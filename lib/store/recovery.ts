@@ -33,8 +33,16 @@ export const PROBE_NAME = ".write-test";
  * ```
  */
 export async function settleInterruptedWrites(dir: string): Promise<void> {
-  await settle(dir, secretsFilePath({ dir }), isSecretsFile);
-  await settle(dir, encryptedFilePath({ dir }), isEncryptedFile, { others: false });
+  let entries: Deno.DirEntry[];
+  try {
+    entries = Array.from(Deno.readDirSync(dir));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw storageError(error, `Cannot read ${dir}`);
+  }
+  // One listing serves both: their temp files have different names.
+  await settle(dir, entries, secretsFilePath({ dir }), isSecretsFile);
+  await settle(dir, entries, encryptedFilePath({ dir }), isEncryptedFile, { others: false });
 }
 
 /**
@@ -44,6 +52,7 @@ export async function settleInterruptedWrites(dir: string): Promise<void> {
  */
 async function settle(
   dir: string,
+  entries: readonly Deno.DirEntry[],
   secrets: string,
   isComplete: (data: unknown) => boolean,
   { others = true }: { others?: boolean } = {},
@@ -53,20 +62,15 @@ async function settle(
   );
   const complete: { path: string; mtime: number }[] = [];
   const stale: string[] = [];
-  try {
-    for (const entry of Deno.readDirSync(dir)) {
-      const target = TEMP.exec(entry.name)?.[1];
-      if (target === undefined || !names.has(target)) continue;
-      const path = joinPath(dir, entry.name);
-      const mtime = target === baseName(secrets) && entry.isFile
-        ? completeSecrets(path, isComplete)
-        : undefined;
-      if (mtime === undefined) stale.push(path);
-      else complete.push({ path, mtime });
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw storageError(error, `Cannot read ${dir}`);
+  for (const entry of entries) {
+    const target = TEMP.exec(entry.name)?.[1];
+    if (target === undefined || !names.has(target)) continue;
+    const path = joinPath(dir, entry.name);
+    const mtime = target === baseName(secrets) && entry.isFile
+      ? completeSecrets(path, isComplete)
+      : undefined;
+    if (mtime === undefined) stale.push(path);
+    else complete.push({ path, mtime });
   }
   complete.sort((a, b) => b.mtime - a.mtime);
   const [newest, ...older] = complete;
