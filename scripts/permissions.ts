@@ -38,6 +38,11 @@ export interface RunFlagsOptions {
    */
   bus?: string;
   /**
+   * The agent's short directory (`$TMPDIR/loopauth-UID` or `/tmp/loopauth-UID`),
+   * where it listens when its usual socket path is too long for a Unix socket.
+   */
+  shortDir?: string;
+  /**
    * A checkout's `lib/` directory ({@linkcode CHECKOUT_LIB}), for `deno run
    * main.ts` there: a module loaded when used ({@linkcode LAZY_IMPORTS_FLAG})
    * is read then, and a local one needs read access.
@@ -68,6 +73,7 @@ export function agentSockets(configDir: string, options: RunFlagsOptions = {}): 
   return [
     `${configDir}/agent/agent.sock`,
     ...(options.runtimeDir ? [`${options.runtimeDir}/agent.sock`] : []),
+    ...(options.shortDir ? [`${options.shortDir}/agent.sock`] : []),
   ];
 }
 
@@ -104,7 +110,10 @@ export function runFlags(
   options: RunFlagsOptions = {},
 ): string[] {
   const sockets = agentSockets(configDir, options).map((path) => `unix:${path}`);
-  const dirs = [configDir, ...(options.runtimeDir ? [options.runtimeDir] : [])];
+  const dirs = [
+    configDir,
+    ...[options.runtimeDir, options.shortDir].filter((d) => d !== undefined),
+  ];
   const bus = options.bus === undefined ? [] : [options.bus];
   const source = options.source === undefined ? [] : [options.source];
   return [
@@ -151,8 +160,34 @@ export function demoTaskFlags(): string[] {
   ];
 }
 
-/** Where tests keep temporary files (inside the checkout, so one flag works on every OS). */
+/**
+ * The variable through which `deno task test` (scripts/test.ts) tells the
+ * tests their private root: every temporary file, config directory and
+ * socket of a test lives under it (tests/helpers/env.ts TEST_TMP_DIR).
+ */
+export const TEST_ROOT_VAR = "LOOPAUTH_TEST_ROOT";
+/** The tests' root as the docs write it for a POSIX shell. */
+export const TEST_ROOT_SHELL = `$${TEST_ROOT_VAR}`;
+/**
+ * Where the tests' files go when they run without scripts/test.ts (the
+ * benchmarks): inside the checkout, so one flag works on every OS.
+ */
 export const TEST_TMP = ".test-tmp";
+/**
+ * The only variables scripts/test.ts passes on to `deno test` (besides
+ * {@linkcode TEST_ROOT_VAR} and NO_COLOR): no session bus, agent, display,
+ * browser, proxy or token of the developer's session reaches a test.
+ */
+export const TEST_ENV_VARS: readonly string[] = [
+  "HOME",
+  "PATH",
+  "DENO_DIR",
+  "XDG_CACHE_HOME", // where Deno's cache is when DENO_DIR is unset
+  "DENORT_BIN",
+  "DENO_NO_UPDATE_CHECK",
+  "SystemRoot",
+  "CI",
+];
 /**
  * Where tests' child processes put programs the tests then run: `deno compile`
  * and `deno install` write there, the test process only runs them (Deno denies
@@ -189,18 +224,31 @@ export const TEST_PROGRAMS: readonly string[] = [
 export const DENO_PATH = "$(deno eval 'console.log(Deno.execPath())')";
 
 /**
- * The flags of `deno task test` (and `deno task bench`): the tests spawn the
- * CLI with {@linkcode runFlags}; they themselves need loopback, a few
- * variables, the checkout (served to `deno run <URL>`), their temp directory,
- * and to run Deno and the programs in {@linkcode TEST_PROGRAMS}.
+ * The flags of `deno test` in `deno task test` (and, with {@linkcode TEST_TMP}
+ * for the root, of `deno task bench`): the tests spawn the CLI with
+ * {@linkcode runFlags}; they themselves need loopback, a few variables, the
+ * checkout (served to `deno run <URL>`), their private root (scripts/test.ts
+ * makes it), and to run Deno and the programs in {@linkcode TEST_PROGRAMS}.
  */
-export function testTaskFlags(): string[] {
+export function testTaskFlags(root: string = TEST_ROOT_SHELL, deno: string = DENO_PATH): string[] {
   return [
     "--allow-net=127.0.0.1",
-    "--allow-env=HOME,PATH,DENO_DIR,DENORT_BIN,SystemRoot",
-    "--allow-read=.",
-    `--allow-write=${TEST_TMP}`,
-    `--allow-run=${[DENO_PATH, ...TEST_PROGRAMS].join(",")}`,
+    `--allow-env=HOME,PATH,DENO_DIR,DENORT_BIN,SystemRoot,${TEST_ROOT_VAR}`,
+    `--allow-read=.,${root}`,
+    `--allow-write=${root}`,
+    `--allow-run=${[deno, ...TEST_PROGRAMS].join(",")}`,
+  ];
+}
+
+/**
+ * The flags of scripts/test.ts itself (`deno task test`): it makes the
+ * tests' root under /tmp, passes on {@linkcode TEST_ENV_VARS} and runs Deno.
+ */
+export function testRunnerFlags(): string[] {
+  return [
+    "--allow-write=/tmp",
+    `--allow-env=${TEST_ENV_VARS.join(",")}`,
+    `--allow-run=${DENO_PATH}`,
   ];
 }
 
@@ -210,7 +258,7 @@ export function testTaskFlags(): string[] {
  */
 export function benchTaskFlags(): string[] {
   const peers = ["/usr/bin/python3", "gh"].filter((peer) => !TEST_PROGRAMS.includes(peer));
-  return testTaskFlags().map((flag) =>
+  return testTaskFlags(TEST_TMP).map((flag) =>
     flag.startsWith("--allow-run=") ? [flag, ...peers].join(",") : flag
   );
 }

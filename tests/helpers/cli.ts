@@ -114,9 +114,21 @@ export class Cli {
     return this.waitForLine(/^https?:\/\/\S+\/login\/oauth\/authorize\?/);
   }
 
-  /** Waits for the exit. */
-  output(): Promise<CliOutput> {
-    return this.#done;
+  /**
+   * Waits for the exit, bounded: a run still going after `ms` is killed and
+   * fails the test (a hang is a failure, never a wait).
+   */
+  async output(ms = 60_000): Promise<CliOutput> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<"hung">((wake) => timer = setTimeout(() => wake("hung"), ms));
+    const outcome = await Promise.race([this.#done, hung]);
+    clearTimeout(timer);
+    if (outcome !== "hung") return outcome;
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* ended meanwhile */ }
+    const { stderr } = await this.#done;
+    throw new Error(`The CLI did not exit within ${ms / 1000} s; its stderr:\n${stderr}`);
   }
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import {
   CHECKOUT_LIB,
   runFlags as documentedRunFlags,
+  TEST_ROOT_VAR,
   TEST_TMP,
 } from "../../scripts/permissions.ts";
 
@@ -18,8 +19,13 @@ export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 /** The checkout's root directory. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Where tests keep temporary files (see scripts/permissions.ts TEST_TMP). */
-export const TEST_TMP_DIR = fileURLToPath(new URL(`../../${TEST_TMP}/`, import.meta.url));
+/**
+ * Where tests keep every temporary file, directory and socket: the short
+ * private root `deno task test` makes (scripts/test.ts), else (the
+ * benchmarks) `.test-tmp/` in the checkout.
+ */
+export const TEST_TMP_DIR = Deno.env.get(TEST_ROOT_VAR) ??
+  fileURLToPath(new URL(`../../${TEST_TMP}/`, import.meta.url));
 
 /** The checkout's `lib/`, which its `deno run` flags let Deno read (modules load when used). */
 export const SOURCE_DIR = fileURLToPath(new URL(`../../${CHECKOUT_LIB}`, import.meta.url));
@@ -36,14 +42,44 @@ export function runFlags(configDir: string, env: Record<string, string> = {}): s
   return ["--no-prompt", ...documentedRunFlags(configDir, [], { bus, source: SOURCE_DIR })];
 }
 
+/**
+ * A new private directory (mode 0700 whatever the umask) under
+ * {@linkcode TEST_TMP_DIR}, with a short name: sockets go inside.
+ */
+export async function tempDir(prefix = "t"): Promise<string> {
+  await Deno.mkdir(TEST_TMP_DIR, { recursive: true, mode: 0o700 });
+  const dir = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix });
+  await Deno.chmod(dir, 0o700);
+  return dir;
+}
+
 /** A temporary XDG_CONFIG_HOME, removed with `using`. */
 export async function tempConfig(): Promise<{ home: string; dir: string } & AsyncDisposable> {
-  await Deno.mkdir(TEST_TMP_DIR, { recursive: true });
-  const home = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-test-" });
+  const home = await tempDir("c");
   return {
     home,
     dir: `${home}/loopauth`,
-    [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }),
+    [Symbol.asyncDispose]: cleanup(
+      `the config home ${home}`,
+      () => Deno.remove(home, { recursive: true }),
+    ),
+  };
+}
+
+/**
+ * A disposer that never throws: a failed clean-up is printed, so that with
+ * `await using` it cannot hide the test's own failure behind a
+ * SuppressedError ("An error was suppressed during disposal").
+ */
+export function cleanup(what: string, dispose: () => unknown): () => Promise<void> {
+  return async () => {
+    try {
+      await dispose();
+    } catch (error) {
+      console.error(
+        `Clean-up of ${what} failed: ${error instanceof Error ? error.message : error}`,
+      );
+    }
   };
 }
 
@@ -91,6 +127,7 @@ export async function storedSecrets(configHome: string, host: string, login = "o
     accessToken: string;
     refreshToken?: string;
     expiresAt?: string;
+    refreshTokenExpiresAt?: string;
   };
 }
 

@@ -3,7 +3,7 @@
  * gnome-keyring of their own, driven through secret-tool.
  * @module
  */
-import { TEST_TMP_DIR } from "./env.ts";
+import { tempDir } from "./env.ts";
 
 /** A private Secret Service (D-Bus session bus + gnome-keyring) for tests. */
 export interface TestKeyring extends AsyncDisposable {
@@ -21,7 +21,7 @@ export interface TestKeyring extends AsyncDisposable {
  * (the tests fail rather than skip).
  */
 export async function startKeyring(): Promise<TestKeyring> {
-  const dir = await Deno.makeTempDir({ dir: TEST_TMP_DIR, prefix: "loopauth-keyring-" });
+  const dir = await tempDir("keyring");
   const base = {
     HOME: dir,
     XDG_RUNTIME_DIR: `${dir}/run`,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { CliOptions } from "./cli.ts";
-import { childEnv, MAIN, runFlags, TEST_TMP_DIR } from "./env.ts";
+import { childEnv, MAIN, runFlags, tempDir } from "./env.ts";
 
 /** The CLI in a real terminal: a detached tmux session on its own socket. */
 export class Tmux implements AsyncDisposable {
@@ -16,10 +16,7 @@ export class Tmux implements AsyncDisposable {
 
   /** Starts the CLI with `args` in a terminal of `columns` (default 200) × 60. */
   static async start(args: string[], options: CliOptions & { columns?: number }): Promise<Tmux> {
-    const socket = `${await Deno.makeTempDir({
-      dir: TEST_TMP_DIR,
-      prefix: "loopauth-tmux-",
-    })}/socket`;
+    const socket = `${await tempDir("tmux")}/socket`;
     const tmux = new Tmux(socket);
     const env = Object.entries({ ...childEnv(options.configHome, options.env), TERM: "xterm" })
       .map(([key, value]) => `${key}=${value}`);

@@ -20,6 +20,7 @@ import {
   RUNTIME_DIR_SHELL,
   SESSION_BUS_SHELL,
   setupTaskFlags,
+  testRunnerFlags,
   testTaskFlags,
 } from "../../scripts/permissions.ts";
 import { Cli, loginArgs, loginWith, ROOT, runCli, SOURCE_DIR, tempConfig } from "../helpers.ts";
@@ -40,7 +41,7 @@ Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
     task("demo"),
     `deno run ${demoTaskFlags().join(" ")} main.ts demo --dir .demo`,
   );
-  assert.equal(task("test"), `deno test ${testTaskFlags().join(" ")} tests/`);
+  assert.equal(task("test"), `deno run ${testRunnerFlags().join(" ")} scripts/test.ts`);
   assert.ok(task("bench").endsWith(`deno run ${benchTaskFlags().join(" ")} scripts/bench.ts`));
   assert.equal(task("compile"), `deno run ${compileTaskFlags().join(" ")} scripts/compile.ts`);
   assert.equal(task("setup"), `deno run ${setupTaskFlags().join(" ")} scripts/setup.ts`);
@@ -64,6 +65,7 @@ Deno.test("docs/permissions.md documents the same flags", () => {
     compileFlags().join(" "),
     demoTaskFlags().join(" "),
     testTaskFlags().join(" "),
+    testRunnerFlags().join(" "),
     compileTaskFlags().join(" "),
     setupTaskFlags().join(" "),
   ];
