@@ -58,6 +58,12 @@ export interface CallbackServer<T> {
    * code) and checks it exactly like one from the browser.
    */
   submit: (input: string) => Promise<SubmitResult>;
+  /**
+   * How the server went down, once it is: `graceful` (every answer went out
+   * and `shutdown()` finished) or `hard` (the abort: timeout, Ctrl-C, or a
+   * connection that kept the shutdown from finishing in time).
+   */
+  teardown: Promise<"graceful" | "hard">;
 }
 
 /** What became of a pasted callback. */
@@ -101,6 +107,7 @@ export function serveCallback<T = CallbackParams>(
 ): CallbackServer<T> {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   const hardStop = new AbortController();
+  const tornDown = Promise.withResolvers<"graceful" | "hard">();
   const { promise: result, resolve, reject } = Promise.withResolvers<T>();
   // The caller may attach its handler later (after opening a browser).
   result.catch(() => {});
@@ -246,6 +253,7 @@ export function serveCallback<T = CallbackParams>(
     // Aborting a server that already shut down throws BadResource.
     if (!down) hardStop.abort();
     await server.finished;
+    tornDown.resolve(down ? "graceful" : "hard");
     if (outcome instanceof Error) reject(outcome);
     else resolve(outcome.value);
   }
@@ -288,7 +296,7 @@ export function serveCallback<T = CallbackParams>(
     };
   };
 
-  return { redirectUri, port, result, submit };
+  return { redirectUri, port, result, submit, teardown: tornDown.promise };
 }
 
 interface Answer {

@@ -144,7 +144,7 @@ Deno.test("doctor: each ✗ that blocks a login, with its exit code and what to 
   await withProvider(async (provider, configHome, configDir) => {
     const host = ["--hostname", provider.origin];
     // A config directory other users may write to.
-    await Deno.mkdir(configDir, { recursive: true });
+    await Deno.mkdir(configDir, { recursive: true, mode: 0o700 });
     await Deno.chmod(configDir, 0o777);
     const unsafe = await runCli(["doctor", ...host], { configHome });
     assert.equal(unsafe.code, EXIT_CODES.storage, unsafe.stdout);

@@ -109,7 +109,7 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
     };
 
     const wrong = `${configDir}/wrong`;
-    await Deno.writeTextFile(wrong, "not the passphrase\n");
+    await Deno.writeTextFile(wrong, "not the passphrase\n", { mode: 0o600 });
     await expectFailure(
       { LOOPAUTH_PASSPHRASE_FILE: wrong },
       /^Error: Wrong passphrase for .*tokens\.enc \(from LOOPAUTH_PASSPHRASE_FILE\): nothing was changed$/,

@@ -14,6 +14,7 @@ import {
   runWithInput,
   storedSecrets,
   tokenRequests,
+  waitUntil,
   withProvider,
 } from "../helpers.ts";
 
@@ -25,11 +26,11 @@ async function expireStored(configHome: string, host: string) {
   const configPath = `${configHome}/loopauth/config.json`;
   const config = JSON.parse(await Deno.readTextFile(configPath));
   config.hosts[host].accounts.octocat.expiresAt = past;
-  await Deno.writeTextFile(configPath, JSON.stringify(config));
+  await Deno.writeTextFile(configPath, JSON.stringify(config), { mode: 0o600 });
   const tokensPath = `${configHome}/loopauth/tokens.json`;
   const tokens = JSON.parse(await Deno.readTextFile(tokensPath));
   tokens.hosts[host].octocat.expiresAt = past;
-  await Deno.writeTextFile(tokensPath, JSON.stringify(tokens));
+  await Deno.writeTextFile(tokensPath, JSON.stringify(tokens), { mode: 0o600 });
 }
 
 Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two processes share one refresh", async () => {
@@ -117,7 +118,11 @@ Deno.test("expiring tokens: token refreshes once, stores the rotated pair, two p
 Deno.test("an expired refresh token ends the session without asking the server", async () => {
   await withProvider(async (provider, configHome) => {
     assert.equal((await loginOnce(provider, configHome, "--storage", "file")).code, 0);
-    await new Promise((wake) => setTimeout(wake, 1100));
+    const { refreshTokenExpiresAt } = await storedSecrets(configHome, provider.origin);
+    assert.ok(refreshTokenExpiresAt, "the refresh token's expiry is stored");
+    await waitUntil(() => Date.now() > Date.parse(refreshTokenExpiresAt), {
+      what: "the stored refresh token to expire",
+    });
     const before = provider.requests.length;
     const expired = await runCli(["token", "--hostname", provider.origin], { configHome });
     assert.equal(expired.code, EXIT_CODES.session_expired);
@@ -224,8 +229,8 @@ Deno.test("LOOPAUTH_TOKEN and GH_TOKEN win for token and api; status shows sourc
 
 Deno.test("a corrupted config file: clear error naming it, exit 8", async () => {
   await withProvider(async (provider, configHome) => {
-    await Deno.mkdir(`${configHome}/loopauth`, { recursive: true });
-    await Deno.writeTextFile(`${configHome}/loopauth/config.json`, "{oops");
+    await Deno.mkdir(`${configHome}/loopauth`, { recursive: true, mode: 0o700 });
+    await Deno.writeTextFile(`${configHome}/loopauth/config.json`, "{oops", { mode: 0o600 });
     for (const args of [["token"], ["status"], ["logout", "--all"], ["api", "/user"]]) {
       const cli = await runCli([...args, "--hostname", provider.origin], { configHome });
       assert.equal(cli.code, EXIT_CODES.storage, args.join(" "));

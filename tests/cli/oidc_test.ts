@@ -109,7 +109,7 @@ Deno.test("issuer: discovery login with PKCE and nonce, token, api, status, refr
   const file = `${home}/loopauth/tokens.json`;
   const data = JSON.parse(await Deno.readTextFile(file));
   data.hosts[op.issuer].alice.expiresAt = new Date(Date.now() - 1000).toISOString();
-  await Deno.writeTextFile(file, JSON.stringify(data));
+  await Deno.writeTextFile(file, JSON.stringify(data), { mode: 0o600 });
   const refreshed = await runCli(["token", ...issuerFlag], { configHome: home });
   assert.equal(refreshed.code, 0, refreshed.stderr);
   const second = await storedSecrets(home, op.issuer, "alice");

@@ -130,9 +130,11 @@ Deno.test("a keyring that never answers ends with a clear message, not a hang", 
   await using config = await tempConfig();
   const bin = `${config.home}/bin`;
   await Deno.mkdir(bin);
-  // A stand-in for a locked keyring waiting on a password prompt.
-  await Deno.writeTextFile(`${bin}/secret-tool`, "#!/bin/sh\nexec sleep 30\n", { mode: 0o755 });
-  const started = performance.now();
+  // A stand-in for a locked keyring waiting on a password prompt: it never answers, so
+  // only loopauth's own timeout can end the run (runCli's bounded wait fails a hang).
+  await Deno.writeTextFile(`${bin}/secret-tool`, "#!/bin/sh\nexec sleep 3600\n", {
+    mode: 0o755,
+  });
   const cli = await runCli(
     ["login", "--client-id", "x", "--no-browser", "--hostname", "http://127.0.0.1:9"],
     {
@@ -140,7 +142,6 @@ Deno.test("a keyring that never answers ends with a clear message, not a hang", 
       env: { PATH: `${bin}:${Deno.env.get("PATH")}`, LOOPAUTH_KEYRING_TIMEOUT: "500ms" },
     },
   );
-  assert.ok(performance.now() - started < 10_000);
   assert.equal(cli.code, EXIT_CODES.storage);
   assert.match(
     cli.stderr,

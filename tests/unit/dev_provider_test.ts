@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { actAsUser, startDevProvider } from "../../lib/dev/provider.ts";
+import { waitUntil } from "../helpers.ts";
 
 const VERIFIER = "v".repeat(43);
 const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");
@@ -184,7 +185,9 @@ Deno.test("expiring mode: ghu_/ghr_ pairs, rotation, single-use refresh tokens, 
     assert.deepEqual(provider.activeRefreshTokens(), [second.refresh_token]);
     assert.equal((await refresh(first.refresh_token)).error, "bad_refresh_token", "single use");
 
-    await new Promise((wake) => setTimeout(wake, 1100));
+    await waitUntil(() => !provider.activeTokens().includes(second.access_token), {
+      what: "the access token to lapse",
+    });
     const expired = await fetch(`${provider.origin}/api/v3/user`, {
       headers: { Authorization: `token ${second.access_token}` },
     });

@@ -103,7 +103,7 @@ Deno.test("the flow memory is per host, 0600, and a broken file only forgets", a
     assert.equal((await Deno.stat(`${dir}/flows.json`)).mode! & 0o777, 0o600);
   }
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["flows.json"]);
-  await Deno.writeTextFile(`${dir}/flows.json`, "{not json");
+  await Deno.writeTextFile(`${dir}/flows.json`, "{not json", { mode: 0o600 });
   assert.equal(await rememberedFlow("github.com", { dir }), undefined);
   await rememberFlow("github.com", "web", { dir });
   assert.equal(await rememberedFlow("github.com", { dir }), "web");

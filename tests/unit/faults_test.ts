@@ -28,7 +28,7 @@ Deno.test("environment faults: missing HOME, unusable config dir, missing permis
   assert.equal(blocked.stderr.split("\n").length, 1);
   // A missing permission names the flag.
   await Deno.remove(`${config.home}/loopauth`);
-  await Deno.mkdir(`${config.home}/loopauth`);
+  await Deno.mkdir(`${config.home}/loopauth`, { mode: 0o700 });
   const noNet = await runCli(["api", "/user", "--hostname", "ghe.example.com"], {
     configHome: config.home,
     flags: ["--no-prompt", "--allow-env", `--allow-read=${config.home}`],

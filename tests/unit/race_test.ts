@@ -1,7 +1,8 @@
 /**
  * The SSH race in-process, so Deno's op and resource sanitizers (on by
  * default) catch a poller, timer, listener or connection left behind by the
- * flow that lost.
+ * flow that lost: a poller still alive when the test ends has a timer or a
+ * request pending, and the sanitizer fails the test for it.
  */
 import assert from "node:assert/strict";
 import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
@@ -22,19 +23,26 @@ function race(
 ): { url: Promise<string>; userCode: Promise<string>; result: Promise<LoginResult> } {
   const url = Promise.withResolvers<string>();
   const userCode = Promise.withResolvers<string>();
-  const result = login({
+  const result: Promise<LoginResult> = login({
     hostname: provider.origin,
     clientId: provider.clientId,
     clientSecret: provider.clientSecret,
     flow: "auto",
     environment: ENVIRONMENT,
     configDir,
+    storage: "file", // never the developer's keyring or agent
     openBrowser: false,
     signal,
     onAuthorizationUrl: url.resolve,
     onDeviceCode: (code) => userCode.resolve(code.userCode),
   });
-  result.catch(() => {});
+  // A login that fails before it shows its URL or code fails those waits too, at once.
+  result.catch((error) => {
+    url.reject(error);
+    userCode.reject(error);
+  });
+  url.promise.catch(() => {});
+  userCode.promise.catch(() => {});
   return { url: url.promise, userCode: userCode.promise, result };
 }
 
@@ -52,6 +60,8 @@ Deno.test("race, device wins: the callback port is closed when login returns", a
 });
 
 Deno.test("race, loopback wins: no poll after login returns", async () => {
+  let polled = 0;
+  let seen: DevProvider | undefined;
   await withProvider(async (provider, _home, configDir) => {
     const run = race(provider, configDir);
     await run.userCode;
@@ -59,10 +69,22 @@ Deno.test("race, loopback wins: no poll after login returns", async () => {
     assert.equal(page.status, 200);
     const result = await run.result;
     assert.equal(result.flow, "web");
-    const count = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
-    await new Promise((done) => setTimeout(done, 350));
-    assert.equal(tokenRequests(provider, DEVICE_GRANT_TYPE).length, count);
+    // Counted by events, not by waiting: after the winning code exchange at most the one poll
+    // already in flight, and none once login returned (a live poller fails the op sanitizer).
+    const requests = provider.requests;
+    const won = requests.findIndex((r) =>
+      r.path === "/login/oauth/access_token" && new URLSearchParams(r.body).has("code")
+    );
+    assert.ok(won >= 0, "the code was exchanged");
+    const pollsAfter = requests.slice(won + 1).filter((r) =>
+      new URLSearchParams(r.body).get("grant_type") === DEVICE_GRANT_TYPE
+    );
+    assert.ok(pollsAfter.length <= 1, `${pollsAfter.length} polls after the winner`);
+    polled = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
+    seen = provider;
   }, { deviceInterval: 0.1 });
+  // The provider is closed: every request it will ever record is there.
+  assert.equal(tokenRequests(seen!, DEVICE_GRANT_TYPE).length, polled);
 });
 
 Deno.test("race: an abort stops both flows at once", async () => {

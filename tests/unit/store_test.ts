@@ -101,7 +101,7 @@ Deno.test("several accounts per host: the last login is active, switch changes i
 
 Deno.test("corrupted config or tokens files are clear errors naming the file", async () => {
   await using config = await tempConfig();
-  await Deno.mkdir(config.dir);
+  await Deno.mkdir(config.dir, { mode: 0o700 });
   const options = { dir: config.dir };
   const bad = [
     "{not json",
@@ -111,7 +111,7 @@ Deno.test("corrupted config or tokens files are clear errors naming the file", a
     '{"version":1,"hosts":{"h":{"accounts":{"a":{}}}}}',
   ];
   for (const text of bad) {
-    await Deno.writeTextFile(configPath(config.dir), text);
+    await Deno.writeTextFile(configPath(config.dir), text, { mode: 0o600 });
     await assert.rejects(
       () => findAccount("github.com", undefined, options),
       (e) =>
@@ -122,13 +122,17 @@ Deno.test("corrupted config or tokens files are clear errors naming the file", a
   }
   await Deno.remove(configPath(config.dir));
   await saveAccount(account("github.com"), fileBackend(options), options);
-  await Deno.writeTextFile(secretsFilePath(options), '{"hosts":{"github.com":{"octocat":7}}}');
+  await Deno.writeTextFile(secretsFilePath(options), '{"hosts":{"github.com":{"octocat":7}}}', {
+    mode: 0o600,
+  });
   await assert.rejects(
     () => findAccount("github.com", undefined, options),
     (e) => e instanceof LoopauthError && e.code === "storage" && e.message.includes("tokens.json"),
   );
   // A pre-release credentials.json is ignored, not a crash.
-  await Deno.writeTextFile(`${config.dir}/credentials.json`, '{"version":1,"hosts":{}}');
+  await Deno.writeTextFile(`${config.dir}/credentials.json`, '{"version":1,"hosts":{}}', {
+    mode: 0o600,
+  });
   await Deno.remove(secretsFilePath(options));
   await assert.rejects(
     () => findAccount("github.com", undefined, options),
