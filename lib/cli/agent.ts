@@ -3,7 +3,13 @@ import { formatDuration, parseDuration } from "../core/duration.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { within } from "../core/timers.ts";
 import { agentRequest, isAgentNotRunning, probeAgent } from "../store/agent_client.ts";
-import { agentDir, agentSocketPath, defaultAgentSocket } from "../store/agent_paths.ts";
+import {
+  agentDir,
+  agentSocketPath,
+  defaultAgentSocket,
+  fitsSocket,
+  MAX_SOCKET_PATH,
+} from "../store/agent_paths.ts";
 import { runAgent } from "../store/agent_server.ts";
 import { type Command, parseFlags, writeResult } from "./command.ts";
 
@@ -69,6 +75,12 @@ Examples:
     const given = values.socket;
     if (given !== undefined && !given.startsWith("/")) {
       throw new LoopauthError("usage", `Invalid --socket "${given}": give an absolute path`);
+    }
+    if (given !== undefined && !fitsSocket(given)) {
+      throw new LoopauthError(
+        "usage",
+        `The socket path ${given} is too long for the OS (at most ${MAX_SOCKET_PATH} bytes): use a shorter --socket`,
+      );
     }
     if (action === "start") {
       const ttl = parseDuration(values.ttl ?? DEFAULT_TTL);

@@ -52,6 +52,7 @@ export const ENV_VARS: readonly string[] = [
   "no_proxy",
   "DENO_CERT", // an extra CA certificate (PEM file), e.g. a corporate proxy's
   "DENO_TLS_CA_STORE", // mozilla (default) and/or system: which CA store to trust
+  "TMPDIR", // the agent's short directory when its usual socket path is too long
 ];
 
 /**

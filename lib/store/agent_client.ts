@@ -8,6 +8,7 @@
  */
 import { formatDuration } from "../core/duration.ts";
 import { LoopauthError } from "../core/errors.ts";
+import { ownUid } from "../platform/uid.ts";
 import { within } from "../core/timers.ts";
 import { agentDir, agentKeyPath, agentSocketPath } from "./agent_paths.ts";
 import {
@@ -227,14 +228,6 @@ function unsafe(path: string, want: string): LoopauthError {
     "storage",
     `Refusing to use ${path}: it is not ${want} (start your own agent with loopauth agent start)`,
   );
-}
-
-/** This process's uid, when Deno may tell (`--allow-sys=uid`). */
-function ownUid(): number | undefined {
-  if (Deno.permissions.querySync({ name: "sys", kind: "uid" }).state !== "granted") {
-    return undefined;
-  }
-  return Deno.uid() ?? undefined;
 }
 
 function isStatus(value: unknown): value is AgentStatus {

@@ -1,13 +1,43 @@
 /**
  * Where the loopauth agent listens: `$LOOPAUTH_AGENT`, else
  * `$XDG_RUNTIME_DIR/loopauth/agent.sock`, else `agent/agent.sock` in the
- * config directory (both directories 0700, the user's own). The agent's key
- * is the file `SOCKET.key` beside the socket.
+ * config directory (both directories 0700, the user's own); when that path
+ * is too long for a Unix socket, `/tmp/loopauth-UID/agent.sock`. The agent's
+ * key is the file `SOCKET.key` beside the socket.
  * @module
  */
 import { readEnvVar } from "../core/env_vars.ts";
-import { configDir } from "./paths.ts";
-import { joinPath, parentDir } from "./paths.ts";
+import { ownUid } from "../platform/uid.ts";
+import { configDir, joinPath, parentDir } from "./paths.ts";
+
+/**
+ * The longest Unix socket path every OS takes, in bytes: macOS's `sun_path`
+ * holds 104 with the NUL, Linux's 108.
+ */
+export const MAX_SOCKET_PATH = 103;
+
+/** Whether `path` fits a Unix socket address ({@linkcode MAX_SOCKET_PATH}). */
+export function fitsSocket(path: string): boolean {
+  return new TextEncoder().encode(path).length <= MAX_SOCKET_PATH;
+}
+
+/**
+ * The agent's short directory for a user whose default socket path is too
+ * long (a long `$HOME` or `$XDG_RUNTIME_DIR`): `loopauth-UID` in `$TMPDIR`,
+ * else in `/tmp`, as tmux keeps `/tmp/tmux-UID`. The agent creates it 0700
+ * and refuses it when it is not a directory of the user's own that only
+ * they can enter.
+ *
+ * @example
+ * ```ts
+ * import { shortAgentDir } from "./agent_paths.ts";
+ * shortAgentDir(1000, { env: () => undefined }); // "/tmp/loopauth-1000"
+ * ```
+ */
+export function shortAgentDir(uid: number, options: Pick<AgentPathOptions, "env"> = {}): string {
+  const tmp = (options.env ?? readEnvVar)("TMPDIR")?.replace(/\/+$/, "");
+  return joinPath(tmp && tmp.startsWith("/") ? tmp : "/tmp", `loopauth-${uid}`);
+}
 
 /** The socket's file name in its directory. */
 export const AGENT_SOCKET_NAME = "agent.sock";
@@ -18,11 +48,16 @@ export interface AgentPathOptions {
   env?: (name: string) => string | undefined;
   /** The config directory (default: the user's). */
   configDir?: string;
+  /** The user id for the short fallback (default: this process's, when Deno may tell). */
+  uid?: number;
 }
 
 /**
  * The socket an agent started now would listen on:
- * `$XDG_RUNTIME_DIR/loopauth/agent.sock`, else `CONFIG/agent/agent.sock`.
+ * `$XDG_RUNTIME_DIR/loopauth/agent.sock`, else `CONFIG/agent/agent.sock`;
+ * when that is longer than a Unix socket path may be, `agent.sock` in
+ * {@linkcode shortAgentDir} (on Windows, or without the uid, the long path,
+ * which the agent then refuses in one line).
  *
  * @example
  * ```ts
@@ -34,11 +69,12 @@ export interface AgentPathOptions {
 export function defaultAgentSocket(options: AgentPathOptions = {}): string {
   const env = options.env ?? readEnvVar;
   const runtime = env("XDG_RUNTIME_DIR");
-  if (runtime && runtime.startsWith("/")) {
-    return joinPath(joinPath(runtime, "loopauth"), AGENT_SOCKET_NAME);
-  }
-  const dir = options.configDir ?? configDir({ env });
-  return joinPath(joinPath(dir, "agent"), AGENT_SOCKET_NAME);
+  const preferred = runtime && runtime.startsWith("/")
+    ? joinPath(joinPath(runtime, "loopauth"), AGENT_SOCKET_NAME)
+    : joinPath(joinPath(options.configDir ?? configDir({ env }), "agent"), AGENT_SOCKET_NAME);
+  if (fitsSocket(preferred) || Deno.build.os === "windows") return preferred;
+  const uid = options.uid ?? ownUid();
+  return uid === undefined ? preferred : joinPath(shortAgentDir(uid, { env }), AGENT_SOCKET_NAME);
 }
 
 /**

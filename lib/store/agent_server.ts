@@ -17,7 +17,8 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { after, within } from "../core/timers.ts";
-import { agentDir, agentKeyPath } from "./agent_paths.ts";
+import { agentDir, agentKeyPath, fitsSocket, MAX_SOCKET_PATH } from "./agent_paths.ts";
+import { ownUid } from "../platform/uid.ts";
 import { probeAgent } from "./agent_client.ts";
 import {
   AGENT_PROTOCOL,
@@ -31,7 +32,6 @@ import {
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** The longest socket path the OS takes (`sun_path` is 108 bytes on Linux, 104 on macOS). */
-const MAX_SOCKET_PATH = 103;
 
 /** Options of {@linkcode runAgent}. */
 export interface RunAgentOptions {
@@ -62,7 +62,7 @@ export type AgentEnd = "ttl" | "stopped" | "signal";
  */
 export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
   const { socket, ttl } = options;
-  if (new TextEncoder().encode(socket).length > MAX_SOCKET_PATH) {
+  if (!fitsSocket(socket)) {
     throw new LoopauthError(
       "usage",
       `The socket path ${socket} is too long for the OS (at most ${MAX_SOCKET_PATH} bytes): use a shorter --socket`,
@@ -172,10 +172,24 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
   return why;
 }
 
-/** Creates the socket's directory 0700, or checks and tightens an existing one of the user's. */
+/**
+ * Creates the socket's directory 0700 (and any missing parent), or checks an
+ * existing one: it must be a directory of the user's own that no one else
+ * may enter. An existing directory's mode is never changed: loopauth did not
+ * create it (`--socket /tmp/x.sock` must not turn `/tmp` into 0700).
+ */
 async function prepareDir(dir: string): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    let created = false;
+    try {
+      await Deno.mkdir(dir, { mode: 0o700 });
+      created = true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+        created = true;
+      } else if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
     const info = await Deno.lstat(dir);
     if (!info.isDirectory) {
       throw new LoopauthError(
@@ -183,17 +197,23 @@ async function prepareDir(dir: string): Promise<void> {
         `Refusing to use ${dir} for the agent: it is not a directory`,
       );
     }
-    if (Deno.build.os === "windows") return;
-    const uid = Deno.permissions.querySync({ name: "sys", kind: "uid" }).state === "granted"
-      ? Deno.uid()
-      : null;
-    if (uid !== null && info.uid !== uid) {
+    if (Deno.build.os === "windows" || created) return;
+    const uid = ownUid();
+    if (uid !== undefined && info.uid !== uid) {
       throw new LoopauthError(
         "storage",
         `Refusing to use ${dir} for the agent: it belongs to another user (uid ${info.uid}): use a --socket in a directory of your own`,
       );
     }
-    if (((info.mode ?? 0) & 0o077) !== 0) await Deno.chmod(dir, 0o700);
+    const mode = (info.mode ?? 0) & 0o777;
+    if (mode & 0o077) {
+      throw new LoopauthError(
+        "storage",
+        `Refusing to use ${dir} for the agent: other users may enter it (mode 0${
+          mode.toString(8)
+        }): run chmod 700 ${dir}, or use a --socket in a directory only you can enter`,
+      );
+    }
   } catch (error) {
     if (error instanceof LoopauthError || error instanceof Deno.errors.NotCapable) throw error;
     throw new LoopauthError("storage", `Cannot create ${dir} for the agent: ${error}`, {

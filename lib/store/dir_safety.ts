@@ -14,6 +14,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { ownUid } from "../platform/uid.ts";
 import { storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 
@@ -104,14 +105,6 @@ function refuseIfUnsafe(
       `Refusing to use ${path}: other users can read it (${shown}): run ${fix}, and loopauth logout if they may have read its tokens`,
     );
   }
-}
-
-/** This process's uid, when Deno may tell (`--allow-sys=uid`). */
-function ownUid(): number | undefined {
-  if (Deno.permissions.querySync({ name: "sys", kind: "uid" }).state !== "granted") {
-    return undefined;
-  }
-  return Deno.uid() ?? undefined;
 }
 
 /**
