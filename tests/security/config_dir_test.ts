@@ -302,7 +302,15 @@ Deno.test("attack: random content in config.json (fast-check) → read, or refus
   let read = 0;
   await fc.assert(
     fc.asyncProperty(
-      fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ hosts: v }))),
+      fc.oneof(
+        fc.string(),
+        fc.json(),
+        fc.jsonValue().map((v) => JSON.stringify({ hosts: v })),
+        fc.jsonValue().map((v) => JSON.stringify({ version: 1, hosts: v })),
+        // Well-formed files with random host names: these must be read.
+        fc.dictionary(fc.string(), fc.constant({ accounts: {} }))
+          .map((hosts) => JSON.stringify({ version: 1, hosts })),
+      ),
       async (text) => {
         await Deno.writeTextFile(configPath(config.dir), text, { mode: 0o600 });
         try {
