@@ -185,8 +185,14 @@ export const TEST_ENV_VARS: readonly string[] = [
   "XDG_CACHE_HOME", // where Deno's cache is when DENO_DIR is unset
   "DENORT_BIN",
   "DENO_NO_UPDATE_CHECK",
-  "SystemRoot",
   "CI",
+  // Windows: what its programs need to start and find their temporary and profile directories.
+  "SystemRoot",
+  "PATHEXT",
+  "TEMP",
+  "TMP",
+  "USERPROFILE",
+  "LOCALAPPDATA",
 ];
 /**
  * Where tests' child processes put programs the tests then run: `deno compile`
@@ -242,11 +248,12 @@ export function testTaskFlags(root: string = TEST_ROOT_SHELL, deno: string = DEN
 
 /**
  * The flags of scripts/test.ts itself (`deno task test`): it makes the
- * tests' root under /tmp, passes on {@linkcode TEST_ENV_VARS} and runs Deno.
+ * tests' root under /tmp (on Windows in {@linkcode TEST_TMP}), passes on
+ * {@linkcode TEST_ENV_VARS} and runs Deno.
  */
 export function testRunnerFlags(): string[] {
   return [
-    "--allow-write=/tmp",
+    `--allow-write=/tmp,${TEST_TMP}`,
     `--allow-env=${TEST_ENV_VARS.join(",")}`,
     `--allow-run=${DENO_PATH}`,
   ];

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 const require = createRequire(new URL("../.tools/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
 const [url, decision, shots, scheme = "light"] = process.argv.slice(2);
-mkdirSync(shots, { recursive: true });
+mkdirSync(shots, { recursive: true, mode: 0o755 });
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

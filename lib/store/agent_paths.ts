@@ -2,8 +2,8 @@
  * Where the loopauth agent listens: `$LOOPAUTH_AGENT`, else
  * `$XDG_RUNTIME_DIR/loopauth/agent.sock`, else `agent/agent.sock` in the
  * config directory (both directories 0700, the user's own); when that path
- * is too long for a Unix socket, `/tmp/loopauth-UID/agent.sock`. The agent's
- * key is the file `SOCKET.key` beside the socket.
+ * is too long for a Unix socket, `loopauth-UID/agent.sock` in `$TMPDIR` or
+ * `/tmp`. The agent's key is the file `SOCKET.key` beside the socket.
  * @module
  */
 import { readEnvVar } from "../core/env_vars.ts";
@@ -24,7 +24,9 @@ export function fitsSocket(path: string): boolean {
 /**
  * The agent's short directory for a user whose default socket path is too
  * long (a long `$HOME` or `$XDG_RUNTIME_DIR`): `loopauth-UID` in `$TMPDIR`,
- * else in `/tmp`, as tmux keeps `/tmp/tmux-UID`. The agent creates it 0700
+ * else in `/tmp` (tmux keeps `tmux-UID` there the same way, in
+ * `$TMUX_TMPDIR` or `/tmp`). The agent and its clients must see the same
+ * `TMPDIR` (or `LOOPAUTH_AGENT`). The agent creates it 0700
  * and refuses it when it is not a directory of the user's own that only
  * they can enter.
  *

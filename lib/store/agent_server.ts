@@ -31,8 +31,6 @@ import {
 /** How long a client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** The longest socket path the OS takes (`sun_path` is 108 bytes on Linux, 104 on macOS). */
-
 /** Options of {@linkcode runAgent}. */
 export interface RunAgentOptions {
   /** Where to listen. */
@@ -180,16 +178,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
  */
 async function prepareDir(dir: string): Promise<void> {
   try {
-    let created = false;
-    try {
-      await Deno.mkdir(dir, { mode: 0o700 });
-      created = true;
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-        created = true;
-      } else if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
+    // Made 0700 when missing (parents too); checked either way: between a mkdir and the check
+    // someone else may have made it, and a fresh 0700 directory passes.
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const info = await Deno.lstat(dir);
     if (!info.isDirectory) {
       throw new LoopauthError(
@@ -197,7 +188,7 @@ async function prepareDir(dir: string): Promise<void> {
         `Refusing to use ${dir} for the agent: it is not a directory`,
       );
     }
-    if (Deno.build.os === "windows" || created) return;
+    if (Deno.build.os === "windows") return;
     const uid = ownUid();
     if (uid !== undefined && info.uid !== uid) {
       throw new LoopauthError(

@@ -29,7 +29,9 @@ interface TestAgent extends AsyncDisposable {
 }
 
 async function startAgent(options: CliOptions, ...extra: string[]): Promise<TestAgent> {
-  const out = await runCli(["agent", "start", "--json", ...extra], options);
+  // A run cut short (Ctrl-C) skips the disposers: the agent then ends by itself soon.
+  const ttl = extra.includes("--ttl") ? [] : ["--ttl", "10m"];
+  const out = await runCli(["agent", "start", "--json", ...ttl, ...extra], options);
   assert.equal(out.code, 0, out.stderr);
   const { socket, pid } = JSON.parse(out.stdout);
   assert.match(out.stderr, /^Agent started at .+ \(pid \d+\) until \d{4}-.+Z$/m);
@@ -262,67 +264,71 @@ Deno.test("a second user cannot reach the agent, even through a socket others ma
     const options = { configHome };
     await using agent = await startAgent(options);
     assert.equal((await loginWith(provider, options, "--storage", "agent")).code, 0);
-    const asNobody = (...args: string[]) =>
-      new Deno.Command("setpriv", {
-        args: ["--reuid=65534", "--regid=65534", "--clear-groups", "socat", ...args],
-        stdin: "piped",
+    // Every directory above the agent's own is opened to others (and closed again), so that
+    // what refuses nobody below is loopauth's own modes, not the test's private root.
+    const above = [TEST_TMP_DIR, configHome, `${configHome}/loopauth`];
+    const modes = await Promise.all(above.map(mode));
+    try {
+      for (const dir of above) await Deno.chmod(dir, 0o711);
+      const asNobody = (...args: string[]) =>
+        new Deno.Command("setpriv", {
+          args: ["--reuid=65534", "--regid=65534", "--clear-groups", "socat", ...args],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        });
+      const request = `${JSON.stringify({ v: 1, key: "0".repeat(64), op: "get", item: "x" })}\n`;
+      const ask = async (socket: string) => {
+        const child = asNobody("-t", "5", "-", `UNIX-CONNECT:${socket}`).spawn();
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode(request)).catch(() => {});
+        await writer.close().catch(() => {});
+        const out = await child.output();
+        return {
+          code: out.code,
+          stdout: new TextDecoder().decode(out.stdout),
+          stderr: new TextDecoder().decode(out.stderr),
+        };
+      };
+      const direct = await ask(agent.socket);
+      assert.notEqual(direct.code, 0);
+      assert.match(direct.stderr, /Permission denied/);
+      const key = await new Deno.Command("setpriv", {
+        args: [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "socat",
+          "-u",
+          `OPEN:${agent.socket}.key`,
+          "-",
+        ],
         stdout: "piped",
         stderr: "piped",
-      });
-    const request = `${JSON.stringify({ v: 1, key: "0".repeat(64), op: "get", item: "x" })}\n`;
-    const ask = async (socket: string) => {
-      const child = asNobody("-t", "5", "-", `UNIX-CONNECT:${socket}`).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(request)).catch(() => {});
-      await writer.close().catch(() => {});
-      const out = await child.output();
-      return {
-        code: out.code,
-        stdout: new TextDecoder().decode(out.stdout),
-        stderr: new TextDecoder().decode(out.stderr),
-      };
-    };
-    const direct = await ask(agent.socket);
-    assert.notEqual(direct.code, 0);
-    assert.match(direct.stderr, /Permission denied/);
-    const key = await new Deno.Command("setpriv", {
-      args: [
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "socat",
-        "-u",
-        `OPEN:${agent.socket}.key`,
-        "-",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(key.success, false, "nobody cannot read the key");
-    assert.match(new TextDecoder().decode(key.stderr), /Permission denied/);
+      }).output();
+      assert.equal(key.success, false, "nobody cannot read the key");
+      assert.match(new TextDecoder().decode(key.stderr), /Permission denied/);
 
-    // A careless relay: a world-writable socket in a directory everyone may enter.
-    // The tests' root is private (0700): open it to others for the walk to the
-    // relay, so that what refuses nobody is the agent, not the path.
-    const open = await tempDir("open");
-    await Deno.chmod(open, 0o755);
-    const rootMode = (await Deno.stat(TEST_TMP_DIR)).mode! & 0o777;
-    await Deno.chmod(TEST_TMP_DIR, 0o711);
-    const relay = new Deno.Command("socat", {
-      args: [`UNIX-LISTEN:${open}/relay.sock,fork,mode=777`, `UNIX-CONNECT:${agent.socket}`],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    try {
-      await waitUntil(() => exists(`${open}/relay.sock`), { what: "the relay to listen" });
-      const relayed = await ask(`${open}/relay.sock`);
-      assert.equal(relayed.code, 0, relayed.stderr);
-      assert.deepEqual(JSON.parse(relayed.stdout), { ok: false, error: "forbidden" });
+      // A careless relay: a world-writable socket in a directory everyone may enter.
+      const open = await tempDir("open");
+      await Deno.chmod(open, 0o755);
+      const relay = new Deno.Command("socat", {
+        args: [`UNIX-LISTEN:${open}/relay.sock,fork,mode=777`, `UNIX-CONNECT:${agent.socket}`],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        await waitUntil(() => exists(`${open}/relay.sock`), { what: "the relay to listen" });
+        const relayed = await ask(`${open}/relay.sock`);
+        assert.equal(relayed.code, 0, relayed.stderr);
+        assert.deepEqual(JSON.parse(relayed.stdout), { ok: false, error: "forbidden" });
+      } finally {
+        relay.kill();
+        await relay.status;
+        await Deno.remove(open, { recursive: true });
+      }
     } finally {
-      relay.kill();
-      await relay.status;
-      await Deno.chmod(TEST_TMP_DIR, rootMode);
-      await Deno.remove(open, { recursive: true });
+      for (const [i, dir] of above.entries()) await Deno.chmod(dir, modes[i]);
     }
   });
 });

@@ -4,13 +4,11 @@
  * environment; bounded waits; file checks.
  * @module
  */
-import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
   CHECKOUT_LIB,
   runFlags as documentedRunFlags,
   TEST_ROOT_VAR,
-  TEST_TMP,
 } from "../../scripts/permissions.ts";
 
 /** main.ts of this checkout. */
@@ -21,11 +19,27 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
  * Where tests keep every temporary file, directory and socket: the short
- * private root `deno task test` makes (scripts/test.ts), else (the
- * benchmarks) `.test-tmp/` in the checkout.
+ * private root `deno task test` makes (scripts/test.ts) and names in
+ * `LOOPAUTH_TEST_ROOT` (the benchmarks name `.test-tmp`, resolved in the
+ * checkout). Without it the tests refuse to start: under plain `deno test`
+ * they would write into the checkout and see the developer's environment.
  */
-export const TEST_TMP_DIR = Deno.env.get(TEST_ROOT_VAR) ??
-  fileURLToPath(new URL(`../../${TEST_TMP}/`, import.meta.url));
+export const TEST_TMP_DIR: string = testRoot();
+
+function testRoot(): string {
+  let root: string | undefined;
+  try {
+    root = Deno.env.get(TEST_ROOT_VAR);
+  } catch { /* not permitted: not run by deno task test */ }
+  if (!root) {
+    throw new Error(
+      `Run the tests with deno task test (it gives them a private root in ${TEST_ROOT_VAR} and a clean environment), e.g. deno task test tests/unit/pkce_test.ts`,
+    );
+  }
+  return /^([a-zA-Z]:)?[\\/]/.test(root)
+    ? root
+    : fileURLToPath(new URL(`../../${root}/`, import.meta.url));
+}
 
 /** The checkout's `lib/`, which its `deno run` flags let Deno read (modules load when used). */
 export const SOURCE_DIR = fileURLToPath(new URL(`../../${CHECKOUT_LIB}`, import.meta.url));
@@ -170,23 +184,14 @@ export async function waitUntil(
 }
 
 /**
- * A new empty directory outside the checkout (no deno.json above it). The
- * tests may write only in the checkout, so a Deno child creates and removes it.
+ * A new empty directory outside the checkout (no deno.json above it): one
+ * in the tests' root, removed with `using`.
  */
 export async function emptyDir(): Promise<{ path: string } & AsyncDisposable> {
-  const made = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "console.log(Deno.makeTempDirSync({ prefix: 'loopauth-url-' }))"],
-    stdout: "piped",
-  }).output();
-  const path = new TextDecoder().decode(made.stdout).trim();
-  assert.ok(made.success && path, "created an empty directory");
+  const path = await tempDir("empty");
   return {
     path,
-    [Symbol.asyncDispose]: async () => {
-      await new Deno.Command(Deno.execPath(), {
-        args: ["eval", `Deno.removeSync(${JSON.stringify(path)}, { recursive: true })`],
-      }).output();
-    },
+    [Symbol.asyncDispose]: cleanup(path, () => Deno.remove(path, { recursive: true })),
   };
 }
 

@@ -43,7 +43,14 @@ export async function startKeyring(): Promise<TestKeyring> {
     let bus: Deno.ChildProcess;
     try {
       bus = new Deno.Command("dbus-daemon", {
-        args: ["--session", "--nofork", "--nopidfile", "--print-address=1"],
+        // Its socket in the test's directory, not where the session config would put it.
+        args: [
+          "--session",
+          "--nofork",
+          "--nopidfile",
+          "--print-address=1",
+          `--address=unix:path=${base.XDG_RUNTIME_DIR}/bus`,
+        ],
         env: base,
         clearEnv: true,
         stdin: "null",

@@ -48,10 +48,12 @@ export class Tmux implements AsyncDisposable {
     let output: Deno.CommandOutput;
     try {
       output = await new Deno.Command("tmux", {
-        args: ["-S", this.socket, ...args],
+        // No ~/.tmux.conf, and /bin/sh for the pane whatever the user's login shell.
+        args: ["-f", "/dev/null", "-S", this.socket, ...args],
         env: {
           PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
           HOME: Deno.env.get("HOME") ?? "/tmp",
+          SHELL: "/bin/sh",
         },
         clearEnv: true,
         stdin: "null",

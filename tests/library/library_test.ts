@@ -153,7 +153,7 @@ Deno.test("docs/library.md's example works as pasted, with the flags it gives", 
     section,
     /deno run --allow-net=127\.0\.0\.1 --allow-read=\.example --allow-write=\.example\s+example\.ts/,
   );
-  // Only the config directory moves: tests write under .test-tmp.
+  // Only the config directory moves: tests write under their private root.
   const script = example.replaceAll('".example"', JSON.stringify(config.dir));
   const flags = [
     "--allow-net=127.0.0.1",

@@ -193,7 +193,7 @@ const KEYRING_STORE = fileURLToPath(
 /** Stores an account through the macOS backend, with a stand-in `security` that records its input. */
 async function storeThroughSecurity(home: string, host: string, login: string, secrets: object) {
   const bin = `${home}/bin`;
-  await Deno.mkdir(bin, { recursive: true });
+  await Deno.mkdir(bin, { recursive: true, mode: 0o700 });
   await Deno.remove(`${bin}/stdin`).catch(() => {});
   await Deno.writeTextFile(
     `${bin}/security`,

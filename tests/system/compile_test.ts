@@ -64,7 +64,7 @@ Caused by:
   // A DENORT_BIN that is missing, or not a denort, fails the same way: exit 1, one line, no file.
   await using scratch = await tempConfig();
   const notDenort = join(scratch.home, "denort");
-  await Deno.writeTextFile(notDenort, "not a binary\n");
+  await Deno.writeTextFile(notDenort, "not a binary\n", { mode: 0o600 });
   const output = join(scratch.home, "loopauth");
   for (const denort of [join(scratch.home, "missing"), notDenort]) {
     const { code, stderr } = await compileHost(denort, output);

@@ -35,8 +35,8 @@ async function git(
 Deno.test("git clones and pushes the demo repository with loopauth git-credential, and is refused without", async () => {
   await withProvider(async (provider, configHome) => {
     const work = `${configHome}/work`;
-    await Deno.mkdir(work);
-    await Deno.writeTextFile(`${configHome}/gitconfig`, "");
+    await Deno.mkdir(work, { mode: 0o700 });
+    await Deno.writeTextFile(`${configHome}/gitconfig`, "", { mode: 0o600 });
     const url = provider.repository.cloneUrl;
     assert.equal(url, `${provider.origin}/octocat/hello-world.git`);
 

@@ -20,7 +20,7 @@ function example(heading: string, language: string): string {
 /** A `loopauth` command on PATH: this checkout's CLI with the documented flags. */
 async function loopauthOnPath(configHome: string): Promise<string> {
   const bin = `${configHome}/bin`;
-  await Deno.mkdir(bin);
+  await Deno.mkdir(bin, { mode: 0o700 });
   const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
   const command = [Deno.execPath(), "run", ...runFlags(`${configHome}/loopauth`), MAIN];
   await Deno.writeTextFile(
@@ -55,7 +55,9 @@ Deno.test("docs/dev_server.md: the Deno example passes with the flags it gives",
   assert.match(code, /^\/\/ login_test\.ts: deno test --allow-net=127\.0\.0\.1 login_test\.ts$/m);
   // Only the import moves: this checkout's lib/testing.ts stands in for the release.
   const local = pathToFileURL(`${ROOT}/lib/testing.ts`).href;
-  await Deno.writeTextFile(`${home.home}/login_test.ts`, code.replace(published, local));
+  await Deno.writeTextFile(`${home.home}/login_test.ts`, code.replace(published, local), {
+    mode: 0o600,
+  });
   const out = await run(Deno.execPath(), [
     "test",
     "--no-config",
@@ -69,7 +71,7 @@ Deno.test("docs/dev_server.md: the Deno example passes with the flags it gives",
 Deno.test("docs/dev_server.md: the Node example passes under node --test", async () => {
   await using home = await tempConfig();
   const code = example("## Node", "js");
-  await Deno.writeTextFile(`${home.home}/login.test.mjs`, code);
+  await Deno.writeTextFile(`${home.home}/login.test.mjs`, code, { mode: 0o600 });
   const bin = await loopauthOnPath(home.home);
   const env = childEnv(home.home, { PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` });
   const out = await run("node", ["--test", "login.test.mjs"], { cwd: home.home, env });
@@ -95,9 +97,9 @@ Deno.test({
   async fn() {
     await using home = await tempConfig();
     const script = example("## gh", "sh");
-    await Deno.writeTextFile(`${home.home}/gh_login.sh`, script);
+    await Deno.writeTextFile(`${home.home}/gh_login.sh`, script, { mode: 0o600 });
     const bin = await loopauthOnPath(home.home);
-    await Deno.mkdir(`${home.home}/tmp`);
+    await Deno.mkdir(`${home.home}/tmp`, { mode: 0o700 });
     const env = childEnv(home.home, {
       PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
       TMPDIR: `${home.home}/tmp`, // mktemp -d goes there

@@ -36,9 +36,9 @@ async function run(
 /** A directory for PATH holding `loopauth`, a shell script with `body`. */
 async function binWith(configHome: string, body: string): Promise<string> {
   const bin = `${configHome}/bin`;
-  await Deno.mkdir(bin, { recursive: true });
-  await Deno.writeTextFile(`${bin}/loopauth`, `#!/bin/sh\n${body}\n`);
-  await Deno.chmod(`${bin}/loopauth`, 0o755);
+  await Deno.mkdir(bin, { recursive: true, mode: 0o700 });
+  await Deno.writeTextFile(`${bin}/loopauth`, `#!/bin/sh\n${body}\n`, { mode: 0o700 });
+  await Deno.chmod(`${bin}/loopauth`, 0o700);
   return bin;
 }
 

@@ -62,7 +62,7 @@ Deno.test("keyring reads go over D-Bus with the bus's flags, through secret-tool
     const [token] = provider.activeTokens();
     // A secret-tool that notes each start, then does the real work.
     const bin = `${configHome}/bin`;
-    await Deno.mkdir(bin);
+    await Deno.mkdir(bin, { mode: 0o700 });
     const log = `${configHome}/secret-tool.log`;
     const real =
       (await new Deno.Command("bash", { args: ["-c", "command -v secret-tool"] }).output())
@@ -129,7 +129,7 @@ Deno.test("keyring forced where none works: clear error, exit 8, nothing stored"
 Deno.test("a keyring that never answers ends with a clear message, not a hang", async () => {
   await using config = await tempConfig();
   const bin = `${config.home}/bin`;
-  await Deno.mkdir(bin);
+  await Deno.mkdir(bin, { mode: 0o700 });
   // A stand-in for a locked keyring waiting on a password prompt: it never answers, so
   // only loopauth's own timeout can end the run (runCli's bounded wait fails a hang).
   await Deno.writeTextFile(`${bin}/secret-tool`, "#!/bin/sh\nexec sleep 3600\n", {

@@ -13,14 +13,17 @@ import {
   runCli,
   runFlags,
   tempConfig,
+  tempDir,
   withProvider,
 } from "../helpers.ts";
 
 async function tmux(socket: string, ...args: string[]): Promise<string> {
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command("tmux", { args: ["-L", socket, ...args], stdin: "null" })
-      .output();
+    output = await new Deno.Command("tmux", {
+      args: ["-f", "/dev/null", "-S", socket, ...args],
+      stdin: "null",
+    }).output();
   } catch (error) {
     throw new Error(`Cannot run tmux (${error}): install it (deno task setup)`);
   }
@@ -50,11 +53,13 @@ const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
 Deno.test("tmux: spinner and countdown while waiting; Ctrl-C leaves a clean prompt and exit 130", async () => {
   const provider = startDevProvider();
   await using config = await tempConfig();
-  const socket = `loopauth-test-${crypto.randomUUID().slice(0, 8)}`;
-  const env = { ...childEnv(config.home), TERM: "xterm-256color" };
+  const socket = `${await tempDir("tmux")}/socket`; // not the user's tmux, nor /tmp/tmux-UID
+  const env = { ...childEnv(config.home), TERM: "xterm-256color", SHELL: "/bin/sh" };
   const started = await new Deno.Command("tmux", {
     args: [
-      "-L",
+      "-f",
+      "/dev/null",
+      "-S",
       socket,
       "new-session",
       "-d",

@@ -21,7 +21,7 @@ Deno.test("environment faults: missing HOME, unusable config dir, missing permis
     "Error: Cannot find a config directory: set HOME or XDG_CONFIG_HOME\n",
   );
   // The config directory is a file.
-  await Deno.writeTextFile(`${config.home}/loopauth`, "not a directory");
+  await Deno.writeTextFile(`${config.home}/loopauth`, "not a directory", { mode: 0o600 });
   const blocked = await runCli(["token"], { configHome: config.home });
   assert.equal(blocked.code, EXIT_CODES.storage);
   assert.match(blocked.stderr, /^Error: Cannot read .*loopauth\/config\.json: Not a directory/);
