@@ -133,7 +133,9 @@ function refusal(socket: string, reason: string, request: AgentRequest): string 
     case "refresh needed":
       return `The token of ${
         terminalSafe(account?.login ?? "", { max: 100 })
-      } on ${host} in the agent at ${socket} expires within a minute and a forwarded key cannot refresh it: run loopauth token --hostname ${host} >/dev/null ${there}, then try again`;
+      } on ${host} in the agent at ${socket} expires within a minute and a forwarded key cannot refresh it: run loopauth token ${
+        host.startsWith("https://") ? "--issuer" : "--hostname"
+      } ${host} >/dev/null ${there}, then try again`;
     case "forward expired":
       return `The forwarded key in ${keyPath} has expired: run loopauth agent forward again ${there} and copy its files here`;
   }

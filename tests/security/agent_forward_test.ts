@@ -13,6 +13,7 @@ import { EXIT_CODES } from "../../lib/core/errors.ts";
 import type { DevProvider } from "../../lib/dev/provider.ts";
 import { encodeMessage, itemName } from "../../lib/store/agent_protocol.ts";
 import {
+  Cli,
   filesContaining,
   loginWith,
   runCli,
@@ -231,7 +232,17 @@ Deno.test("attack: a remote holder of the forwarded key sets a planted token, de
 
 Deno.test("attack: a remote holder of the forwarded key uses it → every use is logged by the local agent", async () => {
   await withProvider(async (provider, configHome) => {
-    await using agent = await startAgent({ configHome });
+    // In the foreground (as under systemd), so that its stderr, the log, can be read.
+    const foreground = new Cli(["agent", "start", "--foreground", "--json"], { configHome });
+    const started = await foreground.waitForLine(/^Agent started at /);
+    await using agent: TestAgent = {
+      socket: started.match(/^Agent started at (\S+) /)![1],
+      pid: Number(started.match(/\(pid (\d+)\)/)![1]),
+      [Symbol.asyncDispose]: async () => {
+        await runCli(["agent", "stop"], { configHome });
+        await foreground.output();
+      },
+    };
     await using remote = await forwardTo(provider, configHome, agent);
     assert.deepEqual(await uses(configHome), []);
     const item = itemName("secrets", provider.origin, "octocat");
@@ -250,6 +261,13 @@ Deno.test("attack: a remote holder of the forwarded key uses it → every use is
       { id: 1, op: "get", item: "octocat on github.com", outcome: "not forwarded" },
       { id: 1, op: "get", item: `octocat on ${provider.origin}`, outcome: "allowed" },
     ]);
+    for (const use of log) {
+      const { time, id, op, item, outcome } = use as Record<string, string>;
+      const line = `${time} forwarded key ${id}: ${op} ${item}: ${
+        outcome === "allowed" ? "allowed" : `refused (${outcome})`
+      }`;
+      await foreground.waitForLine(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`));
+    }
     const text = await runCli(["agent", "status"], { configHome });
     assert.match(
       text.stdout,
