@@ -185,7 +185,7 @@ Deno.test("attack: a remote holder of the forwarded key asks for the refresh tok
   }, expiring);
 });
 
-Deno.test("attack: a remote holder of the forwarded key sets a planted token, deletes, stops or mints a key → refused (read-only), the local token is unchanged", async () => {
+Deno.test("attack: a remote holder of the forwarded key sets a planted token, deletes, logs out, stops or mints a key → refused (read-only), the local token is unchanged", async () => {
   await withProvider(async (provider, configHome) => {
     await using agent = await startAgent({ configHome });
     await using remote = await forwardTo(provider, configHome, agent);
@@ -204,6 +204,13 @@ Deno.test("attack: a remote holder of the forwarded key sets a planted token, de
         error: "read-only",
       });
     }
+    const logout = await runCli(["logout", "--hostname", provider.origin], remote);
+    assert.equal(logout.code, EXIT_CODES.storage);
+    assert.equal(
+      errorLine(logout.stderr),
+      `Error: The key in ${remote.socket}.key is a forwarded, read-only key: log in, refresh and log out on the machine the agent runs on`,
+    );
+    assert.ok(provider.activeTokens().includes(token), "the remote logout revoked nothing");
     const local = await runCli(["token", "--hostname", provider.origin], { configHome });
     assert.deepEqual([local.code, local.stdout], [0, `${token}\n`], local.stderr);
     // A login on the remote is refused before the browser opens (no consent spent).
