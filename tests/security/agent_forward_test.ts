@@ -210,6 +210,7 @@ Deno.test("attack: a remote holder of the forwarded key sets a planted token, de
       errorLine(logout.stderr),
       `Error: The key in ${remote.socket}.key is a forwarded, read-only key: log in, refresh and log out on the machine the agent runs on`,
     );
+    // GitHub's revocation needs the client secret, which the forwarded key never returns.
     assert.ok(provider.activeTokens().includes(token), "the remote logout revoked nothing");
     const local = await runCli(["token", "--hostname", provider.origin], { configHome });
     assert.deepEqual([local.code, local.stdout], [0, `${token}\n`], local.stderr);
