@@ -3,7 +3,7 @@
  * environment and paths (env.ts), the CLI (cli.ts), sockets and servers
  * (net.ts), a private keyring (keyring.ts), a terminal (tmux.ts); the
  * OpenID Provider is tests/oidc_helpers.ts; accounts written straight to a
- * config directory (store.ts). This index re-exports them.
+ * config directory (store.ts); the agent (agent.ts). This index re-exports them.
  * @module
  */
 export * from "./helpers/env.ts";
@@ -12,3 +12,4 @@ export * from "./helpers/net.ts";
 export * from "./helpers/keyring.ts";
 export * from "./helpers/tmux.ts";
 export * from "./helpers/store.ts";
+export * from "./helpers/agent.ts";

@@ -10,7 +10,9 @@ import {
   fitsSocket,
   MAX_SOCKET_PATH,
 } from "../store/agent_paths.ts";
-import { runAgent } from "../store/agent_server.ts";
+import { formatUse, runAgent } from "../store/agent_server.ts";
+import { forwardAgent } from "../store/agent_forward.ts";
+import { configDir } from "../store/paths.ts";
 import { type Command, parseFlags, writeResult } from "./command.ts";
 
 /** The default time to live of an agent. */
@@ -36,6 +38,8 @@ export const command: Command = {
 Usage: loopauth agent start [--ttl DURATION] [--json] [--foreground] [--socket PATH]
        loopauth agent stop [--socket PATH]
        loopauth agent status [--json] [--socket PATH]
+       loopauth agent forward --host HOST [--host HOST…] [--ttl DURATION] [--out DIR]
+                              [--json] [--socket PATH]
 
 start prints an export line for LOOPAUTH_AGENT (eval "$(loopauth agent start)") and
 leaves the agent running in the background until --ttl has passed (default 12h), it is
@@ -44,9 +48,18 @@ automatic choice); token, api and git-credential ask the agent. Secrets live onl
 memory: when it ends they are gone, and the next use says so (exit 8): log in again.
 An encrypted store (--storage encrypted) caches its unlocked key in a running agent.
 
+forward makes what a remote host needs to use the agent over ssh -R: a key that may
+only read the access tokens of the hosts named (no refresh token, no client secret, no
+change), until --ttl has passed (default: as long as the agent lives), and a config.json
+naming only those hosts' accounts, both written to --out (default: forward beside the
+socket). The agent logs every use of it; status shows the latest uses.
+
 Flags:
-  --ttl DURATION   how long the agent lives, e.g. 8h or 90m (default 12h)
-  --json           start, status: print JSON (socket, pid, expiresAt)
+  --ttl DURATION   how long the agent lives, e.g. 8h or 90m (default 12h); forward: how
+                   long the forwarded key works
+  --host HOST      forward: a host whose access token the remote may read (repeat it)
+  --out DIR        forward: where to write agent.sock.key and config.json
+  --json           start, status, forward: print JSON (socket, pid, expiresAt)
   --foreground     start: run the agent in this process (for systemd and the like)
   --socket PATH    where it listens (start: default $XDG_RUNTIME_DIR/loopauth/agent.sock,
                    else agent/agent.sock in the config directory; stop, status: default
@@ -57,6 +70,7 @@ Exits 8 when no agent answers (stop, status) or one cannot be started.
 Examples:
   eval "$(loopauth agent start --ttl 8h)"
   loopauth login --client-id Iv1.abc --storage agent
+  loopauth agent forward --host github.com --ttl 2h
   loopauth agent stop`,
   async run(argv, { signal }) {
     const { values, positionals } = parseFlags(argv, {
@@ -64,12 +78,20 @@ Examples:
       json: { type: "boolean" },
       foreground: { type: "boolean" },
       socket: { type: "string" },
+      host: { type: "string", multiple: true },
+      out: { type: "string" },
     }, { command: "agent", positionals: true });
     const [action, ...extra] = positionals;
-    if (!["start", "stop", "status"].includes(action) || extra.length) {
+    if (!["start", "stop", "status", "forward"].includes(action) || extra.length) {
       throw new LoopauthError(
         "usage",
-        "loopauth agent takes one of start, stop or status: see loopauth help agent",
+        "loopauth agent takes one of start, stop, status or forward: see loopauth help agent",
+      );
+    }
+    if (action !== "forward" && (values.host !== undefined || values.out !== undefined)) {
+      throw new LoopauthError(
+        "usage",
+        "--host and --out go with loopauth agent forward: see loopauth help agent",
       );
     }
     const given = values.socket;
@@ -90,6 +112,7 @@ Examples:
           socket,
           ttl,
           signal,
+          log: (line) => console.error(line),
           onReady: (info) => printStarted(info, { json: values.json === true }),
         });
         return 0;
@@ -103,6 +126,32 @@ Examples:
       return 0;
     }
     const socket = given ?? agentSocketPath();
+    if (action === "forward") {
+      const hosts = values.host ?? [];
+      if (hosts.length === 0) {
+        throw new LoopauthError(
+          "usage",
+          "loopauth agent forward needs at least one --host (the hosts whose tokens the remote may read)",
+        );
+      }
+      if (values.out !== undefined && !values.out.startsWith("/")) {
+        throw new LoopauthError("usage", `Invalid --out "${values.out}": give an absolute path`);
+      }
+      const ttl = values.ttl === undefined ? undefined : parseDuration(values.ttl);
+      try {
+        const bundle = await forwardAgent(hosts, {
+          socket,
+          configDir: configDir(),
+          ...(ttl === undefined ? {} : { ttl }),
+          ...(values.out === undefined ? {} : { out: values.out }),
+        });
+        printForward(socket, bundle, { json: values.json === true });
+        return 0;
+      } catch (error) {
+        if (!isAgentNotRunning(error)) throw error;
+        throw new LoopauthError("storage", `No agent is running at ${socket}`, { cause: error });
+      }
+    }
     try {
       if (action === "stop") {
         await agentRequest({ op: "stop" }, { socket });
@@ -112,11 +161,23 @@ Examples:
       const { status } = await agentRequest({ op: "status" }, { socket });
       if (!status) throw new LoopauthError("storage", `The agent at ${socket} sent no status`);
       if (values.json) writeResult(`${JSON.stringify({ socket, ...status })}\n`);
-      else {
+      else if (status.forwarded) {
+        writeResult(
+          `Agent at ${socket}: running (pid ${status.pid}), reached with a forwarded key until ${status.expiresAt}: read-only, the access tokens of ${
+            status.forwarded.join(", ")
+          } (${status.items} account${status.items === 1 ? "" : "s"})\n`,
+        );
+      } else {
         writeResult(
           `Agent at ${socket}: running (pid ${status.pid}) until ${status.expiresAt}, holding ${status.items} item${
             status.items === 1 ? "" : "s"
-          }\n`,
+          }\n${
+            (status.forwards ?? []).map((f) =>
+              `Forwarded key ${f.id}: read-only, the access tokens of ${
+                f.hosts.join(", ")
+              }, until ${f.expiresAt}\n`
+            ).join("")
+          }${(status.uses ?? []).map((use) => `${formatUse(use)}\n`).join("")}`,
         );
       }
       return 0;
@@ -126,6 +187,35 @@ Examples:
     }
   },
 };
+
+/** What `agent forward` prints: where the files are, and how to use them on the remote. */
+function printForward(
+  socket: string,
+  bundle: Awaited<ReturnType<typeof forwardAgent>>,
+  options: { json: boolean },
+): void {
+  const { forward, dir, keyPath, configPath } = bundle;
+  if (options.json) {
+    writeResult(`${JSON.stringify({ socket, ...forward, dir, keyPath, configPath })}\n`);
+    return;
+  }
+  console.error(
+    `Forwarded key ${forward.id}: read-only, the access tokens of ${
+      forward.hosts.join(", ")
+    }, until ${forward.expiresAt}; written to ${dir}`,
+  );
+  writeResult(
+    [
+      "# On the remote host (REMOTE: its name; REMOTE_HOME: your home directory there):",
+      "ssh REMOTE 'mkdir -p -m 700 ~/.config/loopauth/agent'",
+      `scp -p ${shellWord(keyPath)} REMOTE:.config/loopauth/agent/agent.sock.key`,
+      `scp -p ${shellWord(configPath)} REMOTE:.config/loopauth/config.json`,
+      `ssh -R REMOTE_HOME/.config/loopauth/agent/agent.sock:${shellWord(socket)} REMOTE`,
+      "# There: export LOOPAUTH_AGENT=~/.config/loopauth/agent/agent.sock; loopauth token",
+      "",
+    ].join("\n"),
+  );
+}
 
 /** What `agent start` prints: the export line on stdout, the rest on stderr. */
 function printStarted(

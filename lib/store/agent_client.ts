@@ -10,12 +10,15 @@ import { formatDuration } from "../core/duration.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { ownUid } from "../platform/uid.ts";
 import { within } from "../core/timers.ts";
+import { terminalSafe } from "../core/text.ts";
 import { agentDir, agentKeyPath, agentSocketPath } from "./agent_paths.ts";
 import {
+  accountOfItem,
   AGENT_PROTOCOL,
   type AgentRequest,
   type AgentStatus,
   encodeMessage,
+  type ForwardedKey,
   readMessage,
 } from "./agent_protocol.ts";
 
@@ -38,6 +41,8 @@ export interface AgentReply {
   existed?: boolean;
   /** The agent's state (`status`). */
   status?: AgentStatus;
+  /** The key `forward` minted. */
+  forward?: ForwardedKey;
 }
 
 /**
@@ -100,20 +105,41 @@ export async function agentRequest(
   if (answer === undefined) throw notRunning(socket, new Error("closed without an answer"));
   if (answer.ok !== true) {
     const reason = typeof answer.error === "string" ? answer.error : "no reason given";
-    throw new LoopauthError(
-      "storage",
-      reason === "forbidden"
-        ? `The agent at ${socket} refused the key in ${
-          agentKeyPath(socket)
-        } (a different agent's?): start a new one with loopauth agent start`
-        : `The agent at ${socket} refused the request (${reason.slice(0, 200)})`,
-    );
+    throw new LoopauthError("storage", refusal(socket, reason, request));
   }
   return {
     ...("value" in answer ? { value: answer.value } : {}),
     ...(typeof answer.existed === "boolean" ? { existed: answer.existed } : {}),
     ...(isStatus(answer.status) ? { status: answer.status } : {}),
+    ...(isForward(answer.forward) ? { forward: answer.forward } : {}),
   };
+}
+
+/** The one line for a request the agent refused. */
+function refusal(socket: string, reason: string, request: AgentRequest): string {
+  const keyPath = agentKeyPath(socket);
+  const account = "item" in request ? accountOfItem(request.item) : undefined;
+  const host = account ? terminalSafe(account.host, { max: 200 }) : "HOST";
+  const there = "on the machine the agent runs on";
+  switch (reason) {
+    case "forbidden":
+      return `The agent at ${socket} refused the key in ${keyPath} (a different agent's?): start a new one with loopauth agent start`;
+    case "read-only":
+      return `The key in ${keyPath} is a forwarded, read-only key: log in, refresh and log out ${there}`;
+    case "not forwarded":
+      return `The forwarded key in ${keyPath} does not cover ${
+        account ? `the token of ${host}` : "this"
+      }: run loopauth agent forward --host ${host} ${there} and copy its files here`;
+    case "refresh needed":
+      return `The token of ${
+        terminalSafe(account?.login ?? "", { max: 100 })
+      } on ${host} in the agent at ${socket} expires within a minute and a forwarded key cannot refresh it: run loopauth token ${
+        host.startsWith("https://") ? "--issuer" : "--hostname"
+      } ${host} >/dev/null ${there}, then try again`;
+    case "forward expired":
+      return `The forwarded key in ${keyPath} has expired: run loopauth agent forward again ${there} and copy its files here`;
+  }
+  return `The agent at ${socket} refused the request (${terminalSafe(reason, { max: 200 })})`;
 }
 
 /**
@@ -228,6 +254,13 @@ function unsafe(path: string, want: string): LoopauthError {
     "storage",
     `Refusing to use ${path}: it is not ${want} (start your own agent with loopauth agent start)`,
   );
+}
+
+function isForward(value: unknown): value is ForwardedKey {
+  const f = value as ForwardedKey;
+  return typeof value === "object" && value !== null && typeof f.id === "number" &&
+    typeof f.key === "string" && /^[0-9a-f]{64}$/.test(f.key) && Array.isArray(f.hosts) &&
+    typeof f.expiresAt === "string";
 }
 
 function isStatus(value: unknown): value is AgentStatus {

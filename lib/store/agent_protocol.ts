@@ -1,8 +1,10 @@
 /**
  * What the loopauth agent and its clients say to each other: one JSON
  * request per connection, one line, answered by one JSON line. Every
- * request carries the agent's key (read from `agent.key` beside the
- * socket), compared in constant time.
+ * request carries a key, compared in constant time: the agent's own key
+ * (read from `SOCKET.key` beside the socket), which may do everything, or a
+ * forwarded key the agent minted for `loopauth agent forward`, which may
+ * only read the access tokens of the hosts it names, until it expires.
  * @module
  */
 
@@ -18,12 +20,57 @@ export type AgentRequest =
   | { op: "stop" }
   | { op: "get"; item: string }
   | { op: "set"; item: string; value: unknown }
-  | { op: "delete"; item: string };
+  | { op: "delete"; item: string }
+  | { op: "forward"; hosts: string[]; ttl?: number };
 
 /** What the agent answers. */
 export type AgentAnswer =
-  | { ok: true; value?: unknown; existed?: boolean; status?: AgentStatus }
-  | { ok: false; error: string };
+  | {
+    ok: true;
+    value?: unknown;
+    existed?: boolean;
+    status?: AgentStatus;
+    forward?: ForwardedKey;
+  }
+  | { ok: false; error: ForwardRefusal | "forbidden" | "malformed request" | string };
+
+/**
+ * Why the agent refused a forwarded key's request: `read-only` (anything but
+ * `get` and `status`), `not forwarded` (another host, or an item that is no
+ * account's secrets), `refresh needed` (the access token expires within a
+ * minute: only the agent's own machine can refresh it), `forward expired`.
+ */
+export type ForwardRefusal =
+  | "read-only"
+  | "not forwarded"
+  | "refresh needed"
+  | "forward expired";
+
+/** A key `forward` minted: what a remote may do with it. */
+export interface ForwardedKey {
+  /** Its number in the agent's log and status. */
+  id: number;
+  /** The key itself (64 hex digits). */
+  key: string;
+  /** The host keys whose access tokens it may read. */
+  hosts: string[];
+  /** ISO time it stops working. */
+  expiresAt: string;
+}
+
+/** One use of a forwarded key, as the agent logs it. */
+export interface ForwardUse {
+  /** ISO time of the request. */
+  time: string;
+  /** The forwarded key's number. */
+  id: number;
+  /** What it asked: `get`, `set`, `status`, … (`?` when no known op). */
+  op: string;
+  /** The host and login it asked about, when it named an account. */
+  item?: string;
+  /** `allowed`, or the {@linkcode ForwardRefusal}. */
+  outcome: "allowed" | ForwardRefusal;
+}
 
 /** What `status` tells about a running agent. */
 export interface AgentStatus {
@@ -31,8 +78,14 @@ export interface AgentStatus {
   pid: number;
   /** ISO time the agent ends by itself. */
   expiresAt: string;
-  /** How many items (accounts, unlocked keys) it holds. */
+  /** How many items (accounts, unlocked keys) it holds (for a forwarded key: it may read). */
   items: number;
+  /** For a forwarded key: the hosts it may read. */
+  forwarded?: string[];
+  /** For the agent's own key: the forwarded keys that still work (no key shown). */
+  forwards?: Omit<ForwardedKey, "key">[];
+  /** For the agent's own key: the latest uses of forwarded keys, oldest first. */
+  uses?: ForwardUse[];
 }
 
 /**
@@ -47,6 +100,32 @@ export interface AgentStatus {
  */
 export function itemName(kind: "secrets" | "key", ...parts: string[]): string {
   return JSON.stringify([kind, ...parts]);
+}
+
+/**
+ * The host and login of an account's item, or `undefined` for any other name
+ * (an unlocked key, garbage).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { accountOfItem, itemName } from "./agent_protocol.ts";
+ * assert.deepEqual(accountOfItem(itemName("secrets", "github.com", "octocat")), {
+ *   host: "github.com",
+ *   login: "octocat",
+ * });
+ * assert.equal(accountOfItem(itemName("key", "abc")), undefined);
+ * ```
+ */
+export function accountOfItem(item: string): { host: string; login: string } | undefined {
+  try {
+    const parts = JSON.parse(item);
+    if (
+      Array.isArray(parts) && parts.length === 3 && parts[0] === "secrets" &&
+      typeof parts[1] === "string" && typeof parts[2] === "string"
+    ) return { host: parts[1], login: parts[2] };
+  } catch { /* not a name itemName makes */ }
+  return undefined;
 }
 
 /**

@@ -11,7 +11,16 @@
  * carry the agent's key, 32 random bytes in `SOCKET.key` (0600) beside the
  * socket: a socket exposed more widely by a relay still answers only those
  * who can read the user's files. Nothing is written to disk but the socket
- * and the key; the memory is not locked (that too needs FFI), so where swap
+ * and the key.
+ *
+ * Forwarded keys: `forward` (asked with the agent's own key) mints another
+ * random 256-bit key, kept in this process's memory only, for a remote that
+ * reaches the socket through `ssh -R`. Such a key may only `get` the access
+ * token (and its expiry time) of the accounts of the hosts it names, until
+ * it expires: never a refresh token, a client secret, an unlocked key of
+ * the encrypted store, nor any `set`, `delete`, `stop` or `forward`. Every
+ * use is logged (the `log` option and the last uses in `status`). The
+ * memory is not locked  (that too needs FFI), so where swap
  * is on and unencrypted, the OS may page it out.
  * @module
  */
@@ -21,15 +30,27 @@ import { agentDir, agentKeyPath, fitsSocket, MAX_SOCKET_PATH } from "./agent_pat
 import { ownUid } from "../platform/uid.ts";
 import { probeAgent } from "./agent_client.ts";
 import {
+  accountOfItem,
   AGENT_PROTOCOL,
   type AgentAnswer,
   encodeMessage,
+  type ForwardedKey,
+  type ForwardRefusal,
+  type ForwardUse,
   readMessage,
   sameSecret,
 } from "./agent_protocol.ts";
+import { needsRefresh } from "../core/expiry.ts";
+import { terminalSafe } from "../core/text.ts";
 
 /** How long a client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 10_000;
+
+/** How many uses of forwarded keys the agent keeps for `status`. */
+const MAX_USES_KEPT = 100;
+
+/** How many hosts one forwarded key may name. */
+const MAX_FORWARD_HOSTS = 32;
 
 /** Options of {@linkcode runAgent}. */
 export interface RunAgentOptions {
@@ -41,6 +62,8 @@ export interface RunAgentOptions {
   onReady?: (info: { socket: string; pid: number; expiresAt: string }) => void;
   /** Aborting stops the agent. */
   signal?: AbortSignal;
+  /** Told one line for each use of a forwarded key (and each key minted); errors are ignored. */
+  log?: (line: string) => void;
 }
 
 /** Why {@linkcode runAgent} ended. */
@@ -75,10 +98,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
     );
   }
   await removeStaleSocket(socket);
-  const key = Array.from(
-    crypto.getRandomValues(new Uint8Array(32)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  const key = randomKey();
   const keyPath = agentKeyPath(socket);
   await writeKey(keyPath, key);
   let listener: Deno.UnixListener;
@@ -103,15 +123,40 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
   options.signal?.addEventListener("abort", onSignal, { once: true });
   if (options.signal?.aborted) onSignal();
 
+  const forwards: ForwardedKey[] = [];
+  const uses: ForwardUse[] = [];
+  const log = (line: string) => {
+    try {
+      options.log?.(line);
+    } catch { /* whoever reads the log went away: the agent goes on */ }
+  };
+
   const answer = (request: Record<string, unknown>): AgentAnswer => {
     if (request.v !== AGENT_PROTOCOL) return { ok: false, error: "unsupported protocol version" };
-    if (typeof request.key !== "string" || !sameSecret(request.key, key)) {
-      return { ok: false, error: "forbidden" };
+    if (typeof request.key !== "string") return { ok: false, error: "forbidden" };
+    if (!sameSecret(request.key, key)) {
+      // Every forwarded key is compared, so the time does not tell which one matched.
+      let forward: ForwardedKey | undefined;
+      for (const f of forwards) if (sameSecret(request.key, f.key)) forward = f;
+      if (!forward) return { ok: false, error: "forbidden" };
+      return answerForwarded(forward, request);
     }
     const item = request.item;
     switch (request.op) {
-      case "status":
-        return { ok: true, status: { pid: Deno.pid, expiresAt, items: items.size } };
+      case "status": {
+        const working = forwards.filter((f) => Date.parse(f.expiresAt) > Date.now())
+          .map(({ key: _, ...f }) => f);
+        return {
+          ok: true,
+          status: {
+            pid: Deno.pid,
+            expiresAt,
+            items: items.size,
+            ...(working.length ? { forwards: working } : {}),
+            ...(uses.length ? { uses: [...uses] } : {}),
+          },
+        };
+      }
       case "stop":
         queueMicrotask(() => end("stopped"));
         return { ok: true };
@@ -125,8 +170,102 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
       case "delete":
         if (typeof item !== "string") break;
         return { ok: true, existed: items.delete(item) };
+      case "forward": {
+        const { hosts, ttl: life } = request;
+        if (
+          !Array.isArray(hosts) || hosts.length === 0 || hosts.length > MAX_FORWARD_HOSTS ||
+          !hosts.every((h) => typeof h === "string" && h.length > 0 && h.length <= 512) ||
+          (life !== undefined && (typeof life !== "number" || !(life > 0)))
+        ) break;
+        const until = Math.min(Date.parse(expiresAt), Date.now() + (life ?? Infinity));
+        const forward: ForwardedKey = {
+          id: forwards.length + 1,
+          key: randomKey(),
+          hosts: [...new Set(hosts as string[])],
+          expiresAt: new Date(until).toISOString(),
+        };
+        forwards.push(forward);
+        log(
+          `${
+            new Date().toISOString()
+          } forwarded key ${forward.id} minted: read-only, the access tokens of ${
+            forward.hosts.map((h) => terminalSafe(h)).join(", ")
+          }, until ${forward.expiresAt}`,
+        );
+        return { ok: true, forward };
+      }
     }
     return { ok: false, error: "malformed request" };
+  };
+
+  /** What a forwarded key may have: the access tokens of its hosts, read-only; each use logged. */
+  const answerForwarded = (
+    forward: ForwardedKey,
+    request: Record<string, unknown>,
+  ): AgentAnswer => {
+    const op = typeof request.op === "string" ? request.op.slice(0, 20) : "?";
+    const account = typeof request.item === "string" ? accountOfItem(request.item) : undefined;
+    const outcome = ((): { answer: AgentAnswer; outcome: ForwardUse["outcome"] } => {
+      const refuse = (error: ForwardRefusal) => ({
+        answer: { ok: false as const, error },
+        outcome: error,
+      });
+      if (Date.parse(forward.expiresAt) <= Date.now()) return refuse("forward expired");
+      if (op === "status") {
+        const readable = [...items.keys()].filter((name) => {
+          const of = accountOfItem(name);
+          return of !== undefined && forward.hosts.includes(of.host);
+        });
+        return {
+          answer: {
+            ok: true,
+            status: {
+              pid: Deno.pid,
+              expiresAt: forward.expiresAt,
+              items: readable.length,
+              forwarded: forward.hosts,
+            },
+          },
+          outcome: "allowed",
+        };
+      }
+      if (op !== "get") return refuse("read-only");
+      if (!account || !forward.hosts.includes(account.host)) return refuse("not forwarded");
+      const value = items.get(request.item as string) as Record<string, unknown> | undefined;
+      if (value === undefined || value === null) {
+        return { answer: { ok: true, value: null }, outcome: "allowed" };
+      }
+      if (typeof value !== "object" || typeof value.accessToken !== "string") {
+        return refuse("not forwarded");
+      }
+      const expiry = typeof value.expiresAt === "string" ? value.expiresAt : undefined;
+      if (needsRefresh(expiry)) return refuse("refresh needed");
+      // The access token alone: no refresh token, no client secret.
+      return {
+        answer: {
+          ok: true,
+          value: { accessToken: value.accessToken, ...(expiry ? { expiresAt: expiry } : {}) },
+        },
+        outcome: "allowed",
+      };
+    })();
+    const use: ForwardUse = {
+      time: new Date().toISOString(),
+      id: forward.id,
+      op: terminalSafe(op),
+      ...(account
+        ? {
+          item: `${terminalSafe(account.login, { max: 100 })} on ${
+            terminalSafe(account.host, { max: 200 })
+          }`,
+        }
+        : {}),
+      outcome: outcome.outcome,
+    };
+    uses.push(use);
+    if (uses.length > MAX_USES_KEPT) uses.shift();
+    log(formatUse(use));
+    return outcome.answer;
   };
   const serve = async (conn: Deno.UnixConn) => {
     try {
@@ -158,6 +297,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
   for (const name of signals) Deno.removeSignalListener(name, onSignal);
   options.signal?.removeEventListener("abort", onSignal);
   items.clear();
+  forwards.length = 0;
   try {
     listener.close();
   } catch { /* closed */ }
@@ -168,6 +308,33 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
     await Deno.remove(keyPath).catch(() => {});
   }
   return why;
+}
+
+/**
+ * One use of a forwarded key as a log line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatUse } from "./agent_server.ts";
+ * assert.equal(
+ *   formatUse({ time: "2026-01-01T00:00:00.000Z", id: 1, op: "get", item: "octocat on github.com", outcome: "allowed" }),
+ *   "2026-01-01T00:00:00.000Z forwarded key 1: get octocat on github.com: allowed",
+ * );
+ * ```
+ */
+export function formatUse(use: ForwardUse): string {
+  return `${use.time} forwarded key ${use.id}: ${use.op}${use.item ? ` ${use.item}` : ""}: ${
+    use.outcome === "allowed" ? "allowed" : `refused (${use.outcome})`
+  }`;
+}
+
+/** 32 random bytes as 64 hex digits. */
+function randomKey(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(32)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 /**

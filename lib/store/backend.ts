@@ -138,14 +138,23 @@ export async function chooseBackend(
   const { agentRequest, isAgentNotRunning, probeAgent } = await import("./agent_client.ts");
   if (preference === "agent") {
     const socket = options.agentSocket ?? agentSocketPath();
+    let forwarded = false;
     try {
-      await agentRequest({ op: "status" }, { socket });
+      forwarded = (await agentRequest({ op: "status" }, { socket })).status?.forwarded !==
+        undefined;
     } catch (error) {
       if (!isAgentNotRunning(error)) throw error;
       throw new LoopauthError(
         "storage",
         `No loopauth agent is running at ${socket}: run loopauth agent start first, or use another --storage`,
         { cause: error },
+      );
+    }
+    // Refused before the browser opens: a forwarded key could not store the token.
+    if (forwarded) {
+      throw new LoopauthError(
+        "storage",
+        `The key of the agent at ${socket} is a forwarded, read-only key: log in on the machine the agent runs on, or use another --storage`,
       );
     }
     return { backend: openBackend("agent", { ...options, agentSocket: socket }) };
@@ -161,7 +170,7 @@ export async function chooseBackend(
     );
   }
   const agent = await probeAgent({ socket: options.agentSocket });
-  if (agent.ok) {
+  if (agent.ok && agent.status.forwarded === undefined) {
     return {
       backend: openBackend("agent", { ...options, agentSocket: agent.socket }),
       fallbackReason: probe.reason,

@@ -1,65 +1,29 @@
 /**
  * The token agent through the real CLI: its life cycle (start, several
  * processes at once, ttl, stop, killed and stuck), refresh through it, the
- * automatic choice, no secret in any file, a second user kept out, and a
- * relayed socket (what `ssh -R` makes) that behaves like the agent's own.
+ * automatic choice, no secret in any file, a second user kept out, and
+ * `agent forward` (what a remote reaching it over `ssh -R` gets is in
+ * tests/security/agent_forward_test.ts).
  */
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import type { DevProvider } from "../../lib/dev/provider.ts";
 import { runFlags as documentedRunFlags } from "../../scripts/permissions.ts";
 import {
-  cleanup,
   type CliOptions,
   filesContaining,
+  gone,
   loginWith,
   runCli,
+  shell,
   SOURCE_DIR,
+  startAgent,
   tempDir,
   TEST_TMP_DIR,
   tokenRequests,
   waitUntil,
   withProvider,
 } from "../helpers.ts";
-
-/** An agent a test started; disposing stops it (kill -9 if it does not answer). */
-interface TestAgent extends AsyncDisposable {
-  socket: string;
-  pid: number;
-}
-
-async function startAgent(options: CliOptions, ...extra: string[]): Promise<TestAgent> {
-  // A run cut short (Ctrl-C) skips the disposers: the agent then ends by itself soon.
-  const ttl = extra.includes("--ttl") ? [] : ["--ttl", "10m"];
-  const out = await runCli(["agent", "start", "--json", ...ttl, ...extra], options);
-  assert.equal(out.code, 0, out.stderr);
-  const { socket, pid } = JSON.parse(out.stdout);
-  assert.match(out.stderr, /^Agent started at .+ \(pid \d+\) until \d{4}-.+Z$/m);
-  return {
-    socket,
-    pid,
-    [Symbol.asyncDispose]: cleanup(`the agent ${pid}`, async () => {
-      if (!await gone(pid)) {
-        const stop = await runCli(["agent", "stop", "--socket", socket], options);
-        if (stop.code !== 0) await shell(`kill -9 ${pid}`);
-      }
-      await waitUntil(() => gone(pid), { what: `agent ${pid} to end` });
-    }),
-  };
-}
-
-/** Runs a bash command; its output. */
-async function shell(script: string): Promise<Deno.CommandOutput> {
-  return await new Deno.Command("bash", { args: ["-c", script], stdout: "piped", stderr: "piped" })
-    .output();
-}
-
-/** Whether a process has ended (a zombie nobody reaped counts as ended). */
-async function gone(pid: number): Promise<boolean> {
-  const out = await shell(`ps -o stat= -p ${pid}`);
-  const stat = new TextDecoder().decode(out.stdout).trim();
-  return stat === "" || stat.startsWith("Z");
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -333,56 +297,75 @@ Deno.test("a second user cannot reach the agent, even through a socket others ma
   });
 });
 
-Deno.test("a relayed socket (as ssh -R makes on the remote) behaves like the agent's own", async () => {
+Deno.test("agent forward: the named hosts' agent accounts only, 0600 files, the recipe printed; a missing --host, a host not in the agent and an --out others may enter are one line each", async () => {
   await withProvider(async (provider: DevProvider, configHome, configDir) => {
     const local = { configHome };
     await using agent = await startAgent(local);
-    // "The remote": its XDG_RUNTIME_DIR/loopauth/agent.sock is a relay to the agent.
-    const runtime = await tempDir("run");
-    const remoteDir = `${runtime}/loopauth`;
-    await Deno.mkdir(remoteDir, { mode: 0o700 });
-    await Deno.copyFile(`${agent.socket}.key`, `${remoteDir}/agent.sock.key`);
-    await Deno.chmod(`${remoteDir}/agent.sock.key`, 0o600);
-    const relay = new Deno.Command("socat", {
-      args: [
-        `UNIX-LISTEN:${remoteDir}/agent.sock,fork,mode=600`,
-        `UNIX-CONNECT:${agent.socket}`,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    try {
-      await waitUntil(() => exists(`${remoteDir}/agent.sock`), { what: "the relay to listen" });
-      const remote: CliOptions = {
-        configHome,
-        env: { XDG_RUNTIME_DIR: runtime },
-        flags: [
-          "--no-prompt",
-          ...documentedRunFlags(configDir, [], { runtimeDir: remoteDir, source: SOURCE_DIR }),
-        ],
-      };
-      const login = await loginWith(provider, remote, "--storage", "agent");
-      assert.equal(login.code, 0, login.stderr);
-      assert.match(
-        login.stderr,
-        new RegExp(`^Token stored in the agent at ${remoteDir}/agent\\.sock$`, "m"),
-      );
-      const [token] = provider.activeTokens();
-      const hostname = ["--hostname", provider.origin];
-      // Through the relay and through the agent's own socket alike.
-      const viaRelay = await runCli(["token", ...hostname], remote);
-      assert.deepEqual([viaRelay.code, viaRelay.stdout], [0, `${token}\n`], viaRelay.stderr);
-      const direct = await runCli(["token", ...hostname], local);
-      assert.deepEqual([direct.code, direct.stdout], [0, `${token}\n`], direct.stderr);
-      const status = await runCli(["agent", "status", "--json"], remote);
-      assert.equal(JSON.parse(status.stdout).pid, agent.pid);
-      assert.deepEqual(await filesContaining(runtime, token), []);
-      assert.deepEqual(await filesContaining(configHome, token), []);
-    } finally {
-      relay.kill();
-      await relay.status;
-      await Deno.remove(runtime, { recursive: true });
-    }
+    assert.equal((await loginWith(provider, local, "--storage", "agent")).code, 0);
+    const forward = await runCli(["agent", "forward", "--host", provider.origin], local);
+    assert.equal(forward.code, 0, forward.stderr);
+    const dir = `${configDir}/agent/forward`;
+    assert.match(
+      forward.stderr,
+      new RegExp(
+        `^Forwarded key 1: read-only, the access tokens of ${
+          provider.origin.replaceAll(".", "\\.")
+        }, until \\S+Z; written to ${dir}$`,
+      ),
+    );
+    assert.equal(
+      forward.stdout,
+      [
+        "# On the remote host (REMOTE: its name; REMOTE_HOME: your home directory there):",
+        "ssh REMOTE 'mkdir -p -m 700 ~/.config/loopauth/agent'",
+        `scp -p ${dir}/agent.sock.key REMOTE:.config/loopauth/agent/agent.sock.key`,
+        `scp -p ${dir}/config.json REMOTE:.config/loopauth/config.json`,
+        `ssh -R REMOTE_HOME/.config/loopauth/agent/agent.sock:${agent.socket} REMOTE`,
+        "# There: export LOOPAUTH_AGENT=~/.config/loopauth/agent/agent.sock; loopauth token",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(await mode(dir), 0o700);
+    assert.equal(await mode(`${dir}/agent.sock.key`), 0o600);
+    assert.equal(await mode(`${dir}/config.json`), 0o600);
+    const key = (await Deno.readTextFile(`${dir}/agent.sock.key`)).trim();
+    assert.match(key, /^[0-9a-f]{64}$/);
+    assert.notEqual(key, (await Deno.readTextFile(`${agent.socket}.key`)).trim());
+    const forwarded = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    assert.deepEqual(Object.keys(forwarded.hosts), [provider.origin]);
+    assert.equal(forwarded.hosts[provider.origin].accounts.octocat.storage, "agent");
+    const status = await runCli(["agent", "status"], local);
+    assert.match(
+      status.stdout,
+      new RegExp(`^Forwarded key 1: read-only, the access tokens of .*, until \\S+Z$`, "m"),
+    );
+
+    const noHost = await runCli(["agent", "forward"], local);
+    assert.equal(noHost.code, EXIT_CODES.usage);
+    assert.equal(
+      errorLine(noHost.stderr),
+      "Error: loopauth agent forward needs at least one --host (the hosts whose tokens the remote may read)",
+    );
+    const elsewhere = await runCli(["agent", "forward", "--host", "github.com"], local);
+    assert.equal(elsewhere.code, EXIT_CODES.not_logged_in);
+    assert.equal(
+      errorLine(elsewhere.stderr),
+      "Error: No account of github.com is stored in the agent: log in with --storage agent first (loopauth status lists the hosts)",
+    );
+    const open = `${configDir}/open`;
+    await Deno.mkdir(open, { mode: 0o755 });
+    await Deno.chmod(open, 0o755);
+    const loose = await runCli(
+      ["agent", "forward", "--host", provider.origin, "--out", open],
+      local,
+    );
+    assert.equal(loose.code, EXIT_CODES.usage);
+    assert.equal(
+      errorLine(loose.stderr),
+      `Error: Refusing to write the forwarded key into ${open}: it is not a directory only you can enter: give a new --out directory`,
+    );
+    assert.equal(await mode(open), 0o755, "never chmod-ed");
+    assert.deepEqual([...Deno.readDirSync(open)], []);
   });
 });
 
