@@ -11,6 +11,7 @@ import {
   MAX_SOCKET_PATH,
 } from "../store/agent_paths.ts";
 import { runAgent } from "../store/agent_server.ts";
+import { AGENT_ENV_VARS, childEnvironment } from "../platform/child_env.ts";
 import { type Command, parseFlags, writeResult } from "./command.ts";
 
 /** The default time to live of an agent. */
@@ -179,6 +180,9 @@ async function startInBackground(
   const child = new Deno.Command(Deno.execPath(), {
     args: command,
     cwd: "/",
+    // A 12-hour process keeps none of this one's tokens or client secret in its environment.
+    clearEnv: true,
+    env: childEnvironment(AGENT_ENV_VARS),
     detached: true,
     stdin: "null",
     stdout: "piped",
