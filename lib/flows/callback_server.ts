@@ -10,7 +10,7 @@ import { type Page, pageResponse, SECURITY_HEADERS } from "../core/pages.ts";
 import { constantTimeEqual } from "./pkce.ts";
 import { terminalSafe } from "../core/text.ts";
 import { after, within } from "../core/timers.ts";
-import { loopbackPeer, type PeerVerdict } from "../platform/socket_owner.ts";
+import { loopbackPeer } from "../platform/socket_owner.ts";
 
 /** A callback that passed every check: the right Host, path and `state`. */
 export interface CallbackParams {
@@ -36,7 +36,7 @@ export interface ServeCallbackOptions<T> {
    * Whose the client socket at `peerPort` is (default: Linux's socket table,
    * see `platform/socket_owner.ts`); only `foreign` is refused.
    */
-  peer?: (serverPort: number, peerPort: number) => Promise<PeerVerdict>;
+  peer?: (serverPort: number, peerPort: number) => Promise<"own" | "foreign" | "unknown">;
   /**
    * Runs once, with the valid callback, before the browser gets its page (the
    * code exchange goes here, so the page can tell the real outcome). A throw
