@@ -28,6 +28,10 @@
  *    holder of the key `agent forward` wrote can read (one host's access
  *    token), cannot (other hosts, refresh tokens, client secrets, store
  *    keys) and cannot do (set, delete, stop, mint); every use logged.
+ * 7. tests/security/local_users_test.ts — other users of this computer who
+ *    read every process's arguments: the browser opener's URL, the one-time
+ *    start URL, a callback or access_denied with a stolen state, the device
+ *    code, the environment of the browser and the agent.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.
@@ -36,7 +40,15 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 const TESTS = fileURLToPath(new URL("./", import.meta.url));
-const SUITE = ["local", "web_pages", "server", "config_dir", "command_line", "agent_forward"].map((
+const SUITE = [
+  "local",
+  "web_pages",
+  "server",
+  "config_dir",
+  "command_line",
+  "agent_forward",
+  "local_users",
+].map((
   threat,
 ) => `security/${threat}_test.ts`);
 
@@ -52,7 +64,7 @@ function testNames(source: string): { calls: number; names: string[] } {
 Deno.test('the attack suite: one file per threat, every test in it named "attack: … → …", and no attack outside it', async () => {
   const files = (await Array.fromAsync(Deno.readDir(`${TESTS}security`)))
     .map((entry) => `security/${entry.name}`).sort();
-  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the six threat files");
+  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the seven threat files");
   let count = 0;
   for (const file of SUITE) {
     const { calls, names } = testNames(await Deno.readTextFile(`${TESTS}${file}`));

@@ -13,6 +13,7 @@ import {
 import { formatUse, runAgent } from "../store/agent_server.ts";
 import { forwardAgent } from "../store/agent_forward.ts";
 import { configDir } from "../store/paths.ts";
+import { AGENT_ENV_VARS, childEnvironment } from "../platform/child_env.ts";
 import { type Command, parseFlags, writeResult } from "./command.ts";
 
 /** The default time to live of an agent. */
@@ -269,6 +270,9 @@ async function startInBackground(
   const child = new Deno.Command(Deno.execPath(), {
     args: command,
     cwd: "/",
+    // A 12-hour process keeps none of this one's tokens or client secret in its environment.
+    clearEnv: true,
+    env: childEnvironment(AGENT_ENV_VARS),
     detached: true,
     stdin: "null",
     stdout: "piped",

@@ -53,8 +53,10 @@ export async function showDeviceCode(code: DeviceCode, options: DeviceViewOption
       // Only a convenience; the URL is printed above.
     }
   }
+  // The prefilled page holds the code, and a program's arguments are readable by every local
+  // user (who could approve the code with their account): the browser gets the bare page.
   if (code.verificationUriComplete && !options.noBrowser) {
-    const { opened } = await openBrowser(code.verificationUriComplete);
-    if (opened) console.error("Opened your browser at that page with the code filled in");
+    const { opened } = await openBrowser(code.verificationUri);
+    if (opened) console.error("Opened your browser at that page: enter the code there");
   }
 }

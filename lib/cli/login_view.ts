@@ -93,8 +93,8 @@ export function loginView(
     port: portFlag(values),
     flow: explicit ?? "auto",
     onWarning: (message) => console.error(`Warning: ${message}`),
-    openBrowser: async (url) => {
-      await show(url);
+    openBrowser: async (url, context) => {
+      await show(url, context);
       view.shown("web");
     },
     onFlowChosen: (chosen) => {

@@ -15,20 +15,25 @@ export interface ShowUrlOptions {
 
 /**
  * Returns the `openBrowser` callback of the CLI: prints the authorization
- * URL on stderr, alone on its own line, then tries a browser; a failure to
- * open one is a note, not an error.
+ * URL on stderr, alone on its own line (the user may copy it to another
+ * machine), then tries a browser at the one-time `startUrl` (the opener's
+ * arguments are readable by every local user: they must hold no `state`);
+ * a failure to open one is a note, not an error.
  *
  * @example
  * ```ts
  * import { showUrl } from "./show_url.ts";
- * await showUrl("github.com", { noBrowser: true })("https://github.com/login/oauth/authorize?…");
+ * await showUrl("github.com", { noBrowser: true })(
+ *   "https://github.com/login/oauth/authorize?…",
+ *   { startUrl: "http://127.0.0.1:8000/start/…" },
+ * );
  * ```
  */
 export function showUrl(
   host: string,
   options: ShowUrlOptions = {},
-): (url: string) => Promise<void> {
-  return async (url) => {
+): (url: string, context: { startUrl: string }) => Promise<void> {
+  return async (url, { startUrl }) => {
     console.error(`Open this URL in your browser to log in to ${host}:`);
     console.error(url);
     options.onShown?.(url);
@@ -36,7 +41,7 @@ export function showUrl(
       options.onNoBrowser?.(url);
       return;
     }
-    const { opened, reason } = await openBrowser(url);
+    const { opened, reason } = await openBrowser(startUrl);
     if (opened) {
       if (!options.quiet) console.error("Opened your browser; approve the login there");
     } else {

@@ -53,6 +53,15 @@ export const ENV_VARS: readonly string[] = [
   "DENO_CERT", // an extra CA certificate (PEM file), e.g. a corporate proxy's
   "DENO_TLS_CA_STORE", // mozilla (default) and/or system: which CA store to trust
   "TMPDIR", // the agent's short directory when its usual socket path is too long
+  // Passed on (alone, without any token) to the browser opener and the agent (platform/child_env.ts).
+  "XAUTHORITY", // the browser: the X display's authorization
+  "XDG_DATA_DIRS", // the browser: xdg-open finds snap and Flatpak browsers' .desktop files
+  "XDG_CURRENT_DESKTOP", // the browser: xdg-open picks the desktop's opener
+  "XDG_SESSION_TYPE", // the browser: X11 or Wayland
+  "LANG", // the browser: its language
+  "SystemRoot", // the browser on Windows: cmd and start need it
+  "DENO_DIR", // the agent: its Deno finds the module cache
+  "XDG_CACHE_HOME", // the same, where DENO_DIR is unset
 ];
 
 /**

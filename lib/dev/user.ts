@@ -18,9 +18,10 @@ export interface UserOptions {
 }
 
 /**
- * Plays the user in a browser for a login URL of the dev provider: loads the
- * consent page, presses Authorize (or Cancel), and follows the redirect to
- * the callback. Returns the callback's answer.
+ * Plays the user in a browser for a login URL of the dev provider (or a
+ * login's one-time start URL, which redirects to one): loads the consent
+ * page, presses Authorize (or Cancel), and follows the redirect to the
+ * callback. Returns the callback's answer.
  *
  * @example
  * ```ts
@@ -35,6 +36,14 @@ export async function actAsUser(
 ): Promise<{ status: number; body: string }> {
   const { signal, client } = options;
   let response = await fetch(authorizationUrl, { redirect: "manual", signal, client });
+  // A login's one-time start URL (`http://127.0.0.1:PORT/start/…`) redirects to the consent page.
+  if (response.status === 302 && new URL(authorizationUrl).pathname.startsWith("/start/")) {
+    const target = response.headers.get("location");
+    await response.body?.cancel();
+    if (!target) throw new Error("The start URL redirects nowhere");
+    authorizationUrl = new URL(target, authorizationUrl).href;
+    response = await fetch(authorizationUrl, { redirect: "manual", signal, client });
+  }
   if (response.status === 200) {
     const page = await response.text();
     const id = /name="request" value="([^"]+)"/.exec(page)?.[1];

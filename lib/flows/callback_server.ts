@@ -6,10 +6,11 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
-import { type Page, pageResponse } from "../core/pages.ts";
+import { type Page, pageResponse, SECURITY_HEADERS } from "../core/pages.ts";
 import { constantTimeEqual } from "./pkce.ts";
 import { terminalSafe } from "../core/text.ts";
 import { after, within } from "../core/timers.ts";
+import { loopbackPeer } from "../platform/socket_owner.ts";
 
 /** A callback that passed every check: the right Host, path and `state`. */
 export interface CallbackParams {
@@ -32,6 +33,11 @@ export interface ServeCallbackOptions<T> {
   /** When set, the callback's `iss` (RFC 9207) must equal it. */
   issuer?: string;
   /**
+   * Whose the client socket at `peerPort` is (default: Linux's socket table,
+   * see `platform/socket_owner.ts`); only `foreign` is refused.
+   */
+  peer?: (serverPort: number, peerPort: number) => Promise<"own" | "foreign" | "unknown">;
+  /**
    * Runs once, with the valid callback, before the browser gets its page (the
    * code exchange goes here, so the page can tell the real outcome). A throw
    * shows an error page and rejects `result`.
@@ -47,6 +53,16 @@ export interface CallbackServer<T> {
   redirectUri: string;
   /** The port the OS gave. */
   port: number;
+  /**
+   * Registers the authorization URL and returns the one-time start URL that
+   * redirects to it (`http://127.0.0.1:<port>/start/<128 random bits>`): the
+   * only URL to hand to another program such as a browser opener, whose
+   * arguments every local user can read. Its first `GET` answers 302 to the
+   * authorization URL; a second one means someone else had it and ends the
+   * login (`access_denied`). On Linux a connection from another user's
+   * socket gets 403 here and on `/callback`, and the wait goes on.
+   */
+  startUrlFor: (authorizationUrl: string) => string;
   /**
    * Settles once the wait is over and the port is closed: with the value of
    * `onCallback` (or the callback itself), or with a `LoopauthError`
@@ -114,8 +130,24 @@ export function serveCallback<T = CallbackParams>(
   let accepted = false;
   let ending = false;
   let server: Deno.HttpServer<Deno.NetAddr>;
+  const startPath = `/start/${randomToken()}`;
+  let startTarget: string | undefined;
+  let started = false;
+  const peer = options.peer ?? loopbackPeer;
+  /** Whether the client of this connection may act for the user (another user's may not). */
+  const fromOtherUser = async (info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+    await peer(port, info.remoteAddr.port) === "foreign";
+  const foreign = () =>
+    reply(
+      403,
+      "Not your login",
+      "This login belongs to another user of this computer. Nothing was done.",
+    );
 
-  const handler = async (request: Request): Promise<Response> => {
+  const handler = async (
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> => {
     if (request.url.length > MAX_URL_LENGTH) {
       return reply(414, "Request too long", "This request is longer than any login callback.");
     }
@@ -125,6 +157,9 @@ export function serveCallback<T = CallbackParams>(
       return reply(400, "Wrong host", "This server only answers requests for its own address.");
     }
     const url = new URL(request.url);
+    if (url.pathname.startsWith("/start/") && startTarget !== undefined) {
+      return await start(request, url, info);
+    }
     if (url.pathname !== "/callback") {
       return reply(404, "Not found", "This server only answers the login callback.");
     }
@@ -133,8 +168,52 @@ export function serveCallback<T = CallbackParams>(
         Allow: "GET",
       });
     }
+    // Only a callback that carries this login's state is worth the look at
+    // the socket table: the others are refused anyway.
+    const state = url.searchParams.get("state");
+    if (state !== null && constantTimeEqual(state, options.state) && await fromOtherUser(info)) {
+      return foreign();
+    }
     const answer = await receive(url.searchParams);
     return pageResponse(answer.status, answer.page);
+  };
+
+  /** The one-time start URL: one redirect to the authorization URL, then never again. */
+  const start = async (
+    request: Request,
+    url: URL,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> => {
+    if (!constantTimeEqual(url.pathname, startPath)) {
+      return reply(404, "Not found", "This server only answers the login callback.");
+    }
+    if (request.method !== "GET") {
+      return reply(405, "Method not allowed", "The login link is a GET request.", {
+        Allow: "GET",
+      });
+    }
+    if (await fromOtherUser(info)) return foreign();
+    if (ending) return reply(410, "Login already finished", "Return to the terminal.");
+    if (started) {
+      accepted = true;
+      void end(
+        new LoopauthError(
+          "access_denied",
+          "The browser link of this login was opened twice, so another program may have had it: nothing was stored, run the command again",
+        ),
+        true,
+      );
+      return reply(
+        410,
+        "Login link already used",
+        "This link was opened before, maybe by someone else: the login was stopped and nothing was stored. Run the command again.",
+      );
+    }
+    started = true;
+    return new Response(null, {
+      status: 302,
+      headers: { ...SECURITY_HEADERS, Location: startTarget! },
+    });
   };
 
   /** The checks and outcome of a callback, from the browser or pasted. */
@@ -296,7 +375,12 @@ export function serveCallback<T = CallbackParams>(
     };
   };
 
-  return { redirectUri, port, result, submit, teardown: tornDown.promise };
+  const startUrlFor = (authorizationUrl: string): string => {
+    startTarget = authorizationUrl;
+    return `http://${expectedHost}${startPath}`;
+  };
+
+  return { redirectUri, port, startUrlFor, result, submit, teardown: tornDown.promise };
 }
 
 interface Answer {
@@ -311,6 +395,12 @@ function reply(
   headers: Record<string, string> = {},
 ): Response {
   return pageResponse(status, { kind: "error", title, message }, headers);
+}
+
+/** 128 random bits, URL-safe. */
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function authorizationError(error: string, description: string | null): LoopauthError {

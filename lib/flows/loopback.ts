@@ -31,8 +31,13 @@ export interface LoopbackFlowOptions<T> {
   issuer?: string;
   /** Extra authorization request parameters (e.g. `nonce`). */
   extraParams?: Record<string, string>;
-  /** Called with the authorization URL before waiting (print it here). */
-  onAuthorizationUrl?: (url: string) => void | Promise<void>;
+  /**
+   * Called with the authorization URL before waiting (print it here), and
+   * with the one-time `startUrl` that redirects to it: hand only that one to
+   * other programs (a browser opener), whose arguments every local user can
+   * read (see {@linkcode CallbackServer.startUrlFor}).
+   */
+  onAuthorizationUrl?: (url: string, context: { startUrl: string }) => void | Promise<void>;
   /** Exchanges the code (and stores the result); its value is the flow's. */
   complete: (context: CodeContext) => Promise<T>;
   /** The browser's success page for the completed value. */
@@ -118,7 +123,7 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
     extraParams: options.extraParams,
   });
   try {
-    await options.onAuthorizationUrl?.(url);
+    await options.onAuthorizationUrl?.(url, { startUrl: server.startUrlFor(url) });
   } catch (error) {
     stop.abort(error);
     await server.result.catch(() => {});

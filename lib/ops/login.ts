@@ -52,9 +52,13 @@ export interface LoginOptions {
   signal?: AbortSignal;
   /**
    * How to show the URL to the user: `true` (default) opens the system
-   * browser, `false` opens nothing, a function is called with the URL.
+   * browser at the one-time start URL, `false` opens nothing, a function is
+   * called with the authorization URL (to print) and the start URL (the only
+   * one to pass to another program: every local user can read a program's
+   * arguments, and the authorization URL's `state` lets them finish the login
+   * with their own account).
    */
-  openBrowser?: boolean | ((url: string) => unknown);
+  openBrowser?: boolean | ((url: string, context: { startUrl: string }) => unknown);
   /** Called with the authorization URL as soon as it is known (print it here). */
   onAuthorizationUrl?: (url: string) => void;
   /** Where to store the account (default: the user's config directory). */
@@ -208,8 +212,11 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       signal: options.signal,
       // A route that could not even show itself (its endpoint failed) leaves the others
       // waiting: in this race no single route may strand the user.
+      // An access_denied callback (or a second use of the start URL) may come from another
+      // local user who read the browser's URL: it ends the browser route, not the device route.
       dropsOut: (error, name) =>
         unavailable(error) || (error instanceof LoopauthError && error.code === "timeout") ||
+        (name === "web" && error instanceof LoopauthError && error.code === "access_denied") ||
         !shown.has(name as Flow),
       onDropOut: (name, error) => dropOut(name as Flow, error),
     },
@@ -287,10 +294,14 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     timeout: options.timeout,
     signal,
     pasteBack: options.pasteBack,
-    onAuthorizationUrl: async (url) => {
+    onAuthorizationUrl: async (url, context) => {
       await turn?.wait(signal);
       options.onAuthorizationUrl?.(url);
-      const opening = typeof open === "function" ? open(url) : open ? openBrowser(url) : undefined;
+      const opening = typeof open === "function"
+        ? open(url, context)
+        : open
+        ? openBrowser(context.startUrl)
+        : undefined;
       // Once the URL is out and the browser started, not to delay them.
       provider.warmUp?.();
       await opening;

@@ -4,6 +4,7 @@
  * @module
  */
 import { startSettled } from "./start_settled.ts";
+import { childEnvironment, OPENER_ENV_VARS } from "./child_env.ts";
 
 /** Whether a browser was started, and why not. */
 export interface OpenResult {
@@ -59,7 +60,9 @@ export function browserCommands(url: string, options: OpenBrowserOptions = {}): 
 }
 
 /**
- * Tries to open `url` in a browser. Never throws: a failure is a note for
+ * Tries to open `url` in a browser, with only the environment a browser
+ * needs ({@linkcode OPENER_ENV_VARS}). Every local user can read the
+ * opener's (and the browser's) arguments: `url` must hold no secret. Never throws: a failure is a note for
  * the user, who also has the printed URL.
  *
  * @example
@@ -81,9 +84,11 @@ export async function openBrowser(
   }
   if (commands.length === 0) return { opened: false, reason: "no display and no $BROWSER" };
   let reason = "no browser opener found";
+  // No token or client secret of this process reaches the browser.
+  const env = childEnvironment(OPENER_ENV_VARS);
   for (const [cmd, ...args] of commands) {
     try {
-      const status = await startSettled(cmd, args, { settleMs: SETTLE_MS });
+      const status = await startSettled(cmd, args, { settleMs: SETTLE_MS, env });
       if (status === undefined || status.success) return { opened: true };
       reason = `${cmd} exited with code ${status.code}`;
     } catch (error) {

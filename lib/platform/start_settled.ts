@@ -6,8 +6,8 @@
 import { within } from "../core/timers.ts";
 
 /**
- * Starts `cmd` with its output discarded, writes `input` to its stdin when
- * given, and waits up to `settleMs` for it to exit. Returns its exit status,
+ * Starts `cmd` with its output discarded (and with `env`, only that
+ * environment), writes `input` to its stdin when given, and waits up to `settleMs` for it to exit. Returns its exit status,
  * or `undefined` when it is still running (it then no longer keeps this
  * process alive). Throws when it cannot be started.
  *
@@ -21,10 +21,12 @@ import { within } from "../core/timers.ts";
 export async function startSettled(
   cmd: string,
   args: string[],
-  options: { settleMs: number; input?: string },
+  options: { settleMs: number; input?: string; env?: Record<string, string> },
 ): Promise<Deno.CommandStatus | undefined> {
   const child = new Deno.Command(cmd, {
     args,
+    // Given an environment, the child gets that one alone.
+    ...(options.env ? { env: options.env, clearEnv: true } : {}),
     stdin: options.input === undefined ? "null" : "piped",
     stdout: "null",
     stderr: "null",

@@ -215,8 +215,11 @@ Deno.test({
       await cli.waitForLine(/^Logging in with the browser flow: \$BROWSER is set$/);
       const url = await cli.authorizationUrl();
       await cli.waitForLine(/^Opened your browser/);
-      assert.equal(await Deno.readTextFile(seen), url);
-      await actAsUser(url);
+      // The browser gets the one-time start URL on the callback port, not the printed URL.
+      const start = await Deno.readTextFile(seen);
+      const port = new URL(new URL(url).searchParams.get("redirect_uri")!).port;
+      assert.match(start, new RegExp(`^http://127\\.0\\.0\\.1:${port}/start/[0-9a-f]{32}$`));
+      await actAsUser(start);
       const { code, stderr } = await cli.output();
       assert.equal(code, 0, stderr);
       assert.match(stderr, /^Waiting for the browser \(times out in /m);

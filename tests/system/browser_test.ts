@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { type DevProvider, startDevProvider } from "../../lib/dev/provider.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { Cli, loginArgs, tempConfig } from "../helpers.ts";
+import { Cli, loginArgs, tempConfig, waitUntil } from "../helpers.ts";
 
 const DRIVER = fileURLToPath(new URL("../browser_driver.mjs", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts", import.meta.url));
@@ -45,12 +45,43 @@ async function drive(
   return JSON.parse(new TextDecoder().decode(output.stdout));
 }
 
-async function browserLogin(decision: "authorize" | "cancel", scheme: "light" | "dark") {
+/**
+ * A login driven in Chromium: at the URL the CLI printed, or (`start`) at the
+ * one-time start URL the CLI hands to the browser opener (a stand-in
+ * `$BROWSER` records it), which redirects to the consent page.
+ */
+async function browserLogin(
+  decision: "authorize" | "cancel",
+  scheme: "light" | "dark",
+  via: "printed" | "start" = "printed",
+) {
   const provider: DevProvider = startDevProvider();
   await using config = await tempConfig();
   try {
-    const cli = new Cli(loginArgs(provider), { configHome: config.home });
-    const seen = await drive(await cli.authorizationUrl(), decision, scheme);
+    const seenUrl = `${config.home}/seen-url`;
+    const opener = `${config.home}/browser.sh`;
+    await Deno.writeTextFile(
+      opener,
+      `#!/bin/sh\numask 077\nprintf '%s' "$1" > "${seenUrl}.tmp"\nmv "${seenUrl}.tmp" "${seenUrl}"\n`,
+      { mode: 0o700 },
+    );
+    await Deno.chmod(opener, 0o700);
+    const cli = via === "printed"
+      ? new Cli(loginArgs(provider), { configHome: config.home })
+      : new Cli(loginArgs(provider).filter((a) => a !== "--no-browser"), {
+        configHome: config.home,
+        env: { BROWSER: opener },
+      });
+    const printed = await cli.authorizationUrl();
+    let url = printed;
+    if (via === "start") {
+      await waitUntil(async () => await Deno.stat(seenUrl).then(() => true, () => false), {
+        what: "the browser opener to run",
+      });
+      url = await Deno.readTextFile(seenUrl);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/start\/[0-9a-f]{32}$/);
+    }
+    const seen = await drive(url, decision, scheme);
     return { seen, provider, ...(await cli.output()) };
   } finally {
     await provider.close();
@@ -66,8 +97,9 @@ function assertCleanPage(seen: Seen) {
 }
 
 Deno.test("browser: consent page → Authorize → success page naming host and account", async () => {
-  for (const scheme of ["light", "dark"] as const) {
-    const { seen, provider, code, stdout } = await browserLogin("authorize", scheme);
+  // Light: the way the browser opener goes (the one-time start URL); dark: the printed URL.
+  for (const [scheme, via] of [["light", "start"], ["dark", "printed"]] as const) {
+    const { seen, provider, code, stdout } = await browserLogin("authorize", scheme, via);
     assert.match(seen.consent, /loopauth-dev wants to access your account octocat/);
     assert.equal(seen.status, 200);
     assert.equal(seen.title, `Logged in to ${provider.origin} as octocat · loopauth`);

@@ -105,3 +105,37 @@ Deno.test("a busy fixed port is a clear error naming it", async () => {
   assert.equal(again.port, first.port);
   await assert.rejects(again.result, (e) => e instanceof LoopauthError && e.code === "timeout");
 });
+
+Deno.test("the start URL: unknown before the authorization URL is set, one redirect, a foreign socket's request refused and the wait goes on", async () => {
+  let verdict: "own" | "foreign" | "unknown" = "foreign";
+  const server = serveCallback({
+    state: STATE,
+    timeout: 10_000,
+    peer: () => Promise.resolve(verdict),
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const before = await get(`${base}/start/0123456789abcdef0123456789abcdef`);
+  await before.body?.cancel();
+  assert.equal(before.status, 404);
+  const start = server.startUrlFor("https://example.com/authorize?state=x");
+  assert.match(start, new RegExp(`^${base}/start/[0-9a-f]{32}$`));
+  const wrong = await get(`${base}/start/${"0".repeat(32)}`);
+  await wrong.body?.cancel();
+  assert.equal(wrong.status, 404);
+  for (const url of [start, `${server.redirectUri}?state=${STATE}&code=abc`]) {
+    const refused = await get(url);
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /another user/);
+  }
+  verdict = "unknown"; // where the socket table cannot be read, the start URL alone protects
+  const posted = await fetch(start, { method: "POST" });
+  await posted.body?.cancel();
+  assert.equal(posted.status, 405);
+  const first = await get(start);
+  await first.body?.cancel();
+  assert.equal(first.status, 302);
+  assert.equal(first.headers.get("location"), "https://example.com/authorize?state=x");
+  const callback = await get(`${server.redirectUri}?state=${STATE}&code=abc`);
+  await callback.body?.cancel();
+  assert.equal((await server.result).code, "abc");
+});

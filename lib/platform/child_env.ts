@@ -1,0 +1,88 @@
+/**
+ * The environment a child program gets: only what it needs. loopauth's own
+ * may hold tokens (`GH_TOKEN`, `LOOPAUTH_TOKEN`, …) and the client secret,
+ * and a browser or a 12-hour agent has no use for them.
+ * @module
+ */
+import { readEnv } from "../core/env_vars.ts";
+
+/**
+ * What a browser opener (`$BROWSER`, `xdg-open`, `wslview`, `open`,
+ * `cmd /c start`) and the browser it starts need: where programs are, the
+ * display and its authorization, the desktop (xdg-open's choice of opener,
+ * the `.desktop` files of snap and Flatpak browsers), the language, WSL's
+ * interop and Windows' own variables.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPENER_ENV_VARS } from "./child_env.ts";
+ * assert.ok(!OPENER_ENV_VARS.includes("GH_TOKEN"));
+ * ```
+ */
+export const OPENER_ENV_VARS: readonly string[] = [
+  "PATH",
+  "HOME",
+  "USERPROFILE",
+  "APPDATA",
+  "TEMP",
+  "TMPDIR",
+  "SystemRoot",
+  "DISPLAY",
+  "WAYLAND_DISPLAY",
+  "XAUTHORITY",
+  "XDG_RUNTIME_DIR",
+  "XDG_CONFIG_HOME",
+  "XDG_DATA_DIRS",
+  "XDG_CURRENT_DESKTOP",
+  "XDG_SESSION_TYPE",
+  "DBUS_SESSION_BUS_ADDRESS",
+  "BROWSER",
+  "LANG",
+  "WSL_DISTRO_NAME",
+  "WSL_INTEROP",
+];
+
+/**
+ * What the background agent needs: `LOOPAUTH_DEBUG` (all the agent reads)
+ * and what Deno running it reads to find its module cache and certificates.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AGENT_ENV_VARS } from "./child_env.ts";
+ * assert.ok(AGENT_ENV_VARS.includes("LOOPAUTH_DEBUG"));
+ * ```
+ */
+export const AGENT_ENV_VARS: readonly string[] = [
+  "LOOPAUTH_DEBUG",
+  "HOME",
+  "PATH",
+  "SystemRoot",
+  "DENO_DIR",
+  "XDG_CACHE_HOME",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+];
+
+/**
+ * The set variables of `names` that this process may read, for a child
+ * started with `clearEnv: true` (the others, and every token, stay out).
+ *
+ * @example
+ * ```ts
+ * import { childEnvironment, OPENER_ENV_VARS } from "./child_env.ts";
+ * new Deno.Command("xdg-open", {
+ *   args: ["http://127.0.0.1:8000/start/…"],
+ *   clearEnv: true,
+ *   env: childEnvironment(OPENER_ENV_VARS),
+ * });
+ * ```
+ */
+export function childEnvironment(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(readEnv(names)).filter((entry): entry is [string, string] =>
+      entry[1] !== undefined
+    ),
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * Who owns the other end of a loopback TCP connection: Linux lists every
+ * TCP socket of the network namespace with its owner's uid in
+ * `/proc/net/tcp` (and `/proc/net/tcp6`).
+ * @module
+ */
+import { ownUid } from "./uid.ts";
+
+/** `127.0.0.1` as `/proc/net/tcp` writes it (a little-endian word, as on every host Deno runs on). */
+const LOOPBACK_V4 = "0100007F";
+/** `::ffff:127.0.0.1` as `/proc/net/tcp6` writes it (an IPv4 client on a dual-stack socket). */
+const LOOPBACK_MAPPED = "0000000000000000FFFF00000100007F";
+
+/**
+ * The uid that owns the client socket `127.0.0.1:peerPort` connected to
+ * `127.0.0.1:serverPort`, from the text of `/proc/net/tcp` and
+ * `/proc/net/tcp6`; `undefined` when the table has no such socket.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketOwner } from "./socket_owner.ts";
+ * const table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n" +
+ *   "   0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000 0 1\n";
+ * assert.equal(socketOwner(table, 0x1f90, 0xa000), 1000);
+ * assert.equal(socketOwner(table, 0x1f90, 0xa001), undefined);
+ * ```
+ */
+export function socketOwner(
+  table: string,
+  serverPort: number,
+  peerPort: number,
+): number | undefined {
+  const port = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
+  const local = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(peerPort)}`);
+  const remote = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(serverPort)}`);
+  for (const line of table.split("\n")) {
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid …
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 8) continue;
+    if (local.includes(fields[1].toUpperCase()) && remote.includes(fields[2].toUpperCase())) {
+      const uid = Number(fields[7]);
+      if (Number.isInteger(uid)) return uid;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads Linux's TCP socket tables. Deno grants `/proc` only with
+ * `--allow-all`, so `cat` (started without a shell, no secret in its
+ * arguments) reads them; `undefined` where that is impossible (not Linux,
+ * no `cat`, no permission to run it).
+ *
+ * @example
+ * ```ts
+ * import { readSocketTable } from "./socket_owner.ts";
+ * const table = await readSocketTable();
+ * console.log(table === undefined ? "unknown" : "readable");
+ * ```
+ */
+export async function readSocketTable(): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    if (Deno.permissions.querySync({ name: "run", command: "cat" }).state !== "granted") {
+      return undefined;
+    }
+    // tcp6 may be missing (IPv6 disabled): cat then fails but prints tcp.
+    const { stdout } = await new Deno.Command("cat", {
+      args: ["/proc/net/tcp", "/proc/net/tcp6"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      clearEnv: true,
+    }).output();
+    const text = new TextDecoder().decode(stdout);
+    return text.includes("local_address") ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What {@linkcode loopbackPeer} found out about a connection. */
+export type PeerVerdict =
+  /** The client is this user (or root, who can read this process anyway). */
+  | "own"
+  /** The client belongs to another user, or is not in the table. */
+  | "foreign"
+  /** This system cannot tell (not Linux, no `cat`, no uid). */
+  | "unknown";
+
+/**
+ * Whether the client at `127.0.0.1:peerPort`, connected to this process's
+ * server on `serverPort`, runs as this process's user.
+ *
+ * @example
+ * ```ts
+ * import { loopbackPeer } from "./socket_owner.ts";
+ * const verdict = await loopbackPeer(8080, 40000);
+ * if (verdict === "foreign") console.error("another user's connection");
+ * ```
+ */
+export async function loopbackPeer(
+  serverPort: number,
+  peerPort: number,
+  options: { table?: () => Promise<string | undefined>; uid?: number } = {},
+): Promise<PeerVerdict> {
+  const uid = "uid" in options ? options.uid : ownUid();
+  if (uid === undefined) return "unknown";
+  const table = await (options.table ?? readSocketTable)();
+  if (table === undefined) return "unknown";
+  const owner = socketOwner(table, serverPort, peerPort);
+  return owner !== undefined && (owner === uid || owner === 0) ? "own" : "foreign";
+}
