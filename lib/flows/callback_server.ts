@@ -6,6 +6,7 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
+import { listenError } from "../core/listen_error.ts";
 import { type Page, pageResponse } from "../core/pages.ts";
 import { constantTimeEqual } from "./pkce.ts";
 import { terminalSafe } from "../core/text.ts";
@@ -204,14 +205,7 @@ export function serveCallback<T = CallbackParams>(
       onError: () => reply(500, "Error", "Something went wrong. Return to the terminal."),
     }, handler);
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new LoopauthError(
-        "port_in_use",
-        `Port ${options.port} on 127.0.0.1 is already in use: free it or choose another with --port`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw listenError(error, options.port) ?? error;
   }
   const port = server.addr.port;
   const expectedHost = `127.0.0.1:${port}`;
