@@ -60,6 +60,11 @@ export interface CallbackServer<T> {
    */
   submit: (input: string) => Promise<SubmitResult>;
   /**
+   * Whether `submit` takes a code alone: not when `issuer` is set, as the
+   * callback's `iss` must be checked and a code alone has none.
+   */
+  codeAlone: boolean;
+  /**
    * How the server went down, once it is: `graceful` (every answer went out
    * and `shutdown()` finished) or `hard` (the abort: timeout, Ctrl-C, or a
    * connection that kept the shutdown from finishing in time).
@@ -253,6 +258,7 @@ export function serveCallback<T = CallbackParams>(
   }
 
   const redirectUri = `http://${expectedHost}/callback`;
+  const codeAlone = options.issuer === undefined;
 
   const submit = async (input: string): Promise<SubmitResult> => {
     const text = input.trim();
@@ -273,6 +279,14 @@ export function serveCallback<T = CallbackParams>(
       }
       params = url.searchParams;
     } else if (/^[\w.~-]{1,512}$/.test(text)) {
+      if (!codeAlone) {
+        // No iss to check (RFC 9207): refused, not taken as a mix-up.
+        return {
+          ended: false,
+          message:
+            `This issuer names itself in the callback (RFC 9207), which a code alone lacks: paste the whole address from the browser's address bar (${redirectUri}?…)`,
+        };
+      }
       // A bare code carries no state; PKCE still ties it to this login.
       params = new URLSearchParams({ code: text, state: options.state });
     } else {
@@ -290,7 +304,7 @@ export function serveCallback<T = CallbackParams>(
     };
   };
 
-  return { redirectUri, port, result, submit, teardown: tornDown.promise };
+  return { redirectUri, port, result, submit, codeAlone, teardown: tornDown.promise };
 }
 
 interface Answer {

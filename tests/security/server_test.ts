@@ -19,11 +19,14 @@ import { runFlags as documentedFlags } from "../../scripts/permissions.ts";
 import {
   childEnv,
   Cli,
+  isListening,
   loginOnce,
   runCli,
   SOURCE_DIR,
   startKeyring,
+  storedSecrets,
   tempConfig,
+  Tmux,
   withProvider,
 } from "../helpers.ts";
 import { actAsOidcUser, startOidcProvider } from "../oidc_helpers.ts";
@@ -906,4 +909,68 @@ Deno.test("attack: random token-endpoint answers, any status and body (fast-chec
     }),
     { numRuns: 2000 },
   );
+});
+
+// Paste-back on an issuer that sends iss, and a server that keeps saying slow_down (second review).
+
+Deno.test("attack: a bare code pasted on an issuer that sends iss (RFC 9207) → refused with a hint to paste the whole URL, the wait goes on, the whole URL then logs in", async () => {
+  // The callback server: a code alone carries no iss to check, so it cannot end the wait.
+  const issuer = "https://issuer.example";
+  const server = serveCallback({ state: STATE, issuer, timeout: 30_000 });
+  const bare = await server.submit("SplxlOBeZQQYbYS6WxSbIA");
+  assert.equal(bare.ended, false);
+  assert.equal(
+    bare.message,
+    `This issuer names itself in the callback (RFC 9207), which a code alone lacks: paste the whole address from the browser's address bar (${server.redirectUri}?…)`,
+  );
+  assert.equal(await isListening(server.port), true, "still waiting");
+  const whole = await server.submit(
+    `${server.redirectUri}?code=c1&state=${STATE}&iss=${encodeURIComponent(issuer)}`,
+  );
+  assert.equal(whole.ended, true, whole.message);
+  assert.equal((await server.result).code, "c1");
+
+  // The real CLI on a terminal against a real OpenID Provider, which sends iss.
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  await using tmux = await Tmux.start([
+    "login",
+    "--issuer",
+    op.issuer,
+    "--no-browser",
+    "--web",
+    "--storage",
+    "file",
+    "--scopes",
+    "openid profile",
+    "--client-id",
+    op.publicClient,
+  ], { configHome: config.home });
+  const [url] = await tmux.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/);
+  const [prompt] = await tmux.waitFor(/paste the address it ends up at [^\n]* press Enter/);
+  assert.doesNotMatch(prompt, /or the code/, "the prompt offers the whole address only");
+  // The browser runs on another machine: its callback never reaches this one
+  // (here: another path, a 404), so the user copies the address from its bar.
+  let callback: URL | undefined;
+  await actAsOidcUser(url, {
+    tamper: (sent) => {
+      callback = new URL(sent);
+      sent.pathname = "/on-another-machine";
+    },
+  });
+  assert.ok(callback, "the provider redirected to the callback");
+  assert.equal(callback.searchParams.get("iss"), op.issuer);
+  const port = Number(callback.port);
+  await tmux.typeLine(callback.searchParams.get("code")!);
+  await tmux.waitFor(/Not accepted: This issuer names itself in the callback \(RFC 9207\)/);
+  const waiting = await tmux.screen();
+  assert.doesNotMatch(waiting, /\[exit \d+\]|wrong issuer/, waiting);
+  assert.equal(await isListening(port), true, "still waiting");
+  await tmux.typeLine(callback.href);
+  await tmux.waitFor(/\[exit \d+\]/);
+  const done = await tmux.screen();
+  assert.match(done, /\[exit 0\]/, done);
+  assert.match(done, new RegExp(`Logged in to ${op.issuer} as alice`));
+  assert.equal(await isListening(port), false);
+  assert.ok((await storedSecrets(config.home, op.issuer, "alice")).accessToken);
 });
