@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import fc from "npm:fast-check@^4";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
+import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
+import { approveDeviceCode } from "../../lib/dev/provider.ts";
 import { terminalSafe } from "../../lib/core/text.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { discoverIssuer, exchangeIssuerCode } from "../../lib/providers/oidc.ts";
@@ -21,12 +23,15 @@ import {
   Cli,
   isListening,
   loginOnce,
+  providerLoginArgs,
   runCli,
   SOURCE_DIR,
   startKeyring,
   storedSecrets,
   tempConfig,
   Tmux,
+  tokenRequests,
+  waitUntil,
   withProvider,
 } from "../helpers.ts";
 import { actAsOidcUser, startOidcProvider } from "../oidc_helpers.ts";
@@ -973,4 +978,37 @@ Deno.test("attack: a bare code pasted on an issuer that sends iss (RFC 9207) →
   assert.match(done, new RegExp(`Logged in to ${op.issuer} as alice`));
   assert.equal(await isListening(port), false);
   assert.ok((await storedSecrets(config.home, op.issuer, "alice")).accessToken);
+});
+
+Deno.test("attack: the server answers slow_down again and again → polls spaced by RFC 8628's rule (5 s more for each, whatever interval it names), a clock-drift hint once, then the login completes", async () => {
+  // It names a new interval only 0.5 s longer: the client still adds the RFC's 5 s.
+  await withProvider(async (provider, configHome) => {
+    provider.forceSlowDown = 3;
+    const cli = new Cli(providerLoginArgs(provider, "--device", "--no-browser"), { configHome });
+    const line = await cli.waitForLine(/one-time code: [A-Z]{4}-[A-Z]{4}/);
+    const userCode = /[A-Z]{4}-[A-Z]{4}/.exec(line)![0];
+    const polls = () => tokenRequests(provider, DEVICE_GRANT_TYPE);
+    // Three slow_downs take about 0.24 + 7.3 + 14.3 s of waiting (1.2×, then 1.4× the interval).
+    await waitUntil(() => polls().length >= 3, { ms: 40_000, what: "three polls" });
+    await approveDeviceCode(provider.origin, userCode);
+    const out = await cli.output(120_000);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(provider.forceSlowDown, 0, "three polls were told to slow down");
+    const sent = polls();
+    assert.equal(sent.length, 4, "three slow_downs, then the token");
+    const codeRequest = provider.requests.find((r) => r.path === "/login/device/code")!;
+    const times = [codeRequest.time, ...sent.map((poll) => poll.time)];
+    const gaps = times.slice(1).map((time, i) => time - times[i]);
+    // Before poll i the client had been told to slow down i times (at most 3).
+    gaps.forEach((gap, i) => {
+      const least = 200 + 5_000 * Math.min(i, 3);
+      assert.ok(
+        gap >= least,
+        `gap ${i}: ${Math.round(gap)} ms < ${least} ms (${gaps.map(Math.round)})`,
+      );
+    });
+    const hint =
+      "Warning: the server keeps asking to poll more slowly: is this machine's clock running fast? (VMs and WSL often drift)";
+    assert.equal(out.stderr.split("\n").filter((l) => l === hint).length, 1, out.stderr);
+  }, { autoApprove: false, deviceInterval: 0.2, slowDownIncrement: 0.5 });
 });
