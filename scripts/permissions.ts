@@ -22,8 +22,13 @@ export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
 /** The config directory as the docs write it for a POSIX shell. */
 export const CONFIG_DIR_SHELL = "$HOME/.config/loopauth";
 
-/** The agent's directory (`$XDG_RUNTIME_DIR/loopauth`) as the docs write it for a POSIX shell. */
-export const RUNTIME_DIR_SHELL = "$XDG_RUNTIME_DIR/loopauth";
+/**
+ * The agent's directory (`$XDG_RUNTIME_DIR/loopauth`) as the docs write it for
+ * a POSIX shell. With `XDG_RUNTIME_DIR` unset or empty (a console or cron
+ * session, a container) loopauth uses the config directory, and so does this:
+ * a bare `$XDG_RUNTIME_DIR/loopauth` would grant `/loopauth`.
+ */
+export const RUNTIME_DIR_SHELL = "${XDG_RUNTIME_DIR:-$HOME/.config}/loopauth";
 
 /** Options of {@linkcode runFlags}. */
 export interface RunFlagsOptions {
@@ -80,8 +85,10 @@ export function agentSockets(configDir: string, options: RunFlagsOptions = {}): 
 /**
  * The session bus socket as README writes it for a POSIX shell: where
  * systemd puts it (`DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus`).
+ * With `XDG_RUNTIME_DIR` unset or empty there is no such bus: the fallback is a
+ * path inside the config directory (granted anyway) rather than `/bus`.
  */
-export const SESSION_BUS_SHELL = "$XDG_RUNTIME_DIR/bus";
+export const SESSION_BUS_SHELL = "${XDG_RUNTIME_DIR:-$HOME/.config/loopauth}/bus";
 
 /** The variable that names the session bus (read only with the bus's flags). */
 export const SESSION_BUS_VAR = "DBUS_SESSION_BUS_ADDRESS";

@@ -1,6 +1,7 @@
 /** `loopauth dev-server`. @module */
 import { parseDuration } from "../core/duration.ts";
 import { LoopauthError } from "../core/errors.ts";
+import { listenError } from "../core/listen_error.ts";
 import { terminalSafe } from "../core/text.ts";
 import { startDevProvider } from "../dev/provider.ts";
 import type { DevProvider, DevProviderOptions } from "../dev/types.ts";
@@ -165,22 +166,7 @@ function start(options: DevProviderOptions): DevProvider {
   try {
     return startDevProvider(options);
   } catch (error) {
-    const port = options.port;
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new LoopauthError(
-        "port_in_use",
-        `Port ${port} on 127.0.0.1 is already in use: free it or choose another with --port`,
-        { cause: error },
-      );
-    }
-    if (error instanceof Deno.errors.PermissionDenied && port !== undefined && port < 1024) {
-      throw new LoopauthError(
-        "port_in_use",
-        `Port ${port} on 127.0.0.1 needs root (as every port below 1024): run as root or choose another with --port`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw listenError(error, options.port) ?? error;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
+import { listenError } from "../core/listen_error.ts";
 import { type Page, pageResponse, SECURITY_HEADERS } from "../core/pages.ts";
 import { constantTimeEqual } from "./pkce.ts";
 import { terminalSafe } from "../core/text.ts";
@@ -74,6 +75,11 @@ export interface CallbackServer<T> {
    * code) and checks it exactly like one from the browser.
    */
   submit: (input: string) => Promise<SubmitResult>;
+  /**
+   * Whether `submit` takes a code alone: not when `issuer` is set, as the
+   * callback's `iss` must be checked and a code alone has none.
+   */
+  codeAlone: boolean;
   /**
    * How the server went down, once it is: `graceful` (every answer went out
    * and `shutdown()` finished) or `hard` (the abort: timeout, Ctrl-C, or a
@@ -283,14 +289,7 @@ export function serveCallback<T = CallbackParams>(
       onError: () => reply(500, "Error", "Something went wrong. Return to the terminal."),
     }, handler);
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new LoopauthError(
-        "port_in_use",
-        `Port ${options.port} on 127.0.0.1 is already in use: free it or choose another with --port`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw listenError(error, options.port) ?? error;
   }
   const port = server.addr.port;
   const expectedHost = `127.0.0.1:${port}`;
@@ -338,6 +337,7 @@ export function serveCallback<T = CallbackParams>(
   }
 
   const redirectUri = `http://${expectedHost}/callback`;
+  const codeAlone = options.issuer === undefined;
 
   const submit = async (input: string): Promise<SubmitResult> => {
     const text = input.trim();
@@ -358,6 +358,14 @@ export function serveCallback<T = CallbackParams>(
       }
       params = url.searchParams;
     } else if (/^[\w.~-]{1,512}$/.test(text)) {
+      if (!codeAlone) {
+        // No iss to check (RFC 9207): refused, not taken as a mix-up.
+        return {
+          ended: false,
+          message:
+            `This issuer names itself in the callback (RFC 9207), which a code alone lacks: paste the whole address from the browser's address bar (${redirectUri}?…)`,
+        };
+      }
       // A bare code carries no state; PKCE still ties it to this login.
       params = new URLSearchParams({ code: text, state: options.state });
     } else {
@@ -380,7 +388,15 @@ export function serveCallback<T = CallbackParams>(
     return `http://${expectedHost}${startPath}`;
   };
 
-  return { redirectUri, port, startUrlFor, result, submit, teardown: tornDown.promise };
+  return {
+    redirectUri,
+    port,
+    startUrlFor,
+    result,
+    submit,
+    codeAlone,
+    teardown: tornDown.promise,
+  };
 }
 
 interface Answer {

@@ -26,11 +26,34 @@ export interface DeviceFlowOptions {
     code: DeviceCode,
     context: { signal: AbortSignal; expiresAt: number },
   ) => void | Promise<void>;
+  /**
+   * Called once with a one-line hint when the server keeps answering
+   * `slow_down` ({@linkcode CLOCK_DRIFT_AFTER} times): a clock running fast.
+   */
+  onWarning?: (message: string) => void;
 }
 
-/** Seconds `slow_down` adds when the server names no new interval (RFC 8628 §3.5). */
-const SLOW_DOWN_SECONDS = 5;
+/** Milliseconds each `slow_down` adds to the interval, for that poll and all later ones (RFC 8628 §3.5). */
+const SLOW_DOWN_MS = 5_000;
 const MIN_INTERVAL_MS = 100;
+/**
+ * How much slower than the interval it polls, before and after a
+ * `slow_down` (as gh): a timer or a clock (VMs, WSL) a little fast must not
+ * make a poll early.
+ */
+const MARGIN = 1.2;
+const MARGIN_AFTER_SLOW_DOWN = 1.4;
+/**
+ * After this many `slow_down` answers the clock-drift hint is shown (once).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CLOCK_DRIFT_AFTER } from "./device.ts";
+ * assert.equal(CLOCK_DRIFT_AFTER, 2);
+ * ```
+ */
+export const CLOCK_DRIFT_AFTER = 2;
 
 /**
  * Runs the device flow once and returns the tokens.
@@ -59,9 +82,11 @@ export async function deviceFlow(
     await options.onDeviceCode?.(code, { signal: ended.signal, expiresAt });
     // A floor, so a server that says 0 is not hammered.
     let interval = Math.max(code.interval * 1000, MIN_INTERVAL_MS);
+    let slowDowns = 0;
     while (true) {
       const left = deadline - Date.now();
-      await sleep(Math.max(0, Math.min(interval, left)), { signal });
+      const wait = interval * (slowDowns > 0 ? MARGIN_AFTER_SLOW_DOWN : MARGIN);
+      await sleep(Math.max(0, Math.min(wait, left)), { signal });
       if (Date.now() >= deadline) {
         throw deadline < expiresAt
           ? new LoopauthError(
@@ -78,9 +103,13 @@ export async function deviceFlow(
       const poll = await grant.poll(code.deviceCode, { signal });
       if (poll.status === "done") return poll.tokens;
       if (poll.status === "slow_down") {
-        interval = poll.interval !== undefined
-          ? poll.interval * 1000
-          : interval + SLOW_DOWN_SECONDS * 1000;
+        // 5 s more, or the server's new interval when that is longer (GitHub names one).
+        interval = Math.max(interval + SLOW_DOWN_MS, (poll.interval ?? 0) * 1000);
+        if (++slowDowns === CLOCK_DRIFT_AFTER) {
+          options.onWarning?.(
+            "the server keeps asking to poll more slowly: is this machine's clock running fast? (VMs and WSL often drift)",
+          );
+        }
       }
     }
   } finally {

@@ -134,6 +134,7 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
     ...options.pasteBack,
     signal: stop.signal,
     redirectUri: server.redirectUri,
+    codeAlone: server.codeAlone,
   });
   try {
     return await server.result;

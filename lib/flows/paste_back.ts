@@ -16,6 +16,8 @@ export interface PasteBackOptions {
   write: (line: string) => void;
   /** The callback server's redirect URI, for the prompt. */
   redirectUri: string;
+  /** Offer to take the code alone (default true; not when the issuer sends `iss`). */
+  codeAlone?: boolean;
 }
 
 /**
@@ -42,8 +44,9 @@ export async function readPastedCallbacks(
   const reader = options.input.pipeThrough(new TextDecoderStream()).getReader();
   const stop = () => void reader.cancel().catch(() => {});
   options.signal.addEventListener("abort", stop, { once: true });
+  const what = options.codeAlone === false ? "" : " or the code";
   options.write(
-    `If the browser cannot reach this machine, paste the address it ends up at (${options.redirectUri}?…) or the code here and press Enter`,
+    `If the browser cannot reach this machine, paste the address it ends up at (${options.redirectUri}?…)${what} here and press Enter`,
   );
   let buffer = "";
   try {

@@ -337,6 +337,7 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
     scopes: authorization.scopes,
     signal,
     timeout: options.timeout,
+    onWarning: options.onWarning,
     onDeviceCode: async (code, context) => {
       await session.turn?.wait(signal);
       await options.onDeviceCode?.(devicePage(code, provider, options.onWarning), context);

@@ -8,6 +8,7 @@
  * tests/security_test.ts.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import {
   actAsUser,
   type DevProvider,
@@ -25,13 +26,14 @@ import {
   loginWith,
   rawRequest,
   runCli,
+  runFlags,
   storedSecrets,
   tempConfig,
   tokenRequests,
   withProvider,
 } from "../helpers.ts";
 import { runHostileScenario } from "../hostile.ts";
-import { assertStillWaiting, get, STATE } from "../security_helpers.ts";
+import { assertStillWaiting, exists, get, STATE } from "../security_helpers.ts";
 
 const FILE = ["--storage", "file"];
 const env = { LOOPAUTH_STORAGE: "file" };
@@ -568,4 +570,31 @@ Deno.test("attack: searching everything a full run prints, shows and leaves for 
   } finally {
     await provider.close();
   }
+});
+
+// A machine without a free port (second review).
+
+/** Preloaded into the CLI: listening on port 0 fails as when every ephemeral port is taken. */
+const NO_FREE_PORT = fileURLToPath(new URL("../fixtures/no_free_port.ts", import.meta.url));
+const NO_PORT_LINE =
+  "Error: No free port on 127.0.0.1: other programs hold every port the OS hands out; close some, or choose a free one with --port";
+
+Deno.test("attack: local processes hold every ephemeral port → login and dev-server say so in one line (no port named), exit 10; --port with a free port, as the line says, logs in", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const options = { configHome, flags: [...runFlags(configDir), "--preload", NO_FREE_PORT] };
+    const login = await runCli(loginArgs(provider), options);
+    assert.equal(login.code, EXIT_CODES.port_in_use, login.stderr);
+    assert.equal(login.stderr, NO_PORT_LINE);
+    assert.equal(await exists(`${configDir}/tokens.json`), false, "nothing stored");
+    const server = await runCli(["dev-server"], options);
+    assert.equal(server.code, EXIT_CODES.port_in_use, server.stderr);
+    assert.equal(server.stderr, NO_PORT_LINE);
+    // The way out the line names: a port of one's own choosing.
+    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = free.addr.port;
+    free.close();
+    const fixed = await loginWith(provider, options, "--port", String(port));
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.match(fixed.url, new RegExp(`redirect_uri=http%3A%2F%2F127\\.0\\.0\\.1%3A${port}%2F`));
+  });
 });

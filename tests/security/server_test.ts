@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import fc from "npm:fast-check@^4";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
+import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
+import { approveDeviceCode } from "../../lib/dev/provider.ts";
 import { terminalSafe } from "../../lib/core/text.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { discoverIssuer, exchangeIssuerCode } from "../../lib/providers/oidc.ts";
@@ -19,11 +21,17 @@ import { runFlags as documentedFlags } from "../../scripts/permissions.ts";
 import {
   childEnv,
   Cli,
+  isListening,
   loginOnce,
+  providerLoginArgs,
   runCli,
   SOURCE_DIR,
   startKeyring,
+  storedSecrets,
   tempConfig,
+  Tmux,
+  tokenRequests,
+  waitUntil,
   withProvider,
 } from "../helpers.ts";
 import { actAsOidcUser, startOidcProvider } from "../oidc_helpers.ts";
@@ -906,4 +914,101 @@ Deno.test("attack: random token-endpoint answers, any status and body (fast-chec
     }),
     { numRuns: 2000 },
   );
+});
+
+// Paste-back on an issuer that sends iss, and a server that keeps saying slow_down (second review).
+
+Deno.test("attack: a bare code pasted on an issuer that sends iss (RFC 9207) → refused with a hint to paste the whole URL, the wait goes on, the whole URL then logs in", async () => {
+  // The callback server: a code alone carries no iss to check, so it cannot end the wait.
+  const issuer = "https://issuer.example";
+  const server = serveCallback({ state: STATE, issuer, timeout: 30_000 });
+  const bare = await server.submit("SplxlOBeZQQYbYS6WxSbIA");
+  assert.equal(bare.ended, false);
+  assert.equal(
+    bare.message,
+    `This issuer names itself in the callback (RFC 9207), which a code alone lacks: paste the whole address from the browser's address bar (${server.redirectUri}?…)`,
+  );
+  assert.equal(await isListening(server.port), true, "still waiting");
+  const whole = await server.submit(
+    `${server.redirectUri}?code=c1&state=${STATE}&iss=${encodeURIComponent(issuer)}`,
+  );
+  assert.equal(whole.ended, true, whole.message);
+  assert.equal((await server.result).code, "c1");
+
+  // The real CLI on a terminal against a real OpenID Provider, which sends iss.
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  await using tmux = await Tmux.start([
+    "login",
+    "--issuer",
+    op.issuer,
+    "--no-browser",
+    "--web",
+    "--storage",
+    "file",
+    "--scopes",
+    "openid profile",
+    "--client-id",
+    op.publicClient,
+  ], { configHome: config.home });
+  const [url] = await tmux.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/);
+  const [prompt] = await tmux.waitFor(/paste the address it ends up at [^\n]* press Enter/);
+  assert.doesNotMatch(prompt, /or the code/, "the prompt offers the whole address only");
+  // The browser runs on another machine: its callback never reaches this one
+  // (here: another path, a 404), so the user copies the address from its bar.
+  let callback: URL | undefined;
+  await actAsOidcUser(url, {
+    tamper: (sent) => {
+      callback = new URL(sent);
+      sent.pathname = "/on-another-machine";
+    },
+  });
+  assert.ok(callback, "the provider redirected to the callback");
+  assert.equal(callback.searchParams.get("iss"), op.issuer);
+  const port = Number(callback.port);
+  await tmux.typeLine(callback.searchParams.get("code")!);
+  await tmux.waitFor(/Not accepted: This issuer names itself in the callback \(RFC 9207\)/);
+  const waiting = await tmux.screen();
+  assert.doesNotMatch(waiting, /\[exit \d+\]|wrong issuer/, waiting);
+  assert.equal(await isListening(port), true, "still waiting");
+  await tmux.typeLine(callback.href);
+  await tmux.waitFor(/\[exit \d+\]/);
+  const done = await tmux.screen();
+  assert.match(done, /\[exit 0\]/, done);
+  assert.match(done, new RegExp(`Logged in to ${op.issuer} as alice`));
+  assert.equal(await isListening(port), false);
+  assert.ok((await storedSecrets(config.home, op.issuer, "alice")).accessToken);
+});
+
+Deno.test("attack: the server answers slow_down again and again → polls spaced by RFC 8628's rule (5 s more for each, whatever interval it names), a clock-drift hint once, then the login completes", async () => {
+  // It names a new interval only 0.5 s longer: the client still adds the RFC's 5 s.
+  await withProvider(async (provider, configHome) => {
+    provider.forceSlowDown = 3;
+    const cli = new Cli(providerLoginArgs(provider, "--device", "--no-browser"), { configHome });
+    const line = await cli.waitForLine(/one-time code: [A-Z]{4}-[A-Z]{4}/);
+    const userCode = /[A-Z]{4}-[A-Z]{4}/.exec(line)![0];
+    const polls = () => tokenRequests(provider, DEVICE_GRANT_TYPE);
+    // Three slow_downs take about 0.24 + 7.3 + 14.3 s of waiting (1.2×, then 1.4× the interval).
+    await waitUntil(() => polls().length >= 3, { ms: 40_000, what: "three polls" });
+    await approveDeviceCode(provider.origin, userCode);
+    const out = await cli.output(120_000);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(provider.forceSlowDown, 0, "three polls were told to slow down");
+    const sent = polls();
+    assert.equal(sent.length, 4, "three slow_downs, then the token");
+    const codeRequest = provider.requests.find((r) => r.path === "/login/device/code")!;
+    const times = [codeRequest.time, ...sent.map((poll) => poll.time)];
+    const gaps = times.slice(1).map((time, i) => time - times[i]);
+    // Before poll i the client had been told to slow down i times (at most 3).
+    gaps.forEach((gap, i) => {
+      const least = 200 + 5_000 * Math.min(i, 3);
+      assert.ok(
+        gap >= least,
+        `gap ${i}: ${Math.round(gap)} ms < ${least} ms (${gaps.map(Math.round)})`,
+      );
+    });
+    const hint =
+      "Warning: the server keeps asking to poll more slowly: is this machine's clock running fast? (VMs and WSL often drift)";
+    assert.equal(out.stderr.split("\n").filter((l) => l === hint).length, 1, out.stderr);
+  }, { autoApprove: false, deviceInterval: 0.2, slowDownIncrement: 0.5 });
 });

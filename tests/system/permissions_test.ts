@@ -14,6 +14,7 @@ import {
   compileFlags,
   compileTaskFlags,
   CONFIG_DIR_SHELL,
+  CONTAINER_MARKERS,
   demoTaskFlags,
   GITHUB_HOSTS,
   runFlags,
@@ -94,6 +95,85 @@ Deno.test("the README's install line and quick start use the documented flags", 
     readme.indexOf(install),
     "the JSR deno install -g line is the README's first install command",
   );
+});
+
+/** Every documented copy of the `deno run` / `deno install -g` flags (line continuations joined). */
+const DOCUMENTED_FLAGS = /--unstable-lazy-dynamic-imports(?: --allow-[a-z]+(?:=\S+)?)+/g;
+
+/** A documented copy of the flags as bash expands it in `env` (and nothing else). */
+async function expandInBash(flags: string, env: Record<string, string>): Promise<string[]> {
+  const out = await new Deno.Command("bash", {
+    args: ["-c", `printf '%s\\n' ${flags}`],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    clearEnv: true,
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trimEnd().split("\n");
+}
+
+/** The entries of each `--allow-…=` list, by flag. */
+function grants(flags: string[]): Map<string, string[]> {
+  return new Map(
+    flags.filter((f) => f.includes("=")).map((f) => {
+      const at = f.indexOf("=");
+      return [f.slice(0, at), f.slice(at + 1).split(",")];
+    }),
+  );
+}
+
+Deno.test("the documented commands, run with XDG_RUNTIME_DIR unset, grant no /loopauth, /bus or empty path; set, its agent socket and bus", async () => {
+  const expected = [
+    runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
+      runtimeDir: RUNTIME_DIR_SHELL,
+      bus: SESSION_BUS_SHELL,
+    }),
+    runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
+      runtimeDir: RUNTIME_DIR_SHELL,
+      bus: SESSION_BUS_SHELL,
+      source: CHECKOUT_LIB,
+    }),
+  ].map((flags) => flags.join(" "));
+  const home = "/home/me";
+  const config = `${home}/.config/loopauth`;
+  let copies = 0;
+  for (const doc of ["README.md", "docs/install.md", "docs/permissions.md"]) {
+    const text = (await Deno.readTextFile(`${ROOT}/${doc}`)).replace(/[ \t]*\\\n[ \t]*/g, " ");
+    for (const [copy] of text.matchAll(DOCUMENTED_FLAGS)) {
+      copies++;
+      assert.ok(expected.includes(copy), `${doc} has flags of its own: ${copy}`);
+      // Unset (a console login, cron, a container): every path is a real one, and
+      // none is outside the config directory but the container markers and lib.
+      const unset = grants(await expandInBash(copy, { HOME: home }));
+      for (const [flag, entries] of unset) {
+        if (!["--allow-net", "--allow-read", "--allow-write"].includes(flag)) continue;
+        for (const entry of entries) {
+          const path = entry.replace(/^unix:/, "");
+          assert.notEqual(path, "", `${doc}: ${flag} has an empty entry`);
+          assert.doesNotMatch(path, /^\/(loopauth|bus)(\/|$)/, `${doc}: ${flag} grants ${path}`);
+          if (!path.startsWith("/")) {
+            assert.ok(["127.0.0.1", ...GITHUB_HOSTS, CHECKOUT_LIB].includes(path), path);
+            continue;
+          }
+          assert.ok(
+            path === config || path.startsWith(`${config}/`) || CONTAINER_MARKERS.includes(path),
+            `${doc}: ${flag} grants ${path} outside ${config}`,
+          );
+        }
+      }
+      // Set: the agent's socket and directory there, and the session bus.
+      const run = "/run/user/1000";
+      const set = grants(await expandInBash(copy, { HOME: home, XDG_RUNTIME_DIR: run }));
+      for (const entry of [`unix:${run}/loopauth/agent.sock`, `unix:${run}/bus`]) {
+        assert.ok(set.get("--allow-net")!.includes(entry), `${doc}: --allow-net lacks ${entry}`);
+      }
+      for (const flag of ["--allow-read", "--allow-write"]) {
+        for (const path of [`${run}/loopauth`, `${run}/bus`]) {
+          assert.ok(set.get(flag)!.includes(path), `${doc}: ${flag} lacks ${path}`);
+        }
+      }
+    }
+  }
+  assert.equal(copies, 7, "README (2), docs/install.md (3), docs/permissions.md (2)");
 });
 
 Deno.test("every subcommand works with exactly the documented deno run flags", async () => {

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { LoopauthError } from "../../lib/core/errors.ts";
+import { listenError } from "../../lib/core/listen_error.ts";
 import { isListening } from "../helpers.ts";
 
 const STATE = "s".repeat(43);
@@ -87,6 +88,39 @@ Deno.test("abort ends the wait at once and frees the port", async () => {
   controller.abort();
   await assert.rejects(server.result, (e) => e instanceof LoopauthError && e.code === "cancelled");
   assert.equal(await isListening(server.port), false);
+});
+
+Deno.test("a failed listen is one line: the fixed port named, no port (every ephemeral one taken) said so, a low port needs root", () => {
+  const inUse = new Deno.errors.AddrInUse("Address already in use (os error 98)");
+  const notAvailable = new Deno.errors.AddrNotAvailable("Cannot assign requested address");
+  const cases: [unknown, number | undefined, string | undefined, RegExp | undefined][] = [
+    [inUse, 8400, "port_in_use", /^Port 8400 on 127\.0\.0\.1 is already in use: /],
+    [inUse, 0, "port_in_use", /^No free port on 127\.0\.0\.1: .* choose a free one with --port$/],
+    [inUse, undefined, "port_in_use", /^No free port on 127\.0\.0\.1: /],
+    // BSD and macOS: no ephemeral port left is EADDRNOTAVAIL.
+    [notAvailable, 0, "port_in_use", /^No free port on 127\.0\.0\.1: /],
+    [notAvailable, 8400, "network", /^Cannot listen on 127\.0\.0\.1: /],
+    [
+      new Deno.errors.PermissionDenied("Permission denied (os error 13)"),
+      80,
+      "port_in_use",
+      /needs root/,
+    ],
+    [
+      new Deno.errors.PermissionDenied("Permission denied (os error 13)"),
+      8400,
+      undefined,
+      undefined,
+    ],
+    [new TypeError("other"), 0, undefined, undefined],
+  ];
+  for (const [error, port, code, message] of cases) {
+    const mapped = listenError(error, port);
+    assert.equal(mapped?.code, code, `${error} on ${port}`);
+    if (message) assert.match(mapped!.message, message);
+    if (mapped) assert.equal(mapped.cause, error);
+    assert.doesNotMatch(mapped?.message ?? "", /undefined/);
+  }
 });
 
 Deno.test("a busy fixed port is a clear error naming it", async () => {
