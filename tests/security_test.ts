@@ -32,6 +32,10 @@
  *    read every process's arguments: the browser opener's URL, the one-time
  *    start URL, a callback or access_denied with a stolen state, the device
  *    code, the environment of the browser and the agent.
+ * 8. tests/security/dev_server_test.ts — web pages and clients against the
+ *    built-in provider (`dev-server`): DNS rebinding (the Host header),
+ *    cross-site form posts to its device page (CSRF), bodies larger than
+ *    memory.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.
@@ -48,6 +52,7 @@ const SUITE = [
   "command_line",
   "agent_forward",
   "local_users",
+  "dev_server",
 ].map((
   threat,
 ) => `security/${threat}_test.ts`);
@@ -64,7 +69,7 @@ function testNames(source: string): { calls: number; names: string[] } {
 Deno.test('the attack suite: one file per threat, every test in it named "attack: … → …", and no attack outside it', async () => {
   const files = (await Array.fromAsync(Deno.readDir(`${TESTS}security`)))
     .map((entry) => `security/${entry.name}`).sort();
-  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the seven threat files");
+  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the eight threat files");
   let count = 0;
   for (const file of SUITE) {
     const { calls, names } = testNames(await Deno.readTextFile(`${TESTS}${file}`));

@@ -4,9 +4,13 @@
  * @module
  */
 import { escapeHtml } from "../core/text.ts";
+import { CSRF_FIELD, type FormTokens } from "./form_tokens.ts";
 import { oauthAnswer, oauthParams } from "./params.ts";
 import { html, randomToken } from "./responses.ts";
 import type { DevProvider } from "./types.ts";
+
+/** Most device codes waiting at once: the oldest go first. */
+const MAX_GRANTS = 1_000;
 
 interface DeviceAuthorization {
   userCode: string;
@@ -36,6 +40,8 @@ export function deviceEndpoints(provider: DevProvider, options: {
   expiresIn: number;
   slowDownIncrement: number;
   complete: boolean;
+  /** The CSRF tokens of the device page's form. */
+  forms: FormTokens;
   issue: (scopes: string[]) => Record<string, string | number>;
 }): DeviceEndpoints {
   const grants = new Map<string, DeviceAuthorization>();
@@ -46,6 +52,10 @@ export function deviceEndpoints(provider: DevProvider, options: {
     error_uri:
       "https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow",
   });
+  const forget = (deviceCode: string) => {
+    byUserCode.delete(grants.get(deviceCode)?.userCode ?? "");
+    grants.delete(deviceCode);
+  };
   const find = (userCode: string) => {
     const deviceCode = byUserCode.get(userCode.trim().toUpperCase()) ?? "";
     const grant = grants.get(deviceCode);
@@ -78,6 +88,7 @@ export function deviceEndpoints(provider: DevProvider, options: {
         interval: options.interval * 1000,
       });
       byUserCode.set(userCode, deviceCode);
+      while (grants.size > MAX_GRANTS) forget(grants.keys().next().value!);
       const verificationUri = `${provider.origin}/login/device`;
       return json(200, {
         device_code: deviceCode,
@@ -100,7 +111,7 @@ export function deviceEndpoints(provider: DevProvider, options: {
       if (!grant) return fail("incorrect_device_code", "The device_code provided is not valid.");
       const now = performance.now();
       if (grant.expires < Date.now()) {
-        grants.delete(deviceCode);
+        forget(deviceCode);
         return fail("expired_token", "The device_code has expired.");
       }
       // A few ms of slack: timers are not exact, but a client that ignores
@@ -116,18 +127,19 @@ export function deviceEndpoints(provider: DevProvider, options: {
         };
       }
       if (grant.decision === "cancel") {
-        grants.delete(deviceCode);
+        forget(deviceCode);
         return fail("access_denied", "The authorization request was denied.");
       }
       if (grant.decision !== "authorize") {
         return fail("authorization_pending", "The authorization request is still pending.");
       }
-      grants.delete(deviceCode); // single use
+      forget(deviceCode); // single use
       return options.issue(grant.scopes);
     },
 
     page(url: URL): Response {
       const prefilled = url.searchParams.get("user_code") ?? "";
+      const csrf = options.forms.issue("device");
       return html(
         200,
         "Device activation",
@@ -135,6 +147,7 @@ export function deviceEndpoints(provider: DevProvider, options: {
 <p>Enter the code shown in your terminal to let <strong>${escapeHtml(provider.clientId)}</strong>
 sign in on that device.</p>
 <form method="post" action="/login/device">
+<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(csrf)}">
 <p><input name="user_code" value="${escapeHtml(prefilled)}" placeholder="XXXX-XXXX"
 autocomplete="off" autocapitalize="characters" required></p>
 <button type="submit" name="decision" value="authorize">Authorize</button>
@@ -145,9 +158,22 @@ autocomplete="off" autocapitalize="characters" required></p>
 
     decide(body: string): Response {
       const form = new URLSearchParams(body);
+      const again = '<a href="/login/device">Enter the code again</a>';
+      // A cross-site form has no token of this page: it approves nothing.
+      if (!options.forms.take("device", form.get(CSRF_FIELD))) {
+        return html(
+          403,
+          "Form expired",
+          `<p>This form was used already, is too old, or was not sent from this server's page. ${again}.</p>`,
+        );
+      }
       const grant = find(form.get("user_code") ?? "");
       if (!grant) {
-        return html(404, "Code not found", "<p>The code is wrong, expired or already used.</p>");
+        return html(
+          404,
+          "Code not found",
+          `<p>The code is wrong, expired or already used. ${again}.</p>`,
+        );
       }
       grant.decision = form.get("decision") === "authorize" ? "authorize" : "cancel";
       return grant.decision === "authorize"

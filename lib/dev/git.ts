@@ -8,6 +8,7 @@
  */
 import { readEnv } from "../core/env_vars.ts";
 import { callerOf, canReadRepository } from "./api.ts";
+import { MAX_GIT_BODY_BYTES, readBody } from "./limits.ts";
 import { emailOf } from "./shapes.ts";
 import type { DevState } from "./state.ts";
 
@@ -63,6 +64,15 @@ export function gitEndpoint(
     }
     const post = route.service !== "info/refs";
     if (request.method !== (post ? "POST" : "GET")) return text(405, "Method not allowed.\n");
+    const body = await readBody(request, MAX_GIT_BODY_BYTES);
+    if (!body) {
+      return text(
+        413,
+        `The request body is over ${
+          MAX_GIT_BODY_BYTES / 1024 / 1024
+        } MiB, the most this dev-server reads.\n`,
+      );
+    }
     let root: string;
     try {
       made ??= makeRepository(state);
@@ -71,7 +81,6 @@ export function gitEndpoint(
       made = undefined;
       return text(503, `The dev-server cannot serve git: ${(error as Error).message}\n`);
     }
-    const body = new Uint8Array(await request.arrayBuffer());
     const url = new URL(request.url);
     const protocol = request.headers.get("git-protocol") ?? "";
     const env: Record<string, string> = {

@@ -9,6 +9,7 @@ import { DEVICE_GRANT_TYPE } from "../core/types.ts";
 import { escapeHtml } from "../core/text.ts";
 import { SECURITY_HEADERS } from "../core/pages.ts";
 import type { DeviceEndpoints } from "./device.ts";
+import { CSRF_FIELD } from "./form_tokens.ts";
 import { oauthAnswer, oauthParams } from "./params.ts";
 import { html, randomToken } from "./responses.ts";
 import { issueToken } from "./tokens.ts";
@@ -16,12 +17,15 @@ import type { DevState, DevUser, Grant } from "./state.ts";
 
 const CODE_TTL_MS = 10 * 60_000;
 
+/** Most consent pages waiting at once: the oldest go first. */
+const MAX_PENDING = 1_000;
+
 /** The OAuth endpoints of {@linkcode oauthEndpoints}. */
 export interface OAuthEndpoints {
   /** `GET /login/oauth/authorize`: the consent page (or at once a redirect). */
   authorize(url: URL): Response;
-  /** `POST /login/oauth/authorize`: the user's decision. */
-  decide(request: Request): Promise<Response>;
+  /** `POST /login/oauth/authorize`: the user's decision (the form's body). */
+  decide(body: string): Response;
   /** `POST /login/oauth/access_token`. */
   accessToken(request: Request, body: string): Promise<Response>;
   /** A new token (pair, in expiring mode) as the token endpoint answers it. */
@@ -82,6 +86,10 @@ export function oauthEndpoints(
     if (state.provider.autoApprove) return approve(grant);
     const id = randomToken("", 16);
     state.pending.set(id, grant);
+    while (state.pending.size > MAX_PENDING) {
+      state.pending.delete(state.pending.keys().next().value!);
+    }
+    const csrf = state.forms.issue(`consent:${id}`);
     const scopes = grant.scopes.length
       ? grant.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join("")
       : "<li>Public information only</li>";
@@ -95,15 +103,24 @@ export function oauthEndpoints(
 <p>You will be sent back to <code>${escapeHtml(new URL(redirectUri).host)}</code>.</p>
 <form method="post" action="/login/oauth/authorize">
 <input type="hidden" name="request" value="${escapeHtml(id)}">
+<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(csrf)}">
 <button type="submit" name="decision" value="authorize">Authorize</button>
 <button type="submit" name="decision" value="cancel" class="secondary">Cancel</button>
 </form>`,
     );
   };
 
-  const decide = async (request: Request): Promise<Response> => {
-    const form = new URLSearchParams(await request.text());
+  const decide = (body: string): Response => {
+    const form = new URLSearchParams(body);
     const id = form.get("request") ?? "";
+    // A cross-site form has no token of this page: it decides nothing.
+    if (!state.forms.take(`consent:${id}`, form.get(CSRF_FIELD))) {
+      return html(
+        403,
+        "Form expired",
+        "<p>This form was used already, is too old, or was not sent from this server's page. Start the login again.</p>",
+      );
+    }
     const grant = state.pending.get(id);
     if (!grant) return html(400, "Request expired", "<p>Start the login again.</p>");
     state.pending.delete(id);

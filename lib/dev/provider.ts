@@ -16,7 +16,11 @@ import { deviceEndpoints } from "./device.ts";
 import { gitEndpoint, gitRoute } from "./git.ts";
 import { graphqlEndpoint } from "./graphql.ts";
 import { oauthEndpoints } from "./oauth.ts";
+import { formTokens } from "./form_tokens.ts";
+import { allowedHosts, isAllowedHost } from "./hosts.ts";
+import { MAX_BODY_BYTES, readBody, record } from "./limits.ts";
 import { apiError, html } from "./responses.ts";
+import { escapeHtml } from "../core/text.ts";
 import type { DevState, IssuedToken } from "./state.ts";
 import { type DevCertificate, makeCertificate } from "./tls.ts";
 import type { DevProvider, DevProviderOptions, DevUser } from "./types.ts";
@@ -93,12 +97,14 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     lastId: 0,
     repository: { owner: user, name: REPOSITORY_NAME },
     workdir: files,
+    forms: formTokens(),
   };
   const device = deviceEndpoints(provider, {
     interval: options.deviceInterval ?? 5,
     expiresIn: options.deviceExpiresIn ?? 900,
     slowDownIncrement: options.slowDownIncrement ?? 5,
     complete: options.verificationUriComplete ?? false,
+    forms: state.forms,
     issue: (scopes) => oauth.issue(scopes, provider.user),
   });
   const oauth = oauthEndpoints(state, device);
@@ -106,23 +112,28 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
   const graphql = graphqlEndpoint(state);
   const git = gitEndpoint(state);
 
+  // Set once the server listens (the port comes from the OS); no request arrives before.
+  let hosts = new Set<string>();
   const handler = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
+    // DNS rebinding: refused before any handler runs, and not recorded.
+    if (!isAllowedHost(request, hosts)) return misdirected(url.pathname, hosts);
     const route = gitRoute(url.pathname);
-    const body = request.body && !route ? await request.text() : "";
-    provider.requests.push({
+    // git's bodies are binary and read (up to their own bound) only once git's caller is known.
+    const bytes = route ? new Uint8Array() : await readBody(request, MAX_BODY_BYTES);
+    const body = bytes ? new TextDecoder().decode(bytes) : "";
+    record(provider.requests, {
       method: request.method,
       path: url.pathname + url.search,
       headers: Object.fromEntries(request.headers),
       body,
       time: performance.now(),
     });
+    if (!bytes) return tooLarge(url.pathname, MAX_BODY_BYTES);
     if (route) return await git(request, route);
     if (url.pathname === "/login/oauth/authorize") {
       if (request.method === "GET") return oauth.authorize(url);
-      if (request.method === "POST") {
-        return oauth.decide(new Request(request.url, { method: "POST", body }));
-      }
+      if (request.method === "POST") return oauth.decide(body);
     }
     if (url.pathname === "/login/oauth/access_token" && request.method === "POST") {
       return await oauth.accessToken(request, body);
@@ -163,9 +174,46 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
   const stopped = server.finished.then(() => files.remove());
   provider.origin = new URL(`${certificate ? "https" : "http"}://127.0.0.1:${server.addr.port}`)
     .origin;
+  hosts = allowedHosts(provider.origin);
   provider.apiUrl = `${provider.origin}/api/v3`;
   provider.graphqlUrl = `${provider.origin}/api/graphql`;
   provider.repository.cloneUrl = `${provider.origin}/${provider.repository.fullName}.git`;
   if (certificate) provider.caFile = certificate.caFile;
   return provider;
+}
+
+/**
+ * A refusal in the form the client of `pathname` reads: GitHub's JSON error
+ * under `/api`, a line of text for git, else a page.
+ */
+function refusal(pathname: string, status: number, title: string, message: string): Response {
+  if (pathname === "/api" || pathname.startsWith("/api/")) return apiError(status, message);
+  if (gitRoute(pathname)) {
+    return new Response(`${message}\n`, {
+      status,
+      headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+    });
+  }
+  return html(status, title, `<p>${escapeHtml(message)}.</p>`);
+}
+
+/** 421 for a request addressed to a name the provider is not reached by. */
+function misdirected(pathname: string, hosts: Set<string>): Response {
+  const names = [...hosts].join(", ");
+  return refusal(
+    pathname,
+    421,
+    "Misdirected request",
+    `This loopauth dev-server answers only requests for ${names || "its own address"}`,
+  );
+}
+
+/** 413 for a body over `max` bytes. */
+function tooLarge(pathname: string, max: number): Response {
+  return refusal(
+    pathname,
+    413,
+    "Request too large",
+    `The request body is over ${max / 1024 / 1024} MiB, the most this dev-server reads`,
+  );
 }

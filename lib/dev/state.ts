@@ -4,6 +4,7 @@
  * @module
  */
 import type { DevProvider, DevUser } from "./types.ts";
+import type { FormTokens } from "./form_tokens.ts";
 import type { Workdir } from "./workdir.ts";
 
 export type { DevUser } from "./types.ts";
@@ -59,6 +60,8 @@ export interface DevState {
   repository: RepositoryName;
   /** Where the provider keeps its files. */
   workdir: Workdir;
+  /** The CSRF tokens of the forms it rendered (consent, device). */
+  forms: FormTokens;
 }
 
 /**

@@ -92,7 +92,7 @@ export interface RecordedRequest {
   path: string;
   /** Request headers, lower-case names. */
   headers: Record<string, string>;
-  /** The body as text (empty for git's binary bodies). */
+  /** The body as text, its first 64 KiB (empty for git's binary bodies and for one over 1 MiB). */
   body: string;
   /** When it arrived (`performance.now()`). */
   time: number;
@@ -131,7 +131,7 @@ export interface DevProvider {
   forceSlowDown: number;
   /** The scopes every new token gets, when set (may be changed while running). */
   scopesGranted?: string[];
-  /** Every request received, in order. */
+  /** The last 1,000 requests received, in order (not those refused for their `Host`). */
   requests: RecordedRequest[];
   /** Access tokens currently valid (not revoked, not expired). */
   activeTokens(): string[];

@@ -20,8 +20,9 @@ export interface UserOptions {
 /**
  * Plays the user in a browser for a login URL of the dev provider (or a
  * login's one-time start URL, which redirects to one): loads the consent
- * page, presses Authorize (or Cancel), and follows the redirect to the
- * callback. Returns the callback's answer.
+ * page, presses Authorize (or Cancel), which sends the page's CSRF token with
+ * the form, and follows the redirect to the callback. Returns the callback's
+ * answer.
  *
  * @example
  * ```ts
@@ -50,7 +51,11 @@ export async function actAsUser(
     if (!id) throw new Error("The consent page has no request id");
     response = await fetch(new URL("/login/oauth/authorize", authorizationUrl), {
       method: "POST",
-      body: new URLSearchParams({ request: id, decision: options.decision ?? "authorize" }),
+      body: new URLSearchParams({
+        request: id,
+        csrf: csrfToken(page, "consent"),
+        decision: options.decision ?? "authorize",
+      }),
       redirect: "manual",
       signal,
       client,
@@ -66,8 +71,9 @@ export async function actAsUser(
 }
 
 /**
- * Plays the user on the dev provider's `/login/device` page: enters the code
- * and presses Authorize (or Cancel). Returns the page's answer.
+ * Plays the user on the dev provider's `/login/device` page: loads it, enters
+ * the code and presses Authorize (or Cancel), which sends the page's CSRF
+ * token with the form. Returns the page's answer.
  *
  * @example
  * ```ts
@@ -87,9 +93,20 @@ export async function approveDeviceCode(
   if (!page.includes('name="user_code"')) throw new Error("The device page has no code field");
   const response = await fetch(new URL("/login/device", origin), {
     method: "POST",
-    body: new URLSearchParams({ user_code: userCode, decision: options.decision ?? "authorize" }),
+    body: new URLSearchParams({
+      user_code: userCode,
+      csrf: csrfToken(page, "device"),
+      decision: options.decision ?? "authorize",
+    }),
     signal,
     client,
   });
   return { status: response.status, body: await response.text() };
+}
+
+/** The CSRF token of a form page (its hidden `csrf` field), as a browser would send it back. */
+function csrfToken(page: string, what: string): string {
+  const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+  if (!token) throw new Error(`The ${what} page has no CSRF token`);
+  return token;
 }

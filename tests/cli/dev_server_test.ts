@@ -344,6 +344,24 @@ Deno.test("tls: https with a CA that vouches only for 127.0.0.1 and localhost, i
       assert.equal(device.verification_uri, `${provider.origin}/login/device`);
       const page = await approveDeviceCode(provider.origin, device.user_code, { client });
       assert.equal(page.status, 200);
+      // Over https too it answers to the names of its certificate, and to no other.
+      const port = Number(new URL(provider.origin).port);
+      const hosts: [string, number][] = [[`localhost:${port}`, 200], [`evil.example:${port}`, 421]];
+      for (const [host, status] of hosts) {
+        const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [caPem] });
+        try {
+          await conn.write(
+            new TextEncoder().encode(
+              `GET /api/v3/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+            ),
+          );
+          const answer = await new Response(conn.readable).text();
+          assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), host);
+        } catch (error) {
+          conn.close();
+          throw error;
+        }
+      }
     } finally {
       client.close();
     }

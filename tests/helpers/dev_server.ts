@@ -20,6 +20,8 @@ export interface ServerInfo {
 export interface DevServer {
   /** Its first line. */
   info: ServerInfo;
+  /** Its process id (e.g. for `ps -o rss=`). */
+  pid: number;
   /** Stops it with `signal` (default SIGTERM); its exit code and stderr. */
   stop(signal?: Deno.Signal): Promise<{ code: number; stderr: string }>;
 }
@@ -67,7 +69,7 @@ export async function startDevServer(args: string[], configHome: string): Promis
     return { code, stderr: await stderr };
   };
   try {
-    return { info: JSON.parse(await firstLine(child.stdout)), stop };
+    return { info: JSON.parse(await firstLine(child.stdout)), pid: child.pid, stop };
   } catch (error) {
     const { stderr } = await stop("SIGKILL");
     throw new Error(`dev-server did not start: ${stderr}`, { cause: error });

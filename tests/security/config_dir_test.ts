@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 4 of 7: a stolen or tampered config directory.
+ * The attack suite, threat 4 of 8: a stolen or tampered config directory.
  * Another user who can write to it plants a config, a token or a symbolic
  * link; one who can read it takes the tokens; a tampered or corrupt file
  * must not pass for a good one, nor make git read extra credential lines;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { actAsUser, startDevProvider } from "../../lib/dev/provider.ts";
-import { waitUntil } from "../helpers.ts";
+import { TEST_TMP_DIR, waitUntil } from "../helpers.ts";
 
 const VERIFIER = "v".repeat(43);
 const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");
@@ -199,6 +199,112 @@ Deno.test("expiring mode: ghu_/ghr_ pairs, rotation, single-use refresh tokens, 
       headers: { Authorization: `token ${third.access_token}` },
     });
     assert.equal((await user.json()).login, "octocat");
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("the consent form: a POST without the page's token is 403 and decides nothing; the page's token works once", async () => {
+  const provider = startDevProvider();
+  const callback = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    return new Response(new URL(request.url).search);
+  });
+  try {
+    const url = new URL("/login/oauth/authorize", provider.origin);
+    url.search = new URLSearchParams({
+      client_id: provider.clientId,
+      redirect_uri: `http://127.0.0.1:${callback.addr.port}/callback`,
+      state: "xyz",
+    }).toString();
+    const page = await fetch(url).then((r) => r.text());
+    const id = /name="request" value="([^"]+)"/.exec(page)![1];
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1];
+    const decide = (fields: Record<string, string>) =>
+      fetch(new URL("/login/oauth/authorize", provider.origin), {
+        method: "POST",
+        body: new URLSearchParams({ request: id, decision: "authorize", ...fields }),
+        redirect: "manual",
+      });
+    for (const fields of [{}, { csrf: "x".repeat(32) }] as Record<string, string>[]) {
+      const forged = await decide(fields);
+      assert.equal(forged.status, 403);
+      assert.match(await forged.text(), /<h1>Form expired<\/h1>/);
+    }
+    const approved = await decide({ csrf });
+    await approved.body?.cancel();
+    assert.equal(approved.status, 302, "the page's own token still decides");
+    assert.ok(new URL(approved.headers.get("location")!).searchParams.get("code"));
+    const replay = await decide({ csrf });
+    await replay.body?.cancel();
+    assert.equal(replay.status, 403, "once");
+  } finally {
+    await callback.shutdown();
+    await provider.close();
+  }
+});
+
+/** A POST of `bytes` bytes to `url`: streamed (chunked) or with its Content-Length. */
+async function postBytes(
+  url: string,
+  bytes: number,
+  options: { declared: boolean; headers?: HeadersInit },
+) {
+  const data = new Uint8Array(bytes).fill(0x61);
+  const body = options.declared ? data : new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < data.length; at += 65_536) {
+        controller.enqueue(data.subarray(at, at + 65_536));
+      }
+      controller.close();
+    },
+  });
+  const response = await fetch(url, { method: "POST", body, headers: options.headers });
+  return { status: response.status, text: await response.text() };
+}
+
+Deno.test("bounds: bodies up to 1 MiB (git's up to 32 MiB), larger ones 413 whether declared or chunked; the log keeps the last 1,000 requests and 64 KiB of each body", async () => {
+  const provider = startDevProvider({ autoApprove: true, dir: TEST_TMP_DIR });
+  try {
+    const token = `${provider.origin}/login/oauth/access_token`;
+    for (const declared of [true, false]) {
+      const fits = await postBytes(token, 1024 * 1024, { declared });
+      assert.equal(fits.status, 200, `1 MiB (declared: ${declared})`);
+      const over = await postBytes(token, 1024 * 1024 + 1, { declared });
+      assert.equal(over.status, 413, `1 MiB + 1 (declared: ${declared})`);
+      assert.match(over.text, /The request body is over 1 MiB, the most this dev-server reads/);
+    }
+    const api = await postBytes(`${provider.apiUrl}/user`, 2 * 1024 * 1024, { declared: true });
+    assert.equal(api.status, 413);
+    assert.equal(
+      JSON.parse(api.text).message,
+      "The request body is over 1 MiB, the most this dev-server reads",
+    );
+    // git's pack may be larger, up to its own bound (for a caller with a token).
+    const code = await codeFor(provider, "http://127.0.0.1:5000/callback");
+    const { access_token } = await (await tokenRequest(provider.origin, {
+      client_id: provider.clientId,
+      client_secret: provider.clientSecret,
+      code,
+      code_verifier: VERIFIER,
+    })).json();
+    const push = await postBytes(
+      `${provider.origin}/${provider.repository.fullName}.git/git-receive-pack`,
+      32 * 1024 * 1024 + 1,
+      { declared: false, headers: { authorization: `token ${access_token}` } },
+    );
+    assert.equal(push.status, 413);
+    assert.match(push.text, /over 32 MiB/);
+
+    // The log: a body is kept up to 64 KiB, and only the last 1,000 requests.
+    const logged = provider.requests.find((r) => r.body.length > 0)!;
+    assert.equal(logged.body.length, 64 * 1024);
+    for (let i = 0; i < 1_000; i++) {
+      const answer = await fetch(`${provider.origin}/nothing-${i}`);
+      await answer.body?.cancel();
+    }
+    assert.equal(provider.requests.length, 1_000);
+    assert.equal(provider.requests[0].path, "/nothing-0");
+    assert.equal(provider.requests.at(-1)!.path, "/nothing-999");
   } finally {
     await provider.close();
   }
