@@ -20,7 +20,10 @@
  *    forged `id_token`, answers that are no OAuth answer.
  * 4. tests/security/config_dir_test.ts — a stolen or tampered config
  *    directory: loose modes, another user's files, a symbolic link for the
- *    lock, an unusable directory, corrupt or tampered files.
+ *    lock, an unusable directory, corrupt or tampered files; and
+ *    tests/security/passphrase_test.ts, the encrypted store's part of it: a
+ *    passphrase file kept in the directory or readable by others, a
+ *    `tokens.enc` with weak or malformed scrypt parameters.
  * 5. tests/security/command_line_test.ts — hostile input on the command
  *    line, in the environment and on git's stdin: `api -f` fields, token
  *    variables, host names with passwords, durations, git-credential garbage.
@@ -32,9 +35,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 const TESTS = fileURLToPath(new URL("./", import.meta.url));
-const SUITE = ["local", "web_pages", "server", "config_dir", "command_line"].map((threat) =>
-  `security/${threat}_test.ts`
-);
+const SUITE = ["local", "web_pages", "server", "config_dir", "passphrase", "command_line"].map((
+  threat,
+) => `security/${threat}_test.ts`);
 
 /** The names of the `Deno.test`s of a file, read from its source (importing it would run them here). */
 function testNames(source: string): { calls: number; names: string[] } {
@@ -48,7 +51,7 @@ function testNames(source: string): { calls: number; names: string[] } {
 Deno.test('the attack suite: one file per threat, every test in it named "attack: … → …", and no attack outside it', async () => {
   const files = (await Array.fromAsync(Deno.readDir(`${TESTS}security`)))
     .map((entry) => `security/${entry.name}`).sort();
-  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the five threat files");
+  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the threat files");
   let count = 0;
   for (const file of SUITE) {
     const { calls, names } = testNames(await Deno.readTextFile(`${TESTS}${file}`));
