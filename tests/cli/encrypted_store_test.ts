@@ -15,6 +15,7 @@ import {
   filesContaining,
   killWhileWriting,
   loginWith,
+  MAIN,
   runCli,
   runFlags,
   tempConfig,
@@ -165,7 +166,7 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
   });
 });
 
-Deno.test("encrypted store: the passphrase is the first line of LOOPAUTH_PASSPHRASE_FILE (CR/LF stripped, later lines ignored); a file Deno may not read names the flag that works", async () => {
+Deno.test("encrypted store: the passphrase is the first line of LOOPAUTH_PASSPHRASE_FILE (CR/LF stripped, later lines ignored); from a pipe; a file Deno may not read names the flag that works", async () => {
   await withProvider(async (provider, configHome) => {
     const first = withPassphrase(
       configHome,
@@ -225,6 +226,23 @@ Deno.test("encrypted store: the passphrase is the first line of LOOPAUTH_PASSPHR
       flags: [...flags, hint],
     });
     assert.deepEqual([fixed.code, fixed.stdout], [0, `${token}\n`], fixed.stderr);
+
+    // A pipe, as docs/agent.md shows it: LOOPAUTH_PASSPHRASE_FILE=<(pass show loopauth).
+    const piped = await runCli(["token", ...hostname], {
+      configHome,
+      command: [
+        "bash",
+        "-c",
+        'LOOPAUTH_PASSPHRASE_FILE=<(cat "$0") exec "$@"',
+        file,
+        Deno.execPath(),
+        "run",
+        ...runFlags(`${configHome}/loopauth`),
+        "--allow-read=/dev/fd",
+        MAIN,
+      ],
+    });
+    assert.deepEqual([piped.code, piped.stdout], [0, `${token}\n`], piped.stderr);
   });
 });
 
