@@ -264,7 +264,7 @@ function currentKdf(): Kdf {
   return { name: "scrypt", ...SCRYPT_PARAMS, salt: base64(randomBytes(16)) };
 }
 
-/** Whether a key was derived with the current cost (a salt of 16 bytes is checked on reading). */
+/** Whether a key was derived with the current cost and a 16-byte salt. */
 function isCurrent(kdf: Kdf): boolean {
   return kdf.N === SCRYPT_PARAMS.N && kdf.r === SCRYPT_PARAMS.r && kdf.p === SCRYPT_PARAMS.p &&
     decodeBase64(kdf.salt)?.length === 16;
