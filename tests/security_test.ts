@@ -20,7 +20,10 @@
  *    forged `id_token`, answers that are no OAuth answer.
  * 4. tests/security/config_dir_test.ts — a stolen or tampered config
  *    directory: loose modes, another user's files, a symbolic link for the
- *    lock, an unusable directory, corrupt or tampered files.
+ *    lock, an unusable directory, corrupt or tampered files; and
+ *    tests/security/passphrase_test.ts, the encrypted store's part of it: a
+ *    passphrase file kept in the directory or readable by others, a
+ *    `tokens.enc` with weak or malformed scrypt parameters.
  * 5. tests/security/command_line_test.ts — hostile input on the command
  *    line, in the environment and on git's stdin: `api -f` fields, token
  *    variables, host names with passwords, durations, git-credential garbage.
@@ -49,6 +52,7 @@ const SUITE = [
   "web_pages",
   "server",
   "config_dir",
+  "passphrase",
   "command_line",
   "agent_forward",
   "local_users",
@@ -69,7 +73,7 @@ function testNames(source: string): { calls: number; names: string[] } {
 Deno.test('the attack suite: one file per threat, every test in it named "attack: … → …", and no attack outside it', async () => {
   const files = (await Array.fromAsync(Deno.readDir(`${TESTS}security`)))
     .map((entry) => `security/${entry.name}`).sort();
-  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the eight threat files");
+  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the threat files");
   let count = 0;
   for (const file of SUITE) {
     const { calls, names } = testNames(await Deno.readTextFile(`${TESTS}${file}`));

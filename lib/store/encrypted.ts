@@ -2,15 +2,18 @@
  * The encrypted secrets backend: `tokens.enc`, AES-256-GCM (WebCrypto) with
  * a key derived from a passphrase by scrypt (N=2^17, r=8, p=1: 128 MiB and
  * about 0.4 s, from the audited npm @noble/hashes, loaded only when a key
- * is derived). The passphrase comes from `LOOPAUTH_PASSPHRASE_FILE`, else
- * from the terminal (not echoed); an unlocked key is cached in this process
- * and, when one runs, in the loopauth agent for its lifetime, so the
- * passphrase is asked once per session. Written like `tokens.json`
- * (temp file, fsync, rename: a crash leaves the old file or the new one).
+ * is derived). The passphrase comes from the first line of
+ * `LOOPAUTH_PASSPHRASE_FILE` (which may not lie in the config directory nor
+ * be readable by others: ./passphrase_file.ts), else from the terminal (not
+ * echoed); an unlocked key is cached in this process and, when one runs, in
+ * the loopauth agent for its lifetime, so the passphrase is asked once per
+ * session. Written like `tokens.json` (temp file, fsync, rename: a crash
+ * leaves the old file or the new one), always with the current scrypt
+ * parameters and a salt of its own: a file read with others is re-keyed.
  *
- * A wrong passphrase, a changed file (the GCM tag fails) and a cut or
- * foreign file are each a `storage` error (exit 8) naming the file, and
- * nothing is written.
+ * A wrong passphrase, a changed file (the GCM tag fails), a cut, malformed
+ * or foreign file and scrypt parameters below the floor are each a
+ * `storage` error (exit 8) naming the file, and nothing is written.
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
@@ -19,20 +22,23 @@ import { askPassphrase } from "../platform/passphrase.ts";
 import { agentRequest } from "./agent_client.ts";
 import { itemName } from "./agent_protocol.ts";
 import {
+  damagedEnvelope as damaged,
+  decodeBase64,
+  type DecodedEnvelope,
+  decodeEnvelope,
+  encodeBase64 as base64,
   encryptedFilePath,
   type Envelope,
   ENVELOPE_FORMAT,
   isEncryptedFile,
   type Kdf,
 } from "./envelope.ts";
-import { isRecord, readJsonFile, storageError, writeFileAtomic } from "./file.ts";
+import { isRecord, readJsonFile, writeFileAtomic } from "./file.ts";
+import { readPassphraseFile } from "./passphrase_file.ts";
 import type { SecretBackend, Secrets } from "./secrets.ts";
 
 /** The scrypt cost of new files (OWASP's recommendation for scrypt). */
 export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
-
-/** The most memory a file's scrypt parameters may ask for (twice what new files use). */
-const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 
 /** Milliseconds the agent may take to say whether it holds a key (the passphrase is asked otherwise). */
 const AGENT_CACHE_TIMEOUT_MS = 2_000;
@@ -83,59 +89,71 @@ export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBacke
   const env = options.env ?? readEnvVar;
   const ask = options.ask ?? askPassphrase;
 
-  const readEnvelope = (): Envelope | undefined => {
+  const passphrase = (confirm: boolean) =>
+    passphraseFor(path, { env, ask, confirm, dir: options.dir });
+
+  const readEnvelope = (): DecodedEnvelope | undefined => {
     const data = readJsonFile(path, "loopauth encrypted store", {
       valid: isEncryptedFile,
       invalid: () => damaged(path),
     });
     if (data === undefined) return undefined;
-    const envelope = data as unknown as Envelope;
-    const { N, r, p } = envelope.kdf;
-    // A changed header must not make loopauth spend minutes or gigabytes.
-    if ((N & (N - 1)) !== 0 || 128 * r * N > MAX_SCRYPT_MEMORY || p > 4) throw damaged(path);
-    return envelope;
+    return decodeEnvelope(data as unknown as Envelope, path);
   };
 
-  /** The key of an existing file: this process's, the agent's, or from the passphrase. */
-  const keyFor = async (kdf: Kdf, check: string): Promise<UnlockedKey> => {
+  /**
+   * The key of an existing file: this process's, the agent's, or from the
+   * passphrase (then returned too, for a re-key on the next write).
+   */
+  const keyFor = async (
+    kdf: Kdf,
+    check: string,
+  ): Promise<{ key: UnlockedKey; passphrase?: string }> => {
     const known = unlocked.get(kdf.salt);
-    if (known && checkOf(known) === check) return known;
+    if (known && checkOf(known) === check) return { key: known };
     const cached = await fromAgent(kdf);
-    if (cached && checkOf(cached) === check) return await remember(cached, { agent: false });
-    const passphrase = await passphraseFor(path, { env, ask, confirm: false });
-    const key = await derive(passphrase.text, kdf);
-    if (checkOf(key) !== check) {
-      throw new LoopauthError(
-        "storage",
-        `Wrong passphrase for ${path}${
-          passphrase.from === "file" ? " (from LOOPAUTH_PASSPHRASE_FILE)" : ""
-        }: nothing was changed`,
-      );
+    if (cached && checkOf(cached) === check) {
+      return { key: await remember(cached, { agent: false }) };
     }
-    return await remember(key, { agent: true });
+    const { text, from } = await passphrase(false);
+    const key = await derive(text, kdf);
+    if (checkOf(key) !== check) throw wrongPassphrase(path, from);
+    return { key: await remember(key, { agent: true }), passphrase: text };
   };
 
   /** A key for a new file (asked twice on a terminal). */
   let fresh: UnlockedKey | undefined;
   const newKey = async (): Promise<UnlockedKey> => {
     if (fresh) return fresh;
-    const passphrase = await passphraseFor(path, { env, ask, confirm: true });
-    const kdf: Kdf = { name: "scrypt", ...SCRYPT_PARAMS, salt: base64(randomBytes(16)) };
-    fresh = await remember(await derive(passphrase.text, kdf), { agent: true });
+    fresh = await remember(await derive((await passphrase(true)).text, currentKdf()), {
+      agent: true,
+    });
     return fresh;
   };
 
-  const open = async (): Promise<{ hosts: Hosts; key?: UnlockedKey }> => {
-    const envelope = readEnvelope();
-    if (!envelope) return { hosts: {} };
-    const key = await keyFor(envelope.kdf, envelope.check);
-    let ciphertext: Uint8Array<ArrayBuffer>, iv: Uint8Array<ArrayBuffer>;
-    try {
-      [ciphertext, iv] = [unbase64(envelope.data), unbase64(envelope.iv)];
-    } catch {
-      throw damaged(path);
+  /**
+   * The key to write with: `key` when it has the current parameters, else
+   * one derived anew with them and a fresh salt (from the passphrase, asked
+   * once more when the key came from a cache).
+   */
+  const writingKey = async (key: UnlockedKey, known?: string): Promise<UnlockedKey> => {
+    if (isCurrent(key.kdf)) return key;
+    let text = known;
+    if (text === undefined) {
+      const asked = await passphrase(false);
+      if (checkOf(await derive(asked.text, key.kdf)) !== checkOf(key)) {
+        throw wrongPassphrase(path, asked.from);
+      }
+      text = asked.text;
     }
-    if (ciphertext.length < 16 || iv.length !== 12) throw damaged(path);
+    return await remember(await derive(text, currentKdf()), { agent: true });
+  };
+
+  const open = async (): Promise<{ hosts: Hosts; key?: UnlockedKey; passphrase?: string }> => {
+    const decoded = readEnvelope();
+    if (!decoded) return { hosts: {} };
+    const { envelope, iv, data: ciphertext } = decoded;
+    const { key, passphrase } = await keyFor(envelope.kdf, envelope.check);
     let plain: ArrayBuffer;
     try {
       plain = await crypto.subtle.decrypt(
@@ -158,10 +176,11 @@ export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBacke
     if (!isRecord(data) || !isRecord(data.hosts) || !Object.values(data.hosts).every(isRecord)) {
       throw damaged(path);
     }
-    return { hosts: data.hosts as Hosts, key };
+    return { hosts: data.hosts as Hosts, key, passphrase };
   };
 
-  const save = async (hosts: Hosts, key: UnlockedKey): Promise<void> => {
+  const save = async (hosts: Hosts, opened: UnlockedKey, passphrase?: string): Promise<void> => {
+    const key = await writingKey(opened, passphrase);
     const envelope = {
       format: ENVELOPE_FORMAT,
       version: 1,
@@ -199,41 +218,31 @@ export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBacke
       const { hosts } = opened;
       if (!Object.hasOwn(hosts, host)) hosts[host] = {};
       hosts[host][login] = secrets;
-      await save(hosts, key);
+      await save(hosts, key, opened.passphrase);
     },
     async delete(host, login) {
-      const { hosts, key } = await open();
+      const { hosts, key, passphrase } = await open();
       if (!key || !Object.hasOwn(hosts, host) || !Object.hasOwn(hosts[host], login)) return false;
       delete hosts[host][login];
       if (Object.keys(hosts[host]).length === 0) delete hosts[host];
-      await save(hosts, key);
+      await save(hosts, key, passphrase);
       return true;
     },
   };
 }
 
-/** The passphrase: from `LOOPAUTH_PASSPHRASE_FILE`, else the terminal. */
+/** The passphrase: the first line of `LOOPAUTH_PASSPHRASE_FILE`, else the terminal. */
 async function passphraseFor(
   path: string,
   options: {
     env: (name: string) => string | undefined;
     ask: (prompt: string) => Promise<string | undefined>;
     confirm: boolean;
+    dir: string;
   },
 ): Promise<{ text: string; from: "file" | "terminal" }> {
   const file = options.env("LOOPAUTH_PASSPHRASE_FILE");
-  if (file) {
-    let text: string;
-    try {
-      text = (await Deno.readTextFile(file)).replace(/\r?\n$/, "");
-    } catch (error) {
-      throw storageError(error, `Cannot read LOOPAUTH_PASSPHRASE_FILE ${file}`);
-    }
-    if (text === "") {
-      throw new LoopauthError("storage", `LOOPAUTH_PASSPHRASE_FILE ${file} is empty`);
-    }
-    return { text, from: "file" };
-  }
+  if (file) return { text: await readPassphraseFile(file, { dir: options.dir }), from: "file" };
   const text = await options.ask(
     options.confirm ? `New passphrase for ${path}: ` : `Passphrase for ${path}: `,
   );
@@ -250,10 +259,30 @@ async function passphraseFor(
   return { text, from: "terminal" };
 }
 
+/** The parameters of a new key: the current cost and a fresh 16-byte salt. */
+function currentKdf(): Kdf {
+  return { name: "scrypt", ...SCRYPT_PARAMS, salt: base64(randomBytes(16)) };
+}
+
+/** Whether a key was derived with the current cost and a 16-byte salt. */
+function isCurrent(kdf: Kdf): boolean {
+  return kdf.N === SCRYPT_PARAMS.N && kdf.r === SCRYPT_PARAMS.r && kdf.p === SCRYPT_PARAMS.p &&
+    decodeBase64(kdf.salt)?.length === 16;
+}
+
+function wrongPassphrase(path: string, from: "file" | "terminal"): LoopauthError {
+  return new LoopauthError(
+    "storage",
+    `Wrong passphrase for ${path}${
+      from === "file" ? " (from LOOPAUTH_PASSPHRASE_FILE)" : ""
+    }: nothing was changed`,
+  );
+}
+
 /** scrypt, loaded on first use: `token` with a cached key loads no npm package. */
 async function derive(passphrase: string, kdf: Kdf): Promise<UnlockedKey> {
   const { scrypt } = await import("npm:@noble/hashes@^2.0.0/scrypt.js");
-  const salt = unbase64(kdf.salt);
+  const salt = decodeBase64(kdf.salt)!; // checked by decodeEnvelope, or made here
   const bytes = scrypt(new TextEncoder().encode(passphrase.normalize("NFC")), salt, {
     N: kdf.N,
     r: kdf.r,
@@ -312,25 +341,6 @@ function header(
   );
 }
 
-function damaged(path: string): LoopauthError {
-  return new LoopauthError(
-    "storage",
-    `Cannot read ${path}: it is cut short or not a loopauth encrypted tokens file (restore it, or delete it and log in again)`,
-  );
-}
-
 function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(n));
-}
-
-function base64(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(text);
-}
-
-function unbase64(text: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }

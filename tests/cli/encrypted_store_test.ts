@@ -1,7 +1,8 @@
 /**
  * The encrypted store (`--storage encrypted`, tokens.enc) through the real
- * CLI: the round trip, the passphrase from a file, from the terminal (not
- * echoed) and from the agent's cache; a wrong passphrase, a changed and a
+ * CLI: the round trip, the passphrase from a file (its first line, kept
+ * outside the config directory), from the terminal (not echoed) and from
+ * the agent's cache; a wrong passphrase, a changed and a
  * cut file (one line, exit 8, nothing overwritten); kill -9 mid-write.
  */
 import assert from "node:assert/strict";
@@ -14,8 +15,11 @@ import {
   filesContaining,
   killWhileWriting,
   loginWith,
+  MAIN,
   runCli,
+  runFlags,
   tempConfig,
+  tempDir,
   Tmux,
   waitUntil,
   withProvider,
@@ -23,12 +27,26 @@ import {
 
 const PASSPHRASE = "correct horse battery staple";
 
-/** A passphrase file in the config directory (which the documented flags let loopauth read). */
-async function passphraseFile(configDir: string, text = PASSPHRASE): Promise<string> {
-  await Deno.mkdir(configDir, { recursive: true, mode: 0o700 });
-  const path = `${configDir}/passphrase`;
-  await Deno.writeTextFile(path, `${text}\n`, { mode: 0o600 });
+/**
+ * A passphrase file (mode 0600) in a directory of its own: never in the
+ * config directory, where loopauth refuses it (tests/security/passphrase_test.ts).
+ */
+async function passphraseFile(text = `${PASSPHRASE}\n`): Promise<string> {
+  const path = `${await tempDir("p")}/passphrase`;
+  await Deno.writeTextFile(path, text, { mode: 0o600 });
+  await Deno.chmod(path, 0o600);
   return path;
+}
+
+/** The documented flags with `LOOPAUTH_PASSPHRASE_FILE` and read access to it (it lies elsewhere). */
+function withPassphrase(configHome: string, file: string): CliOptions {
+  const env = { LOOPAUTH_PASSPHRASE_FILE: file };
+  return { configHome, env, flags: withRead(runFlags(`${configHome}/loopauth`, env), file) };
+}
+
+/** `flags` with read access to `path` as well. */
+function withRead(flags: string[], path: string): string[] {
+  return flags.map((flag) => flag.startsWith("--allow-read=") ? `${flag},${path}` : flag);
 }
 
 function errorLine(stderr: string): string {
@@ -39,10 +57,7 @@ function errorLine(stderr: string): string {
 
 Deno.test("encrypted store: round trip; tokens.enc holds no readable secret; status and logout", async () => {
   await withProvider(async (provider, configHome, configDir) => {
-    const options: CliOptions = {
-      configHome,
-      env: { LOOPAUTH_PASSPHRASE_FILE: await passphraseFile(configDir) },
-    };
+    const options = withPassphrase(configHome, await passphraseFile());
     const login = await loginWith(provider, options, "--storage", "encrypted");
     assert.equal(login.code, 0, login.stderr);
     const path = `${configDir}/tokens.enc`;
@@ -80,8 +95,7 @@ Deno.test("encrypted store: round trip; tokens.enc holds no readable secret; sta
 
 Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one line, exit 8, nothing overwritten", async () => {
   await withProvider(async (provider, configHome, configDir) => {
-    const right = await passphraseFile(configDir);
-    const options: CliOptions = { configHome, env: { LOOPAUTH_PASSPHRASE_FILE: right } };
+    const options = withPassphrase(configHome, await passphraseFile());
     assert.equal((await loginWith(provider, options, "--storage", "encrypted")).code, 0);
     const path = `${configDir}/tokens.enc`;
     const original = await Deno.readTextFile(path);
@@ -98,20 +112,18 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
       "--storage",
       "encrypted",
     ];
-    const expectFailure = async (env: Record<string, string>, message: RegExp) => {
+    const expectFailure = async (options: CliOptions, message: RegExp) => {
       for (const args of [["token", ...hostname], loginArgs]) {
         const requests = provider.requests.length;
-        const out = await runCli(args, { configHome, env });
+        const out = await runCli(args, options);
         assert.equal(out.code, EXIT_CODES.storage, `${args[0]}: ${out.stderr}`);
         assert.match(errorLine(out.stderr), message, args[0]);
         assert.equal(provider.requests.length, requests, "nothing reached the server");
       }
     };
 
-    const wrong = `${configDir}/wrong`;
-    await Deno.writeTextFile(wrong, "not the passphrase\n", { mode: 0o600 });
     await expectFailure(
-      { LOOPAUTH_PASSPHRASE_FILE: wrong },
+      withPassphrase(configHome, await passphraseFile("not the passphrase\n")),
       /^Error: Wrong passphrase for .*tokens\.enc \(from LOOPAUTH_PASSPHRASE_FILE\): nothing was changed$/,
     );
     assert.equal(await Deno.readTextFile(path), original);
@@ -126,7 +138,7 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
     );
     const changed = await Deno.readTextFile(path);
     await expectFailure(
-      options.env!,
+      options,
       /^Error: Cannot decrypt .*tokens\.enc: it was changed or damaged since loopauth wrote it \(the passphrase is right; restore the file, or delete it and log in again\)$/,
     );
     assert.equal(await Deno.readTextFile(path), changed, "the changed file stays as it was");
@@ -134,7 +146,7 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
     const cut = original.slice(0, Math.floor(original.length / 2));
     await Deno.writeTextFile(path, cut);
     await expectFailure(
-      options.env!,
+      options,
       /^Error: Cannot read .*tokens\.enc: it is cut short or not a loopauth encrypted tokens file \(restore it, or delete it and log in again\)$/,
     );
     assert.equal(await Deno.readTextFile(path), cut, "the cut file stays as it was");
@@ -154,15 +166,95 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
   });
 });
 
+Deno.test("encrypted store: the passphrase is the first line of LOOPAUTH_PASSPHRASE_FILE (CR/LF stripped, later lines ignored); from a pipe; a file Deno may not read names the flag that works", async () => {
+  await withProvider(async (provider, configHome) => {
+    const first = withPassphrase(
+      configHome,
+      await passphraseFile(`${PASSPHRASE}\r\nsecond line\n`),
+    );
+    const login = await loginWith(provider, first, "--storage", "encrypted");
+    assert.equal(login.code, 0, login.stderr);
+    const [token] = provider.activeTokens();
+    const hostname = ["--hostname", provider.origin];
+    for (const text of [PASSPHRASE, `${PASSPHRASE}\n`, `${PASSPHRASE}\n\nanything\n`]) {
+      const out = await runCli(
+        ["token", ...hostname],
+        withPassphrase(configHome, await passphraseFile(text)),
+      );
+      assert.deepEqual(
+        [out.code, out.stdout],
+        [0, `${token}\n`],
+        `${JSON.stringify(text)}: ${out.stderr}`,
+      );
+    }
+    const wrong = await runCli(
+      ["token", ...hostname],
+      withPassphrase(configHome, await passphraseFile(`${PASSPHRASE} and more\n`)),
+    );
+    assert.equal(wrong.code, EXIT_CODES.storage);
+    assert.match(errorLine(wrong.stderr), /^Error: Wrong passphrase for /);
+    const emptyFile = await passphraseFile(`\n${PASSPHRASE}\n`);
+    const empty = await runCli(["token", ...hostname], withPassphrase(configHome, emptyFile));
+    assert.equal(empty.code, EXIT_CODES.storage);
+    assert.equal(
+      errorLine(empty.stderr),
+      `Error: LOOPAUTH_PASSPHRASE_FILE ${emptyFile} is empty: its first line is the passphrase`,
+    );
+    const longFile = await passphraseFile(`${"x".repeat(5000)}\n`);
+    const long = await runCli(["token", ...hostname], withPassphrase(configHome, longFile));
+    assert.equal(long.code, EXIT_CODES.storage);
+    assert.equal(
+      errorLine(long.stderr),
+      `Error: Refusing to use LOOPAUTH_PASSPHRASE_FILE ${longFile}: its first line is longer than 4096 bytes`,
+    );
+
+    // Outside the documented flags' directories: Deno's denial, with the flag to add.
+    const file = await passphraseFile();
+    const env = { LOOPAUTH_PASSPHRASE_FILE: file };
+    const flags = runFlags(`${configHome}/loopauth`, env);
+    const denied = await runCli(["token", ...hostname], { configHome, env, flags });
+    assert.equal(denied.code, EXIT_CODES.permission);
+    const line = errorLine(denied.stderr);
+    assert.equal(
+      line,
+      `Error: Deno denied read access to "${file}": run with --allow-read=${file}`,
+    );
+    const hint = line.slice(line.lastIndexOf(" ") + 1);
+    const fixed = await runCli(["token", ...hostname], {
+      configHome,
+      env,
+      flags: [...flags, hint],
+    });
+    assert.deepEqual([fixed.code, fixed.stdout], [0, `${token}\n`], fixed.stderr);
+
+    // A pipe, as docs/agent.md shows it: LOOPAUTH_PASSPHRASE_FILE=<(pass show loopauth).
+    const piped = await runCli(["token", ...hostname], {
+      configHome,
+      command: [
+        "bash",
+        "-c",
+        'LOOPAUTH_PASSPHRASE_FILE=<(cat "$0") exec "$@"',
+        file,
+        Deno.execPath(),
+        "run",
+        ...runFlags(`${configHome}/loopauth`),
+        "--allow-read=/dev/fd",
+        MAIN,
+      ],
+    });
+    assert.deepEqual([piped.code, piped.stdout], [0, `${token}\n`], piped.stderr);
+  });
+});
+
 Deno.test("encrypted store: with an agent, the unlocked key is cached there and the passphrase is asked once", async () => {
-  await withProvider(async (provider, configHome, configDir) => {
-    const env = { LOOPAUTH_PASSPHRASE_FILE: await passphraseFile(configDir) };
+  await withProvider(async (provider, configHome) => {
+    const options = withPassphrase(configHome, await passphraseFile());
     const start = await runCli(["agent", "start", "--json"], { configHome });
     assert.equal(start.code, 0, start.stderr);
     const { pid } = JSON.parse(start.stdout);
     try {
       assert.equal(
-        (await loginWith(provider, { configHome, env }, "--storage", "encrypted")).code,
+        (await loginWith(provider, options, "--storage", "encrypted")).code,
         0,
       );
       // Now without the passphrase file and without a terminal: the agent has the key.
@@ -190,10 +282,10 @@ Deno.test("encrypted store: with an agent, the unlocked key is cached there and 
 });
 
 Deno.test("encrypted store: the passphrase asked on the terminal is not echoed", async () => {
-  await withProvider(async (provider, configHome, configDir) => {
-    const env = { LOOPAUTH_PASSPHRASE_FILE: await passphraseFile(configDir) };
+  await withProvider(async (provider, configHome) => {
+    const options = withPassphrase(configHome, await passphraseFile());
     assert.equal(
-      (await loginWith(provider, { configHome, env }, "--storage", "encrypted")).code,
+      (await loginWith(provider, options, "--storage", "encrypted")).code,
       0,
     );
     const [token] = provider.activeTokens();
@@ -209,14 +301,14 @@ Deno.test("encrypted store: the passphrase asked on the terminal is not echoed",
 
 Deno.test("encrypted store: kill -9 mid-write leaves the old file or the new one, never a part", async () => {
   await using config = await tempConfig();
-  const passphrase = await passphraseFile(config.dir);
+  const passphrase = await passphraseFile();
   const writer = fileURLToPath(new URL("../fixtures/write_encrypted.ts", import.meta.url));
   const read = encryptedBackend({ dir: config.dir, env: () => passphrase });
   for (let round = 0; round < 5; round++) {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        `--allow-read=${config.dir}`,
+        `--allow-read=${config.dir},${passphrase}`,
         `--allow-write=${config.dir}`,
         writer,
         config.dir,
