@@ -24,6 +24,9 @@
  * 5. tests/security/command_line_test.ts — hostile input on the command
  *    line, in the environment and on git's stdin: `api -f` fields, token
  *    variables, host names with passwords, durations, git-credential garbage.
+ * 6. tests/security/env_tokens_test.ts — a token sent where it does not
+ *    belong: an environment token checked against a stale stored host, a
+ *    loopback request through a proxy, a planted stored token printed raw.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.
@@ -32,9 +35,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 const TESTS = fileURLToPath(new URL("./", import.meta.url));
-const SUITE = ["local", "web_pages", "server", "config_dir", "command_line"].map((threat) =>
-  `security/${threat}_test.ts`
-);
+const SUITE = ["local", "web_pages", "server", "config_dir", "command_line", "env_tokens"].map((
+  threat,
+) => `security/${threat}_test.ts`);
 
 /** The names of the `Deno.test`s of a file, read from its source (importing it would run them here). */
 function testNames(source: string): { calls: number; names: string[] } {
@@ -48,7 +51,7 @@ function testNames(source: string): { calls: number; names: string[] } {
 Deno.test('the attack suite: one file per threat, every test in it named "attack: … → …", and no attack outside it', async () => {
   const files = (await Array.fromAsync(Deno.readDir(`${TESTS}security`)))
     .map((entry) => `security/${entry.name}`).sort();
-  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the five threat files");
+  assert.deepEqual(files, [...SUITE].sort(), "tests/security/ holds the threat files");
   let count = 0;
   for (const file of SUITE) {
     const { calls, names } = testNames(await Deno.readTextFile(`${TESTS}${file}`));
