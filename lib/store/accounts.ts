@@ -8,6 +8,7 @@ import { loginCommand, LoopauthError } from "../core/errors.ts";
 import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
 import type { TokenSet } from "../core/types.ts";
 import { openBackend } from "./backend.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
 
 /** One logged-in account on one host, secrets included. */
@@ -66,7 +67,10 @@ export async function findAccount(
 
 /**
  * The account of a config record already read: its secrets joined in.
- * Metadata whose secrets are gone is a `not_logged_in` error that says so.
+ * Metadata whose secrets are gone is a `not_logged_in` error that says so;
+ * an access token that is no bearer token (an old store, a tampered file,
+ * a forwarded agent's `set`: it could hold terminal escapes or header
+ * lines) is a `storage` error that never shows it.
  *
  * @example
  * ```ts
@@ -88,6 +92,15 @@ export async function loadAccount(
     throw new LoopauthError(
       "not_logged_in",
       `The token of ${record.login} on ${host} is missing from ${backend.location}: run ${
+        loginCommand(host, { issuer: record.issuer })
+      }`,
+    );
+  }
+  // Checked on every read, not only when stored: the store may have been written by anyone.
+  if (!isBearerToken(secrets.accessToken)) {
+    throw new LoopauthError(
+      "storage",
+      `The token of ${record.login} on ${host} in ${backend.location} ${NOT_A_BEARER_TOKEN}: run ${
         loginCommand(host, { issuer: record.issuer })
       }`,
     );

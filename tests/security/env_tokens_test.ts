@@ -171,3 +171,28 @@ Deno.test("attack: a tampered tokens.json holds a token with ESC ]52 / CR LF →
     );
   });
 });
+
+Deno.test("attack: a server quotes the token it was sent in its error message → api prints the message without it", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      Response.json(
+        { message: `Bad credentials (${request.headers.get("authorization")})` },
+        { status: 401 },
+      ),
+  );
+  try {
+    await using config = await tempConfig();
+    const host = `127.0.0.1:${server.addr.port}`;
+    const token = "ghp_quotedBackToTheTerminal0123";
+    const out = await runCli(["api", "/user", "--hostname", `http://${host}`], {
+      configHome: config.home,
+      env: { LOOPAUTH_TOKEN: token },
+    });
+    assert.equal(out.code, EXIT_CODES.api, out.stderr);
+    assert.equal(out.stderr, `Error: ${host} answered HTTP 401: Bad credentials (token …)`);
+    assert.ok(!out.stderr.includes(token));
+  } finally {
+    await server.shutdown();
+  }
+});
