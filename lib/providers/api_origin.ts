@@ -89,10 +89,12 @@ export function checkApiOrigin(url: string, options: ApiOriginOptions): void {
  * import { fetchLoopbackDirect } from "../core/loopback.ts";
  * import { directOnLoopback } from "./api_origin.ts";
  * const options = directOnLoopback({ url: "http://127.0.0.1:8080/api/v3/user", headers: {} });
- * assert.equal((options.request as { fetch: unknown }).fetch, fetchLoopbackDirect);
+ * assert.equal(options.request.fetch, fetchLoopbackDirect);
  * ```
  */
-export function directOnLoopback<T extends Record<string, unknown>>(options: T): T {
+export function directOnLoopback<T extends Record<string, unknown>>(
+  options: T,
+): T & { request: { fetch: unknown } } {
   const request = (options.request ?? {}) as { fetch?: unknown };
   return { ...options, request: { ...request, fetch: request.fetch ?? fetchLoopbackDirect } };
 }
