@@ -97,15 +97,25 @@ export async function loadAccount(
     );
   }
   // Checked on every read, not only when stored: the store may have been written by anyone.
-  if (!isBearerToken(secrets.accessToken)) {
-    throw new LoopauthError(
+  const refused = (why: string) =>
+    new LoopauthError(
       "storage",
-      `The token of ${record.login} on ${host} in ${backend.location} ${NOT_A_BEARER_TOKEN}: run ${
+      `The token of ${record.login} on ${host} in ${backend.location} ${why}: run ${
         loginCommand(host, { issuer: record.issuer })
       }`,
     );
+  if (!isBearerToken(secrets.accessToken)) throw refused(NOT_A_BEARER_TOKEN);
+  // Expiry times are shown by status and decide refreshes: ISO times only.
+  for (const time of [secrets.expiresAt, secrets.refreshTokenExpiresAt]) {
+    if (time !== undefined && !isIsoTime(time)) throw refused("has an expiry that is no time");
   }
   return joinAccount(host, record, secrets);
+}
+
+/** Whether `text` is a time as loopauth stores one (ISO: digits, `-:.+`, `T`, `Z`). */
+function isIsoTime(text: unknown): boolean {
+  return typeof text === "string" && /^[0-9T:.+\-Z]{1,40}$/.test(text) &&
+    Number.isFinite(Date.parse(text));
 }
 
 /**

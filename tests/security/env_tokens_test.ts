@@ -132,7 +132,7 @@ const PLANTED = [
   ...HOSTILE_TOKENS,
 ];
 
-Deno.test("attack: a tampered tokens.json holds a token with ESC ]52 / CR LF → token, api and status refuse in one line without printing it, the server receives nothing", async () => {
+Deno.test("attack: a tampered tokens.json holds a token (or an expiry time) with ESC ]52 / CR LF → token, api and status refuse in one line without printing it, the server receives nothing", async () => {
   await withProvider(async (provider, configHome, dir) => {
     const host = ["--hostname", provider.origin];
     for (const planted of PLANTED) {
@@ -152,6 +152,25 @@ Deno.test("attack: a tampered tokens.json holds a token with ESC ]52 / CR LF →
         assert.ok(!out.stderr.includes("gho_x"), what);
       }
       assert.equal(provider.requests.length, before, "the server received nothing");
+    }
+    // An expiry time is shown by status and decides refreshes: a time, or refused the same way.
+    await saveFileAccount(dir, { host: provider.origin, login: "octocat", accessToken: "gho_ok" });
+    const file = `${dir}/tokens.json`;
+    const data = JSON.parse(await Deno.readTextFile(file));
+    for (const field of ["expiresAt", "refreshTokenExpiresAt"]) {
+      const secrets = { ...data.hosts[provider.origin].octocat };
+      secrets[field] = "2099-01-01T00:00:00Z\x1b]52;c;ZWNobyBwd25lZA==\x07";
+      const planted = { ...data, hosts: { [provider.origin]: { octocat: secrets } } };
+      await Deno.writeTextFile(file, JSON.stringify(planted), { mode: 0o600 });
+      for (const args of [["token", ...host], ["status", ...host]]) {
+        const out = await runCli(args, { configHome });
+        assert.equal(out.code, EXIT_CODES.storage, `${field} ${args[0]}: ${out.stderr}`);
+        assert.equal(out.stdout, "");
+        assert.equal(
+          out.stderr,
+          `Error: The token of octocat on ${provider.origin} in ${file} has an expiry that is no time: run loopauth login --hostname ${provider.origin}`,
+        );
+      }
     }
     // The hint works as printed (the app's id and secret in the variables a user sets once).
     const refused = await runCli(["token", ...host], { configHome });
