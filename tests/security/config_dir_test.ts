@@ -314,7 +314,11 @@ Deno.test("attack: random content in config.json (fast-check) → read, or refus
   let read = 0;
   await fc.assert(
     fc.asyncProperty(
-      fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ hosts: v }))),
+      fc.oneof(
+        fc.string(),
+        fc.json(),
+        fc.jsonValue().map((v) => JSON.stringify({ version: 1, hosts: v })),
+      ),
       async (text) => {
         await Deno.writeTextFile(configPath(config.dir), text, { mode: 0o600 });
         try {
