@@ -39,6 +39,9 @@
  *    built-in provider (`dev-server`): DNS rebinding (the Host header),
  *    cross-site form posts to its device page (CSRF), bodies larger than
  *    memory.
+ * 9. tests/security/env_tokens_test.ts — a token sent where it does not
+ *    belong: an environment token checked against a stale stored host, a
+ *    loopback request through a proxy, a planted stored token printed raw.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.
@@ -57,6 +60,7 @@ const SUITE = [
   "agent_forward",
   "local_users",
   "dev_server",
+  "env_tokens",
 ].map((
   threat,
 ) => `security/${threat}_test.ts`);

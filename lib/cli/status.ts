@@ -26,9 +26,10 @@ Flags:
   --json           print JSON (see the README for its shape)
   --offline        do not ask the servers
 
-A token from the environment shows as source env: LOOPAUTH_TOKEN, GH_TOKEN / GITHUB_TOKEN
-(github.com), GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN (GitHub Enterprise Server),
-for the stored hosts and the default host (LOOPAUTH_HOST, GH_HOST, else github.com).
+A token from the environment shows as source env, checked with the one host it belongs
+to: LOOPAUTH_TOKEN and GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN with the host named
+(--hostname, --issuer, else LOOPAUTH_HOST, GH_HOST, github.com), GH_TOKEN / GITHUB_TOKEN
+with github.com; never with another stored host.
 
 Exits 13 when a token is invalid, expired or missing, 3 when nothing is stored, and 8
 when the config or tokens file cannot be read.

@@ -5,6 +5,7 @@
 import { LoopauthError, permissionError } from "./errors.ts";
 import { terminalSafe } from "./text.ts";
 import { httpsProxyVariable, proxyFor, proxyVariables } from "./proxy_env.ts";
+import { fetchLoopbackDirect } from "./loopback.ts";
 
 /** Default time an outbound request may take. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -21,7 +22,9 @@ export interface FetchBoundedOptions {
 
 /**
  * `fetch` with a timeout; network failures become `LoopauthError("network")`
- * and an abort through `signal` becomes `LoopauthError("cancelled")`.
+ * and an abort through `signal` becomes `LoopauthError("cancelled")`. An
+ * `http://` loopback address is reached directly, never through a proxy
+ * (see `fetchLoopbackDirect`).
  *
  * @example
  * ```ts
@@ -38,7 +41,7 @@ export async function fetchBounded(
   const timer = AbortSignal.timeout(timeout);
   const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
   try {
-    return await fetch(url, { ...init, signal, redirect: init.redirect ?? "manual" });
+    return await fetchLoopbackDirect(url, { ...init, signal, redirect: init.redirect ?? "manual" });
   } catch (error) {
     // A certificate or proxy failure is the host's, whichever endpoint met it first.
     const hostWide = /invalid peer certificate|unsuccessful tunnel|proxy authentication required/i

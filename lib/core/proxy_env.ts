@@ -5,10 +5,13 @@
  * `ALL_PROXY` first, then `HTTPS_PROXY` or `HTTP_PROXY` by the URL's scheme
  * (each upper case first, then lower case), and `NO_PROXY` (IP addresses
  * and IPv4 CIDR ranges for an IP host; for a name the name, a parent domain
- * or `*`). Written by hand: Deno exposes no API for it.
+ * or `*`). Written by hand: Deno exposes no API for it. An `http://`
+ * loopback address is the exception: loopauth reaches it directly whatever
+ * is set (see loopback.ts).
  * @module
  */
 import { readEnv } from "./env_vars.ts";
+import { isLoopbackHost } from "./loopback.ts";
 import { hideUserinfo } from "./text.ts";
 
 /** The proxy that applies to a URL. */
@@ -25,6 +28,8 @@ export interface ProxyDecision {
   proxy?: ProxyInEffect;
   /** The `NO_PROXY` variable that exempts the URL, when a proxy is set but skipped. */
   bypassedBy?: string;
+  /** True when a proxy is set but skipped for an `http://` loopback address (reached directly). */
+  loopback?: true;
 }
 
 type Env = (name: string) => string | undefined;
@@ -42,7 +47,8 @@ function pair(name: string, env: Env): { variable: string; value: string } | und
 }
 
 /**
- * The proxy Deno uses for `url`, and the variable that says so.
+ * The proxy loopauth's requests to `url` go through, and the variable that
+ * says so.
  *
  * @example
  * ```ts
@@ -58,6 +64,7 @@ export function proxyFor(url: string, env: Env = quietEnv): ProxyDecision {
   const set = pair("ALL_PROXY", env) ??
     pair(target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY", env);
   if (!set) return {};
+  if (target.protocol === "http:" && isLoopbackHost(target.hostname)) return { loopback: true };
   const no = pair("NO_PROXY", env);
   if (no && exempt(target.hostname, no.value)) return { bypassedBy: no.variable };
   return { proxy: { variable: set.variable, url: hideUserinfo(set.value) } };

@@ -34,3 +34,18 @@ export function isBearerToken(token: unknown): token is string {
  */
 export const NOT_A_BEARER_TOKEN =
   "holds characters a token cannot have (RFC 6750: letters, digits, -._~+/ and a trailing =)";
+
+/**
+ * `text` with every copy of `token` replaced by `…`: a server's error
+ * message may quote the token it was sent, and no message shows a token.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutToken } from "./token_syntax.ts";
+ * assert.equal(withoutToken("Bad credentials (token gho_abc)", "gho_abc"), "Bad credentials (token …)");
+ * ```
+ */
+export function withoutToken(text: string, token: string): string {
+  return token === "" ? text : text.replaceAll(token, "…");
+}

@@ -3,6 +3,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { withoutToken } from "../core/token_syntax.ts";
 import { providerFor } from "../providers/registry.ts";
 import { getToken, resolveHost } from "./token.ts";
 
@@ -32,7 +33,7 @@ export interface ApiRequestOptions {
  * Calls `PATH` on the host's API (GitHub's through Octokit, an issuer's as
  * a plain bearer request) and returns the parsed answer (`undefined` for an
  * empty one). A malformed method, path or base is a `usage` error before any
- * token is read.
+ * token is read; an error never quotes the token, even when the server did.
  *
  * @example
  * ```ts
@@ -45,11 +46,22 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
   if (!/^[A-Z]+$/.test(method)) throw new LoopauthError("usage", `Invalid HTTP method "${method}"`);
   const host = await resolveHost(options);
   const provider = await providerFor(host, { signal: options.signal });
-  return await provider.request(path, {
-    method,
-    fields: options.fields ?? {},
-    base: options.base,
-    signal: options.signal,
-    token: () => getToken(options),
-  });
+  let sent: string | undefined;
+  try {
+    return await provider.request(path, {
+      method,
+      fields: options.fields ?? {},
+      base: options.base,
+      signal: options.signal,
+      token: async () => (sent = await getToken(options)),
+    });
+  } catch (error) {
+    // The server's message may quote the token it got; so may every cause (left out).
+    if (sent && error instanceof LoopauthError && error.message.includes(sent)) {
+      throw new LoopauthError(error.code, withoutToken(error.message, sent), {
+        ...(error.status === undefined ? {} : { status: error.status }),
+      });
+    }
+    throw error;
+  }
 }

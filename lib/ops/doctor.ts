@@ -410,6 +410,8 @@ function proxyCheck(urls: string[]): DoctorCheck {
       ? `through ${decision.proxy.variable}=${decision.proxy.url}`
       : decision.bypassedBy
       ? `directly (${decision.bypassedBy} exempts it)`
+      : decision.loopback
+      ? "directly (a loopback address)"
       : "directly";
     hosts.set(key, [...new Set([...(hosts.get(key) ?? []), hostOf(url)])]);
   }

@@ -9,7 +9,7 @@
  * Octokit: the types below are the few members it uses.
  * @module
  */
-import { checkApiOrigin, type OctokitRequest } from "../providers/api_origin.ts";
+import { checkApiOrigin, directOnLoopback, type OctokitRequest } from "../providers/api_origin.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { login, type LoginOptions } from "./login.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
@@ -122,7 +122,8 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
 
   const auth = (() => authenticate()) as LoopauthAuth;
   auth.hook = async (request, route, parameters) => {
-    const endpoint = request.endpoint.merge(route, parameters);
+    // An http:// loopback API is reached directly, never through a proxy.
+    const endpoint = directOnLoopback(request.endpoint.merge(route, parameters));
     // A request that brings its own authorization (basic auth for /applications/…) keeps it.
     if (endpoint.headers.authorization !== undefined) return await request(endpoint);
     checkApiOrigin(request.endpoint.parse(endpoint).url, {

@@ -13,7 +13,8 @@ import { loadAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
-import { envToken, resolveHost, storedHost } from "./token.ts";
+import { type EnvToken, envToken, resolveHost, storedHost } from "./token.ts";
+import { readEnvVar } from "../core/env_vars.ts";
 
 /**
  * What is known about a token: `valid` (the server accepted it), `invalid`
@@ -73,9 +74,17 @@ export interface StatusOptions {
   configDir?: string;
   /** Do not ask the servers whether the tokens are still accepted. */
   offline?: boolean;
-  /** Include a token from the environment (`LOOPAUTH_TOKEN`, `GH_TOKEN`, …) as source `env` (default false). */
+  /**
+   * Include a token from the environment (`LOOPAUTH_TOKEN`, `GH_TOKEN`, …)
+   * as source `env` (default false), for the one host it belongs to: see
+   * {@linkcode envTokenFor}.
+   */
   fromEnv?: boolean;
-  /** With `fromEnv` and no host given: the host whose environment token shows when nothing is stored there (default github.com). */
+  /**
+   * With `fromEnv` and no host given: the host the user named by default
+   * (`LOOPAUTH_HOST`, `GH_HOST`), which `LOOPAUTH_TOKEN` and the enterprise
+   * tokens belong to (default github.com).
+   */
   defaultHost?: string;
   /** Aborting cancels the checks. */
   signal?: AbortSignal;
@@ -102,11 +111,11 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     ? undefined
     : await resolveHost({ ...options, configDir: dir });
   const keys = only ? [only.key] : Object.keys(config.hosts);
-  const fromEnv = options.fromEnv ?? false;
+  const named = only ?? resolveGitHubHost(options.defaultHost ?? "github.com");
+  const envOf = (host: HostRef) => options.fromEnv ? envTokenFor(host, { named }) : undefined;
   // A token from the environment shows even where nothing is stored (as gh's known hosts).
-  for (const name of only || !fromEnv ? [] : ["github.com", options.defaultHost ?? "github.com"]) {
-    const host = resolveGitHubHost(name);
-    if (envToken(host) && !keys.includes(host.key)) keys.unshift(host.key);
+  for (const host of only ? [] : [resolveGitHubHost("github.com"), named]) {
+    if (envOf(host) && !keys.includes(host.key)) keys.unshift(host.key);
   }
   // One provider per host (an issuer's metadata is read once, not once per account).
   const providers = new Map<string, Promise<Provider>>();
@@ -125,7 +134,7 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     // The host given by flag as it was resolved: an issuer stays one when nothing is stored.
     const host = only ?? storedHost(config, key);
     const jobs: (() => Promise<AccountStatus>)[] = [];
-    const env = fromEnv ? envToken(host) : undefined;
+    const env = envOf(host);
     if (env) {
       jobs.push(async () => {
         const found = await check(providerOf, host, env.token, options);
@@ -197,6 +206,42 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
     }
   }
   return report;
+}
+
+/** Options of {@linkcode envTokenFor}. */
+export interface EnvTokenForOptions {
+  /** The host the user named: by `--hostname` or `--issuer`, else by default (`LOOPAUTH_HOST`, `GH_HOST`, github.com). */
+  named: HostRef;
+  /** Reads a variable (default: the process's environment). */
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * The environment's token that {@linkcode status} may send to `host`, by
+ * gh's rules: every variable of `envTokenVariables` for the host the user
+ * named; `GH_TOKEN` and `GITHUB_TOKEN` (never `LOOPAUTH_TOKEN`) for
+ * github.com; nothing for any other host, whatever is stored for it. A
+ * stored host is no request to send it a token from the environment: its
+ * port may now be another user's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { envTokenFor } from "./status.ts";
+ * import { resolveGitHubHost } from "../providers/github_host.ts";
+ * const env = (name: string) => ({ LOOPAUTH_TOKEN: "a", GH_ENTERPRISE_TOKEN: "b" })[name];
+ * const named = resolveGitHubHost("ghe.example.com");
+ * assert.equal(envTokenFor(named, { named, env })?.variable, "LOOPAUTH_TOKEN");
+ * assert.equal(envTokenFor(resolveGitHubHost("http://127.0.0.1:8080"), { named, env }), undefined);
+ * assert.equal(envTokenFor(resolveGitHubHost("github.com"), { named, env }), undefined);
+ * ```
+ */
+export function envTokenFor(host: HostRef, options: EnvTokenForOptions): EnvToken | undefined {
+  const env = options.env ?? readEnvVar;
+  if (host.key === options.named.key) return envToken(host, env);
+  if (host.key !== "github.com") return undefined;
+  // github.com not named: only its own variables (gh's), not loopauth's any-host one.
+  return envToken(host, (name) => (name === "LOOPAUTH_TOKEN" ? undefined : env(name)));
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { terminalSafe } from "../core/text.ts";
+import { fetchLoopbackDirect } from "../core/loopback.ts";
 
 /** The few members of Octokit's `request` that an authentication hook uses. */
 export interface OctokitRequest {
@@ -78,9 +79,31 @@ export function checkApiOrigin(url: string, options: ApiOriginOptions): void {
 }
 
 /**
+ * Octokit request options whose `fetch` reaches an `http://` loopback API
+ * directly, never through a proxy (`fetchLoopbackDirect`); a `fetch` the
+ * caller gave Octokit is kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fetchLoopbackDirect } from "../core/loopback.ts";
+ * import { directOnLoopback } from "./api_origin.ts";
+ * const options = directOnLoopback({ url: "http://127.0.0.1:8080/api/v3/user", headers: {} });
+ * assert.equal(options.request.fetch, fetchLoopbackDirect);
+ * ```
+ */
+export function directOnLoopback<T extends Record<string, unknown>>(
+  options: T,
+): T & { request: { fetch: unknown } } {
+  const request = (options.request ?? {}) as { fetch?: unknown };
+  return { ...options, request: { ...request, fetch: request.fetch ?? fetchLoopbackDirect } };
+}
+
+/**
  * Octokit's request hook for loopauth's own clients: every request passes
  * {@linkcode checkApiOrigin}, then gets `authorization: token …` unless it
- * brings its own authorization.
+ * brings its own authorization, and goes through
+ * {@linkcode directOnLoopback}.
  *
  * @example
  * ```ts
@@ -102,6 +125,6 @@ export function guardedHook(
     if (options.token !== undefined && endpoint.headers.authorization === undefined) {
       endpoint.headers.authorization = `token ${options.token}`;
     }
-    return await request(endpoint);
+    return await request(directOnLoopback(endpoint));
   };
 }

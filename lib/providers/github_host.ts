@@ -6,6 +6,10 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
+import { isLoopbackHost } from "../core/loopback.ts";
+
+// Where it lived before core/loopback.ts: its importers keep working.
+export { isLoopbackHost } from "../core/loopback.ts";
 
 /** Where one GitHub host keeps its OAuth endpoints and API. */
 export interface GitHubHost {
@@ -21,21 +25,6 @@ export interface GitHubHost {
   apiUrl: string;
   /** Where a user reviews and revokes authorized apps. */
   settingsUrl: string;
-}
-
-/**
- * Whether a host name is a loopback address literal (127.0.0.0/8 or ::1),
- * the only hosts `http://` is accepted for.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isLoopbackHost } from "./github_host.ts";
- * assert.equal(isLoopbackHost("127.0.0.1"), true);
- * ```
- */
-export function isLoopbackHost(hostname: string): boolean {
-  return /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === "[::1]";
 }
 
 /**

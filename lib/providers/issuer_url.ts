@@ -5,7 +5,7 @@
  */
 import { LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
-import { isLoopbackHost } from "./github_host.ts";
+import { isLoopbackHost } from "../core/loopback.ts";
 
 /** An account's host that is an issuer (stored with `issuer: true`), before discovery. */
 export interface IssuerRef {

@@ -11,7 +11,7 @@ import { LoopauthError } from "../core/errors.ts";
 import { fetchBounded, networkError } from "../core/http.ts";
 import { terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
-import { isLoopbackHost } from "./github_host.ts";
+import { isLoopbackHost } from "../core/loopback.ts";
 import { issuerApiUrl, issuerSessionExpired, parseIssuerUrl } from "./issuer_url.ts";
 import type { Provider, ProviderOptions } from "./provider.ts";
 

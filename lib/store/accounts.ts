@@ -8,6 +8,7 @@ import { loginCommand, LoopauthError } from "../core/errors.ts";
 import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
 import type { TokenSet } from "../core/types.ts";
 import { openBackend } from "./backend.ts";
+import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
 
 /** One logged-in account on one host, secrets included. */
@@ -66,7 +67,10 @@ export async function findAccount(
 
 /**
  * The account of a config record already read: its secrets joined in.
- * Metadata whose secrets are gone is a `not_logged_in` error that says so.
+ * Metadata whose secrets are gone is a `not_logged_in` error that says so;
+ * an access token that is no bearer token (an old store, a tampered file,
+ * a forwarded agent's `set`: it could hold terminal escapes or header
+ * lines) is a `storage` error that never shows it.
  *
  * @example
  * ```ts
@@ -92,7 +96,26 @@ export async function loadAccount(
       }`,
     );
   }
+  // Checked on every read, not only when stored: the store may have been written by anyone.
+  const refused = (why: string) =>
+    new LoopauthError(
+      "storage",
+      `The token of ${record.login} on ${host} in ${backend.location} ${why}: run ${
+        loginCommand(host, { issuer: record.issuer })
+      }`,
+    );
+  if (!isBearerToken(secrets.accessToken)) throw refused(NOT_A_BEARER_TOKEN);
+  // Expiry times are shown by status and decide refreshes: ISO times only.
+  for (const time of [secrets.expiresAt, secrets.refreshTokenExpiresAt]) {
+    if (time !== undefined && !isIsoTime(time)) throw refused("has an expiry that is no time");
+  }
   return joinAccount(host, record, secrets);
+}
+
+/** Whether `text` is a time as loopauth stores one (ISO: digits, `-:.+`, `T`, `Z`). */
+function isIsoTime(text: unknown): boolean {
+  return typeof text === "string" && /^[0-9T:.+\-Z]{1,40}$/.test(text) &&
+    Number.isFinite(Date.parse(text));
 }
 
 /**

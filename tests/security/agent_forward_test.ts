@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 6 of 8: a forwarded agent. With `ssh -R` the
+ * The attack suite, threat 6 of 9: a forwarded agent. With `ssh -R` the
  * remote host reaches the local agent's socket, and whoever there can read
  * the copied key (the remote's root, malware in the remote account) can
  * speak the agent's protocol. `loopauth agent forward` gives the remote a

@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 5 of 8: hostile input on the command line, in
+ * The attack suite, threat 5 of 9: hostile input on the command line, in
  * the environment and on git's stdin (a script that passes on what it was
  * given, a poisoned GH_TOKEN, a host name with a password in it, garbage
  * where git's request should be). Each is refused with one line, or given

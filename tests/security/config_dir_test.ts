@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 4 of 8: a stolen or tampered config directory.
+ * The attack suite, threat 4 of 9: a stolen or tampered config directory.
  * Another user who can write to it plants a config, a token or a symbolic
  * link; one who can read it takes the tokens; a tampered or corrupt file
  * must not pass for a good one, nor make git read extra credential lines;
@@ -13,6 +13,7 @@ import fc from "npm:fast-check@^4";
 import { actAsUser } from "../../lib/dev/provider.ts";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { configPath, readConfig } from "../../lib/store/config.ts";
+import { NOT_A_BEARER_TOKEN } from "../../lib/core/token_syntax.ts";
 import { runFlags as documentedFlags } from "../../scripts/permissions.ts";
 import {
   Cli,
@@ -267,7 +268,7 @@ Deno.test("attack: a corrupt tokens.json makes status report success (exit 0) �
   });
 });
 
-Deno.test("attack: a stored login or token with a newline (an old or tampered store) → the git helper prints nothing for that host", async () => {
+Deno.test("attack: a stored login or token with a newline (an old or tampered store) → the git helper prints nothing for that host (for a token, one line on stderr)", async () => {
   await using config = await tempConfig();
   const host = "http://127.0.0.1:9";
   const request = "protocol=http\nhost=127.0.0.1:9\n\n";
@@ -290,8 +291,19 @@ Deno.test("attack: a stored login or token with a newline (an old or tampered st
   ) {
     await save(login, token);
     const cli = await gitCredentialGet(config.home, request);
-    assert.equal(cli.code, 0);
-    assert.equal(cli.stdout, "", `${JSON.stringify([login, token])}: nothing printed`);
+    const what = JSON.stringify([login, token]);
+    assert.equal(cli.stdout, "", `${what}: nothing printed`);
+    if (token === "gho_fine") {
+      assert.equal(cli.code, 0, what);
+      continue;
+    }
+    // A token is checked when it is read (tests/security/env_tokens_test.ts): git shows the line.
+    assert.equal(cli.code, EXIT_CODES.storage, what);
+    assert.equal(
+      cli.stderr,
+      `Error: The token of octocat on ${host} in ${config.dir}/tokens.json ${NOT_A_BEARER_TOKEN}: run loopauth login --hostname ${host}\n`,
+      what,
+    );
   }
 });
 

@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 8 of 8: web pages and clients against the
+ * The attack suite, threat 8 of 9: web pages and clients against the
  * built-in provider (`loopauth dev-server`, `./testing`). A developer runs it
  * on 127.0.0.1 while browsing: a page can reach it under a name of its own
  * (DNS rebinding), post a cross-site form to its device page, or send it

@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 1 of 8: other local users and processes. Every
+ * The attack suite, threat 1 of 9: other local users and processes. Every
  * process on this machine can connect to the callback port while a login
  * waits (nothing off the machine can: only 127.0.0.1 listens); a process
  * can be killed at any moment of a write (kill -9, the OOM killer, a power

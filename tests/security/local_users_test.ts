@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 7 of 8: other local users who read every process's
+ * The attack suite, threat 7 of 9: other local users who read every process's
  * arguments (`/proc/PID/cmdline`, `ps`) and every world-readable file, and
  * try to finish the user's login with their own account (login CSRF from
  * the same machine), or read tokens from a child's environment. See

@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 3 of 8: a malicious or compromised server (a
+ * The attack suite, threat 3 of 9: a malicious or compromised server (a
  * GitHub Enterprise Server, an OAuth/OIDC issuer, the built-in provider).
  * What it answers is input: user names that carry git-credential lines,
  * terminal escapes or keyring commands, tokens with CR/LF, metadata that

@@ -1,5 +1,5 @@
 /**
- * The attack suite, threat 2 of 8: web pages in the user's browser. While a
+ * The attack suite, threat 2 of 9: web pages in the user's browser. While a
  * login waits, any page the user has open can send the browser to
  * `http://127.0.0.1:PORT/callback` (login CSRF with a code of its own, a
  * form POST, script in `error_description`), and a DNS-rebinding page can

@@ -287,12 +287,16 @@ Deno.test("doctor shows the proxy and CA in effect, and names DENO_CERT when the
 Deno.test("proxyFor reads the variables as Deno does (the IP cases checked against Deno 2.9 by hand)", () => {
   const decide = (url: string, values: Record<string, string>) => {
     const decision = proxyFor(url, (name) => values[name]);
-    return decision.proxy?.variable ?? (decision.bypassedBy ? `skip:${decision.bypassedBy}` : "");
+    return decision.proxy?.variable ??
+      (decision.bypassedBy ? `skip:${decision.bypassedBy}` : decision.loopback ? "loopback" : "");
   };
   const https = "https://127.0.0.1:8443/";
   assert.equal(decide(https, {}), "");
   assert.equal(decide(https, { HTTP_PROXY: "http://p:1" }), "", "HTTP_PROXY is for http://");
-  assert.equal(decide("http://127.0.0.1/", { HTTP_PROXY: "http://p:1" }), "HTTP_PROXY");
+  // loopauth reaches an http:// loopback address directly (Deno's fetch alone would not).
+  assert.equal(decide("http://127.0.0.1/", { HTTP_PROXY: "http://p:1" }), "loopback");
+  assert.equal(decide("http://[::1]:8080/", { ALL_PROXY: "http://p:1" }), "loopback");
+  assert.equal(decide("http://10.0.0.1/", { HTTP_PROXY: "http://p:1" }), "HTTP_PROXY");
   assert.equal(decide(https, { ALL_PROXY: "http://a:1", HTTPS_PROXY: "http://b:1" }), "ALL_PROXY");
   assert.equal(
     decide(https, { HTTPS_PROXY: "http://a:1", https_proxy: "http://b:1" }),
