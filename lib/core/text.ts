@@ -28,19 +28,23 @@ export function escapeHtml(text: string): string {
 
 /**
  * Makes text from a server safe for one terminal line: control characters
- * (escape sequences, newlines) become spaces and the length is capped.
+ * (escape sequences, newlines) and invisible format characters (bidi
+ * overrides, line separators) become spaces and the length is capped.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { terminalSafe } from "./text.ts";
  * assert.equal(terminalSafe("bad\x1b[2Jthing\n"), "bad [2Jthing");
+ * assert.equal(terminalSafe("x\u202eevil\u2028line"), "x evil line");
  * ```
  */
 export function terminalSafe(text: string, options: { max?: number } = {}): string {
   const max = options.max ?? 300;
+  // Control characters, and the invisible ones that reorder or break a line (bidi overrides,
+  // line and paragraph separators, zero-width characters: Unicode Cf, Zl, Zp).
   // deno-lint-ignore no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]+/gu, " ").trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 

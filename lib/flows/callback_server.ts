@@ -37,7 +37,17 @@ export interface ServeCallbackOptions<T> {
    * Whose the client socket at `peerPort` is (default: Linux's socket table,
    * see `platform/socket_owner.ts`); only `foreign` is refused.
    */
-  peer?: (serverPort: number, peerPort: number) => Promise<"own" | "foreign" | "unknown">;
+  peer?: (
+    serverPort: number,
+    peerPort: number,
+    options: { peerAddress: string },
+  ) => Promise<"own" | "foreign" | "unknown">;
+  /**
+   * Told each time a request with this login's start URL or `state` is
+   * refused because it came from another user's connection (the wait goes
+   * on), so the terminal can say so rather than wait in silence.
+   */
+  onRefused?: (message: string) => void;
   /**
    * Runs once, with the valid callback, before the browser gets its page (the
    * code exchange goes here, so the page can tell the real outcome). A throw
@@ -142,13 +152,18 @@ export function serveCallback<T = CallbackParams>(
   const peer = options.peer ?? loopbackPeer;
   /** Whether the client of this connection may act for the user (another user's may not). */
   const fromOtherUser = async (info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-    await peer(port, info.remoteAddr.port) === "foreign";
-  const foreign = () =>
-    reply(
+    await peer(port, info.remoteAddr.port, { peerAddress: info.remoteAddr.hostname }) ===
+      "foreign";
+  const foreign = () => {
+    options.onRefused?.(
+      "A request for this login came from another user's connection (or one this computer could not trace to you) and was refused",
+    );
+    return reply(
       403,
       "Not your login",
-      "This login belongs to another user of this computer. Nothing was done.",
+      "This login belongs to another user of this computer, or this connection could not be traced to its user. Nothing was done. If this is your browser, copy this page's address into the terminal that waits.",
     );
+  };
 
   const handler = async (
     request: Request,

@@ -44,6 +44,8 @@ export interface LoopbackFlowOptions<T> {
   successPage?: (value: T) => Pick<Page, "title" | "message">;
   /** Also accept the redirect URL (or code) pasted into `input` (see `paste_back.ts`). */
   pasteBack?: Pick<PasteBackOptions, "input" | "write">;
+  /** Told when a request from another user's connection was refused (the wait goes on). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -105,6 +107,10 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
     signal: options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal,
     timeout: options.timeout,
     issuer: options.issuer,
+    onRefused: (message) =>
+      options.onWarning?.(
+        options.pasteBack ? `${message}: if it was your browser, paste its address here` : message,
+      ),
     onCallback: ({ code, params }) =>
       options.complete({
         code,

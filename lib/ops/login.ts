@@ -294,6 +294,7 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     timeout: options.timeout,
     signal,
     pasteBack: options.pasteBack,
+    onWarning: options.onWarning,
     onAuthorizationUrl: async (url, context) => {
       await turn?.wait(signal);
       options.onAuthorizationUrl?.(url);

@@ -4,7 +4,7 @@
  * @module
  */
 import { startSettled } from "./start_settled.ts";
-import { childEnvironment, OPENER_ENV_VARS } from "./child_env.ts";
+import { childEnvironment, OPENER_ENV_VARS, withoutSecrets } from "./child_env.ts";
 
 /** Whether a browser was started, and why not. */
 export interface OpenResult {
@@ -60,8 +60,8 @@ export function browserCommands(url: string, options: OpenBrowserOptions = {}): 
 }
 
 /**
- * Tries to open `url` in a browser, with only the environment a browser
- * needs ({@linkcode OPENER_ENV_VARS}). Every local user can read the
+ * Tries to open `url` in a browser, in this process's environment less the
+ * secrets (`SECRET_ENV_VARS` of child_env.ts). Every local user can read the
  * opener's (and the browser's) arguments: `url` must hold no secret. Never throws: a failure is a note for
  * the user, who also has the printed URL.
  *
@@ -84,13 +84,22 @@ export async function openBrowser(
   }
   if (commands.length === 0) return { opened: false, reason: "no display and no $BROWSER" };
   let reason = "no browser opener found";
-  // No token or client secret of this process reaches the browser.
-  const env = childEnvironment(OPENER_ENV_VARS);
-  for (const [cmd, ...args] of commands) {
+  for (const command of commands) {
+    const [cmd] = command;
+    // No token or client secret of this process reaches the browser: `env -u` removes them
+    // from everything else it inherits, or (no `env`) it gets only what a browser needs.
+    const stripped = withoutSecrets(command);
+    const [program, ...args] = stripped ?? command;
+    const env = stripped ? undefined : childEnvironment(OPENER_ENV_VARS);
     try {
-      const status = await startSettled(cmd, args, { settleMs: SETTLE_MS, env });
+      const status = await startSettled(program, args, { settleMs: SETTLE_MS, env });
       if (status === undefined || status.success) return { opened: true };
-      reason = `${cmd} exited with code ${status.code}`;
+      // Through env: 127 is its "command not found", 126 "found but cannot run".
+      reason = stripped && status.code === 127
+        ? `${cmd} not found`
+        : stripped && status.code === 126
+        ? `no permission to run ${cmd}`
+        : `${cmd} exited with code ${status.code}`;
     } catch (error) {
       reason =
         error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied

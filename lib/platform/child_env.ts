@@ -7,7 +7,52 @@
 import { readEnv } from "../core/env_vars.ts";
 
 /**
- * What a browser opener (`$BROWSER`, `xdg-open`, `wslview`, `open`,
+ * The variables of loopauth's environment that hold a secret: a browser
+ * opener (and the browser it may start, which keeps its environment for the
+ * whole session) gets everything else, since what a desktop's browser needs
+ * is open-ended (KDE's `KDE_SESSION_VERSION` decides xdg-open's opener,
+ * proxies, input methods, locales, scaling), but never these.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SECRET_ENV_VARS } from "./child_env.ts";
+ * assert.ok(SECRET_ENV_VARS.includes("GH_TOKEN"));
+ * ```
+ */
+export const SECRET_ENV_VARS: readonly string[] = [
+  "GH_TOKEN",
+  "GITHUB_TOKEN",
+  "GH_ENTERPRISE_TOKEN",
+  "GITHUB_ENTERPRISE_TOKEN",
+  "LOOPAUTH_TOKEN",
+  "LOOPAUTH_CLIENT_SECRET",
+];
+
+/**
+ * The opener's command with the secret variables removed from the
+ * environment it inherits: `env -u NAME … cmd args` (POSIX `env`, given
+ * names only, never a value), where Deno may run `env`; otherwise
+ * `undefined`, and the opener gets {@linkcode OPENER_ENV_VARS} alone.
+ *
+ * @example
+ * ```ts
+ * import { withoutSecrets } from "./child_env.ts";
+ * const command = withoutSecrets(["xdg-open", "http://127.0.0.1:8000/start/abc"]);
+ * // ["env", "-u", "GH_TOKEN", …, "xdg-open", "http://127.0.0.1:8000/start/abc"]
+ * ```
+ */
+export function withoutSecrets(command: readonly string[]): string[] | undefined {
+  if (Deno.build.os === "windows") return undefined;
+  if (Deno.permissions.querySync({ name: "run", command: "env" }).state !== "granted") {
+    return undefined;
+  }
+  return ["env", ...SECRET_ENV_VARS.flatMap((name) => ["-u", name]), "--", ...command];
+}
+
+/**
+ * Where `env` cannot strip the secrets (Windows, or no permission to run
+ * it): what a browser opener (`$BROWSER`, `xdg-open`, `wslview`, `open`,
  * `cmd /c start`) and the browser it starts need: where programs are, the
  * display and its authorization, the desktop (xdg-open's choice of opener,
  * the `.desktop` files of snap and Flatpak browsers), the language, WSL's

@@ -10,20 +10,28 @@ import { ownUid } from "./uid.ts";
 const LOOPBACK_V4 = "0100007F";
 /** `::ffff:127.0.0.1` as `/proc/net/tcp6` writes it (an IPv4 client on a dual-stack socket). */
 const LOOPBACK_MAPPED = "0000000000000000FFFF00000100007F";
+/** TCP_ESTABLISHED in the `st` column. */
+const ESTABLISHED = "01";
 
 /**
- * The uid that owns the client socket `127.0.0.1:peerPort` connected to
+ * The uid that owns the live client socket `127.0.0.1:peerPort` connected to
  * `127.0.0.1:serverPort`, from the text of `/proc/net/tcp` and
- * `/proc/net/tcp6`; `undefined` when the table has no such socket.
+ * `/proc/net/tcp6`; `undefined` when the table has no such socket. Only an
+ * established connection with a socket of its own counts: Linux lists a
+ * closed or TIME_WAIT socket (one the client already let go of, or one left
+ * by an earlier connection from that port) with uid 0 and inode 0, which
+ * another user could otherwise borrow.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { socketOwner } from "./socket_owner.ts";
- * const table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n" +
- *   "   0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000 0 1\n";
+ * const table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+ *   "   0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000 0 4242\n" +
+ *   "   1: 0100007F:A001 0100007F:1F90 06 00000000:00000000 03:00000000 00000000     0 0 0\n";
  * assert.equal(socketOwner(table, 0x1f90, 0xa000), 1000);
- * assert.equal(socketOwner(table, 0x1f90, 0xa001), undefined);
+ * assert.equal(socketOwner(table, 0x1f90, 0xa001), undefined, "TIME_WAIT: no owner");
+ * assert.equal(socketOwner(table, 0x1f90, 0xa002), undefined);
  * ```
  */
 export function socketOwner(
@@ -35,13 +43,15 @@ export function socketOwner(
   const local = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(peerPort)}`);
   const remote = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(serverPort)}`);
   for (const line of table.split("\n")) {
-    // sl local_address rem_address st tx:rx tr:when retrnsmt uid …
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
     const fields = line.trim().split(/\s+/);
-    if (fields.length < 8) continue;
-    if (local.includes(fields[1].toUpperCase()) && remote.includes(fields[2].toUpperCase())) {
-      const uid = Number(fields[7]);
-      if (Number.isInteger(uid)) return uid;
+    if (fields.length < 10) continue;
+    if (!local.includes(fields[1].toUpperCase()) || !remote.includes(fields[2].toUpperCase())) {
+      continue;
     }
+    if (fields[3] !== ESTABLISHED || fields[9] === "0") continue;
+    const uid = Number(fields[7]);
+    if (Number.isInteger(uid)) return uid;
   }
   return undefined;
 }
@@ -103,8 +113,16 @@ export type PeerVerdict =
 export async function loopbackPeer(
   serverPort: number,
   peerPort: number,
-  options: { table?: () => Promise<string | undefined>; uid?: number } = {},
+  options: {
+    table?: () => Promise<string | undefined>;
+    uid?: number;
+    /** The client's address (default `127.0.0.1`): any other (`127.0.0.2`, …) is foreign. */
+    peerAddress?: string;
+  } = {},
 ): Promise<PeerVerdict> {
+  // A browser on this machine connects from 127.0.0.1; another loopback address is a way to
+  // reuse a port number the table lists for someone else.
+  if ((options.peerAddress ?? "127.0.0.1") !== "127.0.0.1") return "foreign";
   const uid = "uid" in options ? options.uid : ownUid();
   if (uid === undefined) return "unknown";
   const table = await (options.table ?? readSocketTable)();

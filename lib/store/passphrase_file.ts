@@ -91,6 +91,12 @@ function checkPrivate(info: Deno.FileInfo, refuse: (why: string) => LoopauthErro
       `it belongs to another user (uid ${info.uid}): keep a copy of your own, mode 0600`,
     );
   }
+  // A second name of the file may lie inside the config directory (a hard link cannot be traced).
+  if (info.isFile && (info.nlink ?? 1) > 1) {
+    throw refuse(
+      `it has ${info.nlink} names (hard links), one of which may be in a copy of the config directory: keep a file of its own, mode 0600`,
+    );
+  }
   const mode = info.mode & 0o777;
   const shown = `mode 0${mode.toString(8)}`;
   if (mode & 0o044) throw refuse(`other users can read it (${shown}): run chmod 600 ${file}`);

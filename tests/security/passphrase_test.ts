@@ -356,3 +356,32 @@ Deno.test("attack: a tokens.enc with a lower (still accepted) scrypt cost → a 
     assert.equal(`${stored[provider.origin].octocat.accessToken}\n`, after.stdout);
   });
 });
+
+Deno.test({
+  name:
+    "attack: a hard link outside the config directory to a passphrase file inside it → refused, one line: a copy of the directory would hold the key",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withProvider(async (provider, configHome, dir) => {
+      await Deno.mkdir(dir, { mode: 0o700 });
+      await Deno.chmod(dir, 0o700);
+      const inside = `${dir}/passphrase`;
+      await Deno.writeTextFile(inside, `${PASSPHRASE}\n`, { mode: 0o600 });
+      await Deno.chmod(inside, 0o600);
+      const outside = `${await tempDir("h")}/passphrase`;
+      await sh(`ln '${inside}' '${outside}'`);
+      const requests = provider.requests.length;
+      const login = await runCli(
+        loginArgs(provider, "--storage", "encrypted"),
+        cliOptions(configHome, outside),
+      );
+      assert.equal(login.code, EXIT_CODES.storage, login.stderr);
+      assert.equal(
+        errorLine(login.stderr),
+        `Error: Refusing to use LOOPAUTH_PASSPHRASE_FILE ${outside}: it has 2 names (hard links), one of which may be in a copy of the config directory: keep a file of its own, mode 0600`,
+      );
+      assert.equal(provider.requests.length, requests, "nothing reached the server");
+      assert.equal(await exists(`${dir}/tokens.enc`), false, "nothing was stored");
+    });
+  },
+});
