@@ -48,12 +48,12 @@ export class Tmux implements AsyncDisposable {
     let output: Deno.CommandOutput;
     try {
       output = await new Deno.Command("tmux", {
-        // No ~/.tmux.conf, and /bin/sh for the pane whatever the user's login shell.
+        // No ~/.tmux.conf, and bash for the pane whatever the user's login shell.
         args: ["-f", "/dev/null", "-S", this.socket, ...args],
         env: {
           PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
           HOME: Deno.env.get("HOME") ?? "/tmp",
-          SHELL: "/bin/sh",
+          SHELL: "/bin/bash", // the tests need bash anyway; its -c survives the Ctrl-C its child handles
         },
         clearEnv: true,
         stdin: "null",
