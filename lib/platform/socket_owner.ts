@@ -10,6 +10,8 @@ import { ownUid } from "./uid.ts";
 const LOOPBACK_V4 = "0100007F";
 /** `::ffff:127.0.0.1` as `/proc/net/tcp6` writes it (an IPv4 client on a dual-stack socket). */
 const LOOPBACK_MAPPED = "0000000000000000FFFF00000100007F";
+/** `::1` as `/proc/net/tcp6` writes it (a callback server on `[::1]`, see `--redirect-uri`). */
+const LOOPBACK_V6 = "00000000000000000000000001000000";
 
 /**
  * The uid that owns the client socket `127.0.0.1:peerPort` connected to
@@ -32,8 +34,9 @@ export function socketOwner(
   peerPort: number,
 ): number | undefined {
   const port = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
-  const local = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(peerPort)}`);
-  const remote = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(serverPort)}`);
+  const loopback = [LOOPBACK_V4, LOOPBACK_MAPPED, LOOPBACK_V6];
+  const local = loopback.map((ip) => `${ip}:${port(peerPort)}`);
+  const remote = loopback.map((ip) => `${ip}:${port(serverPort)}`);
   for (const line of table.split("\n")) {
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid …
     const fields = line.trim().split(/\s+/);
