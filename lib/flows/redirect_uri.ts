@@ -5,7 +5,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
-import { terminalSafe } from "../core/text.ts";
+import { hideUserinfo, terminalSafe } from "../core/text.ts";
 
 /** A loopback redirect URI, checked. */
 export interface LoopbackRedirect {
@@ -40,7 +40,7 @@ const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "[::1]", "localhost"];
  * ```
  */
 export function parseRedirectUri(text: string): LoopbackRedirect {
-  const shown = terminalSafe(text, { max: 80 });
+  const shown = terminalSafe(hideUserinfo(text), { max: 80 });
   const refuse = (why: string) =>
     new LoopauthError("usage", `Invalid --redirect-uri "${shown}": ${why}`);
   let url: URL;
