@@ -47,7 +47,9 @@ Flags:
   --expiring DURATION        GitHub-App-style tokens: ghu_ access tokens that expire after
                              DURATION, single-use ghr_ refresh tokens (e.g. 8h, 30s)
   --callback URL             the registered callback URL (default http://127.0.0.1/callback;
-                             a loopback callback may add any port, as on GitHub)
+                             a loopback callback may add any port, as on GitHub, unless it
+                             names one: then only that port, as providers that demand the
+                             exact URI; pair it with loopauth login --redirect-uri)
   --tls                      https, with a certificate made at start by openssl; prints the CA
                              file to trust (SSL_CERT_FILE, DENO_CERT, NODE_EXTRA_CA_CERTS)
   --json                     print one JSON line first: origin, apiUrl, graphqlUrl, clientId,

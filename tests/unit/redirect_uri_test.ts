@@ -8,6 +8,7 @@ import { parseRedirectUri } from "../../lib/flows/redirect_uri.ts";
 import { parseParams } from "../../lib/flows/authorization_params.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { LoopauthError } from "../../lib/core/errors.ts";
+import { socketOwner } from "../../lib/platform/socket_owner.ts";
 import { isListening, rawRequest, waitUntil } from "../helpers.ts";
 
 const STATE = "s".repeat(43);
@@ -183,4 +184,13 @@ Deno.test("localhost with a fixed port taken on ::1 only is one line naming [::1
   }
   // The 127.0.0.1 half was closed again.
   await waitUntil(async () => !(await isListening(port)), { what: "127.0.0.1 let go" });
+});
+
+Deno.test("the other-users check knows a client of a callback server on ::1 (/proc/net/tcp6)", () => {
+  const header =
+    "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid\n";
+  const v6 = "00000000000000000000000001000000";
+  const line = `   0: ${v6}:A000 ${v6}:1F90 01 00000000:00000000 00:00000000 00000000  1001 0 1\n`;
+  assert.equal(socketOwner(header + line, 0x1f90, 0xa000), 1001);
+  assert.equal(socketOwner(header + line, 0x1f91, 0xa000), undefined);
 });
