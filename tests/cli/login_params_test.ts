@@ -224,3 +224,38 @@ Deno.test("help login and every shell's completion list --redirect-uri, --prompt
     }
   }
 });
+
+Deno.test("a default login (both routes race here) with --param and --login-hint: a warning that the device flow does not send them; the browser's request carries them", async () => {
+  await withProvider(async (provider, configHome) => {
+    const cli = new Cli(
+      [
+        "login",
+        "--hostname",
+        provider.origin,
+        "--client-id",
+        provider.clientId,
+        "--client-secret",
+        provider.clientSecret,
+        "--no-browser",
+        "--param",
+        "audience=api",
+        "--login-hint",
+        "octocat",
+      ],
+      { configHome },
+    );
+    await cli.waitForLine(
+      /^Warning: the device flow does not send audience, login \(its request has no place for them\); the browser flow does$/,
+    );
+    const page = await actAsUser(await cli.authorizationUrl());
+    assert.equal(page.status, 200, page.body);
+    const out = await cli.output();
+    assert.equal(out.code, 0, out.stderr);
+    const [sent] = authorizeRequests(provider);
+    assert.equal(sent.searchParams.get("audience"), "api");
+    assert.equal(sent.searchParams.get("login"), "octocat");
+    const device = provider.requests.filter((r) => r.path === "/login/device/code");
+    assert.equal(device.length, 1, "the device route ran");
+    assert.doesNotMatch(device[0].body, /audience|octocat/);
+  });
+});
