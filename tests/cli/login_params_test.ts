@@ -47,6 +47,7 @@ Deno.test("login --redirect-uri http://localhost:PORT/cb against dev-server --ca
   const port = freePort();
   const redirect = `http://localhost:${port}/cb`;
   const server = await startDevServer(["--callback", redirect], config.home);
+  let stopped: { stderr: string };
   try {
     const { origin, clientId, clientSecret } = server.info;
     const cli = new Cli(
@@ -77,8 +78,13 @@ Deno.test("login --redirect-uri http://localhost:PORT/cb against dev-server --ca
     assert.equal(await isListening(port, { hostname: "127.0.0.1" }), false);
     assert.equal(await isListening(port, { hostname: "::1" }), false);
   } finally {
-    await server.stop();
+    stopped = await server.stop();
   }
+  // Its hint names the redirect URI, so that it works as printed.
+  assert.match(
+    stopped.stderr,
+    new RegExp(`^Try: loopauth login .* --redirect-uri ${redirect}$`, "m"),
+  );
 });
 
 Deno.test("dev-server --callback with a port refuses another port (redirect_uri_mismatch page), as a provider that demands the exact URI", async () => {
