@@ -217,6 +217,18 @@ Deno.test("attack: --redirect-uri to another host, 0.0.0.0 or https (the code wo
       assert.equal(await isListening(8123), false);
     }
     assert.equal(provider.requests.length, 0, "the provider heard nothing");
+    // The same from the library.
+    await assert.rejects(
+      login({
+        hostname: provider.origin,
+        clientId: provider.clientId,
+        redirectUri: "http://0.0.0.0:8123/cb",
+        store: false,
+        openBrowser: false,
+      }),
+      (e) => e instanceof LoopauthError && e.code === "usage",
+    );
+    assert.equal(provider.requests.length, 0, "the provider heard nothing from the library");
   });
 });
 
