@@ -63,6 +63,8 @@ export {
   type SubmitResult,
 } from "./flows/callback_server.ts";
 export { type CodeContext, loopbackFlow, type LoopbackFlowOptions } from "./flows/loopback.ts";
+export { type LoopbackRedirect, parseRedirectUri } from "./flows/redirect_uri.ts";
+export { OWNED_PARAMS, parseParams } from "./flows/authorization_params.ts";
 export type { FlowChoice, FlowEnvironment } from "./flows/choose.ts";
 export type { DeviceFlowOptions } from "./flows/device.ts";
 export type { PasteBackOptions } from "./flows/paste_back.ts";

@@ -16,6 +16,12 @@ export const CONTAINER_MARKERS: readonly string[] = [
   "/proc/1/cgroup",
 ];
 
+/**
+ * The loopback addresses the callback server may listen on: 127.0.0.1, and
+ * `[::1]` for a redirect URI on `[::1]` or `localhost` (`--redirect-uri`).
+ */
+export const LOOPBACK_NET: readonly string[] = ["127.0.0.1", "[::1]"];
+
 /** The hosts of github.com's OAuth endpoints and REST API. */
 export const GITHUB_HOSTS: readonly string[] = ["github.com", "api.github.com"];
 
@@ -125,7 +131,9 @@ export function runFlags(
   const source = options.source === undefined ? [] : [options.source];
   return [
     LAZY_IMPORTS_FLAG,
-    `--allow-net=${["127.0.0.1", ...hosts, ...sockets, ...bus.map((s) => `unix:${s}`)].join(",")}`,
+    `--allow-net=${
+      [...LOOPBACK_NET, ...hosts, ...sockets, ...bus.map((s) => `unix:${s}`)].join(",")
+    }`,
     `--allow-env=${[...ENV_VARS, ...(bus.length ? [SESSION_BUS_VAR] : [])].join(",")}`,
     `--allow-read=${[...dirs, ...bus, ...CONTAINER_MARKERS, ...source].join(",")}`,
     `--allow-write=${[...dirs, ...bus].join(",")}`,
@@ -143,7 +151,7 @@ export function runFlags(
  */
 export function compileFlags(hosts: readonly string[] = GITHUB_HOSTS): string[] {
   return [
-    `--allow-net=${["127.0.0.1", ...hosts].join(",")}`,
+    `--allow-net=${[...LOOPBACK_NET, ...hosts].join(",")}`,
     `--allow-env=${ENV_VARS.join(",")}`,
     "--allow-read",
     "--allow-write",
@@ -245,7 +253,8 @@ export const DENO_PATH = "$(deno eval 'console.log(Deno.execPath())')";
  */
 export function testTaskFlags(root: string = TEST_ROOT_SHELL, deno: string = DENO_PATH): string[] {
   return [
-    "--allow-net=127.0.0.1",
+    // localhost: a test plays the browser at a `--redirect-uri http://localhost:PORT/…`.
+    `--allow-net=${[...LOOPBACK_NET, "localhost"].join(",")}`,
     `--allow-env=HOME,PATH,DENO_DIR,DENORT_BIN,SystemRoot,${TEST_ROOT_VAR}`,
     `--allow-read=.,${root}`,
     `--allow-write=${root}`,

@@ -7,6 +7,7 @@ import { startDevProvider } from "../dev/provider.ts";
 import type { DevProvider, DevProviderOptions } from "../dev/types.ts";
 import { isGitHubLogin } from "../providers/github_host.ts";
 import { configDir } from "../store/paths.ts";
+import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { type Command, type Flags, type Parsed, parseFlags, portFlag } from "./command.ts";
 
 /** GitHub's refresh token lifetime (about 6 months), for `--expiring`. */
@@ -47,7 +48,9 @@ Flags:
   --expiring DURATION        GitHub-App-style tokens: ghu_ access tokens that expire after
                              DURATION, single-use ghr_ refresh tokens (e.g. 8h, 30s)
   --callback URL             the registered callback URL (default http://127.0.0.1/callback;
-                             a loopback callback may add any port, as on GitHub)
+                             a loopback callback may add any port, as on GitHub, unless it
+                             names one: then only that port, as providers that demand the
+                             exact URI; pair it with loopauth login --redirect-uri)
   --tls                      https, with a certificate made at start by openssl; prints the CA
                              file to trust (SSL_CERT_FILE, DENO_CERT, NODE_EXTRA_CA_CERTS)
   --json                     print one JSON line first: origin, apiUrl, graphqlUrl, clientId,
@@ -150,8 +153,14 @@ async function serve(
         `Trust its CA: SSL_CERT_FILE=${provider.caFile} (gh, git, curl), DENO_CERT=${provider.caFile}, NODE_EXTRA_CA_CERTS=${provider.caFile}`,
       );
     }
+    // A registered callback login's default would not match goes into the hint.
+    const callback = options.registeredCallback;
+    const redirect = callback !== undefined && callback !== "http://127.0.0.1/callback" &&
+        loopbackRedirect(callback)
+      ? ` --redirect-uri ${callback}`
+      : "";
     console.error(
-      `Try: loopauth login --hostname ${provider.origin} --client-id ${provider.clientId} --client-secret ${provider.clientSecret}`,
+      `Try: loopauth login --hostname ${provider.origin} --client-id ${provider.clientId} --client-secret ${provider.clientSecret}${redirect}`,
     );
     console.error("Press Ctrl-C to stop");
     await new Promise((stop) => signal.addEventListener("abort", stop, { once: true }));
@@ -212,6 +221,16 @@ function intervalFlag(text: string): number {
     );
   }
   return seconds;
+}
+
+/** Whether `login --redirect-uri` takes `uri`. */
+function loopbackRedirect(uri: string): boolean {
+  try {
+    parseRedirectUri(uri);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function callbackFlag(text: string): string {

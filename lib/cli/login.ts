@@ -11,6 +11,8 @@ import {
 } from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
+import { parseParams } from "../flows/authorization_params.ts";
+import { parseRedirectUri } from "../flows/redirect_uri.ts";
 
 /**
  * The `login` subcommand.
@@ -29,6 +31,8 @@ Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
                       [--storage keyring|file|agent|encrypted]
                       [--device | --web] [--no-qr]
+                      [--redirect-uri URL] [--prompt WORDS] [--login-hint ACCOUNT]
+                      [--param NAME=VALUE]...
        loopauth login [--hostname HOST] --with-token < token.txt
 
 Without --device or --web the routes fit the machine. Where a local browser can surely
@@ -66,6 +70,21 @@ active account; see loopauth switch.
                          must have Enable Device Flow ticked)
   --web                  use only the browser (loopback) flow
   --no-qr                no QR code of the device page
+  --redirect-uri URL     the exact redirect URI the app's registration demands:
+                         http:// on 127.0.0.1, [::1] or localhost, a fixed port (or
+                         none: one from the OS) and a path, e.g.
+                         http://localhost:8123/callback; the callback server listens
+                         exactly there (localhost: on 127.0.0.1 and ::1) and answers
+                         only that host and path
+  --prompt WORDS         the authorization request's prompt: login, consent,
+                         select_account, none, … (space-separated)
+  --login-hint ACCOUNT   the account to suggest (GitHub: login=, an issuer: login_hint=)
+  --param NAME=VALUE     one more authorization request parameter (repeatable), e.g.
+                         audience=… or acr_values=…; refused for the ones loopauth sets
+                         (state, code_challenge*, redirect_uri, resource, client_id,
+                         response_type, response_mode, scope, nonce). These four flags
+                         go to the browser flow only: the device flow has no place for
+                         them (with --device they are refused, in a race it is said)
   --with-token           read a token from stdin (a personal access token, or one from
                          another tool) instead of logging in: checked with GET /user (its
                          scopes from X-OAuth-Scopes), then stored like any other
@@ -75,7 +94,9 @@ Examples:
   loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser
   loopauth login --client-id Iv1.abc --device      # on a machine without a browser
   loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"
-  loopauth login --hostname ghe.example.com --with-token < ~/ghe-token.txt`,
+  loopauth login --hostname ghe.example.com --with-token < ~/ghe-token.txt
+  loopauth login --issuer https://id.example.com --client-id cli --web \
+      --redirect-uri http://localhost:8123/callback --prompt login --param audience=api`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       ...HOST_FLAGS,
@@ -85,6 +106,10 @@ Examples:
       scopes: { type: "string" },
       storage: { type: "string" },
       "with-token": { type: "boolean" },
+      "redirect-uri": { type: "string" },
+      prompt: { type: "string" },
+      "login-hint": { type: "string" },
+      param: { type: "string", multiple: true },
       ...LOGIN_ROUTE_FLAGS,
     }, { command: "login" });
     const hostname = hostnameFlag(values);
@@ -92,7 +117,18 @@ Examples:
     const storage = parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
     const output = { json: values.json === true, quiet: values.quiet === true };
     if (values["with-token"]) {
-      for (const flag of ["issuer", "scopes", "device", "web"] as const) {
+      for (
+        const flag of [
+          "issuer",
+          "scopes",
+          "device",
+          "web",
+          "redirect-uri",
+          "prompt",
+          "login-hint",
+          "param",
+        ] as const
+      ) {
         if (values[flag] !== undefined) {
           throw new LoopauthError(
             "usage",
@@ -117,6 +153,10 @@ Examples:
       reportLogin(result, output);
       return 0;
     }
+    // Checked before anything starts (a refused owned name costs nothing).
+    const params = values.param === undefined ? undefined : parseParams(values.param);
+    const redirectUri = values["redirect-uri"];
+    if (redirectUri !== undefined) parseRedirectUri(redirectUri);
     const view = loginView(values, { host: issuer ?? hostname ?? "github.com" });
     const result = await login({
       ...view,
@@ -126,6 +166,10 @@ Examples:
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       scopes: values.scopes,
+      redirectUri,
+      prompt: values.prompt,
+      loginHint: values["login-hint"],
+      params,
       storage,
       signal,
     }).finally(() => view.stop());

@@ -6,7 +6,7 @@
 import { LoopauthError } from "./errors.ts";
 
 /**
- * The error for a failed listen on 127.0.0.1 at `port` (0 or `undefined`: a
+ * The error for a failed listen on 127.0.0.1 (or `options.address`) at `port` (0 or `undefined`: a
  * port from the OS), or `undefined` when `error` is about something else.
  *
  * With no port asked for, the OS names none: on Linux `EADDRINUSE`, on BSD
@@ -25,7 +25,18 @@ import { LoopauthError } from "./errors.ts";
  * assert.equal(listenError(new Error("other"), 0), undefined);
  * ```
  */
-export function listenError(error: unknown, port?: number): LoopauthError | undefined {
+export function listenError(
+  error: unknown,
+  port?: number,
+  options: {
+    /** The address it tried (default `127.0.0.1`; `[::1]` for IPv6). */
+    address?: string;
+    /** What chooses another port (default `--port`). */
+    flag?: string;
+  } = {},
+): LoopauthError | undefined {
+  const address = options.address ?? "127.0.0.1";
+  const flag = options.flag ?? "--port";
   const fixed = port !== undefined && port !== 0;
   const cause = { cause: error };
   if (
@@ -34,21 +45,21 @@ export function listenError(error: unknown, port?: number): LoopauthError | unde
   ) {
     return new LoopauthError(
       "port_in_use",
-      "No free port on 127.0.0.1: other programs hold every port the OS hands out; close some, or choose a free one with --port",
+      `No free port on ${address}: other programs hold every port the OS hands out; close some, or choose a free one with ${flag}`,
       cause,
     );
   }
   if (error instanceof Deno.errors.AddrInUse) {
     return new LoopauthError(
       "port_in_use",
-      `Port ${port} on 127.0.0.1 is already in use: free it or choose another with --port`,
+      `Port ${port} on ${address} is already in use: free it or choose another with ${flag}`,
       cause,
     );
   }
   if (error instanceof Deno.errors.AddrNotAvailable) {
     return new LoopauthError(
       "network",
-      "Cannot listen on 127.0.0.1: this machine does not have that address (is the loopback interface down?)",
+      `Cannot listen on ${address}: this machine does not have that address (is the loopback interface down?)`,
       cause,
     );
   }
@@ -56,7 +67,7 @@ export function listenError(error: unknown, port?: number): LoopauthError | unde
   if (error instanceof Deno.errors.PermissionDenied && fixed && port < 1024) {
     return new LoopauthError(
       "port_in_use",
-      `Port ${port} on 127.0.0.1 needs root (as every port below 1024): run as root or choose another with --port`,
+      `Port ${port} on ${address} needs root (as every port below 1024): run as root or choose another with ${flag}`,
       cause,
     );
   }

@@ -67,7 +67,9 @@ export function oauthEndpoints(
       return html(
         400,
         "Redirect URI mismatch",
-        `<p>The redirect_uri must be ${escapeHtml(state.registered)} (any port).</p>`,
+        `<p>The redirect_uri must be ${escapeHtml(state.registered)}${
+          new URL(state.registered).port ? "" : " (any port)"
+        }.</p>`,
       );
     }
     const grant: Grant = {
@@ -213,9 +215,11 @@ function matchesRegisteredCallback(uri: string, callback: string): boolean {
   try {
     const url = new URL(uri);
     const registered = new URL(callback);
-    // GitHub's loopback rule: same scheme, host and path; any port.
+    // GitHub's loopback rule: same scheme, host and path; any port, unless the
+    // registration names one (as providers that demand the exact URI do).
     return url.protocol === registered.protocol && url.hostname === registered.hostname &&
-      url.pathname === registered.pathname;
+      url.pathname === registered.pathname &&
+      (registered.port === "" || url.port === registered.port);
   } catch {
     return false;
   }

@@ -1,7 +1,9 @@
 /**
  * The one-shot loopback callback server of RFC 8252: listens on 127.0.0.1 on
  * a port from the OS, accepts exactly one valid `GET /callback`, answers it
- * with a small page and tears itself down.
+ * with a small page and tears itself down. A registration that demands its
+ * own redirect URI (`[::1]`, `localhost`, a fixed port, another path) gets
+ * exactly that instead.
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
@@ -12,6 +14,7 @@ import { constantTimeEqual } from "./pkce.ts";
 import { terminalSafe } from "../core/text.ts";
 import { after, within } from "../core/timers.ts";
 import { loopbackPeer } from "../platform/socket_owner.ts";
+import { DEFAULT_REDIRECT, type LoopbackRedirect } from "./redirect_uri.ts";
 
 /** A callback that passed every check: the right Host, path and `state`. */
 export interface CallbackParams {
@@ -27,6 +30,13 @@ export interface ServeCallbackOptions<T> {
   state: string;
   /** Port to listen on; 0 (the default) lets the OS pick a free one. */
   port?: number;
+  /**
+   * The redirect URI's host and path (default `127.0.0.1` and `/callback`;
+   * see `parseRedirectUri`); its port, when it has one, wins over `port`.
+   * `localhost` listens on 127.0.0.1 and, where the machine has IPv6, on
+   * `::1` at the same port, and accepts `Host: localhost:PORT` only.
+   */
+  redirect?: LoopbackRedirect;
   /** Aborting stops the wait at once and frees the port. */
   signal?: AbortSignal;
   /** How long to wait for the callback, in milliseconds (default 5 minutes). */
@@ -60,7 +70,7 @@ export interface ServeCallbackOptions<T> {
 
 /** A listening callback server. */
 export interface CallbackServer<T> {
-  /** `http://127.0.0.1:<port>/callback`, for the authorization request. */
+  /** `http://127.0.0.1:<port>/callback` (or the `redirect` asked for), for the authorization request. */
   redirectUri: string;
   /** The port the OS gave. */
   port: number;
@@ -138,14 +148,12 @@ export function serveCallback<T = CallbackParams>(
   options: ServeCallbackOptions<T>,
 ): CallbackServer<T> {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  const hardStop = new AbortController();
   const tornDown = Promise.withResolvers<"graceful" | "hard">();
   const { promise: result, resolve, reject } = Promise.withResolvers<T>();
   // The caller may attach its handler later (after opening a browser).
   result.catch(() => {});
   let accepted = false;
   let ending = false;
-  let server: Deno.HttpServer<Deno.NetAddr>;
   const startPath = `/start/${randomToken()}`;
   let startTarget: string | undefined;
   let started = false;
@@ -178,10 +186,13 @@ export function serveCallback<T = CallbackParams>(
       return reply(400, "Wrong host", "This server only answers requests for its own address.");
     }
     const url = new URL(request.url);
-    if (url.pathname.startsWith("/start/") && startTarget !== undefined) {
+    if (
+      url.pathname !== callbackPath && url.pathname.startsWith("/start/") &&
+      startTarget !== undefined
+    ) {
       return await start(request, url, info);
     }
-    if (url.pathname !== "/callback") {
+    if (url.pathname !== callbackPath) {
       return reply(404, "Not found", "This server only answers the login callback.");
     }
     if (request.method !== "GET") {
@@ -295,19 +306,14 @@ export function serveCallback<T = CallbackParams>(
     }
   };
 
-  try {
-    server = Deno.serve({
-      hostname: "127.0.0.1",
-      port: options.port ?? 0,
-      signal: hardStop.signal,
-      onListen: () => {},
-      onError: () => reply(500, "Error", "Something went wrong. Return to the terminal."),
-    }, handler);
-  } catch (error) {
-    throw listenError(error, options.port) ?? error;
-  }
-  const port = server.addr.port;
-  const expectedHost = `127.0.0.1:${port}`;
+  const redirect = options.redirect ?? DEFAULT_REDIRECT;
+  const callbackPath = redirect.path;
+  const servers = listen(redirect, redirect.port ?? options.port ?? 0, {
+    handler,
+    flag: options.redirect ? "--redirect-uri" : "--port",
+  });
+  const port = servers[0].server.addr.port;
+  const expectedHost = `${redirect.host}:${port}`;
 
   const cancelTimeout = after(timeout, () => {
     void end(
@@ -339,19 +345,22 @@ export function serveCallback<T = CallbackParams>(
     ending = true;
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    let down = false;
+    const down = new Set<Deno.HttpServer>();
     if (graceful) {
-      await within(server.shutdown().then(() => down = true), GRACE_MS);
+      await within(
+        Promise.all(servers.map(({ server }) => server.shutdown().then(() => down.add(server)))),
+        GRACE_MS,
+      );
     }
     // Aborting a server that already shut down throws BadResource.
-    if (!down) hardStop.abort();
-    await server.finished;
-    tornDown.resolve(down ? "graceful" : "hard");
+    for (const { server, stop } of servers) if (!down.has(server)) stop.abort();
+    await Promise.all(servers.map(({ server }) => server.finished));
+    tornDown.resolve(down.size === servers.length ? "graceful" : "hard");
     if (outcome instanceof Error) reject(outcome);
     else resolve(outcome.value);
   }
 
-  const redirectUri = `http://${expectedHost}/callback`;
+  const redirectUri = `http://${expectedHost}${callbackPath}`;
   const codeAlone = options.issuer === undefined;
 
   const submit = async (input: string): Promise<SubmitResult> => {
@@ -364,7 +373,7 @@ export function serveCallback<T = CallbackParams>(
       } catch {
         return { ended: false, message: "That is not a valid URL: paste the whole address" };
       }
-      if (url.host !== expectedHost || url.pathname !== "/callback") {
+      if (url.host !== expectedHost || url.pathname !== callbackPath) {
         return {
           ended: false,
           message:
@@ -412,6 +421,58 @@ export function serveCallback<T = CallbackParams>(
     codeAlone,
     teardown: tornDown.promise,
   };
+}
+
+/** One listening server and its hard stop. */
+interface Listening {
+  server: Deno.HttpServer<Deno.NetAddr>;
+  stop: AbortController;
+}
+
+/**
+ * Listens where `redirect` says: its one address, or for `localhost` both
+ * loopback addresses at one port. The name is not looked up: RFC 6761 §6.3
+ * makes `localhost` loopback and browsers resolve it themselves, while a
+ * resolver's answer could name any address (RFC 8252 §8.3 prefers the
+ * literals). `::1` is skipped where the machine has no IPv6; taken there,
+ * an OS port is tried again (a few times), a fixed one is an error: the
+ * browser could reach another program on it.
+ */
+function listen(
+  redirect: LoopbackRedirect,
+  port: number,
+  options: { handler: Deno.ServeHandler<Deno.NetAddr>; flag: string },
+): Listening[] {
+  const serve = (hostname: string, at: number): Listening => {
+    const stop = new AbortController();
+    try {
+      const server = Deno.serve({
+        hostname,
+        port: at,
+        signal: stop.signal,
+        onListen: () => {},
+        onError: () => reply(500, "Error", "Something went wrong. Return to the terminal."),
+      }, options.handler);
+      return { server, stop };
+    } catch (error) {
+      const address = hostname === "::1" ? "[::1]" : hostname;
+      throw listenError(error, port, { address, flag: options.flag }) ?? error;
+    }
+  };
+  if (redirect.host !== "localhost") {
+    return [serve(redirect.host === "[::1]" ? "::1" : "127.0.0.1", port)];
+  }
+  for (let attempt = 0;; attempt++) {
+    const v4 = serve("127.0.0.1", port);
+    try {
+      return [v4, serve("::1", v4.server.addr.port)];
+    } catch (error) {
+      const cause = error instanceof LoopauthError ? error.cause : error;
+      if (cause instanceof Deno.errors.AddrNotAvailable) return [v4]; // no IPv6 here
+      v4.stop.abort();
+      if (port !== 0 || attempt >= 4 || !(cause instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
 }
 
 interface Answer {

@@ -9,6 +9,7 @@ import type { Page } from "../core/pages.ts";
 import { createAuthorizationSecrets } from "./pkce.ts";
 import { type CallbackServer, serveCallback } from "./callback_server.ts";
 import { type PasteBackOptions, readPastedCallbacks } from "./paste_back.ts";
+import type { LoopbackRedirect } from "./redirect_uri.ts";
 
 /** What the flow hands to `complete` with the code. */
 export type CodeContext = AuthorizationResponse;
@@ -23,6 +24,8 @@ export interface LoopbackFlowOptions<T> {
   scopes?: string[];
   /** Fixed port for providers that demand an exact redirect URI (default: from the OS). */
   port?: number;
+  /** The redirect URI's host, port and path a registration demands (see `parseRedirectUri`). */
+  redirect?: LoopbackRedirect;
   /** Milliseconds to wait for the callback (default 5 minutes). */
   timeout?: number;
   /** Aborting stops the login and frees the port. */
@@ -104,6 +107,7 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
   const server: CallbackServer<T> = serveCallback<T>({
     state: secrets.state,
     port: options.port,
+    redirect: options.redirect,
     signal: options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal,
     timeout: options.timeout,
     issuer: options.issuer,

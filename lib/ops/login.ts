@@ -17,6 +17,7 @@ import type { FlowChoice, FlowEnvironment } from "../flows/choose.ts";
 import type { DeviceFlowOptions } from "../flows/device.ts";
 import type { PasteBackOptions } from "../flows/paste_back.ts";
 import type { RaceContext } from "../flows/race.ts";
+import type { LoopbackRedirect } from "../flows/redirect_uri.ts";
 import { rememberedFlow, rememberFlow } from "../store/flow_memory.ts";
 import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
@@ -24,6 +25,8 @@ import { configDir } from "../store/paths.ts";
 import { prepareConfigDir } from "../store/preflight.ts";
 import { openBrowser } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
+import { parseRedirectUri } from "../flows/redirect_uri.ts";
+import { checkOwned, checkPrompt, checkValue } from "../flows/authorization_params.ts";
 
 /** Options of {@linkcode login}. */
 export interface LoginOptions {
@@ -46,6 +49,30 @@ export interface LoginOptions {
   scopes?: string[] | string;
   /** Fixed callback port (default: a free port from the OS). */
   port?: number;
+  /**
+   * The exact redirect URI the app's registration demands, e.g.
+   * `http://localhost:8123/callback`: `http://` on `127.0.0.1`, `[::1]` or
+   * `localhost`, a fixed port (or none: one from the OS) and a path; checked
+   * before anything starts (`usage` error otherwise). The callback server
+   * listens exactly there. Default `http://127.0.0.1:PORT/callback`.
+   */
+  redirectUri?: string;
+  /** The authorization request's `prompt` (e.g. `login`, `consent`, `select_account`). */
+  prompt?: string;
+  /**
+   * Which account to suggest: sent as `login` to GitHub and GHES (GitHub's
+   * name for it), as `login_hint` to an issuer.
+   */
+  loginHint?: string;
+  /**
+   * More authorization request parameters (`audience`, `acr_values`, …). The
+   * names loopauth owns (`state`, `code_challenge*`, `redirect_uri`,
+   * `resource`, `client_id`, `response_type`, `response_mode`, `scope`,
+   * `nonce`) are refused (`usage`) before anything starts. The browser flow
+   * sends them; the device flow's request has no place for them (a warning
+   * says so when it runs).
+   */
+  params?: Record<string, string>;
   /** Milliseconds to wait for the browser (default 5 minutes). */
   timeout?: number;
   /** Aborting stops the login, frees the port and stores nothing. */
@@ -141,6 +168,19 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const ref: HostRef = options.issuer === undefined
     ? resolveGitHubHost(options.hostname)
     : { key: options.issuer, issuer: true };
+  // Checked before anything starts: a refused parameter costs no discovery, port or consent.
+  const redirect = options.redirectUri === undefined
+    ? undefined
+    : parseRedirectUri(options.redirectUri);
+  const userParams = requestParams(options, { issuer: "issuer" in ref });
+  if (
+    options.flow === "device" && (redirect || Object.keys(userParams).length)
+  ) {
+    throw new LoopauthError(
+      "usage",
+      "--redirect-uri, --prompt, --login-hint and --param are for the browser flow; the device flow has no place for them: drop them or use --web",
+    );
+  }
   const provider = await providerFor(ref, {
     signal: options.signal,
     allowNoPkceMetadata: options.allowNoPkceMetadata,
@@ -162,6 +202,8 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const session: Session = {
     provider,
     authorization,
+    redirect,
+    userParams,
     client,
     issuer: host.issuer,
     options,
@@ -179,6 +221,14 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     })
     : { flows: [flow], reason: "it was chosen explicitly" };
   if (flow === "auto") options.onFlowChosen?.(choice);
+  const given = Object.keys(userParams);
+  if (given.length && choice.flows.includes("device")) {
+    options.onWarning?.(
+      `the device flow does not send ${
+        given.join(", ")
+      } (its request has no place for them); the browser flow does`,
+    );
+  }
   // In a race each route shows itself after the one before it (the remembered flow first).
   const turns = inTurn(choice.flows.length);
   const shown = new Set<Flow>();
@@ -224,11 +274,56 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   return value;
 }
 
+/**
+ * The user's authorization request parameters, checked: `prompt`, the login
+ * hint (GitHub's `login`, an issuer's `login_hint`) and `params`.
+ */
+function requestParams(
+  options: Pick<LoginOptions, "prompt" | "loginHint" | "params" | "redirectUri" | "port">,
+  host: { issuer: boolean },
+): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.params ?? {})) {
+    checkOwned(name);
+    params[name] = checkValue(value, `--param ${name}`);
+  }
+  const hint = host.issuer ? "login_hint" : "login";
+  const flags = [
+    ["prompt", "--prompt", options.prompt === undefined ? undefined : checkPrompt(options.prompt)],
+    [
+      hint,
+      "--login-hint",
+      options.loginHint === undefined ? undefined : checkValue(options.loginHint, "--login-hint"),
+    ],
+  ] as const;
+  for (const [name, flag, value] of flags) {
+    if (value === undefined) continue;
+    if (Object.hasOwn(params, name)) {
+      throw new LoopauthError("usage", `Give ${flag} or --param ${name}=…, not both`);
+    }
+    params[name] = value;
+  }
+  if (options.redirectUri !== undefined && options.port !== undefined) {
+    const { port } = parseRedirectUri(options.redirectUri);
+    if (port !== undefined && port !== options.port) {
+      throw new LoopauthError(
+        "usage",
+        `--port ${options.port} differs from the port of --redirect-uri: give the port once`,
+      );
+    }
+  }
+  return params;
+}
+
 /** One login's settings, shared by its flows. */
 interface Session {
   provider: Provider;
   /** The authorization request of this login (its scopes serve the device flow too). */
   authorization: Authorization;
+  /** The redirect URI the registration demands, when given. */
+  redirect?: LoopbackRedirect;
+  /** The user's extra authorization request parameters (checked). */
+  userParams: Record<string, string>;
   client: ProviderClient;
   /** Whether the account is an issuer's (stored as such). */
   issuer: boolean;
@@ -281,7 +376,7 @@ function inTurn(count: number): Turn[] {
 
 /** The loopback flow; inside a race, it claims the login before the code exchange. */
 async function webLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
-  const { provider, authorization, options, turn } = session;
+  const { provider, authorization, options, turn, redirect, userParams } = session;
   const open = options.openBrowser ?? true;
   const signal = race?.signal ?? options.signal;
   return await loopbackFlow<LoginResult>({
@@ -289,8 +384,10 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     clientId: options.clientId,
     scopes: authorization.scopes,
     issuer: authorization.expectedIss,
-    extraParams: authorization.params,
+    // The provider's own (an OpenID Connect nonce) last: a user's value never replaces one.
+    extraParams: { ...userParams, ...authorization.params },
     port: options.port,
+    redirect,
     timeout: options.timeout,
     signal,
     pasteBack: options.pasteBack,

@@ -10,6 +10,8 @@ import { ownUid } from "./uid.ts";
 const LOOPBACK_V4 = "0100007F";
 /** `::ffff:127.0.0.1` as `/proc/net/tcp6` writes it (an IPv4 client on a dual-stack socket). */
 const LOOPBACK_MAPPED = "0000000000000000FFFF00000100007F";
+/** `::1` as `/proc/net/tcp6` writes it (a callback server on `[::1]`, see `--redirect-uri`). */
+const LOOPBACK_V6 = "00000000000000000000000001000000";
 /** TCP_ESTABLISHED in the `st` column. */
 const ESTABLISHED = "01";
 
@@ -40,8 +42,9 @@ export function socketOwner(
   peerPort: number,
 ): number | undefined {
   const port = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
-  const local = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(peerPort)}`);
-  const remote = [LOOPBACK_V4, LOOPBACK_MAPPED].map((ip) => `${ip}:${port(serverPort)}`);
+  const loopback = [LOOPBACK_V4, LOOPBACK_MAPPED, LOOPBACK_V6];
+  const local = loopback.map((ip) => `${ip}:${port(peerPort)}`);
+  const remote = loopback.map((ip) => `${ip}:${port(serverPort)}`);
   for (const line of table.split("\n")) {
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
     const fields = line.trim().split(/\s+/);
@@ -116,13 +119,13 @@ export async function loopbackPeer(
   options: {
     table?: () => Promise<string | undefined>;
     uid?: number;
-    /** The client's address (default `127.0.0.1`): any other (`127.0.0.2`, …) is foreign. */
+    /** The client's address (default `127.0.0.1`): any but `127.0.0.1` and `::1` is foreign. */
     peerAddress?: string;
   } = {},
 ): Promise<PeerVerdict> {
-  // A browser on this machine connects from 127.0.0.1; another loopback address is a way to
-  // reuse a port number the table lists for someone else.
-  if ((options.peerAddress ?? "127.0.0.1") !== "127.0.0.1") return "foreign";
+  // A browser on this machine connects from 127.0.0.1 (or ::1 to a server there); another
+  // loopback address (127.0.0.2, …) is a way to reuse a port number the table lists for someone.
+  if (!["127.0.0.1", "::1"].includes(options.peerAddress ?? "127.0.0.1")) return "foreign";
   const uid = "uid" in options ? options.uid : ownUid();
   if (uid === undefined) return "unknown";
   const table = await (options.table ?? readSocketTable)();

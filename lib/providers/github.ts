@@ -22,7 +22,7 @@ const TOKEN_ERRORS: Record<string, string> = {
   incorrect_client_credentials:
     "The client ID or client secret is wrong: check --client-id and --client-secret",
   redirect_uri_mismatch:
-    "The redirect URI does not match the app's callback URL: register http://127.0.0.1/callback for the app",
+    "The redirect URI does not match the app's callback URL: register http://127.0.0.1/callback for the app, or pass the registered one with --redirect-uri",
   bad_verification_code:
     "The authorization code is invalid, expired or already used: run loopauth login again",
   unverified_user_email:

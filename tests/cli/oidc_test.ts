@@ -171,3 +171,28 @@ Deno.test("issuer: the device flow runs when the metadata advertises device_auth
   const stored = await storedSecrets(config.home, op.issuer, "alice");
   assert.equal(await userinfoStatus(op, stored.accessToken), 200);
 });
+
+Deno.test("issuer: --login-hint is sent as login_hint, --prompt and --param beside it; the login completes", async () => {
+  await using op = await startOidcProvider();
+  await using config = await tempConfig();
+  const result = await login(
+    op,
+    config.home,
+    "--client-id",
+    op.publicClient,
+    "--login-hint",
+    "alice",
+    "--prompt",
+    "login",
+    "--param",
+    "ui_locales=en",
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const q = result.url.searchParams;
+  assert.equal(q.get("login_hint"), "alice");
+  assert.equal(q.get("login"), null, "GitHub's name is not sent to an issuer");
+  assert.equal(q.get("prompt"), "login");
+  assert.equal(q.get("ui_locales"), "en");
+  assert.match(q.get("nonce") ?? "", /^[\w-]{43}$/, "loopauth's nonce untouched");
+  assert.equal(result.stdout, `Logged in to ${op.issuer} as alice\n`);
+});

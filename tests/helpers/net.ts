@@ -6,9 +6,16 @@
 import { extname, join, normalize } from "node:path";
 import { ROOT } from "./env.ts";
 
-/** Sends a raw HTTP/1.x request and returns the status code (0 when the server closed without one). */
-export async function rawRequest(port: number, request: string): Promise<number> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+/**
+ * Sends a raw HTTP/1.x request to 127.0.0.1 (or `options.hostname`, e.g.
+ * `::1`) and returns the status code (0 when the server closed without one).
+ */
+export async function rawRequest(
+  port: number,
+  request: string,
+  options: { hostname?: string } = {},
+): Promise<number> {
+  const conn = await Deno.connect({ hostname: options.hostname ?? "127.0.0.1", port });
   try {
     await conn.write(new TextEncoder().encode(request));
     const buffer = new Uint8Array(4096);
@@ -24,10 +31,13 @@ export async function rawRequest(port: number, request: string): Promise<number>
   }
 }
 
-/** Whether something listens on 127.0.0.1:port. */
-export async function isListening(port: number): Promise<boolean> {
+/** Whether something listens on 127.0.0.1:port (or `options.hostname`, e.g. `::1`). */
+export async function isListening(
+  port: number,
+  options: { hostname?: string } = {},
+): Promise<boolean> {
   try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    (await Deno.connect({ hostname: options.hostname ?? "127.0.0.1", port })).close();
     return true;
   } catch {
     return false;

@@ -2,7 +2,8 @@
  * The attack suite, threat 5 of 9: hostile input on the command line, in
  * the environment and on git's stdin (a script that passes on what it was
  * given, a poisoned GH_TOKEN, a host name with a password in it, garbage
- * where git's request should be). Each is refused with one line, or given
+ * where git's request should be, a `--param` or `--redirect-uri` that would
+ * undo a defence of the login). Each is refused with one line, or given
  * nothing, and no token goes anywhere it was not meant for. See
  * tests/security_test.ts.
  */
@@ -12,7 +13,16 @@ import { parseDuration } from "../../lib/core/duration.ts";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import { createOctokit } from "../../lib/providers/github_api.ts";
-import { loginOnce, runCli, saveFileAccount, tempConfig, withProvider } from "../helpers.ts";
+import { login } from "../../lib/ops/login.ts";
+import {
+  isListening,
+  loginArgs,
+  loginOnce,
+  runCli,
+  saveFileAccount,
+  tempConfig,
+  withProvider,
+} from "../helpers.ts";
 import {
   gitCredentialGet,
   HOSTILE_TOKENS,
@@ -145,6 +155,82 @@ Deno.test("attack: LOOPAUTH_TOKEN, GH_TOKEN or GITHUB_TOKEN with CR/LF or other 
 });
 
 // Host names, issuers and durations: refused with one line (exit 2), never half-used.
+
+Deno.test("attack: --param state=… (or code_challenge*, redirect_uri, resource, client_id, response_type, response_mode, scope, nonce, in any case) replaces a defence of the login → refused (usage, exit 2, one line) before the provider hears anything; the library refuses too", async () => {
+  const owned = [
+    "state",
+    "State",
+    "code_challenge",
+    "code_challenge_method",
+    "code_challenge_x",
+    "redirect_uri",
+    "resource",
+    "client_id",
+    "response_type",
+    "response_mode",
+    "scope",
+    "nonce",
+  ];
+  await withProvider(async (provider, configHome, configDir) => {
+    for (const name of owned) {
+      const cli = await runCli(
+        loginArgs(provider, "--param", "audience=api", "--param", `${name}=attacker-chosen`),
+        { configHome },
+      );
+      assert.equal(cli.code, EXIT_CODES.usage, `${name}: ${cli.stderr}`);
+      assert.match(cli.stderr, /^Error: Refused --param \S+: loopauth sets \S+ itself: [^\n]+$/);
+      assert.doesNotMatch(cli.stderr, /attacker-chosen/);
+    }
+    assert.equal(provider.requests.length, 0, "the provider heard nothing");
+    assert.deepEqual(await storedFiles(configDir), []);
+    for (const name of owned) {
+      await assert.rejects(
+        login({
+          hostname: provider.origin,
+          clientId: provider.clientId,
+          params: { [name]: "attacker-chosen" },
+          store: false,
+          openBrowser: false,
+        }),
+        (e) => e instanceof LoopauthError && e.code === "usage",
+        name,
+      );
+    }
+    assert.equal(provider.requests.length, 0, "the provider heard nothing from the library");
+  });
+});
+
+Deno.test("attack: --redirect-uri to another host, 0.0.0.0 or https (the code would leave the machine, or listen on every interface) → refused (usage, exit 2, one line), no port opened, nothing sent", async () => {
+  await withProvider(async (provider, configHome) => {
+    for (
+      const uri of [
+        "http://example.com:8123/cb",
+        "http://0.0.0.0:8123/cb",
+        "http://192.168.1.10:8123/cb",
+        "http://localhost.evil.example:8123/cb",
+        "https://127.0.0.1:8123/cb",
+      ]
+    ) {
+      const cli = await runCli(loginArgs(provider, "--redirect-uri", uri), { configHome });
+      assert.equal(cli.code, EXIT_CODES.usage, `${uri}: ${cli.stderr}`);
+      assert.match(cli.stderr, /^Error: Invalid --redirect-uri "[^"\n]+": [^\n]+$/);
+      assert.equal(await isListening(8123), false);
+    }
+    assert.equal(provider.requests.length, 0, "the provider heard nothing");
+    // The same from the library.
+    await assert.rejects(
+      login({
+        hostname: provider.origin,
+        clientId: provider.clientId,
+        redirectUri: "http://0.0.0.0:8123/cb",
+        store: false,
+        openBrowser: false,
+      }),
+      (e) => e instanceof LoopauthError && e.code === "usage",
+    );
+    assert.equal(provider.requests.length, 0, "the provider heard nothing from the library");
+  });
+});
 
 Deno.test("attack: --hostname or --issuer with a user name or password (https://:pass@host) → usage error that does not echo the password", async () => {
   await using config = await tempConfig();

@@ -48,6 +48,24 @@ Deno.test("attack: a callback with a wrong Host header (DNS rebinding: evil.exam
   await assertStillWaiting(server);
 });
 
+Deno.test("attack: a callback to a --redirect-uri on localhost under another Host (DNS rebinding: evil.example, 127.0.0.1, [::1]) or on another path (/callback) → 400 or 404 on both addresses, the wait goes on", async () => {
+  const server = serveCallback({
+    state: STATE,
+    timeout: 10_000,
+    redirect: { host: "localhost", path: "/oauth2/cb" },
+  });
+  const path = `/oauth2/cb?state=${STATE}&code=abc`;
+  for (const hostname of ["127.0.0.1", "::1"]) {
+    const send = (host: string, target = path) =>
+      rawRequest(server.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`, { hostname });
+    assert.equal(await send(`evil.example:${server.port}`), 400, hostname);
+    assert.equal(await send(`127.0.0.1:${server.port}`), 400, hostname);
+    assert.equal(await send(`[::1]:${server.port}`), 400, hostname);
+    assert.equal(await send(`localhost:${server.port}`, `/callback?state=${STATE}&code=abc`), 404);
+  }
+  await assertStillWaiting(server);
+});
+
 Deno.test("attack: a page posts a form to the callback → 405 (Allow: GET), the wait goes on", async () => {
   const server = serveCallback({ state: STATE, timeout: 10_000 });
   const post = await fetch(`${server.redirectUri}?state=${STATE}&code=abc`, { method: "POST" });

@@ -17,6 +17,7 @@ import {
   CONTAINER_MARKERS,
   demoTaskFlags,
   GITHUB_HOSTS,
+  LOOPBACK_NET,
   runFlags,
   RUNTIME_DIR_SHELL,
   SESSION_BUS_SHELL,
@@ -151,7 +152,7 @@ Deno.test("the documented commands, run with XDG_RUNTIME_DIR unset, grant no /lo
           assert.notEqual(path, "", `${doc}: ${flag} has an empty entry`);
           assert.doesNotMatch(path, /^\/(loopauth|bus)(\/|$)/, `${doc}: ${flag} grants ${path}`);
           if (!path.startsWith("/")) {
-            assert.ok(["127.0.0.1", ...GITHUB_HOSTS, CHECKOUT_LIB].includes(path), path);
+            assert.ok([...LOOPBACK_NET, ...GITHUB_HOSTS, CHECKOUT_LIB].includes(path), path);
             continue;
           }
           assert.ok(
