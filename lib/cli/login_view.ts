@@ -138,7 +138,9 @@ export function loginView(
  * ```
  */
 export function reportLogin(
-  result: Omit<LoginResult, "flow"> & { flow?: LoginResult["flow"] | "token" },
+  result: Omit<LoginResult, "flow" | "accessToken" | "refreshToken"> & {
+    flow?: LoginResult["flow"] | "token";
+  },
   options: { json?: boolean; quiet?: boolean; verb?: string } = {},
 ): void {
   if (result.storage === "file") {
