@@ -173,7 +173,8 @@ export async function runWaiter(signal: AbortSignal): Promise<number> {
 
 /** The job the waiter was given, checked field by field. */
 function parseJob(text: string): WaiterJob {
-  const bad = () => new LoopauthError("usage", "login --waiter is internal: it reads a job on stdin");
+  const bad = () =>
+    new LoopauthError("usage", "login --waiter is internal: it reads a job on stdin");
   let data: Record<string, unknown>;
   try {
     data = JSON.parse(text);

@@ -132,7 +132,7 @@ export function loginView(
  * ```ts
  * import { reportLogin } from "./login_view.ts";
  * reportLogin({
- *   host: "github.com", login: "octocat", accessToken: "gho_…", tokenType: "bearer",
+ *   host: "github.com", login: "octocat", tokenType: "bearer",
  *   scopes: [], flow: "web", storage: "keyring", storedIn: "the Secret Service keyring",
  * }, { json: true });
  * ```

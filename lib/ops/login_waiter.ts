@@ -15,11 +15,7 @@ import { LoopauthError } from "../core/errors.ts";
 import type { Flow } from "../core/types.ts";
 import { after, within } from "../core/timers.ts";
 import { encodeMessage, readMessage, sameSecret } from "../store/agent_protocol.ts";
-import {
-  newWaiterKey,
-  removePendingLogin,
-  writePendingLogin,
-} from "../store/pending_logins.ts";
+import { newWaiterKey, removePendingLogin, writePendingLogin } from "../store/pending_logins.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
 import { loopbackPeer } from "../platform/socket_owner.ts";

@@ -287,12 +287,10 @@ export async function resumeLogin(
 function waiterCommand(job: WaiterJob, dir: string): string[] {
   const args = ["login", "--waiter"];
   if (Deno.build.standalone) return [Deno.execPath(), ...args];
-  const hosts = job.issuer !== undefined
-    ? [new URL(job.issuer).host]
-    : (() => {
-      const host = resolveGitHubHost(job.hostname);
-      return [new URL(host.origin).host, new URL(host.apiUrl).host];
-    })();
+  const hosts = job.issuer !== undefined ? [new URL(job.issuer).host] : (() => {
+    const host = resolveGitHubHost(job.hostname);
+    return [new URL(host.origin).host, new URL(host.apiUrl).host];
+  })();
   const sockets = [agentSocketPath(), defaultAgentSocket()];
   const runtime = sockets.map((socket) => agentDir(socket));
   const passphrase = childEnvironment(["LOOPAUTH_PASSPHRASE_FILE"]).LOOPAUTH_PASSPHRASE_FILE;
@@ -306,7 +304,12 @@ function waiterCommand(job: WaiterJob, dir: string): string[] {
     "--no-prompt",
     "--no-config",
     ...inheritedFlags({
-      net: ["127.0.0.1", ...hosts, ...sockets.map((s) => `unix:${s}`), ...extra.map((s) => `unix:${s}`)],
+      net: [
+        "127.0.0.1",
+        ...hosts,
+        ...sockets.map((s) => `unix:${s}`),
+        ...extra.map((s) => `unix:${s}`),
+      ],
       read: [dir, pendingLoginsDir(dir), ...runtime, ...extra],
       write: [dir, ...runtime, ...extra],
       env: ENV_VARS,

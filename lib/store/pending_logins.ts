@@ -157,7 +157,9 @@ export async function readPendingLogin(
   if (!isLoginId(id)) {
     throw new LoopauthError(
       "usage",
-      `Invalid login ID "${id.slice(0, 40).replace(/[^\x21-\x7e]/g, "?")}": give the id loopauth login --no-wait printed`,
+      `Invalid login ID "${
+        id.slice(0, 40).replace(/[^\x21-\x7e]/g, "?")
+      }": give the id loopauth login --no-wait printed`,
     );
   }
   const dir = pendingLoginsDir(configDir);

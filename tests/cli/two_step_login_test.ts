@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { actAsUser, approveDeviceCode } from "../../lib/dev/provider.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import {
+  childEnv,
   Cli,
   isListening,
   MAIN,
@@ -15,7 +16,6 @@ import {
   runCli,
   runFlags,
   runWithInput,
-  childEnv,
   tokenRequests,
   waitUntil,
   withProvider,
@@ -170,7 +170,9 @@ Deno.test("an expired two-step login: the waiter exits, its ports close, its sta
   await withProvider(async (provider, configHome) => {
     const started = await startTwoStep(provider, configHome, "--timeout", "2s");
     const state = JSON.parse(await Deno.readTextFile(stateFile(configHome, started.id)));
-    const callbackPort = Number(new URL(new URL(started.url!).searchParams.get("redirect_uri")!).port);
+    const callbackPort = Number(
+      new URL(new URL(started.url!).searchParams.get("redirect_uri")!).port,
+    );
     const out = await runCli(["login", "--resume", started.id], { configHome });
     assert.equal(out.code, EXIT_CODES.timeout, out.stderr);
     assert.match(out.stderr, /^Error: Timed out after 2s/m);
