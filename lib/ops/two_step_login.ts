@@ -315,6 +315,10 @@ function waiterCommand(job: WaiterJob, dir: string): string[] {
       env: ENV_VARS,
       run: ["cat", "secret-tool", "security"],
     }),
+    // Run from a URL: its modules come from the same host.
+    ...(/^https?:$/.test(new URL(import.meta.url).protocol)
+      ? [`--allow-import=${new URL(import.meta.url).host}`]
+      : []),
     new URL("../../main.ts", import.meta.url).href,
     ...args,
   ];
