@@ -187,3 +187,66 @@ Deno.test("an expired two-step login: the waiter exits, its ports close, its sta
     assert.match(late.stderr, new RegExp(`^Error: No login ${started.id} is waiting: `));
   }, { autoApprove: false });
 });
+
+Deno.test("--no-wait without --json: the id on stdout, the URL, the code and the resume command on stderr, which works as printed", async () => {
+  await withProvider(async (provider, configHome) => {
+    const out = await runCli(providerLoginArgs(provider, "--no-wait", "--no-browser"), {
+      configHome,
+    });
+    assert.equal(out.code, 0, out.stderr);
+    const id = out.stdout.trim();
+    assert.match(id, /^[0-9a-f]{16}$/);
+    const url = /^Open this URL in a browser: (\S+)$/m.exec(out.stderr)![1];
+    assert.equal(new URL(url).origin, provider.origin);
+    assert.match(
+      out.stderr,
+      new RegExp(
+        `^Or enter the code [A-Z]{4}-[A-Z]{4} at ${provider.origin}/login/device \\(only if you started this login\\)$`,
+        "m",
+      ),
+    );
+    const hint = new RegExp(`; then run: (loopauth login --resume ${id})$`, "m").exec(out.stderr);
+    assert.ok(hint, out.stderr);
+    const resume = new Cli(hint[1].split(" ").slice(1), { configHome });
+    assert.equal((await actAsUser(url)).status, 200);
+    const done = await resume.output();
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(done.stdout, `Logged in to ${provider.origin} as octocat\n`);
+  });
+});
+
+Deno.test("--no-wait where the app has no device flow: only the URL, and the login still works", async () => {
+  await withProvider(async (provider, configHome) => {
+    const out = await runCli(providerLoginArgs(provider, "--no-wait", "--json", "--no-browser"), {
+      configHome,
+    });
+    assert.equal(out.code, 0, out.stderr);
+    const started = JSON.parse(out.stdout);
+    assert.deepEqual(Object.keys(started).sort(), ["expiresAt", "id", "url"]);
+    const resume = new Cli(["login", "--resume", started.id], { configHome });
+    assert.equal((await actAsUser(started.url)).status, 200);
+    assert.equal((await resume.output()).code, 0);
+  }, { deviceFlowDisabled: true });
+});
+
+Deno.test("a killed waiter: --resume says in one line that nothing waits (exit 2) and removes the stale state file", async () => {
+  await withProvider(async (provider, configHome) => {
+    const started = await startTwoStep(provider, configHome, "--web");
+    const state = JSON.parse(await Deno.readTextFile(stateFile(configHome, started.id)));
+    // Deno.kill needs --allow-run for all: bash is among the test's programs.
+    await new Deno.Command("bash", { args: ["-c", 'kill -9 "$1"', "bash", String(state.pid)] })
+      .output();
+    await waitUntil(async () => !(await running(state.pid)), { what: "the waiter to die" });
+    const out = await runCli(["login", "--resume", started.id], { configHome });
+    assert.equal(out.code, EXIT_CODES.usage);
+    assert.equal(
+      out.stderr,
+      `Error: No login ${started.id} is waiting: it ended or expired (see loopauth status), or it was started by another user or with another config directory`,
+    );
+    assert.equal(await exists(stateFile(configHome, started.id)), false);
+    // An id that is no id is refused before any file is looked at.
+    const bad = await runCli(["login", "--resume", "../tokens"], { configHome });
+    assert.equal(bad.code, EXIT_CODES.usage);
+    assert.match(bad.stderr, /^Error: Invalid login ID "\.\.\/tokens": /);
+  });
+});
