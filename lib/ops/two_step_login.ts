@@ -26,6 +26,7 @@ import { configDir as defaultConfigDir } from "../store/paths.ts";
 import { openBrowser } from "../platform/browser.ts";
 import { childEnvironment, WAITER_ENV_VARS } from "../platform/child_env.ts";
 import { inheritedFlags } from "../platform/child_permissions.ts";
+import { loopbackPeer } from "../platform/socket_owner.ts";
 import type { LoginOptions, LoginResult } from "./login.ts";
 import {
   RESULT_GRACE_MS,
@@ -194,7 +195,8 @@ export async function startLogin(options: StartLoginOptions): Promise<PendingLog
   if (ready?.error) {
     throw new LoopauthError(ready.error.code as LoopauthError["code"], ready.error.message);
   }
-  const reason = (await within(stderr, 2000))?.split("\n").find((l) => l.startsWith("Error: "));
+  // loopauth's own one line, or Deno's (a module it could not load).
+  const reason = (await within(stderr, 2000))?.split("\n").find((l) => /^(Error|error): /.test(l));
   throw new LoopauthError(
     "storage",
     reason
@@ -245,6 +247,14 @@ export async function resumeLogin(
       conn.close();
     } catch { /* closed */ }
   };
+  // A dead waiter's port may have been taken by another user: tell it neither key nor code.
+  if (await loopbackPeer((conn.localAddr as Deno.NetAddr).port, pending.port) === "foreign") {
+    stop();
+    throw new LoopauthError(
+      "storage",
+      `Refusing to resume login ${id}: port ${pending.port} on 127.0.0.1 is held by another user's process, not its waiter`,
+    );
+  }
   options.signal?.addEventListener("abort", stop, { once: true });
   try {
     await conn.write(encodeMessage({

@@ -497,3 +497,70 @@ Deno.test("attack: another local user reads a two-step login's state file or ask
     assert.equal(out.stdout, `Logged in to ${provider.origin} as octocat\n`);
   });
 });
+
+Deno.test("attack: another local user listens on a dead waiter's control port → --resume tells it neither the key nor the code (exit 8, one line)", async () => {
+  const probe = await new Deno.Command("setpriv", {
+    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "true"],
+    stderr: "piped",
+  }).output().catch((error) => ({ success: false, stderr: new TextEncoder().encode(`${error}`) }));
+  if (Deno.build.os !== "linux" || !probe.success) {
+    console.log("skipped: cannot run a process as uid 65534 with setpriv on Linux");
+    return;
+  }
+  await withProvider(async (provider, configHome) => {
+    const start = await runCli(
+      providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
+      { configHome },
+    );
+    assert.equal(start.code, 0, start.stderr);
+    const { id, url } = JSON.parse(start.stdout);
+    const state = JSON.parse(
+      await Deno.readTextFile(`${configHome}/loopauth/logins/${id}.json`),
+    );
+    await bash(
+      'kill -9 "$1"; while kill -0 "$1" 2>/dev/null; do sleep 0.05; done',
+      String(state.pid),
+    );
+    // The attacker takes the port and records whatever comes.
+    const listener = new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "socat",
+        "-u",
+        `TCP-LISTEN:${state.port},bind=127.0.0.1,reuseaddr,fork`,
+        "-",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const heard = new Response(listener.stdout).text();
+    try {
+      await waitUntil(async () => {
+        try {
+          (await Deno.connect({ hostname: "127.0.0.1", port: state.port })).close();
+          return true;
+        } catch {
+          return false;
+        }
+      }, { what: "the attacker to listen" });
+      const consent = await fetch(url, { redirect: "manual" });
+      await consent.body?.cancel();
+      const callback = consent.headers.get("location")!;
+      const out = await runCli(["login", "--resume", id, "--code", callback], { configHome });
+      assert.equal(out.code, EXIT_CODES.storage, out.stderr);
+      assert.equal(
+        out.stderr.trim(),
+        `Error: Refusing to resume login ${id}: port ${state.port} on 127.0.0.1 is held by another user's process, not its waiter`,
+      );
+    } finally {
+      listener.kill();
+      await listener.status;
+    }
+    const received = await heard;
+    assert.ok(!received.includes(state.key), "the key never reached the attacker");
+    assert.ok(!received.includes("code"), "no request reached the attacker");
+  });
+});
