@@ -250,3 +250,28 @@ Deno.test("a killed waiter: --resume says in one line that nothing waits (exit 2
     assert.match(bad.stderr, /^Error: Invalid login ID "\.\.\/tokens": /);
   });
 });
+
+Deno.test("--no-wait fails as a login would before anything is shown: a port in use is exit 10, one line, no waiter or state file left", async () => {
+  await withProvider(async (provider, configHome) => {
+    const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = String((taken.addr as Deno.NetAddr).port);
+      const out = await runCli(
+        providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web", "--port", port),
+        { configHome },
+      );
+      assert.equal(out.code, EXIT_CODES.port_in_use, out.stderr);
+      assert.equal(out.stdout, "");
+      assert.match(
+        out.stderr,
+        new RegExp(`^Error: Port ${port} on 127\\.0\\.0\\.1 is already in use`),
+      );
+      assert.equal(out.stderr.trim().split("\n").length, 1);
+      const left = await Array.fromAsync(Deno.readDir(`${configHome}/loopauth/logins`))
+        .catch(() => []);
+      assert.deepEqual(left, [], "no state file");
+    } finally {
+      taken.close();
+    }
+  });
+});
