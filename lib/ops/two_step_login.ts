@@ -162,12 +162,7 @@ export async function startLogin(options: StartLoginOptions): Promise<PendingLog
     Promise.race([stdout, child.status.then(() => undefined)]),
     START_TIMEOUT_MS,
   );
-  let ready: (WaiterReady & { error?: undefined }) | { error: { code: string; message: string } };
-  try {
-    ready = JSON.parse(line ?? "null") ?? undefined;
-  } catch {
-    ready = undefined as never;
-  }
+  const ready = parseReady(line);
   if (ready && !ready.error && ready.id === job.id) {
     child.unref();
     stderr.catch(() => {});
@@ -332,6 +327,21 @@ function waiterCommand(job: WaiterJob, dir: string): string[] {
     new URL("../../main.ts", import.meta.url).href,
     ...args,
   ];
+}
+
+/** The waiter's first line: what it shows, or the error that came first; `undefined` for anything else. */
+function parseReady(
+  line: string | undefined,
+):
+  | (WaiterReady & { error?: undefined })
+  | { error: { code: string; message: string } }
+  | undefined {
+  try {
+    const data = JSON.parse(line ?? "null");
+    return typeof data === "object" && data !== null ? data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The first line of a stream; `undefined` when it ends without one. */
