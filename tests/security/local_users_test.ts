@@ -435,7 +435,7 @@ Deno.test("attack: another local user reads a two-step login's state file or ask
   await withProvider(async (provider, configHome) => {
     const start = await runCli(
       providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
-      { configHome },
+      { configHome, env: SECRET_ENV },
     );
     assert.equal(start.code, 0, start.stderr);
     const { id, url } = JSON.parse(start.stdout);
@@ -447,7 +447,14 @@ Deno.test("attack: another local user reads a two-step login's state file or ask
       String(state.pid),
     );
     assert.match(seen, /--waiter/, "the waiter's own arguments were read");
-    for (const secret of [provider.clientSecret, new URL(url).searchParams.get("state")!]) {
+    assert.doesNotMatch(seen, /--allow-all|^-A$/m, "the waiter gets no blanket permissions");
+    for (
+      const secret of [
+        provider.clientSecret,
+        new URL(url).searchParams.get("state")!,
+        ...Object.values(SECRET_ENV),
+      ]
+    ) {
       assert.ok(!seen.includes(secret), "no secret in the waiter's arguments or environment");
     }
     // The channel works for the user: a wrong key is refused with an answer.
