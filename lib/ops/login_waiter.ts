@@ -116,10 +116,12 @@ export async function runLoginWaiter(
   const expiresAt = new Date(Date.now() + job.timeout).toISOString();
   const warnings: string[] = [];
   const shown: Partial<WaiterReady> = {};
+  // A route that dropped out (no device flow here, a port in use) is waited for no longer.
+  let webOut = !job.flows.includes("web");
   let deviceOut = !job.flows.includes("device");
   const { promise: allShown, resolve: showAll } = Promise.withResolvers<void>();
   const check = () => {
-    if ((shown.url || !job.flows.includes("web")) && (shown.userCode || deviceOut)) showAll();
+    if ((shown.url || webOut) && (shown.userCode || deviceOut)) showAll();
   };
   // Paste-back without a terminal: `--resume --code` lines go in here, refusals come back.
   let pasted: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -155,6 +157,8 @@ export async function runLoginWaiter(
     },
     onFlowChosen: (choice) => {
       if (!choice.flows.includes("device")) deviceOut = true;
+      if (!choice.flows.includes("web")) webOut = true;
+      warnings.push(choice.reason);
       check();
     },
     pasteBack: {
@@ -216,7 +220,7 @@ export async function runLoginWaiter(
       if (typeof request.input !== "string" || request.input.length > 16_384) {
         return { ok: false, error: "malformed request" };
       }
-      if (!job.flows.includes("web")) {
+      if (webOut) {
         return {
           ok: true,
           outcome: {
