@@ -29,6 +29,9 @@ interface Started {
   expiresAt: string;
 }
 
+/** What each `--no-wait` printed (stdout and stderr), by id. */
+const printed = new Map<string, string>();
+
 /** `login --no-wait --json` with the provider's client, plus `extra`. */
 async function startTwoStep(
   provider: { origin: string; clientId: string; clientSecret: string },
@@ -42,6 +45,7 @@ async function startTwoStep(
   assert.equal(out.code, 0, out.stderr);
   const started = JSON.parse(out.stdout) as Started;
   assert.match(started.id, /^[0-9a-f]{16}$/);
+  printed.set(started.id, out.stdout + out.stderr);
   return started;
 }
 
@@ -88,6 +92,11 @@ Deno.test("--no-wait --json returns at once; --resume waits; finished through th
     assert.equal(result.host, provider.origin);
     assert.equal(result.flow, "web");
     assert.equal(tokenRequests(provider, "authorization_code").length, 1);
+    // What --no-wait printed holds neither the verifier nor the code.
+    const exchange = new URLSearchParams(tokenRequests(provider, "authorization_code")[0].body);
+    for (const secret of [exchange.get("code_verifier")!, exchange.get("code")!]) {
+      assert.ok(secret && !printed.get(started.id)!.includes(secret));
+    }
     // Logged in for real: token reads the stored token.
     const token = await runCli(["token", "--hostname", provider.origin], { configHome });
     assert.equal(token.code, 0, token.stderr);
@@ -109,7 +118,10 @@ Deno.test("--no-wait then --resume: finished through the device code", async () 
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout, `Logged in to ${provider.origin} as octocat\n`);
     assert.equal(tokenRequests(provider, "authorization_code").length, 0);
-    assert.equal(await exists(stateFile(configHome, started.id)), false);
+    // The waiter ends once the outcome is collected: its state file goes with it.
+    await waitUntil(async () => !(await exists(stateFile(configHome, started.id))), {
+      what: "the state file to go",
+    });
   }, { autoApprove: false, deviceInterval: 0.2 });
 });
 
