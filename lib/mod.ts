@@ -7,6 +7,10 @@
  * - {@linkcode login}, {@linkcode getToken} (refreshed when needed),
  *   {@linkcode logout} and {@linkcode logoutAll} manage a user's stored token;
  *   {@linkcode apiRequest} makes one REST call with it.
+ * - {@linkcode startLogin} and {@linkcode resumeLogin} log in in two steps
+ *   (for agents and CI): the first returns at once with the URL and device
+ *   code, a background waiter holds the login, the second waits for it or
+ *   finishes it with a pasted address.
  * - {@linkcode createLoopauthAuth} is an Octokit authentication strategy.
  * - {@linkcode serveCallback} and {@linkcode loopbackFlow} are the loopback
  *   building blocks, for any authorization server.
@@ -45,6 +49,14 @@ export type { StorageName } from "./store/secrets.ts";
 export type { Flow } from "./core/types.ts";
 export { type DeviceCode, type DevicePoll, type TokenSet } from "./core/types.ts";
 export { login, type LoginOptions, type LoginResult } from "./ops/login.ts";
+export {
+  type PendingLoginInfo,
+  type ResumedLogin,
+  resumeLogin,
+  type ResumeLoginOptions,
+  startLogin,
+  type StartLoginOptions,
+} from "./ops/two_step_login.ts";
 export { getToken, type GetTokenOptions } from "./ops/token.ts";
 export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./ops/logout.ts";
 export { apiRequest, type ApiRequestOptions } from "./ops/api.ts";

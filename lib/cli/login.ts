@@ -34,6 +34,8 @@ Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-
                       [--redirect-uri URL] [--prompt WORDS] [--login-hint ACCOUNT]
                       [--param NAME=VALUE]...
        loopauth login [--hostname HOST] --with-token < token.txt
+       loopauth login --no-wait [--json] [--device | --web] [flags of a login]
+       loopauth login --resume ID [--code URL_OR_CODE] [--json]
 
 Without --device or --web the routes fit the machine. Where a local browser can surely
 reach 127.0.0.1 (a display, $BROWSER, macOS, Windows, WSL with wslview) the browser flow
@@ -89,6 +91,16 @@ active account; see loopauth switch.
                          another tool) instead of logging in: checked with GET /user (its
                          scopes from X-OAuth-Scopes), then stored like any other
 
+Two steps, for programs (agents, CI) that cannot wait at a prompt:
+  --no-wait              return at once with the login's id, the URL to open and, where
+                         the host offers the device flow, the code to enter (with --json:
+                         {"id","url","userCode","verificationUri","expiresAt"}); a small
+                         background waiter holds the login until it ends or --timeout
+  --resume ID            wait for that login to end (exit codes as a normal login)
+  --code URL_OR_CODE     with --resume: finish it with the address the browser ended up
+                         at (or the code alone), without a terminal; --code - reads it
+                         from stdin (other local users can read a program's arguments)
+
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
   loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser
@@ -96,7 +108,8 @@ Examples:
   loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"
   loopauth login --hostname ghe.example.com --with-token < ~/ghe-token.txt
   loopauth login --issuer https://id.example.com --client-id cli --web \
-      --redirect-uri http://localhost:8123/callback --prompt login --param audience=api`,
+      --redirect-uri http://localhost:8123/callback --prompt login --param audience=api
+  loopauth login --client-id Iv1.abc --no-wait --json   # then: loopauth login --resume ID`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       ...HOST_FLAGS,
@@ -110,8 +123,21 @@ Examples:
       prompt: { type: "string" },
       "login-hint": { type: "string" },
       param: { type: "string", multiple: true },
+      "no-wait": { type: "boolean" },
+      resume: { type: "string" },
+      code: { type: "string" },
+      // Internal: the background half of --no-wait (reads its job on stdin).
+      waiter: { type: "boolean" },
       ...LOGIN_ROUTE_FLAGS,
     }, { command: "login" });
+    if (values.waiter) {
+      const { runWaiter } = await import("./login_two_step.ts");
+      return await runWaiter(signal);
+    }
+    if (values.resume !== undefined || values.code !== undefined) {
+      const { resume } = await import("./login_two_step.ts");
+      return await resume(values, signal);
+    }
     const hostname = hostnameFlag(values);
     const issuer = issuerFlag(values);
     const storage = parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
@@ -157,6 +183,20 @@ Examples:
     const params = values.param === undefined ? undefined : parseParams(values.param);
     const redirectUri = values["redirect-uri"];
     if (redirectUri !== undefined) parseRedirectUri(redirectUri);
+    if (values["no-wait"]) {
+      const { start } = await import("./login_two_step.ts");
+      return await start(values, {
+        hostname,
+        issuer,
+        storage,
+        clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
+        clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+        redirectUri,
+        prompt: values.prompt,
+        loginHint: values["login-hint"],
+        params,
+      });
+    }
     const view = loginView(values, { host: issuer ?? hostname ?? "github.com" });
     const result = await login({
       ...view,

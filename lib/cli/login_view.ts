@@ -132,13 +132,15 @@ export function loginView(
  * ```ts
  * import { reportLogin } from "./login_view.ts";
  * reportLogin({
- *   host: "github.com", login: "octocat", accessToken: "gho_…", tokenType: "bearer",
+ *   host: "github.com", login: "octocat", tokenType: "bearer",
  *   scopes: [], flow: "web", storage: "keyring", storedIn: "the Secret Service keyring",
  * }, { json: true });
  * ```
  */
 export function reportLogin(
-  result: Omit<LoginResult, "flow"> & { flow?: LoginResult["flow"] | "token" },
+  result: Omit<LoginResult, "flow" | "accessToken" | "refreshToken"> & {
+    flow?: LoginResult["flow"] | "token";
+  },
   options: { json?: boolean; quiet?: boolean; verb?: string } = {},
 ): void {
   if (result.storage === "file") {

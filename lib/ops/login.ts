@@ -100,9 +100,10 @@ export interface LoginOptions {
   /**
    * `web` (default): the loopback flow; `device`: the device flow (no client
    * secret needed); `auto`: decide from the environment and what worked last
-   * time, and run both on an SSH session.
+   * time, and run both on an SSH session; a list: race exactly these
+   * routes (the first shown first).
    */
-  flow?: "auto" | Flow;
+  flow?: "auto" | Flow | readonly Flow[];
   /** With `flow: "auto"`: called with the flows that will run and why (again on a fallback). */
   onFlowChosen?: (choice: FlowChoice) => void;
   /** Called with the device code to show (see {@linkcode DeviceFlowOptions}). */
@@ -219,7 +220,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       host: host.key,
       environment: options.environment,
     })
-    : { flows: [flow], reason: "it was chosen explicitly" };
+    : { flows: typeof flow === "string" ? [flow] : [...flow], reason: "it was chosen explicitly" };
   if (flow === "auto") options.onFlowChosen?.(choice);
   const given = Object.keys(userParams);
   if (given.length && choice.flows.includes("device")) {

@@ -111,6 +111,42 @@ export const AGENT_ENV_VARS: readonly string[] = [
 ];
 
 /**
+ * What the waiter of a two-step login (`login --no-wait`) needs: where the
+ * config directory and the agent are, the keyring's bus and the encrypted
+ * store's passphrase file, the proxies and certificates of its requests, and
+ * what Deno running it reads. Never a token nor the client secret (that one
+ * reaches it on stdin), nor the display: it opens no browser.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WAITER_ENV_VARS } from "./child_env.ts";
+ * assert.ok(!WAITER_ENV_VARS.includes("LOOPAUTH_CLIENT_SECRET"));
+ * ```
+ */
+export const WAITER_ENV_VARS: readonly string[] = [
+  ...AGENT_ENV_VARS,
+  "USERPROFILE",
+  "APPDATA",
+  "XDG_CONFIG_HOME",
+  "XDG_RUNTIME_DIR",
+  "TEMP",
+  "TMPDIR",
+  "LOOPAUTH_KEYRING_TIMEOUT",
+  "LOOPAUTH_AGENT",
+  "LOOPAUTH_PASSPHRASE_FILE",
+  "DBUS_SESSION_BUS_ADDRESS",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+  "NO_PROXY",
+  "no_proxy",
+];
+
+/**
  * The set variables of `names` that this process may read, for a child
  * started with `clearEnv: true` (the others, and every token, stay out).
  *

@@ -2,7 +2,8 @@
  * The attack suite, threat 7 of 9: other local users who read every process's
  * arguments (`/proc/PID/cmdline`, `ps`) and every world-readable file, and
  * try to finish the user's login with their own account (login CSRF from
- * the same machine), or read tokens from a child's environment. See
+ * the same machine), or read tokens from a child's environment, or reach a
+ * two-step login's state file or waiter (`login --no-wait`). See
  * tests/security_test.ts and docs/security.md ("Other users of this
  * computer").
  */
@@ -14,6 +15,7 @@ import {
   type CliOptions,
   providerLoginArgs,
   runCli,
+  TEST_TMP_DIR,
   tokenRequests,
   waitUntil,
   withProvider,
@@ -457,4 +459,164 @@ Deno.test({
       );
     });
   },
+});
+
+Deno.test("attack: another local user reads a two-step login's state file or asks its waiter, even with the key → Permission denied, no answer, the login stays the user's", async () => {
+  const asNobody = (...args: string[]) =>
+    new Deno.Command("setpriv", {
+      args: ["--reuid=65534", "--regid=65534", "--clear-groups", ...args],
+      stdin: args[0] === "socat" && args[1] === "-t" ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    });
+  const probe = await asNobody("true").output().catch((error) => ({
+    success: false,
+    stderr: new TextEncoder().encode(`${error}`),
+  }));
+  if (Deno.build.os !== "linux" || !probe.success) {
+    console.log(
+      `skipped: cannot run a process as uid 65534 with setpriv (${
+        new TextDecoder().decode(probe.stderr).trim()
+      }): run the tests as root on Linux with util-linux`,
+    );
+    return;
+  }
+  await withProvider(async (provider, configHome) => {
+    const start = await runCli(
+      providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
+      { configHome, env: SECRET_ENV },
+    );
+    assert.equal(start.code, 0, start.stderr);
+    const { id, url } = JSON.parse(start.stdout);
+    const statePath = `${configHome}/loopauth/logins/${id}.json`;
+    const state = JSON.parse(await Deno.readTextFile(statePath));
+    // The waiter's arguments and environment hold no secret of the login, nor the client secret.
+    const seen = await bash(
+      `tr '\\0' '\\n' < /proc/$1/cmdline; tr '\\0' '\\n' < /proc/$1/environ`,
+      String(state.pid),
+    );
+    assert.match(seen, /--waiter/, "the waiter's own arguments were read");
+    assert.doesNotMatch(seen, /--allow-all|^-A$/m, "the waiter gets no blanket permissions");
+    for (
+      const secret of [
+        provider.clientSecret,
+        new URL(url).searchParams.get("state")!,
+        ...Object.values(SECRET_ENV),
+      ]
+    ) {
+      assert.ok(!seen.includes(secret), "no secret in the waiter's arguments or environment");
+    }
+    // The channel works for the user: a wrong key is refused with an answer.
+    const own = new Deno.Command("socat", {
+      args: ["-t", "5", "-", `TCP:127.0.0.1:${state.port}`],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const ownWriter = own.stdin.getWriter();
+    await ownWriter.write(
+      new TextEncoder().encode(`${JSON.stringify({ v: 1, key: "0".repeat(64), op: "wait" })}\n`),
+    );
+    await ownWriter.close();
+    const ownOut = await own.output();
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(ownOut.stdout)), {
+      ok: false,
+      error: "forbidden",
+    });
+    // Every directory above loopauth's own is opened to others (and closed again), so that
+    // what refuses nobody below is loopauth's own modes, not the test's private root.
+    const above = [TEST_TMP_DIR, configHome, `${configHome}/loopauth`];
+    const modes = await Promise.all(above.map(async (d) => (await Deno.stat(d)).mode! & 0o777));
+    try {
+      for (const dir of above) await Deno.chmod(dir, 0o711);
+      const read = await asNobody("socat", "-u", `OPEN:${statePath}`, "-").output();
+      assert.equal(read.success, false, "nobody cannot read the state file");
+      assert.match(new TextDecoder().decode(read.stderr), /Permission denied/);
+      // Even a leaked key gets nothing: the waiter refuses another user's socket.
+      for (const key of ["0".repeat(64), state.key]) {
+        const child = asNobody("socat", "-t", "5", "-", `TCP:127.0.0.1:${state.port}`).spawn();
+        const writer = child.stdin.getWriter();
+        await writer.write(
+          new TextEncoder().encode(`${JSON.stringify({ v: 1, key, op: "wait" })}\n`),
+        ).catch(() => {});
+        await writer.close().catch(() => {});
+        const out = await child.output();
+        assert.equal(new TextDecoder().decode(out.stdout), "", "no answer to another user");
+      }
+    } finally {
+      for (const [i, dir] of above.entries()) await Deno.chmod(dir, modes[i]);
+    }
+    // The login is untouched: the user finishes and resumes it.
+    const resume = new Cli(["login", "--resume", id], { configHome });
+    assert.equal((await actAsUser(url)).status, 200);
+    const out = await resume.output();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, `Logged in to ${provider.origin} as octocat\n`);
+  });
+});
+
+Deno.test("attack: another local user listens on a dead waiter's control port → --resume tells it neither the key nor the code (exit 8, one line)", async () => {
+  const probe = await new Deno.Command("setpriv", {
+    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "true"],
+    stderr: "piped",
+  }).output().catch((error) => ({ success: false, stderr: new TextEncoder().encode(`${error}`) }));
+  if (Deno.build.os !== "linux" || !probe.success) {
+    console.log("skipped: cannot run a process as uid 65534 with setpriv on Linux");
+    return;
+  }
+  await withProvider(async (provider, configHome) => {
+    const start = await runCli(
+      providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
+      { configHome },
+    );
+    assert.equal(start.code, 0, start.stderr);
+    const { id, url } = JSON.parse(start.stdout);
+    const state = JSON.parse(
+      await Deno.readTextFile(`${configHome}/loopauth/logins/${id}.json`),
+    );
+    await bash(
+      'kill -9 "$1"; while kill -0 "$1" 2>/dev/null; do sleep 0.05; done',
+      String(state.pid),
+    );
+    // The attacker takes the port and records whatever comes.
+    const listener = new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "socat",
+        "-u",
+        `TCP-LISTEN:${state.port},bind=127.0.0.1,reuseaddr,fork`,
+        "-",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const heard = new Response(listener.stdout).text();
+    try {
+      await waitUntil(async () => {
+        try {
+          (await Deno.connect({ hostname: "127.0.0.1", port: state.port })).close();
+          return true;
+        } catch {
+          return false;
+        }
+      }, { what: "the attacker to listen" });
+      const consent = await fetch(url, { redirect: "manual" });
+      await consent.body?.cancel();
+      const callback = consent.headers.get("location")!;
+      const out = await runCli(["login", "--resume", id, "--code", callback], { configHome });
+      assert.equal(out.code, EXIT_CODES.storage, out.stderr);
+      assert.equal(
+        out.stderr.trim(),
+        `Error: Refusing to resume login ${id}: port ${state.port} on 127.0.0.1 is held by another user's process, not its waiter`,
+      );
+    } finally {
+      listener.kill();
+      await listener.status;
+    }
+    const received = await heard;
+    assert.ok(!received.includes(state.key), "the key never reached the attacker");
+    assert.ok(!received.includes("code"), "no request reached the attacker");
+  });
 });

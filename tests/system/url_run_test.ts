@@ -5,11 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
-import { startDevProvider } from "../../lib/dev/provider.ts";
+import { actAsUser, startDevProvider } from "../../lib/dev/provider.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { VERSION } from "../../lib/core/version.ts";
 import { runFlags, TEST_BIN } from "../../scripts/permissions.ts";
-import { emptyDir, loginWith, ROOT, runCli, serveCheckout, tempConfig } from "../helpers.ts";
+import {
+  Cli,
+  emptyDir,
+  loginWith,
+  providerLoginArgs,
+  ROOT,
+  runCli,
+  serveCheckout,
+  tempConfig,
+} from "../helpers.ts";
 
 Deno.test("deno run from a URL: --help and a full login, with the documented flags", async () => {
   await using server = serveCheckout();
@@ -36,6 +45,37 @@ Deno.test("deno run from a URL: --help and a full login, with the documented fla
     const api = await runCli(["api", "/user", "--hostname", provider.origin], options);
     assert.equal(api.code, 0, api.stderr);
     assert.equal(JSON.parse(api.stdout).login, "octocat");
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("deno run from a URL: a two-step login's waiter runs from the same URL", async () => {
+  await using server = serveCheckout();
+  await using cwd = await emptyDir();
+  await using home = await tempConfig();
+  const provider = startDevProvider({ autoApprove: true });
+  try {
+    const command: [string, ...string[]] = [
+      Deno.execPath(),
+      "run",
+      "--no-prompt",
+      `--allow-import=127.0.0.1:${server.addr.port}`,
+      ...runFlags(home.dir),
+      `${server.origin}/main.ts`,
+    ];
+    const options = { configHome: home.home, command, cwd: cwd.path };
+    const start = await runCli(
+      providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
+      options,
+    );
+    assert.equal(start.code, 0, start.stderr);
+    const { id, url } = JSON.parse(start.stdout);
+    const resume = new Cli(["login", "--resume", id], options);
+    assert.equal((await actAsUser(url)).status, 200);
+    const out = await resume.output();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, `Logged in to ${provider.origin} as octocat\n`);
   } finally {
     await provider.close();
   }
