@@ -7,6 +7,7 @@ import {
   issuerFlag,
   parseFlags,
   USER_FLAG,
+  userFlag,
   writeResult,
 } from "./command.ts";
 
@@ -34,7 +35,7 @@ Flags:
   --hostname HOST  github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
                    http:// loopback origin
   --issuer URL     an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
-  --user LOGIN     the account (default: the host's active account)
+  --user LOGIN     the account (default: LOOPAUTH_USER, else the host's active account)
 
 Examples:
   loopauth token
@@ -47,7 +48,7 @@ Examples:
     const token = await getToken({
       hostname: hostnameFlag(values),
       issuer: issuerFlag(values),
-      user: values.user,
+      ...userFlag(values),
       fromEnv: true,
       signal,
     });
