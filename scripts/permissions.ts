@@ -212,7 +212,8 @@ export const TEST_BIN = ".test-bin";
  * playwright-core wants --allow-all under Deno), tmux (a real terminal), bash
  * (completion scripts), ps (memory of the login process; Deno reads /proc
  * only with --allow-all), git, gh and openssl (the dev-server's clients and
- * certificate), and the binaries in {@linkcode TEST_BIN}.
+ * certificate), kubectl (an exec credential plugin's client), and the
+ * binaries in {@linkcode TEST_BIN}.
  */
 export const TEST_PROGRAMS: readonly string[] = [
   "node",
@@ -227,6 +228,7 @@ export const TEST_PROGRAMS: readonly string[] = [
   "openssl", // the dev-server's https certificate (tests of startDevProvider({ tls: true }))
   "socat", // a relay in front of the agent's socket (as ssh -R is)
   "setpriv", // a second user (uid 65534) that must not reach the agent
+  "kubectl", // runs token --exec-credential as its exec plugin against a 127.0.0.1 server
   `${TEST_BIN}/loopauth`,
   `${TEST_BIN}/loopauth.exe`,
   `${TEST_BIN}/install/bin/loopauth`,

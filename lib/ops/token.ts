@@ -8,6 +8,7 @@ import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts"
 import type { HostRef } from "../providers/registry.ts";
 import { needsRefresh } from "../core/expiry.ts";
 import { findAccount, type StoredAccount } from "../store/accounts.ts";
+import type { StorageName } from "../store/secrets.ts";
 import type { IssuerRef } from "../providers/issuer_url.ts";
 import { type Config, readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
@@ -259,6 +260,70 @@ export async function getToken(options: GetTokenOptions = {}): Promise<string> {
     if (found) return found.token;
   }
   return (await freshAccountOf(host, options)).token.accessToken;
+}
+
+/**
+ * What {@linkcode tokenInfo} returns: a host's access token and what is
+ * known about it (never its refresh token).
+ */
+export interface TokenInfo {
+  /** The host key (`github.com`, a GHES host, a loopback origin or an issuer URL). */
+  host: string;
+  /** The account's login; `null` for a token from the environment (not asked). */
+  login: string | null;
+  /** The access token. */
+  token: string;
+  /** Its type as the server named it (`bearer`). */
+  tokenType: string;
+  /** ISO time it expires; `null` when it does not (or is not known to). */
+  expiresAt: string | null;
+  /** Its granted scopes; `null` for a token from the environment (not known). */
+  scopes: string[] | null;
+  /** Where it came from: the storage of the account, or `env`. */
+  source: StorageName | "env";
+  /** With `source` `env`: the variable (e.g. `GH_TOKEN`). */
+  variable?: string;
+}
+
+/**
+ * The access token of a host as {@linkcode getToken} picks it (environment
+ * first with `fromEnv`, else the stored account refreshed when needed), with
+ * its account, type, expiry, scopes and source: for `token --json` and
+ * Kubernetes' `ExecCredential`.
+ *
+ * @example
+ * ```ts
+ * import { tokenInfo } from "./token.ts";
+ * const { token, expiresAt } = await tokenInfo({ hostname: "github.com" });
+ * ```
+ */
+export async function tokenInfo(options: GetTokenOptions = {}): Promise<TokenInfo> {
+  const host = await resolveHost(options);
+  if (options.fromEnv) {
+    const found = envToken(host);
+    if (found) {
+      return {
+        host: host.key,
+        login: null,
+        token: found.token,
+        tokenType: "bearer",
+        expiresAt: null,
+        scopes: null,
+        source: "env",
+        variable: found.variable,
+      };
+    }
+  }
+  const account = await freshAccountOf(host, options);
+  return {
+    host: account.host,
+    login: account.login,
+    token: account.token.accessToken,
+    tokenType: account.token.tokenType,
+    expiresAt: account.token.expiresAt ?? null,
+    scopes: account.token.scopes,
+    source: account.storage,
+  };
 }
 
 /**
