@@ -10,7 +10,17 @@ import { binaryName, checkVersion, compileFailure, TARGETS } from "../../scripts
 import { compileFlags, GITHUB_HOSTS, TEST_BIN } from "../../scripts/permissions.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { actAsUser, startDevProvider } from "../../lib/testing.ts";
-import { childEnv, Cli, ROOT, runCli, tempConfig, tempDir, TEST_TMP_DIR } from "../helpers.ts";
+import {
+  childEnv,
+  Cli,
+  loginWith,
+  ROOT,
+  runCli,
+  startAgent,
+  tempConfig,
+  tempDir,
+  TEST_TMP_DIR,
+} from "../helpers.ts";
 
 const DENORT_BIN = Deno.env.get("DENORT_BIN") || undefined;
 const BIN_DIR = resolve(ROOT, TEST_BIN);
@@ -221,6 +231,24 @@ Deno.test("compile: the binary's flags log in to a GitHub Enterprise Server-like
     assert.equal(provider.requests.length, before);
   } finally {
     client.close();
+    await provider.close();
+  }
+});
+
+Deno.test("compile: the binary's flags reach the agent's socket (it used to fall back as if none ran)", async () => {
+  const provider = startDevProvider({ autoApprove: true });
+  await using config = await tempConfig();
+  try {
+    // The agent as `deno run` starts it; the login and the token with the binary's flags.
+    await using agent = await startAgent({ configHome: config.home });
+    const binary = { configHome: config.home, flags: ["--no-prompt", ...compileFlags()] };
+    const login = await loginWith(provider, binary, "--storage", "agent");
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stderr, new RegExp(`^Token stored in the agent at ${agent.socket}$`, "m"));
+    const token = await runCli(["token", "--hostname", provider.origin], binary);
+    assert.equal(token.code, 0, token.stderr);
+    assert.deepEqual(provider.activeTokens(), [token.stdout.trim()]);
+  } finally {
     await provider.close();
   }
 });
