@@ -45,7 +45,8 @@ export type { StorageName } from "./store/secrets.ts";
 export type { Flow } from "./core/types.ts";
 export { type DeviceCode, type DevicePoll, type TokenSet } from "./core/types.ts";
 export { login, type LoginOptions, type LoginResult } from "./ops/login.ts";
-export { getToken, type GetTokenOptions } from "./ops/token.ts";
+export { getToken, type GetTokenOptions, type TokenInfo, tokenInfo } from "./ops/token.ts";
+export { type ExecCredential, execCredential } from "./ops/exec_credential.ts";
 export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./ops/logout.ts";
 export { apiRequest, type ApiRequestOptions } from "./ops/api.ts";
 export {
