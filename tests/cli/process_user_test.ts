@@ -10,6 +10,7 @@ import {
   childEnv,
   Cli,
   loginOnce,
+  loginWith,
   MAIN,
   runCli,
   runFlags,
@@ -165,5 +166,47 @@ Deno.test("LOOPAUTH_USER picks git's account when git names none; an account not
     assert.equal(nobody.code, 0, nobody.stderr);
     assert.equal(nobody.stdout, "", "never the active account instead");
     assert.match((await fill({})).stdout, /^username=hubot$/m);
+  });
+});
+
+Deno.test("LOOPAUTH_USER: a login keeps the host's active account; a login as another account is a warning", async () => {
+  await withProvider(async (provider, configHome) => {
+    await twoAccounts(provider, configHome); // hubot active
+    provider.user = { login: "monalisa", id: 3, name: "Mona" };
+    const agentLogin = await loginWith(
+      provider,
+      { configHome, env: { LOOPAUTH_USER: "monalisa" } },
+      "--storage",
+      "file",
+    );
+    assert.equal(agentLogin.code, 0, agentLogin.stderr);
+    assert.doesNotMatch(agentLogin.stderr, /^Warning: logged in as/m);
+    assert.equal(await activeOf(configHome, provider.origin), "hubot");
+    const mine = await runCli(["token", "--hostname", provider.origin], {
+      configHome,
+      env: { LOOPAUTH_USER: "monalisa" },
+    });
+    assert.equal(await ownerOf(provider, mine.stdout.trim()), "monalisa");
+
+    // The browser signed in as someone else: stored, not active, and said so.
+    provider.user = { login: "octocat", id: 1, name: "The Octocat" };
+    const other = await loginWith(
+      provider,
+      { configHome, env: { LOOPAUTH_USER: "monalisa" } },
+      "--storage",
+      "file",
+    );
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(
+      other.stderr,
+      /^Warning: logged in as octocat, but LOOPAUTH_USER names monalisa: set LOOPAUTH_USER=octocat to use this account$/m,
+    );
+    assert.equal(await activeOf(configHome, provider.origin), "hubot");
+    // The way out it names works.
+    const named = await runCli(["token", "--hostname", provider.origin], {
+      configHome,
+      env: { LOOPAUTH_USER: "octocat" },
+    });
+    assert.equal(await ownerOf(provider, named.stdout.trim()), "octocat");
   });
 });
