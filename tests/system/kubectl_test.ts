@@ -106,7 +106,13 @@ function apiServer() {
 }
 
 /** A kubeconfig whose user is loopauth's exec plugin for `host`. */
-function kubeconfig(server: string, configHome: string, host: string, apiVersion: string): string {
+function kubeconfig(
+  server: string,
+  configHome: string,
+  host: string,
+  apiVersion: string,
+  env: Record<string, string> = {},
+): string {
   const command = [
     Deno.execPath(),
     "run",
@@ -135,7 +141,7 @@ function kubeconfig(server: string, configHome: string, host: string, apiVersion
           apiVersion,
           command: command[0],
           args: command.slice(1),
-          env: Object.entries(childEnv(configHome)).map(([name, value]) => ({ name, value })),
+          env: Object.entries(childEnv(configHome, env)).map(([name, value]) => ({ name, value })),
           ...(apiVersion === V1 ? { interactiveMode: "Never" } : {}),
           provideClusterInfo: false,
         },
@@ -239,9 +245,9 @@ Deno.test({
         await Deno.writeTextFile(path, kubeconfig(api.url, configHome, provider.origin, VERSION), {
           mode: 0o600,
         });
-        const kubectl = (args: string[]) =>
+        const kubectl = (args: string[], config = path) =>
           new Deno.Command("kubectl", {
-            args: ["--kubeconfig", path, ...args],
+            args: ["--kubeconfig", config, ...args],
             env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: home },
             clearEnv: true,
             stdin: "null",
@@ -262,6 +268,23 @@ Deno.test({
         assert.ok(api.seen.length >= 1);
         assert.deepEqual(api.seen, api.seen.map(() => `Bearer ${token}`));
         assert.ok(!got.stderr.includes(token), "kubectl printed no token");
+
+        // An account that is not logged in: loopauth's one line reaches kubectl's stderr, and
+        // kubectl sends nothing with a credential.
+        const seen = api.seen.length;
+        const nobody = `${home}/nobody`;
+        await Deno.writeTextFile(
+          nobody,
+          kubeconfig(api.url, configHome, provider.origin, VERSION, { LOOPAUTH_USER: "nobody" }),
+          { mode: 0o600 },
+        );
+        const refused = await kubectl(["get", "--raw", "/api"], nobody);
+        assert.notEqual(refused.code, 0);
+        assert.match(
+          refused.stderr,
+          /^Error: LOOPAUTH_USER names nobody, who is not logged in to http:\/\/127\.0\.0\.1:\d+: set LOOPAUTH_USER to octocat, or unset LOOPAUTH_USER$/m,
+        );
+        assert.ok(api.seen.slice(seen).every((auth) => auth === null), "no credential was sent");
       } finally {
         await api.server.shutdown();
       }
