@@ -57,7 +57,8 @@ export {
   startLogin,
   type StartLoginOptions,
 } from "./ops/two_step_login.ts";
-export { getToken, type GetTokenOptions } from "./ops/token.ts";
+export { getToken, type GetTokenOptions, type TokenInfo, tokenInfo } from "./ops/token.ts";
+export { type ExecCredential, execCredential } from "./ops/exec_credential.ts";
 export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./ops/logout.ts";
 export { apiRequest, type ApiRequestOptions } from "./ops/api.ts";
 export {

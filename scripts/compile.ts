@@ -3,12 +3,14 @@
  * target, with the permission flags of scripts/permissions.ts baked in, and
  * dist/SHA256SUMS (`sha256sum -c` format).
  *
- * Usage: deno task compile [--target TARGET]... [--allow-host HOST]... [--output FILE]
+ * Usage: deno task compile [--target TARGET]... [--output FILE]
  *
  * - `--target`: one of TARGETS, or `host` (default: every target).
- * - `--allow-host`: a GitHub Enterprise Server host the binary may reach
- *   (besides 127.0.0.1, github.com and api.github.com).
  * - `--output`: the file for a single target (default: dist/loopauth-TARGET).
+ *
+ * The binary reaches any host its user names or has stored (GHES, issuers,
+ * MCP servers), never the wildcard addresses (scripts/permissions.ts
+ * compileFlags); there is no list of hosts to build in.
  *
  * `deno compile` downloads `denort` for each target from Deno's CDN, or
  * takes DENORT_BIN (a denort of the same Deno version) for the host target.
@@ -18,7 +20,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { VERSION } from "../lib/core/version.ts";
-import { compileFlags, GITHUB_HOSTS } from "./permissions.ts";
+import { compileFlags } from "./permissions.ts";
 
 /** Every target released. */
 export const TARGETS: readonly string[] = [
@@ -74,7 +76,7 @@ async function sha256(path: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function compile(target: string, output: string, hosts: string[]): Promise<void> {
+async function compile(target: string, output: string): Promise<void> {
   const args = [
     "compile",
     "--quiet",
@@ -84,7 +86,7 @@ async function compile(target: string, output: string, hosts: string[]): Promise
     output,
     // Permission prompts cannot be answered by a script calling the binary.
     "--no-prompt",
-    ...compileFlags([...GITHUB_HOSTS, ...hosts]),
+    ...compileFlags(),
     fromRoot("main.ts"),
   ];
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -107,7 +109,6 @@ async function run(argv: string[]): Promise<void> {
     args: argv,
     options: {
       target: { type: "string", multiple: true },
-      "allow-host": { type: "string", multiple: true },
       output: { type: "string" },
     },
     strict: true,
@@ -120,10 +121,6 @@ async function run(argv: string[]): Promise<void> {
   if (values.output && targets.length !== 1) {
     throw new Error("--output needs exactly one --target");
   }
-  const hosts = values["allow-host"] ?? [];
-  for (const host of hosts) {
-    if (!/^[a-z0-9.-]+(:\d+)?$/i.test(host)) throw new Error(`Invalid --allow-host "${host}"`);
-  }
   const version = await checkVersion();
   const outputs = targets.map((t) => values.output ?? fromRoot(`dist/${binaryName(t)}`));
   const dir = dirname(outputs[0]);
@@ -131,7 +128,7 @@ async function run(argv: string[]): Promise<void> {
   const sums: string[] = [];
   for (const [i, target] of targets.entries()) {
     console.error(`Compiling loopauth ${version} for ${target}`);
-    await compile(target, outputs[i], hosts);
+    await compile(target, outputs[i]);
     // deno compile adds .exe for Windows targets when the name lacks it.
     const file = target.includes("windows") && !outputs[i].endsWith(".exe")
       ? `${outputs[i]}.exe`

@@ -143,15 +143,28 @@ export function runFlags(
 }
 
 /**
+ * The wildcard addresses a compiled binary may neither listen on nor
+ * connect to: Deno 2.9 has one net permission for both, so `--deny-net`
+ * of these is how a binary that reaches any host still cannot serve the
+ * network (`Deno.serve` without a `hostname` means 0.0.0.0), and cannot be
+ * sent to "this machine" under a name other than a loopback address.
+ */
+export const WILDCARD_ADDRESSES: readonly string[] = ["0.0.0.0", "[::]"];
+
+/**
  * Flags baked into the compiled binary. The config directory is only known
  * at run time (HOME, XDG_CONFIG_HOME, APPDATA), and a binary's user cannot
- * add flags, so read and write cannot be scoped to a path; net stays limited
- * to 127.0.0.1 and the compiled-in hosts (`--allow-host` of scripts/compile.ts
- * adds a GHES host).
+ * add flags, so read and write cannot be scoped to a path, nor net to the
+ * hosts a user will name (`--hostname`, `--issuer`, `LOOPAUTH_HOST`, the
+ * stored hosts, an issuer's endpoints, an MCP server): net is every host
+ * but {@linkcode WILDCARD_ADDRESSES}. loopauth itself listens only on
+ * 127.0.0.1 (its callback server and built-in provider name it) and on its
+ * agent's Unix socket; docs/security.md says what this trades.
  */
-export function compileFlags(hosts: readonly string[] = GITHUB_HOSTS): string[] {
+export function compileFlags(): string[] {
   return [
-    `--allow-net=${[...LOOPBACK_NET, ...hosts].join(",")}`,
+    "--allow-net",
+    `--deny-net=${WILDCARD_ADDRESSES.join(",")}`,
     `--allow-env=${ENV_VARS.join(",")}`,
     "--allow-read",
     "--allow-write",
@@ -220,7 +233,8 @@ export const TEST_BIN = ".test-bin";
  * playwright-core wants --allow-all under Deno), tmux (a real terminal), bash
  * (completion scripts), ps (memory of the login process; Deno reads /proc
  * only with --allow-all), git, gh and openssl (the dev-server's clients and
- * certificate), and the binaries in {@linkcode TEST_BIN}.
+ * certificate), kubectl (an exec credential plugin's client), and the
+ * binaries in {@linkcode TEST_BIN}.
  */
 export const TEST_PROGRAMS: readonly string[] = [
   "node",
@@ -235,6 +249,7 @@ export const TEST_PROGRAMS: readonly string[] = [
   "openssl", // the dev-server's https certificate (tests of startDevProvider({ tls: true }))
   "socat", // a relay in front of the agent's socket (as ssh -R is)
   "setpriv", // a second user (uid 65534) that must not reach the agent
+  "kubectl", // runs token --exec-credential as its exec plugin against a 127.0.0.1 server
   `${TEST_BIN}/loopauth`,
   `${TEST_BIN}/loopauth.exe`,
   `${TEST_BIN}/install/bin/loopauth`,

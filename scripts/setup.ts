@@ -6,7 +6,7 @@
  * to install, and the tests that need it fail with a clear message.
  */
 
-/** Debian packages the tests drive. */
+/** Debian packages the tests drive (`a|b`: either will do, as in Debian's dependencies). */
 export const DEBIAN_PACKAGES = [
   "chromium", // the browser tests
   "tmux", // the terminal tests
@@ -18,6 +18,9 @@ export const DEBIAN_PACKAGES = [
   "gh", // GitHub's CLI against the dev-server (Debian's: 2.23)
   "openssl", // the dev-server's https certificate
   "socat", // a relay in front of the agent's socket, as ssh -R is
+  // kubectl runs token --exec-credential as its exec plugin; another package's kubectl (Google
+  // Cloud SDK's `kubectl`) counts too, and the two cannot both be installed: Debian's `a|b`.
+  "kubernetes-client|kubectl",
 ];
 /** Debian packages of the benchmarks' peers (`--bench`). */
 export const BENCH_DEBIAN_PACKAGES = [
@@ -65,8 +68,12 @@ async function installed(name: string): Promise<boolean> {
 if (import.meta.main) {
   const bench = Deno.args.includes("--bench");
   const missing: string[] = [];
-  for (const name of bench ? BENCH_DEBIAN_PACKAGES : DEBIAN_PACKAGES) {
-    if (!(await installed(name))) missing.push(name);
+  for (const entry of bench ? BENCH_DEBIAN_PACKAGES : DEBIAN_PACKAGES) {
+    // `a|b`: any one of them will do; the first is installed when none is.
+    const names = entry.split("|");
+    let found = false;
+    for (const name of names) found ||= await installed(name);
+    if (!found) missing.push(names[0]);
   }
   if (missing.length > 0) {
     if (Deno.build.os === "linux" && Deno.uid() === 0) {

@@ -8,6 +8,7 @@ import {
   issuerFlag,
   parseFlags,
   USER_FLAG,
+  userFlag,
   writeResult,
 } from "./command.ts";
 
@@ -65,7 +66,7 @@ Examples:
       hostname: hostnameFlag(values),
       issuer: issuerFlag(values),
       base: values.base,
-      user: values.user,
+      ...userFlag(values),
       fromEnv: true,
       method: values.method,
       fields,

@@ -201,6 +201,48 @@ export const HOST_FLAGS = {
 export const USER_FLAG = { user: { type: "string" } } as const satisfies Flags;
 
 /**
+ * The variable that picks the account for one process (beside
+ * `LOOPAUTH_HOST`): parallel agents each set their own and never change the
+ * host's active account in `config.json`.
+ */
+export const USER_VARIABLE = "LOOPAUTH_USER";
+
+/** The account a command uses, and the variable it came from (for messages). */
+export interface UserChoice {
+  /** The login (`undefined`: the host's active account). */
+  user?: string;
+  /** {@linkcode USER_VARIABLE} when the login came from it rather than `--user`. */
+  userVariable?: string;
+}
+
+/**
+ * `--user`, else {@linkcode USER_VARIABLE} from the environment; neither
+ * is the host's active account. A variable holding a control character,
+ * line separator or quote (no stored login has one) is a `usage` error
+ * naming it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { userFlag } from "./command.ts";
+ * assert.deepEqual(userFlag({ user: "hubot" }), { user: "hubot" });
+ * ```
+ */
+export function userFlag(values: Parsed["values"]): UserChoice {
+  if (typeof values.user === "string") return { user: values.user };
+  const value = readEnvVar(USER_VARIABLE)?.trim();
+  if (!value) return {};
+  // Stored logins are GitHub's grammar or an issuer's cleaned name (accounts.ts, issuer claims).
+  if (value.length > 100 || /["'`\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(value)) {
+    throw new LoopauthError(
+      "usage",
+      `${USER_VARIABLE} does not name an account: set it to a login that loopauth status lists, or unset it`,
+    );
+  }
+  return { user: value, userVariable: USER_VARIABLE };
+}
+
+/**
  * `--issuer URL`, which replaces `--hostname` (giving both is a usage error).
  *
  * @example

@@ -1,7 +1,7 @@
 /** `loopauth git-credential`. @module */
 import { LoopauthError } from "../core/errors.ts";
 import { credentialFor, formatCredential, parseCredentialRequest } from "../ops/git_credential.ts";
-import { type Command, parseFlags, writeResult } from "./command.ts";
+import { type Command, parseFlags, userFlag, writeResult } from "./command.ts";
 
 /**
  * The `git-credential` subcommand: git's credential helper (see
@@ -18,6 +18,8 @@ export const command: Command = {
   help: `git's credential helper: reads git's request on stdin and, for a host loopauth is
 logged in to, prints username=LOGIN and password=TOKEN (refreshed first when needed).
 For any other host it prints nothing, so git moves on. store and erase do nothing.
+When git names no username, LOOPAUTH_USER picks the account (else the host's active
+one); a host where that account is not logged in gets nothing.
 Set it up with loopauth setup-git.
 
 Usage: loopauth git-credential get|store|erase
@@ -38,7 +40,8 @@ Example:
     }
     const input = await readRequest(Deno.stdin);
     if (action !== "get") return 0;
-    const credential = await credentialFor(parseCredentialRequest(input), { signal });
+    const { user } = userFlag({});
+    const credential = await credentialFor(parseCredentialRequest(input), { signal, user });
     const text = credential ? formatCredential(credential) : "";
     if (text) writeResult(text);
     return 0;

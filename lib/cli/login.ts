@@ -8,6 +8,8 @@ import {
   hostnameFlag,
   issuerFlag,
   parseFlags,
+  USER_VARIABLE,
+  userFlag,
 } from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
@@ -67,7 +69,8 @@ Flags:
                          a running agent, else a 0600 file (with a warning)
 
 Logging in again adds the account (or replaces the same login) and makes it the host's
-active account; see loopauth switch.
+active account; see loopauth switch. With LOOPAUTH_USER set the active account stays as it
+is (a login for that process only), and a login as another account is a warning.
   --device               use only the device flow (no client secret needed; the app
                          must have Enable Device Flow ticked)
   --web                  use only the browser (loopback) flow
@@ -141,6 +144,9 @@ Examples:
     const hostname = hostnameFlag(values);
     const issuer = issuerFlag(values);
     const storage = parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
+    // Under LOOPAUTH_USER a login is this process's: the host's active account stays as it is.
+    const processUser = userFlag({}).user;
+    const activate = processUser === undefined ? undefined : false;
     const output = { json: values.json === true, quiet: values.quiet === true };
     if (values["with-token"]) {
       for (
@@ -174,8 +180,10 @@ Examples:
         token,
         clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
         storage,
+        activate,
         signal,
       });
+      warnOtherUser(result.login, processUser);
       reportLogin(result, output);
       return 0;
     }
@@ -211,9 +219,19 @@ Examples:
       loginHint: values["login-hint"],
       params,
       storage,
+      activate,
       signal,
     }).finally(() => view.stop());
+    warnOtherUser(result.login, processUser);
     reportLogin(result, output);
     return 0;
   },
 };
+
+/** A login as another account than `LOOPAUTH_USER` names: this process's commands will not use it. */
+function warnOtherUser(login: string, processUser: string | undefined): void {
+  if (processUser === undefined || login === processUser) return;
+  console.error(
+    `Warning: logged in as ${login}, but ${USER_VARIABLE} names ${processUser}: set ${USER_VARIABLE}=${login} to use this account`,
+  );
+}

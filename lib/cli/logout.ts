@@ -8,6 +8,7 @@ import {
   issuerFlag,
   parseFlags,
   USER_FLAG,
+  userFlag,
 } from "./command.ts";
 import { LoopauthError } from "../core/errors.ts";
 
@@ -67,7 +68,7 @@ Examples:
     }
     const results = values.all
       ? await logoutAll(options)
-      : [await logout({ ...options, user: values.user })];
+      : [await logout({ ...options, ...userFlag(values) })];
     if (values.json) {
       console.log(JSON.stringify(results));
       return 0;

@@ -8,6 +8,7 @@ import {
   issuerFlag,
   parseFlags,
   USER_FLAG,
+  userFlag,
 } from "./command.ts";
 import { LOGIN_ROUTE_FLAGS, loginView } from "./login_view.ts";
 
@@ -67,7 +68,7 @@ Examples:
       ...view,
       hostname,
       issuer,
-      user: values.user,
+      ...userFlag(values),
       addScopes: values.scopes,
       removeScopes: values["remove-scopes"],
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),

@@ -1,5 +1,7 @@
 /** `loopauth token`. @module */
-import { getToken } from "../ops/token.ts";
+import { LoopauthError } from "../core/errors.ts";
+import { readEnvVar } from "../core/env_vars.ts";
+import { getToken, tokenInfo } from "../ops/token.ts";
 import {
   type Command,
   HOST_FLAGS,
@@ -7,12 +9,16 @@ import {
   issuerFlag,
   parseFlags,
   USER_FLAG,
+  userFlag,
   writeResult,
 } from "./command.ts";
 
+/** The variable kubectl passes its request in (client.authentication.k8s.io). */
+const EXEC_INFO_VARIABLE = "KUBERNETES_EXEC_INFO";
+
 /**
  * The `token` subcommand: prints the token (refreshed first when it expires
- * within a minute).
+ * within a minute), alone, as JSON, or as Kubernetes' `ExecCredential`.
  *
  * @example
  * ```ts
@@ -29,29 +35,52 @@ An expiring token is refreshed first when it expires within a minute. LOOPAUTH_T
 GITHUB_ENTERPRISE_TOKEN (GitHub Enterprise Server hosts) win over the stored token.
 
 Usage: loopauth token [--hostname HOST | --issuer URL] [--user LOGIN]
+                      [--json | --exec-credential]
 
 Flags:
-  --hostname HOST  github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
-                   http:// loopback origin
-  --issuer URL     an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
-  --user LOGIN     the account (default: the host's active account)
+  --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
+                     http:// loopback origin
+  --issuer URL       an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
+  --user LOGIN       the account (default: LOOPAUTH_USER, else the host's active account)
+  --json             print {"host", "login", "token", "tokenType", "expiresAt", "scopes",
+                     "source"}; for a token from the environment login and scopes are
+                     null, source is "env" and "variable" names it
+  --exec-credential  print a Kubernetes ExecCredential (client.authentication.k8s.io/v1, or
+                     the version kubectl asks for), for a kubeconfig's exec plugin
 
 Examples:
   loopauth token
-  GH_TOKEN=$(loopauth token --hostname ghe.example.com) gh repo list`,
+  GH_TOKEN=$(loopauth token --hostname ghe.example.com) gh repo list
+  loopauth token --issuer https://id.example.com --exec-credential`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, {
       ...HOST_FLAGS,
       ...USER_FLAG,
+      json: { type: "boolean" },
+      "exec-credential": { type: "boolean" },
     }, { command: "token" });
-    const token = await getToken({
+    if (values.json && values["exec-credential"]) {
+      throw new LoopauthError("usage", "Give --json or --exec-credential, not both");
+    }
+    const options = {
       hostname: hostnameFlag(values),
       issuer: issuerFlag(values),
-      user: values.user,
+      ...userFlag(values),
       fromEnv: true,
       signal,
-    });
-    writeResult(`${token}\n`);
+    };
+    if (values["exec-credential"]) {
+      // Loaded only here: the plain token stays the fast path.
+      const { execCredential, execInfoVersion } = await import("../ops/exec_credential.ts");
+      const version = execInfoVersion(readEnvVar(EXEC_INFO_VARIABLE));
+      writeResult(`${JSON.stringify(execCredential(await tokenInfo(options), version))}\n`);
+      return 0;
+    }
+    if (values.json) {
+      writeResult(`${JSON.stringify(await tokenInfo(options))}\n`);
+      return 0;
+    }
+    writeResult(`${await getToken(options)}\n`);
     return 0;
   },
 };

@@ -40,6 +40,8 @@ export const ENV_VARS: readonly string[] = [
   "CODESPACES", // in a Codespace GITHUB_TOKEN serves those hosts too (gh's rule)
   "LOOPAUTH_HOST", // the default host instead of github.com
   "GH_HOST", // the same, as gh reads it
+  "LOOPAUTH_USER", // the account of one process instead of the host's active one
+  "KUBERNETES_EXEC_INFO", // token --exec-credential: the ExecCredential version kubectl asks for
   "PATH", // setup-git: the installed loopauth, for git's helper
   // Deno itself reads these without a permission; loopauth reads them for doctor and hints.
   "HTTPS_PROXY", // the proxy of https requests

@@ -35,10 +35,10 @@ export function permissionMessage(error: Error, options: PermissionMessageOption
     (kind ? `--allow-${kind}` : undefined);
   const what = kind ? `${kind} access${target ? ` to ${target}` : ""}` : "an operation";
   if (standalone) {
-    const host = kind === "net" && target ? hostOf(target) : undefined;
+    // A binary reaches every host but the wildcard addresses (scripts/permissions.ts compileFlags).
     return `This loopauth binary has no ${what}: ${
-      host
-        ? `build one that may reach it with deno task compile --allow-host ${host}, or use deno run`
+      kind === "net"
+        ? "it never listens on or connects to 0.0.0.0 or [::], so name 127.0.0.1 or a host instead"
         : "use deno run with the flags in the README"
     }`;
   }

@@ -21,6 +21,8 @@ export interface ApiRequestOptions {
   fields?: Record<string, string>;
   /** The account's login (default: the host's active account). */
   user?: string;
+  /** The environment variable `user` came from, for the message when it names no account (see `getToken`). */
+  userVariable?: string;
   /** Let a token from the environment win (see `getToken`; default false). */
   fromEnv?: boolean;
   /** Where accounts are stored (default: the user's config directory). */

@@ -47,8 +47,11 @@ export function parseCredentialRequest(text: string): CredentialRequest {
 
 /**
  * The credential for git's request: the account of the host (git's
- * `username` when it names a stored account, else the active one), or
- * `undefined` for a host loopauth is not logged in to.
+ * `username` when it names a stored account, else `user` when given, else
+ * the active one), or `undefined` for a host loopauth is not logged in to.
+ * A `user` (the CLI's `LOOPAUTH_USER`) that is not logged in to the host
+ * gets `undefined`, never the active account: a process that chose its
+ * account never pushes as another.
  *
  * @example
  * ```ts
@@ -58,7 +61,7 @@ export function parseCredentialRequest(text: string): CredentialRequest {
  */
 export async function credentialFor(
   request: CredentialRequest,
-  options: { configDir?: string; signal?: AbortSignal } = {},
+  options: { configDir?: string; signal?: AbortSignal; user?: string } = {},
 ): Promise<GitCredential | undefined> {
   if (!request.protocol || !request.host) return undefined;
   let host;
@@ -70,7 +73,7 @@ export async function credentialFor(
   const dir = options.configDir ?? configDir();
   const account =
     (request.username ? await findAccount(host.key, request.username, { dir }) : undefined) ??
-      await findAccount(host.key, undefined, { dir });
+      await findAccount(host.key, options.user, { dir });
   if (!account) return undefined;
   const fresh = await freshAccount(host, account, { dir, signal: options.signal });
   return {

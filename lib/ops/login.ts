@@ -93,6 +93,12 @@ export interface LoginOptions {
   /** Store the token (default true). */
   store?: boolean;
   /**
+   * Make the account its host's active one (default true); `false` keeps
+   * the host's active account as it is (the first account still becomes
+   * it), as the CLI does under `LOOPAUTH_USER`.
+   */
+  activate?: boolean;
+  /**
    * Where to keep the secrets: `keyring` (an error if none works), `file`,
    * or (default) the keyring when one answers, else the file.
    */
@@ -511,7 +517,7 @@ async function finish(
           ...(issuer ? { issuer: true as const } : {}),
         },
         backend,
-        { dir },
+        { dir, activate: options.activate },
       );
     } finally {
       await remembered;

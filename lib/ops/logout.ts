@@ -18,6 +18,8 @@ export interface LogoutOptions {
   issuer?: string;
   /** The account's login (default: the host's active account). */
   user?: string;
+  /** The environment variable `user` came from, for the message when it names no account (see `getToken`). */
+  userVariable?: string;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
   /** Client secret to revoke with, when the login stored none. */
@@ -68,7 +70,7 @@ export async function logout(options: LogoutOptions = {}): Promise<LogoutResult>
  * ```
  */
 export async function logoutAll(
-  options: Omit<LogoutOptions, "user"> = {},
+  options: Omit<LogoutOptions, "user" | "userVariable"> = {},
 ): Promise<LogoutResult[]> {
   const config = readConfig(options.configDir ?? configDir());
   const only = options.hostname === undefined && options.issuer === undefined
@@ -104,6 +106,7 @@ async function logoutEach(
   for (const { host, ...target } of targets) {
     const account = await storedAccount(host, {
       user: target.login,
+      userVariable: options.userVariable,
       configDir: dir,
       hostname: options.hostname,
       issuer: options.issuer,

@@ -17,6 +17,8 @@ export interface ReauthorizeOptions
   extends Omit<LoginOptions, "clientId" | "scopes" | "store" | "storage" | "configDir"> {
   /** The account's login (default: the host's active account). */
   user?: string;
+  /** The environment variable `user` came from, for the message when it names no account (see `getToken`). */
+  userVariable?: string;
   /** Scopes to ask for besides the account's (a list, or comma/space-separated). */
   addScopes?: string[] | string;
   /** Scopes to drop from the account's. */

@@ -8,11 +8,13 @@ import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts"
 import type { HostRef } from "../providers/registry.ts";
 import { needsRefresh } from "../core/expiry.ts";
 import { findAccount, type StoredAccount } from "../store/accounts.ts";
+import type { StorageName } from "../store/secrets.ts";
 import type { IssuerRef } from "../providers/issuer_url.ts";
 import { type Config, readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { readEnvVar } from "../core/env_vars.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
+import { terminalSafe } from "../core/text.ts";
 
 /** Options of {@linkcode getToken} and {@linkcode getAccount}. */
 export interface GetTokenOptions {
@@ -22,6 +24,12 @@ export interface GetTokenOptions {
   issuer?: string;
   /** The account's login (default: the host's active account). */
   user?: string;
+  /**
+   * The environment variable `user` came from (the CLI's `LOOPAUTH_USER`):
+   * when it names no account of the host, the message names the variable
+   * and the host's accounts instead of suggesting a login.
+   */
+  userVariable?: string;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
   /**
@@ -166,11 +174,15 @@ async function freshAccountOf(
  */
 export async function storedAccount(
   host: GitHubHost | IssuerRef,
-  options: Pick<GetTokenOptions, "user" | "configDir" | "hostname" | "issuer"> = {},
+  options: Pick<GetTokenOptions, "user" | "userVariable" | "configDir" | "hostname" | "issuer"> =
+    {},
 ): Promise<StoredAccount> {
   const account = await findAccount(host.key, options.user, {
     dir: options.configDir ?? configDir(),
   });
+  if (!account && options.user !== undefined && options.userVariable) {
+    throw notThere(host, options.user, { ...options, userVariable: options.userVariable });
+  }
   if (!account) {
     const as = options.user ? ` as ${options.user}` : "";
     const again = loginCommand(host.key, { issuer: "issuer" in host });
@@ -182,6 +194,36 @@ export async function storedAccount(
     );
   }
   return account;
+}
+
+/**
+ * The error for an account named by an environment variable that is not
+ * logged in to the host: the way out is another value (the host's accounts)
+ * or none (the active account). A login is suggested only where the host
+ * has no account (it would make the new one active for every process).
+ */
+function notThere(
+  host: GitHubHost | IssuerRef,
+  user: string,
+  options: Pick<GetTokenOptions, "configDir"> & { userVariable: string },
+): LoopauthError {
+  const key = host.key;
+  const config = readConfig(options.configDir ?? configDir());
+  const logins = Object.hasOwn(config.hosts, key)
+    ? Object.keys(config.hosts[key].accounts).map((login) => terminalSafe(login, { max: 100 }))
+    : [];
+  const shown = terminalSafe(user, { max: 100 });
+  const variable = options.userVariable;
+  const names = logins.length > 1
+    ? `${logins.slice(0, -1).join(", ")} or ${logins.at(-1)}`
+    : logins[0];
+  const fix = names
+    ? `set ${variable} to ${names}`
+    : `log in as ${shown} with ${loginCommand(key, { issuer: "issuer" in host })}`;
+  return new LoopauthError(
+    "not_logged_in",
+    `${variable} names ${shown}, who is not logged in to ${key}: ${fix}, or unset ${variable}`,
+  );
 }
 
 /**
@@ -218,6 +260,70 @@ export async function getToken(options: GetTokenOptions = {}): Promise<string> {
     if (found) return found.token;
   }
   return (await freshAccountOf(host, options)).token.accessToken;
+}
+
+/**
+ * What {@linkcode tokenInfo} returns: a host's access token and what is
+ * known about it (never its refresh token).
+ */
+export interface TokenInfo {
+  /** The host key (`github.com`, a GHES host, a loopback origin or an issuer URL). */
+  host: string;
+  /** The account's login; `null` for a token from the environment (not asked). */
+  login: string | null;
+  /** The access token. */
+  token: string;
+  /** Its type as the server named it (`bearer`). */
+  tokenType: string;
+  /** ISO time it expires; `null` when it does not (or is not known to). */
+  expiresAt: string | null;
+  /** Its granted scopes; `null` for a token from the environment (not known). */
+  scopes: string[] | null;
+  /** Where it came from: the storage of the account, or `env`. */
+  source: StorageName | "env";
+  /** With `source` `env`: the variable (e.g. `GH_TOKEN`). */
+  variable?: string;
+}
+
+/**
+ * The access token of a host as {@linkcode getToken} picks it (environment
+ * first with `fromEnv`, else the stored account refreshed when needed), with
+ * its account, type, expiry, scopes and source: for `token --json` and
+ * Kubernetes' `ExecCredential`.
+ *
+ * @example
+ * ```ts
+ * import { tokenInfo } from "./token.ts";
+ * const { token, expiresAt } = await tokenInfo({ hostname: "github.com" });
+ * ```
+ */
+export async function tokenInfo(options: GetTokenOptions = {}): Promise<TokenInfo> {
+  const host = await resolveHost(options);
+  if (options.fromEnv) {
+    const found = envToken(host);
+    if (found) {
+      return {
+        host: host.key,
+        login: null,
+        token: found.token,
+        tokenType: "bearer",
+        expiresAt: null,
+        scopes: null,
+        source: "env",
+        variable: found.variable,
+      };
+    }
+  }
+  const account = await freshAccountOf(host, options);
+  return {
+    host: account.host,
+    login: account.login,
+    token: account.token.accessToken,
+    tokenType: account.token.tokenType,
+    expiresAt: account.token.expiresAt ?? null,
+    scopes: account.token.scopes,
+    source: account.storage,
+  };
 }
 
 /**

@@ -25,6 +25,8 @@ export interface TokenLoginOptions {
   clientId?: string;
   /** Where to keep it (default: the keyring when one answers, else the file). */
   storage?: StorageName;
+  /** Make the account its host's active one (default true; see `LoginOptions.activate`). */
+  activate?: boolean;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
   /** Aborting cancels the check; nothing is stored. */
@@ -98,7 +100,7 @@ export async function loginWithToken(options: TokenLoginOptions): Promise<TokenL
       storage: backend.name,
     },
     backend,
-    { dir },
+    { dir, activate: options.activate },
   );
   return {
     host: host.key,

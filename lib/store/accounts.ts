@@ -120,7 +120,8 @@ function isIsoTime(text: unknown): boolean {
 
 /**
  * Stores an account: secrets in `backend`, then metadata in the config file;
- * the account becomes its host's active one.
+ * the account becomes its host's active one (with `activate: false` only
+ * when the host has none).
  *
  * @example
  * ```ts
@@ -155,6 +156,7 @@ export async function saveAccount(
       : undefined;
     entry.accounts[account.login] = recordOf({ ...account, storage: backend.name });
     if (options.activate ?? true) entry.active = account.login;
+    else entry.active ??= account.login; // a host's first account is its active one anyway
     // The config is written while the secret is stored, and replaced only
     // after it was: it never names an account whose secret is missing.
     await writeConfig(config, options.dir, { after: stored });

@@ -13,6 +13,7 @@ import { parseDuration } from "../../lib/core/duration.ts";
 import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { resolveGitHubHost } from "../../lib/providers/github_host.ts";
 import { createOctokit } from "../../lib/providers/github_api.ts";
+import { compileFlags } from "../../scripts/permissions.ts";
 import { login } from "../../lib/ops/login.ts";
 import {
   isListening,
@@ -433,4 +434,31 @@ Deno.test("attack: garbage on git-credential get's stdin (binary, NUL, no host, 
     assert.equal(cli.stderr, "", `${what}: nothing on stderr`);
   }
   assert.deepEqual(await storedFiles(config.dir), ["config.json", "tokens.json"], "nothing added");
+});
+
+// The compiled binary reaches any host (scripts/permissions.ts compileFlags), but not this machine
+// under a wildcard name: on Linux a connection to 0.0.0.0:PORT reaches whatever listens on
+// 127.0.0.1:PORT, which a host check for loopback literals does not see.
+
+Deno.test("attack: a compiled binary sent to 0.0.0.0:PORT (this machine's services under a name that is no loopback address) with a token → exit 12, no connection", async () => {
+  await using other = otherPort();
+  await using config = await tempConfig();
+  const host = `0.0.0.0:${new URL(other.origin).port}`;
+  const run = (flags: string[]) =>
+    runCli(["api", "--hostname", host, "/user"], {
+      configHome: config.home,
+      env: { LOOPAUTH_TOKEN: `gho_${"z".repeat(36)}` },
+      flags: ["--no-prompt", ...flags],
+    });
+  const refused = await run(compileFlags());
+  assert.equal(refused.code, EXIT_CODES.permission, refused.stderr);
+  assert.equal(refused.stderr.split("\n").length, 1, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`^Error: .*net access to "${host}"`));
+  assert.equal(other.connections(), 0, "nothing reached the listener on 127.0.0.1");
+  if (Deno.build.os === "linux") {
+    // Without --deny-net the same request would reach it: the test can fail.
+    const open = await run(compileFlags().filter((flag) => !flag.startsWith("--deny-net")));
+    assert.notEqual(open.code, 0);
+    assert.ok(other.connections() > 0, "0.0.0.0 reaches 127.0.0.1 on Linux");
+  }
 });

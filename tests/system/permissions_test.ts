@@ -307,12 +307,12 @@ Deno.test("permission messages name the narrowest flag, or what a binary's user 
     permissionMessage(new Deno.errors.NotCapable("something else"), { standalone: false }),
     "Deno denied an operation: run with the permission flags in the README",
   );
-  // A compiled binary's flags are fixed: say how to get one that may, not which flag to add.
+  // A compiled binary's flags are fixed: it reaches every host but the wildcard addresses.
   assert.equal(
-    permissionMessage(denied('net access to "ghe.example.com:443"', "--allow-net"), {
+    permissionMessage(denied('net access to "0.0.0.0:8080"', "--allow-net"), {
       standalone: true,
     }),
-    'This loopauth binary has no net access to "ghe.example.com:443": build one that may reach it with deno task compile --allow-host ghe.example.com, or use deno run',
+    'This loopauth binary has no net access to "0.0.0.0:8080": it never listens on or connects to 0.0.0.0 or [::], so name 127.0.0.1 or a host instead',
   );
   assert.equal(
     permissionMessage(denied('env access to "FOO"', "--allow-env"), { standalone: true }),
