@@ -1,4 +1,5 @@
 /** `loopauth agent`. @module */
+import { firstLine } from "../core/first_line.ts";
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { within } from "../core/timers.ts";
@@ -304,19 +305,6 @@ async function startInBackground(
       ? `The agent did not start: ${reason.slice("Error: ".length)}`
       : `The agent did not start within ${formatDuration(START_TIMEOUT_MS)}`,
   );
-}
-
-/** The first line of a stream; `undefined` when it ends without one. */
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string | undefined> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) return undefined;
-    text += value;
-  }
-  reader.cancel().catch(() => {});
-  return text.slice(0, text.indexOf("\n"));
 }
 
 /** A path as one word for a POSIX shell. */

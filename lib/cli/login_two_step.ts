@@ -10,7 +10,7 @@ import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
 import { runLoginWaiter, type WaiterJob } from "../ops/login_waiter.ts";
 import { resumeLogin, startLogin, type StartLoginOptions } from "../ops/two_step_login.ts";
 import { readTokenInput } from "../ops/token_login.ts";
-import { isLoginId } from "../store/pending_logins.ts";
+import { checkLoginId, isLoginId } from "../store/pending_logins.ts";
 import { portFlag, writeResult } from "./command.ts";
 import { reportLogin } from "./login_view.ts";
 
@@ -127,14 +127,7 @@ export async function resume(values: LoginValues, signal: AbortSignal): Promise<
       );
     }
   }
-  if (!isLoginId(id)) {
-    throw new LoopauthError(
-      "usage",
-      `Invalid login ID "${
-        id.slice(0, 40).replace(/[^\x21-\x7e]/g, "?")
-      }": give the id loopauth login --no-wait printed`,
-    );
-  }
+  checkLoginId(id);
   // `--code -` reads it from stdin: every local user can read a program's arguments.
   const code = values.code === "-"
     ? await readTokenInput(Deno.stdin.readable)

@@ -6,6 +6,7 @@
  * waits for it, or finishes it with the address the browser ended up at.
  * @module
  */
+import { firstLine } from "../core/first_line.ts";
 import { formatDuration } from "../core/duration.ts";
 import { ENV_VARS } from "../core/env_vars.ts";
 import { EXIT_CODES, LoopauthError } from "../core/errors.ts";
@@ -350,17 +351,4 @@ function parseReady(
   } catch {
     return undefined;
   }
-}
-
-/** The first line of a stream; `undefined` when it ends without one. */
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string | undefined> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) return undefined;
-    text += value;
-  }
-  reader.cancel().catch(() => {});
-  return text.slice(0, text.indexOf("\n"));
 }

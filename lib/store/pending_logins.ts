@@ -150,10 +150,16 @@ export async function writePendingLogin(configDir: string, login: PendingLogin):
  * console.log(pending?.port);
  * ```
  */
-export async function readPendingLogin(
-  configDir: string,
-  id: string,
-): Promise<PendingLogin | undefined> {
+/**
+ * Throws a `usage` error (the id shown safely) unless `id` is a login id.
+ *
+ * @example
+ * ```ts
+ * import { checkLoginId } from "./pending_logins.ts";
+ * checkLoginId("0123456789abcdef");
+ * ```
+ */
+export function checkLoginId(id: string): void {
   if (!isLoginId(id)) {
     throw new LoopauthError(
       "usage",
@@ -162,6 +168,13 @@ export async function readPendingLogin(
       }": give the id loopauth login --no-wait printed`,
     );
   }
+}
+
+export async function readPendingLogin(
+  configDir: string,
+  id: string,
+): Promise<PendingLogin | undefined> {
+  checkLoginId(id);
   const dir = pendingLoginsDir(configDir);
   const path = pendingLoginPath(configDir, id);
   let info: Deno.FileInfo;
