@@ -267,7 +267,9 @@ export async function runLoginWaiter(
   const serve = async (conn: Deno.TcpConn) => {
     try {
       // Only the user's own sockets on Linux (root's too); elsewhere the key alone.
-      if (await loopbackPeer(port, (conn.remoteAddr as Deno.NetAddr).port) === "foreign") return;
+      const peer = conn.remoteAddr as Deno.NetAddr;
+      const verdict = await loopbackPeer(port, peer.port, { peerAddress: peer.hostname });
+      if (verdict === "foreign") return;
       const request = await within(readMessage(conn), REQUEST_TIMEOUT_MS);
       if (request === undefined) return;
       const reply = await answer(request) as { final?: boolean };
