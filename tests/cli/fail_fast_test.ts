@@ -98,3 +98,34 @@ Deno.test("default login: a taken --port is exit 10 at once, not a wait for the 
     );
   }, { autoApprove: false });
 });
+
+/** Whether this process may listen on 127.0.0.1:80 now (root, and nobody else there). */
+function port80Free(): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port: 80 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "--port 80: the redirect URI has no port and the browser's Host: 127.0.0.1 completes the login",
+  ignore: !port80Free(),
+  fn: async () => {
+    await withProvider(async (provider, configHome) => {
+      const cli = new Cli(providerLoginArgs(provider, "--port", "80"), { configHome });
+      const url = await cli.authorizationUrl();
+      // The literal redirect a provider may demand: http://127.0.0.1/callback.
+      assert.equal(new URL(url).searchParams.get("redirect_uri"), "http://127.0.0.1/callback");
+      const redirect = await fetch(url, { redirect: "manual" });
+      await redirect.body?.cancel();
+      const location = redirect.headers.get("location")!;
+      // fetch sends the Host a browser sends for port 80: without the port.
+      const callback = await fetch(location);
+      assert.equal(callback.status, 200, await callback.text());
+      const { code, stderr } = await cli.output();
+      assert.equal(code, 0, stderr);
+    }, { autoApprove: true });
+  },
+});
