@@ -110,7 +110,8 @@ function port80Free(): boolean {
 }
 
 Deno.test({
-  name: "--port 80: the redirect URI has no port and the browser's Host: 127.0.0.1 completes the login",
+  name:
+    "--port 80: the redirect URI has no port and the browser's Host: 127.0.0.1 completes the login",
   ignore: !port80Free(),
   fn: async () => {
     await withProvider(async (provider, configHome) => {
