@@ -74,7 +74,11 @@ export interface StatusOptions {
   issuer?: string;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
-  /** Do not ask the servers whether the tokens are still accepted. */
+  /**
+   * Do not ask the servers whether the tokens are still accepted. Online, an
+   * access token past its expiry is renewed with its refresh token (and the
+   * new pair stored), the only way to know whether that still works.
+   */
   offline?: boolean;
   /**
    * Include a token from the environment (`LOOPAUTH_TOKEN`, `GH_TOKEN`, …)
