@@ -31,7 +31,11 @@ to: LOOPAUTH_TOKEN and GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN with the ho
 (--hostname, --issuer, else LOOPAUTH_HOST, GH_HOST, github.com), GH_TOKEN / GITHUB_TOKEN
 with github.com; never with another stored host.
 
-Exits 13 when a token is invalid, expired or missing, 3 when nothing is stored, and 8
+A token past its expiry is renewed with its refresh token to know whether that still
+works (--offline shows it as refreshable instead).
+
+Exits 13 when a token is invalid, expired (also when the server refused its refresh
+token) or missing, 7 when a server did not answer, 3 when nothing is stored, and 8
 when the config or tokens file cannot be read.
 
 Examples:
@@ -78,6 +82,17 @@ Examples:
           : `The token of ${bad.login} on ${host} is ${bad.state}: run ${
             loginCommand(host, { issuer: isIssuer })
           }`,
+      );
+    }
+    // As gh's `auth status`: a token that could not be checked is no success either.
+    for (const { host, accounts } of report.hosts) {
+      const unchecked = accounts.find((a) => a.state === "unreachable");
+      if (!unchecked) continue;
+      throw new LoopauthError(
+        "network",
+        `Could not check the token of ${unchecked.login ?? unchecked.location} on ${host}: ${
+          (unchecked.detail ?? "no answer").replace(/^./, (c) => c.toLowerCase())
+        }`,
       );
     }
     return 0;

@@ -5,7 +5,7 @@
 import { LoopauthError, permissionError } from "./errors.ts";
 import { terminalSafe } from "./text.ts";
 import { httpsProxyVariable, proxyFor, proxyVariables } from "./proxy_env.ts";
-import { fetchLoopbackDirect } from "./loopback.ts";
+import { fetchLoopbackDirect, isLoopbackHost } from "./loopback.ts";
 
 /** Default time an outbound request may take. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -113,6 +113,14 @@ function connectionHint(error: unknown): string | undefined {
     return `its TLS certificate is refused (${
       terminalSafe(certificate, { max: 60 })
     }): set DENO_CERT to your CA's PEM file if a proxy re-signs TLS`;
+  }
+  // An https:// request answered in plain HTTP: a host given without its scheme (issue 30).
+  if (/InvalidContentType/.test(text) && url && URL.canParse(url)) {
+    const { protocol, hostname, host } = new URL(url);
+    if (protocol === "https:" && isLoopbackHost(hostname)) {
+      return `it does not speak TLS (https://): for a server without TLS give --hostname http://${host}`;
+    }
+    return "it does not speak TLS (https://): check the host and port";
   }
   if (/proxy authentication required/i.test(text)) {
     return `the proxy of ${proxy} wants a user name and password: set ${proxy}=http://USER:PASSWORD@HOST:PORT`;

@@ -313,7 +313,8 @@ export function serveCallback<T = CallbackParams>(
     flag: options.redirect ? "--redirect-uri" : "--port",
   });
   const port = servers[0].server.addr.port;
-  const expectedHost = `${redirect.host}:${port}`;
+  // As the browser sends it: without the port for port 80 (`Host: 127.0.0.1`).
+  const expectedHost = new URL(`http://${redirect.host}:${port}`).host;
 
   const cancelTimeout = after(timeout, () => {
     void end(

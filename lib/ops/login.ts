@@ -271,14 +271,40 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       // waiting: in this race no single route may strand the user.
       // An access_denied callback (or a second use of the start URL) may come from another
       // local user who read the browser's URL: it ends the browser route, not the device route.
+      // An error about what every route shares (the host, the client, --port) ends them all.
       dropsOut: (error, name) =>
-        unavailable(error) || (error instanceof LoopauthError && error.code === "timeout") ||
-        (name === "web" && error instanceof LoopauthError && error.code === "access_denied") ||
-        !shown.has(name as Flow),
+        !endsEveryRoute(error, name as Flow) &&
+        (unavailable(error) || (error instanceof LoopauthError && error.code === "timeout") ||
+          (name === "web" && error instanceof LoopauthError && error.code === "access_denied") ||
+          !shown.has(name as Flow)),
       onDropOut: (name, error) => dropOut(name as Flow, error),
     },
   );
   return value;
+}
+
+/** OAuth errors that say the client id itself is unknown (no route can use it). */
+const UNKNOWN_CLIENT = new Set(["incorrect_client_credentials", "invalid_client"]);
+
+/**
+ * Whether a route's error ends every route of a race, not only its own: no
+ * answer at all from the host (unreachable, refused, TLS, timed out: the
+ * browser flow's code exchange goes to that host too), a client id the host
+ * does not know (the device flow sends no secret, so only the id can be
+ * wrong), or a `--port` that is taken. An error that is only the route's own
+ * (an HTTP error of one endpoint, no device flow for the app, a timeout)
+ * leaves the others waiting.
+ */
+function endsEveryRoute(error: unknown, name: Flow): boolean {
+  if (!(error instanceof LoopauthError)) return false;
+  if (error.code === "port_in_use") return true;
+  // No HTTP answer: `networkError` (core/http.ts) keeps the failed fetch as its cause.
+  if (
+    error.code === "network" && error.status === undefined && error.cause instanceof Error &&
+    !(error.cause instanceof LoopauthError)
+  ) return true;
+  return name === "device" && error.oauthError !== undefined &&
+    UNKNOWN_CLIENT.has(error.oauthError);
 }
 
 /**

@@ -9,7 +9,8 @@ import { type HostRef, providerFor } from "../providers/registry.ts";
 import { isPast } from "../core/expiry.ts";
 import { openBackend } from "../store/backend.ts";
 import type { StorageName } from "../store/secrets.ts";
-import { loadAccount } from "../store/accounts.ts";
+import { loadAccount, type StoredAccount } from "../store/accounts.ts";
+import { freshAccount } from "./refresh.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
@@ -19,8 +20,9 @@ import { readEnvVar } from "../core/env_vars.ts";
 /**
  * What is known about a token: `valid` (the server accepted it), `invalid`
  * (the server refused it), `expired` (past its expiry with nothing to renew
- * it), `refreshable` (expired or about to, renewed on next use), `unchecked`
- * (offline), `unreachable` (the server did not answer), `missing` (the
+ * it, or the server refused its refresh token), `refreshable` (expired,
+ * with a refresh token that is not expired: renewed on next use; only
+ * offline, as online `status` renews it to know), `unchecked` (offline), `unreachable` (the server did not answer), `missing` (the
  * config names it but its backend has none), `error` (anything
  * else; see `detail`).
  */
@@ -72,7 +74,11 @@ export interface StatusOptions {
   issuer?: string;
   /** Where accounts are stored (default: the user's config directory). */
   configDir?: string;
-  /** Do not ask the servers whether the tokens are still accepted. */
+  /**
+   * Do not ask the servers whether the tokens are still accepted. Online, an
+   * access token past its expiry is renewed with its refresh token (and the
+   * new pair stored), the only way to know whether that still works.
+   */
   offline?: boolean;
   /**
    * Include a token from the environment (`LOOPAUTH_TOKEN`, `GH_TOKEN`, …)
@@ -166,21 +172,35 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
           state: "unchecked",
         };
         try {
-          const { token } = await loadAccount(key, record, { dir });
-          item.tokenExpiresAt = token.expiresAt ?? null;
-          item.refreshTokenExpiresAt = token.refreshTokenExpiresAt ?? null;
-          if (isPast(token.expiresAt)) {
-            item.state = token.refreshToken && !isPast(token.refreshTokenExpiresAt)
-              ? "refreshable"
-              : "expired";
+          let account = await loadAccount(key, record, { dir });
+          const dead = isPast(account.token.expiresAt) &&
+            (!account.token.refreshToken || isPast(account.token.refreshTokenExpiresAt));
+          if (dead) {
+            item.state = "expired";
+            if (account.token.refreshToken) item.detail = "its refresh token expired too";
+          } else if (isPast(account.token.expiresAt) && options.offline) {
+            item.state = "refreshable";
           } else {
-            const found = await check(providerOf, host, token.accessToken, {
-              ...options,
-              clientId: record.clientId,
-            });
-            item.state = found.state;
-            if (found.detail) item.detail = found.detail;
+            if (isPast(account.token.expiresAt)) {
+              // Only the server knows whether the refresh token still works: spend it, as the
+              // next `token` would (under the lock, the new pair stored first).
+              const renewed = await renew(host, account, { dir, signal: options.signal });
+              if ("state" in renewed) {
+                item.state = renewed.state;
+                item.detail = renewed.detail;
+              } else account = renewed;
+            }
+            if (item.state === "unchecked") {
+              const found = await check(providerOf, host, account.token.accessToken, {
+                ...options,
+                clientId: record.clientId,
+              });
+              item.state = found.state;
+              if (found.detail) item.detail = found.detail;
+            }
           }
+          item.tokenExpiresAt = account.token.expiresAt ?? null;
+          item.refreshTokenExpiresAt = account.token.refreshTokenExpiresAt ?? null;
         } catch (error) {
           // An unreadable store (a corrupt tokens.json) fails status as it fails every command.
           if (!(error instanceof LoopauthError) || error.code === "storage") throw error;
@@ -273,6 +293,27 @@ async function inParallel<T>(jobs: (() => Promise<T>)[], limit: number): Promise
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
   if (failures.length) throw failures.reduce((a, b) => (a.index < b.index ? a : b)).error;
   return results;
+}
+
+/**
+ * Spends the refresh token of an expired account: the renewed account, or
+ * what went wrong (`expired`: the server refused it; `unreachable`).
+ */
+async function renew(
+  host: HostRef,
+  account: StoredAccount,
+  options: { dir: string; signal?: AbortSignal },
+): Promise<StoredAccount | { state: TokenState; detail: string }> {
+  try {
+    return await freshAccount(host, account, options);
+  } catch (error) {
+    if (!(error instanceof LoopauthError)) throw error;
+    if (error.code === "session_expired") {
+      return { state: "expired", detail: "the server refused its refresh token" };
+    }
+    if (error.code === "network") return { state: "unreachable", detail: error.message };
+    throw error;
+  }
 }
 
 /** Asks the host's provider whether it accepts the token (nothing, offline). */

@@ -315,6 +315,16 @@ export async function requestDeviceCode(
       { cause: DEVICE_UNAVAILABLE, status: response.status, oauthError: error },
     );
   }
+  // No secret was sent: only the client id can be wrong.
+  if (error === "incorrect_client_credentials" || error === "invalid_client") {
+    throw new LoopauthError(
+      "oauth",
+      `${host.key} does not know the client id ${
+        terminalSafe(options.clientId, { max: 80 })
+      }: check --client-id`,
+      { status: response.status, oauthError: error },
+    );
+  }
   if (error !== undefined) parseTokenResponse(response.status, text, host.key); // throws its message
   const { device_code, user_code, verification_uri, verification_uri_complete } = data;
   const expiresIn = Number(data.expires_in);

@@ -48,6 +48,36 @@ Deno.test("attack: a callback with a wrong Host header (DNS rebinding: evil.exam
   await assertStillWaiting(server);
 });
 
+/** Whether this process may listen on 127.0.0.1:80 now (root, and nobody else there). */
+function port80Free(): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port: 80 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name:
+    "attack: a callback on port 80 with a Host other than the browser's 127.0.0.1 (DNS rebinding: evil.example, localhost, 127.0.0.1:8080, none over HTTP/1.0) → 400, the wait goes on",
+  ignore: !port80Free(),
+  fn: async () => {
+    const server = serveCallback({ state: STATE, timeout: 10_000, port: 80 });
+    assert.equal(server.redirectUri, "http://127.0.0.1/callback");
+    const path = `/callback?state=${STATE}&code=abc`;
+    for (const host of ["evil.example", "localhost", "127.0.0.1:8080"]) {
+      assert.equal(
+        await rawRequest(80, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`),
+        400,
+        host,
+      );
+    }
+    assert.equal(await rawRequest(80, `GET ${path} HTTP/1.0\r\n\r\n`), 400);
+    await assertStillWaiting(server);
+  },
+});
+
 Deno.test("attack: a callback to a --redirect-uri on localhost under another Host (DNS rebinding: evil.example, 127.0.0.1, [::1]) or on another path (/callback) → 400 or 404 on both addresses, the wait goes on", async () => {
   const server = serveCallback({
     state: STATE,
