@@ -61,7 +61,7 @@ function order(screen: string): string[] {
     );
 }
 
-Deno.test("80×24: the code, its page, the browser URL and the status line fit; no half QR code, one line instead; same order every run", async () => {
+Deno.test("80×24: the code, its page, the browser URL and the status line fit; no half QR code, one line instead that names a height that shows it; same order every run", async () => {
   const first = await waitingScreen(80, 24);
   assert.deepEqual(order(first), MARKERS, first);
   assert.deepEqual(qrRows(first), [], `no QR code rows:\n${first}`);
@@ -71,6 +71,12 @@ Deno.test("80×24: the code, its page, the browser URL and the status line fit; 
   );
   const [, needed] = /a terminal of (\d+) rows/.exec(first)!;
   assert.ok(Number(needed) > 24, needed);
+  // The note's figure works as printed: a terminal that tall shows the QR code whole.
+  const tall = await waitingScreen(80, Number(needed));
+  assert.ok(qrRows(tall).length >= 10, `a QR code at 80×${needed}:\n${tall}`);
+  assert.match(qrRows(tall).at(-1)!, /^▀+$/, "its last row too");
+  assert.match(tall, /one-time code: [A-Z]{4}-[A-Z]{4}$/m, "and the code above it");
+  assert.match(tall, /^Logging in with /m, "and the first line");
   // Run to run the same lines in the same order.
   const second = await waitingScreen(80, 24);
   assert.deepEqual(order(second), MARKERS, second);
