@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command, CommandEntry } from "./lib/cli/command.ts";
-import { suggest } from "./lib/cli/command.ts";
+import { helpFlag, suggest } from "./lib/cli/command.ts";
 import { causeChain, EXIT_CODES, LoopauthError, permissionError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/core/version.ts";
 
@@ -117,7 +117,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const command = await load(name);
-    if (rest.includes("--help") || rest.includes("-h")) {
+    // `-h` is help unless the command gives it to a flag (`token -h HOST`, as gh does).
+    const shortHelp = helpFlag(command.flags ?? {}).short === "h" && rest.includes("-h");
+    if (rest.includes("--help") || shortHelp) {
       console.log(command.help);
       return 0;
     }

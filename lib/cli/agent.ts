@@ -15,13 +15,23 @@ import { formatUse, runAgent } from "../store/agent_server.ts";
 import { forwardAgent } from "../store/agent_forward.ts";
 import { configDir } from "../store/paths.ts";
 import { AGENT_ENV_VARS, childEnvironment } from "../platform/child_env.ts";
-import { type Command, parseFlags, writeResult } from "./command.ts";
+import { type Command, type Flags, parseFlags, writeResult } from "./command.ts";
 
 /** The default time to live of an agent. */
 const DEFAULT_TTL = "12h";
 
 /** How long `agent start` waits for the agent it started to listen. */
 const START_TIMEOUT_MS = 20_000;
+
+/** The flags of `agent` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ttl: { type: "string" },
+  json: { type: "boolean" },
+  foreground: { type: "boolean" },
+  socket: { type: "string" },
+  host: { type: "string", multiple: true },
+  out: { type: "string" },
+} as const satisfies Flags;
 
 /**
  * The `agent` subcommand: starts, stops and shows the loopauth agent, which
@@ -35,6 +45,7 @@ const START_TIMEOUT_MS = 20_000;
  */
 export const command: Command = {
   name: "agent",
+  flags: FLAGS,
   help: `Keep tokens in memory, not in files: a per-user agent on a Unix socket, like ssh-agent.
 
 Usage: loopauth agent start [--ttl DURATION] [--json] [--foreground] [--socket PATH]
@@ -75,14 +86,10 @@ Examples:
   loopauth agent forward --host github.com --ttl 2h
   loopauth agent stop`,
   async run(argv, { signal }) {
-    const { values, positionals } = parseFlags(argv, {
-      ttl: { type: "string" },
-      json: { type: "boolean" },
-      foreground: { type: "boolean" },
-      socket: { type: "string" },
-      host: { type: "string", multiple: true },
-      out: { type: "string" },
-    }, { command: "agent", positionals: true });
+    const { values, positionals } = parseFlags(argv, FLAGS, {
+      command: "agent",
+      positionals: true,
+    });
     const [action, ...extra] = positionals;
     if (!["start", "stop", "status", "forward"].includes(action) || extra.length) {
       throw new LoopauthError(

@@ -3,6 +3,7 @@ import { apiRequest } from "../ops/api.ts";
 import { LoopauthError } from "../core/errors.ts";
 import {
   type Command,
+  type Flags,
   HOST_FLAGS,
   hostnameFlag,
   issuerFlag,
@@ -11,6 +12,15 @@ import {
   userFlag,
   writeResult,
 } from "./command.ts";
+
+/** The flags of `api` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOST_FLAGS,
+  base: { type: "string" },
+  ...USER_FLAG,
+  method: { type: "string", short: "X" },
+  field: { type: "string", short: "f", multiple: true },
+} as const satisfies Flags;
 
 /**
  * The `api` subcommand: one REST call with the stored token, JSON on stdout.
@@ -23,13 +33,14 @@ import {
  */
 export const command: Command = {
   name: "api",
+  flags: FLAGS,
   help: `Call the host's REST API with the stored token and print the JSON answer.
 
 Usage: loopauth api PATH [--hostname HOST | --issuer URL [--base URL]] [--user LOGIN]
                     [-X METHOD] [-f key=value]...
 
 Flags:
-  --hostname HOST        github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
+  -h, --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
                          http:// loopback origin
   --issuer URL           an OAuth 2.0 / OpenID Connect issuer's account: PATH (or a full
                          URL) is sent with the bearer token to a URL under --base
@@ -46,13 +57,7 @@ Examples:
   loopauth api /user/repos -f per_page=5
   loopauth api -X POST /user/repos -f name=hello-world`,
   async run(argv, { signal }) {
-    const { values, positionals } = parseFlags(argv, {
-      ...HOST_FLAGS,
-      base: { type: "string" },
-      ...USER_FLAG,
-      method: { type: "string", short: "X" },
-      field: { type: "string", short: "f", multiple: true },
-    }, { command: "api", positionals: true });
+    const { values, positionals } = parseFlags(argv, FLAGS, { command: "api", positionals: true });
     if (positionals.length !== 1) {
       throw new LoopauthError("usage", "loopauth api takes one PATH, e.g. loopauth api /user");
     }

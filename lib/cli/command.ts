@@ -31,6 +31,11 @@ export interface Command {
   name: string;
   /** Full help text: usage, flags and examples. */
   help: string;
+  /**
+   * The flag table the command parses (absent: no flags but `--help`); help,
+   * completion and `main.ts`'s `-h` check read it, so they cannot disagree.
+   */
+  flags?: Flags;
   /** Runs it with the arguments after the name; returns the exit code. */
   run(argv: string[], context: Context): Promise<number>;
 }
@@ -58,7 +63,7 @@ export function parseFlags<const F extends Flags>(
   flags: F,
   options: { command: string; positionals?: boolean },
 ): Parsed<F> {
-  const all = { ...flags, help: { type: "boolean", short: "h" } } as const;
+  const all = { ...flags, help: helpFlag(flags) } as const;
   try {
     return parseArgs(argv, all, { positionals: options.positionals });
   } catch (error) {
@@ -85,7 +90,11 @@ export function parseFlags<const F extends Flags>(
       case "missing":
         throw new LoopauthError(
           "usage",
-          `Flag ${flag} of ${options.command} needs a value: ${see}`,
+          `Flag ${flag} of ${options.command} needs a value${
+            error.arg === "-h" && error.flag !== "help"
+              ? " (-h is --hostname here, as in gh; --help shows help)"
+              : ""
+          }: ${see}`,
           { cause: error },
         );
       case "value":
@@ -96,6 +105,24 @@ export function parseFlags<const F extends Flags>(
         );
     }
   }
+}
+
+/**
+ * `--help`, with `-h` as its short form unless the command gives `-h` to
+ * another flag (`-h HOST` for `--hostname`, as gh does).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { helpFlag } from "./command.ts";
+ * assert.equal(helpFlag({ hostname: { type: "string", short: "h" } }).short, undefined);
+ * assert.equal(helpFlag({}).short, "h");
+ * ```
+ */
+export function helpFlag(flags: Flags): { type: "boolean"; short?: "h" } {
+  return Object.values(flags).some((spec) => spec.short === "h")
+    ? { type: "boolean" }
+    : { type: "boolean", short: "h" };
 }
 
 /**
@@ -191,10 +218,20 @@ export function writeResult(text: string): void {
   }
 }
 
+/** `--hostname HOST` alone (commands without `--issuer`), `-h HOST` as in gh. */
+export const HOSTNAME_FLAG = {
+  hostname: { type: "string", short: "h" },
+} as const satisfies Flags;
+
 /** `--hostname HOST` and `--issuer URL`: which host (one of them, see {@linkcode issuerFlag}). */
 export const HOST_FLAGS = {
-  hostname: { type: "string" },
+  ...HOSTNAME_FLAG,
   issuer: { type: "string" },
+} as const satisfies Flags;
+
+/** `--scopes LIST`, `-s LIST` as in gh (`login`, `refresh`). */
+export const SCOPES_FLAG = {
+  scopes: { type: "string", short: "s" },
 } as const satisfies Flags;
 
 /** `--user LOGIN`: which of the host's accounts. */

@@ -29,6 +29,30 @@ export function flagsFromHelp(help: string): string[] {
 }
 
 /**
+ * The flags completion offers for a command: those of its flag table that
+ * its help documents (so neither an internal flag nor another command's flag
+ * named in the help's prose), and `--help`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { offeredFlags } from "./completion.ts";
+ * const command = {
+ *   name: "token",
+ *   help: "Flags:\n  -h, --hostname HOST  the host (see login --with-token)",
+ *   flags: { hostname: { type: "string" }, waiter: { type: "boolean" } },
+ *   run: () => Promise.resolve(0),
+ * } as const;
+ * assert.deepEqual(offeredFlags(command), ["--hostname", "--help"]);
+ * ```
+ */
+export function offeredFlags(command: Command): string[] {
+  const table = Object.keys(command.flags ?? {}).map((name) => `--${name}`);
+  const documented = flagsFromHelp(command.help);
+  return [...table.filter((flag) => documented.includes(flag)), "--help"];
+}
+
+/**
  * PowerShell's native argument completer: subcommands (with their
  * summaries as tooltips), then each subcommand's flags.
  */
@@ -167,7 +191,7 @@ Examples:
     }
     const entries: CompletionEntry[] = [];
     for (const [name, { summary, load }] of Object.entries(context.commands ?? {})) {
-      entries.push({ name, summary, flags: flagsFromHelp((await load()).command.help) });
+      entries.push({ name, summary, flags: offeredFlags((await load()).command) });
     }
     entries.push({ name: "help", summary: "Show help for a command", flags: [] });
     console.log(completionScript(positionals[0], entries).trimEnd());

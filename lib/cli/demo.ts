@@ -4,8 +4,15 @@ import { actAsUser, startDevProvider } from "../dev/provider.ts";
 import { parseDuration } from "../core/duration.ts";
 import { login } from "../ops/login.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, type Flags, parseFlags } from "./command.ts";
 import { showUrl } from "./show_url.ts";
+
+/** The flags of `demo` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  "no-browser": { type: "boolean" },
+  timeout: { type: "string" },
+  dir: { type: "string" },
+} as const satisfies Flags;
 
 /**
  * The `demo` subcommand: the real login, end to end, against the built-in
@@ -19,6 +26,7 @@ import { showUrl } from "./show_url.ts";
  */
 export const command: Command = {
   name: "demo",
+  flags: FLAGS,
   help: `Run a complete login against the built-in local provider.
 
 Starts the GitHub-compatible provider on 127.0.0.1, runs the real loopback login (your
@@ -36,11 +44,7 @@ Flags:
 Example:
   loopauth demo --no-browser`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      "no-browser": { type: "boolean" },
-      timeout: { type: "string" },
-      dir: { type: "string" },
-    }, { command: "demo" });
+    const { values } = parseFlags(argv, FLAGS, { command: "demo" });
     const timeout = typeof values.timeout === "string" ? parseDuration(values.timeout) : undefined;
     const parent = typeof values.dir === "string" ? values.dir : defaultConfigDir();
     const created = await ensureDir(parent);

@@ -13,6 +13,22 @@ import { type Command, type Flags, type Parsed, parseFlags, portFlag } from "./c
 /** GitHub's refresh token lifetime (about 6 months), for `--expiring`. */
 const REFRESH_TTL_S = 15_897_600;
 
+/** The flags of `dev-server` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  port: { type: "string" },
+  "auto-approve": { type: "boolean" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  user: { type: "string" },
+  "scopes-granted": { type: "string" },
+  "device-interval": { type: "string" },
+  expiring: { type: "string" },
+  callback: { type: "string" },
+  tls: { type: "boolean" },
+  json: { type: "boolean" },
+  dir: { type: "string" },
+} as const satisfies Flags;
+
 /**
  * The `dev-server` subcommand: runs the built-in provider until Ctrl-C.
  *
@@ -26,6 +42,7 @@ const REFRESH_TTL_S = 15_897_600;
  */
 export const command: Command = {
   name: "dev-server",
+  flags: FLAGS,
   help: `Run the built-in GitHub-compatible provider for offline development and tests.
 
 It answers GitHub's OAuth endpoints (web and device flow, refresh, PKCE), the REST API
@@ -76,21 +93,6 @@ Examples:
     }
   },
 };
-
-const FLAGS = {
-  port: { type: "string" },
-  "auto-approve": { type: "boolean" },
-  "client-id": { type: "string" },
-  "client-secret": { type: "string" },
-  user: { type: "string" },
-  "scopes-granted": { type: "string" },
-  "device-interval": { type: "string" },
-  expiring: { type: "string" },
-  callback: { type: "string" },
-  tls: { type: "boolean" },
-  json: { type: "boolean" },
-  dir: { type: "string" },
-} as const satisfies Flags;
 
 /** Runs the provider with the flags' options until `signal` aborts. */
 async function serve(

@@ -12,13 +12,24 @@ export interface DeviceViewOptions {
   qr: boolean;
   /** Do not open a browser. */
   noBrowser: boolean;
+  /** Where each line goes (default: stderr). */
+  write?: (line: string) => void;
+}
+
+/** What {@linkcode showDeviceCode} leaves to its caller. */
+export interface DeviceView {
+  /**
+   * The QR code of the page (rows of half blocks), when one was asked for
+   * on a terminal: the caller draws it only where it fits whole.
+   */
+  qr?: string;
 }
 
 /**
  * Shows a device code on stderr: the code (copied to the clipboard when
- * possible), where to enter it, a caution against device-code phishing,
- * and on a terminal a QR code of the page. The CLI's status line counts
- * down to its expiry.
+ * possible), where to enter it and a caution against device-code phishing;
+ * on a terminal it returns a QR code of the page for the caller to draw
+ * where it fits. The CLI's status line counts down to its expiry.
  *
  * @example
  * ```ts
@@ -29,26 +40,31 @@ export interface DeviceViewOptions {
  * );
  * ```
  */
-export async function showDeviceCode(code: DeviceCode, options: DeviceViewOptions): Promise<void> {
+export async function showDeviceCode(
+  code: DeviceCode,
+  options: DeviceViewOptions,
+): Promise<DeviceView> {
+  const say = options.write ?? console.error;
   const tty = Deno.stderr.isTerminal();
   const env = readEnv(["DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME", "WSL_INTEROP"]);
   const copied = await copyToClipboard(code.userCode, { env });
-  console.error(
+  say(
     `First copy your one-time code: ${code.userCode}${
       copied ? ` (copied to the clipboard with ${copied})` : ""
     }`,
   );
-  console.error(`Then open this page and enter it: ${code.verificationUri}`);
+  say(`Then open this page and enter it: ${code.verificationUri}`);
   const site = /^https?:\/\//.test(options.host) ? new URL(options.host).host : options.host;
-  console.error(
+  say(
     `Enter the code only if you started this login yourself, and only on ${site}'s own page`,
   );
   const target = code.verificationUriComplete ?? code.verificationUri;
+  let qr: string | undefined;
   if (tty && options.qr) {
     try {
       const { default: QRCode } = await import("npm:qrcode@^1.5.4");
       const art: string = await QRCode.toString(target, { type: "terminal", small: true });
-      console.error(`Or scan this with your phone:\n${art.trimEnd()}`);
+      qr = art.trimEnd();
     } catch {
       // Only a convenience; the URL is printed above.
     }
@@ -57,6 +73,7 @@ export async function showDeviceCode(code: DeviceCode, options: DeviceViewOption
   // user (who could approve the code with their account): the browser gets the bare page.
   if (code.verificationUriComplete && !options.noBrowser) {
     const { opened } = await openBrowser(code.verificationUri);
-    if (opened) console.error("Opened your browser at that page: enter the code there");
+    if (opened) say("Opened your browser at that page: enter the code there");
   }
+  return { qr };
 }

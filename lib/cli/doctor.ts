@@ -5,6 +5,7 @@ import { parseStorage } from "../store/backend.ts";
 import {
   type Command,
   flagOrEnv,
+  type Flags,
   HOST_FLAGS,
   hostnameFlag,
   issuerFlag,
@@ -12,6 +13,13 @@ import {
 } from "./command.ts";
 
 const MARKS: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fail: "✗" };
+
+/** The flags of `doctor` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOST_FLAGS,
+  storage: { type: "string" },
+  json: { type: "boolean" },
+} as const satisfies Flags;
 
 /**
  * The `doctor` subcommand: checks what a login to a host needs.
@@ -24,6 +32,7 @@ const MARKS: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fai
  */
 export const command: Command = {
   name: "doctor",
+  flags: FLAGS,
   help: `Check what a login to a host or issuer needs, one line per check: ✓ fine, ! works but
 worth fixing, ✗ blocks a login, each with what to do. It checks that the host answers,
 its endpoints or metadata (PKCE S256, device flow, revocation, the iss parameter), the
@@ -34,7 +43,7 @@ It sends no token and changes nothing.
 Usage: loopauth doctor [--hostname HOST | --issuer URL] [--storage keyring|file] [--json]
 
 Flags:
-  --hostname HOST         github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or
+  -h, --hostname HOST     github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or
                           an http:// loopback origin
   --issuer URL            an OAuth 2.0 / OpenID Connect issuer
   --storage keyring|file  the storage a login would use (or LOOPAUTH_STORAGE)
@@ -48,11 +57,7 @@ Examples:
   loopauth doctor
   loopauth doctor --issuer https://id.example.com --json`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      ...HOST_FLAGS,
-      storage: { type: "string" },
-      json: { type: "boolean" },
-    }, { command: "doctor" });
+    const { values } = parseFlags(argv, FLAGS, { command: "doctor" });
     const report = await doctor({
       hostname: hostnameFlag(values),
       issuer: issuerFlag(values),

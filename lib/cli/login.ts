@@ -4,10 +4,12 @@ import { login } from "../ops/login.ts";
 import {
   type Command,
   flagOrEnv,
+  type Flags,
   HOST_FLAGS,
   hostnameFlag,
   issuerFlag,
   parseFlags,
+  SCOPES_FLAG,
   USER_VARIABLE,
   userFlag,
 } from "./command.ts";
@@ -15,6 +17,27 @@ import { parseStorage } from "../store/backend.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
+
+/** The flags of `login` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOST_FLAGS,
+  "allow-no-pkce-metadata": { type: "boolean" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  ...SCOPES_FLAG,
+  storage: { type: "string" },
+  "with-token": { type: "boolean" },
+  "redirect-uri": { type: "string" },
+  prompt: { type: "string" },
+  "login-hint": { type: "string" },
+  param: { type: "string", multiple: true },
+  "no-wait": { type: "boolean" },
+  resume: { type: "string" },
+  code: { type: "string" },
+  // Internal: the background half of --no-wait (reads its job on stdin).
+  waiter: { type: "boolean" },
+  ...LOGIN_ROUTE_FLAGS,
+} as const satisfies Flags;
 
 /**
  * The `login` subcommand.
@@ -27,6 +50,7 @@ import { parseRedirectUri } from "../flows/redirect_uri.ts";
  */
 export const command: Command = {
   name: "login",
+  flags: FLAGS,
   help: `Log in with your browser and store the token.
 
 Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret SECRET]
@@ -48,7 +72,7 @@ and on a terminal pasting the address the browser ends up at (or the code). The 
 printed in every login but --device; the flow that worked last time is shown first.
 
 Flags:
-  --hostname HOST        github.com (default), a GitHub Enterprise Server host, or an
+  -h, --hostname HOST    github.com (default), a GitHub Enterprise Server host, or an
                          http:// loopback origin such as http://127.0.0.1:8080
   --issuer URL           any OAuth 2.0 / OpenID Connect provider instead of GitHub
                          (endpoints from its metadata; register the client with the
@@ -56,12 +80,12 @@ Flags:
   --allow-no-pkce-metadata  with --issuer: continue when the metadata lists no PKCE S256
   --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID)
   --client-secret SECRET the OAuth App's client secret (or LOOPAUTH_CLIENT_SECRET)
-  --scopes LIST          scopes, comma- or space-separated (default: none, public data only;
+  -s, --scopes LIST      scopes, comma- or space-separated (default: none, public data only;
                          with --issuer: openid when the issuer supports it)
   --no-browser           open nothing (the URL is still printed)
   --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
   --port N               listen on this port instead of one from the OS
-  --quiet                print only the URL and errors on stderr
+  -q, --quiet            print only the URL and errors on stderr
   --json                 print the result as JSON on stdout (never the token)
   --storage NAME         where to keep the token (or LOOPAUTH_STORAGE): keyring, file,
                          agent (in the memory of loopauth agent) or encrypted (tokens.enc,
@@ -114,25 +138,7 @@ Examples:
       --redirect-uri http://localhost:8123/callback --prompt login --param audience=api
   loopauth login --client-id Iv1.abc --no-wait --json   # then: loopauth login --resume ID`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      ...HOST_FLAGS,
-      "allow-no-pkce-metadata": { type: "boolean" },
-      "client-id": { type: "string" },
-      "client-secret": { type: "string" },
-      scopes: { type: "string" },
-      storage: { type: "string" },
-      "with-token": { type: "boolean" },
-      "redirect-uri": { type: "string" },
-      prompt: { type: "string" },
-      "login-hint": { type: "string" },
-      param: { type: "string", multiple: true },
-      "no-wait": { type: "boolean" },
-      resume: { type: "string" },
-      code: { type: "string" },
-      // Internal: the background half of --no-wait (reads its job on stdin).
-      waiter: { type: "boolean" },
-      ...LOGIN_ROUTE_FLAGS,
-    }, { command: "login" });
+    const { values } = parseFlags(argv, FLAGS, { command: "login" });
     if (values.waiter) {
       const { runWaiter } = await import("./login_two_step.ts");
       return await runWaiter(signal);

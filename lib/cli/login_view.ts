@@ -73,14 +73,26 @@ export function loginView(
     : DEFAULT_TIMEOUT_MS;
   const explicit: Flow | undefined = values.device ? "device" : values.web ? "web" : undefined;
   let choice: FlowChoice | undefined;
-  const view = waitingView({ quiet, timeout, flows: explicit ? [explicit] : [] });
+  const screen = screenRows();
+  const say = screen.say;
+  let qr: string | undefined;
+  const view = waitingView({
+    quiet,
+    timeout,
+    flows: explicit ? [explicit] : [],
+    // Once every route has printed its lines: the QR code goes below them, if it fits.
+    beforeStart: () => {
+      if (qr !== undefined) drawQr(qr, { screen, reserve: interactive ? PASTE_PROMPT_ROWS : 0 });
+    },
+  });
   const show = showUrl(host, {
     noBrowser,
     quiet,
+    write: say,
     onShown: (url) => {
       const port = new URL(new URL(url).searchParams.get("redirect_uri") ?? url).port;
       if (choice?.forwardCommand && port) {
-        console.error(
+        say(
           `From another machine, first forward the callback port: ${
             choice.forwardCommand(Number(port))
           }`,
@@ -92,7 +104,7 @@ export function loginView(
     timeout,
     port: portFlag(values),
     flow: explicit ?? "auto",
-    onWarning: (message) => console.error(`Warning: ${message}`),
+    onWarning: (message) => say(`Warning: ${message}`),
     openBrowser: async (url, context) => {
       await show(url, context);
       view.shown("web");
@@ -110,16 +122,84 @@ export function loginView(
       const list = names.length > 1
         ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`
         : names[0];
-      if (!quiet) console.error(`Logging in with ${list}: ${chosen.reason}`);
+      if (!quiet) say(`Logging in with ${list}: ${chosen.reason}`);
     },
     onDeviceCode: async (code, { expiresAt }) => {
       const { showDeviceCode } = await import("./device_view.ts"); // only for the device flow
-      await showDeviceCode(code, { host, qr: values["no-qr"] !== true, noBrowser });
+      ({ qr } = await showDeviceCode(code, {
+        host,
+        qr: values["no-qr"] !== true,
+        noBrowser,
+        write: say,
+      }));
       view.shown("device", expiresAt);
     },
-    ...(interactive ? { pasteBack: { input: Deno.stdin.readable, write: console.error } } : {}),
+    ...(interactive ? { pasteBack: { input: Deno.stdin.readable, write: say } } : {}),
     stop: () => view.stop(),
   };
+}
+
+/**
+ * Rows the paste-back prompt may still take below the QR code (it comes once
+ * the status line runs): its hint, two rows at 80 columns, and the row the
+ * user types on.
+ */
+const PASTE_PROMPT_ROWS = 3;
+
+/** Lines written to stderr, and how many terminal rows they took. */
+interface ScreenRows {
+  /** Writes one line (or several) to stderr and counts its rows. */
+  say: (text: string) => void;
+  /** Rows written so far (0 when the size is unknown). */
+  used: () => number;
+  /** The terminal's size, `undefined` when stderr is not one. */
+  size: () => { columns: number; rows: number } | undefined;
+}
+
+function screenRows(): ScreenRows {
+  const size = () => {
+    try {
+      return Deno.stderr.isTerminal() ? Deno.consoleSize() : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let used = 0;
+  return {
+    say: (text) => {
+      console.error(text);
+      const columns = size()?.columns ?? 0;
+      if (columns === 0) return;
+      // One row per line at least; a longer line wraps (every character here is one column).
+      // deno-lint-ignore no-control-regex
+      const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+      for (const line of plain.split("\n")) {
+        used += Math.max(1, Math.ceil([...line].length / columns));
+      }
+    },
+    used: () => used,
+    size,
+  };
+}
+
+/**
+ * Draws the QR code only when it fits whole below what is on the screen,
+ * with the status row and `reserve` rows under it: half a QR code cannot be
+ * scanned, and drawing it must not push the code or a URL off the top. Else
+ * one line says how tall a terminal shows it.
+ */
+function drawQr(art: string, options: { screen: ScreenRows; reserve: number }): void {
+  const { screen, reserve } = options;
+  const rows = screen.size()?.rows;
+  if (rows === undefined) return;
+  const caption = "Or scan this with your phone to open the device page:";
+  // The caption, the QR code, the status row and the rows kept for what comes after.
+  const needed = screen.used() + 1 + art.split("\n").length + 1 + reserve;
+  if (needed <= rows) {
+    screen.say(`${caption}\n${art}`);
+  } else {
+    screen.say(`No room for the QR code of the device page: a terminal of ${needed} rows shows it`);
+  }
 }
 
 /**

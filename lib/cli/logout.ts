@@ -3,6 +3,7 @@ import { logout, logoutAll } from "../ops/logout.ts";
 import {
   type Command,
   flagOrEnv,
+  type Flags,
   HOST_FLAGS,
   hostnameFlag,
   issuerFlag,
@@ -11,6 +12,15 @@ import {
   userFlag,
 } from "./command.ts";
 import { LoopauthError } from "../core/errors.ts";
+
+/** The flags of `logout` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOST_FLAGS,
+  ...USER_FLAG,
+  all: { type: "boolean" },
+  "client-secret": { type: "string" },
+  json: { type: "boolean" },
+} as const satisfies Flags;
 
 /**
  * The `logout` subcommand: revoke on the server, then forget locally.
@@ -23,6 +33,7 @@ import { LoopauthError } from "../core/errors.ts";
  */
 export const command: Command = {
   name: "logout",
+  flags: FLAGS,
   help: `Revoke a stored token on the server, then remove it from this machine
 (keyring or file, and the config file).
 
@@ -30,7 +41,7 @@ Usage: loopauth logout [--hostname HOST | --issuer URL] [--user LOGIN | --all]
                        [--client-secret SECRET] [--json]
 
 Flags:
-  --hostname HOST         github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host,
+  -h, --hostname HOST     github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host,
                           or an http:// loopback origin
   --issuer URL            an OAuth 2.0 / OpenID Connect issuer (revokes at its
                           revocation_endpoint, RFC 7009)
@@ -49,13 +60,7 @@ Examples:
   loopauth logout --hostname ghe.example.com --user hubot
   loopauth logout --all`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      ...HOST_FLAGS,
-      ...USER_FLAG,
-      all: { type: "boolean" },
-      "client-secret": { type: "string" },
-      json: { type: "boolean" },
-    }, { command: "logout" });
+    const { values } = parseFlags(argv, FLAGS, { command: "logout" });
     const options = {
       // --all without --hostname is every host, whatever the default host.
       hostname: values.all ? values.hostname : hostnameFlag(values),

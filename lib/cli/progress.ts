@@ -216,6 +216,8 @@ export interface WaitingViewOptions {
   timeout: number;
   /** The routes known to run from the start (an explicit `--web` or `--device`). */
   flows: Flow[];
+  /** Called once, when every route has shown itself, just before the status line starts. */
+  beforeStart?: () => void;
 }
 
 /** The login's one status line, started once every route it runs has shown itself. */
@@ -254,8 +256,9 @@ export function waitingView(options: WaitingViewOptions): WaitingView {
     const label = flows.length > 1 ? LABELS.both : LABELS[flows[0]];
     // The login goes on while any route does: until the last of them ends.
     const deadline = Math.max(...flows.map((f) => ends.get(f)!));
-    if (waiting) waiting.update({ label, deadline });
-    else waiting = startWaiting({ label, timeout: deadline - Date.now() });
+    if (waiting) return waiting.update({ label, deadline });
+    options.beforeStart?.();
+    waiting = startWaiting({ label, timeout: deadline - Date.now() });
   };
   return {
     expect(next) {

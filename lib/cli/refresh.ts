@@ -3,14 +3,27 @@ import { reauthorize } from "../ops/reauthorize.ts";
 import {
   type Command,
   flagOrEnv,
+  type Flags,
   HOST_FLAGS,
   hostnameFlag,
   issuerFlag,
   parseFlags,
+  SCOPES_FLAG,
   USER_FLAG,
   userFlag,
 } from "./command.ts";
 import { LOGIN_ROUTE_FLAGS, loginView } from "./login_view.ts";
+
+/** The flags of `refresh` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOST_FLAGS,
+  ...USER_FLAG,
+  ...SCOPES_FLAG,
+  "remove-scopes": { type: "string" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  ...LOGIN_ROUTE_FLAGS,
+} as const satisfies Flags;
 
 /**
  * The `refresh` subcommand: a new login for a stored account with more or
@@ -24,6 +37,7 @@ import { LOGIN_ROUTE_FLAGS, loginView } from "./login_view.ts";
  */
 export const command: Command = {
   name: "refresh",
+  flags: FLAGS,
   help: `Log in again as a stored account to change its scopes, like gh auth refresh -s: the
 new login asks for the account's scopes plus --scopes, minus --remove-scopes, with the
 account's app, and its token replaces the old one in the same storage (the previous
@@ -35,32 +49,24 @@ Usage: loopauth refresh [--hostname HOST | --issuer URL] [--user LOGIN]
                         [--device | --web] [--no-qr] [--quiet] [--json]
 
 Flags:
-  --hostname HOST        github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or
+  -h, --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or
                          an http:// loopback origin
   --issuer URL           an OAuth 2.0 / OpenID Connect issuer's account
   --user LOGIN           the account (default: the host's active account)
-  --scopes LIST          scopes to add, comma- or space-separated
+  -s, --scopes LIST      scopes to add, comma- or space-separated
   --remove-scopes LIST   scopes to drop
   --client-id ID         the app's client id, for an account stored with --with-token
   --client-secret SECRET the app's client secret, when the login did not store one
-  --no-browser, --timeout, --port, --device, --web, --no-qr, --quiet: as for login
+  --no-browser, --timeout, --port, --device, --web, --no-qr, -q, --quiet: as for login
   --json                 print the result as JSON on stdout (never the token)
 
 Signing in as another user in the browser changes nothing (exit 4).
 
 Examples:
-  loopauth refresh --scopes repo,gist
+  loopauth refresh -s repo,gist
   loopauth refresh --remove-scopes gist --hostname ghe.example.com`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      ...HOST_FLAGS,
-      ...USER_FLAG,
-      scopes: { type: "string" },
-      "remove-scopes": { type: "string" },
-      "client-id": { type: "string" },
-      "client-secret": { type: "string" },
-      ...LOGIN_ROUTE_FLAGS,
-    }, { command: "refresh" });
+    const { values } = parseFlags(argv, FLAGS, { command: "refresh" });
     const hostname = hostnameFlag(values);
     const issuer = issuerFlag(values);
     const view = loginView(values, { host: issuer ?? hostname ?? "github.com" });

@@ -4,8 +4,14 @@ import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts"
 import { storedHost } from "../ops/token.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, type Flags, HOSTNAME_FLAG, parseFlags } from "./command.ts";
 import { helperCommand, helperFacts } from "./self_command.ts";
+
+/** The flags of `setup-git` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOSTNAME_FLAG,
+  json: { type: "boolean" },
+} as const satisfies Flags;
 
 /**
  * The `setup-git` subcommand: makes git ask loopauth for credentials.
@@ -18,6 +24,7 @@ import { helperCommand, helperFacts } from "./self_command.ts";
  */
 export const command: Command = {
   name: "setup-git",
+  flags: FLAGS,
   help: `Configure git (global config) to use loopauth as the credential helper of a host:
 credential.<origin>.helper is reset and set to "!… git-credential".
 
@@ -28,17 +35,14 @@ main module's URL or path (never a copy inside Deno's cache).
 Usage: loopauth setup-git [--hostname HOST] [--json]
 
 Flags:
-  --hostname HOST  only this host (default: every host you are logged in to)
-  --json           print what was configured as JSON: [{"host", "origin", "helper"}]
+  -h, --hostname HOST  only this host (default: every host you are logged in to)
+      --json           print what was configured as JSON: [{"host", "origin", "helper"}]
 
 Examples:
   loopauth setup-git
   loopauth setup-git --hostname ghe.example.com`,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-      hostname: { type: "string" },
-      json: { type: "boolean" },
-    }, { command: "setup-git" });
+    const { values } = parseFlags(argv, FLAGS, { command: "setup-git" });
     const dir = configDir();
     const hostname = values.hostname;
     let hosts: GitHubHost[];

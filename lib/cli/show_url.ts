@@ -11,6 +11,8 @@ export interface ShowUrlOptions {
   onNoBrowser?: (url: string) => void;
   /** Called right after the URL is printed, with the URL (more instructions go here). */
   onShown?: (url: string) => void;
+  /** Where each line goes (default: stderr); the login view counts the rows it takes. */
+  write?: (line: string) => void;
 }
 
 /**
@@ -33,9 +35,10 @@ export function showUrl(
   host: string,
   options: ShowUrlOptions = {},
 ): (url: string, context: { startUrl: string }) => Promise<void> {
+  const say = options.write ?? console.error;
   return async (url, { startUrl }) => {
-    console.error(`Open this URL in your browser to log in to ${host}:`);
-    console.error(url);
+    say(`Open this URL in your browser to log in to ${host}:`);
+    say(url);
     options.onShown?.(url);
     if (options.noBrowser) {
       options.onNoBrowser?.(url);
@@ -43,10 +46,10 @@ export function showUrl(
     }
     const { opened, reason } = await openBrowser(startUrl);
     if (opened) {
-      if (!options.quiet) console.error("Opened your browser; approve the login there");
+      if (!options.quiet) say("Opened your browser; approve the login there");
     } else {
       if (!options.quiet) {
-        console.error(`Note: could not open a browser (${reason}); open the URL above`);
+        say(`Note: could not open a browser (${reason}); open the URL above`);
       }
       options.onNoBrowser?.(url);
     }

@@ -1,7 +1,21 @@
 /** `loopauth status`. @module */
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
-import { type Command, defaultHost, HOST_FLAGS, issuerFlag, parseFlags } from "./command.ts";
+import {
+  type Command,
+  defaultHost,
+  type Flags,
+  HOST_FLAGS,
+  issuerFlag,
+  parseFlags,
+} from "./command.ts";
+
+/** The flags of `status` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOST_FLAGS,
+  json: { type: "boolean" },
+  offline: { type: "boolean" },
+} as const satisfies Flags;
 
 /**
  * The `status` subcommand: accounts per host, where their tokens live, expiry,
@@ -15,16 +29,17 @@ import { type Command, defaultHost, HOST_FLAGS, issuerFlag, parseFlags } from ".
  */
 export const command: Command = {
   name: "status",
+  flags: FLAGS,
   help: `Show every account per host: login, scopes, where the token lives (keyring, file
 or env), its expiry, and whether the server still accepts it.
 
 Usage: loopauth status [--hostname HOST | --issuer URL] [--json] [--offline]
 
 Flags:
-  --hostname HOST  only this host
-  --issuer URL     only this OAuth 2.0 / OpenID Connect issuer
-  --json           print JSON (see the README for its shape)
-  --offline        do not ask the servers
+  -h, --hostname HOST  only this host
+      --issuer URL     only this OAuth 2.0 / OpenID Connect issuer
+      --json           print JSON (see the README for its shape)
+      --offline        do not ask the servers
 
 A token from the environment shows as source env, checked with the one host it belongs
 to: LOOPAUTH_TOKEN and GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN with the host named
@@ -42,11 +57,7 @@ Examples:
   loopauth status
   loopauth status --hostname ghe.example.com --json`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      ...HOST_FLAGS,
-      json: { type: "boolean" },
-      offline: { type: "boolean" },
-    }, { command: "status" });
+    const { values } = parseFlags(argv, FLAGS, { command: "status" });
     const hostname = values.hostname;
     const issuer = issuerFlag(values);
     const report = await status({

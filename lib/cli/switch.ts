@@ -4,7 +4,21 @@ import { resolveGitHubHost } from "../providers/github_host.ts";
 import { setActiveAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
-import { type Command, hostnameFlag, parseFlags, USER_FLAG } from "./command.ts";
+import {
+  type Command,
+  type Flags,
+  HOSTNAME_FLAG,
+  hostnameFlag,
+  parseFlags,
+  USER_FLAG,
+} from "./command.ts";
+
+/** The flags of `switch` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOSTNAME_FLAG,
+  ...USER_FLAG,
+  json: { type: "boolean" },
+} as const satisfies Flags;
 
 /**
  * The `switch` subcommand: choose a host's active account.
@@ -17,25 +31,22 @@ import { type Command, hostnameFlag, parseFlags, USER_FLAG } from "./command.ts"
  */
 export const command: Command = {
   name: "switch",
+  flags: FLAGS,
   help: `Make another stored account the active one of a host (used without --user).
 
 Usage: loopauth switch [--hostname HOST] [--user LOGIN] [--json]
 
 Flags:
-  --hostname HOST  github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
-                   http:// loopback origin
-  --user LOGIN     the account; may be left out when the host has exactly two
-  --json           print the result as JSON: {"host", "login"}
+  -h, --hostname HOST  github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
+                       http:// loopback origin
+      --user LOGIN     the account; may be left out when the host has exactly two
+      --json           print the result as JSON: {"host", "login"}
 
 Examples:
   loopauth switch --user hubot
   loopauth switch --hostname ghe.example.com --user octocat`,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-      hostname: { type: "string" },
-      ...USER_FLAG,
-      json: { type: "boolean" },
-    }, { command: "switch" });
+    const { values } = parseFlags(argv, FLAGS, { command: "switch" });
     const host = resolveGitHubHost(hostnameFlag(values));
     const dir = configDir();
     let user = values.user;

@@ -4,6 +4,7 @@ import { readEnvVar } from "../core/env_vars.ts";
 import { getToken, tokenInfo } from "../ops/token.ts";
 import {
   type Command,
+  type Flags,
   HOST_FLAGS,
   hostnameFlag,
   issuerFlag,
@@ -15,6 +16,14 @@ import {
 
 /** The variable kubectl passes its request in (client.authentication.k8s.io). */
 const EXEC_INFO_VARIABLE = "KUBERNETES_EXEC_INFO";
+
+/** The flags of `token` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  ...HOST_FLAGS,
+  ...USER_FLAG,
+  json: { type: "boolean" },
+  "exec-credential": { type: "boolean" },
+} as const satisfies Flags;
 
 /**
  * The `token` subcommand: prints the token (refreshed first when it expires
@@ -28,6 +37,7 @@ const EXEC_INFO_VARIABLE = "KUBERNETES_EXEC_INFO";
  */
 export const command: Command = {
   name: "token",
+  flags: FLAGS,
   help: `Print the token of a host on stdout.
 
 An expiring token is refreshed first when it expires within a minute. LOOPAUTH_TOKEN
@@ -38,27 +48,22 @@ Usage: loopauth token [--hostname HOST | --issuer URL] [--user LOGIN]
                       [--json | --exec-credential]
 
 Flags:
-  --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
-                     http:// loopback origin
-  --issuer URL       an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
-  --user LOGIN       the account (default: LOOPAUTH_USER, else the host's active account)
-  --json             print {"host", "login", "token", "tokenType", "expiresAt", "scopes",
-                     "source"}; for a token from the environment login and scopes are
-                     null, source is "env" and "variable" names it
-  --exec-credential  print a Kubernetes ExecCredential (client.authentication.k8s.io/v1, or
-                     the version kubectl asks for), for a kubeconfig's exec plugin
+  -h, --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
+                         http:// loopback origin
+      --issuer URL       an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
+      --user LOGIN       the account (default: LOOPAUTH_USER, else the host's active account)
+      --json             print {"host", "login", "token", "tokenType", "expiresAt", "scopes",
+                         "source"}; for a token from the environment login and scopes are
+                         null, source is "env" and "variable" names it
+      --exec-credential  print a Kubernetes ExecCredential (client.authentication.k8s.io/v1, or
+                         the version kubectl asks for), for a kubeconfig's exec plugin
 
 Examples:
   loopauth token
-  GH_TOKEN=$(loopauth token --hostname ghe.example.com) gh repo list
+  GH_TOKEN=$(loopauth token -h ghe.example.com) gh repo list
   loopauth token --issuer https://id.example.com --exec-credential`,
   async run(argv, { signal }) {
-    const { values } = parseFlags(argv, {
-      ...HOST_FLAGS,
-      ...USER_FLAG,
-      json: { type: "boolean" },
-      "exec-credential": { type: "boolean" },
-    }, { command: "token" });
+    const { values } = parseFlags(argv, FLAGS, { command: "token" });
     if (values.json && values["exec-credential"]) {
       throw new LoopauthError("usage", "Give --json or --exec-credential, not both");
     }

@@ -116,6 +116,27 @@ export interface SubmitResult {
   message: string;
 }
 
+/**
+ * A device flow's user code as GitHub and RFC 8628 §6.1 write them
+ * (`WDJB-MJHT`): never an authorization code, so never sent as one.
+ */
+const DEVICE_USER_CODE = /^[A-Z0-9]{4}-[A-Z0-9]{4}$/i;
+
+/** Why a device code pasted at the callback prompt is refused, and where each code goes. */
+function deviceCodeHere(redirectUri: string): string {
+  return `That is the device code: type it into the browser's device page, not here; here goes the address the browser ends up at after you approve (${redirectUri}?code=…), or only its code`;
+}
+
+/** What a pasted code the server refused gets: the wait goes on. */
+const REFUSED_PASTE =
+  "The server says it is mistyped, expired or already used: paste the code= value from the browser's address bar again, or the whole address (a device code goes into the browser, not here); the login still waits";
+
+/** A token endpoint's answer that the code itself is wrong (GitHub's, then RFC 6749's). */
+function isRefusedCode(error: Error): boolean {
+  return error instanceof LoopauthError &&
+    (error.oauthError === "bad_verification_code" || error.oauthError === "invalid_grant");
+}
+
 /** Longest request target accepted; a real callback is far shorter. */
 const MAX_URL_LENGTH = 8192;
 /** How long a graceful shutdown may take before the hard stop. */
@@ -249,7 +270,7 @@ export function serveCallback<T = CallbackParams>(
   };
 
   /** The checks and outcome of a callback, from the browser or pasted. */
-  const receive = async (params: URLSearchParams): Promise<Answer> => {
+  const receive = async (params: URLSearchParams, pasted = false): Promise<Answer> => {
     const reply = (status: number, title: string, message: string): Answer => ({
       status,
       page: { kind: "error", title, message },
@@ -290,7 +311,8 @@ export function serveCallback<T = CallbackParams>(
       return reply(400, "Invalid request", "The callback has no authorization code.");
     }
     accepted = true;
-    cancelTimeout();
+    // A pasted code may be a typo: the timeout runs on until the server takes it.
+    if (!pasted) cancelTimeout();
     try {
       const value = options.onCallback
         ? await options.onCallback({ code, params })
@@ -301,6 +323,11 @@ export function serveCallback<T = CallbackParams>(
       return { status: 200, page: { kind: "success", ...page } };
     } catch (caught) {
       const failure = caught instanceof Error ? caught : new Error(String(caught));
+      if (pasted && !ending && isRefusedCode(failure)) {
+        // The user's paste, not the browser's: explained, and the wait goes on.
+        accepted = false;
+        return reply(400, "Code refused", REFUSED_PASTE);
+      }
       void end(failure, true);
       return reply(200, "Login failed", `${failure.message}. Return to the terminal.`);
     }
@@ -382,6 +409,8 @@ export function serveCallback<T = CallbackParams>(
         };
       }
       params = url.searchParams;
+    } else if (DEVICE_USER_CODE.test(text)) {
+      return { ended: false, message: deviceCodeHere(redirectUri) };
     } else if (/^[\w.~-]{1,512}$/.test(text)) {
       if (!codeAlone) {
         // No iss to check (RFC 9207): refused, not taken as a mix-up.
@@ -399,7 +428,7 @@ export function serveCallback<T = CallbackParams>(
         message: "Paste the whole address from the browser's address bar, or only the code",
       };
     }
-    const answer = await receive(params);
+    const answer = await receive(params, true);
     return {
       ended: accepted && answer.status !== 409,
       message: answer.page.kind === "success"

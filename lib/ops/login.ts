@@ -440,8 +440,10 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       turn?.done();
     },
     complete: async (context) => {
-      race?.claim();
+      // Claimed once the code is redeemed, as the device route does once its
+      // token came: a pasted typo the server refuses must not end the other routes.
       const { token, name } = await authorization.redeem(context, { signal });
+      race?.claim();
       return await finish(session, { token, name, flow: "web" });
     },
     successPage: (result) => ({

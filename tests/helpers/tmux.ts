@@ -14,8 +14,11 @@ export class Tmux implements AsyncDisposable {
     this.socket = socket;
   }
 
-  /** Starts the CLI with `args` in a terminal of `columns` (default 200) × 60. */
-  static async start(args: string[], options: CliOptions & { columns?: number }): Promise<Tmux> {
+  /** Starts the CLI with `args` in a terminal of `columns` (default 200) × `rows` (default 60). */
+  static async start(
+    args: string[],
+    options: CliOptions & { columns?: number; rows?: number },
+  ): Promise<Tmux> {
     const socket = `${await tempDir("tmux")}/socket`;
     const tmux = new Tmux(socket);
     const env = Object.entries({ ...childEnv(options.configHome, options.env), TERM: "xterm" })
@@ -37,7 +40,7 @@ export class Tmux implements AsyncDisposable {
       "-x",
       String(options.columns ?? 200),
       "-y",
-      "60",
+      String(options.rows ?? 60),
       `${command}; echo "[exit $?]"; sleep 600`,
     );
     return tmux;
