@@ -1,5 +1,6 @@
 /** `loopauth status`. @module */
 import { loginCommand, LoopauthError } from "../core/errors.ts";
+import { describeExpiry } from "../core/expiry.ts";
 import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
 import { type Command, defaultHost, HOST_FLAGS, issuerFlag, parseFlags } from "./command.ts";
 
@@ -93,9 +94,14 @@ function describe(account: AccountStatus): string {
   ];
   if (account.clientId) lines.push(`    client id: ${account.clientId}`);
   lines.push(`    scopes: ${account.scopes.length ? account.scopes.join(", ") : "(none)"}`);
-  lines.push(`    token expires: ${account.tokenExpiresAt ?? "never"}`);
+  // People read the span and the minute; --json keeps the ISO times.
+  lines.push(
+    `    token ${
+      account.tokenExpiresAt ? describeExpiry(account.tokenExpiresAt) : "never expires"
+    }`,
+  );
   if (account.refreshTokenExpiresAt) {
-    lines.push(`    refresh token expires: ${account.refreshTokenExpiresAt}`);
+    lines.push(`    refresh token ${describeExpiry(account.refreshTokenExpiresAt)}`);
   }
   return lines.join("\n");
 }
