@@ -24,7 +24,7 @@ Usage: loopauth status [--hostname HOST | --issuer URL] [--json] [--offline]
 Flags:
   --hostname HOST  only this host
   --issuer URL     only this OAuth 2.0 / OpenID Connect issuer
-  --json           print JSON (see the README for its shape)
+  --json           print JSON (its shape: docs/storage.md, status --json)
   --offline        do not ask the servers
 
 A token from the environment shows as source env, checked with the one host it belongs

@@ -496,7 +496,7 @@ function permissionsCheck(urls: string[], dir: string): DoctorCheck {
       name: "permissions",
       status: "fail",
       message: `Deno permissions: missing ${missing.join(" ")}`,
-      fix: "run with them (README, Permissions)",
+      fix: "run with them (docs/permissions.md)",
       code: "permission",
     };
   }
@@ -512,7 +512,7 @@ function permissionsCheck(urls: string[], dir: string): DoctorCheck {
       name: "permissions",
       status: "warn",
       message: `Deno permissions: ${have}; without ${soft.join(", ")}`,
-      fix: "add them for every feature (README, Permissions)",
+      fix: "add them for every feature (docs/permissions.md)",
     };
   }
   return {

@@ -365,6 +365,31 @@ Deno.test("every relative link in README.md and docs/ names a file (and heading)
   assert.deepEqual(broken, []);
 });
 
+Deno.test("no page or message sends a reader to the README for what lives in docs/ (JSON shapes, exit codes, permissions)", async () => {
+  // The README links to these pages; it holds none of them.
+  const sendsToReadme = /\bsee the README\b/i;
+  const sendsToReadmeFor =
+    /\bREADME\b[^.]*\b(shape|exit codes?|exit table|Permissions)\b|\b(shape|exit codes?|table)\b[^.]*\b(in|see) the README\b/i;
+  const texts: { path: string; lines: string[] }[] = all.filter((doc) =>
+    doc.path !== "docs/development.md" // the rules for the docs themselves
+  );
+  for (const dir of ["lib/cli", "lib/ops"]) {
+    for await (const entry of Deno.readDir(join(ROOT, dir))) {
+      if (!entry.name.endsWith(".ts")) continue;
+      const path = `${dir}/${entry.name}`;
+      texts.push({ path, lines: (await Deno.readTextFile(join(ROOT, path))).split("\n") });
+    }
+  }
+  const found = texts.flatMap(({ path, lines }) =>
+    lines.flatMap((line, i) =>
+      sendsToReadme.test(line) || sendsToReadmeFor.test(line)
+        ? [`${path}:${i + 1}: ${line.trim()}`]
+        : []
+    )
+  );
+  assert.deepEqual(found, []);
+});
+
 Deno.test("every page in docs/ is linked from the README", () => {
   const readme = all.find((doc) => doc.path === "README.md")!;
   const linked = new Set(links(readme).map(({ target }) => target.split("#")[0]));
