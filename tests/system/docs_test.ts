@@ -390,6 +390,30 @@ Deno.test("no page or message sends a reader to the README for what lives in doc
   assert.deepEqual(found, []);
 });
 
+Deno.test("every test file a page names exists (a path under tests/, or a file name in its prose)", async () => {
+  const testFiles: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(join(ROOT, dir))) {
+      if (entry.isDirectory) await walk(`${dir}/${entry.name}`);
+      else testFiles.push(`${dir}/${entry.name}`);
+    }
+  };
+  await walk("tests");
+  const missing: string[] = [];
+  for (const doc of all) {
+    // Code blocks may name a reader's own test file (`login_test.ts: deno test …`).
+    for (const { line, text } of prose(doc)) {
+      for (const [name] of text.matchAll(/[\w./-]*_test\.(?:ts|mjs|js)\b/g)) {
+        const found = name.startsWith("tests/")
+          ? testFiles.includes(name)
+          : testFiles.some((file) => file.endsWith(`/${name}`));
+        if (!found) missing.push(`${doc.path}:${line}: ${name}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
 Deno.test("every page in docs/ is linked from the README", () => {
   const readme = all.find((doc) => doc.path === "README.md")!;
   const linked = new Set(links(readme).map(({ target }) => target.split("#")[0]));
