@@ -414,6 +414,19 @@ Deno.test("every test file a page names exists (a path under tests/, or a file n
   assert.deepEqual(missing, []);
 });
 
+Deno.test("docs/commands.md: dev-server's synopsis names every flag of its help's usage", async () => {
+  const { command } = await import("../../lib/cli/dev_server.ts");
+  const usage = /^Usage:[\s\S]*?(?=\n\n)/m.exec(command.help)![0];
+  const flags = [...new Set(usage.match(/(?<![\w-])--[a-z][a-z-]*/g))];
+  assert.ok(flags.includes("--tls") && flags.includes("--json") && flags.includes("--user"));
+  const commands = all.find((doc) => doc.path === "docs/commands.md")!;
+  const section = commands.lines.join("\n").split(/^## /m).find((s) =>
+    s.startsWith("dev-server\n")
+  )!;
+  const synopsis = /```\n([\s\S]*?)```/.exec(section)![1];
+  assert.deepEqual(flags.filter((flag) => !synopsis.includes(`[${flag}`)), []);
+});
+
 Deno.test("every page in docs/ is linked from the README", () => {
   const readme = all.find((doc) => doc.path === "README.md")!;
   const linked = new Set(links(readme).map(({ target }) => target.split("#")[0]));
