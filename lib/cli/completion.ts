@@ -10,6 +10,10 @@ export interface CompletionEntry {
   summary: string;
   /** Its flags, long form with dashes. */
   flags: string[];
+  /** The values a flag takes, when its help lists them (`--storage keyring|file`). */
+  values?: Record<string, string[]>;
+  /** The words its first argument takes (`agent start|stop|status`). */
+  subcommands?: string[];
 }
 
 /**
@@ -50,6 +54,44 @@ export function offeredFlags(command: Command): string[] {
   const table = Object.keys(command.flags ?? {}).map((name) => `--${name}`);
   const documented = flagsFromHelp(command.help);
   return [...table.filter((flag) => documented.includes(flag)), "--help"];
+}
+
+/**
+ * The values of flags a help text lists as `--flag a|b|c`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flagValuesFromHelp } from "./completion.ts";
+ * assert.deepEqual(flagValuesFromHelp("Usage: x [--storage keyring|file]"), {
+ *   "--storage": ["keyring", "file"],
+ * });
+ * ```
+ */
+export function flagValuesFromHelp(help: string): Record<string, string[]> {
+  const values: Record<string, string[]> = {};
+  const listed = /(?<![\w-])(--[a-z][a-z-]*) ([a-z][\w:-]*(?:\|[a-z][\w:-]*)+)/g;
+  for (const [, flag, list] of help.matchAll(listed)) {
+    values[flag] = [...new Set([...(values[flag] ?? []), ...list.split("|")])];
+  }
+  return values;
+}
+
+/**
+ * The words a subcommand's first argument takes, from the usage and example
+ * lines of its help (`loopauth agent start …`, `loopauth completion bash|zsh`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { subcommandsFromHelp } from "./completion.ts";
+ * const help = "Usage: loopauth agent start [--ttl D]\n       loopauth agent stop";
+ * assert.deepEqual(subcommandsFromHelp("agent", help), ["start", "stop"]);
+ * ```
+ */
+export function subcommandsFromHelp(name: string, help: string): string[] {
+  const line = new RegExp(`^(?:Usage:)?\\s*loopauth ${name} ([a-z][\\w|-]*)(?=\\s|$)`, "gm");
+  return [...new Set([...help.matchAll(line)].flatMap(([, words]) => words.split("|")))];
 }
 
 /**
@@ -101,14 +143,35 @@ ${summaries}
 export function completionScript(shell: string, entries: CompletionEntry[]): string {
   const names = entries.map((e) => e.name).join(" ");
   const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+  // A flag's values after it (`--storage `), a subcommand's words as its first argument.
+  const valued = entries.flatMap((e) =>
+    Object.entries(e.values ?? {}).map(([flag, values]) => ({ name: e.name, flag, values }))
+  );
+  const nested = entries.filter((e) => e.subcommands?.length);
   if (shell === "bash") {
     const cases = entries.map((e) => `    ${e.name}) words="${e.flags.join(" ")}" ;;`).join("\n");
+    const valueCases = valued.map(({ name, flag, values }) =>
+      `    "${name} ${flag}") COMPREPLY=($(compgen -W "${values.join(" ")}" -- "$cur")); return ;;`
+    ).join("\n");
+    const subCases = nested.map((e) =>
+      `      ${e.name}) COMPREPLY=($(compgen -W "${
+        e.subcommands!.join(" ")
+      }" -- "$cur")); return ;;`
+    ).join("\n");
     return `# loopauth completion for bash: eval "$(loopauth completion bash)"
 _loopauth() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" words
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" words
   if [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=($(compgen -W "${names}" -- "$cur"))
     return
+  fi
+  case "\${COMP_WORDS[1]} $prev" in
+${valueCases}
+  esac
+  if [ "$COMP_CWORD" -eq 2 ] && [ "\${cur#-}" = "$cur" ]; then
+    case "\${COMP_WORDS[1]}" in
+${subCases}
+    esac
   fi
   case "\${COMP_WORDS[1]}" in
 ${cases}
@@ -124,6 +187,12 @@ complete -F _loopauth loopauth
     const cases = entries.map((e) => `    ${e.name}) compadd -- ${e.flags.join(" ")} ;;`).join(
       "\n",
     );
+    const valueCases = valued.map(({ name, flag, values }) =>
+      `    "${name} ${flag}") compadd -- ${values.join(" ")}; return ;;`
+    ).join("\n");
+    const subCases = nested.map((e) =>
+      `      ${e.name}) compadd -- ${e.subcommands!.join(" ")}; return ;;`
+    ).join("\n");
     return `#compdef loopauth
 # loopauth completion for zsh: eval "$(loopauth completion zsh)"
 _loopauth() {
@@ -132,6 +201,14 @@ _loopauth() {
     commands=(${commands})
     _describe 'command' commands
     return
+  fi
+  case "\${words[2]} \${words[CURRENT-1]}" in
+${valueCases}
+  esac
+  if (( CURRENT == 3 )) && [[ \${words[CURRENT]} != -* ]]; then
+    case \${words[2]} in
+${subCases}
+    esac
   fi
   case \${words[2]} in
 ${cases}
@@ -150,8 +227,21 @@ compdef _loopauth loopauth
         `complete -c loopauth -n __fish_use_subcommand -a ${e.name} -d ${quote(e.summary)}`,
       );
       for (const flag of e.flags) {
+        const values = e.values?.[flag];
         lines.push(
-          `complete -c loopauth -n '__fish_seen_subcommand_from ${e.name}' -l ${flag.slice(2)}`,
+          `complete -c loopauth -n '__fish_seen_subcommand_from ${e.name}' -l ${flag.slice(2)}${
+            values ? ` -x -a ${quote(values.join(" "))}` : ""
+          }`,
+        );
+      }
+      if (e.subcommands?.length) {
+        const words = e.subcommands.join(" ");
+        lines.push(
+          `complete -c loopauth -n ${
+            quote(
+              `__fish_seen_subcommand_from ${e.name}; and not __fish_seen_subcommand_from ${words}`,
+            )
+          } -a ${quote(words)}`,
         );
       }
     }
@@ -191,7 +281,14 @@ Examples:
     }
     const entries: CompletionEntry[] = [];
     for (const [name, { summary, load }] of Object.entries(context.commands ?? {})) {
-      entries.push({ name, summary, flags: offeredFlags((await load()).command) });
+      const { command } = await load();
+      entries.push({
+        name,
+        summary,
+        flags: offeredFlags(command),
+        values: flagValuesFromHelp(command.help),
+        subcommands: subcommandsFromHelp(name, command.help),
+      });
     }
     entries.push({ name: "help", summary: "Show help for a command", flags: [] });
     console.log(completionScript(positionals[0], entries).trimEnd());

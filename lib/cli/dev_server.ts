@@ -69,7 +69,8 @@ Flags:
                              names one: then only that port, as providers that demand the
                              exact URI; pair it with loopauth login --redirect-uri)
   --tls                      https, with a certificate made at start by openssl; prints the CA
-                             file to trust (SSL_CERT_FILE, DENO_CERT, NODE_EXTRA_CA_CERTS)
+                             file to trust (DENO_CERT, GIT_SSL_CAINFO, SSL_CERT_FILE,
+                             NODE_EXTRA_CA_CERTS)
   --json                     print one JSON line first: origin, apiUrl, graphqlUrl, clientId,
                              clientSecret, repository, caFile (with --tls)
   --dir DIR                  where to keep its temporary files, removed on stop (the CA file,
@@ -150,9 +151,11 @@ async function serve(
       console.log(`repository: ${provider.repository.cloneUrl}`);
       if (provider.caFile) console.log(`ca file: ${provider.caFile}`);
     }
-    if (provider.caFile) {
+    const ca = provider.caFile;
+    if (ca) {
+      // git built on gnutls (Debian's) ignores SSL_CERT_FILE: GIT_SSL_CAINFO is git's own.
       console.error(
-        `Trust its CA: SSL_CERT_FILE=${provider.caFile} (gh, git, curl), DENO_CERT=${provider.caFile}, NODE_EXTRA_CA_CERTS=${provider.caFile}`,
+        `Trust its CA: DENO_CERT=${ca} (loopauth, deno), GIT_SSL_CAINFO=${ca} (git), SSL_CERT_FILE=${ca} (gh, curl), NODE_EXTRA_CA_CERTS=${ca} (node)`,
       );
     }
     // A registered callback login's default would not match goes into the hint.
@@ -162,7 +165,9 @@ async function serve(
       ? ` --redirect-uri ${callback}`
       : "";
     console.error(
-      `Try: loopauth login --hostname ${provider.origin} --client-id ${provider.clientId} --client-secret ${provider.clientSecret}${redirect}`,
+      `Try: ${
+        ca ? `DENO_CERT=${ca} ` : ""
+      }loopauth login --hostname ${provider.origin} --client-id ${provider.clientId} --client-secret ${provider.clientSecret}${redirect}`,
     );
     console.error("Press Ctrl-C to stop");
     await new Promise((stop) => signal.addEventListener("abort", stop, { once: true }));

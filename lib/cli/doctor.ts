@@ -51,7 +51,7 @@ Flags:
 
 Exits 0 when a login can work; else with the code of the first ✗: 7 the host does not
 answer (network, proxy, certificate), 5 unusable metadata, 8 the config directory or a
-forced keyring, 12 a missing Deno permission.
+forced keyring, 11 no GitHub API at the host (HTTP 404), 12 a missing Deno permission.
 
 Examples:
   loopauth doctor

@@ -91,10 +91,6 @@ Flags:
                          agent (in the memory of loopauth agent) or encrypted (tokens.enc,
                          with a passphrase); default: the OS keyring when one answers, else
                          a running agent, else a 0600 file (with a warning)
-
-Logging in again adds the account (or replaces the same login) and makes it the host's
-active account; see loopauth switch. With LOOPAUTH_USER set the active account stays as it
-is (a login for that process only), and a login as another account is a warning.
   --device               use only the device flow (no client secret needed; the app
                          must have Enable Device Flow ticked)
   --web                  use only the browser (loopback) flow
@@ -127,6 +123,10 @@ Two steps, for programs (agents, CI) that cannot wait at a prompt:
   --code URL_OR_CODE     with --resume: finish it with the address the browser ended up
                          at (or the code alone), without a terminal; --code - reads it
                          from stdin (other local users can read a program's arguments)
+
+Logging in again adds the account (or replaces the same login) and makes it the host's
+active account; see loopauth switch. With LOOPAUTH_USER set the active account stays as it
+is (a login for that process only), and a login as another account is a warning.
 
 Examples:
   loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"

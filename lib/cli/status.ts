@@ -1,5 +1,6 @@
 /** `loopauth status`. @module */
 import { loginCommand, LoopauthError } from "../core/errors.ts";
+import { describeExpiry } from "../core/expiry.ts";
 import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
 import {
   type Command,
@@ -38,7 +39,7 @@ Usage: loopauth status [--hostname HOST | --issuer URL] [--json] [--offline]
 Flags:
   -h, --hostname HOST  only this host
       --issuer URL     only this OAuth 2.0 / OpenID Connect issuer
-      --json           print JSON (see the README for its shape)
+      --json           print JSON (its shape: docs/storage.md, status --json)
       --offline        do not ask the servers
 
 A token from the environment shows as source env, checked with the one host it belongs
@@ -119,9 +120,14 @@ function describe(account: AccountStatus): string {
   ];
   if (account.clientId) lines.push(`    client id: ${account.clientId}`);
   lines.push(`    scopes: ${account.scopes.length ? account.scopes.join(", ") : "(none)"}`);
-  lines.push(`    token expires: ${account.tokenExpiresAt ?? "never"}`);
+  // People read the span and the minute; --json keeps the ISO times.
+  lines.push(
+    `    token ${
+      account.tokenExpiresAt ? describeExpiry(account.tokenExpiresAt) : "never expires"
+    }`,
+  );
   if (account.refreshTokenExpiresAt) {
-    lines.push(`    refresh token expires: ${account.refreshTokenExpiresAt}`);
+    lines.push(`    refresh token ${describeExpiry(account.refreshTokenExpiresAt)}`);
   }
   return lines.join("\n");
 }

@@ -128,19 +128,32 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     const site = await request("host", `${github.origin}/`);
     if (site) checks.push(answered(site));
     const api = await request("api", `${github.apiUrl}/`);
+    const noApi = api?.status === 404;
     if (api) {
       checks.push(
-        api.status === 404
+        noApi
           ? {
             name: "api",
-            status: "warn",
+            status: "fail",
             message: `API: ${github.apiUrl} answered HTTP 404: no GitHub API there`,
             fix: "check --hostname: a GitHub Enterprise Server has its API at /api/v3",
+            code: "api",
           }
           : answered(api),
       );
     }
-    checks.push(...gitHubChecks(github));
+    // GitHub's endpoints are facts about GitHub: claimed only for a host that is one.
+    checks.push(
+      ...(site && api && !noApi ? gitHubChecks(github) : [
+        notChecked(
+          !site
+            ? `${github.origin} did not answer`
+            : !api
+            ? `${github.apiUrl} did not answer`
+            : `no GitHub API at ${github.apiUrl}`,
+        ),
+      ]),
+    );
     urls = [github.origin, github.apiUrl];
   }
   checks.push(await keyringCheck(options.storage, dir));
@@ -172,6 +185,16 @@ function answered(answer: { name: string; url: string; status: number; ms: numbe
   return answer.status >= 500
     ? { name: answer.name, status: "warn", message, fix: "the server has trouble: try later" }
     : { name: answer.name, status: "ok", message };
+}
+
+/** In place of {@linkcode gitHubChecks} for a host that did not answer, or has no GitHub API. */
+function notChecked(why: string): DoctorCheck {
+  return {
+    name: "metadata",
+    status: "warn",
+    message: `endpoints (PKCE, device flow, revocation): not checked: ${why}`,
+    fix: "fix the ✗ lines first",
+  };
 }
 
 /** What GitHub and GHES offer: fixed endpoints, no metadata document. */
@@ -473,7 +496,7 @@ function permissionsCheck(urls: string[], dir: string): DoctorCheck {
       name: "permissions",
       status: "fail",
       message: `Deno permissions: missing ${missing.join(" ")}`,
-      fix: "run with them (README, Permissions)",
+      fix: "run with them (docs/permissions.md)",
       code: "permission",
     };
   }
@@ -489,7 +512,7 @@ function permissionsCheck(urls: string[], dir: string): DoctorCheck {
       name: "permissions",
       status: "warn",
       message: `Deno permissions: ${have}; without ${soft.join(", ")}`,
-      fix: "add them for every feature (README, Permissions)",
+      fix: "add them for every feature (docs/permissions.md)",
     };
   }
   return {

@@ -203,7 +203,36 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const host = { key: provider.key, issuer: "issuer" in ref };
   const dir = options.configDir ?? configDir();
   // Before any flow starts: an unusable config directory must not cost the user a consent.
-  if (options.store ?? true) await prepareConfigDir(dir);
+  const stored = options.store ?? true;
+  if (stored) await prepareConfigDir(dir);
+  // One login per host and config directory at a time: two at once would both
+  // "succeed" and the last would silently replace the first.
+  const prepared = { provider, authorization, redirect, userParams, client, host, dir };
+  return stored
+    ? await (await import("../store/lock.ts")).withLoginLock(
+      dir,
+      host.key,
+      () => loginPrepared(options, prepared),
+    )
+    : await loginPrepared(options, prepared);
+}
+
+/** What {@linkcode login} settled before a flow starts. */
+interface Prepared {
+  provider: Provider;
+  authorization: Authorization;
+  redirect?: LoopbackRedirect;
+  userParams: Record<string, string>;
+  client: ProviderClient;
+  host: { key: string; issuer: boolean };
+  dir: string;
+}
+
+/** The storage, the flows and the account: a login once its request is settled. */
+async function loginPrepared(
+  options: LoginOptions,
+  { provider, authorization, redirect, userParams, client, host, dir }: Prepared,
+): Promise<LoginResult> {
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
   const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
   const session: Session = {

@@ -78,6 +78,56 @@ export async function withLock<T>(
 }
 
 /**
+ * Runs `fn` while holding the login lock of `host` in `dir`: a second login
+ * to the same host from the same config directory is refused at once, with one
+ * line, rather than both finishing and the last silently replacing the first.
+ * The lock is the OS's, dropped when its process dies; its file
+ * (`login-HASH.lock`, one per host, empty) stays for the next login.
+ *
+ * @example
+ * ```ts
+ * import { withLoginLock } from "./lock.ts";
+ * await withLoginLock("/tmp/loopauth", "github.com", async () => {
+ *   // run the flows and store the account here
+ * });
+ * ```
+ */
+export async function withLoginLock<T>(
+  dir: string,
+  host: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(host));
+  const hex = [...new Uint8Array(digest).slice(0, 8)]
+    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const path = joinPath(dir, `login-${hex}.lock`);
+  let file: Deno.FsFile;
+  try {
+    ensureDir(dir);
+    file = openLockFile(path);
+  } catch (error) {
+    throw storageError(error, `Cannot open ${path}`);
+  }
+  try {
+    if (!file.tryLockSync(true)) {
+      throw new LoopauthError(
+        "storage",
+        `Another login to ${host} is under way: finish or cancel it (Ctrl-C where it runs), then log in again`,
+      );
+    }
+    try {
+      return await fn();
+    } finally {
+      try {
+        file.unlockSync();
+      } catch { /* closing the file below unlocks it too */ }
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Opens the lock file without following a symbolic link. Deno.open has no
  * O_NOFOLLOW: a new lock is created with O_EXCL (which fails on any existing
  * name, a dangling link included), and an existing one is lstat-ed first and

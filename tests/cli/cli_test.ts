@@ -343,6 +343,17 @@ Deno.test("help and version", async () => {
     (await runCli(["login", "--help"], { configHome: config.home })).stdout,
     loginHelp.stdout,
   );
+  // Each help's flag lists are whole: a flag line follows its list's heading (`Flags:`) or
+  // another flag's lines, never a paragraph (which would split the list in two).
+  for (const name of ["login", "token", "api", "logout", "status", "refresh", "doctor", "agent"]) {
+    const text = (await runCli(["help", name], { configHome: config.home })).stdout;
+    let inList = false;
+    for (const line of text.split("\n")) {
+      if (/^ {2}-/.test(line)) {
+        assert.ok(inList, `help ${name}: a paragraph splits a list at ${line}`);
+      } else if (line === "" || !line.startsWith(" ")) inList = line.endsWith(":");
+    }
+  }
   const version = await runCli(["--version"], { configHome: config.home });
   assert.match(version.stdout, /^loopauth \d+\.\d+\.\d+\n$/);
   const bare = await runCli([], { configHome: config.home });

@@ -8,7 +8,16 @@ import { createHash } from "node:crypto";
 import { approveDeviceCode, type DevProvider, startDevProvider } from "../../lib/dev/provider.ts";
 import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { runCli, tempConfig, TEST_TMP_DIR } from "../helpers.ts";
+import {
+  childEnv,
+  Cli,
+  gitEnv,
+  MAIN,
+  runCli,
+  runFlags,
+  tempConfig,
+  TEST_TMP_DIR,
+} from "../helpers.ts";
 import { startDevServer } from "../helpers/dev_server.ts";
 
 const VERIFIER = "v".repeat(43);
@@ -482,5 +491,72 @@ Deno.test("dev-server: malformed flags are usage errors; a busy port is exit 10"
     );
   } finally {
     busy.close();
+  }
+});
+
+Deno.test("dev-server --tls: its Try: line works as printed (DENO_CERT), and git trusts it through GIT_SSL_CAINFO as printed", async () => {
+  await using home = await tempConfig();
+  // Every token may read the demo repository, whatever the login asked for.
+  const server = new Cli(["dev-server", "--tls", "--auto-approve", "--scopes-granted", "repo"], {
+    configHome: home.home,
+  });
+  try {
+    const trust = await server.waitForLine(/^Trust its CA: /, 30_000);
+    const line = (await server.waitForLine(/^Try: /)).slice("Try: ".length);
+    const [, ca, origin] =
+      /^DENO_CERT=(\S+) loopauth login --hostname (https:\/\/\S+) /.exec(line) ??
+        [];
+    assert.ok(ca && origin, line);
+    // The line as a user pastes it: `loopauth` is this checkout's documented `deno run`, and
+    // curl, trusting the CA, plays the browser.
+    const login = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `cmd=("$@"); loopauth() { "\${cmd[@]}" "$@"; }\n${line}`,
+        "bash",
+        Deno.execPath(),
+        "run",
+        ...runFlags(`${home.home}/loopauth`),
+        MAIN,
+      ],
+      env: childEnv(home.home, { BROWSER: `curl -fsSL --cacert ${ca} -o /dev/null` }),
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    const out = new TextDecoder().decode(login.stdout);
+    const err = new TextDecoder().decode(login.stderr);
+    assert.equal(login.code, 0, err);
+    assert.match(out, new RegExp(`^Logged in to ${new URL(origin).host} as octocat$`, "m"), err);
+
+    // git: the variable the Trust line names for it, with the token as the password.
+    const token = await runCli(["token", "--hostname", origin], { configHome: home.home });
+    assert.equal(token.code, 0, token.stderr);
+    const basic = btoa(`x-access-token:${token.stdout.trim()}`);
+    const gitWith = (env: Record<string, string>) =>
+      new Deno.Command("git", {
+        args: ["ls-remote", `${origin}/octocat/hello-world.git`],
+        env: {
+          ...childEnv(home.home, gitEnv(home.home)),
+          // The token in the environment, never in git's arguments.
+          GIT_CONFIG_COUNT: "1",
+          GIT_CONFIG_KEY_0: "http.extraHeader",
+          GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+          ...env,
+        },
+        clearEnv: true,
+        stdin: "null",
+      }).output();
+    const untrusted = await gitWith({});
+    assert.notEqual(untrusted.code, 0, "without the CA git refuses the certificate");
+    assert.match(new TextDecoder().decode(untrusted.stderr), /certificate/i);
+    const cainfo = /GIT_SSL_CAINFO=(\S+) \(git\)/.exec(trust)?.[1];
+    assert.equal(cainfo, ca, trust);
+    const trusted = await gitWith({ GIT_SSL_CAINFO: cainfo });
+    assert.equal(trusted.code, 0, new TextDecoder().decode(trusted.stderr));
+    assert.match(new TextDecoder().decode(trusted.stdout), /\trefs\/heads\/main$/m);
+  } finally {
+    server.child.kill("SIGTERM");
+    const stopped = await server.output();
+    assert.equal(stopped.code, 0, stopped.stderr);
   }
 });

@@ -199,6 +199,52 @@ Deno.test("doctor: each ✗ that blocks a login, with its exit code and what to 
   assert.equal(checks.host.code, "network");
   assert.match(checks.host.message, /^host: Cannot reach 127\.0\.0\.1:\d+: connection refused$/);
   assert.equal(checks.clock.status, "warn");
+  // What GitHub offers is not claimed for a host that did not answer.
+  assert.equal(checks.pkce, undefined);
+  assert.equal(checks.device, undefined);
+  const text = await runCli(["doctor", "--hostname", gone.origin], { configHome: config.home });
+  assert.equal(text.code, EXIT_CODES.network);
+  assert.doesNotMatch(text.stdout, /^✓ (PKCE|device flow|revocation)/m, text.stdout);
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `^! endpoints \\(PKCE, device flow, revocation\\): not checked: ${gone.origin} did not answer: fix the ✗ lines first$`,
+      "m",
+    ),
+  );
+});
+
+Deno.test("doctor: a host whose API root answers 404 is a ✗ (exit 11), and GitHub's endpoints are not claimed for it", async () => {
+  const paths: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    paths.push(new URL(request.url).pathname);
+    return new Response("Not Found", { status: 404 });
+  });
+  try {
+    const origin = `http://127.0.0.1:${server.addr.port}`;
+    await using config = await tempConfig();
+    const out = await runCli(["doctor", "--hostname", origin], { configHome: config.home });
+    assert.equal(out.code, EXIT_CODES.api, out.stdout);
+    assert.match(
+      out.stdout,
+      new RegExp(
+        `^✗ API: ${origin}/api/v3 answered HTTP 404: no GitHub API there: check --hostname: a GitHub Enterprise Server has its API at /api/v3$`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(out.stdout, /^✓ (PKCE|device flow|revocation)/m, out.stdout);
+    assert.match(
+      out.stdout,
+      new RegExp(`^! endpoints .*: not checked: no GitHub API at ${origin}/api/v3: `, "m"),
+    );
+    assert.equal(
+      out.stderr,
+      `Error: A login to ${origin} cannot work yet: fix the ✗ lines above`,
+    );
+    assert.deepEqual(paths, ["/", "/api/v3/"]);
+  } finally {
+    await server.shutdown();
+  }
 });
 
 Deno.test("doctor: a clock an hour off the server's is a warning, and a login can still work", async () => {

@@ -179,6 +179,7 @@ Deno.test("several accounts: --user, switch, status, logout --all", async () => 
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^ {2}octocat \(active\): unchecked$/m);
     assert.match(text.stdout, /^ {2}hubot: unchecked$/m);
+    assert.match(text.stdout, /^ {4}token never expires$/m);
 
     // A token the server no longer accepts: status says so and exits 13.
     await fetch(`${provider.origin}/api/v3/applications/${provider.clientId}/token`, {
@@ -283,4 +284,36 @@ Deno.test("git credential fill gets the (refreshed) token for a known host, noth
     assert.doesNotMatch(unknown.stdout, /password=/);
     assert.match(unknown.stderr, /terminal prompts disabled/);
   }, { expiringTokens: EXPIRING });
+});
+
+Deno.test("status shows an expiry as people read it (expires in 7h 59m (… UTC)); --json keeps ISO times", async () => {
+  await withProvider(async (provider, configHome) => {
+    const login = await loginOnce(provider, configHome, "--storage", "file");
+    assert.equal(login.code, 0, login.stderr);
+    const host = ["--hostname", provider.origin];
+    const json = JSON.parse(
+      (await runCli(["status", "--json", "--offline", ...host], { configHome })).stdout,
+    );
+    const [account] = json.hosts[0].accounts;
+    assert.match(account.tokenExpiresAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    assert.match(account.refreshTokenExpiresAt, /^\d{4}-\d\d-\d\dT/);
+    const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+    const text = await runCli(["status", "--offline", ...host], { configHome });
+    assert.equal(text.code, 0, text.stderr);
+    // An 8-hour token, a moment after the login; a refresh token of about 6 months.
+    assert.match(
+      text.stdout,
+      new RegExp(`^ {4}token expires in 7h 59m \\(${minute(account.tokenExpiresAt)}\\)$`, "m"),
+    );
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^ {4}refresh token expires in 18[34]d( \\d+h)? \\(${
+          minute(account.refreshTokenExpiresAt)
+        }\\)$`,
+        "m",
+      ),
+    );
+    assert.ok(!text.stdout.includes(account.tokenExpiresAt), "no raw ISO time in the text");
+  }, { expiringTokens: { accessTtl: 8 * 3600, refreshTtl: 15_897_600 } });
 });

@@ -1,24 +1,42 @@
 /**
- * Two logins to one host at once both finish and leave a consistent store.
+ * Two logins to one host at once: the second is refused with one line while
+ * the first holds the host's login lock (rather than both finishing and the
+ * last silently replacing the first); the store stays whole.
  * (That a full run leaks no code, state, verifier or refresh token is an
  * attack of the suite: tests/security/local_test.ts.)
  */
 import assert from "node:assert/strict";
 import { actAsUser, startDevProvider } from "../../lib/dev/provider.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { Cli, loginArgs, runCli, tempConfig } from "../helpers.ts";
 
 const env = { LOOPAUTH_STORAGE: "file" };
 
-Deno.test("two logins to one host at once: both finish, the store stays whole", async () => {
+Deno.test("two logins to one host at once: the second is refused with one line, the first finishes and is stored", async () => {
   const provider = startDevProvider({ autoApprove: true });
+  const other = startDevProvider({ autoApprove: true });
   await using config = await tempConfig();
   try {
     const first = new Cli(loginArgs(provider), { configHome: config.home, env });
-    const second = new Cli(loginArgs(provider), { configHome: config.home, env });
-    const urls = await Promise.all([first.authorizationUrl(), second.authorizationUrl()]);
-    await Promise.all(urls.map((url) => actAsUser(url)));
-    const results = await Promise.all([first.output(), second.output()]);
-    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const url = await first.authorizationUrl();
+    // While the first waits for its browser, a second login to the same host ends at once,
+    // before it asks the provider anything.
+    const before = provider.requests.length;
+    const second = await runCli(loginArgs(provider), { configHome: config.home, env });
+    assert.equal(second.code, EXIT_CODES.storage, second.stderr);
+    assert.equal(
+      second.stderr,
+      `Error: Another login to ${provider.origin} is under way: finish or cancel it (Ctrl-C where it runs), then log in again`,
+    );
+    assert.equal(provider.requests.length, before);
+    // A login to another host is not held up.
+    const elsewhere = new Cli(loginArgs(other), { configHome: config.home, env });
+    await actAsUser(await elsewhere.authorizationUrl());
+    assert.equal((await elsewhere.output()).code, 0);
+
+    await actAsUser(url);
+    const done = await first.output();
+    assert.equal(done.code, 0, done.stderr);
     const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/tokens.json`));
     const conf = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
     assert.equal(conf.hosts[provider.origin].active, "octocat");
@@ -28,8 +46,15 @@ Deno.test("two logins to one host at once: both finish, the store stays whole", 
     });
     assert.equal(token.code, 0);
     assert.equal(token.stdout, `${stored.hosts[provider.origin].octocat.accessToken}\n`);
-    assert.ok(provider.activeTokens().includes(token.stdout.trim()));
+    assert.deepEqual(provider.activeTokens(), [token.stdout.trim()], "one login, one token");
+
+    // Once the first has finished, the login the message asks for works.
+    const again = new Cli(loginArgs(provider), { configHome: config.home, env });
+    await actAsUser(await again.authorizationUrl());
+    const retried = await again.output();
+    assert.equal(retried.code, 0, retried.stderr);
   } finally {
     await provider.close();
+    await other.close();
   }
 });

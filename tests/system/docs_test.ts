@@ -148,26 +148,68 @@ async function descendants(pid: number): Promise<number[]> {
   return found;
 }
 
+/** How a block is run: pasted into an interactive bash, or saved to a file and run with `bash FILE`. */
+interface RunOptions {
+  /** Save the block to a file and run `bash FILE`: no job control, no `-e`, no clean-up trap. */
+  asScript?: boolean;
+  /** A `deno` on PATH whose `dev-server` fails at start (the rest runs the real one). */
+  failingDevServer?: boolean;
+}
+
+/** A run's exit code (-1 after the timeout), its output, and processes it left running. */
+interface RunResult {
+  code: number;
+  output: string;
+  /** Processes still running after the run whose arguments name its temporary HOME (killed). */
+  left: string[];
+}
+
 /**
  * Runs a block as typed into an interactive bash: job control on (`kill %1`
  * works), stopping at the first failing command, its background jobs killed
- * when it ends. HOME and TMPDIR are a new temporary directory; the working
- * directory is the checkout; nothing of the developer's environment leaks in.
+ * when it ends; or, with `asScript`, as a user who saved it to a file runs it
+ * (`bash FILE`: none of that). HOME and TMPDIR are a new temporary directory;
+ * the working directory is the checkout; nothing of the developer's
+ * environment leaks in.
  */
-async function runBlock(text: string): Promise<{ code: number; output: string }> {
+async function runBlock(text: string, options: RunOptions = {}): Promise<RunResult> {
   await using home = await tempConfig();
-  const script = [
-    "set -m -e -o pipefail",
-    `trap 'for job in $(jobs -p); do kill -- "-$job" 2>/dev/null; done' EXIT`,
-    text,
-  ].join("\n");
+  let args = [
+    "-c",
+    [
+      "set -m -e -o pipefail",
+      `trap 'for job in $(jobs -p); do kill -- "-$job" 2>/dev/null; done' EXIT`,
+      text,
+    ].join("\n"),
+  ];
+  if (options.asScript) {
+    const file = join(home.home, "quickstart.sh");
+    await Deno.writeTextFile(file, `${text}\n`, { mode: 0o600 });
+    args = [file];
+  }
+  let path = `${dirname(Deno.execPath())}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`;
+  if (options.failingDevServer) {
+    const bin = join(home.home, "bin");
+    await Deno.mkdir(bin, { mode: 0o700 });
+    await Deno.writeTextFile(
+      join(bin, "deno"),
+      [
+        "#!/bin/sh",
+        'case " $* " in *" dev-server "*) echo "Error: this dev-server fails at start" >&2; exit 1;; esac',
+        `exec '${Deno.execPath()}' "$@"`,
+        "",
+      ].join("\n"),
+      { mode: 0o700 },
+    );
+    path = `${bin}:${path}`;
+  }
   const child = new Deno.Command("bash", {
-    args: ["-c", script],
+    args,
     cwd: ROOT,
     clearEnv: true,
     env: {
       ...platformEnv(),
-      PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+      PATH: path,
       HOME: home.home,
       TMPDIR: home.home,
       DENO_DIR: await denoDir(),
@@ -187,21 +229,39 @@ async function runBlock(text: string): Promise<{ code: number; output: string }>
   const status = await Promise.race([child.status, deadline]);
   clearTimeout(timer);
   if (status === "timeout") {
-    const left = await descendants(child.pid);
-    if (left.length) {
-      await new Deno.Command("bash", {
-        args: ["-c", 'kill -KILL "$@"', "kill", ...left.map(String)],
-      })
-        .output();
-    }
+    await killAll(await descendants(child.pid));
     child.kill("SIGKILL");
     await child.status;
   }
+  // What outlived the run (a background job's child is re-parented, so not a descendant).
+  const left = await naming(home.home);
+  await killAll(left.map(({ pid }) => pid));
   const output = `${await stdout}${await stderr}`;
+  const survivors = left.map(({ args }) => args);
   if (status === "timeout") {
-    return { code: -1, output: `timed out after ${BLOCK_MS} ms\n${output}` };
+    return { code: -1, output: `timed out after ${BLOCK_MS} ms\n${output}`, left: survivors };
   }
-  return { code: status.code, output };
+  return { code: status.code, output, left: survivors };
+}
+
+/** Every process whose arguments contain `text`, from `ps`. */
+async function naming(text: string): Promise<{ pid: number; args: string }[]> {
+  const { stdout } = await new Deno.Command("ps", {
+    args: ["-A", "-o", "pid=,args="],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(stdout).split("\n").map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null && match[2].includes(text))
+    .map((match) => ({ pid: Number(match[1]), args: match[2] }));
+}
+
+/** SIGKILL for these processes (by id), if any. */
+async function killAll(pids: number[]): Promise<void> {
+  if (!pids.length) return;
+  await new Deno.Command("bash", {
+    args: ["-c", 'kill -KILL "$@" 2>/dev/null; true', "kill", ...pids.map(String)],
+  }).output();
 }
 
 const all = await docs();
@@ -225,11 +285,57 @@ for (const block of runnable) {
     // The blocks are POSIX shell with POSIX paths ($HOME/.config, mktemp).
     ignore: Deno.build.os === "windows",
     async fn() {
-      const { code, output } = await runBlock(block.text);
+      const { code, output, left } = await runBlock(block.text);
       assert.equal(code, 0, output);
+      assert.deepEqual(left, [], "nothing is left running");
     },
   });
 }
+
+/** The README's quick start (the runnable block that starts the dev-server). */
+const quickStart = runnable.find((block) =>
+  block.doc.path === "README.md" && block.text.includes("dev-server")
+)!;
+
+Deno.test({
+  name: "README quick start saved as a file: `bash FILE` logs in, exits 0 and stops the dev-server",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const { code, output, left } = await runBlock(quickStart.text, { asScript: true });
+    assert.equal(code, 0, output);
+    assert.match(output, /"login": ?"octocat"/, output);
+    assert.deepEqual(left, [], "nothing is left running");
+  },
+});
+
+Deno.test({
+  name:
+    "README quick start saved as a file whose dev-server fails: `bash FILE` ends at once with one line",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const { code, output, left } = await runBlock(quickStart.text, {
+      asScript: true,
+      failingDevServer: true,
+    });
+    assert.equal(code, 1, output);
+    assert.match(output, /origin: the dev-server did not start\n/);
+    // It stopped there: no login was tried against an empty host.
+    assert.doesNotMatch(output, /Invalid host|Logged in/, output);
+    assert.deepEqual(left, [], "nothing is left running");
+  },
+});
+
+Deno.test({
+  name: "README quick start pasted into bash whose dev-server fails: it ends, nothing is left",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const { code, output, left } = await runBlock(quickStart.text, { failingDevServer: true });
+    assert.notEqual(code, 0, output);
+    assert.notEqual(code, -1, output);
+    assert.match(output, /origin: the dev-server did not start\n/);
+    assert.deepEqual(left, [], "nothing is left running");
+  },
+});
 
 Deno.test("README: no line outside code blocks is over 200 characters", () => {
   const readme = all.find((doc) => doc.path === "README.md")!;
@@ -257,6 +363,68 @@ Deno.test("every relative link in README.md and docs/ names a file (and heading)
     }
   }
   assert.deepEqual(broken, []);
+});
+
+Deno.test("no page or message sends a reader to the README for what lives in docs/ (JSON shapes, exit codes, permissions)", async () => {
+  // The README links to these pages; it holds none of them.
+  const sendsToReadme = /\bsee the README\b/i;
+  const sendsToReadmeFor =
+    /\bREADME\b[^.]*\b(shape|exit codes?|exit table|Permissions)\b|\b(shape|exit codes?|table)\b[^.]*\b(in|see) the README\b/i;
+  const texts: { path: string; lines: string[] }[] = all.filter((doc) =>
+    doc.path !== "docs/development.md" // the rules for the docs themselves
+  );
+  for (const dir of ["lib/cli", "lib/ops"]) {
+    for await (const entry of Deno.readDir(join(ROOT, dir))) {
+      if (!entry.name.endsWith(".ts")) continue;
+      const path = `${dir}/${entry.name}`;
+      texts.push({ path, lines: (await Deno.readTextFile(join(ROOT, path))).split("\n") });
+    }
+  }
+  const found = texts.flatMap(({ path, lines }) =>
+    lines.flatMap((line, i) =>
+      sendsToReadme.test(line) || sendsToReadmeFor.test(line)
+        ? [`${path}:${i + 1}: ${line.trim()}`]
+        : []
+    )
+  );
+  assert.deepEqual(found, []);
+});
+
+Deno.test("every test file a page names exists (a path under tests/, or a file name in its prose)", async () => {
+  const testFiles: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(join(ROOT, dir))) {
+      if (entry.isDirectory) await walk(`${dir}/${entry.name}`);
+      else testFiles.push(`${dir}/${entry.name}`);
+    }
+  };
+  await walk("tests");
+  const missing: string[] = [];
+  for (const doc of all) {
+    // Code blocks may name a reader's own test file (`login_test.ts: deno test …`).
+    for (const { line, text } of prose(doc)) {
+      for (const [name] of text.matchAll(/[\w./-]*_test\.(?:ts|mjs|js)\b/g)) {
+        const found = name.startsWith("tests/")
+          ? testFiles.includes(name)
+          : testFiles.some((file) => file.endsWith(`/${name}`));
+        if (!found) missing.push(`${doc.path}:${line}: ${name}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+Deno.test("docs/commands.md: dev-server's synopsis names every flag of its help's usage", async () => {
+  const { command } = await import("../../lib/cli/dev_server.ts");
+  const usage = /^Usage:[\s\S]*?(?=\n\n)/m.exec(command.help)![0];
+  const flags = [...new Set(usage.match(/(?<![\w-])--[a-z][a-z-]*/g))];
+  assert.ok(flags.includes("--tls") && flags.includes("--json") && flags.includes("--user"));
+  const commands = all.find((doc) => doc.path === "docs/commands.md")!;
+  const section = commands.lines.join("\n").split(/^## /m).find((s) =>
+    s.startsWith("dev-server\n")
+  )!;
+  const synopsis = /```\n([\s\S]*?)```/.exec(section)![1];
+  assert.deepEqual(flags.filter((flag) => !synopsis.includes(`[${flag}`)), []);
 });
 
 Deno.test("every page in docs/ is linked from the README", () => {

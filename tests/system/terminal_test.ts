@@ -120,6 +120,16 @@ Deno.test("bash completion completes subcommands and flags", async () => {
   assert.equal(await complete(["loopauth", "lo"]), "login logout");
   assert.equal(await complete(["loopauth", "login", "--host"]), "--hostname");
   assert.equal(await complete(["loopauth", "api", "--m"]), "--method");
+  // A flag's values after it, not flags; a subcommand's words as its first argument.
+  assert.equal(
+    await complete(["loopauth", "login", "--storage", ""]),
+    "keyring file agent encrypted",
+  );
+  assert.equal(await complete(["loopauth", "login", "--storage", "e"]), "encrypted");
+  assert.equal(await complete(["loopauth", "agent", ""]), "start stop status forward");
+  assert.equal(await complete(["loopauth", "agent", "st"]), "start stop status");
+  assert.match(await complete(["loopauth", "agent", "start", "--"]), /^--ttl .*--socket/);
+  assert.equal(await complete(["loopauth", "completion", "z"]), "zsh");
   for (const shell of ["zsh", "fish"]) {
     const script = await runCli(["completion", shell], { configHome: config.home });
     assert.equal(script.code, 0);
