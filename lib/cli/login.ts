@@ -15,6 +15,7 @@ import { parseStorage } from "../store/backend.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
+import { GITHUB_DEFAULT_SCOPES } from "../ops/login_app.ts";
 
 /**
  * The `login` subcommand.
@@ -54,10 +55,12 @@ Flags:
                          (endpoints from its metadata; register the client with the
                          redirect URI http://127.0.0.1/callback)
   --allow-no-pkce-metadata  with --issuer: continue when the metadata lists no PKCE S256
-  --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID)
+  --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID); default for a
+                         host already logged in to: its account's (and its secret)
   --client-secret SECRET the OAuth App's client secret (or LOOPAUTH_CLIENT_SECRET)
-  --scopes LIST          scopes, comma- or space-separated (default: none, public data only;
-                         with --issuer: openid when the issuer supports it)
+  --scopes LIST          scopes, comma- or space-separated (default: the account's when
+                         logging in again, else gh's repo read:org gist; with --issuer:
+                         openid when the issuer supports it)
   --no-browser           open nothing (the URL is still printed)
   --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
   --port N               listen on this port instead of one from the OS
@@ -199,6 +202,7 @@ Examples:
         storage,
         clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
         clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+        defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
         redirectUri,
         prompt: values.prompt,
         loginHint: values["login-hint"],
@@ -214,6 +218,7 @@ Examples:
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
       clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
       scopes: values.scopes,
+      defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
       redirectUri,
       prompt: values.prompt,
       loginHint: values["login-hint"],

@@ -58,6 +58,7 @@ export async function start(
     | "prompt"
     | "loginHint"
     | "params"
+    | "defaultScopes"
   >,
 ): Promise<number> {
   if (values.device && values.web) {

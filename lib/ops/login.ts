@@ -27,6 +27,7 @@ import { openBrowser } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { checkOwned, checkPrompt, checkValue } from "../flows/authorization_params.ts";
+import { loginApp } from "./login_app.ts";
 
 /** Options of {@linkcode login}. */
 export interface LoginOptions {
@@ -41,12 +42,23 @@ export interface LoginOptions {
   allowNoPkceMetadata?: boolean;
   /** Called with one-line warnings (e.g. about the issuer's metadata). */
   onWarning?: (message: string) => void;
-  /** The OAuth App or GitHub App client id. */
+  /**
+   * The OAuth App or GitHub App client id; empty: the one of the host's
+   * stored account (with its secret, when stored).
+   */
   clientId: string;
   /** The app's client secret (GitHub requires it for the web flow). */
   clientSecret?: string;
-  /** Scopes, as a list or a comma/space-separated string. */
+  /**
+   * Scopes, as a list or a comma/space-separated string; default: the
+   * host's stored account's, else `defaultScopes`.
+   */
   scopes?: string[] | string;
+  /**
+   * The scopes when neither `scopes` nor the host's stored account gives
+   * any (default: none); the CLI passes `GITHUB_DEFAULT_SCOPES` for GitHub hosts.
+   */
+  defaultScopes?: readonly string[];
   /** Fixed callback port (default: a free port from the OS). */
   port?: number;
   /**
@@ -165,13 +177,12 @@ export function parseScopes(scopes: string[] | string | undefined): string[] {
  * console.log(`Logged in to ${result.host} as ${result.login}`);
  * ```
  */
-export async function login(options: LoginOptions): Promise<LoginResult> {
-  if (!options.clientId) {
-    throw new LoopauthError(
-      "usage",
-      "A client id is needed: pass --client-id or set LOOPAUTH_CLIENT_ID",
-    );
-  }
+export async function login(asked: LoginOptions): Promise<LoginResult> {
+  // A host already used needs no --client-id, and a plain login keeps the account's scopes.
+  const options: LoginOptions = {
+    ...asked,
+    ...await loginApp({ ...asked, stored: asked.store ?? true }),
+  };
   const ref: HostRef = options.issuer === undefined
     ? resolveGitHubHost(options.hostname)
     : { key: options.issuer, issuer: true };
