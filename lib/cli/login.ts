@@ -16,6 +16,7 @@ import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { GITHUB_DEFAULT_SCOPES } from "../ops/login_app.ts";
+import { clientSecretFlag } from "./client_secret.ts";
 
 /**
  * The `login` subcommand.
@@ -30,7 +31,7 @@ export const command: Command = {
   name: "login",
   help: `Log in with your browser and store the token.
 
-Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret SECRET]
+Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret-file PATH]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
                       [--storage keyring|file|agent|encrypted]
                       [--device | --web] [--no-qr]
@@ -57,7 +58,11 @@ Flags:
   --allow-no-pkce-metadata  with --issuer: continue when the metadata lists no PKCE S256
   --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID); default for a
                          host already logged in to: its account's (and its secret)
-  --client-secret SECRET the OAuth App's client secret (or LOOPAUTH_CLIENT_SECRET)
+  --client-secret-file PATH  the OAuth App's client secret: the file's first line; refused
+                         when other users may read it (or LOOPAUTH_CLIENT_SECRET)
+  --client-secret -      read the secret from stdin (a hidden prompt on a terminal)
+  --client-secret SECRET the secret itself (kept for compatibility: other local users can
+                         read a program's arguments, and it stays in shell history)
   --scopes LIST          scopes, comma- or space-separated (default: the account's when
                          logging in again, else gh's repo read:org gist; with --issuer:
                          openid when the issuer supports it)
@@ -108,7 +113,8 @@ Two steps, for programs (agents, CI) that cannot wait at a prompt:
                          from stdin (other local users can read a program's arguments)
 
 Examples:
-  loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
+  loopauth login --client-id Iv1.abc --client-secret-file ~/.config/app-secret
+  pass show my-app/secret | loopauth login --client-id Iv1.abc --client-secret -
   loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser
   loopauth login --client-id Iv1.abc --device      # on a machine without a browser
   loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"
@@ -122,6 +128,7 @@ Examples:
       "allow-no-pkce-metadata": { type: "boolean" },
       "client-id": { type: "string" },
       "client-secret": { type: "string" },
+      "client-secret-file": { type: "string" },
       scopes: { type: "string" },
       storage: { type: "string" },
       "with-token": { type: "boolean" },
@@ -194,6 +201,8 @@ Examples:
     const params = values.param === undefined ? undefined : parseParams(values.param);
     const redirectUri = values["redirect-uri"];
     if (redirectUri !== undefined) parseRedirectUri(redirectUri);
+    // Read before anything starts: from a file, stdin or a prompt, the variable, or the flag.
+    const clientSecret = await clientSecretFlag(values);
     if (values["no-wait"]) {
       const { start } = await import("./login_two_step.ts");
       return await start(values, {
@@ -201,7 +210,7 @@ Examples:
         issuer,
         storage,
         clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
-        clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+        clientSecret,
         defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
         redirectUri,
         prompt: values.prompt,
@@ -216,7 +225,7 @@ Examples:
       issuer,
       allowNoPkceMetadata: values["allow-no-pkce-metadata"] === true,
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
-      clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+      clientSecret,
       scopes: values.scopes,
       defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
       redirectUri,

@@ -23,6 +23,7 @@ const NOT_WITH_RESUME = [
   "issuer",
   "client-id",
   "client-secret",
+  "client-secret-file",
   "scopes",
   "storage",
   "no-wait",
