@@ -29,13 +29,28 @@ export async function clientSecretFlag(
   }
   if (typeof file === "string") return await readSecretFile(file);
   if (given === "-") {
-    if (Deno.stdin.isTerminal()) {
-      const { readHiddenLine } = await import("./secret_prompt.ts");
-      return nonEmpty(await readHiddenLine("Client secret (it is not shown): "), "the prompt");
-    }
+    if (Deno.stdin.isTerminal()) return await promptClientSecret();
     return nonEmpty(decodeLine(await firstLine(Deno.stdin), "stdin"), "stdin");
   }
   return flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET");
+}
+
+/**
+ * Asks for the client secret on the terminal without echoing it; for
+ * `login`'s `askClientSecret` when stdin is a terminal.
+ *
+ * @example
+ * ```ts
+ * import { promptClientSecret } from "./client_secret.ts";
+ * if (Deno.stdin.isTerminal()) console.log((await promptClientSecret()).length);
+ * ```
+ */
+export async function promptClientSecret(): Promise<string> {
+  const { readHiddenLine } = await import("./secret_prompt.ts");
+  return nonEmpty(
+    await readHiddenLine("Client secret of the app (it is not shown): "),
+    "the prompt",
+  );
 }
 
 /** The first line of a file only its owner may read. */

@@ -16,7 +16,7 @@ import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { GITHUB_DEFAULT_SCOPES } from "../ops/login_app.ts";
-import { clientSecretFlag } from "./client_secret.ts";
+import { clientSecretFlag, promptClientSecret } from "./client_secret.ts";
 
 /**
  * The `login` subcommand.
@@ -228,6 +228,7 @@ Examples:
       clientSecret,
       scopes: values.scopes,
       defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
+      askClientSecret: Deno.stdin.isTerminal() ? promptClientSecret : undefined,
       redirectUri,
       prompt: values.prompt,
       loginHint: values["login-hint"],

@@ -59,6 +59,12 @@ export interface LoginOptions {
    * any (default: none); the CLI passes `GITHUB_DEFAULT_SCOPES` for GitHub hosts.
    */
   defaultScopes?: readonly string[];
+  /**
+   * Asks for the client secret when the browser flow alone would run on a
+   * GitHub host without one (the CLI: a hidden prompt on a terminal);
+   * without it that is a `usage` error before anything starts.
+   */
+  askClientSecret?: () => Promise<string>;
   /** Fixed callback port (default: a free port from the OS). */
   port?: number;
   /**
@@ -147,6 +153,9 @@ export interface LoginResult extends TokenSet {
   /** The flow that logged the user in. */
   flow: Flow;
 }
+
+/** Where a client secret can come from, as a message says it. */
+const SECRET_SOURCES = "LOOPAUTH_CLIENT_SECRET, --client-secret-file PATH or --client-secret -";
 
 /**
  * Splits a scope list given as `"read:user repo"` or `"read:user,repo"`.
@@ -238,6 +247,22 @@ export async function login(asked: LoginOptions): Promise<LoginResult> {
       environment: options.environment,
     })
     : { flows: typeof flow === "string" ? [flow] : [...flow], reason: "it was chosen explicitly" };
+  // GitHub's web flow needs the app's secret (OAuth and GitHub Apps alike): said before a
+  // browser opens; the device flow needs none, so in a race only the browser route goes.
+  if (!host.issuer && !client.clientSecret && choice.flows.includes("web")) {
+    if (choice.flows.length > 1) {
+      choice.flows = choice.flows.filter((f) => f !== "web");
+      choice.reason = `the browser flow needs the app's client secret (${SECRET_SOURCES})`;
+      if (flow !== "auto") options.onFlowChosen?.(choice);
+    } else if (options.askClientSecret) {
+      client.clientSecret = options.clientSecret = await options.askClientSecret();
+    } else {
+      throw new LoopauthError(
+        "usage",
+        `The browser flow on ${host.key} needs the app's client secret: give it with ${SECRET_SOURCES}, or log in with --device, which needs none`,
+      );
+    }
+  }
   if (flow === "auto") options.onFlowChosen?.(choice);
   const given = Object.keys(userParams);
   if (given.length && choice.flows.includes("device")) {

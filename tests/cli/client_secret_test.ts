@@ -6,9 +6,18 @@
  * tests/security/command_line_test.ts.)
  */
 import assert from "node:assert/strict";
-import { actAsUser, type DevProvider } from "../../lib/dev/provider.ts";
+import { actAsUser, approveDeviceCode, type DevProvider } from "../../lib/dev/provider.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { childEnv, Cli, MAIN, runCli, runFlags, tokenRequests, withProvider } from "../helpers.ts";
+import {
+  childEnv,
+  Cli,
+  grantType,
+  MAIN,
+  runCli,
+  runFlags,
+  tokenRequests,
+  withProvider,
+} from "../helpers.ts";
 
 /** The secret the last code exchange sent. */
 function sentSecret(provider: DevProvider): string | null {
@@ -116,4 +125,51 @@ Deno.test("client secret: --client-secret - reads the first line of stdin", asyn
     assert.equal(sentSecret(provider), provider.clientSecret);
     assert.ok(!stderr.includes(provider.clientSecret));
   });
+});
+
+Deno.test("client secret: missing for --web on a GitHub host → one line before any request or port; the device flow is told", async () => {
+  await withProvider(async (provider, configHome) => {
+    const args = [
+      "login",
+      "--hostname",
+      provider.origin,
+      "--client-id",
+      provider.clientId,
+      "--web",
+    ];
+    const out = await runCli(args, { configHome });
+    assert.equal(out.code, EXIT_CODES.usage, out.stderr);
+    assert.equal(
+      out.stderr,
+      `Error: The browser flow on ${provider.origin} needs the app's client secret: give it with LOOPAUTH_CLIENT_SECRET, --client-secret-file PATH or --client-secret -, or log in with --device, which needs none`,
+    );
+    assert.equal(provider.requests.length, 0, "nothing was asked of the host");
+  });
+});
+
+Deno.test("client secret: missing in a default login → the browser route is left out, the device route goes on and logs in", async () => {
+  await withProvider(async (provider, configHome) => {
+    const cli = new Cli(
+      ["login", "--hostname", provider.origin, "--client-id", provider.clientId],
+      {
+        configHome,
+      },
+    );
+    await cli.waitForLine(
+      /^Logging in with the device flow: the browser flow needs the app's client secret \(LOOPAUTH_CLIENT_SECRET, --client-secret-file PATH or --client-secret -\)$/,
+    );
+    const line = await cli.waitForLine(/one-time code: /);
+    const code = /one-time code: ([A-Z]{4}-[A-Z]{4})/.exec(line)![1];
+    await approveDeviceCode(provider.origin, code);
+    const out = await cli.output();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, `Logged in to ${provider.origin} as octocat\n`);
+    assert.ok(!out.stderr.includes("/login/oauth/authorize"), "no browser URL was printed");
+    assert.equal(
+      provider.requests.filter((r) => r.path === "/login/oauth/access_token").every((r) =>
+        grantType(r) === "urn:ietf:params:oauth:grant-type:device_code"
+      ),
+      true,
+    );
+  }, { autoApprove: false, deviceInterval: 0.2 });
 });
