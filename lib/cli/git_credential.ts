@@ -18,6 +18,8 @@ export const command: Command = {
   help: `git's credential helper: reads git's request on stdin and, for a host loopauth is
 logged in to, prints username=LOGIN and password=TOKEN (refreshed first when needed).
 For any other host it prints nothing, so git moves on. store and erase do nothing.
+When the token has no repo scope (git then finds no private repository), a note on
+stderr says so and names the fix: loopauth refresh --scopes repo.
 When git names no username, LOOPAUTH_USER picks the account (else the host's active
 one); a host where that account is not logged in gets nothing.
 Set it up with loopauth setup-git.
@@ -44,6 +46,8 @@ Example:
     const credential = await credentialFor(parseCredentialRequest(input), { signal, user });
     const text = credential ? formatCredential(credential) : "";
     if (text) writeResult(text);
+    // git shows a helper's stderr: the one place to say why a private repository is "not found".
+    if (text && credential?.note) console.error(credential.note);
     return 0;
   },
 };

@@ -17,6 +17,8 @@ import { parseStorage } from "../store/backend.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
+import { GITHUB_DEFAULT_SCOPES } from "../ops/login_app.ts";
+import { clientSecretFlag, promptClientSecret } from "./client_secret.ts";
 
 /** The flags of `login` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
@@ -24,6 +26,7 @@ const FLAGS = {
   "allow-no-pkce-metadata": { type: "boolean" },
   "client-id": { type: "string" },
   "client-secret": { type: "string" },
+  "client-secret-file": { type: "string" },
   ...SCOPES_FLAG,
   storage: { type: "string" },
   "with-token": { type: "boolean" },
@@ -53,7 +56,7 @@ export const command: Command = {
   flags: FLAGS,
   help: `Log in with your browser and store the token.
 
-Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret SECRET]
+Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret-file PATH]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
                       [--storage keyring|file|agent|encrypted]
                       [--device | --web] [--no-qr]
@@ -78,10 +81,16 @@ Flags:
                          (endpoints from its metadata; register the client with the
                          redirect URI http://127.0.0.1/callback)
   --allow-no-pkce-metadata  with --issuer: continue when the metadata lists no PKCE S256
-  --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID)
-  --client-secret SECRET the OAuth App's client secret (or LOOPAUTH_CLIENT_SECRET)
-  -s, --scopes LIST      scopes, comma- or space-separated (default: none, public data only;
-                         with --issuer: openid when the issuer supports it)
+  --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID); default for a
+                         host already logged in to: its account's (and its secret)
+  --client-secret-file PATH  the OAuth App's client secret: the file's first line; refused
+                         when other users may read it (or LOOPAUTH_CLIENT_SECRET)
+  --client-secret -      read the secret from stdin (a hidden prompt on a terminal)
+  --client-secret SECRET the secret itself (kept for compatibility: other local users can
+                         read a program's arguments, and it stays in shell history)
+  -s, --scopes LIST      scopes, comma- or space-separated (default: the account's when
+                         logging in again, else gh's repo read:org gist; with --issuer:
+                         openid when the issuer supports it)
   --no-browser           open nothing (the URL is still printed)
   --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
   --port N               listen on this port instead of one from the OS
@@ -129,7 +138,8 @@ active account; see loopauth switch. With LOOPAUTH_USER set the active account s
 is (a login for that process only), and a login as another account is a warning.
 
 Examples:
-  loopauth login --client-id Iv1.abc --client-secret s3cr3t --scopes "read:user repo"
+  loopauth login --client-id Iv1.abc --client-secret-file ~/.config/app-secret
+  pass show my-app/secret | loopauth login --client-id Iv1.abc --client-secret -
   loopauth login --hostname ghe.example.com --client-id Iv1.abc --no-browser
   loopauth login --client-id Iv1.abc --device      # on a machine without a browser
   loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"
@@ -197,6 +207,8 @@ Examples:
     const params = values.param === undefined ? undefined : parseParams(values.param);
     const redirectUri = values["redirect-uri"];
     if (redirectUri !== undefined) parseRedirectUri(redirectUri);
+    // Read before anything starts: from a file, stdin or a prompt, the variable, or the flag.
+    const clientSecret = await clientSecretFlag(values);
     if (values["no-wait"]) {
       const { start } = await import("./login_two_step.ts");
       return await start(values, {
@@ -204,7 +216,8 @@ Examples:
         issuer,
         storage,
         clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
-        clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+        clientSecret,
+        defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
         redirectUri,
         prompt: values.prompt,
         loginHint: values["login-hint"],
@@ -218,8 +231,10 @@ Examples:
       issuer,
       allowNoPkceMetadata: values["allow-no-pkce-metadata"] === true,
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
-      clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+      clientSecret,
       scopes: values.scopes,
+      defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
+      askClientSecret: Deno.stdin.isTerminal() ? promptClientSecret : undefined,
       redirectUri,
       prompt: values.prompt,
       loginHint: values["login-hint"],

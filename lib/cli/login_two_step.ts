@@ -23,6 +23,7 @@ const NOT_WITH_RESUME = [
   "issuer",
   "client-id",
   "client-secret",
+  "client-secret-file",
   "scopes",
   "storage",
   "no-wait",
@@ -58,6 +59,7 @@ export async function start(
     | "prompt"
     | "loginHint"
     | "params"
+    | "defaultScopes"
   >,
 ): Promise<number> {
   if (values.device && values.web) {

@@ -2,10 +2,11 @@
  * `apiRequest`: one call to a host's REST API with the stored token.
  * @module
  */
-import { LoopauthError } from "../core/errors.ts";
+import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { withoutToken } from "../core/token_syntax.ts";
 import { providerFor } from "../providers/registry.ts";
-import { getToken, resolveHost } from "./token.ts";
+import { envToken, getToken, resolveHost } from "./token.ts";
+import type { HostRef } from "../providers/registry.ts";
 
 /** Options of {@linkcode apiRequest}. */
 export interface ApiRequestOptions {
@@ -58,12 +59,27 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
       token: async () => (sent = await getToken(options)),
     });
   } catch (error) {
+    if (!(error instanceof LoopauthError)) throw error;
     // The server's message may quote the token it got; so may every cause (left out).
-    if (sent && error instanceof LoopauthError && error.message.includes(sent)) {
-      throw new LoopauthError(error.code, withoutToken(error.message, sent), {
-        ...(error.status === undefined ? {} : { status: error.status }),
-      });
+    let message = sent && error.message.includes(sent)
+      ? withoutToken(error.message, sent)
+      : error.message;
+    // A refused token: say what to do next (a message of the provider's own may say it already).
+    if (error.status === 401 && !/: run loopauth /.test(message)) {
+      message += `: ${refusedTokenHint(host, options)}`;
     }
-    throw error;
+    if (message === error.message) throw error;
+    throw new LoopauthError(error.code, message, {
+      ...(error.status === undefined ? {} : { status: error.status }),
+    });
   }
+}
+
+/** What to do when the server refused the token: change the variable it came from, or log in again. */
+function refusedTokenHint(host: HostRef, options: ApiRequestOptions): string {
+  const found = options.fromEnv ? envToken(host) : undefined;
+  if (found) {
+    return `the token in ${found.variable} was refused: set it to a valid token, or unset it to use the stored login`;
+  }
+  return `run ${loginCommand(host.key, { issuer: "issuer" in host })}`;
 }

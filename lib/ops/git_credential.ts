@@ -19,6 +19,11 @@ export interface GitCredential {
   password: string;
   /** When the token expires, for git's `password_expiry_utc`. */
   expiresAt?: string;
+  /**
+   * A one-line note for the user (git shows a helper's stderr): the token
+   * cannot reach private repositories, and the command that fixes it.
+   */
+  note?: string;
 }
 
 /**
@@ -76,11 +81,30 @@ export async function credentialFor(
       await findAccount(host.key, options.user, { dir });
   if (!account) return undefined;
   const fresh = await freshAccount(host, account, { dir, signal: options.signal });
+  const note = lacksRepoScope(fresh.token) ? repoScopeNote(host.key, fresh.login) : undefined;
   return {
     username: fresh.login,
     password: fresh.token.accessToken,
     ...(fresh.token.expiresAt ? { expiresAt: fresh.token.expiresAt } : {}),
+    ...(note ? { note } : {}),
   };
+}
+
+/**
+ * Whether an OAuth App token lacks `repo` (GitHub then answers "Repository
+ * not found" for a private repository, and git asks no helper again). A
+ * GitHub App's user token (`ghu_`, no scopes: its app's permissions decide)
+ * is not judged by scopes.
+ */
+function lacksRepoScope(token: { accessToken: string; scopes: string[] }): boolean {
+  if (token.scopes.includes("repo")) return false;
+  return token.scopes.length > 0 || token.accessToken.startsWith("gho_");
+}
+
+/** The note for a token without `repo`, with the command that adds it. */
+function repoScopeNote(host: string, login: string): string {
+  const where = host === "github.com" ? "" : ` --hostname ${host}`;
+  return `loopauth: the token of ${login} on ${host} has no repo scope, so git reaches public repositories only; for private ones run loopauth refresh${where} --scopes repo`;
 }
 
 /**

@@ -27,6 +27,7 @@ import { openBrowser } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { checkOwned, checkPrompt, checkValue } from "../flows/authorization_params.ts";
+import { loginApp } from "./login_app.ts";
 
 /** Options of {@linkcode login}. */
 export interface LoginOptions {
@@ -41,12 +42,29 @@ export interface LoginOptions {
   allowNoPkceMetadata?: boolean;
   /** Called with one-line warnings (e.g. about the issuer's metadata). */
   onWarning?: (message: string) => void;
-  /** The OAuth App or GitHub App client id. */
+  /**
+   * The OAuth App or GitHub App client id; empty: the one of the host's
+   * stored account (with its secret, when stored).
+   */
   clientId: string;
   /** The app's client secret (GitHub requires it for the web flow). */
   clientSecret?: string;
-  /** Scopes, as a list or a comma/space-separated string. */
+  /**
+   * Scopes, as a list or a comma/space-separated string; default: the
+   * host's stored account's, else `defaultScopes`.
+   */
   scopes?: string[] | string;
+  /**
+   * The scopes when neither `scopes` nor the host's stored account gives
+   * any (default: none); the CLI passes `GITHUB_DEFAULT_SCOPES` for GitHub hosts.
+   */
+  defaultScopes?: readonly string[];
+  /**
+   * Asks for the client secret when the browser flow alone would run on a
+   * GitHub host without one (the CLI: a hidden prompt on a terminal);
+   * without it that is a `usage` error before anything starts.
+   */
+  askClientSecret?: () => Promise<string>;
   /** Fixed callback port (default: a free port from the OS). */
   port?: number;
   /**
@@ -136,6 +154,9 @@ export interface LoginResult extends TokenSet {
   flow: Flow;
 }
 
+/** Where a client secret can come from, as a message says it. */
+const SECRET_SOURCES = "LOOPAUTH_CLIENT_SECRET, --client-secret-file PATH or --client-secret -";
+
 /**
  * Splits a scope list given as `"read:user repo"` or `"read:user,repo"`.
  *
@@ -165,13 +186,12 @@ export function parseScopes(scopes: string[] | string | undefined): string[] {
  * console.log(`Logged in to ${result.host} as ${result.login}`);
  * ```
  */
-export async function login(options: LoginOptions): Promise<LoginResult> {
-  if (!options.clientId) {
-    throw new LoopauthError(
-      "usage",
-      "A client id is needed: pass --client-id or set LOOPAUTH_CLIENT_ID",
-    );
-  }
+export async function login(asked: LoginOptions): Promise<LoginResult> {
+  // A host already used needs no --client-id, and a plain login keeps the account's scopes.
+  const options: LoginOptions = {
+    ...asked,
+    ...await loginApp({ ...asked, stored: asked.store ?? true }),
+  };
   const ref: HostRef = options.issuer === undefined
     ? resolveGitHubHost(options.hostname)
     : { key: options.issuer, issuer: true };
@@ -256,6 +276,22 @@ async function loginPrepared(
       environment: options.environment,
     })
     : { flows: typeof flow === "string" ? [flow] : [...flow], reason: "it was chosen explicitly" };
+  // GitHub's web flow needs the app's secret (OAuth and GitHub Apps alike): said before a
+  // browser opens; the device flow needs none, so in a race only the browser route goes.
+  if (!host.issuer && !client.clientSecret && choice.flows.includes("web")) {
+    if (choice.flows.length > 1) {
+      choice.flows = choice.flows.filter((f) => f !== "web");
+      choice.reason = `the browser flow needs the app's client secret (${SECRET_SOURCES})`;
+      if (flow !== "auto") options.onFlowChosen?.(choice);
+    } else if (options.askClientSecret) {
+      client.clientSecret = options.clientSecret = await options.askClientSecret();
+    } else {
+      throw new LoopauthError(
+        "usage",
+        `The browser flow on ${host.key} needs the app's client secret: give it with ${SECRET_SOURCES}, or log in with --device, which needs none`,
+      );
+    }
+  }
   if (flow === "auto") options.onFlowChosen?.(choice);
   const given = Object.keys(userParams);
   if (given.length && choice.flows.includes("device")) {

@@ -6,6 +6,7 @@
  * waits for it, or finishes it with the address the browser ended up at.
  * @module
  */
+import { loginApp } from "./login_app.ts";
 import { firstLine } from "../core/first_line.ts";
 import { formatDuration } from "../core/duration.ts";
 import { ENV_VARS } from "../core/env_vars.ts";
@@ -58,6 +59,7 @@ export interface StartLoginOptions extends
     | "prompt"
     | "loginHint"
     | "params"
+    | "defaultScopes"
   > {
   /** Scopes, as a list or a comma/space-separated string. */
   scopes?: string[] | string;
@@ -124,13 +126,9 @@ export interface ResumeLoginOptions {
  * ```
  */
 export async function startLogin(options: StartLoginOptions): Promise<PendingLoginInfo> {
-  if (!options.clientId) {
-    throw new LoopauthError(
-      "usage",
-      "A client id is needed: pass --client-id or set LOOPAUTH_CLIENT_ID",
-    );
-  }
   const dir = options.configDir ?? defaultConfigDir();
+  // As a login in one step: a host already used needs no --client-id and keeps its scopes.
+  options = { ...options, ...await loginApp({ ...options, configDir: dir }) };
   const flow = options.flow ?? "both";
   const job: WaiterJob = {
     id: newLoginId(),

@@ -281,3 +281,52 @@ function recordOf(account: StoredAccount): AccountRecord {
     ...(account.issuer ? { issuer: true as const } : {}),
   };
 }
+
+/** The app a host's account logged in with, and what it was granted. */
+export interface StoredApp {
+  /** The account it belongs to. */
+  login: string;
+  /** The app's client id. */
+  clientId: string;
+  /** Its client secret, when the login used one and the store still holds it. */
+  clientSecret?: string;
+  /** The account's granted scopes. */
+  scopes: string[];
+}
+
+/**
+ * The app of a host's account (`login`, else the active one, else the only
+ * one), so a later login needs no `--client-id` and keeps the scopes; the
+ * secret only when its backend answers. `undefined` when the host has no
+ * account or the config cannot be read (a login then asks as on a first
+ * run; the login itself reports an unusable config directory).
+ *
+ * @example
+ * ```ts
+ * import { storedApp } from "./accounts.ts";
+ * const app = await storedApp("github.com", undefined, { dir: "/tmp/loopauth" });
+ * console.log(app?.clientId);
+ * ```
+ */
+export async function storedApp(
+  host: string,
+  login: string | undefined,
+  options: AccountStoreOptions,
+): Promise<StoredApp | undefined> {
+  let entry;
+  try {
+    const config = readConfig(options.dir);
+    entry = Object.hasOwn(config.hosts, host) ? config.hosts[host] : undefined;
+  } catch {
+    return undefined;
+  }
+  const name = login ?? entry?.active ?? soleAccount(entry?.accounts);
+  if (!entry || name === undefined || !Object.hasOwn(entry.accounts, name)) return undefined;
+  const record = entry.accounts[name];
+  const app: StoredApp = { login: record.login, clientId: record.clientId, scopes: record.scopes };
+  try {
+    const secrets = await openBackend(record.storage, options).get(host, record.login);
+    if (secrets?.clientSecret) app.clientSecret = secrets.clientSecret;
+  } catch { /* a backend that does not answer: the login asks for the secret as usual */ }
+  return app;
+}

@@ -82,8 +82,25 @@ function insideWhy(dir: string): string {
   return `it is inside the config directory ${dir}, so a copy of that directory would decrypt tokens.enc: keep it outside ${dir}, readable only by you (mode 0600)`;
 }
 
-/** Refuses a file another user owns (root excepted) or that others may read or write. */
-function checkPrivate(info: Deno.FileInfo, refuse: (why: string) => LoopauthError, file: string) {
+/**
+ * Refuses a file another user owns (root excepted), one with more than one
+ * name, or one that others may read or write: `refuse` makes the error from
+ * the reason. Also for `login --client-secret-file`.
+ *
+ * @example
+ * ```ts
+ * import { checkPrivate } from "./passphrase_file.ts";
+ * import { LoopauthError } from "../core/errors.ts";
+ * const file = await Deno.makeTempFile();
+ * await Deno.chmod(file, 0o600);
+ * checkPrivate(await Deno.stat(file), (why) => new LoopauthError("usage", why), file);
+ * ```
+ */
+export function checkPrivate(
+  info: Deno.FileInfo,
+  refuse: (why: string) => LoopauthError,
+  file: string,
+): void {
   if (Deno.build.os === "windows" || info.mode === null) return; // no POSIX modes
   const uid = ownUid();
   if (uid !== undefined && info.uid !== null && info.uid !== uid && info.uid !== 0) {
@@ -105,10 +122,18 @@ function checkPrivate(info: Deno.FileInfo, refuse: (why: string) => LoopauthErro
 
 /**
  * The bytes before the first newline, reading no further than needed (the
- * file may be a pipe, `<(pass show loopauth)`); `undefined` when that line
- * is longer than {@linkcode MAX_PASSPHRASE_BYTES}.
+ * file may be a pipe, `<(pass show loopauth)`, or stdin); `undefined` when
+ * that line is longer than {@linkcode MAX_PASSPHRASE_BYTES}.
+ *
+ * @example
+ * ```ts
+ * import { firstLine } from "./passphrase_file.ts";
+ * const line = await firstLine(Deno.stdin);
+ * ```
  */
-async function firstLine(handle: Deno.FsFile): Promise<Uint8Array | undefined> {
+export async function firstLine(
+  handle: { read(buffer: Uint8Array): Promise<number | null> },
+): Promise<Uint8Array | undefined> {
   const buffer = new Uint8Array(MAX_PASSPHRASE_BYTES + 1);
   let length = 0;
   while (length < buffer.length) {

@@ -303,7 +303,7 @@ Deno.test("usage errors exit 2 with one clear line", async () => {
     [["login", "--client-id"], /^Error: Flag --client-id of login needs a value/],
     [
       ["login", "--no-browser"],
-      /^Error: A client id is needed: pass --client-id or set LOOPAUTH_CLIENT_ID$/,
+      /^Error: A client id is needed: pass --client-id or set LOOPAUTH_CLIENT_ID \(register an app as docs\/oauth_app\.md says, or try loopauth with loopauth dev-server\)$/,
     ],
     [
       ["login", "--client-id", "x", "--hostname", "http://example.com"],

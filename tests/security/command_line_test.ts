@@ -462,3 +462,37 @@ Deno.test("attack: a compiled binary sent to 0.0.0.0:PORT (this machine's servic
     assert.ok(other.connections() > 0, "0.0.0.0 reaches 127.0.0.1 on Linux");
   }
 });
+
+Deno.test("attack: --client-secret-file that other users can read or change → refused with the chmod that fixes it, before any request", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    await Deno.mkdir(configDir, { mode: 0o700 });
+    await Deno.chmod(configDir, 0o700);
+    const file = `${configDir}/app-secret`;
+    await Deno.writeTextFile(file, `${provider.clientSecret}\n`, { mode: 0o600 });
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602]) {
+      await Deno.chmod(file, mode);
+      const args = [
+        "login",
+        "--hostname",
+        provider.origin,
+        "--client-id",
+        provider.clientId,
+        "--client-secret-file",
+        file,
+        "--no-browser",
+        "--web",
+      ];
+      const refused = await runCli(args, { configHome });
+      assert.equal(refused.code, EXIT_CODES.usage, refused.stderr);
+      const can = mode & 0o044 ? "read" : "change";
+      assert.equal(
+        refused.stderr,
+        `Error: Refusing to use --client-secret-file ${file}: other users can ${can} it (mode 0${
+          mode.toString(8)
+        }): run chmod 600 ${file}`,
+      );
+      assert.ok(!refused.stderr.includes(provider.clientSecret));
+    }
+    assert.equal(provider.requests.length, 0, "nothing was sent");
+  });
+});

@@ -209,7 +209,10 @@ Deno.test("attack: a server quotes the token it was sent in its error message �
       env: { LOOPAUTH_TOKEN: token },
     });
     assert.equal(out.code, EXIT_CODES.api, out.stderr);
-    assert.equal(out.stderr, `Error: ${host} answered HTTP 401: Bad credentials (token …)`);
+    assert.equal(
+      out.stderr,
+      `Error: ${host} answered HTTP 401: Bad credentials (token …): the token in LOOPAUTH_TOKEN was refused: set it to a valid token, or unset it to use the stored login`,
+    );
     assert.ok(!out.stderr.includes(token));
   } finally {
     await server.shutdown();

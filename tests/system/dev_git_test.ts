@@ -5,8 +5,16 @@
  * file of the test (GIT_CONFIG_GLOBAL), never the user's.
  */
 import assert from "node:assert/strict";
-import { approveDeviceCode } from "../../lib/dev/provider.ts";
-import { childEnv, gitEnv, loginOnce, runCli, TEST_TMP_DIR, withProvider } from "../helpers.ts";
+import { actAsUser, approveDeviceCode } from "../../lib/dev/provider.ts";
+import {
+  childEnv,
+  Cli,
+  gitEnv,
+  loginOnce,
+  runCli,
+  TEST_TMP_DIR,
+  withProvider,
+} from "../helpers.ts";
 
 /** Runs git with the test's own global config; its output. */
 async function git(
@@ -137,4 +145,49 @@ Deno.test("git smart HTTP: a token without the repo scope finds no repository; o
     const other = await answer(`/octocat/other.git${service}`, repo);
     assert.equal(other.status, 404);
   }, { dir: TEST_TMP_DIR, deviceInterval: 0 });
+});
+
+Deno.test("git refused for lack of the repo scope: the helper's note names loopauth refresh --scopes repo, which works as printed", async () => {
+  await withProvider(async (provider, configHome) => {
+    const work = `${configHome}/work`;
+    await Deno.mkdir(work, { mode: 0o700 });
+    await Deno.writeTextFile(`${configHome}/gitconfig`, "", { mode: 0o600 });
+    const gitConfig = { GIT_CONFIG_GLOBAL: `${configHome}/gitconfig`, GIT_CONFIG_NOSYSTEM: "1" };
+    const login = await loginOnce(
+      provider,
+      configHome,
+      "--storage",
+      "file",
+      "--scopes",
+      "read:user",
+    );
+    assert.equal(login.code, 0, login.stderr);
+    const setup = await runCli(["setup-git", "--hostname", provider.origin], {
+      configHome,
+      env: gitConfig,
+    });
+    assert.equal(setup.code, 0, setup.stderr);
+
+    const refused = await git(["clone", provider.repository.cloneUrl, `${work}/a`], configHome);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /not found/);
+    const note = refused.stderr.split("\n").find((line) => line.startsWith("loopauth: "));
+    assert.equal(
+      note,
+      `loopauth: the token of octocat on ${provider.origin} has no repo scope, so git reaches public repositories only; for private ones run loopauth refresh --hostname ${provider.origin} --scopes repo`,
+    );
+
+    // The hint, exactly as printed; the user approves in the browser.
+    const [program, ...args] = /run (loopauth .+)$/.exec(note!)![1].split(" ");
+    assert.equal(program, "loopauth");
+    const refresh = new Cli(args, { configHome });
+    const page = await actAsUser(await refresh.authorizationUrl());
+    assert.equal(page.status, 200, page.body);
+    const refreshed = await refresh.output();
+    assert.equal(refreshed.code, 0, refreshed.stderr);
+
+    const clone = await git(["clone", provider.repository.cloneUrl, `${work}/b`], configHome);
+    assert.equal(clone.code, 0, clone.stderr);
+    assert.ok(!clone.stderr.includes("loopauth:"), "no note once the token has repo");
+  }, { dir: TEST_TMP_DIR });
 });

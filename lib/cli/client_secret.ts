@@ -1,0 +1,93 @@
+/**
+ * The client secret of `login`, kept off the command line where it can be:
+ * `LOOPAUTH_CLIENT_SECRET`, `--client-secret-file PATH` (refused when others
+ * may read it), `--client-secret -` (the first line of stdin, or a hidden
+ * prompt on a terminal), or `--client-secret SECRET` (kept for
+ * compatibility: other local users can read a program's arguments).
+ * @module
+ */
+import { LoopauthError } from "../core/errors.ts";
+import { checkPrivate, firstLine, MAX_PASSPHRASE_BYTES } from "../store/passphrase_file.ts";
+import { flagOrEnv, type Parsed } from "./command.ts";
+
+/**
+ * The client secret the flags or the environment give, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { clientSecretFlag } from "./client_secret.ts";
+ * const secret = await clientSecretFlag({ "client-secret-file": "/run/user/1000/app-secret" });
+ * ```
+ */
+export async function clientSecretFlag(
+  values: Parsed["values"],
+): Promise<string | undefined> {
+  const file = values["client-secret-file"];
+  const given = values["client-secret"];
+  if (typeof file === "string" && given !== undefined) {
+    throw new LoopauthError("usage", "Give --client-secret or --client-secret-file, not both");
+  }
+  if (typeof file === "string") return await readSecretFile(file);
+  if (given === "-") {
+    if (Deno.stdin.isTerminal()) return await promptClientSecret();
+    return nonEmpty(decodeLine(await firstLine(Deno.stdin), "stdin"), "stdin");
+  }
+  return flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET");
+}
+
+/**
+ * Asks for the client secret on the terminal without echoing it; for
+ * `login`'s `askClientSecret` when stdin is a terminal.
+ *
+ * @example
+ * ```ts
+ * import { promptClientSecret } from "./client_secret.ts";
+ * if (Deno.stdin.isTerminal()) console.log((await promptClientSecret()).length);
+ * ```
+ */
+export async function promptClientSecret(): Promise<string> {
+  const { readHiddenLine } = await import("./secret_prompt.ts");
+  return nonEmpty(
+    await readHiddenLine("Client secret of the app (it is not shown): "),
+    "the prompt",
+  );
+}
+
+/** The first line of a file only its owner may read. */
+async function readSecretFile(file: string): Promise<string> {
+  const refuse = (why: string) =>
+    new LoopauthError("usage", `Refusing to use --client-secret-file ${file}: ${why}`);
+  let handle: Deno.FsFile;
+  try {
+    handle = await Deno.open(file, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    throw new LoopauthError("usage", `Cannot read --client-secret-file ${file}`, { cause: error });
+  }
+  try {
+    checkPrivate(await handle.stat(), refuse, file);
+    return nonEmpty(decodeLine(await firstLine(handle), file), file);
+  } finally {
+    handle.close();
+  }
+}
+
+function decodeLine(line: Uint8Array | undefined, where: string): string {
+  if (line === undefined) {
+    throw new LoopauthError(
+      "usage",
+      `The client secret in ${where} is longer than ${MAX_PASSPHRASE_BYTES} bytes`,
+    );
+  }
+  return new TextDecoder().decode(line).replace(/\r$/, "").trim();
+}
+
+function nonEmpty(secret: string, where: string): string {
+  if (secret === "") {
+    throw new LoopauthError(
+      "usage",
+      `No client secret in ${where}: its first line is the secret`,
+    );
+  }
+  return secret;
+}
