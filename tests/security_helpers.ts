@@ -30,11 +30,11 @@ export function otherPort(): { origin: string; connections: () => number } & Asy
   };
 }
 
-/** The files of the config directory that hold data (the empty lock file of the login's preflight holds none). */
+/** The files of the config directory that hold data (the empty lock files of the store and of a login in progress hold none). */
 export async function storedFiles(dir: string): Promise<string[]> {
   try {
     return (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name)
-      .filter((name) => name !== "lock").sort();
+      .filter((name) => name !== "lock" && !/^login-[0-9a-f]+\.lock$/.test(name)).sort();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
