@@ -40,13 +40,7 @@ export async function withLock<T>(
   const path = joinPath(dir, STORE_FILES.lock);
   if (held.has(path)) return await fn();
   checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
-  let file: Deno.FsFile;
-  try {
-    ensureDir(dir);
-    file = openLockFile(path);
-  } catch (error) {
-    throw storageError(error, `Cannot open ${path}`);
-  }
+  const file = openLock(dir, path);
   try {
     const timeout = options.timeout ?? LOCK_TIMEOUT_MS;
     const deadline = Date.now() + timeout;
@@ -101,13 +95,7 @@ export async function withLoginLock<T>(
   const hex = [...new Uint8Array(digest).slice(0, 8)]
     .map((byte) => byte.toString(16).padStart(2, "0")).join("");
   const path = joinPath(dir, `login-${hex}.lock`);
-  let file: Deno.FsFile;
-  try {
-    ensureDir(dir);
-    file = openLockFile(path);
-  } catch (error) {
-    throw storageError(error, `Cannot open ${path}`);
-  }
+  const file = openLock(dir, path);
   try {
     if (!file.tryLockSync(true)) {
       throw new LoopauthError(
@@ -165,4 +153,14 @@ function notAPlainFile(path: string, info: Deno.FileInfo): LoopauthError {
     "storage",
     `Refusing to use ${path}: it is ${what}, not the lock file loopauth creates (remove it)`,
   );
+}
+
+/** Opens (creating) the lock file `path` in `dir`; a failure is a `storage` error naming it. */
+function openLock(dir: string, path: string): Deno.FsFile {
+  try {
+    ensureDir(dir);
+    return openLockFile(path);
+  } catch (error) {
+    throw storageError(error, `Cannot open ${path}`);
+  }
 }
