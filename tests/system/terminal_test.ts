@@ -93,10 +93,15 @@ Deno.test("tmux: spinner and countdown while waiting; Ctrl-C leaves a clean prom
     assert.notEqual(clock(later), clock(first), "the countdown moves");
 
     await tmux(socket, "send-keys", "-t", "main", "C-c");
-    const end = await screenUntil(socket, /EXIT=\d+/);
+    // Until bash has drawn its prompt after the exit line (it may come a moment after).
+    const prompt = /^(bash-[\d.]+)?[#$]$/;
+    const end = await screenUntil(
+      socket,
+      (screen) => /EXIT=\d+/.test(screen) && prompt.test(screen.trimEnd().split("\n").at(-1)!),
+    );
     assert.match(end, /EXIT=130/);
     const lines = end.trimEnd().split("\n");
-    assert.match(lines.at(-1)!, /^(bash-[\d.]+)?[#$]$/, "a clean prompt after Ctrl-C");
+    assert.match(lines.at(-1)!, prompt, "a clean prompt after Ctrl-C");
     assert.equal(lines.at(-2), "EXIT=130");
     assert.equal(lines.at(-3), "Error: Cancelled", "the spinner line was cleared");
     assert.doesNotMatch(end, /Waiting for the browser…/);
