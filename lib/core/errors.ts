@@ -152,8 +152,7 @@ export function permissionError(error: unknown): LoopauthError | undefined {
         : "add its host to --allow-import";
       return new LoopauthError(
         "permission",
-        `Deno may not load ${
-          terminalSafe(module, { max: 120 })
+        `Deno may not load ${terminalSafe(module, { max: 4096 }) // a path: cut, the hint would not work
         }: ${grant} (modules load when used), or leave out --unstable-lazy-dynamic-imports`,
         { cause: e },
       );

@@ -170,3 +170,13 @@ Deno.test("a module Deno may not load when used is a permission error naming wha
   );
   assert.equal(permissionError(new TypeError("Failed to fetch")), undefined);
 });
+
+Deno.test("a module Deno may not load is named whole, however long the checkout's path (the hint names it)", () => {
+  const path = `/home/${"a-long-directory/".repeat(12)}loopauth/lib/cli/token.ts`;
+  const error = permissionError(new TypeError(`Requires read access to "${path}"`));
+  assert.ok(error);
+  assert.equal(
+    error.message,
+    `Deno may not load ${path}: add loopauth's lib directory to --allow-read (modules load when used), or leave out --unstable-lazy-dynamic-imports`,
+  );
+});
