@@ -441,7 +441,11 @@ Deno.test({
       assert.equal(await asOtherUser(port, target, { closeAtOnce: true }), 0);
       // A port number of a TIME_WAIT line (listed as uid 0), reused from another loopback address.
       const sourcePort = 20_000 + Math.floor(Math.random() * 20_000);
-      await asOtherUser(port, "/favicon.ico", { bind: `127.0.0.1:${sourcePort}` });
+      // (sent and closed at once: only the TIME_WAIT line it leaves matters, not an answer)
+      await asOtherUser(port, "/favicon.ico", {
+        bind: `127.0.0.1:${sourcePort}`,
+        closeAtOnce: true,
+      });
       assert.equal(await asOtherUser(port, target, { bind: `127.0.0.2:${sourcePort}` }), 403);
       await cli.waitForLine(
         /^Warning: A request for this login came from another user's connection .* was refused$/,
