@@ -131,10 +131,15 @@ for (const columns of [80, 120]) {
       const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
       const [, first] = await tmux.waitFor(STATUS);
       // The spinner moves on; the (wrapped) hint stays whole and appears once.
-      const later = await tmux.waitUntil((screen) => STATUS.exec(screen)?.[1] !== first);
+      // (A screen caught between two tmux reads of one redraw may lack the status
+      // line: only a screen that shows it, with another clock, counts.)
+      const later = await tmux.waitUntil((screen) => {
+        const status = STATUS.exec(screen);
+        return status !== null && status[1] !== first;
+      });
       assert.equal(later.match(HINT)?.length, 1, later);
       const rows = later.trimEnd().split("\n");
-      assert.match(rows.at(-1)!, STATUS, "the status line is the bottom row");
+      assert.match(rows.at(-1)!, STATUS, `the status line is the bottom row:\n${later}`);
       // A refused paste, wrapped over several rows, leaves the hint alone too.
       await tmux.typeLine(`http://127.0.0.1:1/callback?code=x&state=${"y".repeat(2 * columns)}`);
       await tmux.waitFor(/Not accepted: /);
