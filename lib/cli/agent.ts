@@ -16,6 +16,7 @@ import { forwardAgent } from "../store/agent_forward.ts";
 import { configDir } from "../store/paths.ts";
 import { AGENT_ENV_VARS, childEnvironment } from "../platform/child_env.ts";
 import { type Command, type Flags, parseFlags, writeResult } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 
 /** The default time to live of an agent. */
 const DEFAULT_TTL = "12h";
@@ -23,14 +24,42 @@ const DEFAULT_TTL = "12h";
 /** How long `agent start` waits for the agent it started to listen. */
 const START_TIMEOUT_MS = 20_000;
 
+/** What `agent` does: its first argument. */
+const ACTIONS = ["start", "stop", "status", "forward"] as const;
+
 /** The flags of `agent` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ttl: { type: "string" },
-  json: { type: "boolean" },
-  foreground: { type: "boolean" },
-  socket: { type: "string" },
-  host: { type: "string", multiple: true },
-  out: { type: "string" },
+  ttl: {
+    type: "string",
+    value: "DURATION",
+    description:
+      "how long the agent lives, e.g. 8h or 90m (default 12h); forward: how long the forwarded key works",
+  },
+  host: {
+    type: "string",
+    multiple: true,
+    value: "HOST",
+    description: "forward: a host whose access token the remote may read (repeat it)",
+  },
+  out: {
+    type: "string",
+    value: "DIR",
+    description: "forward: where to write agent.sock.key and config.json",
+  },
+  json: {
+    type: "boolean",
+    description: "start, status, forward: print JSON (socket, pid, expiresAt)",
+  },
+  foreground: {
+    type: "boolean",
+    description: "start: run the agent in this process (for systemd and the like)",
+  },
+  socket: {
+    type: "string",
+    value: "PATH",
+    description:
+      "where it listens (start: default $XDG_RUNTIME_DIR/loopauth/agent.sock, else agent/agent.sock in the config directory; stop, status: default $LOOPAUTH_AGENT, else the same)",
+  },
 } as const satisfies Flags;
 
 /**
@@ -46,6 +75,7 @@ const FLAGS = {
 export const command: Command = {
   name: "agent",
   flags: FLAGS,
+  subcommands: ACTIONS,
   help: `Keep tokens in memory, not in files: a per-user agent on a Unix socket, like ssh-agent.
 
 Usage: loopauth agent start [--ttl DURATION] [--json] [--foreground] [--socket PATH]
@@ -68,15 +98,7 @@ naming only those hosts' accounts, both written to --out (default: forward besid
 socket). The agent logs every use of it; status shows the latest uses.
 
 Flags:
-  --ttl DURATION   how long the agent lives, e.g. 8h or 90m (default 12h); forward: how
-                   long the forwarded key works
-  --host HOST      forward: a host whose access token the remote may read (repeat it)
-  --out DIR        forward: where to write agent.sock.key and config.json
-  --json           start, status, forward: print JSON (socket, pid, expiresAt)
-  --foreground     start: run the agent in this process (for systemd and the like)
-  --socket PATH    where it listens (start: default $XDG_RUNTIME_DIR/loopauth/agent.sock,
-                   else agent/agent.sock in the config directory; stop, status: default
-                   $LOOPAUTH_AGENT, else the same)
+${flagHelp(FLAGS)}
 
 Exits 8 when no agent answers (stop, status) or one cannot be started.
 
@@ -91,7 +113,7 @@ Examples:
       positionals: true,
     });
     const [action, ...extra] = positionals;
-    if (!["start", "stop", "status", "forward"].includes(action) || extra.length) {
+    if (!(ACTIONS as readonly string[]).includes(action) || extra.length) {
       throw new LoopauthError(
         "usage",
         "loopauth agent takes one of start, stop, status or forward: see loopauth help agent",

@@ -12,14 +12,35 @@ import {
   userFlag,
   writeResult,
 } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 
 /** The flags of `api` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
   ...HOST_FLAGS,
-  base: { type: "string" },
+  issuer: {
+    ...HOST_FLAGS.issuer,
+    description:
+      "an OAuth 2.0 / OpenID Connect issuer's account: PATH (or a full URL) is sent with the bearer token to a URL under --base",
+  },
+  base: {
+    type: "string",
+    value: "URL",
+    description: "with --issuer: the API base (default: the issuer's origin)",
+  },
   ...USER_FLAG,
-  method: { type: "string", short: "X" },
-  field: { type: "string", short: "f", multiple: true },
+  method: {
+    type: "string",
+    short: "X",
+    value: "METHOD",
+    description: "HTTP method (default GET)",
+  },
+  field: {
+    type: "string",
+    short: "f",
+    multiple: true,
+    value: "key=value",
+    description: "a parameter: query string for GET, JSON body otherwise (repeatable)",
+  },
 } as const satisfies Flags;
 
 /**
@@ -40,14 +61,7 @@ Usage: loopauth api PATH [--hostname HOST | --issuer URL [--base URL]] [--user L
                     [-X METHOD] [-f key=value]...
 
 Flags:
-  -h, --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
-                         http:// loopback origin
-  --issuer URL           an OAuth 2.0 / OpenID Connect issuer's account: PATH (or a full
-                         URL) is sent with the bearer token to a URL under --base
-  --base URL             with --issuer: the API base (default: the issuer's origin)
-  --user LOGIN           the account (default: the host's active account)
-  -X, --method METHOD    HTTP method (default GET)
-  -f, --field key=value  a parameter: query string for GET, JSON body otherwise (repeatable)
+${flagHelp(FLAGS)}
 
 An expiring token is refreshed first; LOOPAUTH_TOKEN (and GH_TOKEN / GITHUB_TOKEN for
 github.com, GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN for GHES) win over the stored token.

@@ -32,10 +32,13 @@ export interface Command {
   /** Full help text: usage, flags and examples. */
   help: string;
   /**
-   * The flag table the command parses (absent: no flags but `--help`); help,
-   * completion and `main.ts`'s `-h` check read it, so they cannot disagree.
+   * The flag table the command parses (absent: no flags but `--help`); the
+   * help's flag list (flag_help.ts), completion and `main.ts`'s `-h`
+   * check read it, so they cannot disagree.
    */
   flags?: Flags;
+  /** The words its first argument takes (`agent start|stop|…`), for completion and its check. */
+  subcommands?: readonly string[];
   /** Runs it with the arguments after the name; returns the exit code. */
   run(argv: string[], context: Context): Promise<number>;
 }
@@ -103,6 +106,16 @@ export function parseFlags<const F extends Flags>(
           `Flag ${flag} of ${options.command} takes no value: ${see}`,
           { cause: error },
         );
+      case "choice": {
+        const choices = all[error.flag!].values!;
+        throw new LoopauthError(
+          "usage",
+          `Invalid ${flag} "${error.arg}": use ${choices.slice(0, -1).join(", ")} or ${
+            choices.at(-1)
+          }`,
+          { cause: error },
+        );
+      }
     }
   }
 }
@@ -220,22 +233,43 @@ export function writeResult(text: string): void {
 
 /** `--hostname HOST` alone (commands without `--issuer`), `-h HOST` as in gh. */
 export const HOSTNAME_FLAG = {
-  hostname: { type: "string", short: "h" },
+  hostname: {
+    type: "string",
+    short: "h",
+    value: "HOST",
+    description:
+      "github.com (default; or LOOPAUTH_HOST, GH_HOST), a GitHub Enterprise Server host, or an http:// loopback origin such as http://127.0.0.1:8080",
+  },
 } as const satisfies Flags;
 
 /** `--hostname HOST` and `--issuer URL`: which host (one of them, see {@linkcode issuerFlag}). */
 export const HOST_FLAGS = {
   ...HOSTNAME_FLAG,
-  issuer: { type: "string" },
+  issuer: {
+    type: "string",
+    value: "URL",
+    description: "an OAuth 2.0 / OpenID Connect issuer instead of a GitHub host",
+  },
 } as const satisfies Flags;
 
 /** `--scopes LIST`, `-s LIST` as in gh (`login`, `refresh`). */
 export const SCOPES_FLAG = {
-  scopes: { type: "string", short: "s" },
+  scopes: {
+    type: "string",
+    short: "s",
+    value: "LIST",
+    description: "scopes, comma- or space-separated",
+  },
 } as const satisfies Flags;
 
 /** `--user LOGIN`: which of the host's accounts. */
-export const USER_FLAG = { user: { type: "string" } } as const satisfies Flags;
+export const USER_FLAG = {
+  user: {
+    type: "string",
+    value: "LOGIN",
+    description: "the account (default: LOOPAUTH_USER, else the host's active account)",
+  },
+} as const satisfies Flags;
 
 /**
  * The variable that picks the account for one process (beside

@@ -1,6 +1,7 @@
 /** `loopauth completion`. @module */
 import { LoopauthError } from "../core/errors.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { type Command, helpFlag, parseFlags } from "./command.ts";
+import type { FlagSpec } from "./parse_args.ts";
 
 /** A subcommand as completion sees it. */
 export interface CompletionEntry {
@@ -10,88 +11,47 @@ export interface CompletionEntry {
   summary: string;
   /** Its flags, long form with dashes. */
   flags: string[];
-  /** The values a flag takes, when its help lists them (`--storage keyring|file`). */
+  /** The one-letter alias of a flag (`--hostname`: `h`), where the shell offers them (fish). */
+  shorts?: Record<string, string>;
+  /** The values a flag takes (`--storage`: keyring, file, …). */
   values?: Record<string, string[]>;
   /** The words its first argument takes (`agent start|stop|status`). */
   subcommands?: string[];
 }
 
 /**
- * The long flags a help text documents (help texts are the single source
- * of truth for flags shown to people, so completion reads them too).
+ * What completion offers for a command, read from its flag table (the one
+ * its parser reads): every flag but hidden ones, `--help`, the values of a
+ * flag that takes only some, and the words of its first argument.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { flagsFromHelp } from "./completion.ts";
- * assert.deepEqual(flagsFromHelp("Flags:\n  --hostname HOST  the host"), ["--hostname", "--help"]);
- * ```
- */
-export function flagsFromHelp(help: string): string[] {
-  const flags = help.match(/(?<![\w-])--[a-z][a-z-]*/g) ?? [];
-  return [...new Set([...flags, "--help"])];
-}
-
-/**
- * The flags completion offers for a command: those of its flag table that
- * its help documents (so neither an internal flag nor another command's flag
- * named in the help's prose), and `--help`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { offeredFlags } from "./completion.ts";
- * const command = {
- *   name: "token",
- *   help: "Flags:\n  -h, --hostname HOST  the host (see login --with-token)",
- *   flags: { hostname: { type: "string" }, waiter: { type: "boolean" } },
+ * import { completionEntry } from "./completion.ts";
+ * const entry = completionEntry("doctor", "Check a host", {
+ *   name: "doctor",
+ *   help: "",
+ *   flags: {
+ *     storage: { type: "string", values: ["keyring", "file"] },
+ *     waiter: { type: "boolean", hidden: true },
+ *   },
  *   run: () => Promise.resolve(0),
- * } as const;
- * assert.deepEqual(offeredFlags(command), ["--hostname", "--help"]);
- * ```
- */
-export function offeredFlags(command: Command): string[] {
-  const table = Object.keys(command.flags ?? {}).map((name) => `--${name}`);
-  const documented = flagsFromHelp(command.help);
-  return [...table.filter((flag) => documented.includes(flag)), "--help"];
-}
-
-/**
- * The values of flags a help text lists as `--flag a|b|c`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { flagValuesFromHelp } from "./completion.ts";
- * assert.deepEqual(flagValuesFromHelp("Usage: x [--storage keyring|file]"), {
- *   "--storage": ["keyring", "file"],
  * });
+ * assert.deepEqual(entry.flags, ["--storage", "--help"]);
+ * assert.deepEqual(entry.values, { "--storage": ["keyring", "file"] });
  * ```
  */
-export function flagValuesFromHelp(help: string): Record<string, string[]> {
-  const values: Record<string, string[]> = {};
-  const listed = /(?<![\w-])(--[a-z][a-z-]*) ([a-z][\w:-]*(?:\|[a-z][\w:-]*)+)/g;
-  for (const [, flag, list] of help.matchAll(listed)) {
-    values[flag] = [...new Set([...(values[flag] ?? []), ...list.split("|")])];
+export function completionEntry(name: string, summary: string, command: Command): CompletionEntry {
+  const table = command.flags ?? {};
+  const entry: CompletionEntry = { name, summary, flags: [], shorts: {}, values: {} };
+  for (const [flag, spec] of Object.entries<FlagSpec>({ ...table, help: helpFlag(table) })) {
+    if (spec.hidden) continue;
+    entry.flags.push(`--${flag}`);
+    if (spec.short) entry.shorts![`--${flag}`] = spec.short;
+    if (spec.values) entry.values![`--${flag}`] = [...spec.values];
   }
-  return values;
-}
-
-/**
- * The words a subcommand's first argument takes, from the usage and example
- * lines of its help (`loopauth agent start …`, `loopauth completion bash|zsh`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { subcommandsFromHelp } from "./completion.ts";
- * const help = "Usage: loopauth agent start [--ttl D]\n       loopauth agent stop";
- * assert.deepEqual(subcommandsFromHelp("agent", help), ["start", "stop"]);
- * ```
- */
-export function subcommandsFromHelp(name: string, help: string): string[] {
-  const line = new RegExp(`^(?:Usage:)?\\s*loopauth ${name} ([a-z][\\w|-]*)(?=\\s|$)`, "gm");
-  return [...new Set([...help.matchAll(line)].flatMap(([, words]) => words.split("|")))];
+  if (command.subcommands?.length) entry.subcommands = [...command.subcommands];
+  return entry;
 }
 
 /**
@@ -228,10 +188,11 @@ compdef _loopauth loopauth
       );
       for (const flag of e.flags) {
         const values = e.values?.[flag];
+        const short = e.shorts?.[flag];
         lines.push(
           `complete -c loopauth -n '__fish_seen_subcommand_from ${e.name}' -l ${flag.slice(2)}${
-            values ? ` -x -a ${quote(values.join(" "))}` : ""
-          }`,
+            short ? ` -s ${short}` : ""
+          }${values ? ` -x -a ${quote(values.join(" "))}` : ""}`,
         );
       }
       if (e.subcommands?.length) {
@@ -251,6 +212,9 @@ compdef _loopauth loopauth
   throw new LoopauthError("usage", `Unknown shell "${shell}": use bash, zsh, fish or powershell`);
 }
 
+/** The shells `completion` writes a script for: its one argument. */
+const SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
+
 /**
  * The `completion` subcommand; `context.commands` lists the subcommands.
  *
@@ -262,6 +226,7 @@ compdef _loopauth loopauth
  */
 export const command: Command = {
   name: "completion",
+  subcommands: SHELLS,
   help: `Print a shell completion script.
 
 Usage: loopauth completion bash|zsh|fish|powershell
@@ -281,16 +246,14 @@ Examples:
     }
     const entries: CompletionEntry[] = [];
     for (const [name, { summary, load }] of Object.entries(context.commands ?? {})) {
-      const { command } = await load();
-      entries.push({
-        name,
-        summary,
-        flags: offeredFlags(command),
-        values: flagValuesFromHelp(command.help),
-        subcommands: subcommandsFromHelp(name, command.help),
-      });
+      entries.push(completionEntry(name, summary, (await load()).command));
     }
-    entries.push({ name: "help", summary: "Show help for a command", flags: [] });
+    entries.push({
+      name: "help",
+      summary: "Show help for a command",
+      flags: [],
+      subcommands: Object.keys(context.commands ?? {}),
+    });
     console.log(completionScript(positionals[0], entries).trimEnd());
     return 0;
   },

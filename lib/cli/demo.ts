@@ -5,13 +5,25 @@ import { parseDuration } from "../core/duration.ts";
 import { login } from "../ops/login.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
 import { type Command, type Flags, parseFlags } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 import { showUrl } from "./show_url.ts";
 
 /** The flags of `demo` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  "no-browser": { type: "boolean" },
-  timeout: { type: "string" },
-  dir: { type: "string" },
+  "no-browser": {
+    type: "boolean",
+    description: "approve automatically instead of opening a browser",
+  },
+  timeout: {
+    type: "string",
+    value: "DURATION",
+    description: "how long to wait for you in the browser (default 5m)",
+  },
+  dir: {
+    type: "string",
+    value: "DIR",
+    description: "where to keep the temporary files (default: the config directory)",
+  },
 } as const satisfies Flags;
 
 /**
@@ -37,9 +49,7 @@ live in a new directory inside DIR, so the demo needs no permission beyond login
 Usage: loopauth demo [--no-browser] [--timeout DURATION] [--dir DIR]
 
 Flags:
-  --no-browser        approve automatically instead of opening a browser
-  --timeout DURATION  how long to wait for you in the browser (default 5m)
-  --dir DIR           where to keep the temporary files (default: the config directory)
+${flagHelp(FLAGS)}
 
 Example:
   loopauth demo --no-browser`,

@@ -9,24 +9,71 @@ import { isGitHubLogin } from "../providers/github_host.ts";
 import { configDir } from "../store/paths.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { type Command, type Flags, type Parsed, parseFlags, portFlag } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 
 /** GitHub's refresh token lifetime (about 6 months), for `--expiring`. */
 const REFRESH_TTL_S = 15_897_600;
 
 /** The flags of `dev-server` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  port: { type: "string" },
-  "auto-approve": { type: "boolean" },
-  "client-id": { type: "string" },
-  "client-secret": { type: "string" },
-  user: { type: "string" },
-  "scopes-granted": { type: "string" },
-  "device-interval": { type: "string" },
-  expiring: { type: "string" },
-  callback: { type: "string" },
-  tls: { type: "boolean" },
-  json: { type: "boolean" },
-  dir: { type: "string" },
+  port: {
+    type: "string",
+    value: "N",
+    description: "listen on 127.0.0.1:N (default: a free port; 443 needs root)",
+  },
+  "auto-approve": {
+    type: "boolean",
+    description: "approve every authorization without a consent page",
+  },
+  "client-id": {
+    type: "string",
+    value: "ID",
+    description: "the registered client id (default loopauth-dev)",
+  },
+  "client-secret": {
+    type: "string",
+    value: "S",
+    description: "its client secret (default loopauth-dev-secret)",
+  },
+  user: { type: "string", value: "LOGIN", description: "the user who logs in (default octocat)" },
+  "scopes-granted": {
+    type: "string",
+    value: "LIST",
+    description: "every token gets these scopes, whatever was asked for",
+  },
+  "device-interval": {
+    type: "string",
+    value: "SECONDS",
+    description: "seconds between device-flow polls (default 5; gh wants whole seconds)",
+  },
+  expiring: {
+    type: "string",
+    value: "DURATION",
+    description:
+      "GitHub-App-style tokens: ghu_ access tokens that expire after DURATION, single-use ghr_ refresh tokens (e.g. 8h, 30s)",
+  },
+  callback: {
+    type: "string",
+    value: "URL",
+    description:
+      "the registered callback URL (default http://127.0.0.1/callback; a loopback callback may add any port, as on GitHub, unless it names one: then only that port, as providers that demand the exact URI; pair it with loopauth login --redirect-uri)",
+  },
+  tls: {
+    type: "boolean",
+    description:
+      "https, with a certificate made at start by openssl; prints the CA file to trust (DENO_CERT, GIT_SSL_CAINFO, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)",
+  },
+  json: {
+    type: "boolean",
+    description:
+      "print one JSON line first: origin, apiUrl, graphqlUrl, clientId, clientSecret, repository, caFile (with --tls)",
+  },
+  dir: {
+    type: "string",
+    value: "DIR",
+    description:
+      "where to keep its temporary files, removed on stop (the CA file, the demo repository; default: the config directory)",
+  },
 } as const satisfies Flags;
 
 /**
@@ -55,26 +102,7 @@ Usage: loopauth dev-server [--port N] [--auto-approve] [--client-id ID] [--clien
                            [--expiring DURATION] [--callback URL] [--tls] [--json] [--dir DIR]
 
 Flags:
-  --port N                   listen on 127.0.0.1:N (default: a free port; 443 needs root)
-  --auto-approve             approve every authorization without a consent page
-  --client-id ID             the registered client id (default loopauth-dev)
-  --client-secret S          its client secret (default loopauth-dev-secret)
-  --user LOGIN               the user who logs in (default octocat)
-  --scopes-granted LIST      every token gets these scopes, whatever was asked for
-  --device-interval SECONDS  seconds between device-flow polls (default 5; gh wants whole seconds)
-  --expiring DURATION        GitHub-App-style tokens: ghu_ access tokens that expire after
-                             DURATION, single-use ghr_ refresh tokens (e.g. 8h, 30s)
-  --callback URL             the registered callback URL (default http://127.0.0.1/callback;
-                             a loopback callback may add any port, as on GitHub, unless it
-                             names one: then only that port, as providers that demand the
-                             exact URI; pair it with loopauth login --redirect-uri)
-  --tls                      https, with a certificate made at start by openssl; prints the CA
-                             file to trust (DENO_CERT, GIT_SSL_CAINFO, SSL_CERT_FILE,
-                             NODE_EXTRA_CA_CERTS)
-  --json                     print one JSON line first: origin, apiUrl, graphqlUrl, clientId,
-                             clientSecret, repository, caFile (with --tls)
-  --dir DIR                  where to keep its temporary files, removed on stop (the CA file,
-                             the demo repository; default: the config directory)
+${flagHelp(FLAGS)}
 
 Examples:
   loopauth dev-server --port 8400

@@ -2,6 +2,7 @@
 import { EXIT_CODES } from "../core/errors.ts";
 import { doctor, type DoctorCheck } from "../ops/doctor.ts";
 import { parseStorage } from "../store/backend.ts";
+import { STORAGE_NAMES } from "../store/secrets.ts";
 import {
   type Command,
   flagOrEnv,
@@ -11,14 +12,23 @@ import {
   issuerFlag,
   parseFlags,
 } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 
 const MARKS: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fail: "✗" };
 
 /** The flags of `doctor` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
   ...HOST_FLAGS,
-  storage: { type: "string" },
-  json: { type: "boolean" },
+  issuer: { ...HOST_FLAGS.issuer, description: "an OAuth 2.0 / OpenID Connect issuer" },
+  storage: {
+    type: "string",
+    values: STORAGE_NAMES,
+    description: "the storage a login would use (or LOOPAUTH_STORAGE)",
+  },
+  json: {
+    type: "boolean",
+    description: 'print the checks as JSON: {"host", "issuer", "ok", "checks"}',
+  },
 } as const satisfies Flags;
 
 /**
@@ -40,14 +50,11 @@ OS keyring, the config directory (owner, modes), the proxy and CA settings in ef
 Deno's permissions against what a login needs, and the clock against the server's.
 It sends no token and changes nothing.
 
-Usage: loopauth doctor [--hostname HOST | --issuer URL] [--storage keyring|file] [--json]
+Usage: loopauth doctor [--hostname HOST | --issuer URL] [--storage keyring|file|agent|encrypted]
+                       [--json]
 
 Flags:
-  -h, --hostname HOST     github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or
-                          an http:// loopback origin
-  --issuer URL            an OAuth 2.0 / OpenID Connect issuer
-  --storage keyring|file  the storage a login would use (or LOOPAUTH_STORAGE)
-  --json                  print the checks as JSON: {"host", "issuer", "ok", "checks"}
+${flagHelp(FLAGS)}
 
 Exits 0 when a login can work; else with the code of the first ✗: 7 the host does not
 answer (network, proxy, certificate), 5 unusable metadata, 8 the config directory or a

@@ -3,6 +3,9 @@ import { LoopauthError } from "../core/errors.ts";
 import { credentialFor, formatCredential, parseCredentialRequest } from "../ops/git_credential.ts";
 import { type Command, parseFlags, userFlag, writeResult } from "./command.ts";
 
+/** What git asks a credential helper to do: its first argument. */
+const ACTIONS = ["get", "store", "erase"] as const;
+
 /**
  * The `git-credential` subcommand: git's credential helper (see
  * `loopauth setup-git`).
@@ -15,6 +18,7 @@ import { type Command, parseFlags, userFlag, writeResult } from "./command.ts";
  */
 export const command: Command = {
   name: "git-credential",
+  subcommands: ACTIONS,
   help: `git's credential helper: reads git's request on stdin and, for a host loopauth is
 logged in to, prints username=LOGIN and password=TOKEN (refreshed first when needed).
 For any other host it prints nothing, so git moves on. store and erase do nothing.
@@ -34,7 +38,7 @@ Example:
       positionals: true,
     });
     const [action, ...extra] = positionals;
-    if (!["get", "store", "erase"].includes(action) || extra.length) {
+    if (!(ACTIONS as readonly string[]).includes(action) || extra.length) {
       throw new LoopauthError(
         "usage",
         "loopauth git-credential takes one of get, store or erase (git passes it)",

@@ -14,6 +14,8 @@ import {
   userFlag,
 } from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
+import { STORAGE_NAMES } from "../store/secrets.ts";
+import { flagHelp } from "./flag_help.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
@@ -21,26 +23,101 @@ import { GITHUB_DEFAULT_SCOPES } from "../ops/login_app.ts";
 import { clientSecretFlag, promptClientSecret } from "./client_secret.ts";
 
 /** The flags of `login` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
-const FLAGS = {
+const LOGIN_FLAGS = {
   ...HOST_FLAGS,
-  "allow-no-pkce-metadata": { type: "boolean" },
-  "client-id": { type: "string" },
-  "client-secret": { type: "string" },
-  "client-secret-file": { type: "string" },
-  ...SCOPES_FLAG,
-  storage: { type: "string" },
-  "with-token": { type: "boolean" },
-  "redirect-uri": { type: "string" },
-  prompt: { type: "string" },
-  "login-hint": { type: "string" },
-  param: { type: "string", multiple: true },
-  "no-wait": { type: "boolean" },
-  resume: { type: "string" },
-  code: { type: "string" },
-  // Internal: the background half of --no-wait (reads its job on stdin).
-  waiter: { type: "boolean" },
+  issuer: {
+    ...HOST_FLAGS.issuer,
+    description:
+      "any OAuth 2.0 / OpenID Connect provider instead of GitHub (endpoints from its metadata; register the client with the redirect URI http://127.0.0.1/callback)",
+  },
+  "allow-no-pkce-metadata": {
+    type: "boolean",
+    description: "with --issuer: continue when the metadata lists no PKCE S256",
+  },
+  "client-id": {
+    type: "string",
+    value: "ID",
+    description:
+      "the OAuth App's client id (or LOOPAUTH_CLIENT_ID); default for a host already logged in to: its account's (and its secret)",
+  },
+  "client-secret-file": {
+    type: "string",
+    value: "PATH",
+    description:
+      "the OAuth App's client secret: the file's first line; refused when other users may read it (or LOOPAUTH_CLIENT_SECRET)",
+  },
+  "client-secret": {
+    type: "string",
+    value: "-|SECRET",
+    description:
+      "- reads the secret from stdin (a hidden prompt on a terminal); the secret itself is kept for compatibility (other local users can read a program's arguments, and it stays in shell history)",
+  },
+  scopes: {
+    ...SCOPES_FLAG.scopes,
+    description:
+      "scopes, comma- or space-separated (default: the account's when logging in again, else gh's repo read:org gist; with --issuer: openid when the issuer supports it)",
+  },
   ...LOGIN_ROUTE_FLAGS,
+  storage: {
+    type: "string",
+    values: STORAGE_NAMES,
+    description:
+      "where to keep the token (or LOOPAUTH_STORAGE): the OS keyring, a 0600 file, the memory of loopauth agent, or tokens.enc encrypted with a passphrase; default: the OS keyring when one answers, else a running agent, else a 0600 file (with a warning)",
+  },
+  "redirect-uri": {
+    type: "string",
+    value: "URL",
+    description:
+      "the exact redirect URI the app's registration demands: http:// on 127.0.0.1, [::1] or localhost, a fixed port (or none: one from the OS) and a path, e.g. http://localhost:8123/callback; the callback server listens exactly there (localhost: on 127.0.0.1 and ::1) and answers only that host and path",
+  },
+  prompt: {
+    type: "string",
+    value: "WORDS",
+    description:
+      "the authorization request's prompt: login, consent, select_account, none, … (space-separated)",
+  },
+  "login-hint": {
+    type: "string",
+    value: "ACCOUNT",
+    description: "the account to suggest (GitHub: login=, an issuer: login_hint=)",
+  },
+  param: {
+    type: "string",
+    multiple: true,
+    value: "NAME=VALUE",
+    description:
+      "one more authorization request parameter (repeatable), e.g. audience=… or acr_values=…; refused for the ones loopauth sets (state, code_challenge*, redirect_uri, resource, client_id, response_type, response_mode, scope, nonce). These four flags go to the browser flow only: the device flow has no place for them (with --device they are refused, in a race it is said)",
+  },
+  "with-token": {
+    type: "boolean",
+    description:
+      "read a token from stdin (a personal access token, or one from another tool) instead of logging in: checked with GET /user (its scopes from X-OAuth-Scopes), then stored like any other",
+  },
 } as const satisfies Flags;
+
+/** The flags of a login in two steps (their own list in help). */
+const TWO_STEP_FLAGS = {
+  "no-wait": {
+    type: "boolean",
+    description:
+      'return at once with the login\'s id, the URL to open and, where the host offers the device flow, the code to enter (with --json: {"id","url","userCode","verificationUri","expiresAt"}); a small background waiter holds the login until it ends or --timeout',
+  },
+  resume: {
+    type: "string",
+    value: "ID",
+    description: "wait for that login to end (exit codes as a normal login)",
+  },
+  code: {
+    type: "string",
+    value: "URL_OR_CODE",
+    description:
+      "with --resume: finish it with the address the browser ended up at (or the code alone), without a terminal; --code - reads it from stdin (other local users can read a program's arguments)",
+  },
+  // Internal: the background half of --no-wait (reads its job on stdin).
+  waiter: { type: "boolean", hidden: true, description: "the background half of --no-wait" },
+} as const satisfies Flags;
+
+const FLAGS = { ...LOGIN_FLAGS, ...TWO_STEP_FLAGS } as const satisfies Flags;
 
 /**
  * The `login` subcommand.
@@ -75,63 +152,10 @@ and on a terminal pasting the address the browser ends up at (or the code). The 
 printed in every login but --device; the flow that worked last time is shown first.
 
 Flags:
-  -h, --hostname HOST    github.com (default), a GitHub Enterprise Server host, or an
-                         http:// loopback origin such as http://127.0.0.1:8080
-  --issuer URL           any OAuth 2.0 / OpenID Connect provider instead of GitHub
-                         (endpoints from its metadata; register the client with the
-                         redirect URI http://127.0.0.1/callback)
-  --allow-no-pkce-metadata  with --issuer: continue when the metadata lists no PKCE S256
-  --client-id ID         the OAuth App's client id (or LOOPAUTH_CLIENT_ID); default for a
-                         host already logged in to: its account's (and its secret)
-  --client-secret-file PATH  the OAuth App's client secret: the file's first line; refused
-                         when other users may read it (or LOOPAUTH_CLIENT_SECRET)
-  --client-secret -      read the secret from stdin (a hidden prompt on a terminal)
-  --client-secret SECRET the secret itself (kept for compatibility: other local users can
-                         read a program's arguments, and it stays in shell history)
-  -s, --scopes LIST      scopes, comma- or space-separated (default: the account's when
-                         logging in again, else gh's repo read:org gist; with --issuer:
-                         openid when the issuer supports it)
-  --no-browser           open nothing (the URL is still printed)
-  --timeout DURATION     how long to wait for the browser, e.g. 90s or 10m (default 5m)
-  --port N               listen on this port instead of one from the OS
-  -q, --quiet            print only the URL and errors on stderr
-  --json                 print the result as JSON on stdout (never the token)
-  --storage NAME         where to keep the token (or LOOPAUTH_STORAGE): keyring, file,
-                         agent (in the memory of loopauth agent) or encrypted (tokens.enc,
-                         with a passphrase); default: the OS keyring when one answers, else
-                         a running agent, else a 0600 file (with a warning)
-  --device               use only the device flow (no client secret needed; the app
-                         must have Enable Device Flow ticked)
-  --web                  use only the browser (loopback) flow
-  --no-qr                no QR code of the device page
-  --redirect-uri URL     the exact redirect URI the app's registration demands:
-                         http:// on 127.0.0.1, [::1] or localhost, a fixed port (or
-                         none: one from the OS) and a path, e.g.
-                         http://localhost:8123/callback; the callback server listens
-                         exactly there (localhost: on 127.0.0.1 and ::1) and answers
-                         only that host and path
-  --prompt WORDS         the authorization request's prompt: login, consent,
-                         select_account, none, … (space-separated)
-  --login-hint ACCOUNT   the account to suggest (GitHub: login=, an issuer: login_hint=)
-  --param NAME=VALUE     one more authorization request parameter (repeatable), e.g.
-                         audience=… or acr_values=…; refused for the ones loopauth sets
-                         (state, code_challenge*, redirect_uri, resource, client_id,
-                         response_type, response_mode, scope, nonce). These four flags
-                         go to the browser flow only: the device flow has no place for
-                         them (with --device they are refused, in a race it is said)
-  --with-token           read a token from stdin (a personal access token, or one from
-                         another tool) instead of logging in: checked with GET /user (its
-                         scopes from X-OAuth-Scopes), then stored like any other
+${flagHelp(LOGIN_FLAGS)}
 
 Two steps, for programs (agents, CI) that cannot wait at a prompt:
-  --no-wait              return at once with the login's id, the URL to open and, where
-                         the host offers the device flow, the code to enter (with --json:
-                         {"id","url","userCode","verificationUri","expiresAt"}); a small
-                         background waiter holds the login until it ends or --timeout
-  --resume ID            wait for that login to end (exit codes as a normal login)
-  --code URL_OR_CODE     with --resume: finish it with the address the browser ended up
-                         at (or the code alone), without a terminal; --code - reads it
-                         from stdin (other local users can read a program's arguments)
+${flagHelp(TWO_STEP_FLAGS)}
 
 Logging in again adds the account (or replaces the same login) and makes it the host's
 active account; see loopauth switch. With LOOPAUTH_USER set the active account stays as it
@@ -144,7 +168,7 @@ Examples:
   loopauth login --client-id Iv1.abc --device      # on a machine without a browser
   loopauth login --issuer https://id.example.com --client-id cli --scopes "openid offline_access"
   loopauth login --hostname ghe.example.com --with-token < ~/ghe-token.txt
-  loopauth login --issuer https://id.example.com --client-id cli --web \
+  loopauth login --issuer https://id.example.com --client-id cli --web \\
       --redirect-uri http://localhost:8123/callback --prompt login --param audience=api
   loopauth login --client-id Iv1.abc --no-wait --json   # then: loopauth login --resume ID`,
   async run(argv, { signal }) {

@@ -17,14 +17,29 @@ import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
 
 /** The flags of a login's routes and output (`login`, `refresh`). */
 export const LOGIN_ROUTE_FLAGS = {
-  "no-browser": { type: "boolean" },
-  timeout: { type: "string" },
-  port: { type: "string" },
-  quiet: { type: "boolean", short: "q" },
-  json: { type: "boolean" },
-  device: { type: "boolean" },
-  web: { type: "boolean" },
-  "no-qr": { type: "boolean" },
+  "no-browser": { type: "boolean", description: "open nothing (the URL is still printed)" },
+  timeout: {
+    type: "string",
+    value: "DURATION",
+    description: "how long to wait for the browser, e.g. 90s or 10m (default 5m)",
+  },
+  port: {
+    type: "string",
+    value: "N",
+    description: "listen on this port instead of one from the OS",
+  },
+  quiet: { type: "boolean", short: "q", description: "print only the URL and errors on stderr" },
+  json: {
+    type: "boolean",
+    description: "print the result as JSON on stdout (never the token)",
+  },
+  device: {
+    type: "boolean",
+    description:
+      "use only the device flow (no client secret needed; the app must have Enable Device Flow ticked)",
+  },
+  web: { type: "boolean", description: "use only the browser (loopback) flow" },
+  "no-qr": { type: "boolean", description: "no QR code of the device page" },
 } as const satisfies Flags;
 
 /** The parts of {@linkcode LoginOptions} that show a login on the terminal. */

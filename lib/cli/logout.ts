@@ -11,15 +11,32 @@ import {
   USER_FLAG,
   userFlag,
 } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 import { LoopauthError } from "../core/errors.ts";
 
 /** The flags of `logout` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
   ...HOST_FLAGS,
+  issuer: {
+    ...HOST_FLAGS.issuer,
+    description:
+      "an OAuth 2.0 / OpenID Connect issuer (revokes at its revocation_endpoint, RFC 7009)",
+  },
   ...USER_FLAG,
-  all: { type: "boolean" },
-  "client-secret": { type: "string" },
-  json: { type: "boolean" },
+  all: {
+    type: "boolean",
+    description: "every account: of --hostname when given, else of every host",
+  },
+  "client-secret": {
+    type: "string",
+    value: "SECRET",
+    description:
+      "the app's secret, when the login did not store one (or LOOPAUTH_CLIENT_SECRET); GitHub needs it to revoke",
+  },
+  json: {
+    type: "boolean",
+    description: 'print what was logged out as JSON: [{"host", "login", "revoked"}]',
+  },
 } as const satisfies Flags;
 
 /**
@@ -41,15 +58,7 @@ Usage: loopauth logout [--hostname HOST | --issuer URL] [--user LOGIN | --all]
                        [--client-secret SECRET] [--json]
 
 Flags:
-  -h, --hostname HOST     github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host,
-                          or an http:// loopback origin
-  --issuer URL            an OAuth 2.0 / OpenID Connect issuer (revokes at its
-                          revocation_endpoint, RFC 7009)
-  --user LOGIN            the account (default: the host's active account)
-  --all                   every account: of --hostname when given, else of every host
-  --client-secret SECRET  the app's secret, when the login did not store one
-                          (or LOOPAUTH_CLIENT_SECRET); GitHub needs it to revoke
-  --json                  print what was logged out as JSON: [{"host", "login", "revoked"}]
+${flagHelp(FLAGS)}
 
 If revocation fails the local token is still removed, and the message says where to
 revoke it by hand (exit code 9). A token given to login --with-token was made elsewhere:

@@ -1,17 +1,29 @@
 /**
  * Strict flag parsing with the rules of `node:util` `parseArgs`, written by
- * hand because importing any `node:` module starts Deno's Node layer, about
- * 4 ms on every command (issue 9: `token` is on git's hot path).
+ * hand because importing any `node:` module starts Deno's Node layer on
+ * every command (issue 9: `token` is on git's hot path; docs/performance.md).
  * @module
  */
 
-/** One flag: a string that takes a value, or a boolean switch. */
+/**
+ * One flag: a string that takes a value, or a boolean switch. A command's
+ * table also says what help and completion show (`description`, `value`,
+ * `values`), so parsing, help and completion read one fact.
+ */
 export interface FlagSpec {
   type: "string" | "boolean";
   /** A one-letter alias, e.g. `q` for `-q`. */
   short?: string;
   /** Collect every occurrence into an array. */
   multiple?: boolean;
+  /** The only values a string flag takes (the parser refuses others; completion offers them). */
+  values?: readonly string[];
+  /** The value's name in help, e.g. `HOST` (default: the `values` as `a|b`). */
+  value?: string;
+  /** What the flag does, one paragraph, for help (wrapped there). */
+  description?: string;
+  /** Internal: parsed, but neither in help nor offered by completion. */
+  hidden?: boolean;
 }
 
 /** Flag definitions by long name. */
@@ -35,8 +47,11 @@ export interface ParsedArgs<F extends Flags = Flags> {
 
 /** Why the arguments were refused, and the flag or argument concerned. */
 export class ArgsError extends Error {
-  /** `unknown` flag, unexpected `positional`, string flag `missing` its value, boolean given a `value`. */
-  readonly kind: "unknown" | "positional" | "missing" | "value";
+  /**
+   * `unknown` flag, unexpected `positional`, string flag `missing` its value,
+   * boolean given a `value`, a value not among the flag's `choice`s.
+   */
+  readonly kind: "unknown" | "positional" | "missing" | "value" | "choice";
   /** The argument as typed (`--hostnme`, `-x`, or the positional). */
   readonly arg: string;
   /** The flag's long name, when it is known. */
@@ -78,6 +93,10 @@ export function parseArgs<const F extends Flags>(
   const shorts = new Map<string, string>();
   for (const [name, spec] of Object.entries(flags)) if (spec.short) shorts.set(spec.short, name);
   const set = (name: string, value: string | true) => {
+    const choices = flags[name].values;
+    if (choices && !choices.includes(value as string)) {
+      throw new ArgsError("choice", String(value), name);
+    }
     if (!flags[name].multiple) values[name] = value;
     else ((values[name] ??= []) as (string | true)[]).push(value);
   };

@@ -12,16 +12,26 @@ import {
   USER_FLAG,
   userFlag,
 } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 import { LOGIN_ROUTE_FLAGS, loginView } from "./login_view.ts";
 
 /** The flags of `refresh` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
   ...HOST_FLAGS,
+  issuer: { ...HOST_FLAGS.issuer, description: "an OAuth 2.0 / OpenID Connect issuer's account" },
   ...USER_FLAG,
-  ...SCOPES_FLAG,
-  "remove-scopes": { type: "string" },
-  "client-id": { type: "string" },
-  "client-secret": { type: "string" },
+  scopes: { ...SCOPES_FLAG.scopes, description: "scopes to add, comma- or space-separated" },
+  "remove-scopes": { type: "string", value: "LIST", description: "scopes to drop" },
+  "client-id": {
+    type: "string",
+    value: "ID",
+    description: "the app's client id, for an account stored with --with-token",
+  },
+  "client-secret": {
+    type: "string",
+    value: "SECRET",
+    description: "the app's client secret, when the login did not store one",
+  },
   ...LOGIN_ROUTE_FLAGS,
 } as const satisfies Flags;
 
@@ -49,16 +59,7 @@ Usage: loopauth refresh [--hostname HOST | --issuer URL] [--user LOGIN]
                         [--device | --web] [--no-qr] [--quiet] [--json]
 
 Flags:
-  -h, --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or
-                         an http:// loopback origin
-  --issuer URL           an OAuth 2.0 / OpenID Connect issuer's account
-  --user LOGIN           the account (default: the host's active account)
-  -s, --scopes LIST      scopes to add, comma- or space-separated
-  --remove-scopes LIST   scopes to drop
-  --client-id ID         the app's client id, for an account stored with --with-token
-  --client-secret SECRET the app's client secret, when the login did not store one
-  --no-browser, --timeout, --port, --device, --web, --no-qr, -q, --quiet: as for login
-  --json                 print the result as JSON on stdout (never the token)
+${flagHelp(FLAGS)}
 
 Signing in as another user in the browser changes nothing (exit 4).
 

@@ -5,12 +5,19 @@ import { storedHost } from "../ops/token.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { type Command, type Flags, HOSTNAME_FLAG, parseFlags } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 import { helperCommand, helperFacts } from "./self_command.ts";
 
 /** The flags of `setup-git` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ...HOSTNAME_FLAG,
-  json: { type: "boolean" },
+  hostname: {
+    ...HOSTNAME_FLAG.hostname,
+    description: "only this host (default: every host you are logged in to)",
+  },
+  json: {
+    type: "boolean",
+    description: 'print what was configured as JSON: [{"host", "origin", "helper"}]',
+  },
 } as const satisfies Flags;
 
 /**
@@ -35,8 +42,7 @@ main module's URL or path (never a copy inside Deno's cache).
 Usage: loopauth setup-git [--hostname HOST] [--json]
 
 Flags:
-  -h, --hostname HOST  only this host (default: every host you are logged in to)
-      --json           print what was configured as JSON: [{"host", "origin", "helper"}]
+${flagHelp(FLAGS)}
 
 Examples:
   loopauth setup-git

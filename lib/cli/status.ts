@@ -10,12 +10,14 @@ import {
   issuerFlag,
   parseFlags,
 } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 
 /** The flags of `status` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ...HOST_FLAGS,
-  json: { type: "boolean" },
-  offline: { type: "boolean" },
+  hostname: { ...HOST_FLAGS.hostname, description: "only this host" },
+  issuer: { ...HOST_FLAGS.issuer, description: "only this OAuth 2.0 / OpenID Connect issuer" },
+  json: { type: "boolean", description: "print JSON (its shape: docs/storage.md, status --json)" },
+  offline: { type: "boolean", description: "do not ask the servers" },
 } as const satisfies Flags;
 
 /**
@@ -37,10 +39,7 @@ or env), its expiry, and whether the server still accepts it.
 Usage: loopauth status [--hostname HOST | --issuer URL] [--json] [--offline]
 
 Flags:
-  -h, --hostname HOST  only this host
-      --issuer URL     only this OAuth 2.0 / OpenID Connect issuer
-      --json           print JSON (its shape: docs/storage.md, status --json)
-      --offline        do not ask the servers
+${flagHelp(FLAGS)}
 
 A token from the environment shows as source env, checked with the one host it belongs
 to: LOOPAUTH_TOKEN and GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN with the host named

@@ -12,12 +12,16 @@ import {
   parseFlags,
   USER_FLAG,
 } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 
 /** The flags of `switch` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
   ...HOSTNAME_FLAG,
-  ...USER_FLAG,
-  json: { type: "boolean" },
+  user: {
+    ...USER_FLAG.user,
+    description: "the account; may be left out when the host has exactly two",
+  },
+  json: { type: "boolean", description: 'print the result as JSON: {"host", "login"}' },
 } as const satisfies Flags;
 
 /**
@@ -37,10 +41,7 @@ export const command: Command = {
 Usage: loopauth switch [--hostname HOST] [--user LOGIN] [--json]
 
 Flags:
-  -h, --hostname HOST  github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
-                       http:// loopback origin
-      --user LOGIN     the account; may be left out when the host has exactly two
-      --json           print the result as JSON: {"host", "login"}
+${flagHelp(FLAGS)}
 
 Examples:
   loopauth switch --user hubot

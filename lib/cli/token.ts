@@ -13,6 +13,7 @@ import {
   userFlag,
   writeResult,
 } from "./command.ts";
+import { flagHelp } from "./flag_help.ts";
 
 /** The variable kubectl passes its request in (client.authentication.k8s.io). */
 const EXEC_INFO_VARIABLE = "KUBERNETES_EXEC_INFO";
@@ -20,9 +21,21 @@ const EXEC_INFO_VARIABLE = "KUBERNETES_EXEC_INFO";
 /** The flags of `token` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
   ...HOST_FLAGS,
+  issuer: {
+    ...HOST_FLAGS.issuer,
+    description: "an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer",
+  },
   ...USER_FLAG,
-  json: { type: "boolean" },
-  "exec-credential": { type: "boolean" },
+  json: {
+    type: "boolean",
+    description:
+      'print {"host", "login", "token", "tokenType", "expiresAt", "scopes", "source"}; for a token from the environment login and scopes are null, source is "env" and "variable" names it',
+  },
+  "exec-credential": {
+    type: "boolean",
+    description:
+      "print a Kubernetes ExecCredential (client.authentication.k8s.io/v1, or the version kubectl asks for), for a kubeconfig's exec plugin",
+  },
 } as const satisfies Flags;
 
 /**
@@ -48,15 +61,7 @@ Usage: loopauth token [--hostname HOST | --issuer URL] [--user LOGIN]
                       [--json | --exec-credential]
 
 Flags:
-  -h, --hostname HOST    github.com (default; or LOOPAUTH_HOST, GH_HOST), a GHES host, or an
-                         http:// loopback origin
-      --issuer URL       an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer
-      --user LOGIN       the account (default: LOOPAUTH_USER, else the host's active account)
-      --json             print {"host", "login", "token", "tokenType", "expiresAt", "scopes",
-                         "source"}; for a token from the environment login and scopes are
-                         null, source is "env" and "variable" names it
-      --exec-credential  print a Kubernetes ExecCredential (client.authentication.k8s.io/v1, or
-                         the version kubectl asks for), for a kubeconfig's exec plugin
+${flagHelp(FLAGS)}
 
 Examples:
   loopauth token
