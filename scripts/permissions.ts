@@ -65,7 +65,7 @@ export interface RunFlagsOptions {
  * Deno's flag to load a statically known dynamic import when it runs rather
  * than at start-up. Without it Deno reads every module any subcommand could
  * load before `main.ts` starts: from JSR or a URL that made `token` as slow
- * as `gh auth token` (1.00×; 0.49× with it), from a checkout 0.63× (0.53×).
+ * as `gh auth token` (docs/performance.md, "What made the difference").
  * A module loaded that late needs import access (JSR's is granted by
  * default; a URL's host is in `--allow-import` anyway) or, from a checkout,
  * read access ({@linkcode RunFlagsOptions.source}).

@@ -62,7 +62,7 @@ const MAX_REQUEST = 64 * 1024;
 /**
  * git's request: the lines up to the blank line that ends it, or to the end
  * of input. Read with plain `read` calls: wrapping stdin in a `Response`
- * costs 3 ms of stream set-up on every fetch git makes.
+ * adds stream set-up to every fetch git makes (docs/performance.md).
  */
 async function readRequest(
   input: { read(buffer: Uint8Array): Promise<number | null> },

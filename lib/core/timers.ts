@@ -1,6 +1,6 @@
 /**
  * Timers on `AbortSignal.timeout`. In Deno 2 the first `setTimeout` starts
- * the Node compatibility layer (about 4 ms, measured for issue 9), which a
+ * the Node compatibility layer (docs/performance.md), which a
  * login and `token` otherwise never need. A timeout signal's timer keeps the
  * process alive only while something listens to it, so a cancelled one costs
  * nothing.

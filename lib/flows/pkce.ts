@@ -4,8 +4,7 @@
  * WebCrypto's SHA-256.
  *
  * By hand rather than oauth4webapi's three helpers (the same four lines):
- * evaluating that 320 kB module cost every login about 1.5 ms before its URL
- * (`deno task bench`). The OpenID Connect provider still uses oauth4webapi,
+ * evaluating that large module delayed every login's URL (docs/performance.md). The OpenID Connect provider still uses oauth4webapi,
  * and the built-in provider checks this challenge with it.
  * @module
  */
@@ -85,7 +84,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
   // The length is not secret (the state's length is public); its content is.
   if (left.length !== right.length) return false;
   // By hand rather than node:crypto's timingSafeEqual: loading node:crypto
-  // costs a login about 8 ms of start-up. Every byte is compared, always.
+  // slows a login's start (docs/performance.md). Every byte is compared, always.
   let diff = 0;
   for (let i = 0; i < left.length; i++) diff |= left[i] ^ right[i];
   return diff === 0;

@@ -3,7 +3,7 @@
  * is made so that `token` and `--help` stay fast. The login's one identity
  * call (`GET /user` right after the code exchange) goes through
  * `@octokit/request`, the core `@octokit/rest` is built on, with the same
- * origin guard: it loads in about 2.5 ms where `@octokit/rest` takes 7.
+ * origin guard: it loads in a third of the time (docs/performance.md).
  * @module
  */
 import type { Octokit } from "npm:@octokit/rest@^22";

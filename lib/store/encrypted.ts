@@ -1,7 +1,7 @@
 /**
  * The encrypted secrets backend: `tokens.enc`, AES-256-GCM (WebCrypto) with
  * a key derived from a passphrase by scrypt (N=2^17, r=8, p=1: 128 MiB and
- * about 0.4 s, from the audited npm @noble/hashes, loaded only when a key
+ * a noticeable pause, docs/agent.md; from the audited npm @noble/hashes, loaded only when a key
  * is derived). The passphrase comes from the first line of
  * `LOOPAUTH_PASSPHRASE_FILE` (which may not lie in the config directory nor
  * be readable by others: ./passphrase_file.ts), else from the terminal (not

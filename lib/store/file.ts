@@ -5,11 +5,10 @@
  * is recovered by ./recovery.ts). Also the plain-text secrets backend used when no OS
  * keyring is available.
  *
- * The store's file calls are synchronous, except fsync: each takes microseconds
- * on a local disk, where an asynchronous one is a round trip through Deno's
- * thread pool (0.1–0.2 ms); a login makes about forty, `token` about ten
- * (measured by `deno task bench`). fsync can take milliseconds, so it stays
- * off the event loop.
+ * The store's file calls are synchronous, except fsync: each is quick on a
+ * local disk, where an asynchronous one is a round trip through Deno's thread
+ * pool, and a login makes dozens (docs/performance.md). fsync can be slow, so
+ * it stays off the event loop.
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
@@ -197,7 +196,7 @@ async function writeSynced(path: string, text: string): Promise<void> {
     for (let written = 0; written < bytes.length;) {
       written += file.writeSync(bytes.subarray(written));
     }
-    await file.sync(); // the one slow call (milliseconds on some disks): off the event loop
+    await file.sync(); // the one slow call on some disks: off the event loop
   } finally {
     file.close();
   }

@@ -10,8 +10,8 @@
  * goes over stdin, never on a command line.
  *
  * Reads, the hot path of `token` and `git-credential`, first ask the
- * Secret Service over the session bus directly (./secret_service.ts: a read
- * costs about 5 ms where going through `secret-tool` costs 15), when Deno
+ * Secret Service over the session bus directly (./secret_service.ts: a third
+ * of what going through `secret-tool` costs, docs/performance.md), when Deno
  * may reach the bus without a prompt: `DBUS_SESSION_BUS_ADDRESS` a
  * `unix:path=` socket, and read, write and `unix:` net access to it (the
  * documented flags name `$XDG_RUNTIME_DIR/bus`). Whatever that path cannot

@@ -20,7 +20,7 @@ export const STORE_FILES = {
 
 /**
  * `dir` and `name` joined with the platform's separator. Not `node:path`:
- * importing it starts Deno's Node layer, about 4 ms on every command.
+ * importing it starts Deno's Node layer on every command (docs/performance.md).
  *
  * @example
  * ```ts

@@ -32,8 +32,8 @@ export type SecretLookup =
  * session bus is only reachable by this user (and root), who may read every
  * unlocked item anyway, so transport encryption (`dh-ietf1024-…`, what
  * libsecret negotiates) protects nothing here that the bus does not; it
- * would cost about 2 ms (two 1024-bit modular powers and WebCrypto's first
- * use), half of what the whole read takes.
+ * would cost two 1024-bit modular powers and WebCrypto's first use, about
+ * half of what the whole read takes (docs/performance.md).
  *
  * @example
  * ```ts
