@@ -19,7 +19,7 @@
  * - Failures are {@linkcode LoopauthError}s with a stable `code`;
  *   {@linkcode EXIT_CODES} maps each code to the loopauth CLI's exit code.
  *
- * ```ts
+ * ```ts ignore
  * import { getToken, login } from "./mod.ts";
  * const { login: user } = await login({
  *   clientId: "Iv1.abc",
@@ -32,7 +32,7 @@
  *
  * Any OpenID Connect provider (discovery, PKCE, `iss` and id_token checks):
  *
- * ```ts
+ * ```ts ignore
  * import { getToken, login } from "./mod.ts";
  * const result = await login({
  *   issuer: "https://id.example.com",

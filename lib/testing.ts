@@ -6,7 +6,7 @@
  * GraphQL's `viewer`, git over HTTP for a demo repository, optionally over
  * https (`tls: true`), and plays the user for you.
  *
- * ```ts
+ * ```ts ignore
  * import assert from "node:assert/strict";
  * import { login } from "./mod.ts";
  * import { actAsUser, startDevProvider } from "./testing.ts";

@@ -67,7 +67,7 @@ const FLAGS = {
  * keeps tokens in memory (see docs/agent.md).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./agent.ts";
  * await command.run(["status"], { signal: new AbortController().signal });
  * ```

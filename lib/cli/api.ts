@@ -47,7 +47,7 @@ const FLAGS = {
  * The `api` subcommand: one REST call with the stored token, JSON on stdout.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./api.ts";
  * await command.run(["/user"], { signal: new AbortController().signal });
  * ```

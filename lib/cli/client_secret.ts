@@ -14,7 +14,7 @@ import { flagOrEnv, type Parsed } from "./command.ts";
  * The client secret the flags or the environment give, or `undefined`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { clientSecretFlag } from "./client_secret.ts";
  * const secret = await clientSecretFlag({ "client-secret-file": "/run/user/1000/app-secret" });
  * ```

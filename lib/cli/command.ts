@@ -178,7 +178,7 @@ function editDistance(a: string, b: string): number {
  * Reads a string flag, else an environment variable, else `undefined`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { flagOrEnv } from "./command.ts";
  * const clientId = flagOrEnv({ "client-id": undefined }, "client-id", "LOOPAUTH_CLIENT_ID");
  * ```

@@ -31,7 +31,7 @@ const FLAGS = {
  * provider, in a temporary config directory.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./demo.ts";
  * await command.run(["--no-browser"], { signal: new AbortController().signal });
  * ```

@@ -80,7 +80,7 @@ const FLAGS = {
  * The `dev-server` subcommand: runs the built-in provider until Ctrl-C.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./dev_server.ts";
  * const stop = new AbortController();
  * setTimeout(() => stop.abort(), 1000);

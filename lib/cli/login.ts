@@ -123,7 +123,7 @@ const FLAGS = { ...LOGIN_FLAGS, ...TWO_STEP_FLAGS } as const satisfies Flags;
  * The `login` subcommand.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./login.ts";
  * await command.run(["--client-id", "Iv1.abc", "--no-browser"], { signal: new AbortController().signal });
  * ```

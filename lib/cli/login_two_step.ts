@@ -41,7 +41,7 @@ const NOT_WITH_RESUME = [
  * the user must do (stdout: the id, or JSON with `--json`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { start } from "./login_two_step.ts";
  * await start({ json: true }, { clientId: "Iv1.abc" });
  * ```
@@ -108,7 +108,7 @@ export async function start(
  * it by paste-back) and reports it as `login` does.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resume } from "./login_two_step.ts";
  * await resume({ resume: "0123456789abcdef" }, new AbortController().signal);
  * ```

@@ -43,7 +43,7 @@ const FLAGS = {
  * The `logout` subcommand: revoke on the server, then forget locally.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./logout.ts";
  * await command.run([], { signal: new AbortController().signal });
  * ```
@@ -52,7 +52,7 @@ export const command: Command = {
   name: "logout",
   flags: FLAGS,
   help: `Revoke a stored token on the server, then remove it from this machine
-(keyring or file, and the config file).
+(from its storage: keyring, file, agent or encrypted, and the config file).
 
 Usage: loopauth logout [--hostname HOST | --issuer URL] [--user LOGIN | --all]
                        [--client-secret SECRET] [--json]

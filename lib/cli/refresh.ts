@@ -40,7 +40,7 @@ const FLAGS = {
  * fewer scopes (like `gh auth refresh -s`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./refresh.ts";
  * await command.run(["--scopes", "repo", "--device"], { signal: new AbortController().signal });
  * ```

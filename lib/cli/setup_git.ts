@@ -24,7 +24,7 @@ const FLAGS = {
  * The `setup-git` subcommand: makes git ask loopauth for credentials.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./setup_git.ts";
  * await command.run(["--hostname", "github.com"], { signal: new AbortController().signal });
  * ```

@@ -25,7 +25,7 @@ const FLAGS = {
  * and whether the server accepts them.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./status.ts";
  * await command.run(["--offline"], { signal: new AbortController().signal });
  * ```

@@ -28,7 +28,7 @@ const FLAGS = {
  * The `switch` subcommand: choose a host's active account.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./switch.ts";
  * await command.run(["--user", "hubot"], { signal: new AbortController().signal });
  * ```

@@ -43,7 +43,7 @@ const FLAGS = {
  * within a minute), alone, as JSON, or as Kubernetes' `ExecCredential`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./token.ts";
  * await command.run(["--hostname", "github.com"], { signal: new AbortController().signal });
  * ```

@@ -2,7 +2,9 @@
 
 /**
  * The environment variables loopauth reads, and why: the one list behind
- * every documented `--allow-env` flag.
+ * every documented `--allow-env` flag. One more, `DBUS_SESSION_BUS_ADDRESS`,
+ * is granted only beside the session bus's socket (`SESSION_BUS_VAR` in
+ * scripts/permissions.ts) and read only when granted (store/keyring.ts).
  *
  * @example
  * ```ts

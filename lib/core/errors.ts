@@ -130,7 +130,7 @@ export function causeChain(error: unknown): string[] {
  * into a `permission` error naming the flag; `undefined` for other errors.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { permissionError } from "./errors.ts";
  * try {
  *   Deno.env.get("HOME");

@@ -43,7 +43,7 @@ const MAX_REDIRECTS = 20;
  * Octokit takes it as its `request.fetch`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { fetchLoopbackDirect } from "./loopback.ts";
  * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("ok"));
  * const response = await fetchLoopbackDirect(`http://127.0.0.1:${server.addr.port}/`);

@@ -61,7 +61,7 @@ export function sleep(ms: number, options: { signal?: AbortSignal } = {}): Promi
  * first (the promise keeps running).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { within } from "./timers.ts";
  * const status = await within(new Deno.Command("true").spawn().status, 500);
  * if (status === undefined) console.error("still running");

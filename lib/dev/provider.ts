@@ -45,7 +45,7 @@ const REPOSITORY_NAME = "hello-world";
  * made first, by `openssl`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { startDevProvider } from "./provider.ts";
  * const provider = startDevProvider({ autoApprove: true });
  * console.log(`loopauth login --hostname ${provider.origin} --client-id ${provider.clientId}`);

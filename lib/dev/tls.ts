@@ -24,7 +24,7 @@ const DAYS = "7";
  * the server needs them before it listens).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { makeCertificate } from "./tls.ts";
  * const dir = Deno.makeTempDirSync();
  * const { cert, key, caFile } = makeCertificate(dir);

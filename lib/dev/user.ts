@@ -25,7 +25,7 @@ export interface UserOptions {
  * answer.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { actAsUser } from "./user.ts";
  * const page = await actAsUser("http://127.0.0.1:8080/login/oauth/authorize?…", { decision: "authorize" });
  * console.log(page.status);
@@ -76,7 +76,7 @@ export async function actAsUser(
  * token with the form. Returns the page's answer.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { approveDeviceCode } from "./user.ts";
  * const page = await approveDeviceCode("http://127.0.0.1:8080", "WDJB-MJHT");
  * console.log(page.status); // 200

@@ -20,7 +20,7 @@ export interface Workdir {
  * with it if nothing else was put there.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { workdir } from "./workdir.ts";
  * const dir = workdir();
  * console.log(dir.path());

@@ -158,7 +158,7 @@ export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
  * 4xx page and do not end the wait; the first valid one does.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { serveCallback } from "./callback_server.ts";
  * const server = serveCallback({ state: crypto.randomUUID(), timeout: 60_000 });
  * console.log(`redirect_uri=${server.redirectUri}`);

@@ -59,7 +59,7 @@ export const CLOCK_DRIFT_AFTER = 2;
  * Runs the device flow once and returns the tokens.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { deviceFlow } from "./device.ts";
  * import { gitHubDeviceGrant } from "../providers/github.ts";
  * import { resolveGitHubHost } from "../providers/github_host.ts";

@@ -91,7 +91,7 @@ export function buildAuthorizationUrl(
  * Runs the loopback flow once and returns what `complete` returned.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loopbackFlow } from "./loopback.ts";
  * const code = await loopbackFlow({
  *   authorizationEndpoint: "https://github.com/login/oauth/authorize",

@@ -25,7 +25,7 @@ export interface PasteBackOptions {
  * `signal` aborts. Refused pastes are explained and the wait goes on.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readPastedCallbacks } from "./paste_back.ts";
  * import { serveCallback } from "./callback_server.ts";
  * const server = serveCallback({ state: crypto.randomUUID() });

@@ -39,7 +39,7 @@ export interface ApiRequestOptions {
  * token is read; an error never quotes the token, even when the server did.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { apiRequest } from "./api.ts";
  * const user = await apiRequest("/user", { hostname: "github.com" });
  * ```

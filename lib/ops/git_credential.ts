@@ -59,7 +59,7 @@ export function parseCredentialRequest(text: string): CredentialRequest {
  * account never pushes as another.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { credentialFor } from "./git_credential.ts";
  * const credential = await credentialFor({ protocol: "https", host: "github.com" });
  * ```

@@ -117,8 +117,10 @@ export interface LoginOptions {
    */
   activate?: boolean;
   /**
-   * Where to keep the secrets: `keyring` (an error if none works), `file`,
-   * or (default) the keyring when one answers, else the file.
+   * Where to keep the secrets: `keyring` (an error if none works), `file`
+   * (0600 `tokens.json`), `agent` (a running loopauth agent's memory) or
+   * `encrypted` (`tokens.enc`, with a passphrase); by default the keyring
+   * when one answers, else a running agent, else the file.
    */
   storage?: StorageName;
   /**
@@ -146,7 +148,7 @@ export interface LoginResult extends TokenSet {
   login: string;
   /** The credentials file, when the token was stored. */
   storedIn?: string;
-  /** `keyring` or `file`, when the token was stored. */
+  /** `keyring`, `file`, `agent` or `encrypted`, when the token was stored. */
   storage?: StorageName;
   /** Why the keyring was not used, when the file was picked automatically. */
   keyringUnavailable?: string;
@@ -173,11 +175,12 @@ export function parseScopes(scopes: string[] | string | undefined): string[] {
 }
 
 /**
- * Logs a user in through the browser with the loopback flow and stores the
- * token.
+ * Logs a user in and stores the token: through the browser with the loopback
+ * flow (`flow: "web"`, the default), the device flow (`"device"`), or routes
+ * raced where a local browser may not reach 127.0.0.1 (`"auto"`, a list).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { login } from "./login.ts";
  * const result = await login({
  *   clientId: "Iv1.abc", clientSecret: "…", scopes: "read:user",

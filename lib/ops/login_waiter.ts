@@ -105,7 +105,7 @@ export interface RunLoginWaiterOptions {
  * outcome goes to a resume.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { runLoginWaiter } from "./login_waiter.ts";
  * await runLoginWaiter(
  *   { id: "0123456789abcdef", clientId: "Iv1.abc", timeout: 300_000, flows: ["web", "device"] },

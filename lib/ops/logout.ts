@@ -48,7 +48,7 @@ export interface LogoutResult {
  * hand.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { logout } from "./logout.ts";
  * const { host, login } = await logout({ hostname: "github.com" });
  * ```
@@ -64,7 +64,7 @@ export async function logout(options: LogoutOptions = {}): Promise<LogoutResult>
  * after every local token is removed.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { logoutAll } from "./logout.ts";
  * for (const { host, login } of await logoutAll()) console.log(host, login);
  * ```

@@ -62,7 +62,7 @@ export interface LoopauthAuth {
  * another host get a `usage` error instead of the token.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Octokit } from "npm:@octokit/rest@^22";
  * import { createLoopauthAuth } from "./octokit_auth.ts";
  * const octokit = new Octokit({

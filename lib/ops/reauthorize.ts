@@ -45,7 +45,7 @@ export interface ReauthorizeResult extends LoginResult {
  * previous token is then revoked when it can be (best effort).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { reauthorize } from "./reauthorize.ts";
  * const result = await reauthorize({ hostname: "github.com", addScopes: "repo", flow: "device" });
  * console.log(result.scopes);

@@ -25,7 +25,7 @@ import { isPast, needsRefresh } from "../core/expiry.ts";
  * refreshed whatever its expiry time says (the server answered 401).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { freshAccount } from "./refresh.ts";
  * import { findAccount } from "../store/accounts.ts";
  * import { resolveGitHubHost } from "../providers/github_host.ts";

@@ -104,7 +104,7 @@ export const BAD_STATES: readonly TokenState[] = ["invalid", "expired", "missing
  * config or tokens file that cannot be read is a `storage` error naming it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { status } from "./status.ts";
  * const report = await status({ offline: true });
  * for (const { host, accounts } of report.hosts) console.log(host, accounts.map((a) => a.login));

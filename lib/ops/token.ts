@@ -135,7 +135,7 @@ export function envToken(
  * `not_logged_in` error when there is none.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { getAccount } from "./token.ts";
  * const account = await getAccount({ hostname: "github.com" });
  * console.log(account.login, account.token.scopes);
@@ -166,7 +166,7 @@ async function freshAccountOf(
  * error when there is none.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { storedAccount } from "./token.ts";
  * import { resolveGitHubHost } from "../providers/github_host.ts";
  * const account = await storedAccount(resolveGitHubHost("github.com"), { user: "octocat" });
@@ -248,7 +248,7 @@ function storedElsewhere(
  * and a variable applies, else the stored one (refreshed when needed).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { getToken } from "./token.ts";
  * const token = await getToken({ hostname: "github.com" });
  * ```
@@ -292,7 +292,7 @@ export interface TokenInfo {
  * Kubernetes' `ExecCredential`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { tokenInfo } from "./token.ts";
  * const { token, expiresAt } = await tokenInfo({ hostname: "github.com" });
  * ```
@@ -330,7 +330,7 @@ export async function tokenInfo(options: GetTokenOptions = {}): Promise<TokenInf
  * The host of `hostname`, or of `issuer` (its key as stored).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import assert from "node:assert/strict";
  * import { resolveHost } from "./token.ts";
  * const configDir = await Deno.makeTempDir(); // no accounts stored
@@ -352,7 +352,7 @@ export async function resolveHost(
  * came from `--issuer` logins, else GitHub or GHES.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { storedHost } from "./token.ts";
  * import { type Config, readConfig } from "../store/config.ts";
  * const config = readConfig("/tmp/loopauth");

@@ -23,7 +23,7 @@ export interface TokenLoginOptions {
   token: string;
   /** The app the token belongs to, when it is an OAuth App's (lets logout revoke it). */
   clientId?: string;
-  /** Where to keep it (default: the keyring when one answers, else the file). */
+  /** Where to keep it (default: the keyring when one answers, else a running agent, else the file). */
   storage?: StorageName;
   /** Make the account its host's active one (default true; see `LoginOptions.activate`). */
   activate?: boolean;
@@ -43,7 +43,7 @@ export type TokenLoginResult = Omit<LoginResult, "flow"> & { flow: "token" };
  * shows the token, and nothing is stored.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loginWithToken } from "./token_login.ts";
  * const result = await loginWithToken({ hostname: "github.com", token: "ghp_…" });
  * console.log(`Logged in to ${result.host} as ${result.login}`);

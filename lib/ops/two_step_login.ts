@@ -117,7 +117,7 @@ export interface ResumeLoginOptions {
  * {@linkcode login} does), its timeout passes, or it is resumed.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resumeLogin, startLogin } from "./two_step_login.ts";
  * const pending = await startLogin({ clientId: "Iv1.abc", clientSecret: "…", openBrowser: false });
  * console.error(`Open ${pending.url}${pending.userCode ? ` or enter ${pending.userCode}` : ""}`);
@@ -215,7 +215,7 @@ export async function startLogin(options: StartLoginOptions): Promise<PendingLog
  * login goes on waiting.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resumeLogin } from "./two_step_login.ts";
  * const result = await resumeLogin("0123456789abcdef", {
  *   code: "http://127.0.0.1:40000/callback?code=…&state=…",

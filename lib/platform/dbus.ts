@@ -6,7 +6,7 @@
  * Hand-written because the D-Bus packages on npm (dbus-next, dbus-native)
  * are built on `node:net`, `node:events` and `Buffer`: loading one starts
  * Deno's Node compatibility layer, which `token` and `git-credential` must
- * not (tests/startup_test.ts), and costs more than the whole lookup.
+ * not (tests/system/startup_test.ts), and costs more than the whole lookup.
  * @module
  */
 /** A value of a D-Bus variant: its signature and the value. */
@@ -351,7 +351,7 @@ function parseMessage(data: Uint8Array): Reply {
  * write, and the bus answers them in order).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { DBusConnection } from "./dbus.ts";
  * const bus = await DBusConnection.open("/run/user/1000/bus", { uid: Deno.uid()! });
  * try {

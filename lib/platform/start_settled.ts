@@ -12,7 +12,7 @@ import { within } from "../core/timers.ts";
  * process alive). Throws when it cannot be started.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { startSettled } from "./start_settled.ts";
  * const status = await startSettled("xdg-open", ["https://example.com"], { settleMs: 1000 });
  * const started = status === undefined || status.success;

@@ -71,7 +71,7 @@ export interface ExchangeCodeOptions {
  * `code_verifier`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { exchangeCode } from "./github.ts";
  * import { resolveGitHubHost } from "./github_host.ts";
  * const host = resolveGitHubHost("github.com");
@@ -135,7 +135,7 @@ export interface RefreshTokensOptions {
  * Written by hand for the same reason as {@linkcode exchangeCode}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { refreshTokens } from "./github.ts";
  * import { resolveGitHubHost } from "./github_host.ts";
  * const tokens = await refreshTokens(resolveGitHubHost("github.com"), {
@@ -166,8 +166,9 @@ export async function refreshTokens(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sessionExpired } from "./github.ts";
- * throw sessionExpired("github.com");
+ * assert.equal(sessionExpired("github.com").code, "session_expired");
  * ```
  */
 export function sessionExpired(
@@ -276,7 +277,7 @@ export interface RequestDeviceCodeOptions {
  * so callers can fall back to the browser flow.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { requestDeviceCode } from "./github.ts";
  * import { resolveGitHubHost } from "./github_host.ts";
  * const code = await requestDeviceCode(resolveGitHubHost(), { clientId: "Iv1.abc" });
@@ -360,7 +361,7 @@ export async function requestDeviceCode(
  * GitHub's device endpoints as a {@linkcode DeviceGrant} for `deviceFlow`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { gitHubDeviceGrant } from "./github.ts";
  * import { resolveGitHubHost } from "./github_host.ts";
  * const grant = gitHubDeviceGrant(resolveGitHubHost(), "Iv1.abc");
@@ -380,7 +381,7 @@ export function gitHubDeviceGrant(host: GitHubHost, clientId: string): DeviceGra
  * other error throws like {@linkcode parseTokenResponse}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { pollDeviceToken } from "./github.ts";
  * import { resolveGitHubHost } from "./github_host.ts";
  * const poll = await pollDeviceToken(resolveGitHubHost(), { clientId: "Iv1.abc", deviceCode: "…" });

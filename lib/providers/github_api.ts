@@ -67,7 +67,7 @@ export function loadRequest(): Promise<typeof import("npm:@octokit/request@^10")
  * options say.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { createOctokit } from "./github_api.ts";
  * const octokit = await createOctokit("https://api.github.com", { token: "gho_…" });
  * const { data } = await octokit.rest.users.getAuthenticated();
@@ -124,7 +124,7 @@ export function apiError(error: unknown, what: string, signal?: AbortSignal): Lo
  * end up in terminals, keychains and git's credential lines.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { whoami } from "./github_api.ts";
  * const login = await whoami("https://api.github.com", "gho_…");
  * ```
@@ -176,7 +176,7 @@ export interface RevokeTokenOptions {
  * with basic auth. A 404 (already gone) counts as success.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { revokeToken } from "./github_api.ts";
  * await revokeToken("https://api.github.com", "gho_…", { clientId: "Iv1.abc", clientSecret: "…" });
  * ```

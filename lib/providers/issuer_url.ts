@@ -88,8 +88,9 @@ export function parseIssuerUrl(input: string): URL {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { issuerSessionExpired } from "./issuer_url.ts";
- * throw issuerSessionExpired("https://id.example.com");
+ * assert.equal(issuerSessionExpired("https://id.example.com").code, "session_expired");
  * ```
  */
 export function issuerSessionExpired(

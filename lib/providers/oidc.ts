@@ -92,7 +92,7 @@ export interface IssuerClient {
  * (unless `allowNoPkceMetadata`, which warns).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverIssuer } from "./oidc.ts";
  * const issuer = await discoverIssuer("https://id.example.com");
  * console.log(issuer.metadata.token_endpoint);
@@ -185,7 +185,7 @@ export function loginNameFromClaims(claims: Record<string, unknown>): string | u
  * it has none.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverIssuer, fetchUserClaims } from "./oidc.ts";
  * const issuer = await discoverIssuer("https://id.example.com");
  * const claims = await fetchUserClaims(issuer, "access-token", { clientId: "cli" });
@@ -246,7 +246,7 @@ export interface IssuerTokens {
  * (signature against the issuer's JWKS, `iss`, `aud`, `exp`, `nonce`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverIssuer, exchangeIssuerCode } from "./oidc.ts";
  * const issuer = await discoverIssuer("https://id.example.com");
  * const { tokens, claims } = await exchangeIssuerCode(issuer, {
@@ -307,7 +307,7 @@ export async function exchangeIssuerCode(
  * (`invalid_grant`) is a `session_expired` error.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverIssuer, refreshIssuerTokens } from "./oidc.ts";
  * const issuer = await discoverIssuer("https://id.example.com");
  * const tokens = await refreshIssuerTokens(issuer, "refresh-token", { clientId: "cli" });
@@ -358,7 +358,7 @@ export async function refreshIssuerTokens(
  * `oauth` error when the issuer has none.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverIssuer, revokeIssuerToken } from "./oidc.ts";
  * const issuer = await discoverIssuer("https://id.example.com");
  * await revokeIssuerToken(issuer, "access-token", { clientId: "cli" });
@@ -397,7 +397,7 @@ export async function revokeIssuerToken(
  * has a `device_authorization_endpoint`; `undefined` otherwise.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverIssuer, issuerDeviceGrant } from "./oidc.ts";
  * const issuer = await discoverIssuer("https://id.example.com");
  * const grant = issuerDeviceGrant(issuer, { clientId: "cli" });

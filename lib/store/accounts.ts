@@ -48,7 +48,7 @@ const lock = () => import("./lock.ts");
  * error that says so.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { findAccount } from "./accounts.ts";
  * const account = await findAccount("github.com", undefined, { dir: "/tmp/loopauth" });
  * ```
@@ -73,7 +73,7 @@ export async function findAccount(
  * lines) is a `storage` error that never shows it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadAccount } from "./accounts.ts";
  * import { readConfig } from "./config.ts";
  * const { hosts } = readConfig("/tmp/loopauth");
@@ -124,7 +124,7 @@ function isIsoTime(text: unknown): boolean {
  * when the host has none).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { saveAccount } from "./accounts.ts";
  * import { fileBackend } from "./file.ts";
  * await saveAccount({
@@ -171,7 +171,7 @@ export async function saveAccount(
  * Another account of the host becomes active if the removed one was.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { removeAccount } from "./accounts.ts";
  * await removeAccount("github.com", "octocat", { dir: "/tmp/loopauth" });
  * ```
@@ -202,7 +202,7 @@ export async function removeAccount(
  * Makes `login` the active account of `host`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { setActiveAccount } from "./accounts.ts";
  * await setActiveAccount("github.com", "hubot", { dir: "/tmp/loopauth" });
  * ```

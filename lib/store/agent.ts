@@ -15,7 +15,7 @@ import { agentLocation, type SecretBackend, type Secrets } from "./secrets.ts";
  * as a {@linkcode SecretBackend}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { agentBackend } from "./agent.ts";
  * const secrets = await agentBackend().get("github.com", "octocat");
  * ```

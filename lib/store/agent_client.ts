@@ -52,7 +52,7 @@ export interface AgentReply {
  * refuses the key is a `storage` error too.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { agentRequest } from "./agent_client.ts";
  * const { status } = await agentRequest({ op: "status" });
  * console.log(status?.pid);

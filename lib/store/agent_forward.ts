@@ -46,7 +46,7 @@ export interface ForwardBundle {
  * a `not_logged_in` error before the agent is asked.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { forwardAgent } from "./agent_forward.ts";
  * const bundle = await forwardAgent(["github.com"], {
  *   socket: "/run/user/1000/loopauth/agent.sock",

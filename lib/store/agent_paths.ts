@@ -83,7 +83,7 @@ export function defaultAgentSocket(options: AgentPathOptions = {}): string {
  * The socket clients use: `$LOOPAUTH_AGENT`, else {@linkcode defaultAgentSocket}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { agentSocketPath } from "./agent_paths.ts";
  * console.log(agentSocketPath()); // e.g. /run/user/1000/loopauth/agent.sock
  * ```

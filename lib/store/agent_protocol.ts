@@ -147,7 +147,7 @@ export function encodeMessage(message: unknown): Uint8Array {
  * no JSON object.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readMessage } from "./agent_protocol.ts";
  * const conn = await Deno.connect({ transport: "unix", path: "/run/user/1000/loopauth/agent.sock" });
  * const message = await readMessage(conn);

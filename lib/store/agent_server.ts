@@ -75,7 +75,7 @@ export type AgentEnd = "ttl" | "stopped" | "signal";
  * own, is a `storage` error before anything is written.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { runAgent } from "./agent_server.ts";
  * const end = await runAgent({ socket: "/run/user/1000/loopauth/agent.sock", ttl: 3_600_000 });
  * console.error(`agent ended: ${end}`);

@@ -62,7 +62,7 @@ export function parseStorage(value: string | undefined): StorageName | undefined
  * The backend of a stored account.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openBackend } from "./backend.ts";
  * const secrets = await openBackend("file", { dir: "/tmp/loopauth" }).get("github.com", "octocat");
  * ```
@@ -120,7 +120,7 @@ function lazyBackend(
  * the passphrase now (before the browser opens).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { chooseBackend } from "./backend.ts";
  * const { backend, fallbackReason } = await chooseBackend(undefined, { dir: "/tmp/loopauth" });
  * ```

@@ -69,7 +69,7 @@ export function configPath(dir: string): string {
  * planted it in (see ./dir_safety.ts).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readConfig } from "./config.ts";
  * const config = readConfig("/tmp/loopauth");
  * console.log(Object.keys(config.hosts));
@@ -87,7 +87,7 @@ export function readConfig(dir: string): Config {
  * Writes the config file atomically (mode 0600); returns its path.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { writeConfig } from "./config.ts";
  * await writeConfig({ version: 1, hosts: {} }, "/tmp/loopauth");
  * ```

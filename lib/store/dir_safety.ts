@@ -25,7 +25,7 @@ import { joinPath, STORE_FILES } from "./paths.ts";
  * does not exist yet passes (loopauth creates it 0700).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { checkConfigDir } from "./dir_safety.ts";
  * checkConfigDir("/tmp/loopauth");
  * ```
@@ -53,7 +53,7 @@ export function checkConfigDir(dir: string): void {
  * found it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { tightenModes } from "./dir_safety.ts";
  * tightenModes("/tmp/loopauth");
  * ```

@@ -78,7 +78,7 @@ type Hosts = Record<string, Record<string, Secrets>>;
  * The encrypted backend of the config directory `dir`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { encryptedBackend } from "./encrypted.ts";
  * const backend = encryptedBackend({ dir: "/tmp/loopauth" });
  * await backend.set("github.com", "octocat", { accessToken: "gho_…" });

@@ -146,7 +146,7 @@ export function decodeEnvelope(envelope: Envelope, path: string): DecodedEnvelop
  * The error for a `tokens.enc` that is cut short, malformed or not loopauth's.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { damagedEnvelope } from "./envelope.ts";
  * throw damagedEnvelope("/tmp/loopauth/tokens.enc");
  * ```

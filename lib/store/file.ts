@@ -17,7 +17,7 @@ import { joinPath, parentDir, STORE_FILES } from "./paths.ts";
 
 /** Options shared by the file store's functions. */
 export interface FileStoreOptions {
-  /** Directory of the store (default: the user's config directory). */
+  /** Directory of the store: the config directory (`configDir()` in ./paths.ts) or a test's. */
   dir: string;
 }
 
@@ -61,7 +61,7 @@ export function isSecretsFile(data: unknown): boolean {
  * The secrets backend that keeps tokens in `tokens.json` (plain text, 0600).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { fileBackend } from "./file.ts";
  * const backend = fileBackend({ dir: "/tmp/loopauth" });
  * await backend.set("github.com", "octocat", { accessToken: "gho_…" });
@@ -114,7 +114,7 @@ export function fileBackend(options: FileStoreOptions): SecretBackend {
  * cannot be parsed or `valid` refuses it (`invalid`'s error, if given).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readJsonFile } from "./file.ts";
  * const data = readJsonFile("/tmp/loopauth/config.json", "loopauth config file");
  * ```
@@ -161,7 +161,7 @@ export interface WriteFileAtomicOptions {
  * 0700 (and tightening a looser one).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { writeFileAtomic } from "./file.ts";
  * await writeFileAtomic("/tmp/loopauth/config.json", "{}\n");
  * ```
@@ -206,7 +206,7 @@ async function writeSynced(path: string, text: string): Promise<void> {
  * Creates a directory with mode 0700, or tightens an existing one to 0700.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { ensureDir } from "./file.ts";
  * ensureDir("/tmp/loopauth");
  * ```

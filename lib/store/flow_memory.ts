@@ -41,7 +41,7 @@ export function rememberedFlow(
  * Remembers that `flow` worked for `host`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { rememberFlow } from "./flow_memory.ts";
  * await rememberFlow("github.com", "device", { dir: "/tmp/loopauth" });
  * ```

@@ -262,7 +262,7 @@ function platformOf(os: string): Platform | undefined {
  * A keyring that does not answer in time is a `storage` error.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { probeKeyring } from "./keyring.ts";
  * const probe = await probeKeyring();
  * if (!probe.ok) console.error(probe.reason);
@@ -292,7 +292,7 @@ export async function probeKeyring(
  * (service `loopauth`, host, account) holding its secrets as JSON.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { keyringBackend } from "./keyring.ts";
  * const secrets = await keyringBackend().get("github.com", "octocat");
  * ```

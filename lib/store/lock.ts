@@ -25,7 +25,7 @@ const held = new Set<string>();
  * Runs `fn` while holding the lock of `dir`; re-entrant within one process.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { withLock } from "./lock.ts";
  * await withLock("/tmp/loopauth", async () => {
  *   // read, change and write the config here
@@ -79,7 +79,7 @@ export async function withLock<T>(
  * (`login-HASH.lock`, one per host, empty) stays for the next login.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { withLoginLock } from "./lock.ts";
  * await withLoginLock("/tmp/loopauth", "github.com", async () => {
  *   // run the flows and store the account here

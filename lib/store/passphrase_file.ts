@@ -27,7 +27,7 @@ export interface ReadPassphraseFileOptions {
  * `NotCapable` error (the CLI names the `--allow-read` to add).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readPassphraseFile } from "./passphrase_file.ts";
  * const passphrase = await readPassphraseFile("/run/user/1000/loopauth/passphrase", {
  *   dir: "/home/me/.config/loopauth",
@@ -88,7 +88,7 @@ function insideWhy(dir: string): string {
  * the reason. Also for `login --client-secret-file`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { checkPrivate } from "./passphrase_file.ts";
  * import { LoopauthError } from "../core/errors.ts";
  * const file = await Deno.makeTempFile();

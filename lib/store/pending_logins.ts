@@ -113,7 +113,7 @@ export function pendingLoginPath(configDir: string, id: string): string {
  * user's own, made when missing and refused when it is not that.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { writePendingLogin } from "./pending_logins.ts";
  * await writePendingLogin("/tmp/loopauth", {
  *   id: "0123456789abcdef", pid: Deno.pid, port: 40000, key: "0".repeat(64),
@@ -144,7 +144,7 @@ export async function writePendingLogin(configDir: string, login: PendingLogin):
  * (the login ended, or it is another user's or config directory's).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readPendingLogin } from "./pending_logins.ts";
  * const pending = await readPendingLogin("/tmp/loopauth", "0123456789abcdef");
  * console.log(pending?.port);

@@ -16,7 +16,7 @@ import { PROBE_NAME } from "./recovery.ts";
  * lock: a `storage` (or `permission`) error when any of that fails.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { prepareConfigDir } from "./preflight.ts";
  * await prepareConfigDir("/tmp/loopauth");
  * ```

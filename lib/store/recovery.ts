@@ -26,7 +26,7 @@ export const PROBE_NAME = ".write-test";
  * Call it only while holding the directory's lock.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { settleInterruptedWrites } from "./recovery.ts";
  * import { withLock } from "./lock.ts";
  * await withLock("/tmp/loopauth", () => settleInterruptedWrites("/tmp/loopauth"));

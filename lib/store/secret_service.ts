@@ -36,7 +36,7 @@ export type SecretLookup =
  * half of what the whole read takes (docs/performance.md).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { lookupSecret } from "./secret_service.ts";
  * const found = await lookupSecret("/run/user/1000/bus", { service: "loopauth" }, { uid: 1000 });
  * if (found.state === "found") console.log(found.secret.length);

@@ -7,7 +7,7 @@
  * for `--scopes`.
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
+import { EXIT_CODES, type LoopauthError } from "../../lib/core/errors.ts";
 import type { Command, Flags } from "../../lib/cli/command.ts";
 import { helpFlag, parseFlags } from "../../lib/cli/command.ts";
 import { actAsUser } from "../../lib/dev/provider.ts";
