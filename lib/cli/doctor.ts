@@ -14,7 +14,7 @@ import {
 } from "./command.ts";
 import { flagHelp } from "./flag_help.ts";
 
-const MARKS: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fail: "✗" };
+const MARKS: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fail: "✗", fact: "·" };
 
 /** The flags of `doctor` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
@@ -35,7 +35,7 @@ const FLAGS = {
  * The `doctor` subcommand: checks what a login to a host needs.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./doctor.ts";
  * await command.run(["--hostname", "github.com"], { signal: new AbortController().signal });
  * ```
@@ -44,7 +44,8 @@ export const command: Command = {
   name: "doctor",
   flags: FLAGS,
   help: `Check what a login to a host or issuer needs, one line per check: ✓ fine, ! works but
-worth fixing, ✗ blocks a login, each with what to do. It checks that the host answers,
+worth fixing, ✗ blocks a login, each with what to do; · a fact doctor cannot check (GitHub's
+fixed endpoints). It checks that the host answers,
 its endpoints or metadata (PKCE S256, device flow, revocation, the iss parameter), the
 OS keyring, the config directory (owner, modes), the proxy and CA settings in effect,
 Deno's permissions against what a login needs, and the clock against the server's.
@@ -78,7 +79,9 @@ Examples:
       return code;
     }
     for (const check of report.checks) {
-      const fix = check.status !== "ok" && check.fix ? `: ${check.fix}` : "";
+      const fix = (check.status === "warn" || check.status === "fail") && check.fix
+        ? `: ${check.fix}`
+        : "";
       console.log(`${MARKS[check.status]} ${check.message}${fix}`);
     }
     if (report.ok) console.log(`A login to ${report.host} can work`);

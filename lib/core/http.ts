@@ -27,7 +27,7 @@ export interface FetchBoundedOptions {
  * (see `fetchLoopbackDirect`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { fetchBounded } from "./http.ts";
  * const response = await fetchBounded("https://github.com/", { method: "HEAD" }, { what: "github.com" });
  * ```
@@ -128,16 +128,15 @@ function connectionHint(error: unknown): string | undefined {
   if (/unsuccessful tunnel/i.test(text)) {
     return `the proxy of ${proxy} refused to connect to it (unsuccessful tunnel): check ${proxy}, or list the host in NO_PROXY`;
   }
-  const set = decision
-    ? decision.proxy?.variable
-    : proxyVariables().some((p) => /^no_proxy$/i.test(p.variable))
-    ? undefined
-    : httpsProxyVariable();
+  const set = decision ? decision.proxy?.variable : httpsProxyVariable();
+  const noProxy = decision
+    ? decision.noProxy
+    : proxyVariables().find((p) => /^no_proxy$/i.test(p.variable))?.variable;
   if (set && /connect|dns|refused|reset|timed out/i.test(text)) {
     // Deno's own messages cannot tell the proxy from the host.
-    return `${
-      failureReason(error)
-    } (${set} is set: check that proxy, or list the host in NO_PROXY)`;
+    return `${failureReason(error)} (${set} is set${
+      noProxy ? `, unless ${noProxy} lists the host` : ""
+    }: check that proxy, or list the host in ${noProxy ?? "NO_PROXY"})`;
   }
   return undefined;
 }

@@ -1,13 +1,12 @@
 /**
- * Which proxy Deno's `fetch` uses for a URL, read from the same variables
- * by the same rules (Deno's ext/fetch/proxy.rs, from reqwest), so that
- * `doctor` and error messages can name the variable that is in effect:
- * `ALL_PROXY` first, then `HTTPS_PROXY` or `HTTP_PROXY` by the URL's scheme
- * (each upper case first, then lower case), and `NO_PROXY` (IP addresses
- * and IPv4 CIDR ranges for an IP host; for a name the name, a parent domain
- * or `*`). Written by hand: Deno exposes no API for it. An `http://`
- * loopback address is the exception: loopauth reaches it directly whatever
- * is set (see loopback.ts).
+ * Which proxy variable Deno's `fetch` reads for a URL, so that `doctor` and
+ * error messages can name it: `ALL_PROXY` first, then `HTTPS_PROXY` or
+ * `HTTP_PROXY` by the URL's scheme (each upper case first, then lower case).
+ * Only what the hints need: whether `NO_PROXY` exempts the host is left to
+ * Deno (its ext/fetch/proxy.rs matches names, parent domains and IP ranges),
+ * as copying those rules here could drift from what Deno does; a hint says
+ * `NO_PROXY` is set instead. An `http://` loopback address is loopauth's own
+ * exception: reached directly whatever is set (see loopback.ts).
  * @module
  */
 import { readEnv } from "./env_vars.ts";
@@ -24,10 +23,10 @@ export interface ProxyInEffect {
 
 /** What {@linkcode proxyFor} found for a URL. */
 export interface ProxyDecision {
-  /** The proxy, when one applies. */
+  /** The proxy, when one is set for the URL's scheme. */
   proxy?: ProxyInEffect;
-  /** The `NO_PROXY` variable that exempts the URL, when a proxy is set but skipped. */
-  bypassedBy?: string;
+  /** The `NO_PROXY` variable, when one is set beside the proxy: it may exempt the host. */
+  noProxy?: string;
   /** True when a proxy is set but skipped for an `http://` loopback address (reached directly). */
   loopback?: true;
 }
@@ -47,8 +46,8 @@ function pair(name: string, env: Env): { variable: string; value: string } | und
 }
 
 /**
- * The proxy loopauth's requests to `url` go through, and the variable that
- * says so.
+ * The proxy loopauth's requests to `url` go through unless `NO_PROXY`
+ * exempts the host, and the variables that say so.
  *
  * @example
  * ```ts
@@ -56,7 +55,10 @@ function pair(name: string, env: Env): { variable: string; value: string } | und
  * import { proxyFor } from "./proxy_env.ts";
  * const env = { HTTPS_PROXY: "http://me:secret@proxy:3128", NO_PROXY: "ghe.example.com" };
  * const decision = proxyFor("https://github.com/login", (name) => env[name as keyof typeof env]);
- * assert.deepEqual(decision.proxy, { variable: "HTTPS_PROXY", url: "http://…@proxy:3128" });
+ * assert.deepEqual(decision, {
+ *   proxy: { variable: "HTTPS_PROXY", url: "http://…@proxy:3128" },
+ *   noProxy: "NO_PROXY",
+ * });
  * ```
  */
 export function proxyFor(url: string, env: Env = quietEnv): ProxyDecision {
@@ -65,9 +67,9 @@ export function proxyFor(url: string, env: Env = quietEnv): ProxyDecision {
     pair(target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY", env);
   if (!set) return {};
   if (target.protocol === "http:" && isLoopbackHost(target.hostname)) return { loopback: true };
+  const proxy = { variable: set.variable, url: hideUserinfo(set.value) };
   const no = pair("NO_PROXY", env);
-  if (no && exempt(target.hostname, no.value)) return { bypassedBy: no.variable };
-  return { proxy: { variable: set.variable, url: hideUserinfo(set.value) } };
+  return no ? { proxy, noProxy: no.variable } : { proxy };
 }
 
 /**
@@ -106,36 +108,4 @@ export function proxyVariables(env: Env = quietEnv): ProxyInEffect[] {
     }
   }
   return found;
-}
-
-/** Whether NO_PROXY's list exempts `hostname` (as Deno's NoProxy matches it). */
-function exempt(hostname: string, list: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  const entries = list.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean);
-  const ip = ipv4(host);
-  if (ip !== undefined || host.includes(":")) {
-    // An IP host is matched against the IP entries only.
-    return entries.some((entry) => {
-      const [address, bits] = entry.split("/");
-      if (host.includes(":")) return bits === undefined && address.replace(/^\[|\]$/g, "") === host;
-      const base = ipv4(address);
-      if (base === undefined || ip === undefined) return false;
-      const prefix = bits === undefined ? 32 : Number(bits);
-      if (!(prefix >= 0 && prefix <= 32)) return false;
-      const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-      return ((base & mask) >>> 0) === ((ip & mask) >>> 0);
-    });
-  }
-  return entries.some((entry) =>
-    entry === "*" || entry === host || entry.replace(/^\./, "") === host ||
-    (host.endsWith(entry) && (entry.startsWith(".") || host.at(-entry.length - 1) === "."))
-  );
-}
-
-function ipv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
-    return undefined;
-  }
-  return parts.reduce((value, part) => value * 256 + Number(part), 0);
 }

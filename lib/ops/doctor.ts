@@ -18,8 +18,12 @@ import { configDir, joinPath, STORE_FILES } from "../store/paths.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { resolveHost } from "./token.ts";
 
-/** `ok`, `warn` (a login still works) or `fail` (it cannot until this is fixed). */
-export type CheckStatus = "ok" | "warn" | "fail";
+/**
+ * `ok`, `warn` (a login still works) or `fail` (it cannot until this is
+ * fixed); `fact`: what a host is known to offer, not checked (GitHub's fixed
+ * endpoints: no metadata says so, and doctor has no client to try them).
+ */
+export type CheckStatus = "ok" | "warn" | "fail" | "fact";
 
 /** One check of {@linkcode doctor}. */
 export interface DoctorCheck {
@@ -79,7 +83,7 @@ interface Timing {
  * for what it finds (a `cancelled` error still ends it).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { doctor } from "./doctor.ts";
  * const report = await doctor({ hostname: "github.com" });
  * for (const check of report.checks) console.log(check.status, check.name, check.message);
@@ -197,30 +201,33 @@ function notChecked(why: string): DoctorCheck {
   };
 }
 
-/** What GitHub and GHES offer: fixed endpoints, no metadata document. */
+/**
+ * What GitHub and GHES offer: fixed endpoints, no metadata document. Facts,
+ * not checks: nothing here could fail, so none is shown as a passed check.
+ */
 function gitHubChecks(host: GitHubHost): DoctorCheck[] {
   return [
     {
       name: "metadata",
-      status: "ok",
+      status: "fact",
       message:
         `endpoints: GitHub's own (no metadata document): ${host.authorizationEndpoint}, API ${host.apiUrl}`,
     },
-    { name: "pkce", status: "ok", message: "PKCE S256: accepted by GitHub" },
+    { name: "pkce", status: "fact", message: "PKCE S256: GitHub accepts it" },
     {
       name: "device",
-      status: "ok",
+      status: "fact",
       message:
         `device flow: ${host.origin}/login/device/code (the app needs Enable Device Flow ticked)`,
     },
     {
       name: "revocation",
-      status: "ok",
+      status: "fact",
       message: "revocation: DELETE /applications/{client_id}/token (needs the client secret)",
     },
     {
       name: "iss",
-      status: "ok",
+      status: "fact",
       message: "iss parameter (RFC 9207): GitHub sends none; state and PKCE protect the callback",
     },
   ];
@@ -430,9 +437,9 @@ function proxyCheck(urls: string[]): DoctorCheck {
   for (const url of new Set(urls)) {
     const decision = proxyFor(url);
     const key = decision.proxy
-      ? `through ${decision.proxy.variable}=${decision.proxy.url}`
-      : decision.bypassedBy
-      ? `directly (${decision.bypassedBy} exempts it)`
+      ? `through ${decision.proxy.variable}=${decision.proxy.url}${
+        decision.noProxy ? ` unless ${decision.noProxy} lists it` : ""
+      }`
       : decision.loopback
       ? "directly (a loopback address)"
       : "directly";

@@ -14,7 +14,7 @@ import { startOidcProvider } from "../oidc_helpers.ts";
 
 interface Check {
   name: string;
-  status: "ok" | "warn" | "fail";
+  status: "ok" | "warn" | "fail" | "fact";
   message: string;
   fix?: string;
   code?: string;
@@ -31,12 +31,15 @@ Deno.test("doctor against the built-in provider: one line per check, a login can
     assert.equal(out.stderr, "");
     const lines = out.stdout.trimEnd().split("\n");
     assert.equal(lines.at(-1), `A login to ${provider.origin} can work`);
-    for (const line of lines.slice(0, -1)) assert.match(line, /^[✓!] \S/, line);
+    for (const line of lines.slice(0, -1)) assert.match(line, /^[✓!·] \S/, line);
     assert.match(
       out.stdout,
       new RegExp(`^✓ host: ${provider.origin}/ answers \\(HTTP 404 in \\d+ ms\\)$`, "m"),
     );
-    assert.match(out.stdout, /^✓ PKCE S256: accepted by GitHub$/m);
+    // GitHub's fixed endpoints are facts (·), never a ✓ for something that was not checked.
+    assert.match(out.stdout, /^· PKCE S256: GitHub accepts it$/m);
+    assert.match(out.stdout, /^· iss parameter \(RFC 9207\): GitHub sends none; /m);
+    assert.doesNotMatch(out.stdout, /^✓ (endpoints|PKCE|device flow|revocation|iss)/m);
     // No keyring in this environment: a warning that says where tokens go and what to do.
     assert.match(
       out.stdout,
@@ -85,6 +88,11 @@ Deno.test("doctor against the built-in provider: one line per check, a login can
       "permissions",
       "clock",
     ]);
+    // Only what doctor asked is ok or not; what it only knows about GitHub is a fact.
+    assert.deepEqual(
+      report.checks.filter((c: Check) => c.status === "fact").map((c: Check) => c.name),
+      ["metadata", "pkce", "device", "revocation", "iss"],
+    );
   });
 });
 
