@@ -3,6 +3,11 @@
  * deno.json tasks, docs/permissions.md, the README's install and quick start,
  * scripts/compile.ts and the tests all come from here
  * (tests/system/permissions_test.ts checks that deno.json and the docs match).
+ *
+ * Run it to write the flags of every `deno run` in deno.json's tasks from
+ * {@linkcode taskScriptFlags} (the docs' copies are checked, and the test's
+ * message prints the line to paste):
+ * deno run --allow-read=deno.json --allow-write=deno.json scripts/permissions.ts
  * @module
  */
 
@@ -318,4 +323,62 @@ export function setupTaskFlags(): string[] {
     "--allow-read=.tools",
     "--allow-sys=uid",
   ];
+}
+
+/**
+ * The flags of the scripts `deno task check` runs: the layering check reads
+ * lib/ and runs `deno info`; the check of doc examples marked ignore also
+ * writes their copies to {@linkcode TEST_TMP} and runs `deno check`.
+ */
+export function checkTaskFlags(script: "layers" | "ignored_examples"): string[] {
+  return script === "layers"
+    ? ["--allow-read=.", `--allow-run=${DENO_PATH}`]
+    : ["--allow-read=.", `--allow-write=${TEST_TMP}`, `--allow-run=${DENO_PATH}`];
+}
+
+/** The flags of each script a deno.json task runs with `deno run`, by its path. */
+export function taskScriptFlags(): Record<string, string[]> {
+  return {
+    "main.ts": demoTaskFlags(),
+    "scripts/test.ts": testRunnerFlags(),
+    "scripts/hostile.ts": benchTaskFlags(),
+    "scripts/token_bench.ts": benchTaskFlags(),
+    "scripts/status_bench.ts": benchTaskFlags(),
+    "scripts/bench.ts": benchTaskFlags(),
+    "scripts/compile.ts": compileTaskFlags(),
+    "scripts/setup.ts": setupTaskFlags(),
+    "scripts/check_layers.ts": checkTaskFlags("layers"),
+    "scripts/check_ignored_examples.ts": checkTaskFlags("ignored_examples"),
+  };
+}
+
+/**
+ * Every `deno run FLAGS SCRIPT` in the task commands of deno.json's `text`
+ * (the `$(deno eval …)` in a flag kept whole), with where its flags start.
+ */
+export function taskRuns(text: string): { flags: string; script: string; index: number }[] {
+  // Deno's path as the tasks write it holds spaces: one token while matching.
+  const masked = text.replaceAll(DENO_PATH, "\u0000".repeat(DENO_PATH.length));
+  const runs = [];
+  for (const command of masked.matchAll(/"command": "((?:[^"\\]|\\.)*)"/g)) {
+    const start = command.index + command[0].indexOf(command[1]);
+    for (const match of command[1].matchAll(/\bdeno run ((?:-\S+ )*)(\S+\.ts)\b/g)) {
+      const index = start + match.index + "deno run ".length;
+      const flags = text.slice(index, index + match[1].length).trim();
+      runs.push({ flags, script: match[2], index });
+    }
+  }
+  return runs;
+}
+
+if (import.meta.main) {
+  const expected = taskScriptFlags();
+  let text = await Deno.readTextFile("deno.json");
+  // From the last so that the earlier indexes hold.
+  for (const run of taskRuns(text).reverse()) {
+    const flags = expected[run.script];
+    if (!flags) throw new Error(`deno.json runs ${run.script}: add its flags to taskScriptFlags`);
+    text = text.slice(0, run.index) + flags.join(" ") + text.slice(run.index + run.flags.length);
+  }
+  await Deno.writeTextFile("deno.json", text);
 }

@@ -16,12 +16,15 @@ import {
   CONFIG_DIR_SHELL,
   CONTAINER_MARKERS,
   demoTaskFlags,
+  DENO_PATH,
   GITHUB_HOSTS,
   LOOPBACK_NET,
   runFlags,
   RUNTIME_DIR_SHELL,
   SESSION_BUS_SHELL,
   setupTaskFlags,
+  taskRuns,
+  taskScriptFlags,
   testRunnerFlags,
   testTaskFlags,
 } from "../../scripts/permissions.ts";
@@ -50,6 +53,18 @@ Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
   for (const name of ["demo", "test", "bench", "compile", "setup"]) {
     assert.doesNotMatch(task(name), /(^| )(-A|--allow-all)( |$)/, name);
   }
+});
+
+Deno.test("every deno run of every deno.json task has the flags of scripts/permissions.ts for its script", () => {
+  const expected = taskScriptFlags();
+  const runs = taskRuns(config);
+  for (const { flags, script } of runs) {
+    assert.ok(script in expected, `a task runs ${script} with flags of its own`);
+    assert.equal(JSON.parse(`"${flags}"`), expected[script].join(" "), script);
+  }
+  // bench runs four scripts, setup and setup-bench one each, check two.
+  assert.equal(runs.length, 11);
+  assert.deepEqual([...new Set(runs.map((r) => r.script))].sort(), Object.keys(expected).sort());
 });
 
 Deno.test("docs/permissions.md documents the same flags", () => {
