@@ -160,6 +160,27 @@ Deno.test("help, every completion script and the parser offer and take the same 
   assert.deepEqual(hidden, HIDDEN);
 });
 
+Deno.test("the words completion offers as a command's first argument are the ones it takes", async () => {
+  await using config = await tempConfig();
+  const bash = await runCli(["completion", "bash"], { configHome: config.home });
+  const offered = new Map(
+    [...bash.stdout.matchAll(/^ {6}([a-z-]+)\) COMPREPLY=\(\$\(compgen -W "([^"]*)"/gm)]
+      .map(([, name, words]) => [name, words.split(" ")]),
+  );
+  const nested = ["agent", "completion", "git-credential"];
+  assert.deepEqual([...offered.keys()].filter((name) => name !== "help").sort(), nested);
+  for (const name of nested) {
+    const command = await load(name);
+    assert.deepEqual(offered.get(name), command.subcommands, name);
+    // A word it does not offer is refused in one line, exit 2.
+    const out = await runCli([name, "bogus"], { configHome: config.home });
+    assert.equal(out.code, EXIT_CODES.usage, name);
+    assert.equal(out.stderr.split("\n").filter(Boolean).length, 1, out.stderr);
+  }
+  // After help, every command.
+  assert.ok(offered.get("help")!.includes("dev-server"));
+});
+
 Deno.test("a value a flag does not take is one line naming the ones it does (exit 2)", async () => {
   await using config = await tempConfig();
   const out = await runCli(["doctor", "--storage", "disk"], { configHome: config.home });
