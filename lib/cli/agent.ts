@@ -15,8 +15,7 @@ import { formatUse, runAgent } from "../store/agent_server.ts";
 import { forwardAgent } from "../store/agent_forward.ts";
 import { configDir } from "../store/paths.ts";
 import { AGENT_ENV_VARS, childEnvironment } from "../platform/child_env.ts";
-import { type Command, type Flags, parseFlags, writeResult } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
+import { type Command, flagHelp, type Flags, parseFlags, writeResult } from "./command.ts";
 
 /** The default time to live of an agent. */
 const DEFAULT_TTL = "12h";

@@ -3,6 +3,7 @@ import { apiRequest } from "../ops/api.ts";
 import { LoopauthError } from "../core/errors.ts";
 import {
   type Command,
+  flagHelp,
   type Flags,
   HOST_FLAGS,
   hostnameFlag,
@@ -12,7 +13,6 @@ import {
   userFlag,
   writeResult,
 } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
 
 /** The flags of `api` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {

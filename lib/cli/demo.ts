@@ -4,8 +4,7 @@ import { actAsUser, startDevProvider } from "../dev/provider.ts";
 import { parseDuration } from "../core/duration.ts";
 import { login } from "../ops/login.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
-import { type Command, type Flags, parseFlags } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
+import { type Command, flagHelp, type Flags, parseFlags } from "./command.ts";
 import { showUrl } from "./show_url.ts";
 
 /** The flags of `demo` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */

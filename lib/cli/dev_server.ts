@@ -8,8 +8,14 @@ import type { DevProvider, DevProviderOptions } from "../dev/types.ts";
 import { isGitHubLogin } from "../providers/github_host.ts";
 import { configDir } from "../store/paths.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
-import { type Command, type Flags, type Parsed, parseFlags, portFlag } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
+import {
+  type Command,
+  flagHelp,
+  type Flags,
+  type Parsed,
+  parseFlags,
+  portFlag,
+} from "./command.ts";
 
 /** GitHub's refresh token lifetime (about 6 months), for `--expiring`. */
 const REFRESH_TTL_S = 15_897_600;

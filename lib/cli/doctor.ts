@@ -5,6 +5,7 @@ import { parseStorage } from "../store/backend.ts";
 import { STORAGE_NAMES } from "../store/secrets.ts";
 import {
   type Command,
+  flagHelp,
   flagOrEnv,
   type Flags,
   HOST_FLAGS,
@@ -12,7 +13,6 @@ import {
   issuerFlag,
   parseFlags,
 } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
 
 const MARKS: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fail: "✗", fact: "·" };
 

@@ -3,6 +3,7 @@ import { LoopauthError } from "../core/errors.ts";
 import { login } from "../ops/login.ts";
 import {
   type Command,
+  flagHelp,
   flagOrEnv,
   type Flags,
   HOST_FLAGS,
@@ -15,7 +16,6 @@ import {
 } from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
 import { STORAGE_NAMES } from "../store/secrets.ts";
-import { flagHelp } from "./flag_help.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";

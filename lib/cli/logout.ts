@@ -2,6 +2,7 @@
 import { logout, logoutAll } from "../ops/logout.ts";
 import {
   type Command,
+  flagHelp,
   flagOrEnv,
   type Flags,
   HOST_FLAGS,
@@ -11,7 +12,6 @@ import {
   USER_FLAG,
   userFlag,
 } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
 import { LoopauthError } from "../core/errors.ts";
 
 /** The flags of `logout` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */

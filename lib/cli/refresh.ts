@@ -2,6 +2,7 @@
 import { reauthorize } from "../ops/reauthorize.ts";
 import {
   type Command,
+  flagHelp,
   flagOrEnv,
   type Flags,
   HOST_FLAGS,
@@ -12,7 +13,6 @@ import {
   USER_FLAG,
   userFlag,
 } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
 import { LOGIN_ROUTE_FLAGS, loginView } from "./login_view.ts";
 
 /** The flags of `refresh` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */

@@ -4,8 +4,7 @@ import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts"
 import { storedHost } from "../ops/token.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
-import { type Command, type Flags, HOSTNAME_FLAG, parseFlags } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
+import { type Command, flagHelp, type Flags, HOSTNAME_FLAG, parseFlags } from "./command.ts";
 import { helperCommand, helperFacts } from "./self_command.ts";
 
 /** The flags of `setup-git` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */

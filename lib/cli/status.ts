@@ -5,12 +5,12 @@ import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
 import {
   type Command,
   defaultHost,
+  flagHelp,
   type Flags,
   HOST_FLAGS,
   issuerFlag,
   parseFlags,
 } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
 
 /** The flags of `status` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {

@@ -6,13 +6,13 @@ import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import {
   type Command,
+  flagHelp,
   type Flags,
   HOSTNAME_FLAG,
   hostnameFlag,
   parseFlags,
   USER_FLAG,
 } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
 
 /** The flags of `switch` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {

@@ -4,6 +4,7 @@ import { readEnvVar } from "../core/env_vars.ts";
 import { getToken, tokenInfo } from "../ops/token.ts";
 import {
   type Command,
+  flagHelp,
   type Flags,
   HOST_FLAGS,
   hostnameFlag,
@@ -13,7 +14,6 @@ import {
   userFlag,
   writeResult,
 } from "./command.ts";
-import { flagHelp } from "./flag_help.ts";
 
 /** The variable kubectl passes its request in (client.authentication.k8s.io). */
 const EXEC_INFO_VARIABLE = "KUBERNETES_EXEC_INFO";
