@@ -16,7 +16,6 @@ import {
   CONFIG_DIR_SHELL,
   CONTAINER_MARKERS,
   demoTaskFlags,
-  DENO_PATH,
   GITHUB_HOSTS,
   LOOPBACK_NET,
   runFlags,
