@@ -371,6 +371,38 @@ export function taskRuns(text: string): { flags: string; script: string; index: 
   return runs;
 }
 
+/** The installer a user pipes to `sh` (README, docs/install.md). */
+export const INSTALL_SCRIPT = "install.sh";
+
+/**
+ * The shell variables the installed `loopauth` command (written by
+ * {@linkcode INSTALL_SCRIPT}) sets on every run before it starts Deno: the
+ * config directory, the agent's runtime and short directories and the
+ * session bus as loopauth works them out from the environment now, and the
+ * hosts the install was given.
+ */
+export const SHIM_VARS = {
+  configDir: "$cfg",
+  runtimeDir: "$run",
+  shortDir: "$short",
+  bus: "$bus",
+  hosts: "$hosts",
+} as const;
+
+/**
+ * The permission flags of the installed `loopauth` command, each a word its
+ * script double-quotes: {@linkcode runFlags} over {@linkcode SHIM_VARS}, so
+ * that a later `XDG_CONFIG_HOME`, `XDG_RUNTIME_DIR` or `TMPDIR` is granted
+ * rather than the one of install time.
+ */
+export function shimFlags(): string[] {
+  return runFlags(SHIM_VARS.configDir, [SHIM_VARS.hosts], {
+    runtimeDir: SHIM_VARS.runtimeDir,
+    shortDir: SHIM_VARS.shortDir,
+    bus: SHIM_VARS.bus,
+  });
+}
+
 if (import.meta.main) {
   const expected = taskScriptFlags();
   let text = await Deno.readTextFile("deno.json");

@@ -4,6 +4,7 @@
  * @module
  */
 import { extname, join, normalize } from "node:path";
+import { INSTALL_SCRIPT } from "../../scripts/permissions.ts";
 import { ROOT } from "./env.ts";
 
 /**
@@ -47,21 +48,34 @@ export async function isListening(
 const TYPES: Record<string, string> = {
   ".ts": "application/typescript; charset=utf-8",
   ".json": "application/json",
+  ".sh": "text/plain; charset=utf-8",
 };
 
-/** Serves main.ts and lib/ of the checkout, read-only, on 127.0.0.1. */
-export function serveCheckout(): Deno.HttpServer<Deno.NetAddr> & { origin: string } {
+/** Options of {@linkcode serveCheckout}. */
+export interface ServeCheckoutOptions {
+  /** Changes a file's body before it is served (a compromised server); `path` is e.g. `lib/core/version.ts`. */
+  rewrite?: (path: string, body: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>;
+  /** Hears of every request's path (to count what was fetched). */
+  onRequest?: (path: string) => void;
+}
+
+/** Serves main.ts, lib/ and install.sh of the checkout, read-only, on 127.0.0.1. */
+export function serveCheckout(
+  options: ServeCheckoutOptions = {},
+): Deno.HttpServer<Deno.NetAddr> & { origin: string } {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const path = normalize(decodeURIComponent(new URL(request.url).pathname)).replace(
       /^[/\\]+/,
       "",
     );
+    options.onRequest?.(path);
     const type = TYPES[extname(path)];
-    if (!type || !(path === "main.ts" || /^lib[/\\]/.test(path))) {
+    if (!type || !(path === "main.ts" || path === INSTALL_SCRIPT || /^lib[/\\]/.test(path))) {
       return new Response("Not found", { status: 404 });
     }
     try {
-      return new Response(await Deno.readFile(join(ROOT, path)), {
+      const body = await Deno.readFile(join(ROOT, path));
+      return new Response(options.rewrite?.(path, body) ?? body, {
         headers: { "content-type": type },
       });
     } catch {
