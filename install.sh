@@ -152,7 +152,7 @@ origin='$origin'
 hosts='$hosts'
 reinstall='curl -fsSL $from/install.sh | sh -s -- --from $from'
 EOF
-  cat <<'EOF'
+  cat <<'SHIM'
 if [ ! -x "$deno" ]; then
   printf 'Error: loopauth cannot find Deno at %s: install it again with %s\n' "$deno" "$reinstall" >&2
   exit 127
@@ -177,7 +177,7 @@ exec "$deno" run --no-config --lock="$lock" --frozen --allow-import="$origin" \
   "--allow-sys=uid" \
   "--allow-run" \
   "$main" "$@"
-EOF
+SHIM
 } >"$tmp"
 chmod 755 "$tmp"
 mv -f "$tmp" "$shim"

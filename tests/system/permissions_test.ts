@@ -17,17 +17,31 @@ import {
   CONTAINER_MARKERS,
   demoTaskFlags,
   GITHUB_HOSTS,
+  INSTALL_SCRIPT,
+  LAZY_IMPORTS_FLAG,
   LOOPBACK_NET,
   runFlags,
   RUNTIME_DIR_SHELL,
   SESSION_BUS_SHELL,
   setupTaskFlags,
+  shimFlags,
   taskRuns,
   taskScriptFlags,
   testRunnerFlags,
   testTaskFlags,
 } from "../../scripts/permissions.ts";
-import { Cli, loginArgs, loginWith, ROOT, runCli, SOURCE_DIR, tempConfig } from "../helpers.ts";
+import { configDir } from "../../lib/store/paths.ts";
+import { agentDir, defaultAgentSocket, shortAgentDir } from "../../lib/store/agent_paths.ts";
+import {
+  Cli,
+  loginArgs,
+  loginWith,
+  ROOT,
+  runCli,
+  SOURCE_DIR,
+  tempConfig,
+  tempDir,
+} from "../helpers.ts";
 
 const config = await Deno.readTextFile(`${ROOT}/deno.json`);
 const permissionsDoc = await Deno.readTextFile(`${ROOT}/docs/permissions.md`);
@@ -90,13 +104,12 @@ Deno.test("docs/permissions.md documents the same flags", () => {
   }
 });
 
-Deno.test("the README's install line and quick start use the documented flags", () => {
-  const flags = runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
-    runtimeDir: RUNTIME_DIR_SHELL,
-    bus: SESSION_BUS_SHELL,
-  }).join(" ");
-  const install = `deno install -g -n loopauth ${flags} jsr:@loopauth/loopauth/cli`;
-  assert.ok(readme.includes(install), `README.md lacks: ${install}`);
+Deno.test("the README's install is the installer, and its quick start uses the documented flags", () => {
+  assert.match(
+    readme,
+    /\n## Install\n[^#]*```sh\ncurl -fsSL (https:\S+)\/install\.sh \| sh -s -- --from \1\n/,
+  );
+  assert.doesNotMatch(readme, /^ *deno install/m, "the README's one install is the installer");
   const checkout = `deno run ${
     runFlags(CONFIG_DIR_SHELL, GITHUB_HOSTS, {
       runtimeDir: RUNTIME_DIR_SHELL,
@@ -105,11 +118,85 @@ Deno.test("the README's install line and quick start use the documented flags", 
     }).join(" ")
   } main.ts "$@"`;
   assert.ok(readme.includes(checkout), `README.md lacks: ${checkout}`);
-  assert.equal(
-    readme.indexOf("deno install"),
-    readme.indexOf(install),
-    "the JSR deno install -g line is the README's first install command",
+});
+
+/** The installed command's script as install.sh writes it, from its `#!` on. */
+const installScript = await Deno.readTextFile(`${ROOT}/${INSTALL_SCRIPT}`);
+
+Deno.test("install.sh's command starts Deno with the flags of scripts/permissions.ts, each one word", () => {
+  const joined = installScript.replace(/[ \t]*\\\n[ \t]*/g, " ");
+  const flags = shimFlags().map((flag) => `"${flag}"`).join(" ");
+  assert.ok(joined.includes(` ${flags} "$main" "$@"\n`), `install.sh lacks: ${flags}`);
+  assert.doesNotMatch(installScript, /(^|\s)(-A|--allow-all)(\s|$)/);
+});
+
+/** The flags install.sh's command gives a fake Deno in `env`, one a line. */
+async function shimFlagsIn(env: Record<string, string>): Promise<string[]> {
+  const dir = await tempDir("shim");
+  try {
+    // The command's run-time part, after the values install.sh fills in; Deno prints its arguments.
+    const body = /cat <<'SHIM'\n([\s\S]*?)\nSHIM\n/.exec(installScript);
+    assert.ok(body, "install.sh writes the command's run-time part unexpanded");
+    await Deno.writeTextFile(`${dir}/deno`, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n", { mode: 0o755 });
+    await Deno.chmod(`${dir}/deno`, 0o755);
+    const values =
+      `deno='${dir}/deno' main='https://example.com/main.ts' lock=/l origin=example.com` +
+      ` hosts='${GITHUB_HOSTS.join(",")}' reinstall=x`;
+    const out = await new Deno.Command("bash", {
+      args: ["-c", `${values}\n${body[1]}`],
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+      clearEnv: true,
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const args = new TextDecoder().decode(out.stdout).trimEnd().split("\n");
+    assert.deepEqual(args.slice(0, 6), [
+      "run",
+      "--no-config",
+      "--lock=/l",
+      "--frozen",
+      "--allow-import=example.com",
+      LAZY_IMPORTS_FLAG,
+    ]);
+    assert.equal(args.at(-1), "https://example.com/main.ts");
+    return args.slice(5, -1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("install.sh's command grants what loopauth uses in the environment of each run: the config, runtime and short directories, the session bus", async () => {
+  const uid = Number(
+    new TextDecoder().decode(
+      (await new Deno.Command("bash", { args: ["-c", "id -u"] }).output()).stdout,
+    ).trim(),
   );
+  const home = "/home/me";
+  const cases: Record<string, string>[] = [
+    { HOME: home },
+    { HOME: home, XDG_RUNTIME_DIR: "/run/user/1000", XDG_CONFIG_HOME: "/elsewhere" },
+    { HOME: home, XDG_RUNTIME_DIR: "relative", TMPDIR: "/var/tmp/" },
+  ];
+  for (const env of cases) {
+    const read = (name: string) => env[name];
+    const config = configDir({ env: read, os: "linux" });
+    const runtime = env.XDG_RUNTIME_DIR?.startsWith("/") ? env.XDG_RUNTIME_DIR : undefined;
+    const expected = runFlags(config, GITHUB_HOSTS, {
+      runtimeDir: runtime ? `${runtime}/loopauth` : config,
+      shortDir: shortAgentDir(uid, { env: read }),
+      bus: runtime ? `${runtime}/bus` : `${config}/bus`,
+    });
+    const flags = await shimFlagsIn(env);
+    assert.deepEqual(flags, expected, JSON.stringify(env));
+    // The agent loopauth would start there may listen and keep its directory.
+    const socket = defaultAgentSocket({ env: read, configDir: config, uid });
+    const granted = grants(flags);
+    assert.ok(granted.get("--allow-net")!.includes(`unix:${socket}`), socket);
+    const dir = agentDir(socket);
+    assert.ok(
+      granted.get("--allow-write")!.some((path) => dir === path || dir.startsWith(`${path}/`)),
+      socket,
+    );
+  }
 });
 
 /** Every documented copy of the `deno run` / `deno install -g` flags (line continuations joined). */
@@ -188,7 +275,7 @@ Deno.test("the documented commands, run with XDG_RUNTIME_DIR unset, grant no /lo
       }
     }
   }
-  assert.equal(copies, 7, "README (2), docs/install.md (3), docs/permissions.md (2)");
+  assert.equal(copies, 6, "README (1), docs/install.md (3), docs/permissions.md (2)");
 });
 
 Deno.test("every subcommand works with exactly the documented deno run flags", async () => {
