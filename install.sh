@@ -11,6 +11,9 @@
 # change later). Running it again replaces the command with the same one.
 set -eu
 
+# The whole script is one group, which sh reads to its end before it runs any of it: a download cut
+# short runs nothing, and an early exit does not leave curl writing into a closed pipe.
+{
 DENO_VERSION=2.9.6 # installed from npm when no Deno 2.3 or later is found
 from=""
 bin_dir="${LOOPAUTH_INSTALL_DIR:-}"
@@ -195,3 +198,4 @@ case ":${PATH:-}:" in
     say "  $line"
     ;;
 esac
+}

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/core/version.ts";
 import { INSTALL_SCRIPT } from "../../scripts/permissions.ts";
-import { serveCheckout, tempDir } from "../helpers.ts";
+import { ROOT, serveCheckout, tempDir } from "../helpers.ts";
 import { BASE_TOOLS, readmeInstall, shell, toolsDir } from "../helpers/install.ts";
 
 /** The environment of a new login on a fresh machine: HOME, PATH and Deno's cache only. */
@@ -110,7 +110,23 @@ Deno.test("the README's install, pasted as printed: a fresh shell runs loopauth,
   assert.equal(await Deno.readTextFile(shim), before);
   const still = await run("loopauth --version");
   assert.equal(still.stdout, `loopauth ${VERSION}\n`, still.stderr);
+
+  // docs/install.md's uninstall, as printed: nothing of the install is left.
+  const uninstall = await shell(await docsUninstall(), freshEnv(home, tools));
+  assert.equal(uninstall.code, 0, uninstall.stderr);
+  assert.deepEqual([...Deno.readDirSync(`${home}/.local/bin`)], []);
+  assert.deepEqual([...Deno.readDirSync(`${home}/.local/share`)], []);
+  const gone = await run("loopauth --version");
+  assert.equal(gone.code, 127, gone.stderr);
 });
+
+/** The command block of docs/install.md's "### Uninstall". */
+async function docsUninstall(): Promise<string> {
+  const doc = await Deno.readTextFile(`${ROOT}/docs/install.md`);
+  const block = /\n### Uninstall\n[^#]*?```sh\n([\s\S]*?)\n```/.exec(doc);
+  assert.ok(block, "docs/install.md says how to uninstall");
+  return block[1];
+}
 
 Deno.test("no Deno on the machine: the installer says and runs npm's install of deno@2.9.6 into its own prefix, once; the command uses that Deno", async () => {
   await using server = serveCheckout();
@@ -145,9 +161,24 @@ Deno.test("no Deno on the machine: the installer says and runs npm's install of 
   const again = await shell(readme.paste, freshEnv(home, tools));
   assert.equal(again.code, 0, again.stderr);
   assert.equal((await calls(npm.log)).length, 1);
+
+  // That Deno removed: one line whose hint, run as printed, installs it again.
+  await Deno.remove(prefix, { recursive: true });
+  const lost = await shell(`${readme.pathLine}\nloopauth --version`, freshEnv(home, bare));
+  assert.equal(lost.code, 127);
+  assert.equal(lost.stdout, "");
+  const hint = new RegExp(
+    `^Error: loopauth cannot find Deno at ${prefix}/node_modules/deno/deno: install it again with (curl .*)\n$`,
+  ).exec(lost.stderr);
+  assert.ok(hint, lost.stderr);
+  const reinstall = await shell(hint[1], freshEnv(home, tools));
+  assert.equal(reinstall.code, 0, reinstall.stderr);
+  assert.equal((await calls(npm.log)).length, 2);
+  const back = await shell(`${readme.pathLine}\nloopauth --version`, freshEnv(home, bare));
+  assert.equal(back.stdout, `loopauth ${VERSION}\n`, back.stderr);
 });
 
-Deno.test("a Deno in ~/.deno/bin (deno.land's installer) is found when PATH has none; npm is not run", async () => {
+Deno.test("a Deno in ~/.deno/bin (deno.land's installer) is found when PATH has none; npm is not run; --host adds a GHES host", async () => {
   await using server = serveCheckout();
   const home = await tempDir("home");
   await Deno.mkdir(`${home}/.deno/bin`, { recursive: true, mode: 0o700 });
@@ -159,11 +190,13 @@ Deno.test("a Deno in ~/.deno/bin (deno.land's installer) is found when PATH has 
   assert.equal(link.code, 0, link.stderr);
   const npm = await fakeNpm();
   const tools = await toolsDir([...BASE_TOOLS, "node"], { npm: `${npm.dir}/npm` });
-  const install = await shell(readme.paste, freshEnv(home, tools));
+  const install = await shell(`${readme.paste} --host ghe.example.com`, freshEnv(home, tools));
   assert.equal(install.code, 0, install.stderr);
   assert.deepEqual(await calls(npm.log), []);
   const shim = await Deno.readTextFile(`${home}/.local/bin/loopauth`);
   assert.match(shim, new RegExp(`^deno='${home}/.deno/bin/deno'$`, "m"));
+  // --host: a GHES host joins the hosts the command may reach.
+  assert.match(shim, /^hosts='github\.com,api\.github\.com,ghe\.example\.com'$/m);
 });
 
 Deno.test("the installer's mistakes are one line each, exit 1, and nothing is written", async () => {
