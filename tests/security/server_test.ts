@@ -4,7 +4,9 @@
  * What it answers is input: user names that carry git-credential lines,
  * terminal escapes or keyring commands, tokens with CR/LF, metadata that
  * sends a token over plain http, an `iss` of another issuer, and answers
- * that are no OAuth answer at all. See tests/security_test.ts.
+ * that are no OAuth answer at all; and the server loopauth is installed
+ * from (install.sh): code changed after the install, plain http on the way.
+ * See tests/security_test.ts.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -13,6 +15,7 @@ import { EXIT_CODES, LoopauthError } from "../../lib/core/errors.ts";
 import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import { approveDeviceCode } from "../../lib/dev/provider.ts";
 import { terminalSafe } from "../../lib/core/text.ts";
+import { VERSION } from "../../lib/core/version.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { discoverIssuer, exchangeIssuerCode } from "../../lib/providers/oidc.ts";
 import { exchangeCode, parseTokenResponse } from "../../lib/providers/github.ts";
@@ -25,15 +28,18 @@ import {
   loginOnce,
   providerLoginArgs,
   runCli,
+  serveCheckout,
   SOURCE_DIR,
   startKeyring,
   storedSecrets,
   tempConfig,
+  tempDir,
   Tmux,
   tokenRequests,
   waitUntil,
   withProvider,
 } from "../helpers.ts";
+import { BASE_TOOLS, readmeInstall, shell, toolsDir } from "../helpers/install.ts";
 import { actAsOidcUser, startOidcProvider } from "../oidc_helpers.ts";
 import {
   CONTROL,
@@ -1011,4 +1017,55 @@ Deno.test("attack: the server answers slow_down again and again → polls spaced
       "Warning: the server keeps asking to poll more slowly: is this machine's clock running fast? (VMs and WSL often drift)";
     assert.equal(out.stderr.split("\n").filter((l) => l === hint).length, 1, out.stderr);
   }, { autoApprove: false, deviceInterval: 0.2, slowDownIncrement: 0.5 });
+});
+
+Deno.test("attack: the server loopauth was installed from changes its code afterwards → the installed command refuses to run it (the lock file of install time), none of it runs", async () => {
+  let tampered = false;
+  await using server = serveCheckout({
+    rewrite: (path, body) =>
+      tampered && path === "lib/core/version.ts"
+        ? new TextEncoder().encode(
+          new TextDecoder().decode(body).replace(/VERSION = "[^"]*"/, 'VERSION = "6.6.6"'),
+        )
+        : body,
+  });
+  const home = await tempDir("home");
+  const readme = await readmeInstall(server.origin);
+  const tools = await toolsDir([...BASE_TOOLS], { deno: Deno.execPath() });
+  const env = { HOME: home, PATH: tools, DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache` };
+  const install = await shell(readme.paste, env);
+  assert.equal(install.code, 0, install.stderr);
+  // A cleaned Deno cache fetches the modules again (`--version` needs no npm package).
+  const run = async () =>
+    shell(`${readme.pathLine}\nloopauth --version`, { ...env, DENO_DIR: await tempDir("dd") });
+  const before = await run();
+  assert.equal(before.stdout, `loopauth ${VERSION}\n`, before.stderr);
+  tampered = true;
+  const after = await run();
+  assert.equal(after.code, 10, after.stderr);
+  assert.equal(after.stdout, "", "nothing of the changed code ran");
+  assert.match(after.stderr, /Integrity check failed for remote specifier/);
+  assert.match(after.stderr, /Specifier: http:\/\/127\.0\.0\.1:\d+\/lib\/core\/version\.ts/);
+});
+
+Deno.test("attack: an install from plain http beyond loopback (code anyone on the way could change) → refused before anything is fetched or written", async () => {
+  const fetched: string[] = [];
+  await using server = serveCheckout({ onRequest: (path) => fetched.push(path) });
+  const home = await tempDir("home");
+  const tools = await toolsDir([...BASE_TOOLS], { deno: Deno.execPath() });
+  const env = { HOME: home, PATH: tools, DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache` };
+  // localhost is a name anything may answer for; only the loopback addresses count.
+  for (const from of [`http://localhost:${server.addr.port}`, "http://example.com/loopauth"]) {
+    const out = await shell(
+      `curl -fsSL ${server.origin}/install.sh | sh -s -- --from ${from}`,
+      env,
+    );
+    assert.equal(out.code, 1, out.stderr);
+    assert.equal(
+      out.stderr,
+      `Error: --from must be an https:// URL (http:// only on 127.0.0.1 or [::1]), not ${from}\n`,
+    );
+  }
+  assert.deepEqual(fetched, ["install.sh", "install.sh"], "only the installer itself was fetched");
+  assert.deepEqual([...Deno.readDirSync(home)], []);
 });
