@@ -113,7 +113,7 @@ done
 if [ -z "$deno" ]; then
   command -v npm >/dev/null 2>&1 ||
     die "No Deno 2.3 or later and no npm: install Deno (https://deno.com) or Node.js, then run this again"
-  say "No Deno 2.3 or later found: installing Deno $DENO_VERSION from npm into $private"
+  say "No Deno 2.3 or later found: installing Deno $DENO_VERSION from npm (about 40 MB) into $private"
   say "  npm install --prefix $private deno@$DENO_VERSION"
   mkdir -p "$private"
   npm install --prefix "$private" --no-save --no-package-lock --no-audit --no-fund \
