@@ -17,7 +17,9 @@ set -eu
 DENO_VERSION=2.9.6 # installed from npm when no Deno 2.3 or later is found
 from=""
 bin_dir="${LOOPAUTH_INSTALL_DIR:-}"
+explicit_bin_dir=${LOOPAUTH_INSTALL_DIR:+1}
 hosts="github.com,api.github.com"
+extra="" # the options to give again when installing again (--bin-dir, --host)
 
 say() { printf '%s\n' "$*"; }
 die() {
@@ -54,13 +56,14 @@ while [ $# -gt 0 ]; do
   esac
   case $opt in
     --from) from=${value%/} ;;
-    --bin-dir) bin_dir=$value ;;
+    --bin-dir) bin_dir=$value explicit_bin_dir=1 ;;
     --host)
       # A host name and maybe a port: nothing that could widen a permission list or the shell.
       case $value in
         "" | *[!A-Za-z0-9.:-]* | [.:-]*) die "--host takes a host name such as ghe.example.com, not $value" ;;
       esac
       hosts="$hosts,$value"
+      extra="$extra --host $value"
       ;;
   esac
 done
@@ -83,6 +86,30 @@ case $data in /*) ;; *) data="$HOME/.local/share/loopauth" ;; esac
 for path in "$bin_dir" "$data"; do
   case $path in *[\'\"\\\$\`]*) die "Cannot install into a path with quotes, \\, \$ or \`: $path" ;; esac
 done
+# A word as a shell reads it back: as it is, or in single quotes (a ' inside becomes '\'').
+quote() {
+  case $1 in
+    *[!A-Za-z0-9._:/@%+=,-]*) ;;
+    *)
+      printf '%s' "$1"
+      return
+      ;;
+  esac
+  rest=$1 out=""
+  while :; do
+    case $rest in
+      *\'*)
+        out="$out${rest%%\'*}'\\''"
+        rest=${rest#*\'}
+        ;;
+      *) break ;;
+    esac
+  done
+  printf "'%s'" "$out$rest"
+}
+[ -z "${explicit_bin_dir:-}" ] || extra=" --bin-dir $(quote "$bin_dir")$extra"
+# This install again, as a command to paste: the installed command names it in its hints.
+reinstall="curl -fsSL $(quote "$from/install.sh") | sh -s -- --from $(quote "$from")$extra"
 # The host (and port) Deno may import loopauth's modules from (--allow-import).
 origin=${from#*://}
 origin=${origin%%/*}
@@ -146,20 +173,22 @@ tmp="$bin_dir/.loopauth.$$.tmp"
   cat <<EOF
 #!/bin/sh
 # loopauth, written by install.sh (docs/install.md). Install again:
-#   curl -fsSL '$from/install.sh' | sh -s -- --from '$from'
+#   $reinstall
 # Uninstall: rm '$shim' && rm -rf '$data'
 deno='$deno'
 main='$from/main.ts'
 lock='$lock'
 origin='$origin'
 hosts='$hosts'
-reinstall='curl -fsSL $from/install.sh | sh -s -- --from $from'
 EOF
+  printf 'LOOPAUTH_REINSTALL=%s\n' "$(quote "$reinstall")"
   cat <<'SHIM'
 if [ ! -x "$deno" ]; then
-  printf 'Error: loopauth cannot find Deno at %s: install it again with %s\n' "$deno" "$reinstall" >&2
+  printf 'Error: loopauth cannot find Deno at %s: install it again with %s\n' "$deno" "$LOOPAUTH_REINSTALL" >&2
   exit 127
 fi
+# loopauth names this install in the hint of a host the flags leave out (--host).
+export LOOPAUTH_REINSTALL
 # Worked out on every run, as loopauth does (lib/store/paths.ts, agent_paths.ts), so that the
 # flags follow XDG_CONFIG_HOME, XDG_RUNTIME_DIR and TMPDIR as they are now.
 cfg="${XDG_CONFIG_HOME:-$HOME/.config}/loopauth"
@@ -174,7 +203,7 @@ esac
 exec "$deno" run --no-config --lock="$lock" --frozen --allow-import="$origin" \
   "--unstable-lazy-dynamic-imports" \
   "--allow-net=127.0.0.1,[::1],$hosts,unix:$cfg/agent/agent.sock,unix:$run/agent.sock,unix:$short/agent.sock,unix:$bus" \
-  "--allow-env=HOME,USERPROFILE,APPDATA,XDG_CONFIG_HOME,XDG_RUNTIME_DIR,BROWSER,DISPLAY,WAYLAND_DISPLAY,WSL_DISTRO_NAME,WSL_INTEROP,SSH_CONNECTION,SSH_CLIENT,SSH_TTY,TEMP,LOOPAUTH_CLIENT_ID,LOOPAUTH_CLIENT_SECRET,LOOPAUTH_DEBUG,LOOPAUTH_STORAGE,LOOPAUTH_KEYRING_TIMEOUT,LOOPAUTH_AGENT,LOOPAUTH_PASSPHRASE_FILE,LOOPAUTH_TOKEN,GH_TOKEN,GITHUB_TOKEN,GH_ENTERPRISE_TOKEN,GITHUB_ENTERPRISE_TOKEN,CODESPACES,LOOPAUTH_HOST,GH_HOST,LOOPAUTH_USER,KUBERNETES_EXEC_INFO,PATH,HTTPS_PROXY,https_proxy,HTTP_PROXY,http_proxy,ALL_PROXY,all_proxy,NO_PROXY,no_proxy,DENO_CERT,DENO_TLS_CA_STORE,TMPDIR,XAUTHORITY,XDG_DATA_DIRS,XDG_CURRENT_DESKTOP,XDG_SESSION_TYPE,LANG,SystemRoot,DENO_DIR,XDG_CACHE_HOME,DBUS_SESSION_BUS_ADDRESS" \
+  "--allow-env=HOME,USERPROFILE,APPDATA,XDG_CONFIG_HOME,XDG_RUNTIME_DIR,BROWSER,DISPLAY,WAYLAND_DISPLAY,WSL_DISTRO_NAME,WSL_INTEROP,SSH_CONNECTION,SSH_CLIENT,SSH_TTY,TEMP,LOOPAUTH_CLIENT_ID,LOOPAUTH_CLIENT_SECRET,LOOPAUTH_DEBUG,LOOPAUTH_STORAGE,LOOPAUTH_KEYRING_TIMEOUT,LOOPAUTH_AGENT,LOOPAUTH_PASSPHRASE_FILE,LOOPAUTH_TOKEN,GH_TOKEN,GITHUB_TOKEN,GH_ENTERPRISE_TOKEN,GITHUB_ENTERPRISE_TOKEN,CODESPACES,LOOPAUTH_HOST,GH_HOST,LOOPAUTH_USER,KUBERNETES_EXEC_INFO,PATH,HTTPS_PROXY,https_proxy,HTTP_PROXY,http_proxy,ALL_PROXY,all_proxy,NO_PROXY,no_proxy,DENO_CERT,DENO_TLS_CA_STORE,TMPDIR,XAUTHORITY,XDG_DATA_DIRS,XDG_CURRENT_DESKTOP,XDG_SESSION_TYPE,LANG,SystemRoot,DENO_DIR,XDG_CACHE_HOME,LOOPAUTH_REINSTALL,DBUS_SESSION_BUS_ADDRESS" \
   "--allow-read=$cfg,$run,$short,$bus,/.dockerenv,/run/.containerenv,/proc/1/cgroup" \
   "--allow-write=$cfg,$run,$short,$bus" \
   "--allow-sys=uid" \

@@ -66,6 +66,7 @@ export const ENV_VARS: readonly string[] = [
   "SystemRoot", // the browser on Windows: cmd and start need it
   "DENO_DIR", // the agent: its Deno finds the module cache
   "XDG_CACHE_HOME", // the same, where DENO_DIR is unset
+  "LOOPAUTH_REINSTALL", // set by the installed command (install.sh): its install, for a denied host's hint
 ];
 
 /**

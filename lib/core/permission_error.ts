@@ -4,10 +4,19 @@
  * @module
  */
 
+import { readEnvVar } from "./env_vars.ts";
+import { terminalSafe } from "./text.ts";
+
 /** Options of {@linkcode permissionMessage}. */
 export interface PermissionMessageOptions {
   /** Running as a `deno compile` binary (default: `Deno.build.standalone`). */
   standalone?: boolean;
+  /**
+   * The command that installs this `loopauth` again (default: `$LOOPAUTH_REINSTALL`, which
+   * the command install.sh writes sets): its flags are its own, so a host is added by
+   * installing again with `--host`.
+   */
+  reinstall?: string;
 }
 
 /**
@@ -22,7 +31,7 @@ export interface PermissionMessageOptions {
  *   'Requires net access to "ghe.example.com:443", run again with the --allow-net flag',
  * );
  * assert.equal(
- *   permissionMessage(error, { standalone: false }),
+ *   permissionMessage(error, { standalone: false, reinstall: "" }),
  *   'Deno denied net access to "ghe.example.com:443": run with --allow-net=ghe.example.com',
  * );
  * ```
@@ -41,6 +50,15 @@ export function permissionMessage(error: Error, options: PermissionMessageOption
         ? "it never listens on or connects to 0.0.0.0 or [::], so name 127.0.0.1 or a host instead"
         : "use deno run with the flags in the README"
     }`;
+  }
+  const reinstall = terminalSafe(options.reinstall ?? readEnvVar("LOOPAUTH_REINSTALL") ?? "", {
+    max: 4096, // cut, the hint would not work
+  });
+  if (reinstall) {
+    // The installed command (install.sh) takes no Deno flags: its hosts come from --host.
+    return kind === "net" && target
+      ? `This installed loopauth may not reach ${hostOf(target)}: install it again with ${reinstall} --host ${hostOf(target)}`
+      : `This installed loopauth has no ${what}: run loopauth with deno run and the flags in docs/permissions.md`;
   }
   if (!flag) return `Deno denied ${what}: run with the permission flags in the README`;
   const value = scopedValue(kind, target);

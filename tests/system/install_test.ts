@@ -12,7 +12,9 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/core/version.ts";
 import { INSTALL_SCRIPT } from "../../scripts/permissions.ts";
-import { ROOT, serveCheckout, tempDir } from "../helpers.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { startDevProvider } from "../../lib/dev/provider.ts";
+import { ROOT, serveCheckout, tempDir, TEST_TMP_DIR } from "../helpers.ts";
 import { BASE_TOOLS, readmeInstall, shell, toolsDir } from "../helpers/install.ts";
 
 /** The environment of a new login on a fresh machine: HOME, PATH and Deno's cache only. */
@@ -223,4 +225,42 @@ Deno.test("the installer's mistakes are one line each, exit 1, and nothing is wr
   const help = await shell(`${script} --help`, freshEnv(home, tools));
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /^Usage: sh install\.sh --from URL/);
+});
+
+Deno.test("the installed command names a host its flags leave out with the paste that adds it (--host), and that paste, run as printed, lets the same command reach it", async () => {
+  await using server = serveCheckout();
+  const home = await tempDir("home");
+  const readme = await readmeInstall(server.origin);
+  const tools = await toolsDir([...BASE_TOOLS], { deno: Deno.execPath() });
+  const install = await shell(readme.paste, freshEnv(home, tools));
+  assert.equal(install.code, 0, install.stderr);
+  // A GitHub Enterprise Server-like host: the built-in provider over https as localhost:PORT.
+  const provider = startDevProvider({ tls: true, dir: TEST_TMP_DIR });
+  try {
+    const host = `localhost:${new URL(provider.origin).port}`;
+    const env = freshEnv(home, tools, {
+      DENO_CERT: provider.caFile!,
+      LOOPAUTH_TOKEN: `gho_${"a".repeat(36)}`,
+    });
+    const api = () => shell(`${readme.pathLine}\nloopauth api /user -h ${host}`, env);
+    const denied = await api();
+    assert.equal(denied.code, EXIT_CODES.permission, denied.stderr);
+    const hint =
+      /^Error: This installed loopauth may not reach localhost: install it again with (curl .* --host localhost)\n$/
+        .exec(denied.stderr);
+    assert.ok(hint, denied.stderr);
+    assert.equal(hint[1], `${readme.paste} --host localhost`);
+    assert.equal(provider.requests.length, 0);
+
+    const again = await shell(hint[1], freshEnv(home, tools));
+    assert.equal(again.code, 0, again.stderr);
+    const reached = await api();
+    assert.notEqual(reached.code, EXIT_CODES.permission, reached.stderr);
+    assert.ok(
+      provider.requests.some((r) => r.path === "/api/v3/user"),
+      `the API call reached the host: ${reached.stderr}`,
+    );
+  } finally {
+    await provider.close();
+  }
 });
