@@ -419,6 +419,23 @@ Deno.test("permission messages name the narrowest flag, or what a binary's user 
     permissionMessage(denied('env access to "FOO"', "--allow-env"), { standalone: true }),
     'This loopauth binary has no env access to "FOO": use deno run with the flags in the README',
   );
+  // The command install.sh writes takes no Deno flags: a host is added by installing again.
+  const reinstall =
+    "curl -fsSL https://example.com/install.sh | sh -s -- --from https://example.com";
+  assert.equal(
+    permissionMessage(denied('net access to "ghe.example.com:443"', "--allow-net"), {
+      standalone: false,
+      reinstall,
+    }),
+    `This installed loopauth may not reach ghe.example.com: install it again with ${reinstall} --host ghe.example.com`,
+  );
+  assert.equal(
+    permissionMessage(denied('env access to "FOO"', "--allow-env"), {
+      standalone: false,
+      reinstall,
+    }),
+    'This installed loopauth has no env access to "FOO": run loopauth with deno run and the flags in docs/permissions.md',
+  );
   // Outside a compiled binary, the default comes from Deno.build.standalone.
   assert.equal(Deno.build.standalone, false);
   assert.match(
