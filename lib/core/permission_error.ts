@@ -52,13 +52,15 @@ export function permissionMessage(error: Error, options: PermissionMessageOption
     }`;
   }
   const reinstall = terminalSafe(options.reinstall ?? readEnvVar("LOOPAUTH_REINSTALL") ?? "", {
-    max: 4096, // cut, the hint would not work
+    max: 4096, // a paste: cut at the usual 300 characters, the hint would not work
   });
   if (reinstall) {
     // The installed command (install.sh) takes no Deno flags: its hosts come from --host.
-    return kind === "net" && target
-      ? `This installed loopauth may not reach ${hostOf(target)}: install it again with ${reinstall} --host ${hostOf(target)}`
-      : `This installed loopauth has no ${what}: run loopauth with deno run and the flags in docs/permissions.md`;
+    if (kind !== "net" || !target) {
+      return `This installed loopauth has no ${what}: run loopauth with deno run and the flags in docs/permissions.md`;
+    }
+    const host = hostOf(target);
+    return `This installed loopauth may not reach ${host}: install it again with ${reinstall} --host ${host}`;
   }
   if (!flag) return `Deno denied ${what}: run with the permission flags in the README`;
   const value = scopedValue(kind, target);
