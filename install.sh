@@ -169,6 +169,7 @@ mv -f "$lock.new" "$lock"
 
 shim="$bin_dir/loopauth"
 tmp="$bin_dir/.loopauth.$$.tmp"
+trap 'rm -f "$tmp" "$lock.new"' EXIT
 {
   cat <<EOF
 #!/bin/sh
@@ -217,7 +218,14 @@ mv -f "$tmp" "$shim"
 version=$("$shim" --version) || die "The installed $shim does not run (see its message above)"
 say "Installed $version as $shim (Deno: $deno)"
 case ":${PATH:-}:" in
-  *":$bin_dir:"* | *":$bin_dir/:"*) say "Run: loopauth --version" ;;
+  *":$bin_dir:"* | *":$bin_dir/:"*)
+    first=$(command -v loopauth 2>/dev/null || true)
+    if [ -n "$first" ] && [ "$first" != "$shim" ]; then
+      say "Note: $first comes first on your PATH: remove it, or put $bin_dir before it"
+    else
+      say "Run: loopauth --version"
+    fi
+    ;;
   *)
     case $bin_dir in
       "$HOME"/*) line="export PATH=\"\$HOME/${bin_dir#"$HOME"/}:\$PATH\"" ;;

@@ -180,7 +180,7 @@ Deno.test("no Deno on the machine: the installer says and runs npm's install of 
   assert.equal(back.stdout, `loopauth ${VERSION}\n`, back.stderr);
 });
 
-Deno.test("a Deno in ~/.deno/bin (deno.land's installer) is found when PATH has none; npm is not run; --host adds a GHES host", async () => {
+Deno.test("a Deno in ~/.deno/bin (deno.land's installer) is found when PATH has none; npm is not run; --host adds a GHES host; a loopauth first on PATH is named", async () => {
   await using server = serveCheckout();
   const home = await tempDir("home");
   await Deno.mkdir(`${home}/.deno/bin`, { recursive: true, mode: 0o700 });
@@ -199,6 +199,20 @@ Deno.test("a Deno in ~/.deno/bin (deno.land's installer) is found when PATH has 
   assert.match(shim, new RegExp(`^deno='${home}/.deno/bin/deno'$`, "m"));
   // --host: a GHES host joins the hosts the command may reach.
   assert.match(shim, /^hosts='github\.com,api\.github\.com,ghe\.example\.com'$/m);
+
+  // An older loopauth first on PATH (deno install -g's, say) is named.
+  const older = await toolsDir([...BASE_TOOLS, "node"], {
+    npm: `${npm.dir}/npm`,
+    loopauth: "/bin/true",
+  });
+  const shadowed = await shell(readme.paste, freshEnv(home, `${older}:${home}/.local/bin`));
+  assert.equal(shadowed.code, 0, shadowed.stderr);
+  assert.equal(
+    shadowed.stdout.trimEnd().split("\n").at(-1),
+    `Note: ${older}/loopauth comes first on your PATH: remove it, or put ${home}/.local/bin before it`,
+  );
+  const alone = await shell(readme.paste, freshEnv(home, `${tools}:${home}/.local/bin`));
+  assert.equal(alone.stdout.trimEnd().split("\n").at(-1), "Run: loopauth --version");
 });
 
 Deno.test("the installer's mistakes are one line each, exit 1, and nothing is written", async () => {
