@@ -161,6 +161,8 @@ case $deno in *[\'\"\\\$\`]*) die "Cannot use a Deno whose path has quotes, \\, 
 say "Fetching loopauth from $from with $deno"
 mkdir -p "$data" "$bin_dir"
 lock="$data/deno.lock"
+tmp="$bin_dir/.loopauth.$$.tmp"
+trap 'rm -f "$tmp" "$lock.new"' EXIT
 rm -f "$lock.new"
 # The lock file records what was fetched now: the command refuses code that changes later.
 "$deno" cache --quiet --no-config --lock="$lock.new" --allow-import="$origin" "$from/main.ts" ||
@@ -168,8 +170,6 @@ rm -f "$lock.new"
 mv -f "$lock.new" "$lock"
 
 shim="$bin_dir/loopauth"
-tmp="$bin_dir/.loopauth.$$.tmp"
-trap 'rm -f "$tmp" "$lock.new"' EXIT
 {
   cat <<EOF
 #!/bin/sh
