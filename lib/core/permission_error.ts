@@ -48,7 +48,7 @@ export function permissionMessage(error: Error, options: PermissionMessageOption
     return `This loopauth binary has no ${what}: ${
       kind === "net"
         ? "it never listens on or connects to 0.0.0.0 or [::], so name 127.0.0.1 or a host instead"
-        : "use deno run with the flags in the README"
+        : "use deno run with the flags in docs/permissions.md"
     }`;
   }
   const reinstall = terminalSafe(options.reinstall ?? readEnvVar("LOOPAUTH_REINSTALL") ?? "", {
@@ -62,7 +62,7 @@ export function permissionMessage(error: Error, options: PermissionMessageOption
     const host = hostOf(target);
     return `This installed loopauth may not reach ${host}: install it again with ${reinstall} --host ${host}`;
   }
-  if (!flag) return `Deno denied ${what}: run with the permission flags in the README`;
+  if (!flag) return `Deno denied ${what}: run with the permission flags in docs/permissions.md`;
   const value = scopedValue(kind, target);
   return `Deno denied ${what}: run with ${flag}${value ? `=${value}` : ""}`;
 }

@@ -406,7 +406,7 @@ Deno.test("permission messages name the narrowest flag, or what a binary's user 
   );
   assert.equal(
     permissionMessage(new Deno.errors.NotCapable("something else"), { standalone: false }),
-    "Deno denied an operation: run with the permission flags in the README",
+    "Deno denied an operation: run with the permission flags in docs/permissions.md",
   );
   // A compiled binary's flags are fixed: it reaches every host but the wildcard addresses.
   assert.equal(
@@ -417,7 +417,7 @@ Deno.test("permission messages name the narrowest flag, or what a binary's user 
   );
   assert.equal(
     permissionMessage(denied('env access to "FOO"', "--allow-env"), { standalone: true }),
-    'This loopauth binary has no env access to "FOO": use deno run with the flags in the README',
+    'This loopauth binary has no env access to "FOO": use deno run with the flags in docs/permissions.md',
   );
   // The command install.sh writes takes no Deno flags: a host is added by installing again.
   const reinstall =
