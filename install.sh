@@ -15,6 +15,9 @@ set -eu
 # short runs nothing, and an early exit does not leave curl writing into a closed pipe.
 {
 DENO_VERSION=2.9.6 # installed from npm when no Deno 2.3 or later is found
+# Nothing it makes is writable by others (the Deno it may install, the lock file, the command),
+# whatever the umask (0002 is common); a stricter umask stays.
+umask "$(printf '%o' $(($(umask) | 022)))"
 from=""
 bin_dir="${LOOPAUTH_INSTALL_DIR:-}"
 explicit_bin_dir=${LOOPAUTH_INSTALL_DIR:+1}

@@ -137,10 +137,15 @@ Deno.test("no Deno on the machine: the installer says and runs npm's install of 
   // npm's registry is out of a test's reach: a fake npm records its call and "installs"
   // this Deno where the real one puts it (node_modules/deno/deno).
   const npm = await fakeNpm();
-  const tools = await toolsDir([...BASE_TOOLS, "node", "ln"], { npm: `${npm.dir}/npm` });
+  const tools = await toolsDir([...BASE_TOOLS, "node", "ln", "find"], { npm: `${npm.dir}/npm` });
   const prefix = `${home}/.local/share/loopauth/deno-2.9.6`;
-  const install = await shell(readme.paste, freshEnv(home, tools));
+  // Under a umask that lets the group write (common), as a user's shell may have it.
+  const install = await shell(`umask 0002\n${readme.paste}`, freshEnv(home, tools));
   assert.equal(install.code, 0, install.stderr);
+  // Nobody else may change the Deno it runs, the lock file or the command.
+  const writable = await shell(`find "$HOME/.local" ! -type l -perm /022`, freshEnv(home, tools));
+  assert.equal(writable.code, 0, writable.stderr);
+  assert.equal(writable.stdout, "", "nothing under ~/.local is writable by group or others");
   assert.ok(
     install.stdout.includes(`  npm install --prefix ${prefix} deno@2.9.6\n`),
     install.stdout,
