@@ -16,6 +16,11 @@
  *   building blocks, for any authorization server.
  * - The test double (a local GitHub for your own tests) is the separate
  *   `./testing` export (`lib/testing.ts`).
+ * - Every entry point takes an `app` option ({@linkcode resolveApp}): a CLI
+ *   built on the library gets its own config directory ({@linkcode configDir}),
+ *   keyring service, agent, `PREFIX_*` variables, and its own command in
+ *   messages and name on pages; {@linkcode appPermissionFlags} are its
+ *   `deno run` flags.
  * - Failures are {@linkcode LoopauthError}s with a stable `code`;
  *   {@linkcode EXIT_CODES} maps each code to the loopauth CLI's exit code.
  *
@@ -57,7 +62,27 @@ export {
   startLogin,
   type StartLoginOptions,
 } from "./ops/two_step_login.ts";
-export { getToken, type GetTokenOptions, type TokenInfo, tokenInfo } from "./ops/token.ts";
+export {
+  getAccount,
+  getToken,
+  type GetTokenOptions,
+  type TokenInfo,
+  tokenInfo,
+} from "./ops/token.ts";
+export type { StoredAccount } from "./store/accounts.ts";
+export {
+  type App,
+  appEnvName,
+  appEnvVars,
+  type AppOption,
+  type AppOptions,
+  appPermissionFlags,
+  type AppPermissionOptions,
+  type AppRef,
+  LOOPAUTH_APP,
+  resolveApp,
+} from "./core/app.ts";
+export { configDir, type ConfigDirOptions } from "./store/paths.ts";
 export { type ExecCredential, execCredential } from "./ops/exec_credential.ts";
 export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./ops/logout.ts";
 export { apiRequest, type ApiRequestOptions } from "./ops/api.ts";

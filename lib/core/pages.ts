@@ -13,6 +13,8 @@ export interface Page {
   message: string;
   /** `success` draws a check mark, `error` a cross. */
   kind: "success" | "error";
+  /** The app's name in the tab title and the footer (default `loopauth`). */
+  brand?: string;
 }
 
 /**
@@ -69,13 +71,13 @@ export function renderPage(page: Page): string {
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>${escapeHtml(page.title)} · loopauth</title><style>${STYLE}</style></head>
+<title>${escapeHtml(page.title)} · ${escapeHtml(page.brand ?? "loopauth")}</title><style>${STYLE}</style></head>
 <body><main>
 <div class="icon ${page.kind}" aria-hidden="true">${icon}</div>
 <h1>${escapeHtml(page.title)}</h1>
 <p>${escapeHtml(page.message)}</p>
 </main>
-<footer>loopauth</footer>${script}</body></html>
+<footer>${escapeHtml(page.brand ?? "loopauth")}</footer>${script}</body></html>
 `;
 }
 

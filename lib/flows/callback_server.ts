@@ -66,6 +66,8 @@ export interface ServeCallbackOptions<T> {
   onCallback?: (callback: CallbackParams) => Promise<T> | T;
   /** The success page's title and message for the value `onCallback` returned. */
   successPage?: (value: T) => Pick<Page, "title" | "message">;
+  /** The app's name in every page's tab title and footer (default `loopauth`). */
+  brand?: string;
 }
 
 /** A listening callback server. */
@@ -179,6 +181,9 @@ export function serveCallback<T = CallbackParams>(
   let startTarget: string | undefined;
   let started = false;
   const peer = options.peer ?? loopbackPeer;
+  const brand = options.brand;
+  const reply = (status: number, title: string, message: string, headers?: Record<string, string>) =>
+    pageResponse(status, { kind: "error", title, message, brand }, headers);
   /** Whether the client of this connection may act for the user (another user's may not). */
   const fromOtherUser = async (info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
     await peer(port, info.remoteAddr.port, { peerAddress: info.remoteAddr.hostname }) ===
@@ -228,7 +233,7 @@ export function serveCallback<T = CallbackParams>(
       return foreign();
     }
     const answer = await receive(url.searchParams);
-    return pageResponse(answer.status, answer.page);
+    return pageResponse(answer.status, { ...answer.page, brand });
   };
 
   /** The one-time start URL: one redirect to the authorization URL, then never again. */
@@ -481,7 +486,7 @@ function listen(
         port: at,
         signal: stop.signal,
         onListen: () => {},
-        onError: () => reply(500, "Error", "Something went wrong. Return to the terminal."),
+        onError: () => errorReply(500, "Error", "Something went wrong. Return to the terminal."),
       }, options.handler);
       return { server, stop };
     } catch (error) {
@@ -510,7 +515,7 @@ interface Answer {
   page: Page;
 }
 
-function reply(
+function errorReply(
   status: number,
   title: string,
   message: string,

@@ -45,6 +45,8 @@ export interface LoopbackFlowOptions<T> {
   complete: (context: CodeContext) => Promise<T>;
   /** The browser's success page for the completed value. */
   successPage?: (value: T) => Pick<Page, "title" | "message">;
+  /** The app's name in every page's tab title and footer (default `loopauth`). */
+  brand?: string;
   /** Also accept the redirect URL (or code) pasted into `input` (see `paste_back.ts`). */
   pasteBack?: Pick<PasteBackOptions, "input" | "write">;
   /** Told when a request from another user's connection was refused (the wait goes on). */
@@ -123,6 +125,7 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
         codeVerifier: secrets.codeVerifier,
       }),
     successPage: options.successPage,
+    brand: options.brand,
   });
   const url = buildAuthorizationUrl(options.authorizationEndpoint, {
     clientId: options.clientId,

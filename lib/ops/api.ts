@@ -2,6 +2,7 @@
  * `apiRequest`: one call to a host's REST API with the stored token.
  * @module
  */
+import { appEnv, type AppOption, inApp, resolveApp } from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { withoutToken } from "../core/token_syntax.ts";
 import { providerFor } from "../providers/registry.ts";
@@ -9,7 +10,7 @@ import { envToken, getToken, resolveHost } from "./token.ts";
 import type { HostRef } from "../providers/registry.ts";
 
 /** Options of {@linkcode apiRequest}. */
-export interface ApiRequestOptions {
+export interface ApiRequestOptions extends AppOption {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
   /** An OAuth 2.0 / OpenID Connect issuer's account instead (a plain bearer request). */
@@ -45,6 +46,12 @@ export interface ApiRequestOptions {
  * ```
  */
 export async function apiRequest(path: string, options: ApiRequestOptions = {}): Promise<unknown> {
+  const app = resolveApp(options.app);
+  return await inApp(app, () => apiRequestAs(path, { ...options, app }));
+}
+
+/** {@linkcode apiRequest} for an app resolved once. */
+async function apiRequestAs(path: string, options: ApiRequestOptions): Promise<unknown> {
   const method = (options.method ?? "GET").toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new LoopauthError("usage", `Invalid HTTP method "${method}"`);
   const host = await resolveHost(options);
@@ -77,7 +84,7 @@ export async function apiRequest(path: string, options: ApiRequestOptions = {}):
 
 /** What to do when the server refused the token: change the variable it came from, or log in again. */
 function refusedTokenHint(host: HostRef, options: ApiRequestOptions): string {
-  const found = options.fromEnv ? envToken(host) : undefined;
+  const found = options.fromEnv ? envToken(host, appEnv(resolveApp(options.app))) : undefined;
   if (found) {
     return `the token in ${found.variable} was refused: set it to a valid token, or unset it to use the stored login`;
   }

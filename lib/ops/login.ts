@@ -4,6 +4,7 @@
  * then the token is stored.
  * @module
  */
+import { type App, type AppOption, inApp, resolveApp } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { DEVICE_UNAVAILABLE, type DeviceCode, type Flow, type TokenSet } from "../core/types.ts";
@@ -30,7 +31,7 @@ import { checkOwned, checkPrompt, checkValue } from "../flows/authorization_para
 import { loginApp } from "./login_app.ts";
 
 /** Options of {@linkcode login}. */
-export interface LoginOptions {
+export interface LoginOptions extends AppOption {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
   /**
@@ -190,6 +191,13 @@ export function parseScopes(scopes: string[] | string | undefined): string[] {
  * ```
  */
 export async function login(asked: LoginOptions): Promise<LoginResult> {
+  const app = resolveApp(asked.app);
+  return await inApp(app, () => loginAs({ ...asked, app }));
+}
+
+/** {@linkcode login} for an app resolved once. */
+async function loginAs(asked: LoginOptions & { app: App }): Promise<LoginResult> {
+  const app = asked.app;
   // A host already used needs no --client-id, and a plain login keeps the account's scopes.
   const options: LoginOptions = {
     ...asked,
@@ -224,9 +232,10 @@ export async function login(asked: LoginOptions): Promise<LoginResult> {
   // An issuer is discovered here, before anything else; its key is then the one it names.
   const authorization = await provider.authorize(client, parseScopes(options.scopes));
   const host = { key: provider.key, issuer: "issuer" in ref };
-  const dir = options.configDir ?? configDir();
-  // Before any flow starts: an unusable config directory must not cost the user a consent.
   const stored = options.store ?? true;
+  // A login that stores nothing needs no config directory (nor the variables naming it).
+  const dir = options.configDir ?? (stored ? configDir({ app }) : "");
+  // Before any flow starts: an unusable config directory must not cost the user a consent.
   if (stored) await prepareConfigDir(dir);
   // One login per host and config directory at a time: two at once would both
   // "succeed" and the last would silently replace the first.
@@ -257,7 +266,9 @@ async function loginPrepared(
   { provider, authorization, redirect, userParams, client, host, dir }: Prepared,
 ): Promise<LoginResult> {
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
-  const store = (options.store ?? true) ? await chooseBackend(options.storage, { dir }) : undefined;
+  const store = (options.store ?? true)
+    ? await chooseBackend(options.storage, { dir, app: resolveApp(options.app) })
+    : undefined;
   const session: Session = {
     provider,
     authorization,
@@ -518,6 +529,7 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       title: `Logged in to ${result.host} as ${result.login}`,
       message: "You can close this tab and return to the terminal.",
     }),
+    brand: resolveApp(options.app).title,
   });
 }
 
@@ -613,7 +625,7 @@ async function finish(
           ...(issuer ? { issuer: true as const } : {}),
         },
         backend,
-        { dir, activate: options.activate },
+        { dir, activate: options.activate, app: resolveApp(options.app) },
       );
     } finally {
       await remembered;

@@ -4,6 +4,7 @@
  * GitHub's defaults.
  * @module
  */
+import { type AppOption, resolveApp } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
 import { storedApp } from "../store/accounts.ts";
@@ -18,7 +19,7 @@ import { configDir } from "../store/paths.ts";
 export const GITHUB_DEFAULT_SCOPES: readonly string[] = ["repo", "read:org", "gist"];
 
 /** What a login was given (each may be missing). */
-export interface LoginAppOptions {
+export interface LoginAppOptions extends AppOption {
   /** `--hostname` (GitHub, GHES or a loopback origin). */
   hostname?: string;
   /** `--issuer`, instead of a GitHub host. */
@@ -66,7 +67,7 @@ export async function loginApp(options: LoginAppOptions): Promise<LoginApp> {
   const key = options.issuer ?? resolveGitHubHost(options.hostname).key;
   const known = (options.stored ?? true) && (!options.clientId || !options.clientSecret ||
       options.scopes === undefined)
-    ? await knownApp(key, options.configDir)
+    ? await knownApp(key, options)
     : undefined;
   const clientId = options.clientId || known?.clientId;
   if (!clientId) {
@@ -83,12 +84,13 @@ export async function loginApp(options: LoginAppOptions): Promise<LoginApp> {
 }
 
 /** The host's stored app; none when the config directory cannot even be named (the login says why later). */
-async function knownApp(key: string, dir: string | undefined) {
-  let where = dir;
+async function knownApp(key: string, options: Pick<LoginAppOptions, "configDir" | "app">) {
+  const app = resolveApp(options.app);
+  let where = options.configDir;
   try {
-    where ??= configDir();
+    where ??= configDir({ app });
   } catch {
     return undefined;
   }
-  return await storedApp(key, undefined, { dir: where });
+  return await storedApp(key, undefined, { dir: where, app });
 }

@@ -3,6 +3,7 @@
  * file, and the config file).
  * @module
  */
+import { type App, type AppOption, inApp, resolveApp } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { removeAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
@@ -11,7 +12,7 @@ import { resolveHost, storedAccount, storedHost } from "./token.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
 
 /** Options of {@linkcode logout} and {@linkcode logoutAll}. */
-export interface LogoutOptions {
+export interface LogoutOptions extends AppOption {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
   /** An OAuth 2.0 / OpenID Connect issuer URL instead (RFC 7009 revocation). */
@@ -54,8 +55,12 @@ export interface LogoutResult {
  * ```
  */
 export async function logout(options: LogoutOptions = {}): Promise<LogoutResult> {
-  const host = await resolveHost(options);
-  return (await logoutEach([{ host, login: options.user }], options))[0];
+  const app = resolveApp(options.app);
+  return await inApp(app, async () => {
+    const asApp = { ...options, app };
+    const host = await resolveHost(asApp);
+    return (await logoutEach([{ host, login: options.user }], asApp))[0];
+  });
 }
 
 /**
@@ -72,7 +77,15 @@ export async function logout(options: LogoutOptions = {}): Promise<LogoutResult>
 export async function logoutAll(
   options: Omit<LogoutOptions, "user" | "userVariable"> = {},
 ): Promise<LogoutResult[]> {
-  const config = readConfig(options.configDir ?? configDir());
+  const app = resolveApp(options.app);
+  return await inApp(app, () => logoutAllAs({ ...options, app }));
+}
+
+/** {@linkcode logoutAll} for an app resolved once. */
+async function logoutAllAs(
+  options: Omit<LogoutOptions, "user" | "userVariable"> & { app: App },
+): Promise<LogoutResult[]> {
+  const config = readConfig(options.configDir ?? configDir({ app: options.app }));
   const only = options.hostname === undefined && options.issuer === undefined
     ? undefined
     : await resolveHost(options);
@@ -95,7 +108,8 @@ async function logoutEach(
   targets: { host: HostRef; login?: string }[],
   options: LogoutOptions,
 ): Promise<LogoutResult[]> {
-  const dir = options.configDir ?? configDir();
+  const app = resolveApp(options.app);
+  const dir = options.configDir ?? configDir({ app });
   const results: LogoutResult[] = [];
   const failures: {
     result: LogoutResult;
@@ -108,6 +122,7 @@ async function logoutEach(
       user: target.login,
       userVariable: options.userVariable,
       configDir: dir,
+      app,
       hostname: options.hostname,
       issuer: options.issuer,
     });
@@ -129,7 +144,7 @@ async function logoutEach(
         .replace(/^./, (c) => c.toLowerCase());
       failures.push({ result, reason, settingsUrl: provider.settingsUrl, error });
     }
-    await removeAccount(host.key, account.login, { dir });
+    await removeAccount(host.key, account.login, { dir, app });
     results.push(result);
   }
   if (failures.length === 1 && results.length === 1) {

@@ -91,7 +91,13 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
   let pending: Promise<LoopauthAuthentication> | undefined;
 
   const stored = async (forceRefresh: boolean): Promise<LoopauthAuthentication> => {
-    const read = { hostname: host.key, user, configDir: options.configDir, signal: options.signal };
+    const read = {
+      hostname: host.key,
+      user,
+      configDir: options.configDir,
+      signal: options.signal,
+      app: options.app,
+    };
     try {
       const account = await getAccount({ ...read, forceRefresh });
       hasRefreshToken = account.token.refreshToken !== undefined;

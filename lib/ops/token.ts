@@ -3,6 +3,14 @@
  * is about to expire, or a token from the environment.
  * @module
  */
+import {
+  type App,
+  appEnv,
+  appEnvName,
+  type AppOption,
+  inApp,
+  resolveApp,
+} from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts";
 import type { HostRef } from "../providers/registry.ts";
@@ -17,7 +25,7 @@ import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { terminalSafe } from "../core/text.ts";
 
 /** Options of {@linkcode getToken} and {@linkcode getAccount}. */
-export interface GetTokenOptions {
+export interface GetTokenOptions extends AppOption {
   /** `github.com` (default), a GHES host, or an `http://` loopback origin. */
   hostname?: string;
   /** An OAuth 2.0 / OpenID Connect issuer URL (accounts from `login({ issuer })`) instead. */
@@ -142,7 +150,11 @@ export function envToken(
  * ```
  */
 export async function getAccount(options: GetTokenOptions = {}): Promise<StoredAccount> {
-  return await freshAccountOf(await resolveHost(options), options);
+  const app = resolveApp(options.app);
+  return await inApp(app, async () => {
+    const asApp = { ...options, app };
+    return await freshAccountOf(await resolveHost(asApp), asApp);
+  });
 }
 
 /** {@linkcode getAccount} for a host already resolved. */
@@ -154,8 +166,10 @@ async function freshAccountOf(
   if (!options.forceRefresh && !needsRefresh(account.token.expiresAt)) return account;
   // Only a token that expires soon loads the refresh (its provider and the lock).
   const { freshAccount } = await import("./refresh.ts");
+  const app = resolveApp(options.app);
   return await freshAccount(host, account, {
-    dir: options.configDir ?? configDir(),
+    dir: options.configDir ?? configDir({ app }),
+    app,
     signal: options.signal,
     force: options.forceRefresh,
   });
@@ -174,11 +188,15 @@ async function freshAccountOf(
  */
 export async function storedAccount(
   host: GitHubHost | IssuerRef,
-  options: Pick<GetTokenOptions, "user" | "userVariable" | "configDir" | "hostname" | "issuer"> =
-    {},
+  options: Pick<
+    GetTokenOptions,
+    "user" | "userVariable" | "configDir" | "hostname" | "issuer" | "app"
+  > = {},
 ): Promise<StoredAccount> {
+  const app = resolveApp(options.app);
   const account = await findAccount(host.key, options.user, {
-    dir: options.configDir ?? configDir(),
+    dir: options.configDir ?? configDir({ app }),
+    app,
   });
   if (!account && options.user !== undefined && options.userVariable) {
     throw notThere(host, options.user, { ...options, userVariable: options.userVariable });
@@ -205,10 +223,10 @@ export async function storedAccount(
 function notThere(
   host: GitHubHost | IssuerRef,
   user: string,
-  options: Pick<GetTokenOptions, "configDir"> & { userVariable: string },
+  options: Pick<GetTokenOptions, "configDir" | "app"> & { userVariable: string },
 ): LoopauthError {
   const key = host.key;
-  const config = readConfig(options.configDir ?? configDir());
+  const config = readConfig(options.configDir ?? configDir({ app: resolveApp(options.app) }));
   const logins = Object.hasOwn(config.hosts, key)
     ? Object.keys(config.hosts[key].accounts).map((login) => terminalSafe(login, { max: 100 }))
     : [];
@@ -232,9 +250,9 @@ function notThere(
  */
 function storedElsewhere(
   key: string,
-  options: Pick<GetTokenOptions, "configDir">,
+  options: Pick<GetTokenOptions, "configDir" | "app">,
 ): string {
-  const config = readConfig(options.configDir ?? configDir());
+  const config = readConfig(options.configDir ?? configDir({ app: resolveApp(options.app) }));
   const others = Object.entries(config.hosts).filter(([other]) => other !== key);
   if (others.length === 0) return "";
   const flags = others.map(([other, entry]) =>
@@ -254,12 +272,7 @@ function storedElsewhere(
  * ```
  */
 export async function getToken(options: GetTokenOptions = {}): Promise<string> {
-  const host = await resolveHost(options);
-  if (options.fromEnv) {
-    const found = envToken(host);
-    if (found) return found.token;
-  }
-  return (await freshAccountOf(host, options)).token.accessToken;
+  return (await tokenInfo(options)).token;
 }
 
 /**
@@ -298,9 +311,15 @@ export interface TokenInfo {
  * ```
  */
 export async function tokenInfo(options: GetTokenOptions = {}): Promise<TokenInfo> {
+  const app = resolveApp(options.app);
+  return await inApp(app, () => tokenInfoAs({ ...options, app }));
+}
+
+/** {@linkcode tokenInfo} for an app resolved once. */
+async function tokenInfoAs(options: GetTokenOptions & { app: App }): Promise<TokenInfo> {
   const host = await resolveHost(options);
   if (options.fromEnv) {
-    const found = envToken(host);
+    const found = envToken(host, appEnv(options.app));
     if (found) {
       return {
         host: host.key,
@@ -310,7 +329,7 @@ export async function tokenInfo(options: GetTokenOptions = {}): Promise<TokenInf
         expiresAt: null,
         scopes: null,
         source: "env",
-        variable: found.variable,
+        variable: appEnvName(options.app, found.variable),
       };
     }
   }
@@ -339,10 +358,10 @@ export async function tokenInfo(options: GetTokenOptions = {}): Promise<TokenInf
  * ```
  */
 export async function resolveHost(
-  options: Pick<GetTokenOptions, "hostname" | "issuer" | "configDir">,
+  options: Pick<GetTokenOptions, "hostname" | "issuer" | "configDir" | "app">,
 ): Promise<GitHubHost | IssuerRef> {
   if (options.issuer === undefined) return resolveGitHubHost(options.hostname);
-  const config = readConfig(options.configDir ?? configDir());
+  const config = readConfig(options.configDir ?? configDir({ app: resolveApp(options.app) }));
   const { issuerRef } = await import("../providers/issuer_url.ts"); // GitHub's hosts need none of it
   return issuerRef(options.issuer, Object.keys(config.hosts));
 }

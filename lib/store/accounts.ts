@@ -4,6 +4,7 @@
  * are written before the metadata that points to them and removed before it.
  * @module
  */
+import type { App } from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
 import type { TokenSet } from "../core/types.ts";
@@ -37,6 +38,8 @@ export interface AccountStoreOptions {
   dir: string;
   /** Milliseconds a keyring call may take. */
   keyringTimeout?: number;
+  /** The app whose accounts these are (default loopauth): its keyring service and agent. */
+  app?: App;
 }
 
 /** The lock, only for writes: a read (`token`) loads none of its code. */

@@ -6,6 +6,7 @@
  * `/tmp`. The agent's key is the file `SOCKET.key` beside the socket.
  * @module
  */
+import { type App, appEnvName, LOOPAUTH_APP } from "../core/app.ts";
 import { readEnvVar } from "../core/env_vars.ts";
 import { ownUid } from "../platform/uid.ts";
 import { configDir, joinPath, parentDir } from "./paths.ts";
@@ -36,9 +37,13 @@ export function fitsSocket(path: string): boolean {
  * shortAgentDir(1000, { env: () => undefined }); // "/tmp/loopauth-1000"
  * ```
  */
-export function shortAgentDir(uid: number, options: Pick<AgentPathOptions, "env"> = {}): string {
+export function shortAgentDir(
+  uid: number,
+  options: Pick<AgentPathOptions, "env" | "app"> = {},
+): string {
   const tmp = (options.env ?? readEnvVar)("TMPDIR")?.replace(/\/+$/, "");
-  return joinPath(tmp && tmp.startsWith("/") ? tmp : "/tmp", `loopauth-${uid}`);
+  const name = (options.app ?? LOOPAUTH_APP).name;
+  return joinPath(tmp && tmp.startsWith("/") ? tmp : "/tmp", `${name}-${uid}`);
 }
 
 /** The socket's file name in its directory. */
@@ -52,6 +57,11 @@ export interface AgentPathOptions {
   configDir?: string;
   /** The user id for the short fallback (default: this process's, when Deno may tell). */
   uid?: number;
+  /**
+   * The app whose agent it is (default loopauth): its name replaces
+   * `loopauth` in every path, and it reads `PREFIX_AGENT`.
+   */
+  app?: App;
 }
 
 /**
@@ -70,13 +80,19 @@ export interface AgentPathOptions {
  */
 export function defaultAgentSocket(options: AgentPathOptions = {}): string {
   const env = options.env ?? readEnvVar;
+  const app = options.app ?? LOOPAUTH_APP;
   const runtime = env("XDG_RUNTIME_DIR");
   const preferred = runtime && runtime.startsWith("/")
-    ? joinPath(joinPath(runtime, "loopauth"), AGENT_SOCKET_NAME)
-    : joinPath(joinPath(options.configDir ?? configDir({ env }), "agent"), AGENT_SOCKET_NAME);
+    ? joinPath(joinPath(runtime, app.name), AGENT_SOCKET_NAME)
+    : joinPath(
+      joinPath(options.configDir ?? configDir({ env, app }), "agent"),
+      AGENT_SOCKET_NAME,
+    );
   if (fitsSocket(preferred) || Deno.build.os === "windows") return preferred;
   const uid = options.uid ?? ownUid();
-  return uid === undefined ? preferred : joinPath(shortAgentDir(uid, { env }), AGENT_SOCKET_NAME);
+  return uid === undefined
+    ? preferred
+    : joinPath(shortAgentDir(uid, { env, app }), AGENT_SOCKET_NAME);
 }
 
 /**
@@ -90,7 +106,8 @@ export function defaultAgentSocket(options: AgentPathOptions = {}): string {
  */
 export function agentSocketPath(options: AgentPathOptions = {}): string {
   const env = options.env ?? readEnvVar;
-  return env("LOOPAUTH_AGENT") || defaultAgentSocket(options);
+  return env(appEnvName(options.app ?? LOOPAUTH_APP, "LOOPAUTH_AGENT")) ||
+    defaultAgentSocket(options);
 }
 
 /**

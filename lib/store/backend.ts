@@ -7,6 +7,7 @@
  * `token` reading the file evaluates none of their code.
  * @module
  */
+import { type App, appEnv, LOOPAUTH_APP } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { agentSocketPath } from "./agent_paths.ts";
 import { fileBackend } from "./file.ts";
@@ -27,6 +28,8 @@ export interface BackendOptions {
   keyringTimeout?: number;
   /** The agent's socket (default `$LOOPAUTH_AGENT`, else the default socket). */
   agentSocket?: string;
+  /** The app whose secrets these are (default loopauth): its keyring service and agent. */
+  app?: App;
 }
 
 /** The backend {@linkcode chooseBackend} picked. */
@@ -74,10 +77,13 @@ export function openBackend(name: StorageName, options: BackendOptions): SecretB
         name,
         keyringLocation(),
         async () =>
-          (await import("./keyring.ts")).keyringBackend({ timeout: options.keyringTimeout }),
+          (await import("./keyring.ts")).keyringBackend({
+            timeout: options.keyringTimeout,
+            app: options.app,
+          }),
       );
     case "agent": {
-      const socket = options.agentSocket ?? agentSocketPath();
+      const socket = options.agentSocket ?? agentSocketPath({ app: options.app });
       return lazyBackend(
         name,
         agentLocation(socket),
@@ -88,7 +94,7 @@ export function openBackend(name: StorageName, options: BackendOptions): SecretB
       return lazyBackend(
         name,
         joinPath(options.dir, STORE_FILES.encrypted),
-        async () => (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir }),
+        async () => (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir, env: appEnv(options.app ?? LOOPAUTH_APP) }),
       );
     default:
       return fileBackend({ dir: options.dir });
@@ -131,13 +137,13 @@ export async function chooseBackend(
 ): Promise<ChosenBackend> {
   if (preference === "file") return { backend: openBackend("file", options) };
   if (preference === "encrypted") {
-    const backend = (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir });
+    const backend = (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir, env: appEnv(options.app ?? LOOPAUTH_APP) });
     await backend.unlock();
     return { backend };
   }
   const { agentRequest, isAgentNotRunning, probeAgent } = await import("./agent_client.ts");
   if (preference === "agent") {
-    const socket = options.agentSocket ?? agentSocketPath();
+    const socket = options.agentSocket ?? agentSocketPath({ app: options.app });
     let forwarded = false;
     try {
       forwarded = (await agentRequest({ op: "status" }, { socket })).status?.forwarded !==
@@ -161,6 +167,7 @@ export async function chooseBackend(
   }
   const probe = await (await import("./keyring.ts")).probeKeyring({
     timeout: options.keyringTimeout,
+    app: options.app,
   });
   if (probe.ok) return { backend: openBackend("keyring", options) };
   if (preference === "keyring") {
@@ -169,7 +176,9 @@ export async function chooseBackend(
       `No OS keyring is available (${probe.reason}): use --storage file to store the token in a file`,
     );
   }
-  const agent = await probeAgent({ socket: options.agentSocket });
+  const agent = await probeAgent({
+    socket: options.agentSocket ?? agentSocketPath({ app: options.app }),
+  });
   if (agent.ok && agent.status.forwarded === undefined) {
     return {
       backend: openBackend("agent", { ...options, agentSocket: agent.socket }),

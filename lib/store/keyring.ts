@@ -31,7 +31,7 @@ import { keyringLocation, type SecretBackend, type Secrets } from "./secrets.ts"
 import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { within } from "../core/timers.ts";
-import { readEnvVar } from "../core/env_vars.ts";
+import { type App, appEnv, LOOPAUTH_APP } from "../core/app.ts";
 import type { SecretLookup } from "./secret_service.ts";
 
 /** Default time one keyring call may take. */
@@ -43,6 +43,8 @@ export interface KeyringOptions {
   timeout?: number;
   /** The platform (default `Deno.build.os`). */
   os?: string;
+  /** The app whose items these are: its name is the items' service (default loopauth). */
+  app?: App;
 }
 
 interface Output {
@@ -95,15 +97,20 @@ async function run(
 
 function timeoutOf(options: KeyringOptions): number {
   if (options.timeout !== undefined) return options.timeout;
-  const text = readEnvVar("LOOPAUTH_KEYRING_TIMEOUT");
+  const text = appEnv(options.app ?? LOOPAUTH_APP)("LOOPAUTH_KEYRING_TIMEOUT");
   return text ? parseDuration(text) : KEYRING_TIMEOUT_MS;
 }
 
 interface Platform {
   program: string;
-  lookup(host: string, login: string): string[];
-  store(host: string, login: string, secret: string): { args: string[]; stdin: string };
-  clear(host: string, login: string): string[];
+  lookup(service: string, host: string, login: string): string[];
+  store(
+    service: string,
+    host: string,
+    login: string,
+    secret: string,
+  ): { args: string[]; stdin: string };
+  clear(service: string, host: string, login: string): string[];
   /** Exit code and stderr of "no such item". */
   isMissing(output: Output): boolean;
   missingProgram: string;
@@ -112,14 +119,14 @@ interface Platform {
 // `--` ends secret-tool's options (GOption): a login such as `--help` stays an attribute value.
 const SECRET_TOOL: Platform = {
   program: "secret-tool",
-  lookup: (host, login) => ["lookup", "--", "service", "loopauth", "host", host, "account", login],
-  store: (host, login, secret) => ({
+  lookup: (service, host, login) => ["lookup", "--", "service", service, "host", host, "account", login],
+  store: (service, host, login, secret) => ({
     args: [
       "store",
-      `--label=loopauth: ${login} on ${host}`,
+      `--label=${service}: ${login} on ${host}`,
       "--",
       "service",
-      "loopauth",
+      service,
       "host",
       host,
       "account",
@@ -127,7 +134,7 @@ const SECRET_TOOL: Platform = {
     ],
     stdin: secret,
   }),
-  clear: (host, login) => ["clear", "--", "service", "loopauth", "host", host, "account", login],
+  clear: (service, host, login) => ["clear", "--", "service", service, "host", host, "account", login],
   // secret-tool exits 1 without a message when nothing matches.
   isMissing: (output) => output.code === 1 && output.stderr === "",
   missingProgram: "secret-tool is not installed (Debian/Ubuntu: apt install libsecret-tools)",
@@ -159,30 +166,37 @@ function securityCommandLine(args: string[]): string {
   return `${line}\n`;
 }
 
-// The Keychain item: service "loopauth", account "LOGIN@HOST". `security -i`
+// The Keychain item: service APP (loopauth), account "LOGIN@HOST". `security -i`
 // reads its command from stdin, so the secret (hex-encoded) stays off argv.
 const SECURITY: Platform = {
   program: "security",
   lookup: (
+    service,
     host,
     login,
-  ) => ["find-generic-password", "-s", "loopauth", "-a", `${login}@${host}`, "-w"],
-  store: (host, login, secret) => ({
+  ) => ["find-generic-password", "-s", service, "-a", `${login}@${host}`, "-w"],
+  store: (service, host, login, secret) => ({
     args: ["-i"],
     stdin: securityCommandLine([
       "add-generic-password",
       "-U",
       "-s",
-      "loopauth",
+      service,
       "-a",
       `${login}@${host}`,
       "-l",
-      `loopauth: ${login} on ${host}`,
+      `${service}: ${login} on ${host}`,
       "-X",
       Array.from(new TextEncoder().encode(secret), (b) => b.toString(16).padStart(2, "0")).join(""),
     ]),
   }),
-  clear: (host, login) => ["delete-generic-password", "-s", "loopauth", "-a", `${login}@${host}`],
+  clear: (service, host, login) => [
+    "delete-generic-password",
+    "-s",
+    service,
+    "-a",
+    `${login}@${host}`,
+  ],
   isMissing: (output) => output.code === 44,
   missingProgram: "the security command is missing",
 };
@@ -222,6 +236,7 @@ async function sessionBus(): Promise<{ socket: string; uid: number } | undefined
  * `secret-tool`.
  */
 async function directLookup(
+  service: string,
   host: string,
   login: string,
   timeout: number,
@@ -230,7 +245,7 @@ async function directLookup(
   if (!bus) return undefined;
   const stop = new AbortController();
   const { lookupSecret } = await import("./secret_service.ts");
-  const lookup = lookupSecret(bus.socket, { service: "loopauth", host, account: login }, {
+  const lookup = lookupSecret(bus.socket, { service, host, account: login }, {
     uid: bus.uid,
     signal: stop.signal,
   }).catch(() => "failed" as const);
@@ -276,12 +291,18 @@ export async function probeKeyring(
     return { ok: false, reason: "the Windows Credential Manager is not supported yet" };
   }
   const timeout = timeoutOf(options);
-  if (platform === SECRET_TOOL && await directLookup("probe.invalid", "loopauth-probe", timeout)) {
+  const service = (options.app ?? LOOPAUTH_APP).name;
+  if (
+    platform === SECRET_TOOL &&
+    await directLookup(service, "probe.invalid", "loopauth-probe", timeout)
+  ) {
     return { ok: true };
   }
-  const output = await run(platform.program, platform.lookup("probe.invalid", "loopauth-probe"), {
-    timeout,
-  });
+  const output = await run(
+    platform.program,
+    platform.lookup(service, "probe.invalid", "loopauth-probe"),
+    { timeout },
+  );
   if (!output) return { ok: false, reason: platform.missingProgram };
   if (output.code === 0 || platform.isMissing(output)) return { ok: true };
   return { ok: false, reason: output.stderr || `${platform.program} exited with ${output.code}` };
@@ -289,7 +310,8 @@ export async function probeKeyring(
 
 /**
  * The OS keyring as a {@linkcode SecretBackend}; each account is one item
- * (service `loopauth`, host, account) holding its secrets as JSON.
+ * (service: the app's name, `loopauth` by default; host; account) holding
+ * its secrets as JSON.
  *
  * @example
  * ```ts ignore
@@ -299,6 +321,7 @@ export async function probeKeyring(
  */
 export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
   const os = options.os ?? Deno.build.os;
+  const service = (options.app ?? LOOPAUTH_APP).name;
   const platform = platformOf(os);
   const need = (): Platform => {
     if (!platform) {
@@ -332,13 +355,13 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
     location: keyringLocation(os),
     async get(host, login) {
       const direct = platform === SECRET_TOOL
-        ? await directLookup(host, login, timeoutOf(options))
+        ? await directLookup(service, host, login, timeoutOf(options))
         : undefined;
       // Only a found item is taken from the bus: none, a locked one or no bus go to secret-tool.
       let text: string;
       if (direct?.state === "found") text = direct.secret;
       else {
-        const output = await call((p) => ({ args: p.lookup(host, login) }));
+        const output = await call((p) => ({ args: p.lookup(service, host, login) }));
         if (need().isMissing(output)) return undefined;
         if (output.code !== 0) throw failed(output);
         text = output.stdout;
@@ -356,11 +379,11 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
       }
     },
     async set(host, login, secrets) {
-      const output = await call((p) => p.store(host, login, JSON.stringify(secrets)));
+      const output = await call((p) => p.store(service, host, login, JSON.stringify(secrets)));
       if (output.code !== 0) throw failed(output);
     },
     async delete(host, login) {
-      const output = await call((p) => ({ args: p.clear(host, login) }));
+      const output = await call((p) => ({ args: p.clear(service, host, login) }));
       if (need().isMissing(output)) return false;
       if (output.code !== 0) throw failed(output);
       return true;

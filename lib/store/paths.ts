@@ -2,6 +2,7 @@
  * Where loopauth keeps its files.
  * @module
  */
+import { type App, LOOPAUTH_APP } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 
 /** The names of the files loopauth keeps in its config directory. */
@@ -57,9 +58,20 @@ export function parentDir(path: string, options: { os?: string } = {}): string {
   return path.slice(0, root ? at + 1 : at);
 }
 
+/** Options of {@linkcode configDir}. */
+export interface ConfigDirOptions {
+  /** Reads an environment variable (default: the process's). */
+  env?: (name: string) => string | undefined;
+  /** The platform (default `Deno.build.os`). */
+  os?: string;
+  /** The app whose directory it is (default loopauth): its name is the directory's. */
+  app?: App;
+}
+
 /**
- * The per-user config directory: `$XDG_CONFIG_HOME/loopauth` (default
- * `~/.config/loopauth`), or `%APPDATA%\loopauth` on Windows.
+ * The per-user config directory of an app: `$XDG_CONFIG_HOME/APP` (default
+ * `~/.config/APP`), or `%APPDATA%\APP` on Windows; APP is `loopauth` unless
+ * `app` names another.
  *
  * @example
  * ```ts
@@ -69,17 +81,16 @@ export function parentDir(path: string, options: { os?: string } = {}): string {
  * assert.equal(configDir({ env, os: "linux" }), "/home/me/.config/loopauth");
  * ```
  */
-export function configDir(
-  options: { env?: (name: string) => string | undefined; os?: string } = {},
-): string {
+export function configDir(options: ConfigDirOptions = {}): string {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const os = options.os ?? Deno.build.os;
+  const name = (options.app ?? LOOPAUTH_APP).name;
   if (os === "windows") {
     const appData = env("APPDATA");
-    if (appData) return joinPath(appData, "loopauth", { os });
+    if (appData) return joinPath(appData, name, { os });
   }
   const xdg = env("XDG_CONFIG_HOME");
-  if (xdg) return joinPath(xdg, "loopauth", { os });
+  if (xdg) return joinPath(xdg, name, { os });
   const home = env("HOME") ?? env("USERPROFILE");
   if (!home) {
     throw new LoopauthError(
@@ -87,5 +98,5 @@ export function configDir(
       "Cannot find a config directory: set HOME or XDG_CONFIG_HOME",
     );
   }
-  return joinPath(joinPath(home, ".config", { os }), "loopauth", { os });
+  return joinPath(joinPath(home, ".config", { os }), name, { os });
 }

@@ -1,0 +1,264 @@
+/**
+ * An app: the one name that isolates a CLI built on the library from every
+ * other one on the machine (the loopauth CLI is the app `loopauth`). It
+ * picks the config directory, the keyring service (Secret Service attribute,
+ * Keychain item), the agent's socket, the prefix of the environment
+ * variables and the words of messages and pages. It is resolved once at the
+ * library's edge and flows down as a value: no layer below reads a global
+ * name.
+ * @module
+ */
+import { ENV_VARS, readEnvVar } from "./env_vars.ts";
+import { LoopauthError, permissionError } from "./errors.ts";
+
+/** An app, as the library's entry points take it: a name, or the name and how to say it. */
+export interface AppOptions {
+  /**
+   * The app's name: lower-case letters, digits and single hyphens, starting
+   * with a letter (at most 39 characters): the config directory's and the
+   * keyring service's name.
+   */
+  name: string;
+  /** The command messages tell the user to run (default: the name). */
+  command?: string;
+  /** The environment variables' prefix (default: the name upper-cased, `-` as `_`). */
+  envPrefix?: string;
+  /** The title pages show in the browser tab and footer (default: the name). */
+  title?: string;
+}
+
+/** A resolved app: every name it goes by. */
+export interface App {
+  /** The name: config directory, keyring service, agent directory. */
+  readonly name: string;
+  /** What messages tell the user to run (`loopauth`, `ghstars`). */
+  readonly command: string;
+  /** The prefix of the variables the app reads instead of `LOOPAUTH_*` (`GHSTARS`). */
+  readonly envPrefix: string;
+  /** The pages' title and footer. */
+  readonly title: string;
+}
+
+/** The loopauth CLI as an app: every name as it always was. */
+export const LOOPAUTH_APP: App = Object.freeze({
+  name: "loopauth",
+  command: "loopauth",
+  envPrefix: "LOOPAUTH",
+  title: "loopauth",
+});
+
+/** What an entry point's `app` option takes: a name, {@linkcode AppOptions} or a resolved {@linkcode App}. */
+export type AppRef = string | AppOptions | App;
+
+/** The `app` option every library entry point takes. */
+export interface AppOption {
+  /**
+   * The app this call is for (default `loopauth`, the CLI): its own config
+   * directory, keyring service, agent, `PREFIX_*` variables, and its command
+   * and title in messages and pages.
+   */
+  app?: AppRef;
+}
+
+const RESOLVED = new WeakSet<App>([LOOPAUTH_APP]);
+
+const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,38}$/;
+const PREFIX = /^[A-Z][A-Z0-9_]{0,39}$/;
+const COMMAND = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$/;
+
+/**
+ * The app of an entry point's `app` option: {@linkcode LOOPAUTH_APP} when
+ * none is given; a name or {@linkcode AppOptions} checked (`usage` error).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveApp } from "./app.ts";
+ * const app = resolveApp("gh-stars");
+ * assert.equal(app.envPrefix, "GH_STARS");
+ * assert.equal(resolveApp().name, "loopauth");
+ * ```
+ */
+export function resolveApp(app?: AppRef): App {
+  if (app === undefined) return LOOPAUTH_APP;
+  if (typeof app === "object" && RESOLVED.has(app as App)) return app as App;
+  const given: AppOptions = typeof app === "string" ? { name: app } : app;
+  if (typeof given.name !== "string" || !NAME.test(given.name)) {
+    throw new LoopauthError(
+      "usage",
+      "An app name is lower-case letters, digits and single hyphens, starting with a letter (at most 39 characters)",
+    );
+  }
+  if (given.name === "loopauth" && typeof app === "string") return LOOPAUTH_APP;
+  const envPrefix = given.envPrefix ?? given.name.toUpperCase().replaceAll("-", "_");
+  if (!PREFIX.test(envPrefix)) {
+    throw new LoopauthError(
+      "usage",
+      "An app's envPrefix is upper-case letters, digits and underscores, starting with a letter",
+    );
+  }
+  const command = given.command ?? given.name;
+  if (!COMMAND.test(command)) {
+    throw new LoopauthError(
+      "usage",
+      "An app's command is letters, digits, spaces, dots, hyphens and underscores",
+    );
+  }
+  const title = (given.title ?? given.name).replace(/[\p{Cc}\p{Cf}<>&"']/gu, "").slice(0, 80);
+  const resolved = Object.freeze({
+    name: given.name,
+    command,
+    envPrefix,
+    title: title || given.name,
+  });
+  RESOLVED.add(resolved);
+  return resolved;
+}
+
+/**
+ * The name under which `app` reads a loopauth variable: `LOOPAUTH_X` is
+ * `PREFIX_X`; every other name (HOME, GH_TOKEN, proxies) stays.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appEnvName, resolveApp } from "./app.ts";
+ * assert.equal(appEnvName(resolveApp("ghstars"), "LOOPAUTH_TOKEN"), "GHSTARS_TOKEN");
+ * assert.equal(appEnvName(resolveApp("ghstars"), "HOME"), "HOME");
+ * ```
+ */
+export function appEnvName(app: App, name: string): string {
+  return name.startsWith("LOOPAUTH_") ? `${app.envPrefix}_${name.slice(9)}` : name;
+}
+
+/**
+ * Reads the environment as `app` sees it: code below the edge asks for
+ * `LOOPAUTH_X` and gets the app's `PREFIX_X`; a variable Deno may not read
+ * counts as unset.
+ *
+ * @example
+ * ```ts
+ * import { appEnv, resolveApp } from "./app.ts";
+ * const env = appEnv(resolveApp("ghstars"));
+ * env("LOOPAUTH_AGENT"); // the value of GHSTARS_AGENT
+ * ```
+ */
+export function appEnv(
+  app: App,
+  read: (name: string) => string | undefined = readEnvVar,
+): (name: string) => string | undefined {
+  return (name) => read(appEnvName(app, name));
+}
+
+/**
+ * The environment variables `app` may read (for its `--allow-env`): the
+ * loopauth CLI's list with the app's prefix.
+ *
+ * @example
+ * ```ts
+ * import { appEnvVars, resolveApp } from "./app.ts";
+ * console.log(`--allow-env=${appEnvVars(resolveApp("ghstars")).join(",")}`);
+ * ```
+ */
+export function appEnvVars(app: App): string[] {
+  return ENV_VARS.map((name) => appEnvName(app, name));
+}
+
+/**
+ * A message written for the loopauth CLI, as `app` says it: the command
+ * `loopauth` becomes the app's command and `LOOPAUTH_X` its `PREFIX_X`
+ * (a path or URL holding the word is left alone).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appText, resolveApp } from "./app.ts";
+ * assert.equal(
+ *   appText(resolveApp("ghstars"), "Session expired: run loopauth login (or set LOOPAUTH_TOKEN)"),
+ *   "Session expired: run ghstars login (or set GHSTARS_TOKEN)",
+ * );
+ * ```
+ */
+export function appText(app: App, text: string): string {
+  if (app.name === "loopauth" && app.command === "loopauth" && app.envPrefix === "LOOPAUTH") {
+    return text;
+  }
+  return text
+    .replace(/\bLOOPAUTH_(?=[A-Z])/g, `${app.envPrefix}_`)
+    .replace(/(?<![\w./@-])loopauth(?![\w/.@-]|\.\w)/g, app.command);
+}
+
+/**
+ * Runs one library entry point for `app`: a permission Deno denied becomes
+ * a `permission` error naming the flag, and every error's message is said
+ * as the app says it ({@linkcode appText}), keeping its code and cause.
+ *
+ * @example
+ * ```ts
+ * import { inApp, resolveApp } from "./app.ts";
+ * const home = await inApp(resolveApp("ghstars"), () => Promise.resolve(Deno.env.get("HOME")));
+ * ```
+ */
+export async function inApp<T>(app: App, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const found = error instanceof LoopauthError ? error : permissionError(error) ?? error;
+    if (!(found instanceof LoopauthError)) throw found;
+    const message = appText(app, found.message);
+    if (message === found.message) throw found;
+    throw new LoopauthError(found.code, message, {
+      cause: found.cause,
+      status: found.status,
+      oauthError: found.oauthError,
+    });
+  }
+}
+
+/** Options of {@linkcode appPermissionFlags}. */
+export interface AppPermissionOptions {
+  /** The app's config directory as an absolute path (`configDir({ app })`). */
+  configDir: string;
+  /** The hosts it logs in to and calls (default github.com and api.github.com). */
+  hosts?: readonly string[];
+  /**
+   * The app's agent directory under `$XDG_RUNTIME_DIR` (`$XDG_RUNTIME_DIR/APP`),
+   * when it uses an agent there; the one in the config directory is always granted.
+   */
+  runtimeDir?: string;
+}
+
+/**
+ * The `deno run` flags an app built on the library needs for every entry
+ * point, in the shape of the loopauth CLI's own (scripts/permissions.ts
+ * `runFlags`, from the same {@linkcode ENV_VARS} list with the app's
+ * prefix): net to 127.0.0.1, its hosts and its agent's sockets; env of its
+ * variables; read and write of its config directory; `uid`; and `run` (the
+ * keyring's `secret-tool`/`security` and the browser opener, which
+ * `$BROWSER` may name). docs/library.md says which entry point needs which.
+ *
+ * @example
+ * ```ts
+ * import { appPermissionFlags, resolveApp } from "./app.ts";
+ * const flags = appPermissionFlags(resolveApp("ghstars"), {
+ *   configDir: "/home/me/.config/ghstars",
+ * });
+ * console.log(["deno", "run", ...flags, "ghstars.ts"].join(" "));
+ * ```
+ */
+export function appPermissionFlags(app: App, options: AppPermissionOptions): string[] {
+  const hosts = options.hosts ?? ["github.com", "api.github.com"];
+  const dirs = [options.configDir, ...(options.runtimeDir ? [options.runtimeDir] : [])];
+  const sockets = [
+    `${options.configDir}/agent/agent.sock`,
+    ...(options.runtimeDir ? [`${options.runtimeDir}/agent.sock`] : []),
+  ];
+  return [
+    `--allow-net=${["127.0.0.1", "[::1]", ...hosts, ...sockets.map((s) => `unix:${s}`)].join(",")}`,
+    `--allow-env=${appEnvVars(app).join(",")}`,
+    `--allow-read=${dirs.join(",")}`,
+    `--allow-write=${dirs.join(",")}`,
+    "--allow-sys=uid",
+    "--allow-run",
+  ];
+}
