@@ -11,8 +11,8 @@ export interface TestKeyring extends AsyncDisposable {
   env: Record<string, string>;
   /** Directory holding the bus socket and the (encrypted) keyring files. */
   dir: string;
-  /** What `secret-tool lookup` returns for an account, or `undefined`. */
-  lookup(host: string, login: string): Promise<string | undefined>;
+  /** What `secret-tool lookup` returns for an account (of `service`, default loopauth), or `undefined`. */
+  lookup(host: string, login: string, service?: string): Promise<string | undefined>;
 }
 
 /**
@@ -114,11 +114,11 @@ export async function startKeyring(): Promise<TestKeyring> {
     return {
       env: { DBUS_SESSION_BUS_ADDRESS: env.DBUS_SESSION_BUS_ADDRESS },
       dir,
-      async lookup(host, login) {
+      async lookup(host, login, service = "loopauth") {
         const output = await secretTool([
           "lookup",
           "service",
-          "loopauth",
+          service,
           "host",
           host,
           "account",

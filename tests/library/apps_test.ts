@@ -1,0 +1,154 @@
+/**
+ * Issue 28's done-when: two apps built on the library (tests/fixtures/app_cli.ts,
+ * run as their own Deno processes with their own flags) and the loopauth CLI
+ * log in to one dev provider as the same user, with one Secret Service
+ * keyring and one agent: none reads, overwrites or removes another's token,
+ * and every message and page names its own app.
+ */
+import assert from "node:assert/strict";
+import { appPermissionFlags, resolveApp } from "../../lib/mod.ts";
+import { actAsUser, type DevProvider } from "../../lib/testing.ts";
+import {
+  Cli,
+  type CliOptions,
+  loginWith,
+  runCli,
+  startAgent,
+  startKeyring,
+  type TestKeyring,
+  withProvider,
+} from "../helpers.ts";
+
+const FIXTURE = new URL("../fixtures/app_cli.ts", import.meta.url).pathname;
+
+/** How to run the app `name` (its own documented flags: appPermissionFlags). */
+function appOptions(
+  name: string,
+  configHome: string,
+  env: Record<string, string>,
+): CliOptions {
+  const app = resolveApp(name);
+  const flags = appPermissionFlags(app, { configDir: `${configHome}/${name}`, hosts: [] });
+  return {
+    configHome,
+    env,
+    command: [Deno.execPath(), "run", "--no-prompt", ...flags, FIXTURE, name],
+  };
+}
+
+/** The app logs in (the test plays the user); its output and the page the browser got. */
+async function appLogin(provider: DevProvider, options: CliOptions) {
+  const cli = new Cli(["login", provider.origin], options);
+  const url = await cli.authorizationUrl();
+  const page = await actAsUser(url);
+  return { page, ...(await cli.output()) };
+}
+
+/** Each app's variables: its client id and secret under its own prefix. */
+function appEnv(provider: DevProvider, prefix: string, keyring: TestKeyring) {
+  return {
+    ...keyring.env,
+    [`${prefix}_CLIENT_ID`]: provider.clientId,
+    [`${prefix}_CLIENT_SECRET`]: provider.clientSecret,
+  };
+}
+
+Deno.test("apps: two apps and the CLI share one keyring and one agent without touching each other's tokens", async () => {
+  await using keyring = await startKeyring();
+  await withProvider(async (provider, configHome) => {
+    const cliOptions = { configHome, env: keyring.env };
+    await using agent = await startAgent(cliOptions);
+    // The CLI's variables are set for the apps too: an app reads only its own.
+    const cliVars = { LOOPAUTH_AGENT: agent.socket, LOOPAUTH_TOKEN: "gho_not_the_apps_token" };
+    const stars = appOptions("ghstars", configHome, {
+      ...appEnv(provider, "GHSTARS", keyring),
+      ...cliVars,
+    });
+    const notes = appOptions("gh-notes", configHome, {
+      ...appEnv(provider, "GH_NOTES", keyring),
+      ...cliVars,
+    });
+    const host = provider.origin;
+
+    const cliLogin = await loginWith(provider, cliOptions);
+    assert.equal(cliLogin.code, 0, cliLogin.stderr);
+    assert.match(cliLogin.page.body, /<title>Logged in to .+ · loopauth<\/title>/);
+    const cliToken = JSON.parse((await keyring.lookup(host, "octocat"))!).accessToken;
+
+    const starsLogin = await appLogin(provider, stars);
+    assert.equal(starsLogin.code, 0, starsLogin.stderr);
+    assert.match(starsLogin.stderr, /^ghstars: logged in to .+ as octocat \(keyring\)$/m);
+    assert.match(starsLogin.page.body, /<title>Logged in to .+ · ghstars<\/title>/);
+    assert.match(starsLogin.page.body, /<footer>ghstars<\/footer>/);
+    const notesLogin = await appLogin(provider, notes);
+    assert.equal(notesLogin.code, 0, notesLogin.stderr);
+    assert.match(notesLogin.page.body, /<footer>gh-notes<\/footer>/);
+
+    // Three items in one keyring, one per app, same host and account.
+    const item = async (service: string) =>
+      JSON.parse((await keyring.lookup(host, "octocat", service))!).accessToken;
+    const starsToken = await item("ghstars");
+    const notesToken = await item("gh-notes");
+    assert.equal(await item("loopauth"), cliToken, "the CLI's item is untouched");
+    assert.equal(new Set([cliToken, starsToken, notesToken]).size, 3);
+    assert.equal(provider.activeTokens().length, 3);
+    // Each reads its own (an app ignores LOOPAUTH_TOKEN; the CLI would use it, so not set there).
+    const token = (options: CliOptions) => runCli(["token", host], options);
+    assert.equal((await token(stars)).stdout, `${starsToken}\n`);
+    assert.equal((await token(notes)).stdout, `${notesToken}\n`);
+    const cliRead = await runCli(["token", "--hostname", host], cliOptions);
+    assert.equal(cliRead.stdout, `${cliToken}\n`, cliRead.stderr);
+    // Each app has its own config directory.
+    for (const name of ["loopauth", "ghstars", "gh-notes"]) {
+      const config = JSON.parse(await Deno.readTextFile(`${configHome}/${name}/config.json`));
+      assert.deepEqual(Object.keys(config.hosts), [host]);
+    }
+
+    // ghstars' logout revokes and removes its own token only.
+    const starsOut = await runCli(["logout", host], stars);
+    assert.equal(starsOut.code, 0, starsOut.stderr);
+    assert.equal(await keyring.lookup(host, "octocat", "ghstars"), undefined);
+    assert.equal(await item("gh-notes"), notesToken);
+    assert.equal(await item("loopauth"), cliToken);
+    assert.deepEqual(provider.activeTokens().toSorted(), [cliToken, notesToken].toSorted());
+    // Its next step names its own command; the others' still work.
+    const after = await runCli(["token", host], stars);
+    assert.equal(after.code, 3);
+    assert.equal(
+      after.stderr,
+      `ghstars: Not logged in to ${host}: run ghstars login --hostname ${host}`,
+    );
+    assert.equal((await token(notes)).stdout, `${notesToken}\n`);
+    assert.equal((await runCli(["token", "--hostname", host], cliOptions)).stdout, `${cliToken}\n`);
+
+    // The CLI's logout leaves gh-notes' token, and gh-notes' its own message.
+    const cliOut = await runCli(["logout", "--hostname", host], cliOptions);
+    assert.equal(cliOut.code, 0, cliOut.stderr);
+    assert.equal(await item("gh-notes"), notesToken);
+    const notesOut = await runCli(["logout", host], notes);
+    assert.equal(notesOut.code, 0, notesOut.stderr);
+    assert.equal(await keyring.lookup(host, "octocat", "gh-notes"), undefined);
+    assert.deepEqual(provider.activeTokens(), []);
+    const notesAfter = await runCli(["token", host], notes);
+    assert.match(notesAfter.stderr, /^gh-notes: Not logged in to .+: run gh-notes login --hostname /);
+  });
+});
+
+Deno.test("apps: an app's agent is its own: LOOPAUTH_AGENT (the CLI's) is not its variable", async () => {
+  await using keyring = await startKeyring();
+  await withProvider(async (provider, configHome) => {
+    await using agent = await startAgent({ configHome, env: keyring.env });
+    const options = appOptions("ghstars", configHome, {
+      ...appEnv(provider, "GHSTARS", keyring),
+      LOOPAUTH_AGENT: agent.socket,
+      GHSTARS_STORAGE: "agent",
+    });
+    const out = await runCli(["login", provider.origin], options);
+    assert.equal(out.code, 8, out.stderr);
+    assert.equal(
+      out.stderr,
+      `ghstars: No ghstars agent is running at ${configHome}/ghstars/agent/agent.sock: run ghstars agent start first, or use another --storage`,
+    );
+    assert.equal(provider.activeTokens().length, 0);
+  });
+});
