@@ -10,7 +10,8 @@
  * @module
  */
 import { checkApiOrigin, directOnLoopback, type OctokitRequest } from "../providers/api_origin.ts";
-import { LoopauthError } from "../core/errors.ts";
+import { appText, inApp, resolveApp } from "../core/app.ts";
+import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { login, type LoginOptions } from "./login.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
 import { needsRefresh } from "../core/expiry.ts";
@@ -18,8 +19,16 @@ import { getAccount } from "./token.ts";
 
 export type { OctokitRequest } from "../providers/api_origin.ts";
 
+/** Octokit's default `baseUrl`. */
+const GITHUB_API = "https://api.github.com";
+
 /** Options of {@linkcode createLoopauthAuth}: Octokit's `auth` option. */
-export interface LoopauthAuthOptions extends Omit<LoginOptions, "store"> {
+export interface LoopauthAuthOptions extends Omit<LoginOptions, "store" | "clientId"> {
+  /**
+   * The app's client id, for a login; not needed with `loginIfNeeded:
+   * false`, nor when the host's stored account has one (a login reuses it).
+   */
+  clientId?: string;
   /** The account's login (default: the host's active account, or whoever logs in). */
   user?: string;
   /**
@@ -57,9 +66,12 @@ export interface LoopauthAuth {
 
 /**
  * An Octokit authentication strategy backed by loopauth's login and token
- * store. Pass it as `authStrategy` and its options as `auth`; set Octokit's
- * `baseUrl` to the host's API (`https://HOST/api/v3` for GHES). Requests to
- * another host get a `usage` error instead of the token.
+ * store. Pass it as `authStrategy` and its options as `auth`. Octokit's
+ * default `baseUrl` (api.github.com) is taken as the host's API
+ * (`https://HOST/api/v3` for GHES, derived from `hostname`); requests to any
+ * other host get a `usage` error instead of the token. A token the API
+ * refuses (401) that no refresh token can renew is a `session_expired`
+ * error naming the login to run.
  *
  * @example
  * ```ts ignore
@@ -78,12 +90,7 @@ export interface LoopauthAuth {
  * ```
  */
 export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
-  if (!options?.clientId) {
-    throw new LoopauthError(
-      "usage",
-      "createLoopauthAuth needs a clientId in Octokit's auth option",
-    );
-  }
+  const app = resolveApp(options?.app);
   const host = resolveGitHubHost(options.hostname);
   let user = options.user;
   let current: LoopauthAuthentication | undefined;
@@ -96,7 +103,7 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
       user,
       configDir: options.configDir,
       signal: options.signal,
-      app: options.app,
+      app,
     };
     try {
       const account = await getAccount({ ...read, forceRefresh });
@@ -109,7 +116,12 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
       if (!relogin || options.loginIfNeeded === false) throw error;
     }
     const { user: _, loginIfNeeded: __, ...loginOptions } = options;
-    const result = await login({ ...loginOptions, hostname: host.key });
+    const result = await login({
+      ...loginOptions,
+      clientId: loginOptions.clientId ?? "",
+      hostname: host.key,
+      app,
+    });
     hasRefreshToken = result.refreshToken !== undefined;
     user = result.login;
     return authentication(host.key, result.login, result);
@@ -126,10 +138,13 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
     return pending;
   };
 
-  const auth = (() => authenticate()) as LoopauthAuth;
+  const auth = (() => inApp(app, () => authenticate())) as LoopauthAuth;
   auth.hook = async (request, route, parameters) => {
+    // Octokit's default base is github.com's API: for another host, the host's own.
+    const merged = request.endpoint.merge(route, parameters);
+    if (merged.baseUrl === GITHUB_API && host.apiUrl !== GITHUB_API) merged.baseUrl = host.apiUrl;
     // An http:// loopback API is reached directly, never through a proxy.
-    const endpoint = directOnLoopback(request.endpoint.merge(route, parameters));
+    const endpoint = directOnLoopback(merged);
     // A request that brings its own authorization (basic auth for /applications/…) keeps it.
     if (endpoint.headers.authorization !== undefined) return await request(endpoint);
     checkApiOrigin(request.endpoint.parse(endpoint).url, {
@@ -142,13 +157,23 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
         ...endpoint,
         headers: { ...endpoint.headers, authorization: `token ${token}` },
       });
-    const { token } = await authenticate();
+    const { token } = await inApp(app, () => authenticate());
     try {
       return await send(token);
     } catch (error) {
-      if ((error as { status?: unknown })?.status !== 401 || !hasRefreshToken) throw error;
+      if ((error as { status?: unknown })?.status !== 401) throw error;
+      if (!hasRefreshToken) {
+        // Revoked, or expired without a way to renew it: a login is the only way on.
+        throw new LoopauthError(
+          "session_expired",
+          appText(app, `Session for ${host.key} expired: run ${loginCommand(host.key)}`),
+          { cause: error, status: 401 },
+        );
+      }
       // The server refused a token its expiry time calls valid (revoked early, or clock skew).
-      const renewed = current && current.token !== token ? current : await authenticate(true);
+      const renewed = current && current.token !== token
+        ? current
+        : await inApp(app, () => authenticate(true));
       return await send(renewed.token);
     }
   };
