@@ -5,7 +5,7 @@ import { parseDuration } from "../core/duration.ts";
 import { login } from "../ops/login.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
 import { type Command, flagHelp, type Flags, parseFlags } from "./command.ts";
-import { showUrl } from "./show_url.ts";
+import { showUrl } from "../flows/show_url.ts";
 
 /** The flags of `demo` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
@@ -68,6 +68,8 @@ Example:
         clientSecret: provider.clientSecret,
         scopes: "read:user",
         configDir,
+        // The demo plays the user on the consent page: the browser route only.
+        flow: "web",
         timeout,
         signal,
         openBrowser: showUrl(provider.origin, {

@@ -11,7 +11,7 @@ import type { FlowChoice } from "../flows/choose.ts";
 import type { LoginOptions, LoginResult } from "../ops/login.ts";
 import { type Flags, portFlag } from "./command.ts";
 import type { Values } from "./parse_args.ts";
-import { showUrl } from "./show_url.ts";
+import { showUrl } from "../flows/show_url.ts";
 import { waitingView } from "./progress.ts";
 import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
 
@@ -140,7 +140,7 @@ export function loginView(
       if (!quiet) say(`Logging in with ${list}: ${chosen.reason}`);
     },
     onDeviceCode: async (code, { expiresAt }) => {
-      const { showDeviceCode } = await import("./device_view.ts"); // only for the device flow
+      const { showDeviceCode } = await import("../flows/device_view.ts"); // only for the device flow
       ({ qr } = await showDeviceCode(code, {
         host,
         qr: values["no-qr"] !== true,

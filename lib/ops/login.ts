@@ -97,8 +97,10 @@ export interface LoginOptions extends AppOption {
   /** Aborting stops the login, frees the port and stores nothing. */
   signal?: AbortSignal;
   /**
-   * How to show the URL to the user: `true` (default) opens the system
-   * browser at the one-time start URL, `false` opens nothing, a function is
+   * How to show the URL to the user: by default the CLI's view (the URL on
+   * stderr, then the system browser at the one-time start URL; with
+   * `onAuthorizationUrl` only the browser), `true` opens the system browser
+   * at the start URL, `false` opens nothing, a function is
    * called with the authorization URL (to print) and the start URL (the only
    * one to pass to another program: every local user can read a program's
    * arguments, and the authorization URL's `state` lets them finish the login
@@ -125,16 +127,22 @@ export interface LoginOptions extends AppOption {
    */
   storage?: StorageName;
   /**
-   * `web` (default): the loopback flow; `device`: the device flow (no client
-   * secret needed); `auto`: decide from the environment and what worked last
-   * time, and run both on an SSH session; a list: race exactly these
-   * routes (the first shown first).
+   * `auto` (default, as the CLI): decide from the environment (`environment`)
+   * and what worked last time: the browser flow alone where a local browser
+   * surely reaches 127.0.0.1, else every route at once; `web`: the loopback
+   * flow; `device`: the device flow (no client secret needed); a list: race
+   * exactly these routes (the first shown first).
    */
   flow?: "auto" | Flow | readonly Flow[];
   /** With `flow: "auto"`: called with the flows that will run and why (again on a fallback). */
   onFlowChosen?: (choice: FlowChoice) => void;
-  /** Called with the device code to show (see {@linkcode DeviceFlowOptions}). */
+  /**
+   * Called with the device code to show (see {@linkcode DeviceFlowOptions});
+   * default: the CLI's lines on stderr (the code, the page, the caution).
+   */
   onDeviceCode?: DeviceFlowOptions["onDeviceCode"];
+  /** The browser's success page for the login (default: "Logged in to HOST as LOGIN"). */
+  successPage?: (result: LoginResult) => { title: string; message: string };
   /** What `auto` decides from (default: this process's environment). */
   environment?: FlowEnvironment;
   /** Also accept the redirect URL pasted into `input` (the CLI: a terminal's stdin). */
@@ -280,7 +288,7 @@ async function loginPrepared(
     dir,
     store,
   };
-  const flow = options.flow ?? "web";
+  const flow = options.flow ?? "auto";
   const choice = flow === "auto"
     ? await (await import("../flows/choose.ts")).chooseFlow({
       remembered: store
@@ -489,7 +497,11 @@ function inTurn(count: number): Turn[] {
 /** The loopback flow; inside a race, it claims the login before the code exchange. */
 async function webLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
   const { provider, authorization, options, turn, redirect, userParams } = session;
-  const open = options.openBrowser ?? true;
+  // Nothing asked: the CLI's view (the URL on stderr, then the browser at the start URL).
+  const open = options.openBrowser ??
+    (options.onAuthorizationUrl
+      ? true
+      : (await import("../flows/show_url.ts")).showUrl(provider.key));
   const signal = race?.signal ?? options.signal;
   return await loopbackFlow<LoginResult>({
     authorizationEndpoint: authorization.endpoint,
@@ -525,10 +537,10 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       race?.claim();
       return await finish(session, { token, name, flow: "web" });
     },
-    successPage: (result) => ({
+    successPage: options.successPage ?? ((result) => ({
       title: `Logged in to ${result.host} as ${result.login}`,
       message: "You can close this tab and return to the terminal.",
-    }),
+    })),
     brand: resolveApp(options.app).title,
   });
 }
@@ -553,7 +565,18 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
     onWarning: options.onWarning,
     onDeviceCode: async (code, context) => {
       await session.turn?.wait(signal);
-      await options.onDeviceCode?.(devicePage(code, provider, options.onWarning), context);
+      const page = devicePage(code, provider, options.onWarning);
+      if (options.onDeviceCode) await options.onDeviceCode(page, context);
+      else {
+        // Nothing asked: the CLI's view of the code on stderr.
+        const { showDeviceCode } = await import("../flows/device_view.ts");
+        if (signal?.aborted) return; // another route won meanwhile: nothing to enter any more
+        await showDeviceCode(page, {
+          host: provider.key,
+          qr: false,
+          noBrowser: options.openBrowser === false,
+        });
+      }
       session.onShown?.();
       session.turn?.done();
     },

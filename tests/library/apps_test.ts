@@ -45,9 +45,9 @@ async function appLogin(provider: DevProvider, options: CliOptions) {
 }
 
 /** Each app's variables: its client id and secret under its own prefix. */
-function appEnv(provider: DevProvider, prefix: string, keyring: TestKeyring) {
+function appEnv(provider: DevProvider, prefix: string, keyring?: TestKeyring) {
   return {
-    ...keyring.env,
+    ...keyring?.env,
     [`${prefix}_CLIENT_ID`]: provider.clientId,
     [`${prefix}_CLIENT_SECRET`]: provider.clientSecret,
   };
@@ -135,11 +135,10 @@ Deno.test("apps: two apps and the CLI share one keyring and one agent without to
 });
 
 Deno.test("apps: an app's agent is its own: LOOPAUTH_AGENT (the CLI's) is not its variable", async () => {
-  await using keyring = await startKeyring();
   await withProvider(async (provider, configHome) => {
-    await using agent = await startAgent({ configHome, env: keyring.env });
+    await using agent = await startAgent({ configHome });
     const options = appOptions("ghstars", configHome, {
-      ...appEnv(provider, "GHSTARS", keyring),
+      ...appEnv(provider, "GHSTARS"),
       LOOPAUTH_AGENT: agent.socket,
       GHSTARS_STORAGE: "agent",
     });

@@ -1,4 +1,4 @@
-/** How the CLI shows a device code on stderr. @module */
+/** How a login shows a device code on stderr (the CLI's view, and the library's default). @module */
 import { openBrowser } from "../platform/browser.ts";
 import type { DeviceCode } from "../core/types.ts";
 import { copyToClipboard } from "../platform/clipboard.ts";

@@ -1,4 +1,4 @@
-/** How the CLI shows the authorization URL. @module */
+/** How a login shows the authorization URL (the CLI's view, and the library's default). @module */
 import { openBrowser } from "../platform/browser.ts";
 
 /** Options of {@linkcode showUrl}. */
