@@ -4,7 +4,10 @@
  * Enterprise Server, or any OAuth 2.0 / OpenID Connect issuer (`issuer`
  * option of {@linkcode login}).
  *
+ * - {@linkcode token}: a valid token and its account in one call (stored,
+ *   refreshed under the lock, a login only where allowed).
  * - {@linkcode login}, {@linkcode getToken} (refreshed when needed),
+ *   {@linkcode getAccount} (the stored account, refreshed),
  *   {@linkcode logout} and {@linkcode logoutAll} manage a user's stored token;
  *   {@linkcode apiRequest} makes one REST call with it.
  * - {@linkcode startLogin} and {@linkcode resumeLogin} log in in two steps
@@ -70,6 +73,7 @@ export {
   tokenInfo,
 } from "./ops/token.ts";
 export type { StoredAccount } from "./store/accounts.ts";
+export { token, type TokenOptions, type TokenResult } from "./ops/ensure_token.ts";
 export {
   type App,
   appEnvName,

@@ -12,10 +12,10 @@
 import { checkApiOrigin, directOnLoopback, type OctokitRequest } from "../providers/api_origin.ts";
 import { appText, inApp, resolveApp } from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
-import { login, type LoginOptions } from "./login.ts";
+import type { LoginOptions } from "./login.ts";
+import { token as validToken } from "./ensure_token.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
 import { needsRefresh } from "../core/expiry.ts";
-import { getAccount } from "./token.ts";
 
 export type { OctokitRequest } from "../providers/api_origin.ts";
 
@@ -98,33 +98,14 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
   let pending: Promise<LoopauthAuthentication> | undefined;
 
   const stored = async (forceRefresh: boolean): Promise<LoopauthAuthentication> => {
-    const read = {
-      hostname: host.key,
-      user,
-      configDir: options.configDir,
-      signal: options.signal,
-      app,
-    };
-    try {
-      const account = await getAccount({ ...read, forceRefresh });
-      hasRefreshToken = account.token.refreshToken !== undefined;
-      user = account.login;
-      return authentication(host.key, account.login, account.token);
-    } catch (error) {
-      const relogin = error instanceof LoopauthError &&
-        (error.code === "not_logged_in" || error.code === "session_expired");
-      if (!relogin || options.loginIfNeeded === false) throw error;
-    }
-    const { user: _, loginIfNeeded: __, ...loginOptions } = options;
-    const result = await login({
-      ...loginOptions,
-      clientId: loginOptions.clientId ?? "",
-      hostname: host.key,
-      app,
+    const got = await validToken({ ...options, hostname: host.key, user, forceRefresh, app });
+    hasRefreshToken = got.refreshable;
+    user = got.account.login;
+    return authentication(host.key, got.account.login, {
+      accessToken: got.token,
+      scopes: got.account.scopes,
+      expiresAt: got.account.expiresAt,
     });
-    hasRefreshToken = result.refreshToken !== undefined;
-    user = result.login;
-    return authentication(host.key, result.login, result);
   };
 
   /** One login or refresh at a time, shared by concurrent requests. */
