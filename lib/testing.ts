@@ -30,6 +30,8 @@ export {
   type DevProvider,
   type DevProviderOptions,
   type DevRepository,
+  type DevRoute,
+  type DevRouteContext,
   type DevUser,
   type ExpiringTokens,
   type RecordedRequest,

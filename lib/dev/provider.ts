@@ -12,6 +12,7 @@
  * @module
  */
 import { apiEndpoint } from "./api.ts";
+import { customRoute } from "./custom.ts";
 import { deviceEndpoints } from "./device.ts";
 import { gitEndpoint, gitRoute } from "./git.ts";
 import { graphqlEndpoint } from "./graphql.ts";
@@ -30,6 +31,8 @@ export type {
   DevProvider,
   DevProviderOptions,
   DevRepository,
+  DevRoute,
+  DevRouteContext,
   DevUser,
   ExpiringTokens,
   RecordedRequest,
@@ -147,7 +150,11 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     }
     if (url.pathname === "/api/graphql") return await graphql(request, body);
     if (url.pathname === "/api/v3" || url.pathname.startsWith("/api/v3/")) {
-      return await api(request, url.pathname.slice("/api/v3".length), body);
+      const path = url.pathname.slice("/api/v3".length);
+      const own = options.routes
+        ? await customRoute(state, options.routes, { request, path, body })
+        : undefined;
+      return own ?? await api(request, path, body);
     }
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
       return apiError(404, "Not Found");

@@ -61,12 +61,40 @@ export interface DevProviderOptions {
    */
   tls?: boolean;
   /**
+   * Routes of your app's own API, added to the REST API under `/api/v3`:
+   * keys `"METHOD /path"` (`"GET /user/starred"`, `"PUT /user/starred/:owner/:repo"`).
+   * A route runs only for a request with a live token (else GitHub's 401),
+   * after the Host check; it returns a `Response`, or data sent as JSON
+   * (200; `undefined` is 204) with GitHub's scope headers. OAuth stays the
+   * provider's own.
+   */
+  routes?: Record<string, DevRoute>;
+  /**
    * The directory in which the provider makes its own temporary directory
    * (the TLS files, the demo git repository), removed on close; default the
    * system's temporary directory. Nothing is written until needed.
    */
   dir?: string;
 }
+
+/** What a route of {@linkcode DevProviderOptions.routes} is given. */
+export interface DevRouteContext {
+  /** The request (its body already read: see `body`). */
+  request: Request;
+  /** The body as text. */
+  body: string;
+  /** The values of the route's `:name` segments. */
+  params: Record<string, string>;
+  /** The query. */
+  query: URLSearchParams;
+  /** The user the request's token belongs to. */
+  user: DevUser;
+  /** The token's scopes. */
+  scopes: string[];
+}
+
+/** A route of your app's API on the built-in provider (see {@linkcode DevProviderOptions.routes}). */
+export type DevRoute = (context: DevRouteContext) => unknown;
 
 /** The demo repository of a running provider. */
 export interface DevRepository {

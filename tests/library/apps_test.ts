@@ -130,7 +130,10 @@ Deno.test("apps: two apps and the CLI share one keyring and one agent without to
     assert.equal(await keyring.lookup(host, "octocat", "gh-notes"), undefined);
     assert.deepEqual(provider.activeTokens(), []);
     const notesAfter = await runCli(["token", host], notes);
-    assert.match(notesAfter.stderr, /^gh-notes: Not logged in to .+: run gh-notes login --hostname /);
+    assert.match(
+      notesAfter.stderr,
+      /^gh-notes: Not logged in to .+: run gh-notes login --hostname /,
+    );
   });
 });
 

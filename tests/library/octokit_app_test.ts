@@ -50,14 +50,17 @@ Deno.test("Octokit: no clientId and no baseUrl for a stored account; a revoked t
     assert.equal(sent[0].headers.authorization, `token ${result.accessToken}`);
 
     // Revoked on the server (no refresh token): one session_expired error naming the login.
-    const revoke = await fetch(`${provider.origin}/api/v3/applications/${provider.clientId}/token`, {
-      method: "DELETE",
-      headers: {
-        authorization: `Basic ${btoa(`${provider.clientId}:${provider.clientSecret}`)}`,
-        "content-type": "application/json",
+    const revoke = await fetch(
+      `${provider.origin}/api/v3/applications/${provider.clientId}/token`,
+      {
+        method: "DELETE",
+        headers: {
+          authorization: `Basic ${btoa(`${provider.clientId}:${provider.clientSecret}`)}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ access_token: result.accessToken }),
       },
-      body: JSON.stringify({ access_token: result.accessToken }),
-    });
+    );
     assert.equal(revoke.status, 204);
     const expired = await octokit.rest.users.getAuthenticated().catch((e) => e);
     assert.ok(expired instanceof LoopauthError, String(expired));
