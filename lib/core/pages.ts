@@ -71,7 +71,9 @@ export function renderPage(page: Page): string {
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>${escapeHtml(page.title)} · ${escapeHtml(page.brand ?? "loopauth")}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(page.title)} · ${
+    escapeHtml(page.brand ?? "loopauth")
+  }</title><style>${STYLE}</style></head>
 <body><main>
 <div class="icon ${page.kind}" aria-hidden="true">${icon}</div>
 <h1>${escapeHtml(page.title)}</h1>

@@ -182,8 +182,12 @@ export function serveCallback<T = CallbackParams>(
   let started = false;
   const peer = options.peer ?? loopbackPeer;
   const brand = options.brand;
-  const reply = (status: number, title: string, message: string, headers?: Record<string, string>) =>
-    pageResponse(status, { kind: "error", title, message, brand }, headers);
+  const reply = (
+    status: number,
+    title: string,
+    message: string,
+    headers?: Record<string, string>,
+  ) => pageResponse(status, { kind: "error", title, message, brand }, headers);
   /** Whether the client of this connection may act for the user (another user's may not). */
   const fromOtherUser = async (info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
     await peer(port, info.remoteAddr.port, { peerAddress: info.remoteAddr.hostname }) ===

@@ -3,14 +3,7 @@
  * is about to expire, or a token from the environment.
  * @module
  */
-import {
-  type App,
-  appEnv,
-  appEnvName,
-  type AppOption,
-  inApp,
-  resolveApp,
-} from "../core/app.ts";
+import { type App, appEnv, appEnvName, type AppOption, inApp, resolveApp } from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { type GitHubHost, resolveGitHubHost } from "../providers/github_host.ts";
 import type { HostRef } from "../providers/registry.ts";

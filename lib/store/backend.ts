@@ -94,7 +94,11 @@ export function openBackend(name: StorageName, options: BackendOptions): SecretB
       return lazyBackend(
         name,
         joinPath(options.dir, STORE_FILES.encrypted),
-        async () => (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir, env: appEnv(options.app ?? LOOPAUTH_APP) }),
+        async () =>
+          (await import("./encrypted.ts")).encryptedBackend({
+            dir: options.dir,
+            env: appEnv(options.app ?? LOOPAUTH_APP),
+          }),
       );
     default:
       return fileBackend({ dir: options.dir });
@@ -137,7 +141,10 @@ export async function chooseBackend(
 ): Promise<ChosenBackend> {
   if (preference === "file") return { backend: openBackend("file", options) };
   if (preference === "encrypted") {
-    const backend = (await import("./encrypted.ts")).encryptedBackend({ dir: options.dir, env: appEnv(options.app ?? LOOPAUTH_APP) });
+    const backend = (await import("./encrypted.ts")).encryptedBackend({
+      dir: options.dir,
+      env: appEnv(options.app ?? LOOPAUTH_APP),
+    });
     await backend.unlock();
     return { backend };
   }

@@ -119,7 +119,11 @@ interface Platform {
 // `--` ends secret-tool's options (GOption): a login such as `--help` stays an attribute value.
 const SECRET_TOOL: Platform = {
   program: "secret-tool",
-  lookup: (service, host, login) => ["lookup", "--", "service", service, "host", host, "account", login],
+  lookup: (
+    service,
+    host,
+    login,
+  ) => ["lookup", "--", "service", service, "host", host, "account", login],
   store: (service, host, login, secret) => ({
     args: [
       "store",
@@ -134,7 +138,11 @@ const SECRET_TOOL: Platform = {
     ],
     stdin: secret,
   }),
-  clear: (service, host, login) => ["clear", "--", "service", service, "host", host, "account", login],
+  clear: (
+    service,
+    host,
+    login,
+  ) => ["clear", "--", "service", service, "host", host, "account", login],
   // secret-tool exits 1 without a message when nothing matches.
   isMissing: (output) => output.code === 1 && output.stderr === "",
   missingProgram: "secret-tool is not installed (Debian/Ubuntu: apt install libsecret-tools)",

@@ -2,7 +2,7 @@
  * Where loopauth keeps its files.
  * @module
  */
-import { type App, LOOPAUTH_APP } from "../core/app.ts";
+import { type AppRef, resolveApp } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 
 /** The names of the files loopauth keeps in its config directory. */
@@ -65,7 +65,7 @@ export interface ConfigDirOptions {
   /** The platform (default `Deno.build.os`). */
   os?: string;
   /** The app whose directory it is (default loopauth): its name is the directory's. */
-  app?: App;
+  app?: AppRef;
 }
 
 /**
@@ -84,7 +84,7 @@ export interface ConfigDirOptions {
 export function configDir(options: ConfigDirOptions = {}): string {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const os = options.os ?? Deno.build.os;
-  const name = (options.app ?? LOOPAUTH_APP).name;
+  const name = resolveApp(options.app).name;
   if (os === "windows") {
     const appData = env("APPDATA");
     if (appData) return joinPath(appData, name, { os });
