@@ -8,6 +8,7 @@ import type { Command, CommandEntry } from "./lib/cli/command.ts";
 import { helpFlag, suggest } from "./lib/cli/command.ts";
 import { causeChain, EXIT_CODES, LoopauthError, permissionError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/core/version.ts";
+import { readEnvVar } from "./lib/core/env_vars.ts";
 
 /** Subcommands, loaded on use so that `token` and `--help` stay fast. */
 const COMMANDS: Record<string, CommandEntry> = {
@@ -145,8 +146,9 @@ async function load(name: string): Promise<Command> {
 /** Prints one line for an error and returns its exit code. */
 function report(error: unknown): number {
   // LOOPAUTH_DEBUG=1: what caused it, one line per cause (never a token: messages hold none).
+  // Read quietly: the error may be the very denial of --allow-env.
   const debug = () => {
-    if (Deno.env.get("LOOPAUTH_DEBUG")) {
+    if (readEnvVar("LOOPAUTH_DEBUG")) {
       for (const line of causeChain(error).slice(1)) console.error(`  caused by ${line}`);
     }
   };
@@ -162,7 +164,7 @@ function report(error: unknown): number {
   }
   const message = error instanceof Error ? error.message : String(error);
   console.error(`Error: unexpected failure: ${message.split("\n")[0]}`);
-  if (Deno.env.get("LOOPAUTH_DEBUG")) console.error(error);
+  if (readEnvVar("LOOPAUTH_DEBUG")) console.error(error);
   return 1;
 }
 
