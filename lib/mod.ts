@@ -111,6 +111,7 @@ export type { FlowChoice, FlowEnvironment } from "./flows/choose.ts";
 export type { DeviceFlowOptions } from "./flows/device.ts";
 export type { PasteBackOptions } from "./flows/paste_back.ts";
 export type { Page } from "./core/pages.ts";
+export type { OpenResult } from "./platform/browser.ts";
 export { type GitHubHost, resolveGitHubHost } from "./providers/github_host.ts";
 export {
   discoverIssuer,

@@ -1,5 +1,5 @@
 /** How a login shows the authorization URL (the CLI's view, and the library's default). @module */
-import { openBrowser } from "../platform/browser.ts";
+import { openBrowser, type OpenResult } from "../platform/browser.ts";
 
 /** Options of {@linkcode showUrl}. */
 export interface ShowUrlOptions {
@@ -13,6 +13,8 @@ export interface ShowUrlOptions {
   onShown?: (url: string) => void;
   /** Where each line goes (default: stderr); the login view counts the rows it takes. */
   write?: (line: string) => void;
+  /** Told whether a browser opened (and why not), once it was tried. */
+  onOpened?: (result: OpenResult) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export function showUrl(
       return;
     }
     const { opened, reason } = await openBrowser(startUrl);
+    options.onOpened?.({ opened, ...(reason === undefined ? {} : { reason }) });
     if (opened) {
       if (!options.quiet) say("Opened your browser; approve the login there");
     } else {

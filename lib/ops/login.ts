@@ -24,7 +24,7 @@ import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
 import { prepareConfigDir } from "../store/preflight.ts";
-import { openBrowser } from "../platform/browser.ts";
+import { openBrowser, type OpenResult } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { checkOwned, checkPrompt, checkValue } from "../flows/authorization_params.ts";
@@ -163,6 +163,11 @@ export interface LoginResult extends TokenSet {
   keyringUnavailable?: string;
   /** The flow that logged the user in. */
   flow: Flow;
+  /**
+   * Whether a browser opened at the start URL and, if not, why: set when
+   * the login tried one (the default view, or `openBrowser: true`).
+   */
+  browser?: OpenResult;
 }
 
 /** Where a client secret can come from, as a message says it. */
@@ -497,13 +502,17 @@ function inTurn(count: number): Turn[] {
 /** The loopback flow; inside a race, it claims the login before the code exchange. */
 async function webLogin(session: Session, race?: RaceContext): Promise<LoginResult> {
   const { provider, authorization, options, turn, redirect, userParams } = session;
+  // Whether a browser opened, when loopauth tried one (for LoginResult.browser).
+  let browser: OpenResult | undefined;
   // Nothing asked: the CLI's view (the URL on stderr, then the browser at the start URL).
   const open = options.openBrowser ??
     (options.onAuthorizationUrl
       ? true
-      : (await import("../flows/show_url.ts")).showUrl(provider.key));
+      : (await import("../flows/show_url.ts")).showUrl(provider.key, {
+        onOpened: (result) => browser = result,
+      }));
   const signal = race?.signal ?? options.signal;
-  return await loopbackFlow<LoginResult>({
+  const result = await loopbackFlow<LoginResult>({
     authorizationEndpoint: authorization.endpoint,
     clientId: options.clientId,
     scopes: authorization.scopes,
@@ -522,7 +531,7 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       const opening = typeof open === "function"
         ? open(url, context)
         : open
-        ? openBrowser(context.startUrl)
+        ? openBrowser(context.startUrl).then((result) => void (browser = result))
         : undefined;
       // Once the URL is out and the browser started, not to delay them.
       provider.warmUp?.();
@@ -543,6 +552,7 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     })),
     brand: resolveApp(options.app).title,
   });
+  return browser ? { ...result, browser } : result;
 }
 
 /** The device flow; inside a race, it claims the login once the token came. */
