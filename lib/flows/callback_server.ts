@@ -68,6 +68,8 @@ export interface ServeCallbackOptions<T> {
   successPage?: (value: T) => Pick<Page, "title" | "message">;
   /** The app's name in every page's tab title and footer (default `loopauth`). */
   brand?: string;
+  /** How a failure's message is said on its page (default: as it is). */
+  pageText?: (message: string) => string;
 }
 
 /** A listening callback server. */
@@ -182,6 +184,7 @@ export function serveCallback<T = CallbackParams>(
   let started = false;
   const peer = options.peer ?? loopbackPeer;
   const brand = options.brand;
+  const said = options.pageText ?? ((message: string) => message);
   const reply = (
     status: number,
     title: string,
@@ -304,7 +307,7 @@ export function serveCallback<T = CallbackParams>(
         `The authorization response came from the wrong issuer (expected ${options.issuer})`,
       );
       void end(error, true);
-      return reply(200, "Login failed", `${error.message}. Return to the terminal.`);
+      return reply(200, "Login failed", `${said(error.message)}. Return to the terminal.`);
     }
     const error = params.get("error");
     if (error !== null) {
@@ -313,7 +316,7 @@ export function serveCallback<T = CallbackParams>(
       void end(failure, true);
       return failure.code === "access_denied"
         ? reply(200, "Access denied", "Nothing was stored. You can close this tab.")
-        : reply(200, "Login failed", `${failure.message}. Return to the terminal.`);
+        : reply(200, "Login failed", `${said(failure.message)}. Return to the terminal.`);
     }
     const code = params.get("code");
     if (!code) {
@@ -338,7 +341,7 @@ export function serveCallback<T = CallbackParams>(
         return reply(400, "Code refused", REFUSED_PASTE);
       }
       void end(failure, true);
-      return reply(200, "Login failed", `${failure.message}. Return to the terminal.`);
+      return reply(200, "Login failed", `${said(failure.message)}. Return to the terminal.`);
     }
   };
 

@@ -47,6 +47,8 @@ export interface LoopbackFlowOptions<T> {
   successPage?: (value: T) => Pick<Page, "title" | "message">;
   /** The app's name in every page's tab title and footer (default `loopauth`). */
   brand?: string;
+  /** How a failure's message is said on its page (default: as it is). */
+  pageText?: (message: string) => string;
   /** Also accept the redirect URL (or code) pasted into `input` (see `paste_back.ts`). */
   pasteBack?: Pick<PasteBackOptions, "input" | "write">;
   /** Told when a request from another user's connection was refused (the wait goes on). */
@@ -126,6 +128,7 @@ export async function loopbackFlow<T>(options: LoopbackFlowOptions<T>): Promise<
       }),
     successPage: options.successPage,
     brand: options.brand,
+    pageText: options.pageText,
   });
   const url = buildAuthorizationUrl(options.authorizationEndpoint, {
     clientId: options.clientId,

@@ -4,7 +4,7 @@
  * then the token is stored.
  * @module
  */
-import { type App, type AppOption, inApp, resolveApp } from "../core/app.ts";
+import { type App, type AppOption, appText, inApp, resolveApp } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { DEVICE_UNAVAILABLE, type DeviceCode, type Flow, type TokenSet } from "../core/types.ts";
@@ -551,6 +551,7 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       message: "You can close this tab and return to the terminal.",
     })),
     brand: resolveApp(options.app).title,
+    pageText: (message) => appText(resolveApp(options.app), message),
   });
   return browser ? { ...result, browser } : result;
 }

@@ -6,7 +6,7 @@
  * and every message and page names its own app.
  */
 import assert from "node:assert/strict";
-import { appPermissionFlags, resolveApp } from "../../lib/mod.ts";
+import { appPermissionFlags, login, LoopauthError, resolveApp } from "../../lib/mod.ts";
 import { actAsUser, type DevProvider } from "../../lib/testing.ts";
 import {
   Cli,
@@ -152,5 +152,27 @@ Deno.test("apps: an app's agent is its own: LOOPAUTH_AGENT (the CLI's) is not it
       `ghstars: No ghstars agent is running at ${configHome}/ghstars/agent/agent.sock: run ghstars agent start first, or use another --storage`,
     );
     assert.equal(provider.activeTokens().length, 0);
+  });
+});
+
+Deno.test("apps: a failed login's page and error name the app's command, not loopauth's", async () => {
+  await withProvider(async (provider) => {
+    provider.tokenError = "bad_verification_code";
+    let page: Promise<{ status: number; body: string }> | undefined;
+    const failed = await login({
+      app: "ghstars",
+      hostname: provider.origin,
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      store: false,
+      flow: "web",
+      openBrowser: false,
+      onAuthorizationUrl: (url) => page = actAsUser(url),
+    }).catch((e) => e);
+    assert.ok(failed instanceof LoopauthError);
+    assert.match(failed.message, /: run ghstars login again$/);
+    const { body } = await page!;
+    assert.match(body, /run ghstars login again\. Return to the terminal\./);
+    assert.doesNotMatch(body, /loopauth/);
   });
 });
