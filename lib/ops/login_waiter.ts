@@ -11,6 +11,7 @@
  * first; its state file and ports go with it.
  * @module
  */
+import type { AppOptions } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import type { Flow } from "../core/types.ts";
 import { after, within } from "../core/timers.ts";
@@ -56,6 +57,8 @@ export interface WaiterJob {
   flows: Flow[];
   /** The config directory. */
   configDir?: string;
+  /** The app the login is for (default loopauth): its keyring service, agent and words. */
+  app?: AppOptions;
   /** The exact redirect URI a registration demands (`--redirect-uri`). */
   redirectUri?: string;
   /** `--prompt`. */
@@ -150,6 +153,7 @@ export async function runLoginWaiter(
     params: job.params,
     timeout: job.timeout,
     configDir: dir,
+    ...(job.app ? { app: job.app } : {}),
     signal,
     flow: job.flows,
     onWarning: (message) => warnings.push(message),

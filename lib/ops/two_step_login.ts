@@ -9,7 +9,6 @@
 import { loginApp } from "./login_app.ts";
 import { firstLine } from "../core/first_line.ts";
 import { formatDuration } from "../core/duration.ts";
-import { ENV_VARS } from "../core/env_vars.ts";
 import { EXIT_CODES, LoopauthError } from "../core/errors.ts";
 import type { Flow } from "../core/types.ts";
 import { within } from "../core/timers.ts";
@@ -25,6 +24,15 @@ import {
   removePendingLogin,
 } from "../store/pending_logins.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
+import {
+  type App,
+  appEnvName,
+  appEnvVars,
+  type AppOption,
+  inApp,
+  LOOPAUTH_APP,
+  resolveApp,
+} from "../core/app.ts";
 import { openBrowser } from "../platform/browser.ts";
 import { childEnvironment, WAITER_ENV_VARS } from "../platform/child_env.ts";
 import { inheritedFlags } from "../platform/child_permissions.ts";
@@ -43,6 +51,7 @@ const START_TIMEOUT_MS = 60_000;
 
 /** Options of {@linkcode startLogin}. */
 export interface StartLoginOptions extends
+  AppOption,
   Pick<
     LoginOptions,
     | "hostname"
@@ -101,7 +110,7 @@ export interface PendingLoginInfo {
 export type ResumedLogin = Omit<LoginResult, "accessToken" | "refreshToken">;
 
 /** Options of {@linkcode resumeLogin}. */
-export interface ResumeLoginOptions {
+export interface ResumeLoginOptions extends AppOption {
   /** Finish by paste-back: the address the browser ended up at, or the code alone. */
   code?: string;
   /** The config directory the login was started with (default: the user's). */
@@ -126,7 +135,13 @@ export interface ResumeLoginOptions {
  * ```
  */
 export async function startLogin(options: StartLoginOptions): Promise<PendingLoginInfo> {
-  const dir = options.configDir ?? defaultConfigDir();
+  const app = resolveApp(options.app);
+  return await inApp(app, () => startLoginAs({ ...options, app }, app));
+}
+
+/** {@linkcode startLogin} for an app resolved once. */
+async function startLoginAs(options: StartLoginOptions, app: App): Promise<PendingLoginInfo> {
+  const dir = options.configDir ?? defaultConfigDir({ app });
   // As a login in one step: a host already used needs no --client-id and keeps its scopes.
   options = { ...options, ...await loginApp({ ...options, configDir: dir }) };
   const flow = options.flow ?? "both";
@@ -147,14 +162,15 @@ export async function startLogin(options: StartLoginOptions): Promise<PendingLog
     prompt: options.prompt,
     loginHint: options.loginHint,
     params: options.params,
+    ...(app === LOOPAUTH_APP ? {} : { app: { ...app } }),
   };
-  const command = options.waiterCommand ?? waiterCommand(job, dir);
+  const command = options.waiterCommand ?? waiterCommand(job, dir, app);
   const child = new Deno.Command(command[0], {
     args: command.slice(1),
     cwd: "/",
     // The client secret goes on stdin, never in arguments or the environment.
     clearEnv: true,
-    env: childEnvironment(WAITER_ENV_VARS),
+    env: childEnvironment(WAITER_ENV_VARS.map((name) => appEnvName(app, name))),
     detached: true,
     stdin: "piped",
     stdout: "piped",
@@ -227,7 +243,17 @@ export async function resumeLogin(
   id: string,
   options: ResumeLoginOptions = {},
 ): Promise<ResumedLogin> {
-  const dir = options.configDir ?? defaultConfigDir();
+  const app = resolveApp(options.app);
+  return await inApp(app, () => resumeLoginAs(id, options, app));
+}
+
+/** {@linkcode resumeLogin} for an app resolved once. */
+async function resumeLoginAs(
+  id: string,
+  options: ResumeLoginOptions,
+  app: App,
+): Promise<ResumedLogin> {
+  const dir = options.configDir ?? defaultConfigDir({ app });
   const pending = await readPendingLogin(dir, id);
   const gone = () =>
     new LoopauthError(
@@ -296,16 +322,17 @@ export async function resumeLogin(
 }
 
 /** This binary's `login --waiter`, or `deno run` of main.ts with what this process may do. */
-function waiterCommand(job: WaiterJob, dir: string): string[] {
+function waiterCommand(job: WaiterJob, dir: string, app: App): string[] {
   const args = ["login", "--waiter"];
   if (Deno.build.standalone) return [Deno.execPath(), ...args];
   const hosts = job.issuer !== undefined ? [new URL(job.issuer).host] : (() => {
     const host = resolveGitHubHost(job.hostname);
     return [new URL(host.origin).host, new URL(host.apiUrl).host];
   })();
-  const sockets = [agentSocketPath(), defaultAgentSocket()];
+  const sockets = [agentSocketPath({ app }), defaultAgentSocket({ app })];
   const runtime = sockets.map((socket) => agentDir(socket));
-  const passphrase = childEnvironment(["LOOPAUTH_PASSPHRASE_FILE"]).LOOPAUTH_PASSPHRASE_FILE;
+  const passphraseVar = appEnvName(app, "LOOPAUTH_PASSPHRASE_FILE");
+  const passphrase = childEnvironment([passphraseVar])[passphraseVar];
   const bus = /^unix:path=([^,;]+)/.exec(
     childEnvironment(["DBUS_SESSION_BUS_ADDRESS"]).DBUS_SESSION_BUS_ADDRESS ?? "",
   )?.[1];
@@ -324,7 +351,7 @@ function waiterCommand(job: WaiterJob, dir: string): string[] {
       ],
       read: [dir, pendingLoginsDir(dir), ...runtime, ...extra],
       write: [dir, ...runtime, ...extra],
-      env: ENV_VARS,
+      env: appEnvVars(app),
       run: ["cat", "secret-tool", "security"],
     }),
     // Run from a URL: its modules come from the same host.

@@ -6,7 +6,14 @@
  * and every message and page names its own app.
  */
 import assert from "node:assert/strict";
-import { appPermissionFlags, login, LoopauthError, resolveApp } from "../../lib/mod.ts";
+import {
+  appPermissionFlags,
+  login,
+  LoopauthError,
+  resolveApp,
+  resumeLogin,
+  startLogin,
+} from "../../lib/mod.ts";
 import { actAsUser, type DevProvider } from "../../lib/testing.ts";
 import {
   Cli,
@@ -174,5 +181,28 @@ Deno.test("apps: a failed login's page and error name the app's command, not loo
     const { body } = await page!;
     assert.match(body, /run ghstars login again\. Return to the terminal\./);
     assert.doesNotMatch(body, /loopauth/);
+  });
+});
+
+Deno.test("apps: a two-step login is the app's too (its waiter's pages, its words)", async () => {
+  await withProvider(async (provider, _home, configDir) => {
+    const app = "ghstars";
+    const pending = await startLogin({
+      app,
+      hostname: provider.origin,
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      configDir,
+      storage: "file",
+      flow: "web",
+      openBrowser: false,
+    });
+    const resumed = resumeLogin(pending.id, { app, configDir });
+    const page = await actAsUser(pending.url!);
+    assert.match(page.body, /<footer>ghstars<\/footer>/);
+    assert.equal((await resumed).login, "octocat");
+    const gone = await resumeLogin("0123456789abcdef", { app, configDir }).catch((e) => e);
+    assert.ok(gone instanceof LoopauthError);
+    assert.match(gone.message, /\(see ghstars status\)/);
   });
 });
