@@ -83,6 +83,7 @@ export {
   appPermissionFlags,
   type AppPermissionOptions,
   type AppRef,
+  type AppSecretStore,
   LOOPAUTH_APP,
   resolveApp,
 } from "./core/app.ts";

@@ -38,3 +38,4 @@ export {
   startDevProvider,
   type UserOptions,
 } from "./dev/provider.ts";
+export { type MemorySecrets, memorySecrets } from "./dev/memory_secrets.ts";

@@ -11,6 +11,19 @@
 import { ENV_VARS, readEnvVar } from "./env_vars.ts";
 import { LoopauthError, permissionError } from "./errors.ts";
 
+/**
+ * Where an app keeps its accounts' secrets instead of the OS keyring, an
+ * agent or a file: for its tests, `memorySecrets()` of `./testing`.
+ */
+export interface AppSecretStore {
+  /** The secrets of an account, or `undefined`. */
+  get(host: string, login: string): Promise<Record<string, unknown> | undefined>;
+  /** Stores (replaces) the secrets of an account. */
+  set(host: string, login: string, secrets: Record<string, unknown>): Promise<void>;
+  /** Removes them; true when there were some. */
+  delete(host: string, login: string): Promise<boolean>;
+}
+
 /** An app, as the library's entry points take it: a name, or the name and how to say it. */
 export interface AppOptions {
   /**
@@ -25,6 +38,11 @@ export interface AppOptions {
   envPrefix?: string;
   /** The title pages show in the browser tab and footer (default: the name). */
   title?: string;
+  /**
+   * Keep secrets here rather than in the keyring, an agent or a file (the
+   * accounts' other data stays in the config directory): for tests.
+   */
+  secrets?: AppSecretStore;
 }
 
 /** A resolved app: every name it goes by. */
@@ -37,6 +55,8 @@ export interface App {
   readonly envPrefix: string;
   /** The pages' title and footer. */
   readonly title: string;
+  /** Where its secrets are kept instead of the keyring, agent or file (tests). */
+  readonly secrets?: AppSecretStore;
 }
 
 /** The loopauth CLI as an app: every name as it always was. */
@@ -105,11 +125,12 @@ export function resolveApp(app?: AppRef): App {
     );
   }
   const title = (given.title ?? given.name).replace(/[\p{Cc}\p{Cf}<>&"']/gu, "").slice(0, 80);
-  const resolved = Object.freeze({
+  const resolved: App = Object.freeze({
     name: given.name,
     command,
     envPrefix,
     title: title || given.name,
+    ...(given.secrets ? { secrets: given.secrets } : {}),
   });
   RESOLVED.add(resolved);
   return resolved;

@@ -141,6 +141,12 @@ export async function startLogin(options: StartLoginOptions): Promise<PendingLog
 
 /** {@linkcode startLogin} for an app resolved once. */
 async function startLoginAs(options: StartLoginOptions, app: App): Promise<PendingLoginInfo> {
+  if (app.secrets) {
+    throw new LoopauthError(
+      "usage",
+      "A two-step login finishes in a waiter process, which an app's own secrets store cannot reach: log in with login() instead",
+    );
+  }
   const dir = options.configDir ?? defaultConfigDir({ app });
   // As a login in one step: a host already used needs no --client-id and keeps its scopes.
   options = { ...options, ...await loginApp({ ...options, configDir: dir }) };
@@ -162,7 +168,9 @@ async function startLoginAs(options: StartLoginOptions, app: App): Promise<Pendi
     prompt: options.prompt,
     loginHint: options.loginHint,
     params: options.params,
-    ...(app === LOOPAUTH_APP ? {} : { app: { ...app } }),
+    ...(app === LOOPAUTH_APP ? {} : {
+      app: { name: app.name, command: app.command, envPrefix: app.envPrefix, title: app.title },
+    }),
   };
   const command = options.waiterCommand ?? waiterCommand(job, dir, app);
   const child = new Deno.Command(command[0], {

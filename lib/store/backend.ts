@@ -16,6 +16,7 @@ import {
   agentLocation,
   keyringLocation,
   type SecretBackend,
+  type Secrets,
   STORAGE_NAMES,
   type StorageName,
 } from "./secrets.ts";
@@ -72,6 +73,8 @@ export function parseStorage(value: string | undefined): StorageName | undefined
  */
 export function openBackend(name: StorageName, options: BackendOptions): SecretBackend {
   switch (name) {
+    case "memory":
+      return appBackend(options.app);
     case "keyring":
       return lazyBackend(
         name,
@@ -103,6 +106,25 @@ export function openBackend(name: StorageName, options: BackendOptions): SecretB
     default:
       return fileBackend({ dir: options.dir });
   }
+}
+
+/** The store an app passed in (`AppOptions.secrets`) as a backend. */
+function appBackend(app: App | undefined): SecretBackend {
+  const store = app?.secrets;
+  if (!store) {
+    // Its secrets lived in the memory of the program that logged in (a test), gone now.
+    throw new LoopauthError(
+      "not_logged_in",
+      "This account's secrets were kept in memory by the program that logged in, and are gone: log in again",
+    );
+  }
+  return {
+    name: "memory",
+    location: `${app.name}'s own store`,
+    get: async (host, login) => await store.get(host, login) as Secrets | undefined,
+    set: (host, login, secrets) => store.set(host, login, { ...secrets }),
+    delete: (host, login) => store.delete(host, login),
+  };
 }
 
 /** A backend whose module `load` imports on its first call. */
@@ -139,6 +161,10 @@ export async function chooseBackend(
   preference: StorageName | undefined,
   options: BackendOptions,
 ): Promise<ChosenBackend> {
+  // An app that brings its own store (its tests) keeps every secret there.
+  if (options.app?.secrets && (preference === undefined || preference === "memory")) {
+    return { backend: appBackend(options.app) };
+  }
   if (preference === "file") return { backend: openBackend("file", options) };
   if (preference === "encrypted") {
     const backend = (await import("./encrypted.ts")).encryptedBackend({

@@ -110,7 +110,7 @@ function isValid(data: Record<string, unknown>): boolean {
     Object.values(host.accounts).every((account) =>
       isRecord(account) && typeof account.login === "string" &&
       typeof account.clientId === "string" && Array.isArray(account.scopes) &&
-      STORAGE_NAMES.includes(account.storage as StorageName)
+      (STORAGE_NAMES.includes(account.storage as StorageName) || account.storage === "memory")
     )
   );
 }

@@ -20,9 +20,10 @@ export interface Secrets {
 
 /**
  * The name of a secrets backend: the OS keyring, the plain-text file, the
- * loopauth agent's memory, or the passphrase-encrypted file.
+ * loopauth agent's memory, the passphrase-encrypted file, or the store an
+ * app passed in (`memory`: its tests'; never a `--storage` value).
  */
-export type StorageName = "keyring" | "file" | "agent" | "encrypted";
+export type StorageName = "keyring" | "file" | "agent" | "encrypted" | "memory";
 
 /** Every {@linkcode StorageName}, in the order `--storage` lists them. */
 export const STORAGE_NAMES: readonly StorageName[] = ["keyring", "file", "agent", "encrypted"];
