@@ -3,7 +3,7 @@
  * the environment and on git's stdin (a script that passes on what it was
  * given, a poisoned GH_TOKEN, a host name with a password in it, garbage
  * where git's request should be, a `--param` or `--redirect-uri` that would
- * undo a defence of the login). Each is refused with one line, or given
+ * undo a defence of the login, a library app name that is a path). Each is refused with one line, or given
  * nothing, and no token goes anywhere it was not meant for. See
  * tests/security_test.ts.
  */
@@ -494,5 +494,28 @@ Deno.test("attack: --client-secret-file that other users can read or change → 
       assert.ok(!refused.stderr.includes(provider.clientSecret));
     }
     assert.equal(provider.requests.length, 0, "nothing was sent");
+  });
+});
+
+Deno.test("attack: an app name that is a path or a keyring attribute (../.., loopauth/x, a space, a newline) → usage error before any request or file", async () => {
+  await withProvider(async (provider, configHome) => {
+    for (const app of ["../..", "loopauth/../x", "a b", "x\nservice", "", "LOOPAUTH", "-x"]) {
+      const before = provider.requests.length;
+      const refused = await login({
+        app,
+        hostname: provider.origin,
+        clientId: provider.clientId,
+        clientSecret: provider.clientSecret,
+        configDir: `${configHome}/app`,
+        storage: "file",
+        flow: "web",
+        openBrowser: false,
+      }).catch((e) => e);
+      assert.ok(refused instanceof LoopauthError, JSON.stringify(app));
+      assert.equal(EXIT_CODES[refused.code], EXIT_CODES.usage);
+      assert.doesNotMatch(refused.message, /\n/);
+      assert.equal(provider.requests.length, before, "no request");
+    }
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(configHome)), [], "nothing written");
   });
 });
