@@ -15,6 +15,7 @@ import {
   startLogin,
 } from "../../lib/mod.ts";
 import { actAsUser, type DevProvider } from "../../lib/testing.ts";
+import { ENV_VARS } from "../../scripts/permissions.ts";
 import {
   Cli,
   type CliOptions,
@@ -205,4 +206,21 @@ Deno.test("apps: a two-step login is the app's too (its waiter's pages, its word
     assert.ok(gone instanceof LoopauthError);
     assert.match(gone.message, /\(see ghstars status\)/);
   });
+});
+
+Deno.test("apps: appPermissionFlags are the CLI's list (scripts/permissions.ts) with the app's names", () => {
+  const configDir = "/home/me/.config/ghstars";
+  const flags = appPermissionFlags(resolveApp("ghstars"), { configDir, hosts: ["github.com"] });
+  const env = flags.find((f) => f.startsWith("--allow-env="))!.slice("--allow-env=".length);
+  assert.deepEqual(env.split(","), ENV_VARS.map((name) => name.replace(/^LOOPAUTH_/, "GHSTARS_")));
+  assert.ok(!env.includes("LOOPAUTH_"));
+  assert.ok(flags.includes(`--allow-read=${configDir}`));
+  assert.ok(flags.includes(`--allow-write=${configDir}`));
+  assert.match(
+    flags[0],
+    /^--allow-net=127\.0\.0\.1,\[::1\],github\.com,unix:\/home\/me\/\.config\/ghstars\/agent\/agent\.sock$/,
+  );
+  // The CLI as an app: its own list, unchanged.
+  const cli = appPermissionFlags(resolveApp(), { configDir: "/c" });
+  assert.ok(cli.includes(`--allow-env=${ENV_VARS.join(",")}`));
 });
