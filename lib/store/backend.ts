@@ -183,9 +183,13 @@ export async function chooseBackend(
         undefined;
     } catch (error) {
       if (!isAgentNotRunning(error)) throw error;
+      // An app has no `agent start` of loopauth's (nor its --storage): its way out names none.
+      const cli = (options.app ?? LOOPAUTH_APP).name === LOOPAUTH_APP.name;
       throw new LoopauthError(
         "storage",
-        `No loopauth agent is running at ${socket}: run loopauth agent start first, or use another --storage`,
+        cli
+          ? `No loopauth agent is running at ${socket}: run loopauth agent start first, or use another --storage`
+          : `No agent is running at ${socket}: start one at that socket first, or keep the token elsewhere`,
         { cause: error },
       );
     }

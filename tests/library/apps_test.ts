@@ -157,9 +157,25 @@ Deno.test("apps: an app's agent is its own: LOOPAUTH_AGENT (the CLI's) is not it
     assert.equal(out.code, 8, out.stderr);
     assert.equal(
       out.stderr,
-      `ghstars: No ghstars agent is running at ${configHome}/ghstars/agent/agent.sock: run ghstars agent start first, or use another --storage`,
+      `ghstars: No agent is running at ${configHome}/ghstars/agent/agent.sock: start one at that socket first, or keep the token elsewhere`,
     );
     assert.equal(provider.activeTokens().length, 0);
+
+    // As it says: an agent started at that socket (here loopauth's own, as docs/library.md says).
+    const socket = `${configHome}/ghstars/agent/agent.sock`;
+    await using own = await startAgent({ configHome }, "--socket", socket);
+    assert.equal(own.socket, socket);
+    const again = await appLogin(provider, options);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /^ghstars: logged in to .+ as octocat \(agent\)$/m);
+    const [token] = provider.activeTokens();
+    assert.equal((await runCli(["token", provider.origin], options)).stdout, `${token}\n`);
+    // The CLI's agent holds nothing of it.
+    const cliToken = await runCli(["token", "--hostname", provider.origin], {
+      configHome,
+      env: { LOOPAUTH_AGENT: agent.socket },
+    });
+    assert.equal(cliToken.code, 3, cliToken.stderr);
   });
 });
 
