@@ -43,6 +43,12 @@ export interface AppOptions {
    * accounts' other data stays in the config directory): for tests.
    */
   secrets?: AppSecretStore;
+  /**
+   * The app's words for the loopauth CLI's in messages, e.g.
+   * `{ "--storage file": "--plain-file", "--web": "--browser" }`: messages
+   * name the CLI's flags, which an app may call otherwise or not have.
+   */
+  words?: Readonly<Record<string, string>>;
 }
 
 /** A resolved app: every name it goes by. */
@@ -57,6 +63,8 @@ export interface App {
   readonly title: string;
   /** Where its secrets are kept instead of the keyring, agent or file (tests). */
   readonly secrets?: AppSecretStore;
+  /** Its words for the CLI's flags in messages. */
+  readonly words?: Readonly<Record<string, string>>;
 }
 
 /** The loopauth CLI as an app: every name as it always was. */
@@ -131,6 +139,7 @@ export function resolveApp(app?: AppRef): App {
     envPrefix,
     title: title || given.name,
     ...(given.secrets ? { secrets: given.secrets } : {}),
+    ...(given.words ? { words: Object.freeze({ ...given.words }) } : {}),
   });
   RESOLVED.add(resolved);
   return resolved;
@@ -187,8 +196,8 @@ export function appEnvVars(app: App): string[] {
 
 /**
  * A message written for the loopauth CLI, as `app` says it: the command
- * `loopauth` becomes the app's command and `LOOPAUTH_X` its `PREFIX_X`
- * (a path or URL holding the word is left alone).
+ * `loopauth` becomes the app's command, `LOOPAUTH_X` its `PREFIX_X` (a path
+ * or URL holding the word is left alone), and the CLI's flags its `words`.
  *
  * @example
  * ```ts
@@ -204,9 +213,14 @@ export function appText(app: App, text: string): string {
   if (app.name === "loopauth" && app.command === "loopauth" && app.envPrefix === "LOOPAUTH") {
     return text;
   }
-  return text
+  let said = text
     .replace(/\bLOOPAUTH_(?=[A-Z])/g, `${app.envPrefix}_`)
     .replace(/(?<![\w./@-])loopauth(?![\w/.@-]|\.\w)/g, app.command);
+  // Longest first, so that "--storage file" wins over "--storage".
+  for (const from of Object.keys(app.words ?? {}).sort((a, b) => b.length - a.length)) {
+    said = said.replaceAll(from, app.words![from]);
+  }
+  return said;
 }
 
 /**

@@ -169,7 +169,13 @@ async function startLoginAs(options: StartLoginOptions, app: App): Promise<Pendi
     loginHint: options.loginHint,
     params: options.params,
     ...(app === LOOPAUTH_APP ? {} : {
-      app: { name: app.name, command: app.command, envPrefix: app.envPrefix, title: app.title },
+      app: {
+        name: app.name,
+        command: app.command,
+        envPrefix: app.envPrefix,
+        title: app.title,
+        ...(app.words ? { words: app.words } : {}),
+      },
     }),
   };
   const command = options.waiterCommand ?? waiterCommand(job, dir, app);

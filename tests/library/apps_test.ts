@@ -240,3 +240,18 @@ Deno.test("apps: appPermissionFlags are the CLI's list (scripts/permissions.ts) 
   const cli = appPermissionFlags(resolveApp(), { configDir: "/c" });
   assert.ok(cli.includes(`--allow-env=${ENV_VARS.join(",")}`));
 });
+
+Deno.test("apps: an app's words replace the CLI's flags in its messages", async () => {
+  const app = { name: "ghstars", words: { "--web": "--browser", "--redirect-uri": "--callback" } };
+  const refused = await login({
+    app,
+    hostname: "http://127.0.0.1:9",
+    clientId: "x",
+    store: false,
+    flow: "device",
+    redirectUri: "http://127.0.0.1:8123/callback",
+  }).catch((e) => e);
+  assert.ok(refused instanceof LoopauthError);
+  assert.equal(refused.code, "usage");
+  assert.match(refused.message, /^--callback, --prompt, .*: drop them or use --browser$/);
+});
