@@ -230,8 +230,15 @@ export function appText(app: App, text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LoopauthError } from "./errors.ts";
  * import { inApp, resolveApp } from "./app.ts";
- * const home = await inApp(resolveApp("ghstars"), () => Promise.resolve(Deno.env.get("HOME")));
+ * const failing = () =>
+ *   Promise.reject(new LoopauthError("not_logged_in", "Not logged in: run loopauth login"));
+ * await assert.rejects(inApp(resolveApp("ghstars"), failing), {
+ *   code: "not_logged_in",
+ *   message: "Not logged in: run ghstars login",
+ * });
  * ```
  */
 export async function inApp<T>(app: App, run: () => Promise<T>): Promise<T> {

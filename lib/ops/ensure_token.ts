@@ -46,7 +46,7 @@ export interface TokenResult {
  * it, a login with `login()`'s options.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { token } from "./ensure_token.ts";
  * const { token: value, account } = await token({
  *   app: "ghstars",
