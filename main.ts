@@ -54,6 +54,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Run the built-in provider for offline development",
     load: () => import("./lib/cli/dev_server.ts"),
   },
+  "mcp-proxy": {
+    summary: "Bridge a stdio MCP client to a remote MCP server, logging in as it asks",
+    load: () => import("./lib/cli/mcp_proxy.ts"),
+  },
   agent: {
     summary: "Keep tokens in memory: start, stop or show the agent",
     load: () => import("./lib/cli/agent.ts"),

@@ -210,7 +210,6 @@ export async function login(asked: LoginOptions): Promise<LoginResult> {
 
 /** {@linkcode login} for an app resolved once. */
 async function loginAs(asked: LoginOptions & { app: App }): Promise<LoginResult> {
-  const app = asked.app;
   // A host already used needs no --client-id, and a plain login keeps the account's scopes.
   const options: LoginOptions = {
     ...asked,
@@ -219,11 +218,45 @@ async function loginAs(asked: LoginOptions & { app: App }): Promise<LoginResult>
   const ref: HostRef = options.issuer === undefined
     ? resolveGitHubHost(options.hostname)
     : { key: options.issuer, issuer: true };
+  return await loginWith(options, {
+    issuer: "issuer" in ref,
+    provider: () =>
+      providerFor(ref, {
+        signal: options.signal,
+        allowNoPkceMetadata: options.allowNoPkceMetadata,
+        onWarning: options.onWarning,
+      }),
+  });
+}
+
+/** Where {@linkcode loginWith} logs in: a provider made once the options are checked. */
+export interface LoginTarget {
+  /** Whether the account is an issuer's or a resource's (`login_hint`, not GitHub's `login`). */
+  issuer: boolean;
+  /** The provider, made (discovered) once the options passed their checks. */
+  provider: () => Promise<Provider>;
+}
+
+/**
+ * {@linkcode login} with a provider of the caller's (a resource login's,
+ * `ops/resource_login.ts`): the same checks, lock, routes and storage.
+ *
+ * @example
+ * ```ts ignore
+ * import { loginWith } from "./login.ts";
+ * import { providerFor } from "../providers/registry.ts";
+ * const result = await loginWith({ clientId: "my-cli", store: false }, {
+ *   issuer: true,
+ *   provider: () => providerFor({ key: "https://id.example.com", issuer: true }),
+ * });
+ * ```
+ */
+export async function loginWith(options: LoginOptions, target: LoginTarget): Promise<LoginResult> {
   // Checked before anything starts: a refused parameter costs no discovery, port or consent.
   const redirect = options.redirectUri === undefined
     ? undefined
     : parseRedirectUri(options.redirectUri);
-  const userParams = requestParams(options, { issuer: "issuer" in ref });
+  const userParams = requestParams(options, { issuer: target.issuer });
   if (
     options.flow === "device" && (redirect || Object.keys(userParams).length)
   ) {
@@ -232,11 +265,7 @@ async function loginAs(asked: LoginOptions & { app: App }): Promise<LoginResult>
       "--redirect-uri, --prompt, --login-hint and --param are for the browser flow; the device flow has no place for them: drop them or use --web",
     );
   }
-  const provider = await providerFor(ref, {
-    signal: options.signal,
-    allowNoPkceMetadata: options.allowNoPkceMetadata,
-    onWarning: options.onWarning,
-  });
+  const provider = await target.provider();
   const client = {
     clientId: options.clientId,
     clientSecret: options.clientSecret,
@@ -244,10 +273,10 @@ async function loginAs(asked: LoginOptions & { app: App }): Promise<LoginResult>
   };
   // An issuer is discovered here, before anything else; its key is then the one it names.
   const authorization = await provider.authorize(client, parseScopes(options.scopes));
-  const host = { key: provider.key, issuer: "issuer" in ref };
+  const host = { key: provider.key, issuer: target.issuer };
   const stored = options.store ?? true;
   // A login that stores nothing needs no config directory (nor the variables naming it).
-  const dir = options.configDir ?? (stored ? configDir({ app }) : "");
+  const dir = options.configDir ?? (stored ? configDir({ app: resolveApp(options.app) }) : "");
   // Before any flow starts: an unusable config directory must not cost the user a consent.
   if (stored) await prepareConfigDir(dir);
   // One login per host and config directory at a time: two at once would both

@@ -6,7 +6,7 @@
  */
 import { LoopauthError } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
-import { isLoopbackHost } from "../core/loopback.ts";
+import { fetchLoopbackDirect, isLoopbackHost } from "../core/loopback.ts";
 import { terminalSafe } from "../core/text.ts";
 
 /**
@@ -188,6 +188,32 @@ export async function fetchResource(
     return await fetchBounded(url.href, { ...init, client } as RequestInit, options);
   } finally {
     client.close();
+  }
+}
+
+/**
+ * A request of a session with the resource (no time bound: a stream of
+ * server events may last as long as the session), `http://localhost`
+ * reached at 127.0.0.1 directly and every loopback address without a proxy.
+ *
+ * @example
+ * ```ts
+ * import { fetchStream } from "./resource_url.ts";
+ * const response = await fetchStream(new Request("https://mcp.example.com/mcp", { method: "GET" }));
+ * ```
+ */
+export async function fetchStream(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.protocol !== "http:" || url.hostname !== "localhost") {
+    return await fetchLoopbackDirect(request);
+  }
+  const client = Deno.createHttpClient({
+    proxy: { transport: "tcp", hostname: "127.0.0.1", port: Number(url.port || 80) },
+  });
+  try {
+    return await fetch(request, { client });
+  } finally {
+    client.close(); // the body still reads to its end: the connection lives until then
   }
 }
 

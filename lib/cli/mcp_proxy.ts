@@ -1,0 +1,161 @@
+/** `loopauth mcp-proxy`. @module */
+import { LoopauthError } from "../core/errors.ts";
+import { terminalSafe } from "../core/text.ts";
+import { resourceFetch } from "../ops/resource_session.ts";
+import { canonicalResource } from "../providers/resource_url.ts";
+import {
+  type Command,
+  flagOrEnv,
+  type Flags,
+  parseFlags,
+  portFlag,
+  SCOPES_FLAG,
+} from "./command.ts";
+import { clientSecretFlag } from "./client_secret.ts";
+// The official SDK's transports: the protocol is not written by hand here.
+import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";
+import { StreamableHTTPClientTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp.js";
+import type { JSONRPCMessage } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
+
+/** The flags of `mcp-proxy` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
+const FLAGS = {
+  "client-id": { type: "string" },
+  "client-secret-file": { type: "string" },
+  "client-metadata-url": { type: "string" },
+  ...SCOPES_FLAG,
+  port: { type: "string" },
+  "no-resource-indicator": { type: "boolean" },
+  "no-browser": { type: "boolean" },
+} as const satisfies Flags;
+
+/**
+ * The `mcp-proxy` subcommand: a stdio ↔ Streamable HTTP bridge that logs in
+ * to the remote MCP server when it asks (and again for more scopes).
+ *
+ * @example
+ * ```ts
+ * import { command } from "./mcp_proxy.ts";
+ * await command.run(["https://mcp.example.com/mcp"], { signal: new AbortController().signal });
+ * ```
+ */
+export const command: Command = {
+  name: "mcp-proxy",
+  flags: FLAGS,
+  help: `Connect an MCP client that speaks stdio to a remote MCP server protected by OAuth.
+
+Reads JSON-RPC on stdin and writes it on stdout, and nothing else there; sends it to URL
+over Streamable HTTP. When the server asks for a login (401), loopauth finds its
+authorization server (RFC 9728 resource metadata, RFC 8414 / OpenID Connect discovery),
+picks a client (--client-id, --client-metadata-url where the server takes one, else dynamic
+registration), opens the browser and prints the URL on stderr. An expiring token is
+refreshed; a 403 insufficient_scope naming new scopes re-authorizes for them (twice at
+most per request). The token goes to URL's origin only and is kept for the session.
+
+Usage: loopauth mcp-proxy URL [--client-id ID [--client-secret-file PATH]]
+                          [--client-metadata-url URL] [--scopes LIST] [--port PORT]
+                          [--no-resource-indicator] [--no-browser]
+
+Flags:
+      --client-id ID             a client registered at the server's authorization server
+      --client-secret-file PATH  its secret: the file's first line (or LOOPAUTH_CLIENT_SECRET)
+      --client-metadata-url URL  your app's client ID metadata document (https), used where
+                                 the authorization server supports them
+  -s, --scopes LIST              scopes to ask for (default: the server's challenge, else its
+                                 scopes_supported, else none)
+      --port PORT                the callback port (default: a free one)
+      --no-resource-indicator    send no RFC 8707 resource parameter (for servers that reject
+                                 it; the token is then not bound to this server)
+      --no-browser               open no browser: only print the URL on stderr
+
+Examples:
+  loopauth mcp-proxy https://mcp.example.com/mcp
+  claude mcp add example -- loopauth mcp-proxy https://mcp.example.com/mcp`,
+  async run(argv, { signal }) {
+    const { values, positionals } = parseFlags(argv, FLAGS, {
+      command: "mcp-proxy",
+      positionals: true,
+    });
+    if (positionals.length !== 1) {
+      throw new LoopauthError("usage", "Give the MCP server's URL: loopauth mcp-proxy URL");
+    }
+    const resource = canonicalResource(positionals[0]);
+    // stdin is the JSON-RPC channel: the secret comes from a file or the environment only.
+    const clientSecret = await clientSecretFlag({
+      "client-secret-file": values["client-secret-file"],
+    });
+    const session = resourceFetch({
+      resource,
+      clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
+      clientSecret,
+      clientMetadataUrl: values["client-metadata-url"],
+      scopes: values.scopes,
+      port: portFlag(values),
+      omitResourceParameter: values["no-resource-indicator"] === true,
+      flow: "web",
+      signal,
+      // The browser gets the one-time start URL, never the authorization URL itself.
+      openBrowser: values["no-browser"] !== true,
+      onAuthorizationUrl: (url) => console.error(`Log in to ${terminalSafe(resource)}: ${url}`),
+      onWarning: (message) => console.error(`Warning: ${message}`),
+    });
+    return await bridge(resource, {
+      fetch: (input, init) => session.fetch(input, init),
+      signal,
+    });
+  },
+};
+
+/** Relays messages both ways until either side closes; one stderr line per failure. */
+async function bridge(
+  resource: string,
+  options: {
+    fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+    signal: AbortSignal;
+  },
+): Promise<number> {
+  const local = new StdioServerTransport();
+  const remote = new StreamableHTTPClientTransport(new URL(resource), { fetch: options.fetch });
+  const { promise: closed, resolve: close } = Promise.withResolvers<number>();
+  let failures = 0;
+  // The SDK hands a failed send both to onerror and to the send's caller: said once.
+  const reported = new WeakSet<object>();
+  const fail = (error: unknown) => {
+    if (typeof error === "object" && error !== null) {
+      if (reported.has(error)) return;
+      reported.add(error);
+    }
+    failures++;
+    console.error(`Error: ${oneLine(error)}`);
+  };
+  local.onmessage = (message: JSONRPCMessage) => {
+    remote.send(message).catch((error: unknown) => {
+      fail(error);
+      // A request gets its answer: the client is not left waiting for one that never comes.
+      if ("id" in message && "method" in message) {
+        local.send({
+          jsonrpc: "2.0",
+          id: message.id,
+          error: { code: -32603, message: oneLine(error) },
+        }).catch(() => {});
+      }
+    });
+  };
+  remote.onmessage = (message: JSONRPCMessage) => void local.send(message).catch(fail);
+  local.onclose = () => close(failures ? 1 : 0);
+  remote.onerror = (error: Error) => {
+    if (!/SSE stream disconnected|AbortError/i.test(String(error))) fail(error);
+  };
+  options.signal.addEventListener("abort", () => close(130), { once: true });
+  await remote.start();
+  await local.start();
+  const code = await closed;
+  await remote.close().catch(() => {});
+  await local.close().catch(() => {});
+  return code;
+}
+
+/** An error as one line for stderr. */
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return terminalSafe(text.split("\n")[0], { max: 300 });
+}

@@ -1,0 +1,171 @@
+/**
+ * `login` to a protected resource known only by its URL (MCP authorization,
+ * 2025-11-25): its `401` challenge, its RFC 9728 metadata (or the 2025-03-26
+ * fallbacks), its authorization server's metadata, a client (given, a
+ * client ID metadata document, or registered), the scopes to ask for; then
+ * the routes of every login ({@linkcode loginWith}), with the RFC 8707
+ * `resource` on every request.
+ * @module
+ */
+import { type LoginOptions, type LoginResult, loginWith, parseScopes } from "./login.ts";
+import { canonicalResource, fetchResource } from "../providers/resource_url.ts";
+import { type BearerChallenge, parseBearerChallenge } from "../providers/www_authenticate.ts";
+import { discoverResource } from "../providers/resource_metadata.ts";
+import {
+  type AuthorizationServer,
+  discoverAuthorizationServer,
+  legacyAuthorizationServer,
+} from "../providers/authorization_server.ts";
+import { chooseClient, type ResourceClient } from "../providers/resource_client.ts";
+import { resourceProvider } from "../providers/resource_provider.ts";
+import type { Provider } from "../providers/provider.ts";
+import { LoopauthError } from "../core/errors.ts";
+
+/** Options of {@linkcode resourceLogin}. */
+export interface ResourceLoginOptions extends
+  Omit<
+    LoginOptions,
+    "hostname" | "issuer" | "allowNoPkceMetadata" | "clientId" | "defaultScopes" | "store"
+  > {
+  /** The resource's URL (an MCP server's endpoint). */
+  resource: string;
+  /** A client id registered at the resource's authorization server. */
+  clientId?: string;
+  /** The https URL of the app's client ID metadata document, used where the server takes one. */
+  clientMetadataUrl?: string;
+  /** The name shown on the authorization server's consent page when registering (default `loopauth`). */
+  clientName?: string;
+  /** The challenge of the resource's `401` or `403`, when the caller already has one. */
+  challenge?: BearerChallenge;
+  /** Send no RFC 8707 `resource` (for servers that reject it). */
+  omitResourceParameter?: boolean;
+}
+
+/** The result of a resource login: the token and what it is bound to. */
+export interface ResourceLoginResult extends LoginResult {
+  /** The resource's canonical URI. */
+  resource: string;
+  /** The authorization server's issuer. */
+  authorizationServer: string;
+  /** The client logged in as (its secret never). */
+  clientId: string;
+  /** The provider of this resource (refresh, revocation). */
+  provider: Provider;
+}
+
+/** What discovery settled for a resource. */
+export interface ResourceDiscovery {
+  /** The resource's canonical URI. */
+  resource: string;
+  /** The RFC 8707 `resource` value its metadata names. */
+  resourceParam: string;
+  /** Its authorization server. */
+  server: AuthorizationServer;
+  /** The scopes to ask for: the challenge's, else the resource's `scopes_supported`, else none. */
+  scopes: string[];
+}
+
+/**
+ * Discovery of a resource: a challenge from an unauthenticated request when
+ * none is given, the resource metadata, the authorization server's.
+ *
+ * @example
+ * ```ts
+ * import { discoverResourceLogin } from "./resource_login.ts";
+ * const found = await discoverResourceLogin("https://mcp.example.com/mcp");
+ * console.log(found.server.issuer, found.scopes);
+ * ```
+ */
+export async function discoverResourceLogin(
+  resource: string,
+  options: { challenge?: BearerChallenge; signal?: AbortSignal } = {},
+): Promise<ResourceDiscovery> {
+  const canonical = canonicalResource(resource);
+  const challenge = options.challenge ?? await probe(canonical, options.signal);
+  const metadata = await discoverResource(canonical, { challenge, signal: options.signal });
+  const server = metadata
+    ? await discoverAuthorizationServer(metadata.authorizationServers[0], options)
+    : await legacyAuthorizationServer(canonical, options);
+  const scopes = challenge?.scope !== undefined
+    ? parseScopes(challenge.scope)
+    : metadata?.scopesSupported ?? [];
+  return { resource: canonical, resourceParam: metadata?.resource ?? canonical, server, scopes };
+}
+
+/**
+ * Logs in to a resource by its URL. The token is not stored yet: the
+ * caller (`mcp-proxy`) keeps it for its session.
+ *
+ * @example
+ * ```ts
+ * import { resourceLogin } from "./resource_login.ts";
+ * const result = await resourceLogin({
+ *   resource: "https://mcp.example.com/mcp",
+ *   onAuthorizationUrl: (url) => console.error(`Open ${url}`),
+ * });
+ * console.log(result.authorizationServer, result.scopes);
+ * ```
+ */
+export async function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
+  const found = await discoverResourceLogin(options.resource, options);
+  const scopes = options.scopes === undefined ? found.scopes : parseScopes(options.scopes);
+  // A registration names its redirect URI exactly: the port is chosen before it.
+  const redirectUri = options.redirectUri ??
+    `http://127.0.0.1:${options.port ?? freePort()}/callback`;
+  const client: ResourceClient = await chooseClient(found.server, {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    metadataDocumentUrl: options.clientMetadataUrl,
+    clientName: options.clientName,
+    redirectUri,
+    signal: options.signal,
+  });
+  const provider = resourceProvider({
+    resource: found.resource,
+    ...(options.omitResourceParameter ? {} : { resourceParam: found.resourceParam }),
+    server: found.server,
+    client,
+  });
+  const result = await loginWith({
+    ...options,
+    port: undefined,
+    redirectUri,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    scopes,
+    store: false,
+  }, { issuer: true, provider: () => Promise.resolve(provider) });
+  return {
+    ...result,
+    resource: found.resource,
+    authorizationServer: found.server.issuer,
+    clientId: client.clientId,
+    provider,
+  };
+}
+
+/** The challenge of an unauthenticated GET of the resource, when it answers 401 with one. */
+async function probe(
+  resource: string,
+  signal: AbortSignal | undefined,
+): Promise<BearerChallenge | undefined> {
+  const response = await fetchResource(new URL(resource), { method: "GET" }, {
+    what: resource,
+    signal,
+  }).catch((error) => {
+    if (error instanceof LoopauthError && error.code === "cancelled") throw error;
+    return undefined;
+  });
+  await response?.body?.cancel();
+  return response?.status === 401
+    ? parseBearerChallenge(response.headers.get("www-authenticate"))
+    : undefined;
+}
+
+/** A port free on 127.0.0.1 now (the OS picks it; the callback server takes it next). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
