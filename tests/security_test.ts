@@ -42,6 +42,10 @@
  * 9. tests/security/env_tokens_test.ts — a token sent where it does not
  *    belong: an environment token checked against a stale stored host, a
  *    loopback request through a proxy, a planted stored token printed raw.
+ * 10. tests/security/mcp_resource_test.ts — a malicious MCP server or its
+ *    metadata (`mcp-proxy`): metadata naming another resource, authorization
+ *    servers or endpoints off https, a redirect to another origin, a server
+ *    that asks for more scopes forever.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.
@@ -61,6 +65,7 @@ const SUITE = [
   "local_users",
   "dev_server",
   "env_tokens",
+  "mcp_resource",
 ].map((
   threat,
 ) => `security/${threat}_test.ts`);

@@ -95,7 +95,9 @@ export function resourceFetch(options: ResourceSessionOptions): ResourceSession 
     const headers = new Headers(request.headers);
     if (sent) headers.set("authorization", `Bearer ${sent.accessToken}`);
     else headers.delete("authorization");
-    return fetchStream(new Request(request, { headers }));
+    // Not followed here: a redirect elsewhere would carry the token there. The SDK follows
+    // same-origin ones, through this fetch again.
+    return fetchStream(new Request(request, { headers, redirect: "manual" }));
   };
 
   const fetchFor = async (input: string | URL | Request, init?: RequestInit) => {

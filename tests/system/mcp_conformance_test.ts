@@ -9,9 +9,9 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../helpers/env.ts";
+import { MCP_CLIENT, mcpClientFlags } from "../helpers/mcp.ts";
 
 const SUITE = "npm:@modelcontextprotocol/conformance@0.1.16";
-const CLIENT = fileURLToPath(new URL("../fixtures/mcp_client.ts", import.meta.url));
 const BASELINE = fileURLToPath(
   new URL("../fixtures/mcp_conformance_baseline.yml", import.meta.url),
 );
@@ -19,35 +19,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The client command the suite runs (it appends the server's URL). */
 function clientCommand(tmp: string): string {
-  const flags = [
-    "--no-prompt",
-    "--allow-net=localhost,127.0.0.1",
-    // The SDK's stdio transport reads HOME … USER and Node's spawn OSTYPE, PATHEXT and
-    // NODE_V8_COVERAGE; the child gets only the variables tests/fixtures/mcp_client.ts sets.
-    `--allow-env=${
-      [
-        "MCP_CONFORMANCE_CONTEXT",
-        "MCP_CONFORMANCE_SCENARIO",
-        "MCP_CLIENT_ARGS",
-        "MCP_CLIENT_CALLS",
-        "PATH",
-        "DENO_DIR",
-        "TMPDIR",
-        "OSTYPE",
-        "PATHEXT",
-        "HOME",
-        "LOGNAME",
-        "SHELL",
-        "TERM",
-        "USER",
-        "NODE_V8_COVERAGE",
-      ].join(",")
-    }`,
-    `--allow-read=${ROOT},${tmp}`,
-    `--allow-write=${tmp}`,
-    `--allow-run=${Deno.execPath()}`,
-  ];
-  return [Deno.execPath(), "run", ...flags, CLIENT].join(" ");
+  return [Deno.execPath(), "run", ...mcpClientFlags(tmp), MCP_CLIENT].join(" ");
 }
 
 /** Runs one suite of the conformance tool; its exit code and output. */

@@ -1,0 +1,206 @@
+/**
+ * MCP clients and servers for tests: the SDK client built on `loopauth
+ * mcp-proxy` (tests/fixtures/mcp_client.ts) with its permission flags, and
+ * a scriptable protected MCP server with its authorization server on one
+ * 127.0.0.1 port that records every request.
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+/** The SDK client over mcp-proxy. */
+export const MCP_CLIENT = fileURLToPath(new URL("../fixtures/mcp_client.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The `deno run` flags of {@linkcode MCP_CLIENT}: loopback, its variables
+ * (the SDK's stdio transport reads HOME … USER, Node's spawn OSTYPE,
+ * PATHEXT and NODE_V8_COVERAGE), the checkout, `tmp` and this Deno.
+ */
+export function mcpClientFlags(tmp: string): string[] {
+  const env = [
+    "MCP_CONFORMANCE_CONTEXT",
+    "MCP_CONFORMANCE_SCENARIO",
+    "MCP_CLIENT_ARGS",
+    "MCP_CLIENT_CALLS",
+    "PATH",
+    "DENO_DIR",
+    "TMPDIR",
+    "OSTYPE",
+    "PATHEXT",
+    "HOME",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "USER",
+    "NODE_V8_COVERAGE",
+  ];
+  return [
+    "--no-prompt",
+    "--allow-net=localhost,127.0.0.1",
+    `--allow-env=${env.join(",")}`,
+    `--allow-read=${ROOT},${tmp}`,
+    `--allow-write=${tmp}`,
+    `--allow-run=${Deno.execPath()}`,
+  ];
+}
+
+/** What a run of {@linkcode MCP_CLIENT} did. */
+export interface McpClientRun {
+  code: number;
+  /** Its stdout: one JSON line per tool call result. */
+  stdout: string;
+  /** mcp-proxy's stderr lines (without the `mcp-proxy: ` prefix). */
+  proxyLines: string[];
+  /** The client's own stderr lines. */
+  clientLines: string[];
+}
+
+/**
+ * Runs the SDK client through mcp-proxy against `url` until it ends.
+ * `calls` tool calls; `args` more mcp-proxy flags.
+ */
+export async function runMcpClient(
+  url: string,
+  options: { tmp: string; calls?: number; args?: string[]; env?: Record<string, string> },
+): Promise<McpClientRun> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...mcpClientFlags(options.tmp), MCP_CLIENT, url],
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      TMPDIR: options.tmp,
+      HOME: options.tmp,
+      MCP_CLIENT_CALLS: String(options.calls ?? 1),
+      MCP_CLIENT_ARGS: JSON.stringify(options.args ?? []),
+      ...options.env,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr).split("\n").filter(Boolean);
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    proxyLines: stderr.filter((l) => l.startsWith("mcp-proxy: ")).map((l) => l.slice(11)),
+    clientLines: stderr.filter((l) => !l.startsWith("mcp-proxy: ")),
+  };
+}
+
+/** One request a {@linkcode serveMcp} server received. */
+export interface McpRequest {
+  method: string;
+  path: string;
+  /** The Authorization header, when there was one. */
+  authorization?: string;
+  /** The query (authorize) or form (token) fields. */
+  fields: Record<string, string>;
+  /** The JSON-RPC method of an MCP POST. */
+  rpc?: string;
+}
+
+/** What a test may change of {@linkcode serveMcp}'s answers. */
+export interface McpServerOptions {
+  /** The protected resource metadata (default: this origin's /mcp and authorization server). */
+  resourceMetadata?: (origin: string) => Record<string, unknown>;
+  /** The authorization server metadata (default: this origin's endpoints, S256). */
+  serverMetadata?: (origin: string) => Record<string, unknown>;
+  /** Answers an MCP POST that carries a token (default: a tools server with one tool). */
+  mcp?: (rpc: Record<string, unknown>, request: Request) => Response | undefined;
+}
+
+/**
+ * A protected MCP resource at `ORIGIN/mcp` and its authorization server at
+ * ORIGIN, on 127.0.0.1: resource metadata, RFC 8414 metadata, registration,
+ * an authorization endpoint that approves at once, a token endpoint, and a
+ * JSON-RPC tools server that wants a bearer token.
+ */
+export function serveMcp(options: McpServerOptions = {}) {
+  const requests: McpRequest[] = [];
+  let origin = "";
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    const body = request.method === "POST" ? await request.text() : "";
+    const fields = request.method === "GET"
+      ? Object.fromEntries(url.searchParams)
+      : /^application\/x-www-form-urlencoded/.test(request.headers.get("content-type") ?? "")
+      ? Object.fromEntries(new URLSearchParams(body))
+      : {};
+    const rpc = url.pathname === "/mcp" && body ? JSON.parse(body) : undefined;
+    requests.push({
+      method: request.method,
+      path: url.pathname,
+      fields,
+      ...(request.headers.get("authorization")
+        ? { authorization: request.headers.get("authorization")! }
+        : {}),
+      ...(rpc?.method ? { rpc: rpc.method } : {}),
+    });
+    switch (url.pathname) {
+      case "/.well-known/oauth-protected-resource/mcp":
+        return Response.json(
+          options.resourceMetadata?.(origin) ??
+            { resource: `${origin}/mcp`, authorization_servers: [origin] },
+        );
+      case "/.well-known/oauth-authorization-server":
+        return Response.json(
+          options.serverMetadata?.(origin) ?? {
+            issuer: origin,
+            authorization_endpoint: `${origin}/authorize`,
+            token_endpoint: `${origin}/token`,
+            registration_endpoint: `${origin}/register`,
+            code_challenge_methods_supported: ["S256"],
+          },
+        );
+      case "/register":
+        return Response.json({ client_id: "hostile-client" }, { status: 201 });
+      case "/authorize": {
+        const back = new URL(fields.redirect_uri);
+        back.searchParams.set("code", "code-1");
+        back.searchParams.set("state", fields.state);
+        return Response.redirect(back, 302);
+      }
+      case "/token":
+        return Response.json({ access_token: "tok-secret-1", token_type: "Bearer" });
+      case "/mcp": {
+        if (request.method !== "POST") return new Response(null, { status: 405 });
+        if (!request.headers.get("authorization")) {
+          return new Response(null, {
+            status: 401,
+            headers: {
+              "www-authenticate":
+                `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+            },
+          });
+        }
+        return options.mcp?.(rpc, request) ?? toolsAnswer(rpc);
+      }
+    }
+    return new Response("not found", { status: 404 });
+  });
+  origin = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    origin,
+    url: `${origin}/mcp`,
+    requests,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+/** A JSON-RPC answer of a tools server with one tool `echo`. */
+export function toolsAnswer(rpc: Record<string, unknown>): Response {
+  if (rpc.id === undefined) return new Response(null, { status: 202 });
+  const result = rpc.method === "initialize"
+    ? {
+      protocolVersion: (rpc.params as { protocolVersion: string }).protocolVersion,
+      capabilities: { tools: {} },
+      serverInfo: { name: "test", version: "1.0.0" },
+    }
+    : rpc.method === "tools/list"
+    ? { tools: [{ name: "echo", inputSchema: { type: "object" } }] }
+    : { content: [{ type: "text", text: "ok" }] };
+  return Response.json({ jsonrpc: "2.0", id: rpc.id, result });
+}
