@@ -80,6 +80,11 @@ const FLAGS = {
     description:
       "where to keep its temporary files, removed on stop (the CA file, the demo repository; default: the config directory)",
   },
+  mcp: {
+    type: "boolean",
+    description:
+      "instead: a protected MCP server at ORIGIN/mcp (tools echo, write, forbidden, expire) with its authorization server at ORIGIN (resource metadata, client ID metadata documents, registration, PKCE S256, the resource enforced, scope challenges, rotating refresh tokens); it approves every login at once. See docs/mcp.md",
+  },
 } as const satisfies Flags;
 
 /**
@@ -106,13 +111,15 @@ Enterprise Server's layout: gh, Octokit and git accept it. See docs/dev_server.m
 Usage: loopauth dev-server [--port N] [--auto-approve] [--client-id ID] [--client-secret S]
                            [--user LOGIN] [--scopes-granted LIST] [--device-interval SECONDS]
                            [--expiring DURATION] [--callback URL] [--tls] [--json] [--dir DIR]
+       loopauth dev-server --mcp [--port N] [--expiring DURATION] [--json]
 
 Flags:
 ${flagHelp(FLAGS)}
 
 Examples:
   loopauth dev-server --port 8400
-  loopauth dev-server --tls --port 443 --json --device-interval 1`,
+  loopauth dev-server --tls --port 443 --json --device-interval 1
+  loopauth dev-server --mcp --port 8401`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, FLAGS, { command: "dev-server" });
     const port = portFlag(values);
@@ -122,6 +129,7 @@ Examples:
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onTerm);
     const stopped = AbortSignal.any([signal, terminated.signal]);
     try {
+      if (values.mcp) return await serveMcp(values, port, stopped);
       return await serve(values, port, stopped);
     } finally {
       if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onTerm);
@@ -207,6 +215,54 @@ async function serve(
     await new Promise((stop) => signal.addEventListener("abort", stop, { once: true }));
   } finally {
     await provider.close();
+  }
+  return 0;
+}
+
+/** `--mcp`: the built-in protected MCP server until `signal` aborts. */
+async function serveMcp(
+  values: Parsed<typeof FLAGS>["values"],
+  port: number | undefined,
+  signal: AbortSignal,
+): Promise<number> {
+  for (
+    const flag of [
+      "auto-approve",
+      "client-id",
+      "client-secret",
+      "user",
+      "scopes-granted",
+      "device-interval",
+      "callback",
+      "tls",
+      "dir",
+    ] as const
+  ) {
+    if (values[flag] !== undefined) {
+      throw new LoopauthError("usage", `--mcp takes no --${flag}: see loopauth help dev-server`);
+    }
+  }
+  const accessTtl = values.expiring === undefined
+    ? undefined
+    : Math.max(1, Math.round(parseDuration(values.expiring) / 1000));
+  const { startDevMcp } = await import("../dev/mcp.ts");
+  let mcp;
+  try {
+    mcp = startDevMcp({ port, signal, accessTtl });
+  } catch (error) {
+    throw listenError(error, port) ?? error;
+  }
+  try {
+    if (values.json === true) console.log(JSON.stringify({ origin: mcp.origin, mcpUrl: mcp.url }));
+    else {
+      console.log(`origin: ${mcp.origin}`);
+      console.log(`mcp url: ${mcp.url}`);
+    }
+    console.error(`Try: loopauth mcp-proxy ${mcp.url}`);
+    console.error("Press Ctrl-C to stop");
+    await new Promise((stop) => signal.addEventListener("abort", stop, { once: true }));
+  } finally {
+    await mcp.close().catch(() => {});
   }
   return 0;
 }

@@ -22,6 +22,7 @@ export function mcpClientFlags(tmp: string): string[] {
     "MCP_CONFORMANCE_SCENARIO",
     "MCP_CLIENT_ARGS",
     "MCP_CLIENT_CALLS",
+    "MCP_CLIENT_TOOLS",
     "PATH",
     "DENO_DIR",
     "TMPDIR",
@@ -56,12 +57,19 @@ export interface McpClientRun {
 }
 
 /**
- * Runs the SDK client through mcp-proxy against `url` until it ends.
- * `calls` tool calls; `args` more mcp-proxy flags.
+ * Runs the SDK client through mcp-proxy against `url` until it ends:
+ * `calls` calls of its first tool, or the `tools` named; `args` more
+ * mcp-proxy flags.
  */
 export async function runMcpClient(
   url: string,
-  options: { tmp: string; calls?: number; args?: string[]; env?: Record<string, string> },
+  options: {
+    tmp: string;
+    calls?: number;
+    tools?: string[];
+    args?: string[];
+    env?: Record<string, string>;
+  },
 ): Promise<McpClientRun> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...mcpClientFlags(options.tmp), MCP_CLIENT, url],
@@ -72,6 +80,7 @@ export async function runMcpClient(
       HOME: options.tmp,
       MCP_CLIENT_CALLS: String(options.calls ?? 1),
       MCP_CLIENT_ARGS: JSON.stringify(options.args ?? []),
+      ...(options.tools ? { MCP_CLIENT_TOOLS: JSON.stringify(options.tools) } : {}),
       ...options.env,
     },
     clearEnv: true,
