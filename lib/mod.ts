@@ -15,6 +15,11 @@
  *   code, a background waiter holds the login, the second waits for it or
  *   finishes it with a pasted address.
  * - {@linkcode createLoopauthAuth} is an Octokit authentication strategy.
+ * - {@linkcode resourceFetch} reaches an OAuth-protected resource (a remote
+ *   MCP server) known only by its URL: discovery, registration, login,
+ *   refresh and step-up as the MCP authorization spec says; give its
+ *   `fetch` to the MCP SDK's `StreamableHTTPClientTransport`.
+ *   {@linkcode resourceLogin} is one such login.
  * - {@linkcode serveCallback} and {@linkcode loopbackFlow} are the loopback
  *   building blocks, for any authorization server.
  * - The test double (a local GitHub for your own tests) is the separate
@@ -120,5 +125,17 @@ export {
   type IssuerMetadata,
   type OidcIssuer,
 } from "./providers/oidc.ts";
+export {
+  resourceLogin,
+  type ResourceLoginOptions,
+  type ResourceLoginResult,
+} from "./ops/resource_login.ts";
+export {
+  MAX_STEP_UPS,
+  resourceFetch,
+  type ResourceSession,
+  type ResourceSessionOptions,
+} from "./ops/resource_session.ts";
+export { type BearerChallenge, parseBearerChallenge } from "./providers/www_authenticate.ts";
 export { type ErrorCode, EXIT_CODES, LoopauthError } from "./core/errors.ts";
 export { VERSION } from "./core/version.ts";

@@ -111,7 +111,7 @@ Enterprise Server's layout: gh, Octokit and git accept it. See docs/dev_server.m
 Usage: loopauth dev-server [--port N] [--auto-approve] [--client-id ID] [--client-secret S]
                            [--user LOGIN] [--scopes-granted LIST] [--device-interval SECONDS]
                            [--expiring DURATION] [--callback URL] [--tls] [--json] [--dir DIR]
-       loopauth dev-server --mcp [--port N] [--expiring DURATION] [--json]
+       loopauth dev-server [--mcp] [--port N] [--expiring DURATION] [--json]
 
 Flags:
 ${flagHelp(FLAGS)}

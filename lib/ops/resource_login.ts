@@ -18,7 +18,7 @@ import {
 } from "../providers/authorization_server.ts";
 import { chooseClient, type ResourceClient } from "../providers/resource_client.ts";
 import { resourceProvider } from "../providers/resource_provider.ts";
-import type { Provider } from "../providers/provider.ts";
+import type { TokenSet } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
 
 /** Options of {@linkcode resourceLogin}. */
@@ -49,8 +49,11 @@ export interface ResourceLoginResult extends LoginResult {
   authorizationServer: string;
   /** The client logged in as (its secret never). */
   clientId: string;
-  /** The provider of this resource (refresh, revocation). */
-  provider: Provider;
+  /**
+   * Spends a refresh token for a new pair at the resource's authorization
+   * server (with the `resource`); a refused one is `session_expired`.
+   */
+  refresh(refreshToken: string, options?: { signal?: AbortSignal }): Promise<TokenSet>;
 }
 
 /** What discovery settled for a resource. */
@@ -140,7 +143,8 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
     resource: found.resource,
     authorizationServer: found.server.issuer,
     clientId: client.clientId,
-    provider,
+    refresh: (refreshToken, asked = {}) =>
+      provider.refresh(refreshToken, { clientId: client.clientId, signal: asked.signal }),
   };
 }
 

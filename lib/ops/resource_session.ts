@@ -76,10 +76,7 @@ export function resourceFetch(options: ResourceSessionOptions): ResourceSession 
       if (token !== used) return true; // another request refreshed it meanwhile
       if (!login || !used.refreshToken) return false;
       try {
-        const fresh = await login.provider.refresh(used.refreshToken, {
-          clientId: login.clientId,
-          signal: options.signal,
-        });
+        const fresh = await login.refresh(used.refreshToken, { signal: options.signal });
         // A server that names no scopes kept the ones granted (RFC 6749 §6).
         if (!fresh.scopes.length) fresh.scopes = used.scopes;
         if (!fresh.refreshToken) fresh.refreshToken = used.refreshToken;
