@@ -112,10 +112,14 @@ export async function discoverResourceLogin(
 export async function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
   const found = await discoverResourceLogin(options.resource, options);
   const scopes = options.scopes === undefined ? found.scopes : parseScopes(options.scopes);
+  // A registration made in this process for this authorization server is used again, with
+  // the redirect URI it names exactly (a step-up does not register a second client).
+  const key = `${found.server.issuer} ${options.clientName ?? ""}`;
+  const reused = options.clientId || options.redirectUri ? undefined : REGISTRATIONS.get(key);
   // A registration names its redirect URI exactly: the port is chosen before it.
-  const redirectUri = options.redirectUri ??
+  const redirectUri = options.redirectUri ?? reused?.redirectUri ??
     `http://127.0.0.1:${options.port ?? freePort()}/callback`;
-  const client: ResourceClient = await chooseClient(found.server, {
+  const client: ResourceClient = reused?.client ?? await chooseClient(found.server, {
     clientId: options.clientId,
     clientSecret: options.clientSecret,
     metadataDocumentUrl: options.clientMetadataUrl,
@@ -123,6 +127,7 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
     redirectUri,
     signal: options.signal,
   });
+  if (client.source === "registered") REGISTRATIONS.set(key, { client, redirectUri });
   const provider = resourceProvider({
     resource: found.resource,
     ...(options.omitResourceParameter ? {} : { resourceParam: found.resourceParam }),
@@ -137,7 +142,13 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
     clientSecret: client.clientSecret,
     scopes,
     store: false,
-  }, { issuer: true, provider: () => Promise.resolve(provider) });
+  }, { issuer: true, provider: () => Promise.resolve(provider) }).catch((error) => {
+    // A registration the server no longer knows is made again at the next login.
+    if (error instanceof LoopauthError && error.oauthError === "invalid_client") {
+      REGISTRATIONS.delete(key);
+    }
+    throw error;
+  });
   return {
     ...result,
     resource: found.resource,
@@ -147,6 +158,12 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
       provider.refresh(refreshToken, { clientId: client.clientId, signal: asked.signal }),
   };
 }
+
+/**
+ * Registrations made by this process, by authorization server (and client
+ * name): kept in memory for the session, never stored.
+ */
+const REGISTRATIONS = new Map<string, { client: ResourceClient; redirectUri: string }>();
 
 /** The challenge of an unauthenticated GET of the resource, when it answers 401 with one. */
 async function probe(

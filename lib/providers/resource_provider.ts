@@ -59,7 +59,7 @@ export function resourceProvider(target: ResourceTarget): Provider {
   const sessionExpired = (options?: { cause?: unknown }) =>
     new LoopauthError(
       "session_expired",
-      `Session for ${shown} expired: run loopauth login --resource ${shown}`,
+      `Session for ${shown} expired: log in again`,
       options,
     );
   return {

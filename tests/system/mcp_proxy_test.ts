@@ -80,6 +80,11 @@ Deno.test("mcp-proxy: a 403 insufficient_scope re-authorizes for the union of sc
       403,
       200,
     ]);
+    // The step-up reuses the session's registration and its redirect URI.
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+    const [first, second] = mcp.requests.filter((r) => r.path === "/authorize");
+    assert.equal(second.fields.client_id, first.fields.client_id);
+    assert.equal(second.fields.redirect_uri, first.fields.redirect_uri);
   } finally {
     await mcp.close();
   }
