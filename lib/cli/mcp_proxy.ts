@@ -5,6 +5,7 @@ import { resourceFetch } from "../ops/resource_session.ts";
 import { canonicalResource } from "../providers/resource_url.ts";
 import {
   type Command,
+  flagHelp,
   flagOrEnv,
   type Flags,
   parseFlags,
@@ -19,13 +20,38 @@ import type { JSONRPCMessage } from "npm:@modelcontextprotocol/sdk@1.32.2/types.
 
 /** The flags of `mcp-proxy` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  "client-id": { type: "string" },
-  "client-secret-file": { type: "string" },
-  "client-metadata-url": { type: "string" },
-  ...SCOPES_FLAG,
-  port: { type: "string" },
-  "no-resource-indicator": { type: "boolean" },
-  "no-browser": { type: "boolean" },
+  "client-id": {
+    type: "string",
+    value: "ID",
+    description: "a client registered at the server's authorization server",
+  },
+  "client-secret-file": {
+    type: "string",
+    value: "PATH",
+    description: "its secret: the file's first line (or LOOPAUTH_CLIENT_SECRET)",
+  },
+  "client-metadata-url": {
+    type: "string",
+    value: "URL",
+    description:
+      "your app's client ID metadata document (https), used where the authorization server supports them",
+  },
+  scopes: {
+    ...SCOPES_FLAG.scopes,
+    description:
+      "scopes to ask for (default: the server's challenge, else its scopes_supported, else none)",
+  },
+  port: {
+    type: "string",
+    value: "PORT",
+    description: "the callback port (default: a free one)",
+  },
+  "no-resource-indicator": {
+    type: "boolean",
+    description:
+      "send no RFC 8707 resource parameter (for servers that reject it; the token is then not bound to this server)",
+  },
+  "no-browser": { type: "boolean", description: "open no browser: only print the URL on stderr" },
 } as const satisfies Flags;
 
 /**
@@ -56,16 +82,7 @@ Usage: loopauth mcp-proxy URL [--client-id ID [--client-secret-file PATH]]
                           [--no-resource-indicator] [--no-browser]
 
 Flags:
-      --client-id ID             a client registered at the server's authorization server
-      --client-secret-file PATH  its secret: the file's first line (or LOOPAUTH_CLIENT_SECRET)
-      --client-metadata-url URL  your app's client ID metadata document (https), used where
-                                 the authorization server supports them
-  -s, --scopes LIST              scopes to ask for (default: the server's challenge, else its
-                                 scopes_supported, else none)
-      --port PORT                the callback port (default: a free one)
-      --no-resource-indicator    send no RFC 8707 resource parameter (for servers that reject
-                                 it; the token is then not bound to this server)
-      --no-browser               open no browser: only print the URL on stderr
+${flagHelp(FLAGS)}
 
 Examples:
   loopauth mcp-proxy https://mcp.example.com/mcp
