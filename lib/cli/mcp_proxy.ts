@@ -59,7 +59,7 @@ const FLAGS = {
  * to the remote MCP server when it asks (and again for more scopes).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { command } from "./mcp_proxy.ts";
  * await command.run(["https://mcp.example.com/mcp"], { signal: new AbortController().signal });
  * ```

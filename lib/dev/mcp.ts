@@ -86,7 +86,7 @@ const SECRET_FIELDS = ["code", "code_verifier", "refresh_token", "client_secret"
  * Starts the built-in protected MCP server on 127.0.0.1.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { startDevMcp } from "./mcp.ts";
  * const mcp = startDevMcp();
  * console.log(`loopauth mcp-proxy ${mcp.url}`);

@@ -73,7 +73,7 @@ export interface ResourceDiscovery {
  * none is given, the resource metadata, the authorization server's.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverResourceLogin } from "./resource_login.ts";
  * const found = await discoverResourceLogin("https://mcp.example.com/mcp");
  * console.log(found.server.issuer, found.scopes);
@@ -100,7 +100,7 @@ export async function discoverResourceLogin(
  * caller (`mcp-proxy`) keeps it for its session.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resourceLogin } from "./resource_login.ts";
  * const result = await resourceLogin({
  *   resource: "https://mcp.example.com/mcp",

@@ -37,7 +37,7 @@ export interface ResourceSession {
  * A fetch that logs in, refreshes and steps up for one resource.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resourceFetch } from "./resource_session.ts";
  * const session = resourceFetch({
  *   resource: "https://mcp.example.com/mcp",

@@ -81,7 +81,7 @@ export function metadataUrls(issuer: string): URL[] {
  * named. No metadata at any place is an `oauth` error.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverAuthorizationServer } from "./authorization_server.ts";
  * const server = await discoverAuthorizationServer("https://auth.example.com");
  * console.log(server.tokenEndpoint);
@@ -119,7 +119,7 @@ export async function discoverAuthorizationServer(
  * and `/register` there.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { legacyAuthorizationServer } from "./authorization_server.ts";
  * const server = await legacyAuthorizationServer("https://mcp.example.com/mcp");
  * console.log(server.authorizationEndpoint); // https://mcp.example.com/authorize without metadata

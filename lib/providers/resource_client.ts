@@ -74,7 +74,7 @@ export function authMethodFor(
  * none of them is a `usage` error naming `--client-id`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverAuthorizationServer } from "./authorization_server.ts";
  * import { chooseClient } from "./resource_client.ts";
  * const server = await discoverAuthorizationServer("https://auth.example.com");

@@ -74,7 +74,7 @@ export function resourceMetadataUrls(canonical: string, challenge?: BearerChalle
  * used: its authorization server would get a token meant for this one.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { discoverResource } from "./resource_metadata.ts";
  * const metadata = await discoverResource("https://mcp.example.com/mcp");
  * console.log(metadata?.authorizationServers[0]);

@@ -31,7 +31,7 @@ export interface RequestTokenOptions {
  * code (`invalid_grant` for a refused code or refresh token).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { requestToken } from "./resource_token.ts";
  * const token = await requestToken("https://auth.example.com/token", {
  *   grant_type: "refresh_token", refresh_token: "…",

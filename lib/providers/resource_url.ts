@@ -127,7 +127,7 @@ const MAX_DOCUMENT = 256 * 1024;
  * `http://localhost` is reached at 127.0.0.1 directly, never through a proxy.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { fetchDiscovery } from "./resource_url.ts";
  * const document = await fetchDiscovery(
  *   new URL("https://mcp.example.com/.well-known/oauth-protected-resource"),
@@ -197,7 +197,7 @@ export async function fetchResource(
  * reached at 127.0.0.1 directly and every loopback address without a proxy.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { fetchStream } from "./resource_url.ts";
  * const response = await fetchStream(new Request("https://mcp.example.com/mcp", { method: "GET" }));
  * ```
