@@ -220,12 +220,12 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     return await transport.handleRequest(replay);
   };
 
-  const handle = async (request: Request, entry: DevMcpRequest): Promise<Response> => {
+  const handle = async (
+    request: Request,
+    body: string,
+    entry: DevMcpRequest,
+  ): Promise<Response> => {
     const url = new URL(request.url);
-    if (!isAllowedHost(request, hosts)) return new Response("misdirected", { status: 421 });
-    const bytes = await readBody(request, MAX_BODY_BYTES);
-    if (!bytes) return new Response("too large", { status: 413 });
-    const body = new TextDecoder().decode(bytes);
     const path = url.pathname;
     if (request.method === "GET" && path === "/.well-known/oauth-protected-resource/mcp") {
       return Response.json({
@@ -400,18 +400,21 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     onListen: () => {},
   }, async (request) => {
     const url = new URL(request.url);
+    // DNS rebinding: refused before anything is read or recorded.
+    if (!isAllowedHost(request, hosts)) return new Response("misdirected", { status: 421 });
+    const bytes = await readBody(request, MAX_BODY_BYTES);
+    if (!bytes) return new Response("too large", { status: 413 });
+    const body = new TextDecoder().decode(bytes);
     const fields = Object.fromEntries(
       request.method === "GET" ? url.searchParams : new URLSearchParams(
-        /urlencoded/.test(request.headers.get("content-type") ?? "")
-          ? await request.clone().text()
-          : "",
+        /urlencoded/.test(request.headers.get("content-type") ?? "") ? body : "",
       ),
     );
     for (const name of SECRET_FIELDS) if (name in fields) fields[name] = "…";
     const entry: DevMcpRequest = { method: request.method, path: url.pathname, fields };
     requests.push(entry);
     if (requests.length > 1000) requests.shift();
-    const response = await handle(request, entry);
+    const response = await handle(request, body, entry);
     entry.status = response.status;
     return response;
   });
