@@ -19,6 +19,8 @@ import {
   TEST_TMP_DIR,
 } from "../helpers.ts";
 import { startDevServer } from "../helpers/dev_server.ts";
+import { tempDir } from "../helpers/env.ts";
+import { runMcpClient } from "../helpers/mcp.ts";
 
 const VERIFIER = "v".repeat(43);
 const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");
@@ -559,4 +561,53 @@ Deno.test("dev-server --tls: its Try: line works as printed (DENO_CERT), and git
     const stopped = await server.output();
     assert.equal(stopped.code, 0, stopped.stderr);
   }
+});
+
+Deno.test("dev-server --mcp: its JSON line names the MCP URL, which challenges with its metadata; the printed mcp-proxy command logs in and calls a tool", async () => {
+  await using home = await tempConfig();
+  const server = await startDevServer(["--mcp"], home.home);
+  try {
+    const { info } = server;
+    assert.deepEqual(info, { origin: info.origin, mcpUrl: `${info.origin}/mcp` });
+    const refused = await fetch(info.mcpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: "{}",
+    });
+    await refused.body?.cancel();
+    assert.equal(refused.status, 401);
+    assert.equal(
+      refused.headers.get("www-authenticate"),
+      `Bearer scope="mcp:tools", resource_metadata="${info.origin}/.well-known/oauth-protected-resource/mcp"`,
+    );
+    const metadata = await fetch(`${info.origin}/.well-known/oauth-protected-resource/mcp`)
+      .then((r) => r.json());
+    assert.deepEqual(metadata.authorization_servers, [info.origin]);
+    // The Try: line's command, run by an SDK client (tests/fixtures/mcp_client.ts).
+    const tmp = await tempDir("mcp");
+    try {
+      const run = await runMcpClient(info.mcpUrl, { tmp, tools: ["echo"] });
+      assert.equal(run.code, 0, run.proxyLines.join("\n"));
+      assert.deepEqual(JSON.parse(run.stdout).content, [{ type: "text", text: "echo" }]);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  } finally {
+    const { code, stderr } = await server.stop("SIGINT");
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      new RegExp(`^Try: loopauth mcp-proxy http://127\\.0\\.0\\.1:\\d+/mcp$`, "m"),
+    );
+  }
+});
+
+Deno.test("dev-server --mcp takes none of the GitHub provider's flags: one line, exit 2", async () => {
+  await using home = await tempConfig();
+  const { code, stdout, stderr } = await runCli(["dev-server", "--mcp", "--tls"], {
+    configHome: home.home,
+  });
+  assert.equal(code, EXIT_CODES.usage);
+  assert.equal(stdout, "");
+  assert.equal(stderr, "Error: --mcp takes no --tls: see loopauth help dev-server");
 });
