@@ -3,6 +3,7 @@
  * flag lists of help made from the same flag table.
  * @module
  */
+import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { readEnvVar } from "../core/env_vars.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
@@ -428,9 +429,7 @@ export function defaultHost(): string | undefined {
       if (!(error instanceof LoopauthError)) throw error;
       throw new LoopauthError(
         "usage",
-        `${variable} does not name a host (${
-          error.message.replace(/^./, (c) => c.toLowerCase())
-        }): fix or unset ${variable}`,
+        `${variable} does not name a host (${asReason(error)}): fix or unset ${variable}`,
       );
     }
     return value;
