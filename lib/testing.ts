@@ -39,3 +39,4 @@ export {
   type UserOptions,
 } from "./dev/provider.ts";
 export { type MemorySecrets, memorySecrets } from "./dev/memory_secrets.ts";
+export { type CountedStep, resetStepCounts, stepCounts } from "./core/step_counts.ts";

@@ -14,6 +14,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { countStep } from "../core/step_counts.ts";
 import { ownUid } from "../platform/uid.ts";
 import { storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
@@ -31,6 +32,7 @@ import { joinPath, STORE_FILES } from "./paths.ts";
  * ```
  */
 export function checkConfigDir(dir: string): void {
+  countStep("config_dir_checked");
   if (Deno.build.os === "windows") return;
   const uid = ownUid();
   const info = statOrUndefined(dir);

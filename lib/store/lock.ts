@@ -9,6 +9,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { countStep } from "../core/step_counts.ts";
 import { formatDuration } from "../core/duration.ts";
 import { checkConfigDir, tightenModes } from "./dir_safety.ts";
 import { ensureDir, storageError } from "./file.ts";
@@ -16,13 +17,21 @@ import { joinPath, STORE_FILES } from "./paths.ts";
 import { settleInterruptedWrites } from "./recovery.ts";
 import { sleep } from "../core/timers.ts";
 
-/** Default time to wait for another process's lock (longer than one request). */
+/** How long to wait for another process's lock (longer than one request). */
 export const LOCK_TIMEOUT_MS = 40_000;
+
+/** Options of {@linkcode withLock}. */
+export interface LockOptions {
+  /** Aborting stops the wait for the lock at once (with the signal's reason). */
+  signal?: AbortSignal;
+}
 
 const held = new Set<string>();
 
 /**
  * Runs `fn` while holding the lock of `dir`; re-entrant within one process.
+ * Another process's lock is waited for up to {@linkcode LOCK_TIMEOUT_MS}
+ * (a `storage` error then), or until `signal` aborts.
  *
  * @example
  * ```ts ignore
@@ -35,26 +44,27 @@ const held = new Set<string>();
 export async function withLock<T>(
   dir: string,
   fn: () => T | Promise<T>,
-  options: { timeout?: number } = {},
+  options: LockOptions = {},
 ): Promise<T> {
   const path = joinPath(dir, STORE_FILES.lock);
   if (held.has(path)) return await fn();
   checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
   const file = openLock(dir, path);
   try {
-    const timeout = options.timeout ?? LOCK_TIMEOUT_MS;
-    const deadline = Date.now() + timeout;
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
     while (!file.tryLockSync(true)) {
       if (Date.now() > deadline) {
         throw new LoopauthError(
           "storage",
           `Another loopauth process held ${path} for over ${
-            formatDuration(timeout)
+            formatDuration(LOCK_TIMEOUT_MS)
           }: try again when it has finished`,
         );
       }
-      await sleep(15);
+      // Polled: Deno's blocking lockSync could not be interrupted by Ctrl-C.
+      await sleep(15, { signal: options.signal });
     }
+    countStep("config_lock");
     held.add(path);
     try {
       tightenModes(dir);
@@ -103,6 +113,7 @@ export async function withLoginLock<T>(
         `Another login to ${host} is under way: finish or cancel it (Ctrl-C where it runs), then log in again`,
       );
     }
+    countStep("login_lock");
     try {
       return await fn();
     } finally {
