@@ -20,13 +20,15 @@ async function hasOpen(pid: number, path: string): Promise<boolean> {
 }
 
 Deno.test({
-  name: "Ctrl-C while waiting for the config directory's lock: exit 130 at once, the refresh token unspent",
+  name:
+    "Ctrl-C while waiting for the config directory's lock: exit 130 at once, the refresh token unspent",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
     await withProvider(async (provider, configHome, configDir) => {
       const logged = await loginOnce(provider, configHome, "--storage", "file");
       assert.equal(logged.code, 0, logged.stderr);
-      const refreshes = () => tokenRequests(provider).filter((r) => grantType(r) === "refresh_token");
+      const refreshes = () =>
+        tokenRequests(provider).filter((r) => grantType(r) === "refresh_token");
       let exited = false;
       await withLock(configDir, async () => {
         // The access token expires within the refresh margin: `token` must refresh, under the lock.
