@@ -24,6 +24,7 @@
  * is on and unencrypted, the OS may page it out.
  * @module
  */
+import { statOrUndefined } from "./dir_safety.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { after } from "../core/timers.ts";
 import { agentDir, agentKeyPath, fitsSocket, MAX_SOCKET_PATH } from "./agent_paths.ts";
@@ -359,13 +360,8 @@ async function prepareDir(dir: string): Promise<void> {
 
 /** Removes a socket no agent answers on (left by a killed agent); refuses anything else. */
 async function removeStaleSocket(socket: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(socket);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+  const info = statOrUndefined(socket, { link: true });
+  if (info === undefined) return;
   if (!info.isSocket) {
     throw new LoopauthError(
       "storage",

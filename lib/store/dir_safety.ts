@@ -124,7 +124,18 @@ function namesIn(dir: string): Set<string> {
   }
 }
 
-function statOrUndefined(
+/**
+ * A path's file info (`link`: of a symbolic link itself), or `undefined`
+ * when it does not exist; any other failure is a `storage` error naming it.
+ *
+ * @example
+ * ```ts
+ * import { statOrUndefined } from "./dir_safety.ts";
+ * const info = statOrUndefined("/tmp/loopauth/agent.sock", { link: true });
+ * if (info?.isSocket) console.log("a socket");
+ * ```
+ */
+export function statOrUndefined(
   path: string,
   options: { link?: boolean } = {},
 ): Deno.FileInfo | undefined {

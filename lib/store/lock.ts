@@ -127,6 +127,29 @@ export async function withLoginLock<T>(
 }
 
 /**
+ * Refuses, without taking it, a lock file of `dir` that {@linkcode withLock}
+ * would refuse (a symbolic link, a directory: anything but a plain file),
+ * so that a login says so before the browser opens. A missing one passes.
+ *
+ * @example
+ * ```ts
+ * import { checkLockFile } from "./lock.ts";
+ * checkLockFile("/tmp/loopauth");
+ * ```
+ */
+export function checkLockFile(dir: string): void {
+  const path = joinPath(dir, STORE_FILES.lock);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw storageError(error, `Cannot open ${path}`);
+  }
+  if (!info.isFile) throw notAPlainFile(path, info);
+}
+
+/**
  * Opens the lock file without following a symbolic link. Deno.open has no
  * O_NOFOLLOW: a new lock is created with O_EXCL (which fails on any existing
  * name, a dangling link included), and an existing one is lstat-ed first and

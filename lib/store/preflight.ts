@@ -4,6 +4,7 @@
  * consented and the server issued a token that would then be thrown away.
  * @module
  */
+import { checkLockFile } from "./lock.ts";
 import { checkConfigDir } from "./dir_safety.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath } from "./paths.ts";
@@ -11,10 +12,10 @@ import { PROBE_NAME } from "./recovery.ts";
 
 /**
  * Creates the config directory (0700) when it is missing, checks it like
- * {@linkcode checkConfigDir}, and writes and removes a file in it: a
- * `storage` (or `permission`) error when any of that fails. It takes no
- * lock: the probe's name is its own, and the login takes the lock once, to
- * store the account.
+ * {@linkcode checkConfigDir}, writes and removes a file in it, and checks
+ * its lock file ({@linkcode checkLockFile}): a `storage` (or `permission`)
+ * error when any of that fails. It takes no lock: the probe's name is its
+ * own, and the login takes the lock once, to store the account.
  *
  * @example
  * ```ts ignore
@@ -36,4 +37,6 @@ export function prepareConfigDir(dir: string): void {
   } catch (error) {
     throw storageError(error, `Cannot write to ${dir}`);
   }
+  // The lock the login takes to store the account, checked now (not taken: it is taken once).
+  checkLockFile(dir);
 }
