@@ -199,10 +199,10 @@ export interface ServeMessagesOptions<C extends Deno.Conn> {
  * @example
  * ```ts
  * import { serveMessages } from "./agent_protocol.ts";
- * const listener = Deno.listen({ transport: "unix", path: "/tmp/loopauth-example.sock" });
- * const served = serveMessages(listener, (request) => ({ ok: true, echo: request.op }));
- * listener.close();
- * await served;
+ * // Answers every request with its op until `listener` is closed.
+ * export async function echo(listener: Deno.Listener): Promise<void> {
+ *   await serveMessages(listener, (request) => ({ ok: true, echo: request.op }));
+ * }
  * ```
  */
 export async function serveMessages<C extends Deno.Conn>(

@@ -19,11 +19,16 @@ import { ownUid } from "../platform/uid.ts";
 import { storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 
+/** Directories whose lock this process holds: checked when it was taken. */
+const checkedUnderLock = new Set<string>();
+
 /**
  * Refuses a config directory (or its `config.json` / `tokens.json`) that
  * another user owns or may write to, and a `tokens.json` other users may
  * read: a `storage` error naming the path and the fix. A directory that
- * does not exist yet passes (loopauth creates it 0700).
+ * does not exist yet passes (loopauth creates it 0700). While this process
+ * holds the directory's lock ({@linkcode checkedWhileLocked}) it was checked
+ * on taking it: a read under the lock does not check it again.
  *
  * @example
  * ```ts ignore
@@ -32,6 +37,7 @@ import { joinPath, STORE_FILES } from "./paths.ts";
  * ```
  */
 export function checkConfigDir(dir: string): void {
+  if (checkedUnderLock.has(dir)) return;
   countStep("config_dir_checked");
   if (Deno.build.os === "windows") return;
   const uid = ownUid();
@@ -46,6 +52,24 @@ export function checkConfigDir(dir: string): void {
     const secret = name !== STORE_FILES.config;
     if (file) refuseIfUnsafe(path, file, uid, { secret, fix: `chmod 600 ${path}` });
   }
+}
+
+/**
+ * Marks `dir` as checked while its lock is held (the lock's holder calls it
+ * once the lock is taken and the directory checked); the function returned
+ * ends that when the lock is released.
+ *
+ * @example
+ * ```ts
+ * import { checkConfigDir, checkedWhileLocked } from "./dir_safety.ts";
+ * checkConfigDir("/tmp/loopauth");
+ * const release = checkedWhileLocked("/tmp/loopauth");
+ * release();
+ * ```
+ */
+export function checkedWhileLocked(dir: string): () => void {
+  checkedUnderLock.add(dir);
+  return () => checkedUnderLock.delete(dir);
 }
 
 /**

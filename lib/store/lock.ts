@@ -11,7 +11,7 @@
 import { LoopauthError } from "../core/errors.ts";
 import { countStep } from "../core/step_counts.ts";
 import { formatDuration } from "../core/duration.ts";
-import { checkConfigDir, tightenModes } from "./dir_safety.ts";
+import { checkConfigDir, checkedWhileLocked, tightenModes } from "./dir_safety.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 import { settleInterruptedWrites } from "./recovery.ts";
@@ -66,11 +66,13 @@ export async function withLock<T>(
     }
     countStep("config_lock");
     held.add(path);
+    const release = checkedWhileLocked(dir);
     try {
       tightenModes(dir);
       await settleInterruptedWrites(dir);
       return await fn();
     } finally {
+      release();
       held.delete(path);
       try {
         file.unlockSync();

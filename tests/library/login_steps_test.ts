@@ -32,6 +32,14 @@ Deno.test("a login resolves its host once and takes each lock once (a first logi
       assert.equal(counts.host_resolved, 1, `${round} login: host resolutions`);
       assert.equal(counts.config_lock, 1, `${round} login: config locks taken`);
       assert.equal(counts.login_lock, 1, `${round} login: login locks taken`);
+      // The config directory: checked before the flows start and on taking the lock (its
+      // reads under the lock do not check again); a second login also reads the stored
+      // account's app first.
+      assert.equal(
+        counts.config_dir_checked,
+        round === "first" ? 2 : 3,
+        `${round} login: config directory checks`,
+      );
       // The flow memory was written (inside that one lock: no second lock was taken for it).
       const flows = JSON.parse(await Deno.readTextFile(`${config.dir}/flows.json`));
       assert.equal(flows.hosts[provider.origin].flow, "web", round);
