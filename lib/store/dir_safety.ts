@@ -60,7 +60,7 @@ export function checkConfigDir(dir: string): void {
  * ends that when the lock is released.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { checkConfigDir, checkedWhileLocked } from "./dir_safety.ts";
  * checkConfigDir("/tmp/loopauth");
  * const release = checkedWhileLocked("/tmp/loopauth");
@@ -153,7 +153,7 @@ function namesIn(dir: string): Set<string> {
  * when it does not exist; any other failure is a `storage` error naming it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { statOrUndefined } from "./dir_safety.ts";
  * const info = statOrUndefined("/tmp/loopauth/agent.sock", { link: true });
  * if (info?.isSocket) console.log("a socket");

@@ -134,7 +134,7 @@ export async function withLoginLock<T>(
  * so that a login says so before the browser opens. A missing one passes.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { checkLockFile } from "./lock.ts";
  * checkLockFile("/tmp/loopauth");
  * ```
