@@ -328,25 +328,18 @@ export async function refreshIssuerTokens(
   refreshToken: string,
   options: IssuerClient,
 ): Promise<TokenSet> {
-  const client: oauth.Client = { client_id: options.clientId };
   return await wrap(
     async () => {
+      const { as, client, auth, request } = callParts(issuer, options);
       const response = await oauth.refreshTokenGrantRequest(
-        server(issuer),
+        as,
         client,
-        clientAuth(issuer, options.clientSecret),
+        auth,
         refreshToken,
-        requestOptions(issuer, options.signal),
+        request,
       );
       try {
-        return tokenSet(
-          await oauth.processRefreshTokenResponse(
-            server(issuer),
-            client,
-            response,
-          ),
-          issuer.key,
-        );
+        return tokenSet(await oauth.processRefreshTokenResponse(as, client, response), issuer.key);
       } catch (error) {
         if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
           throw sessionExpired(issuer.key, {
@@ -386,16 +379,10 @@ export async function revokeIssuerToken(
       `${issuer.key} advertises no revocation_endpoint`,
     );
   }
-  const client: oauth.Client = { client_id: options.clientId };
   await wrap(
     async () => {
-      const response = await oauth.revocationRequest(
-        server(issuer),
-        client,
-        clientAuth(issuer, options.clientSecret),
-        token,
-        requestOptions(issuer, options.signal),
-      );
+      const { as, client, auth, request } = callParts(issuer, options);
+      const response = await oauth.revocationRequest(as, client, auth, token, request);
       await oauth.processRevocationResponse(response);
     },
     issuer.key,
@@ -506,6 +493,21 @@ function parseEndpoint(value: string, insecure: boolean): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What every oauth4webapi request of a client to an issuer takes. */
+function callParts(issuer: OidcIssuer, options: IssuerClient): {
+  as: oauth.AuthorizationServer;
+  client: oauth.Client;
+  auth: oauth.ClientAuth;
+  request: ReturnType<typeof requestOptions>;
+} {
+  return {
+    as: server(issuer),
+    client: { client_id: options.clientId },
+    auth: clientAuth(issuer, options.clientSecret),
+    request: requestOptions(issuer, options.signal),
+  };
 }
 
 /**
