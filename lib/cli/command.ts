@@ -283,6 +283,29 @@ export function portFlag(values: Parsed["values"]): number | undefined {
 }
 
 /**
+ * The one action (`agent start`, `git-credential get`) that `positionals`
+ * name, among `actions`; anything else, or more words, is a `usage` error
+ * with `message`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { oneAction } from "./command.ts";
+ * assert.equal(oneAction(["get"], ["get", "store"] as const, "get or store"), "get");
+ * assert.throws(() => oneAction(["get", "x"], ["get"] as const, "get only"), /get only/);
+ * ```
+ */
+export function oneAction<const A extends readonly string[]>(
+  positionals: string[],
+  actions: A,
+  message: string,
+): A[number] {
+  const [action, ...extra] = positionals;
+  if (!actions.includes(action) || extra.length) throw new LoopauthError("usage", message);
+  return action;
+}
+
+/**
  * Writes a command's result to stdout, all of it, or fails clearly: a
  * closed pipe (`loopauth token | head -c0`) is an `output` error, not a
  * silent success that printed nothing.
