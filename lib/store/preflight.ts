@@ -33,9 +33,17 @@ export function prepareConfigDir(dir: string): void {
   const probe = joinPath(dir, `${PROBE_NAME}.${crypto.randomUUID()}.tmp`);
   try {
     Deno.openSync(probe, { write: true, createNew: true, mode: 0o600 }).close();
-    Deno.removeSync(probe);
   } catch (error) {
     throw storageError(error, `Cannot write to ${dir}`);
+  }
+  try {
+    Deno.removeSync(probe);
+  } catch (error) {
+    // Taken without the lock: another process's recovery (under the lock) may have
+    // removed it as a leftover already. The write succeeded, which is what is probed.
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw storageError(error, `Cannot write to ${dir}`);
+    }
   }
   // The lock the login takes to store the account, checked now (not taken: it is taken once).
   checkLockFile(dir);
