@@ -135,6 +135,8 @@ export function envToken(
  * access token refreshed first when it expires within a minute; a
  * `not_logged_in` error when there is none.
  *
+ * @throws {LoopauthError} as {@linkcode getToken}
+ *
  * @example
  * ```ts ignore
  * import { getAccount } from "./token.ts";
