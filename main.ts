@@ -4,9 +4,16 @@
  * `lib/cli/`, and maps errors to documented exit codes.
  * @module
  */
+import { wrapLines } from "./lib/core/text.ts";
 import type { Command, CommandEntry } from "./lib/cli/command.ts";
 import { helpFlag, suggest } from "./lib/cli/command.ts";
-import { causeChain, EXIT_CODES, LoopauthError, permissionError } from "./lib/core/errors.ts";
+import {
+  causeChain,
+  EXIT_CODES,
+  exitCodeSummary,
+  LoopauthError,
+  permissionError,
+} from "./lib/core/errors.ts";
 import { VERSION } from "./lib/core/version.ts";
 import { readEnvVar } from "./lib/core/env_vars.ts";
 
@@ -85,10 +92,7 @@ Flags:
   -V, --version  print the version
 
 Run loopauth help COMMAND for a command's flags and examples.
-Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 not logged in, 4 access denied,
-5 refused by the server, 6 timeout, 7 network, 8 storage, 9 revocation failed,
-10 port in use, 11 API error, 12 missing Deno permission, 13 session expired
-(log in again), 14 output closed, 130 cancelled.
+${wrapLines(`Exit codes: ${exitCodeSummary()}.`)}
 
 Storage: the OS keyring when one answers, else a running loopauth agent, else a
 0600 file (with a warning); --storage keyring|file|agent|encrypted or LOOPAUTH_STORAGE

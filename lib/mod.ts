@@ -137,5 +137,11 @@ export {
   type ResourceSessionOptions,
 } from "./ops/resource_session.ts";
 export { type BearerChallenge, parseBearerChallenge } from "./providers/www_authenticate.ts";
-export { type ErrorCode, EXIT_CODES, LoopauthError } from "./core/errors.ts";
+export {
+  ERROR_REASONS,
+  type ErrorCode,
+  type ErrorReason,
+  EXIT_CODES,
+  LoopauthError,
+} from "./core/errors.ts";
 export { VERSION } from "./core/version.ts";

@@ -40,3 +40,4 @@ export {
 } from "./dev/provider.ts";
 export { type MemorySecrets, memorySecrets } from "./dev/memory_secrets.ts";
 export { type DevMcp, type DevMcpOptions, type DevMcpRequest, startDevMcp } from "./dev/mcp.ts";
+export { type CountedStep, resetStepCounts, stepCounts } from "./core/step_counts.ts";

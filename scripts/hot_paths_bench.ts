@@ -1,5 +1,6 @@
 /** `deno bench` of the functions on a login's path. */
-import { constantTimeEqual, createAuthorizationSecrets } from "../lib/flows/pkce.ts";
+import { createAuthorizationSecrets } from "../lib/flows/pkce.ts";
+import { constantTimeEqual } from "../lib/core/constant_time.ts";
 import { parseTokenResponse } from "../lib/providers/github.ts";
 import { buildAuthorizationUrl } from "../lib/flows/loopback.ts";
 

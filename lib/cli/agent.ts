@@ -15,7 +15,14 @@ import { formatUse, runAgent } from "../store/agent_server.ts";
 import { forwardAgent } from "../store/agent_forward.ts";
 import { configDir } from "../store/paths.ts";
 import { AGENT_ENV_VARS, childEnvironment } from "../platform/child_env.ts";
-import { type Command, flagHelp, type Flags, parseFlags, writeResult } from "./command.ts";
+import {
+  type Command,
+  flagHelp,
+  type Flags,
+  oneAction,
+  parseFlags,
+  writeResult,
+} from "./command.ts";
 
 /** The default time to live of an agent. */
 const DEFAULT_TTL = "12h";
@@ -111,13 +118,11 @@ Examples:
       command: "agent",
       positionals: true,
     });
-    const [action, ...extra] = positionals;
-    if (!(ACTIONS as readonly string[]).includes(action) || extra.length) {
-      throw new LoopauthError(
-        "usage",
-        "loopauth agent takes one of start, stop, status or forward: see loopauth help agent",
-      );
-    }
+    const action = oneAction(
+      positionals,
+      ACTIONS,
+      "loopauth agent takes one of start, stop, status or forward: see loopauth help agent",
+    );
     if (action !== "forward" && (values.host !== undefined || values.out !== undefined)) {
       throw new LoopauthError(
         "usage",

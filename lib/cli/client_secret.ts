@@ -46,7 +46,7 @@ export async function clientSecretFlag(
  * ```
  */
 export async function promptClientSecret(): Promise<string> {
-  const { readHiddenLine } = await import("./secret_prompt.ts");
+  const { readHiddenLine } = await import("../platform/hidden_line.ts");
   return nonEmpty(
     await readHiddenLine("Client secret of the app (it is not shown): "),
     "the prompt",

@@ -3,6 +3,7 @@
  * flag lists of help made from the same flag table.
  * @module
  */
+import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { readEnvVar } from "../core/env_vars.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
@@ -282,6 +283,29 @@ export function portFlag(values: Parsed["values"]): number | undefined {
 }
 
 /**
+ * The one action (`agent start`, `git-credential get`) that `positionals`
+ * name, among `actions`; anything else, or more words, is a `usage` error
+ * with `message`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { oneAction } from "./command.ts";
+ * assert.equal(oneAction(["get"], ["get", "store"] as const, "get or store"), "get");
+ * assert.throws(() => oneAction(["get", "x"], ["get"] as const, "get only"), /get only/);
+ * ```
+ */
+export function oneAction<const A extends readonly string[]>(
+  positionals: string[],
+  actions: A,
+  message: string,
+): A[number] {
+  const [action, ...extra] = positionals;
+  if (!actions.includes(action) || extra.length) throw new LoopauthError("usage", message);
+  return action;
+}
+
+/**
  * Writes a command's result to stdout, all of it, or fails clearly: a
  * closed pipe (`loopauth token | head -c0`) is an `output` error, not a
  * silent success that printed nothing.
@@ -428,9 +452,7 @@ export function defaultHost(): string | undefined {
       if (!(error instanceof LoopauthError)) throw error;
       throw new LoopauthError(
         "usage",
-        `${variable} does not name a host (${
-          error.message.replace(/^./, (c) => c.toLowerCase())
-        }): fix or unset ${variable}`,
+        `${variable} does not name a host (${asReason(error)}): fix or unset ${variable}`,
       );
     }
     return value;

@@ -1,7 +1,6 @@
 /** `loopauth git-credential`. @module */
-import { LoopauthError } from "../core/errors.ts";
 import { credentialFor, formatCredential, parseCredentialRequest } from "../ops/git_credential.ts";
-import { type Command, parseFlags, userFlag, writeResult } from "./command.ts";
+import { type Command, oneAction, parseFlags, userFlag, writeResult } from "./command.ts";
 
 /** What git asks a credential helper to do: its first argument. */
 const ACTIONS = ["get", "store", "erase"] as const;
@@ -37,13 +36,11 @@ Example:
       command: "git-credential",
       positionals: true,
     });
-    const [action, ...extra] = positionals;
-    if (!(ACTIONS as readonly string[]).includes(action) || extra.length) {
-      throw new LoopauthError(
-        "usage",
-        "loopauth git-credential takes one of get, store or erase (git passes it)",
-      );
-    }
+    const action = oneAction(
+      positionals,
+      ACTIONS,
+      "loopauth git-credential takes one of get, store or erase (git passes it)",
+    );
     const input = await readRequest(Deno.stdin);
     if (action !== "get") return 0;
     const { user } = userFlag({});

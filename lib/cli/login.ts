@@ -211,7 +211,7 @@ Examples:
       const { loginWithToken, readTokenInput } = await import("../ops/token_login.ts");
       // On a terminal the token is typed or pasted without being shown.
       const token = Deno.stdin.isTerminal()
-        ? await (await import("./secret_prompt.ts")).readHiddenLine(
+        ? await (await import("../platform/hidden_line.ts")).readHiddenLine(
           "Paste the token (it is not shown), then press Enter: ",
         )
         : await readTokenInput(Deno.stdin.readable);

@@ -1,4 +1,5 @@
 /** `loopauth status`. @module */
+import { asReason } from "../core/text.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { describeExpiry } from "../core/expiry.ts";
 import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
@@ -102,7 +103,7 @@ Examples:
       throw new LoopauthError(
         "network",
         `Could not check the token of ${unchecked.login ?? unchecked.location} on ${host}: ${
-          (unchecked.detail ?? "no answer").replace(/^./, (c) => c.toLowerCase())
+          asReason(unchecked.detail ?? "no answer")
         }`,
       );
     }

@@ -3,7 +3,7 @@
  * @module
  */
 import { LoopauthError, permissionError } from "./errors.ts";
-import { terminalSafe } from "./text.ts";
+import { asReason, terminalSafe } from "./text.ts";
 import { httpsProxyVariable, proxyFor, proxyVariables } from "./proxy_env.ts";
 import { fetchLoopbackDirect, isLoopbackHost } from "./loopback.ts";
 
@@ -163,5 +163,5 @@ function failureReason(error: unknown): string {
   const parts = text.split(/:\s+/).map((p) => p.replace(/\s*\(os error \d+\)/, "").trim())
     .filter(Boolean);
   const reason = parts.at(-1) ?? "unknown error";
-  return terminalSafe(reason, { max: 120 }).replace(/^./, (c) => c.toLowerCase());
+  return asReason(terminalSafe(reason, { max: 120 }));
 }

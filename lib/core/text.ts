@@ -63,3 +63,43 @@ export function terminalSafe(text: string, options: { max?: number } = {}): stri
 export function hideUserinfo(text: string): string {
   return text.replace(/^([^/?#@]*:\/\/)?[^/?#]*@/, "$1…@");
 }
+
+/**
+ * An error's message (or any message) made the tail of another sentence:
+ * its first letter in lower case, as in `Cannot log out (cannot reach
+ * github.com)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { asReason } from "./text.ts";
+ * assert.equal(asReason(new Error("Cannot reach github.com")), "cannot reach github.com");
+ * assert.equal(asReason("No answer"), "no answer");
+ * ```
+ */
+export function asReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^./, (c) => c.toLowerCase());
+}
+
+/**
+ * Text folded at spaces into lines of at most `width` characters (default
+ * 80; a longer word keeps a line of its own).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wrapLines } from "./text.ts";
+ * assert.equal(wrapLines("one two three", { width: 8 }), "one two\nthree");
+ * ```
+ */
+export function wrapLines(text: string, options: { width?: number } = {}): string {
+  const width = options.width ?? 80;
+  const lines: string[] = [];
+  for (const word of text.split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.join("\n");
+}

@@ -58,18 +58,6 @@ export interface DeviceGrant {
 }
 
 /**
- * The `cause` of the error a device-code request throws when the host
- * or app has no device flow.
- *
- * @example
- * ```ts
- * import { DEVICE_UNAVAILABLE } from "./types.ts";
- * const fallBack = (error: Error) => error.cause === DEVICE_UNAVAILABLE;
- * ```
- */
-export const DEVICE_UNAVAILABLE = "device_unavailable";
-
-/**
  * The device grant type of RFC 8628.
  *
  * @example

@@ -2,6 +2,7 @@
  * How the built-in provider answers: tokens, JSON, and its small HTML pages.
  * @module
  */
+import { parseJsonObject } from "../core/json.ts";
 import { escapeHtml } from "../core/text.ts";
 import { SECURITY_HEADERS } from "../core/pages.ts";
 
@@ -14,12 +15,7 @@ export function randomToken(prefix: string, length: number): string {
 
 /** A JSON object from a body, or `{}` for anything else. */
 export function safeJson(text: string): Record<string, unknown> {
-  try {
-    const data = JSON.parse(text);
-    return typeof data === "object" && data !== null ? data : {};
-  } catch {
-    return {};
-  }
+  return parseJsonObject(text) ?? {};
 }
 
 /** A JSON API answer, with the headers GitHub's API sends on every answer. */

@@ -48,6 +48,8 @@ const OWNER: Record<string, string> = {
  * over 2,048 characters, or a name given twice is a `usage` error of one line
  * that never repeats the value.
  *
+ * @throws {LoopauthError} `usage` for a malformed pair or a name loopauth owns
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";

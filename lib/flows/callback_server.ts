@@ -10,7 +10,7 @@ import { LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { listenError } from "../core/listen_error.ts";
 import { type Page, pageResponse, SECURITY_HEADERS } from "../core/pages.ts";
-import { constantTimeEqual } from "./pkce.ts";
+import { constantTimeEqual } from "../core/constant_time.ts";
 import { terminalSafe } from "../core/text.ts";
 import { after, within } from "../core/timers.ts";
 import { loopbackPeer } from "../platform/socket_owner.ts";
@@ -161,6 +161,9 @@ export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
  * Starts the callback server. Requests that are not a valid callback get a
  * 4xx page and do not end the wait; the first valid one does.
  *
+ * @throws {LoopauthError} `port_in_use` when the port is taken, `usage` for a bad redirect,
+ * `permission` when Deno may not listen
+ *
  * @example
  * ```ts ignore
  * import { serveCallback } from "./callback_server.ts";
@@ -305,6 +308,7 @@ export function serveCallback<T = CallbackParams>(
       const error = new LoopauthError(
         "oauth",
         `The authorization response came from the wrong issuer (expected ${options.issuer})`,
+        { reason: "issuer_mismatch" },
       );
       void end(error, true);
       return reply(200, "Login failed", `${said(error.message)}. Return to the terminal.`);

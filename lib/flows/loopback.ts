@@ -94,6 +94,9 @@ export function buildAuthorizationUrl(
 /**
  * Runs the loopback flow once and returns what `complete` returned.
  *
+ * @throws {LoopauthError} `access_denied`, `oauth` (`reason: "issuer_mismatch"` for a wrong `iss`),
+ * `timeout`, `port_in_use` or `cancelled`, and what `complete` throws
+ *
  * @example
  * ```ts ignore
  * import { loopbackFlow } from "./loopback.ts";

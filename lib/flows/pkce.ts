@@ -67,25 +67,3 @@ function base64Url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
     .replace(/=+$/, "");
 }
-
-/**
- * Compares two strings in time that does not depend on where they differ.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { constantTimeEqual } from "./pkce.ts";
- * assert.equal(constantTimeEqual("abc", "abc"), true);
- * ```
- */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a);
-  const right = new TextEncoder().encode(b);
-  // The length is not secret (the state's length is public); its content is.
-  if (left.length !== right.length) return false;
-  // By hand rather than node:crypto's timingSafeEqual: loading node:crypto
-  // slows a login's start (docs/performance.md). Every byte is compared, always.
-  let diff = 0;
-  for (let i = 0; i < left.length; i++) diff |= left[i] ^ right[i];
-  return diff === 0;
-}

@@ -29,6 +29,8 @@ const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "[::1]", "localhost"];
  * fragment, and a port from 1 to 65535 or none. Anything else is a `usage`
  * error of one line.
  *
+ * @throws {LoopauthError} `usage` for a URI that is not `http://` on a loopback host with a path
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";

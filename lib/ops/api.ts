@@ -39,6 +39,9 @@ export interface ApiRequestOptions extends AppOption {
  * empty one). A malformed method, path or base is a `usage` error before any
  * token is read; an error never quotes the token, even when the server did.
  *
+ * @throws {LoopauthError} `usage` (a path off the API host), `api` (an HTTP error answer),
+ * `network`, and what `getToken` throws
+ *
  * @example
  * ```ts ignore
  * import { apiRequest } from "./api.ts";

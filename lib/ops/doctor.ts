@@ -5,6 +5,8 @@
  * permissions, and the clock against the server's.
  * @module
  */
+import { asReason } from "../core/text.ts";
+import { ownUid } from "../platform/uid.ts";
 import { ENV_VARS, readEnv } from "../core/env_vars.ts";
 import { type ErrorCode, LoopauthError, permissionError } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
@@ -340,7 +342,7 @@ async function keyringCheck(storage: StorageName | undefined, dir: string): Prom
   } catch (error) {
     const known = error instanceof LoopauthError ? error : permissionError(error);
     if (!known) throw error;
-    reason = known.message.replace(/^./, (c) => c.toLowerCase());
+    reason = asReason(known);
   }
   if (storage === "keyring") {
     return {
@@ -409,8 +411,8 @@ async function configCheck(dir: string): Promise<DoctorCheck> {
     return { name, status: "ok", message: `config directory: ${dir} (Windows: no POSIX modes)` };
   }
   const mode = info.mode & 0o777;
-  const uidKnown = Deno.permissions.querySync({ name: "sys", kind: "uid" }).state === "granted";
-  const owner = uidKnown ? (info.uid === Deno.uid() ? "yours" : `uid ${info.uid}`) : undefined;
+  const uid = ownUid();
+  const owner = uid === undefined ? undefined : info.uid === uid ? "yours" : `uid ${info.uid}`;
   const shown = `${dir} (${owner ? `${owner}, ` : ""}mode 0${mode.toString(8)})`;
   if (!owner) {
     return {

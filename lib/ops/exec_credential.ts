@@ -68,6 +68,8 @@ export function execInfoVersion(info: string | undefined): string {
  * does not expire, so kubectl caches it as long as it is valid and asks
  * loopauth again after that (which refreshes it).
  *
+ * @throws {LoopauthError} as `getToken` does, and `usage` for a malformed `KUBERNETES_EXEC_INFO`
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";

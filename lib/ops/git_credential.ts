@@ -4,7 +4,7 @@
  * @module
  */
 import { resolveGitHubHost } from "../providers/github_host.ts";
-import { freshAccount } from "./refresh.ts";
+import { renewAccount } from "./refresh.ts";
 import { findAccount } from "../store/accounts.ts";
 import { configDir } from "../store/paths.ts";
 
@@ -80,7 +80,7 @@ export async function credentialFor(
     (request.username ? await findAccount(host.key, request.username, { dir }) : undefined) ??
       await findAccount(host.key, options.user, { dir });
   if (!account) return undefined;
-  const fresh = await freshAccount(host, account, { dir, signal: options.signal });
+  const fresh = await renewAccount(host, account, { dir, signal: options.signal });
   const note = lacksRepoScope(fresh.token) ? repoScopeNote(host.key, fresh.login) : undefined;
   return {
     username: fresh.login,

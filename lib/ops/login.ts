@@ -5,9 +5,10 @@
  * @module
  */
 import { type App, type AppOption, appText, inApp, resolveApp } from "../core/app.ts";
+import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import type { StorageName } from "../store/secrets.ts";
-import { DEVICE_UNAVAILABLE, type DeviceCode, type Flow, type TokenSet } from "../core/types.ts";
+import type { DeviceCode, Flow, TokenSet } from "../core/types.ts";
 import { loopbackFlow } from "../flows/loopback.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
 import type { Authorization, Provider, ProviderClient } from "../providers/provider.ts";
@@ -24,6 +25,7 @@ import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
 import { prepareConfigDir } from "../store/preflight.ts";
+import { withLock, withLoginLock } from "../store/lock.ts";
 import { openBrowser, type OpenResult } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
@@ -193,6 +195,10 @@ export function parseScopes(scopes: string[] | string | undefined): string[] {
  * flow (`flow: "web"`, the default), the device flow (`"device"`), or routes
  * raced where a local browser may not reach 127.0.0.1 (`"auto"`, a list).
  *
+ * @throws {LoopauthError} `usage` for a bad option (before anything starts), `access_denied`,
+ * `oauth` (with a `reason` where finer), `timeout`, `network`, `port_in_use`, `storage`,
+ * `permission` or `cancelled` (`signal` aborted); nothing is stored then
+ *
  * @example
  * ```ts ignore
  * import { login } from "./login.ts";
@@ -210,14 +216,15 @@ export async function login(asked: LoginOptions): Promise<LoginResult> {
 
 /** {@linkcode login} for an app resolved once. */
 async function loginAs(asked: LoginOptions & { app: App }): Promise<LoginResult> {
+  // The host, resolved once for the whole login.
+  const ref: HostRef = asked.issuer === undefined
+    ? resolveGitHubHost(asked.hostname)
+    : { key: asked.issuer, issuer: true };
   // A host already used needs no --client-id, and a plain login keeps the account's scopes.
   const options: LoginOptions = {
     ...asked,
-    ...await loginApp({ ...asked, stored: asked.store ?? true }),
+    ...await loginApp({ ...asked, hostKey: ref.key, stored: asked.store ?? true }),
   };
-  const ref: HostRef = options.issuer === undefined
-    ? resolveGitHubHost(options.hostname)
-    : { key: options.issuer, issuer: true };
   return await loginWith(options, {
     issuer: "issuer" in ref,
     provider: () =>
@@ -278,12 +285,12 @@ export async function loginWith(options: LoginOptions, target: LoginTarget): Pro
   // A login that stores nothing needs no config directory (nor the variables naming it).
   const dir = options.configDir ?? (stored ? configDir({ app: resolveApp(options.app) }) : "");
   // Before any flow starts: an unusable config directory must not cost the user a consent.
-  if (stored) await prepareConfigDir(dir);
+  if (stored) prepareConfigDir(dir);
   // One login per host and config directory at a time: two at once would both
   // "succeed" and the last would silently replace the first.
   const prepared = { provider, authorization, redirect, userParams, client, host, dir };
   return stored
-    ? await (await import("../store/lock.ts")).withLoginLock(
+    ? await withLoginLock(
       dir,
       host.key,
       () => loginPrepared(options, prepared),
@@ -367,19 +374,14 @@ async function loginPrepared(
       .finally(() => turn?.done());
   };
   const unavailable = (error: unknown) =>
-    error instanceof LoopauthError && error.cause === DEVICE_UNAVAILABLE;
+    error instanceof LoopauthError && error.reason === "device_unavailable";
   let running = choice.flows;
   // A route that drops out is said in one line, with the routes that go on.
   const dropOut = (name: Flow, error: unknown) => {
     running = running.filter((f) => f !== name);
     const reason = unavailable(error)
       ? `the device flow is not available for this app on ${host.key}`
-      : `the ${name === "web" ? "browser" : "device"} flow stopped (${
-        (error instanceof Error ? error.message : String(error)).replace(
-          /^./,
-          (c) => c.toLowerCase(),
-        )
-      })`;
+      : `the ${name === "web" ? "browser" : "device"} flow stopped (${asReason(error)})`;
     options.onFlowChosen?.({ flows: running, reason });
   };
   if (choice.flows.length === 1) return await run(choice.flows[0]);
@@ -593,7 +595,7 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
     throw new LoopauthError(
       "oauth",
       `${provider.key} advertises no device_authorization_endpoint: log in with --web`,
-      { cause: DEVICE_UNAVAILABLE },
+      { reason: "device_unavailable" },
     );
   }
   const { deviceFlow } = await import("../flows/device.ts");
@@ -673,9 +675,9 @@ async function finish(
   const result: LoginResult = { ...token, host: host.key, login: name, flow };
   if (store) {
     const { backend, fallbackReason } = store;
-    // Only a hint for next time: failing to write it does not fail the login.
-    const remembered = rememberFlow(host.key, flow, { dir }).catch(() => {});
-    try {
+    // One hold of the lock for the account and the flow memory (saveAccount's own
+    // withLock is re-entrant): no other process writes flows.json meanwhile.
+    await withLock(dir, async () => {
       await saveAccount(
         {
           host: host.key,
@@ -688,11 +690,16 @@ async function finish(
           ...(issuer ? { issuer: true as const } : {}),
         },
         backend,
-        { dir, activate: options.activate, app: resolveApp(options.app) },
+        {
+          dir,
+          activate: options.activate,
+          app: resolveApp(options.app),
+          signal: options.signal,
+        },
       );
-    } finally {
-      await remembered;
-    }
+      // Only a hint for next time: failing to write it does not fail the login.
+      await rememberFlow(host.key, flow, { dir }).catch(() => {});
+    }, { signal: options.signal });
     result.storedIn = backend.location;
     result.storage = backend.name;
     if (fallbackReason) result.keyringUnavailable = fallbackReason;

@@ -24,6 +24,8 @@ export interface LoginAppOptions extends AppOption {
   hostname?: string;
   /** `--issuer`, instead of a GitHub host. */
   issuer?: string;
+  /** The host's key when the caller resolved it already (then `hostname` and `issuer` are not read). */
+  hostKey?: string;
   /** The client id given, if any. */
   clientId?: string;
   /** The client secret given, if any. */
@@ -64,7 +66,7 @@ export interface LoginApp {
  * ```
  */
 export async function loginApp(options: LoginAppOptions): Promise<LoginApp> {
-  const key = options.issuer ?? resolveGitHubHost(options.hostname).key;
+  const key = options.hostKey ?? options.issuer ?? resolveGitHubHost(options.hostname).key;
   const known = (options.stored ?? true) && (!options.clientId || !options.clientSecret ||
       options.scopes === undefined)
     ? await knownApp(key, options)

@@ -14,8 +14,9 @@
 import type { AppOptions } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import type { Flow } from "../core/types.ts";
-import { after, within } from "../core/timers.ts";
-import { encodeMessage, readMessage, sameSecret } from "../store/agent_protocol.ts";
+import { after } from "../core/timers.ts";
+import { serveMessages } from "../store/agent_protocol.ts";
+import { constantTimeEqual } from "../core/constant_time.ts";
 import { newWaiterKey, removePendingLogin, writePendingLogin } from "../store/pending_logins.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { configDir as defaultConfigDir } from "../store/paths.ts";
@@ -24,9 +25,6 @@ import { login, type LoginResult } from "./login.ts";
 
 /** How long an ended login's outcome waits for a resume at most. */
 export const RESULT_GRACE_MS = 60_000;
-
-/** How long a client may take to send its request. */
-const REQUEST_TIMEOUT_MS = 10_000;
 
 /** The waiter protocol's version. */
 export const WAITER_PROTOCOL = 1;
@@ -228,7 +226,7 @@ export async function runLoginWaiter(
 
   const answer = async (request: Record<string, unknown>): Promise<unknown> => {
     if (request.v !== WAITER_PROTOCOL) return { ok: false, error: "unsupported protocol version" };
-    if (typeof request.key !== "string" || !sameSecret(request.key, key)) {
+    if (typeof request.key !== "string" || !constantTimeEqual(request.key, key)) {
       return { ok: false, error: "forbidden" };
     }
     if (request.op === "status") return { ok: true, pid: Deno.pid, expiresAt };
@@ -268,31 +266,22 @@ export async function runLoginWaiter(
     if (request.op === "wait") return { ok: true, outcome: await outcome, final: true };
     return { ok: false, error: "malformed request" };
   };
-  const serve = async (conn: Deno.TcpConn) => {
-    try {
-      // Only the user's own sockets on Linux (root's too); elsewhere the key alone.
+  const finals = new WeakSet<object>();
+  const accepting = serveMessages(listener, async (request) => {
+    const { final, ...reply } = await answer(request) as { final?: boolean };
+    if (final) finals.add(reply);
+    return reply;
+  }, {
+    // Only the user's own sockets on Linux (root's too); elsewhere the key alone.
+    admit: async (conn) => {
       const peer = conn.remoteAddr as Deno.NetAddr;
-      const verdict = await loopbackPeer(port, peer.port, { peerAddress: peer.hostname });
-      if (verdict === "foreign") return;
-      const request = await within(readMessage(conn), REQUEST_TIMEOUT_MS);
-      if (request === undefined) return;
-      const reply = await answer(request) as { final?: boolean };
-      await conn.write(encodeMessage({ ...reply, final: undefined }));
-      // The outcome reached a resume: nothing is left to wait for.
-      if (reply.final) queueMicrotask(end);
-    } catch {
-      // The client went away: nothing to answer.
-    } finally {
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }
-  };
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) void serve(conn);
-    } catch { /* closed */ }
-  })();
+      return await loopbackPeer(port, peer.port, { peerAddress: peer.hostname }) !== "foreign";
+    },
+    // The outcome reached a resume: nothing is left to wait for.
+    onReplied: (reply) => {
+      if (finals.has(reply)) queueMicrotask(end);
+    },
+  });
   try {
     options.onReady({ id: job.id, ...shown, expiresAt, warnings: [...warnings] });
   } catch { /* whoever started it stopped reading: the login goes on */ }

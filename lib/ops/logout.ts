@@ -4,6 +4,7 @@
  * @module
  */
 import { type App, type AppOption, inApp, resolveApp } from "../core/app.ts";
+import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { removeAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
@@ -48,6 +49,9 @@ export interface LogoutResult {
  * is still removed and a `revoke_failed` error says where to revoke it by
  * hand.
  *
+ * @throws {LoopauthError} `not_logged_in`, `storage`, or `revoke_failed` (the local token is
+ * removed, the server did not revoke it)
+ *
  * @example
  * ```ts ignore
  * import { logout } from "./logout.ts";
@@ -67,6 +71,9 @@ export async function logout(options: LogoutOptions = {}): Promise<LogoutResult>
  * Logs out of every stored account: of `hostname`'s accounts when it is
  * given, else of every host's. Failed revocations are reported together
  * after every local token is removed.
+ *
+ * @throws {LoopauthError} `storage`, or `revoke_failed` (every local token is removed, a server did
+ * not revoke one)
  *
  * @example
  * ```ts ignore
@@ -140,8 +147,7 @@ async function logoutEach(
         result.revoked = true;
       }
     } catch (error) {
-      const reason = (error instanceof Error ? error.message : String(error))
-        .replace(/^./, (c) => c.toLowerCase());
+      const reason = asReason(error);
       failures.push({ result, reason, settingsUrl: provider.settingsUrl, error });
     }
     await removeAccount(host.key, account.login, { dir, app });

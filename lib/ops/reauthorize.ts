@@ -4,6 +4,7 @@
  * app and its storage.
  * @module
  */
+import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { providerFor } from "../providers/registry.ts";
 import { saveAccount } from "../store/accounts.ts";
@@ -106,10 +107,6 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
   let previousRevoked = false;
   if (account.token.accessToken !== token.accessToken && account.clientId) {
     try {
-      const provider = await providerFor(host, {
-        signal: options.signal,
-        allowNoPkceMetadata: true,
-      });
       await provider.revoke(account.token, {
         clientId: account.clientId,
         clientSecret,
@@ -119,8 +116,7 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
     } catch (error) {
       options.onWarning?.(
         `the previous token could not be revoked (${
-          (error instanceof Error ? error.message : String(error)).replace(/^./, (c) =>
-            c.toLowerCase())
+          asReason(error)
         }): it may still be valid until it expires`,
       );
     }

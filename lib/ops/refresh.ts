@@ -4,7 +4,7 @@
  * directory's lock) and store the new pair before anyone uses it.
  * @module
  */
-import { loginCommand, LoopauthError } from "../core/errors.ts";
+import { loginCommand, LoopauthError, sessionExpired } from "../core/errors.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
 import { openBackend } from "../store/backend.ts";
 import {
@@ -17,8 +17,9 @@ import { withLock } from "../store/lock.ts";
 import { isPast, needsRefresh } from "../core/expiry.ts";
 
 /**
- * The account with a usable access token: as it is, or refreshed (and
- * stored) when it expires within a minute. Two processes at once spend the
+ * The account with a usable access token: as it is, or renewed (its
+ * refresh token spent, the new pair stored) when it expires within a
+ * minute. Two processes at once spend the
  * refresh token once: the second one waits for the lock and takes the
  * first one's result. A refused or expired refresh token is a
  * `session_expired` error. With `force`, a token that has a refresh token is
@@ -26,15 +27,15 @@ import { isPast, needsRefresh } from "../core/expiry.ts";
  *
  * @example
  * ```ts ignore
- * import { freshAccount } from "./refresh.ts";
+ * import { renewAccount } from "./refresh.ts";
  * import { findAccount } from "../store/accounts.ts";
  * import { resolveGitHubHost } from "../providers/github_host.ts";
  * const host = resolveGitHubHost("github.com");
  * const account = await findAccount(host.key, undefined, { dir: "/tmp/loopauth" });
- * if (account) console.log((await freshAccount(host, account, { dir: "/tmp/loopauth" })).token.accessToken);
+ * if (account) console.log((await renewAccount(host, account, { dir: "/tmp/loopauth" })).token.accessToken);
  * ```
  */
-export async function freshAccount(
+export async function renewAccount(
   host: HostRef,
   account: StoredAccount,
   options: AccountStoreOptions & { signal?: AbortSignal; force?: boolean },
@@ -42,12 +43,13 @@ export async function freshAccount(
   // `force`: the server refused the token although its expiry time says it is valid.
   const force = options.force === true;
   if (!force && !needsRefresh(account.token.expiresAt)) return account;
-  // Loaded only now: `token` with a valid token needs no provider.
-  const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
+  const expired = () => sessionExpired(host.key, { issuer: "issuer" in host });
   if (!account.token.refreshToken) {
-    if (isPast(account.token.expiresAt)) throw provider.sessionExpired();
+    if (isPast(account.token.expiresAt)) throw expired();
     return account; // expires soon, but nothing can renew it
   }
+  // Loaded only now: `token` with a valid token needs no provider.
+  const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
   return await withLock(options.dir, async () => {
     const current = await findAccount(host.key, account.login, options);
     if (!current) {
@@ -67,7 +69,7 @@ export async function freshAccount(
     if (!force && !needsRefresh(current.token.expiresAt)) return current;
     const refreshToken = current.token.refreshToken;
     if (!refreshToken || isPast(current.token.refreshTokenExpiresAt)) {
-      throw provider.sessionExpired();
+      throw expired();
     }
     const client = {
       clientId: current.clientId,
@@ -93,5 +95,5 @@ export async function freshAccount(
       activate: false,
     });
     return next;
-  });
+  }, { signal: options.signal });
 }

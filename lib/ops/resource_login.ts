@@ -99,6 +99,9 @@ export async function discoverResourceLogin(
  * Logs in to a resource by its URL. The token is not stored yet: the
  * caller (`mcp-proxy`) keeps it for its session.
  *
+ * @throws {LoopauthError} as `login()` does, and `network` or `oauth` when the resource's
+ * or its authorization server's metadata cannot be used
+ *
  * @example
  * ```ts ignore
  * import { resourceLogin } from "./resource_login.ts";

@@ -36,6 +36,9 @@ export interface ResourceSession {
 /**
  * A fetch that logs in, refreshes and steps up for one resource.
  *
+ * @throws {LoopauthError} `session_expired` (the refresh was refused), `usage` (a URL off the
+ * resource), what the login throws, and `cancelled`
+ *
  * @example
  * ```ts ignore
  * import { resourceFetch } from "./resource_session.ts";

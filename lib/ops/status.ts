@@ -10,7 +10,7 @@ import { isPast } from "../core/expiry.ts";
 import { openBackend } from "../store/backend.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { loadAccount, type StoredAccount } from "../store/accounts.ts";
-import { freshAccount } from "./refresh.ts";
+import { renewAccount } from "./refresh.ts";
 import { readConfig } from "../store/config.ts";
 import { configDir } from "../store/paths.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
@@ -305,7 +305,7 @@ async function renew(
   options: { dir: string; signal?: AbortSignal },
 ): Promise<StoredAccount | { state: TokenState; detail: string }> {
   try {
-    return await freshAccount(host, account, options);
+    return await renewAccount(host, account, options);
   } catch (error) {
     if (!(error instanceof LoopauthError)) throw error;
     if (error.code === "session_expired") {

@@ -135,6 +135,8 @@ export function envToken(
  * access token refreshed first when it expires within a minute; a
  * `not_logged_in` error when there is none.
  *
+ * @throws {LoopauthError} as {@linkcode getToken}
+ *
  * @example
  * ```ts ignore
  * import { getAccount } from "./token.ts";
@@ -158,9 +160,9 @@ async function freshAccountOf(
   const account = await storedAccount(host, options);
   if (!options.forceRefresh && !needsRefresh(account.token.expiresAt)) return account;
   // Only a token that expires soon loads the refresh (its provider and the lock).
-  const { freshAccount } = await import("./refresh.ts");
+  const { renewAccount } = await import("./refresh.ts");
   const app = resolveApp(options.app);
-  return await freshAccount(host, account, {
+  return await renewAccount(host, account, {
     dir: options.configDir ?? configDir({ app }),
     app,
     signal: options.signal,
@@ -183,13 +185,14 @@ export async function storedAccount(
   host: GitHubHost | IssuerRef,
   options: Pick<
     GetTokenOptions,
-    "user" | "userVariable" | "configDir" | "hostname" | "issuer" | "app"
+    "user" | "userVariable" | "configDir" | "hostname" | "issuer" | "app" | "signal"
   > = {},
 ): Promise<StoredAccount> {
   const app = resolveApp(options.app);
   const account = await findAccount(host.key, options.user, {
     dir: options.configDir ?? configDir({ app }),
     app,
+    signal: options.signal,
   });
   if (!account && options.user !== undefined && options.userVariable) {
     throw notThere(host, options.user, { ...options, userVariable: options.userVariable });

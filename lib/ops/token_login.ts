@@ -63,7 +63,7 @@ export async function loginWithToken(options: TokenLoginOptions): Promise<TokenL
   const host = resolveGitHubHost(options.hostname);
   const dir = options.configDir ?? configDir();
   // As a login: an unusable config directory or keyring fails before anything is sent.
-  await prepareConfigDir(dir);
+  prepareConfigDir(dir);
   const { backend, fallbackReason } = await chooseBackend(options.storage, { dir });
   const provider = await providerFor(host, { signal: options.signal });
   const clientId = options.clientId ?? "";

@@ -6,6 +6,7 @@
  * waits for it, or finishes it with the address the browser ended up at.
  * @module
  */
+import { parseJsonObject } from "../core/json.ts";
 import { loginApp } from "./login_app.ts";
 import { firstLine } from "../core/first_line.ts";
 import { formatDuration } from "../core/duration.ts";
@@ -125,6 +126,9 @@ export interface ResumeLoginOptions extends AppOption {
  * poll until the login ends (then it stores the token, as
  * {@linkcode login} does), its timeout passes, or it is resumed.
  *
+ * @throws {LoopauthError} `usage` for a bad option, `network`, `oauth`, `port_in_use`, `storage` or
+ * `permission` when the login cannot start
+ *
  * @example
  * ```ts ignore
  * import { resumeLogin, startLogin } from "./two_step_login.ts";
@@ -243,6 +247,9 @@ async function startLoginAs(options: StartLoginOptions, app: App): Promise<Pendi
  * error a login in one step would have ended with (the same `code`). A
  * pasted address that is refused rejects with a `usage` error, and the
  * login goes on waiting.
+ *
+ * @throws {LoopauthError} `usage` when no waiter holds that id or a pasted code is refused; else
+ * the error the login ended with (as {@linkcode login} throws)
  *
  * @example
  * ```ts ignore
@@ -384,10 +391,6 @@ function parseReady(
   | (WaiterReady & { error?: undefined })
   | { error: { code: string; message: string } }
   | undefined {
-  try {
-    const data = JSON.parse(line ?? "null");
-    return typeof data === "object" && data !== null ? data : undefined;
-  } catch {
-    return undefined;
-  }
+  // Checked field by field where used.
+  return parseJsonObject(line ?? "") as WaiterReady | { error: { code: string; message: string } };
 }

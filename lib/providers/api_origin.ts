@@ -99,11 +99,30 @@ export function directOnLoopback<T extends Record<string, unknown>>(
   return { ...options, request: { ...request, fetch: request.fetch ?? fetchLoopbackDirect } };
 }
 
+/** Options of {@linkcode guardedHook}. */
+export interface GuardedHookOptions {
+  /** The API base URL: requests elsewhere are refused. */
+  apiUrl: string;
+  /** The token to send: a string, or a function that gets the current one. */
+  token?: string | (() => Promise<string>);
+  /**
+   * Called once when the API answers 401 to `refused`: another token to try
+   * once more, or `undefined` to let the 401 stand.
+   */
+  renew?: (refused: string) => Promise<string | undefined>;
+  /** What a refused request would have carried, for the message (default: `a request for HOST`). */
+  what?: string;
+  /** How to fix a refused request, for the message. */
+  hint?: string;
+}
+
 /**
- * Octokit's request hook for loopauth's own clients: every request passes
- * {@linkcode checkApiOrigin}, then gets `authorization: token …` unless it
- * brings its own authorization, and goes through
- * {@linkcode directOnLoopback}.
+ * Octokit's request hook for every Octokit loopauth drives (its own clients
+ * and the `createLoopauthAuth` strategy):
+ * every request passes {@linkcode checkApiOrigin}, then gets
+ * `authorization: token …` unless it brings its own authorization, and goes
+ * through {@linkcode directOnLoopback}; a 401 is retried once with the token
+ * `renew` gives.
  *
  * @example
  * ```ts
@@ -112,19 +131,33 @@ export function directOnLoopback<T extends Record<string, unknown>>(
  * ```
  */
 export function guardedHook(
-  options: { apiUrl: string; token?: string },
+  options: GuardedHookOptions,
 ): (request: OctokitRequest, route: unknown, parameters?: unknown) => Promise<unknown> {
   const host = new URL(options.apiUrl).host;
   return async (request, route, parameters) => {
-    const endpoint = request.endpoint.merge(route, parameters);
+    const endpoint = directOnLoopback(request.endpoint.merge(route, parameters));
     checkApiOrigin(request.endpoint.parse(endpoint).url, {
       apiUrl: options.apiUrl,
-      what: `a request for ${host}`,
-      hint: `only ${options.apiUrl} gets loopauth's credentials`,
+      what: options.what ?? `a request for ${host}`,
+      hint: options.hint ?? `only ${options.apiUrl} gets loopauth's credentials`,
     });
-    if (options.token !== undefined && endpoint.headers.authorization === undefined) {
-      endpoint.headers.authorization = `token ${options.token}`;
+    const given = options.token;
+    if (given === undefined || endpoint.headers.authorization !== undefined) {
+      return await request(endpoint);
     }
-    return await request(directOnLoopback(endpoint));
+    const send = async (token: string) =>
+      await request({
+        ...endpoint,
+        headers: { ...endpoint.headers, authorization: `token ${token}` },
+      });
+    const token = typeof given === "string" ? given : await given();
+    try {
+      return await send(token);
+    } catch (error) {
+      if ((error as { status?: unknown })?.status !== 401 || !options.renew) throw error;
+      const renewed = await options.renew(token);
+      if (renewed === undefined) throw error;
+      return await send(renewed);
+    }
   };
 }

@@ -3,15 +3,15 @@
  * endpoint with its 200-with-error answers, and token revocation.
  * @module
  */
+import { parseJsonObject } from "../core/json.ts";
 import {
   DEVICE_GRANT_TYPE,
-  DEVICE_UNAVAILABLE,
   type DeviceCode,
   type DeviceGrant,
   type DevicePoll,
   type TokenSet,
 } from "../core/types.ts";
-import { type ErrorCode, LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
+import { type ErrorCode, LoopauthError, sessionExpired } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
 import { terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
@@ -161,28 +161,6 @@ export async function refreshTokens(
 }
 
 /**
- * The error for a session that only a new login can restore; `options`
- * keeps the answer that ended it (HTTP status, OAuth error code).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { sessionExpired } from "./github.ts";
- * assert.equal(sessionExpired("github.com").code, "session_expired");
- * ```
- */
-export function sessionExpired(
-  hostKey: string,
-  options: LoopauthErrorOptions = {},
-): LoopauthError {
-  return new LoopauthError(
-    "session_expired",
-    `Session for ${hostKey} expired: run loopauth login --hostname ${hostKey}`,
-    options,
-  );
-}
-
-/**
  * Reads a token endpoint answer: GitHub's 200-with-error JSON, standard
  * OAuth errors, comma- or space-separated scopes, and expiry times.
  *
@@ -235,7 +213,7 @@ export function parseTokenResponse(status: number, text: string, hostKey: string
     throw new LoopauthError(
       "oauth",
       `The access token from ${hostKey} ${NOT_A_BEARER_TOKEN}: nothing was stored`,
-      { status },
+      { status, reason: "token_invalid" },
     );
   }
   const now = Date.now();
@@ -297,11 +275,7 @@ export async function requestDeviceCode(
     body,
   }, { signal: options.signal, what });
   const text = await response.text();
-  let data: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(text);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) data = parsed;
-  } catch { /* handled below */ }
+  const data = parseJsonObject(text) ?? {};
   const error = typeof data.error === "string" ? data.error : undefined;
   // GitHub: device_flow_disabled (HTTP 400); GHES without it: unauthorized_client or 404.
   if (
@@ -313,7 +287,7 @@ export async function requestDeviceCode(
       error === "device_flow_disabled"
         ? TOKEN_ERRORS.device_flow_disabled
         : `${host.key} does not offer the device flow for this app: log in with --web`,
-      { cause: DEVICE_UNAVAILABLE, status: response.status, oauthError: error },
+      { reason: "device_unavailable", status: response.status, oauthError: error },
     );
   }
   // No secret was sent: only the client id can be wrong.
@@ -323,7 +297,7 @@ export async function requestDeviceCode(
       `${host.key} does not know the client id ${
         terminalSafe(options.clientId, { max: 80 })
       }: check --client-id`,
-      { status: response.status, oauthError: error },
+      { status: response.status, oauthError: error, reason: "client_unknown" },
     );
   }
   if (error !== undefined) parseTokenResponse(response.status, text, host.key); // throws its message

@@ -5,6 +5,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { countStep } from "../core/step_counts.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
 import { isLoopbackHost } from "../core/loopback.ts";
 
@@ -49,6 +50,8 @@ export function isGitHubLogin(login: unknown): login is string {
  * Resolves `--hostname` (a host name or an origin) to GitHub's endpoints:
  * github.com's own layout, or the GHES layout for any other host.
  *
+ * @throws {LoopauthError} `usage` for a value that is not a host name or a loopback origin
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -57,6 +60,7 @@ export function isGitHubLogin(login: unknown): login is string {
  * ```
  */
 export function resolveGitHubHost(hostname = "github.com"): GitHubHost {
+  countStep("host_resolved");
   const input = hostname.trim();
   // The default host needs no parsing (`token` and git-credential start here).
   if (input === "github.com") return layout("github.com", "https://github.com");

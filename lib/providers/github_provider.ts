@@ -7,7 +7,7 @@
 import { LoopauthError } from "../core/errors.ts";
 import { fetchBounded } from "../core/http.ts";
 import { VERSION } from "../core/version.ts";
-import { exchangeCode, gitHubDeviceGrant, refreshTokens, sessionExpired } from "./github.ts";
+import { exchangeCode, gitHubDeviceGrant, refreshTokens } from "./github.ts";
 import { type GitHubHost, isGitHubLogin } from "./github_host.ts";
 import type { Provider, TokenCheck } from "./provider.ts";
 
@@ -54,7 +54,6 @@ export function gitHubProvider(host: GitHubHost): Provider {
     device: (client) => Promise.resolve(gitHubDeviceGrant(host, client.clientId)),
     name: async (token, client) =>
       await (await api()).whoami(host.apiUrl, token.accessToken, { signal: client.signal }),
-    sessionExpired: () => sessionExpired(host.key),
     refresh: (refreshToken, client) => refreshTokens(host, { refreshToken, ...client }),
     revoke: async (token, client) =>
       await (await api()).revokeToken(host.apiUrl, token.accessToken, client),

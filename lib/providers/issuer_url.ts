@@ -3,7 +3,7 @@
  * No npm package here: `token` loads this without oauth4webapi.
  * @module
  */
-import { LoopauthError, type LoopauthErrorOptions } from "../core/errors.ts";
+import { LoopauthError } from "../core/errors.ts";
 import { hideUserinfo, terminalSafe } from "../core/text.ts";
 import { isLoopbackHost } from "../core/loopback.ts";
 
@@ -80,28 +80,6 @@ export function parseIssuerUrl(input: string): URL {
     );
   }
   return url;
-}
-
-/**
- * The error for an issuer session that only a new login can restore;
- * `options` keeps the answer that ended it (cause, HTTP status, OAuth error).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { issuerSessionExpired } from "./issuer_url.ts";
- * assert.equal(issuerSessionExpired("https://id.example.com").code, "session_expired");
- * ```
- */
-export function issuerSessionExpired(
-  key: string,
-  options: LoopauthErrorOptions = {},
-): LoopauthError {
-  return new LoopauthError(
-    "session_expired",
-    `Session for ${key} expired: run loopauth login --issuer ${key}`,
-    options,
-  );
 }
 
 /**

@@ -7,12 +7,12 @@
  */
 import * as oauth from "npm:oauth4webapi@^3";
 import type { DeviceCode, DeviceGrant, TokenSet } from "../core/types.ts";
-import { LoopauthError } from "../core/errors.ts";
+import { LoopauthError, sessionExpired } from "../core/errors.ts";
 import { fetchBounded, networkError } from "../core/http.ts";
 import { terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { isLoopbackHost } from "../core/loopback.ts";
-import { issuerApiUrl, issuerSessionExpired, parseIssuerUrl } from "./issuer_url.ts";
+import { issuerApiUrl, parseIssuerUrl } from "./issuer_url.ts";
 import type { Provider, ProviderOptions } from "./provider.ts";
 
 /** An issuer whose metadata was fetched and checked. */
@@ -91,6 +91,9 @@ export interface IssuerClient {
  * RFC 8414; its `issuer` must equal the URL, and it must list PKCE S256
  * (unless `allowNoPkceMetadata`, which warns).
  *
+ * @throws {LoopauthError} `usage` for a bad URL, `oauth` (`reason`: `metadata_invalid`,
+ * `issuer_mismatch`, `pkce_unsupported`) or `network`
+ *
  * @example
  * ```ts ignore
  * import { discoverIssuer } from "./oidc.ts";
@@ -121,7 +124,11 @@ export async function discoverIssuer(
     }
     break;
   }
-  if (!metadata) throw new LoopauthError("oauth", `No metadata at ${shown}: check --issuer`);
+  if (!metadata) {
+    throw new LoopauthError("oauth", `No metadata at ${shown}: check --issuer`, {
+      reason: "metadata_invalid",
+    });
+  }
   for (const field of ENDPOINTS) {
     const value = metadata[field];
     if (value === undefined && !REQUIRED.has(field)) continue;
@@ -129,6 +136,7 @@ export async function discoverIssuer(
       throw new LoopauthError(
         "oauth",
         `The metadata of ${shown} has no ${field}: check --issuer`,
+        { reason: "metadata_invalid" },
       );
     }
     // Every endpoint, not only the two loopauth cannot do without: a userinfo or
@@ -138,6 +146,7 @@ export async function discoverIssuer(
       throw new LoopauthError(
         "oauth",
         `The metadata of ${shown} has an invalid ${field} (https:// needed): check --issuer`,
+        { reason: "metadata_invalid" },
       );
     }
   }
@@ -147,6 +156,7 @@ export async function discoverIssuer(
       throw new LoopauthError(
         "oauth",
         `${message}: if it supports PKCE anyway, pass --allow-no-pkce-metadata`,
+        { reason: "pkce_unsupported" },
       );
     }
     options.onWarning?.(`${message}; sending PKCE S256 anyway (--allow-no-pkce-metadata)`);
@@ -318,28 +328,22 @@ export async function refreshIssuerTokens(
   refreshToken: string,
   options: IssuerClient,
 ): Promise<TokenSet> {
-  const client: oauth.Client = { client_id: options.clientId };
   return await wrap(
     async () => {
+      const { as, client, auth, request } = callParts(issuer, options);
       const response = await oauth.refreshTokenGrantRequest(
-        server(issuer),
+        as,
         client,
-        clientAuth(issuer, options.clientSecret),
+        auth,
         refreshToken,
-        requestOptions(issuer, options.signal),
+        request,
       );
       try {
-        return tokenSet(
-          await oauth.processRefreshTokenResponse(
-            server(issuer),
-            client,
-            response,
-          ),
-          issuer.key,
-        );
+        return tokenSet(await oauth.processRefreshTokenResponse(as, client, response), issuer.key);
       } catch (error) {
         if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
-          throw issuerSessionExpired(issuer.key, {
+          throw sessionExpired(issuer.key, {
+            issuer: true,
             cause: error,
             status: error.status,
             oauthError: error.error,
@@ -375,16 +379,10 @@ export async function revokeIssuerToken(
       `${issuer.key} advertises no revocation_endpoint`,
     );
   }
-  const client: oauth.Client = { client_id: options.clientId };
   await wrap(
     async () => {
-      const response = await oauth.revocationRequest(
-        server(issuer),
-        client,
-        clientAuth(issuer, options.clientSecret),
-        token,
-        requestOptions(issuer, options.signal),
-      );
+      const { as, client, auth, request } = callParts(issuer, options);
+      const response = await oauth.revocationRequest(as, client, auth, token, request);
       await oauth.processRevocationResponse(response);
     },
     issuer.key,
@@ -497,6 +495,21 @@ function parseEndpoint(value: string, insecure: boolean): URL | undefined {
   }
 }
 
+/** What every oauth4webapi request of a client to an issuer takes. */
+function callParts(issuer: OidcIssuer, options: IssuerClient): {
+  as: oauth.AuthorizationServer;
+  client: oauth.Client;
+  auth: oauth.ClientAuth;
+  request: ReturnType<typeof requestOptions>;
+} {
+  return {
+    as: server(issuer),
+    client: { client_id: options.clientId },
+    auth: clientAuth(issuer, options.clientSecret),
+    request: requestOptions(issuer, options.signal),
+  };
+}
+
 /**
  * The client authentication the metadata allows: none for a public client;
  * `client_secret_basic` (RFC 8414's default) else `client_secret_post`.
@@ -601,21 +614,21 @@ function issuerError(error: unknown, key: string, signal?: AbortSignal): Loopaut
         `The id_token of ${key} could not be checked against its JWKS (${
           detail(error)
         }): check the issuer's jwks_uri`,
-        { cause: error },
+        { cause: error, reason: "id_token_invalid" },
       );
     }
     if (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK) {
       return new LoopauthError(
         "oauth",
         `The id_token of ${key} failed validation (${detail(error)}): nothing was stored`,
-        { cause: error },
+        { cause: error, reason: "id_token_invalid" },
       );
     }
     if (/"iss"|issuer/.test(error.message)) {
       return new LoopauthError(
         "oauth",
         `The response did not come from ${key} (${detail(error)}): nothing was stored`,
-        { cause: error },
+        { cause: error, reason: "issuer_mismatch" },
       );
     }
     return new LoopauthError("oauth", `Unexpected answer from ${key}: ${detail(error)}`, {
@@ -645,21 +658,21 @@ function metadataError(error: unknown, shown: string, status: number): LoopauthE
         `The metadata of ${shown} names another issuer (${
           terminalSafe(String(found), { max: 120 })
         }): give exactly that URL to --issuer`,
-        answer,
+        { ...answer, reason: "issuer_mismatch" },
       );
     }
     if (error.code === oauth.RESPONSE_IS_NOT_CONFORM) {
       return new LoopauthError(
         "oauth",
         `No OAuth metadata at ${shown} (HTTP ${status}): check --issuer`,
-        answer,
+        { ...answer, reason: "metadata_invalid" },
       );
     }
   }
   return new LoopauthError(
     "oauth",
     `The metadata of ${shown} is malformed: check --issuer`,
-    answer,
+    { ...answer, reason: "metadata_invalid" },
   );
 }
 
@@ -669,6 +682,7 @@ function tokenSet(response: oauth.TokenEndpointResponse, key: string): TokenSet 
     throw new LoopauthError(
       "oauth",
       `The access token from ${key} ${NOT_A_BEARER_TOKEN}: nothing was stored`,
+      { reason: "token_invalid" },
     );
   }
   const tokens: TokenSet = {
@@ -750,7 +764,6 @@ export function issuerProvider(key: string, options: ProviderOptions = {}): Prov
     },
     device: async (client) => issuerDeviceGrant(await issuer(), client),
     name: (token, client) => name(token, client),
-    sessionExpired: () => issuerSessionExpired(known?.key ?? key),
     refresh: async (refreshToken, client) =>
       await refreshIssuerTokens(await issuer(), refreshToken, client),
     revoke: async (token, client) => {

@@ -7,7 +7,6 @@
  * (`providers/registry.ts`) loads an implementation only when it is used.
  * @module
  */
-import type { LoopauthError } from "../core/errors.ts";
 import type { AuthorizationResponse, DeviceGrant, TokenSet } from "../core/types.ts";
 
 /** The app a request is made for. */
@@ -75,8 +74,6 @@ export interface Provider {
   device(client: ProviderClient): Promise<DeviceGrant | undefined>;
   /** The user's login name for a token. */
   name(token: TokenSet, client: ProviderClient): Promise<string>;
-  /** The error for a session that only a new login can restore (`session_expired`). */
-  sessionExpired(): LoopauthError;
   /** Spends a refresh token for a new pair; a refused one is `session_expired`. */
   refresh(refreshToken: string, client: ProviderClient): Promise<TokenSet>;
   /** Revokes a token set on the server; already gone counts as done. */

@@ -87,7 +87,6 @@ export function resourceProvider(target: ResourceTarget): Provider {
     },
     device: () => Promise.resolve(undefined),
     name: () => Promise.resolve(RESOURCE_LOGIN_NAME),
-    sessionExpired: () => sessionExpired(),
     async refresh(refreshToken, asked): Promise<TokenSet> {
       try {
         return await requestToken(server.tokenEndpoint, {

@@ -40,6 +40,8 @@ export interface AccountStoreOptions {
   keyringTimeout?: number;
   /** The app whose accounts these are (default loopauth): its keyring service and agent. */
   app?: App;
+  /** Aborting stops a wait for the lock and kills a keyring program still running. */
+  signal?: AbortSignal;
 }
 
 /** The lock, only for writes: a read (`token`) loads none of its code. */
@@ -166,7 +168,7 @@ export async function saveAccount(
     if (previous && previous.storage !== backend.name) {
       await openBackend(previous.storage, options).delete(account.host, account.login);
     }
-  });
+  }, { signal: options.signal });
 }
 
 /**
@@ -198,7 +200,7 @@ export async function removeAccount(
     await writeConfig(config, options.dir);
     await openBackend(storage, options).delete(host, login);
     return true;
-  });
+  }, { signal: options.signal });
 }
 
 /**
@@ -230,7 +232,7 @@ export async function setActiveAccount(
     }
     entry.active = login;
     await writeConfig(config, options.dir);
-  });
+  }, { signal: options.signal });
 }
 
 function soleAccount(accounts: Record<string, AccountRecord> | undefined): string | undefined {

@@ -10,7 +10,7 @@ import { formatDuration } from "../core/duration.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { ownUid } from "../platform/uid.ts";
 import { within } from "../core/timers.ts";
-import { terminalSafe } from "../core/text.ts";
+import { asReason, terminalSafe } from "../core/text.ts";
 import { agentDir, agentKeyPath, agentSocketPath } from "./agent_paths.ts";
 import {
   accountOfItem,
@@ -162,8 +162,7 @@ export async function probeAgent(
     if (!status) return { ok: false, reason: `the agent at ${socket} sent no status` };
     return { ok: true, socket, status };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, reason: message.replace(/^./, (c) => c.toLowerCase()) };
+    return { ok: false, reason: asReason(error) };
   }
 }
 

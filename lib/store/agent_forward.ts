@@ -6,6 +6,7 @@
  * holding the named hosts' accounts alone (metadata, no secret).
  * @module
  */
+import { statOrUndefined } from "./dir_safety.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { agentRequest } from "./agent_client.ts";
 import type { ForwardedKey } from "./agent_protocol.ts";
@@ -83,7 +84,7 @@ export async function forwardAgent(
     throw new LoopauthError("storage", `The agent at ${options.socket} minted no forwarded key`);
   }
   const dir = options.out ?? joinPath(agentDir(options.socket), "forward");
-  await checkOutDir(dir);
+  checkOutDir(dir);
   const keyPath = agentKeyPath(joinPath(dir, AGENT_SOCKET_NAME));
   const configPath = configFile(dir);
   await writeFileAtomic(keyPath, `${forward.key}\n`);
@@ -96,14 +97,9 @@ export async function forwardAgent(
  * An existing `--out` must be a directory closed to others: writing creates
  * a missing one 0700 but would tighten an existing one (never `/tmp`).
  */
-async function checkOutDir(dir: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(dir);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+function checkOutDir(dir: string): void {
+  const info = statOrUndefined(dir, { link: true });
+  if (info === undefined) return;
   if (!info.isDirectory || (Deno.build.os !== "windows" && ((info.mode ?? 0) & 0o077) !== 0)) {
     throw new LoopauthError(
       "usage",

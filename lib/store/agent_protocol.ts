@@ -7,6 +7,8 @@
  * only read the access tokens of the hosts it names, until it expires.
  * @module
  */
+import { parseJsonObject } from "../core/json.ts";
+import { within } from "../core/timers.ts";
 
 /** The protocol version both sides speak. */
 export const AGENT_PROTOCOL = 1;
@@ -174,28 +176,61 @@ export async function readMessage(
     bytes.set(chunk, at);
     at += chunk.length;
   }
-  try {
-    const data = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof data === "object" && data !== null && !Array.isArray(data) ? data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(new TextDecoder().decode(bytes));
+}
+
+/** How long a client may take to send its request line. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Options of {@linkcode serveMessages}. */
+export interface ServeMessagesOptions<C extends Deno.Conn> {
+  /** Whether a connection is heard at all (default: every one); one refused is closed unanswered. */
+  admit?: (conn: C) => Promise<boolean>;
+  /** Called once a reply went out. */
+  onReplied?: (reply: Record<string, unknown>) => void;
 }
 
 /**
- * Whether two strings are equal, in a time that does not depend on where
- * they differ (for the agent's key).
+ * Serves one JSON request line per connection of `listener`, answered by
+ * one JSON line, then closed (the agent's and the two-step login's waiter's
+ * protocol); a client that sends nothing in time, too much or no JSON object
+ * is closed unanswered. Resolves once the listener is closed.
  *
  * @example
  * ```ts
- * import { sameSecret } from "./agent_protocol.ts";
- * sameSecret("abc", "abc"); // true
+ * import { serveMessages } from "./agent_protocol.ts";
+ * // Answers every request with its op until `listener` is closed.
+ * export async function echo(listener: Deno.Listener): Promise<void> {
+ *   await serveMessages(listener, (request) => ({ ok: true, echo: request.op }));
+ * }
  * ```
  */
-export function sameSecret(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i % (y.length || 1)] ?? 0);
-  return diff === 0;
+export async function serveMessages<C extends Deno.Conn>(
+  listener: Deno.Listener<C>,
+  answer: (
+    request: Record<string, unknown>,
+  ) => Promise<Record<string, unknown>> | Record<string, unknown>,
+  options: ServeMessagesOptions<C> = {},
+): Promise<void> {
+  const serve = async (conn: C) => {
+    try {
+      if (options.admit && !await options.admit(conn)) return;
+      const request = await within(readMessage(conn), REQUEST_TIMEOUT_MS);
+      if (request === undefined) return;
+      const reply = await answer(request);
+      await conn.write(encodeMessage(reply));
+      options.onReplied?.(reply);
+    } catch {
+      // The client went away: nothing to answer.
+    } finally {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  };
+  try {
+    for await (const conn of listener) void serve(conn);
+  } catch {
+    // The listener was closed.
+  }
 }

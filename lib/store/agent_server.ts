@@ -24,8 +24,9 @@
  * is on and unencrypted, the OS may page it out.
  * @module
  */
+import { statOrUndefined } from "./dir_safety.ts";
 import { LoopauthError } from "../core/errors.ts";
-import { after, within } from "../core/timers.ts";
+import { after } from "../core/timers.ts";
 import { agentDir, agentKeyPath, fitsSocket, MAX_SOCKET_PATH } from "./agent_paths.ts";
 import { ownUid } from "../platform/uid.ts";
 import { probeAgent } from "./agent_client.ts";
@@ -33,18 +34,14 @@ import {
   accountOfItem,
   AGENT_PROTOCOL,
   type AgentAnswer,
-  encodeMessage,
   type ForwardedKey,
   type ForwardRefusal,
   type ForwardUse,
-  readMessage,
-  sameSecret,
+  serveMessages,
 } from "./agent_protocol.ts";
+import { constantTimeEqual } from "../core/constant_time.ts";
 import { needsRefresh } from "../core/expiry.ts";
 import { terminalSafe } from "../core/text.ts";
-
-/** How long a client may take to send its request. */
-const REQUEST_TIMEOUT_MS = 10_000;
 
 /** How many uses of forwarded keys the agent keeps for `status`. */
 const MAX_USES_KEPT = 100;
@@ -134,10 +131,10 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
   const answer = (request: Record<string, unknown>): AgentAnswer => {
     if (request.v !== AGENT_PROTOCOL) return { ok: false, error: "unsupported protocol version" };
     if (typeof request.key !== "string") return { ok: false, error: "forbidden" };
-    if (!sameSecret(request.key, key)) {
+    if (!constantTimeEqual(request.key, key)) {
       // Every forwarded key is compared, so the time does not tell which one matched.
       let forward: ForwardedKey | undefined;
-      for (const f of forwards) if (sameSecret(request.key, f.key)) forward = f;
+      for (const f of forwards) if (constantTimeEqual(request.key, f.key)) forward = f;
       if (!forward) return { ok: false, error: "forbidden" };
       return answerForwarded(forward, request);
     }
@@ -267,26 +264,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentEnd> {
     log(formatUse(use));
     return outcome.answer;
   };
-  const serve = async (conn: Deno.UnixConn) => {
-    try {
-      const request = await within(readMessage(conn), REQUEST_TIMEOUT_MS);
-      if (request === undefined) return;
-      await conn.write(encodeMessage(answer(request)));
-    } catch {
-      // The client went away: nothing to answer.
-    } finally {
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }
-  };
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) serve(conn);
-    } catch {
-      // The listener was closed.
-    }
-  })();
+  const accepting = serveMessages(listener, (request) => answer(request));
   try {
     options.onReady?.({ socket, pid: Deno.pid, expiresAt });
   } catch {
@@ -382,13 +360,8 @@ async function prepareDir(dir: string): Promise<void> {
 
 /** Removes a socket no agent answers on (left by a killed agent); refuses anything else. */
 async function removeStaleSocket(socket: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(socket);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+  const info = statOrUndefined(socket, { link: true });
+  if (info === undefined) return;
   if (!info.isSocket) {
     throw new LoopauthError(
       "storage",

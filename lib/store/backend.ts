@@ -27,6 +27,8 @@ export interface BackendOptions {
   dir: string;
   /** Milliseconds a keyring call may take (default 10 s or `LOOPAUTH_KEYRING_TIMEOUT`). */
   keyringTimeout?: number;
+  /** Aborting kills a keyring program still running. */
+  signal?: AbortSignal;
   /** The agent's socket (default `$LOOPAUTH_AGENT`, else the default socket). */
   agentSocket?: string;
   /** The app whose secrets these are (default loopauth): its keyring service and agent. */
@@ -83,6 +85,7 @@ export function openBackend(name: StorageName, options: BackendOptions): SecretB
           (await import("./keyring.ts")).keyringBackend({
             timeout: options.keyringTimeout,
             app: options.app,
+            signal: options.signal,
           }),
       );
     case "agent": {
@@ -205,6 +208,7 @@ export async function chooseBackend(
   const probe = await (await import("./keyring.ts")).probeKeyring({
     timeout: options.keyringTimeout,
     app: options.app,
+    signal: options.signal,
   });
   if (probe.ok) return { backend: openBackend("keyring", options) };
   if (preference === "keyring") {

@@ -4,8 +4,9 @@
  * account of each host. Secrets are never written here.
  * @module
  */
+import { isRecord } from "../core/json.ts";
 import { checkConfigDir } from "./dir_safety.ts";
-import { isRecord, readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
+import { readJsonFile, writeFileAtomic, type WriteFileAtomicOptions } from "./file.ts";
 import { STORAGE_NAMES, type StorageName } from "./secrets.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 

@@ -14,15 +14,21 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { countStep } from "../core/step_counts.ts";
 import { ownUid } from "../platform/uid.ts";
 import { storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
+
+/** Directories whose lock this process holds: checked when it was taken. */
+const checkedUnderLock = new Set<string>();
 
 /**
  * Refuses a config directory (or its `config.json` / `tokens.json`) that
  * another user owns or may write to, and a `tokens.json` other users may
  * read: a `storage` error naming the path and the fix. A directory that
- * does not exist yet passes (loopauth creates it 0700).
+ * does not exist yet passes (loopauth creates it 0700). While this process
+ * holds the directory's lock ({@linkcode checkedWhileLocked}) it was checked
+ * on taking it: a read under the lock does not check it again.
  *
  * @example
  * ```ts ignore
@@ -31,6 +37,8 @@ import { joinPath, STORE_FILES } from "./paths.ts";
  * ```
  */
 export function checkConfigDir(dir: string): void {
+  if (checkedUnderLock.has(dir)) return;
+  countStep("config_dir_checked");
   if (Deno.build.os === "windows") return;
   const uid = ownUid();
   const info = statOrUndefined(dir);
@@ -44,6 +52,24 @@ export function checkConfigDir(dir: string): void {
     const secret = name !== STORE_FILES.config;
     if (file) refuseIfUnsafe(path, file, uid, { secret, fix: `chmod 600 ${path}` });
   }
+}
+
+/**
+ * Marks `dir` as checked while its lock is held (the lock's holder calls it
+ * once the lock is taken and the directory checked); the function returned
+ * ends that when the lock is released.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkConfigDir, checkedWhileLocked } from "./dir_safety.ts";
+ * checkConfigDir("/tmp/loopauth");
+ * const release = checkedWhileLocked("/tmp/loopauth");
+ * release();
+ * ```
+ */
+export function checkedWhileLocked(dir: string): () => void {
+  checkedUnderLock.add(dir);
+  return () => checkedUnderLock.delete(dir);
 }
 
 /**
@@ -122,7 +148,18 @@ function namesIn(dir: string): Set<string> {
   }
 }
 
-function statOrUndefined(
+/**
+ * A path's file info (`link`: of a symbolic link itself), or `undefined`
+ * when it does not exist; any other failure is a `storage` error naming it.
+ *
+ * @example
+ * ```ts ignore
+ * import { statOrUndefined } from "./dir_safety.ts";
+ * const info = statOrUndefined("/tmp/loopauth/agent.sock", { link: true });
+ * if (info?.isSocket) console.log("a socket");
+ * ```
+ */
+export function statOrUndefined(
   path: string,
   options: { link?: boolean } = {},
 ): Deno.FileInfo | undefined {

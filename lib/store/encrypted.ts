@@ -16,9 +16,10 @@
  * `storage` error (exit 8) naming the file, and nothing is written.
  * @module
  */
+import { isRecord } from "../core/json.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { readEnvVar } from "../core/env_vars.ts";
-import { askPassphrase } from "../platform/passphrase.ts";
+import { readHiddenLine } from "../platform/hidden_line.ts";
 import { agentRequest } from "./agent_client.ts";
 import { itemName } from "./agent_protocol.ts";
 import {
@@ -33,7 +34,7 @@ import {
   isEncryptedFile,
   type Kdf,
 } from "./envelope.ts";
-import { isRecord, readJsonFile, writeFileAtomic } from "./file.ts";
+import { readJsonFile, writeFileAtomic } from "./file.ts";
 import { readPassphraseFile } from "./passphrase_file.ts";
 import type { SecretBackend, Secrets } from "./secrets.ts";
 
@@ -87,7 +88,9 @@ type Hosts = Record<string, Record<string, Secrets>>;
 export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBackend {
   const path = encryptedFilePath(options);
   const env = options.env ?? readEnvVar;
-  const ask = options.ask ?? askPassphrase;
+  // No terminal: nothing to ask on (the caller names the other ways).
+  const ask = options.ask ??
+    (async (prompt: string) => Deno.stdin.isTerminal() ? await readHiddenLine(prompt) : undefined);
 
   const passphrase = (confirm: boolean) =>
     passphraseFor(path, { env, ask, confirm, dir: options.dir });

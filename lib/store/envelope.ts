@@ -5,7 +5,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
-import { isRecord } from "./file.ts";
+import { isRecord } from "../core/json.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 
 /** The `format` field of `tokens.enc`. */

@@ -11,6 +11,7 @@
  * it stays off the event loop.
  * @module
  */
+import { isRecord } from "../core/json.ts";
 import { LoopauthError } from "../core/errors.ts";
 import type { SecretBackend, Secrets } from "./secrets.ts";
 import { joinPath, parentDir, STORE_FILES } from "./paths.ts";
@@ -244,20 +245,6 @@ function corrupted(path: string, what: string): LoopauthError {
     "storage",
     `Cannot read ${path}: it is not a valid ${what} (fix or delete it)`,
   );
-}
-
-/**
- * True for a plain JSON object (not `null`, not an array).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isRecord } from "./file.ts";
- * assert.equal(isRecord(JSON.parse('{"hosts":{}}')), true);
- * ```
- */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function removeQuietly(path: string): void {

@@ -4,7 +4,8 @@
  * file). It holds no secret; losing it only costs the remembered choice.
  * @module
  */
-import { isRecord, readJsonFile, writeFileAtomic } from "./file.ts";
+import { isRecord } from "../core/json.ts";
+import { readJsonFile, writeFileAtomic } from "./file.ts";
 import type { Flow } from "../core/types.ts";
 import { configDir, joinPath } from "./paths.ts";
 

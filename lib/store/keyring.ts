@@ -26,6 +26,7 @@
  * the 0600 file with its warning.
  * @module
  */
+import { ownUid } from "../platform/uid.ts";
 import { parseDuration } from "../core/duration.ts";
 import { keyringLocation, type SecretBackend, type Secrets } from "./secrets.ts";
 import { LoopauthError } from "../core/errors.ts";
@@ -45,6 +46,8 @@ export interface KeyringOptions {
   os?: string;
   /** The app whose items these are: its name is the items' service (default loopauth). */
   app?: App;
+  /** Aborting kills the keyring program still running (and ends the call with the reason). */
+  signal?: AbortSignal;
 }
 
 interface Output {
@@ -57,8 +60,9 @@ interface Output {
 async function run(
   program: string,
   args: string[],
-  options: { stdin?: string; timeout: number },
+  options: { stdin?: string; timeout: number; signal?: AbortSignal },
 ): Promise<Output | undefined> {
+  options.signal?.throwIfAborted();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(program, {
@@ -79,11 +83,21 @@ async function run(
     }
     return await child.output();
   })();
-  const result = await within(finished, options.timeout);
-  if (result === undefined) {
+  const kill = () => {
     try {
       child.kill("SIGKILL");
     } catch { /* already gone */ }
+  };
+  options.signal?.addEventListener("abort", kill, { once: true });
+  let result;
+  try {
+    result = await within(finished, options.timeout);
+  } finally {
+    options.signal?.removeEventListener("abort", kill);
+  }
+  options.signal?.throwIfAborted();
+  if (result === undefined) {
+    kill();
     finished.catch(() => {});
     throw notAnswering(options.timeout);
   }
@@ -225,13 +239,12 @@ async function sessionBus(): Promise<{ socket: string; uid: number } | undefined
     if (
       socket === undefined || !granted({ name: "read", path: socket }) ||
       !granted({ name: "write", path: socket }) ||
-      !granted({ name: "net", host: `unix:${socket}` }) ||
-      !granted({ name: "sys", kind: "uid" })
+      !granted({ name: "net", host: `unix:${socket}` })
     ) {
       return undefined;
     }
-    const uid = Deno.uid();
-    return uid === null ? undefined : { socket, uid };
+    const uid = ownUid();
+    return uid === undefined ? undefined : { socket, uid };
   } catch {
     return undefined; // a permission Deno cannot even query: not this path
   }
@@ -247,7 +260,7 @@ async function directLookup(
   service: string,
   host: string,
   login: string,
-  timeout: number,
+  { timeout, signal }: { timeout: number; signal?: AbortSignal },
 ): Promise<SecretLookup | undefined> {
   const bus = await sessionBus();
   if (!bus) return undefined;
@@ -255,9 +268,10 @@ async function directLookup(
   const { lookupSecret } = await import("./secret_service.ts");
   const lookup = lookupSecret(bus.socket, { service, host, account: login }, {
     uid: bus.uid,
-    signal: stop.signal,
+    signal: signal ? AbortSignal.any([stop.signal, signal]) : stop.signal,
   }).catch(() => "failed" as const);
   const result = await within(lookup, timeout);
+  signal?.throwIfAborted();
   if (result === undefined) {
     stop.abort();
     throw notAnswering(timeout);
@@ -302,14 +316,17 @@ export async function probeKeyring(
   const service = (options.app ?? LOOPAUTH_APP).name;
   if (
     platform === SECRET_TOOL &&
-    await directLookup(service, "probe.invalid", "loopauth-probe", timeout)
+    await directLookup(service, "probe.invalid", "loopauth-probe", {
+      timeout,
+      signal: options.signal,
+    })
   ) {
     return { ok: true };
   }
   const output = await run(
     platform.program,
     platform.lookup(service, "probe.invalid", "loopauth-probe"),
-    { timeout },
+    { timeout, signal: options.signal },
   );
   if (!output) return { ok: false, reason: platform.missingProgram };
   if (output.code === 0 || platform.isMissing(output)) return { ok: true };
@@ -345,7 +362,11 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
   ): Promise<Output> => {
     const platform = need();
     const { args, stdin } = build(platform);
-    const output = await run(platform.program, args, { stdin, timeout: timeoutOf(options) });
+    const output = await run(platform.program, args, {
+      stdin,
+      timeout: timeoutOf(options),
+      signal: options.signal,
+    });
     if (!output) {
       throw new LoopauthError("storage", `Cannot use the OS keyring: ${platform.missingProgram}`);
     }
@@ -363,7 +384,10 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
     location: keyringLocation(os),
     async get(host, login) {
       const direct = platform === SECRET_TOOL
-        ? await directLookup(service, host, login, timeoutOf(options))
+        ? await directLookup(service, host, login, {
+          timeout: timeoutOf(options),
+          signal: options.signal,
+        })
         : undefined;
       // Only a found item is taken from the bus: none, a locked one or no bus go to secret-tool.
       let text: string;

@@ -9,20 +9,29 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { countStep } from "../core/step_counts.ts";
 import { formatDuration } from "../core/duration.ts";
-import { checkConfigDir, tightenModes } from "./dir_safety.ts";
+import { checkConfigDir, checkedWhileLocked, tightenModes } from "./dir_safety.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 import { settleInterruptedWrites } from "./recovery.ts";
 import { sleep } from "../core/timers.ts";
 
-/** Default time to wait for another process's lock (longer than one request). */
+/** How long to wait for another process's lock (longer than one request). */
 export const LOCK_TIMEOUT_MS = 40_000;
+
+/** Options of {@linkcode withLock}. */
+export interface LockOptions {
+  /** Aborting stops the wait for the lock at once (with the signal's reason). */
+  signal?: AbortSignal;
+}
 
 const held = new Set<string>();
 
 /**
  * Runs `fn` while holding the lock of `dir`; re-entrant within one process.
+ * Another process's lock is waited for up to {@linkcode LOCK_TIMEOUT_MS}
+ * (a `storage` error then), or until `signal` aborts.
  *
  * @example
  * ```ts ignore
@@ -35,32 +44,35 @@ const held = new Set<string>();
 export async function withLock<T>(
   dir: string,
   fn: () => T | Promise<T>,
-  options: { timeout?: number } = {},
+  options: LockOptions = {},
 ): Promise<T> {
   const path = joinPath(dir, STORE_FILES.lock);
   if (held.has(path)) return await fn();
   checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
   const file = openLock(dir, path);
   try {
-    const timeout = options.timeout ?? LOCK_TIMEOUT_MS;
-    const deadline = Date.now() + timeout;
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
     while (!file.tryLockSync(true)) {
       if (Date.now() > deadline) {
         throw new LoopauthError(
           "storage",
           `Another loopauth process held ${path} for over ${
-            formatDuration(timeout)
+            formatDuration(LOCK_TIMEOUT_MS)
           }: try again when it has finished`,
         );
       }
-      await sleep(15);
+      // Polled: Deno's blocking lockSync could not be interrupted by Ctrl-C.
+      await sleep(15, { signal: options.signal });
     }
+    countStep("config_lock");
     held.add(path);
+    const release = checkedWhileLocked(dir);
     try {
       tightenModes(dir);
       await settleInterruptedWrites(dir);
       return await fn();
     } finally {
+      release();
       held.delete(path);
       try {
         file.unlockSync();
@@ -103,6 +115,7 @@ export async function withLoginLock<T>(
         `Another login to ${host} is under way: finish or cancel it (Ctrl-C where it runs), then log in again`,
       );
     }
+    countStep("login_lock");
     try {
       return await fn();
     } finally {
@@ -113,6 +126,29 @@ export async function withLoginLock<T>(
   } finally {
     file.close();
   }
+}
+
+/**
+ * Refuses, without taking it, a lock file of `dir` that {@linkcode withLock}
+ * would refuse (a symbolic link, a directory: anything but a plain file),
+ * so that a login says so before the browser opens. A missing one passes.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkLockFile } from "./lock.ts";
+ * checkLockFile("/tmp/loopauth");
+ * ```
+ */
+export function checkLockFile(dir: string): void {
+  const path = joinPath(dir, STORE_FILES.lock);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw storageError(error, `Cannot open ${path}`);
+  }
+  if (!info.isFile) throw notAPlainFile(path, info);
 }
 
 /**

@@ -17,7 +17,7 @@ import { joinPath } from "./paths.ts";
 /** `NAME.<uuid>.tmp`, as {@linkcode writeFileAtomic} names its temp files. */
 const TEMP = /^(.+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
-/** Name of the file the directory check writes and removes (under the lock). */
+/** Name of the file the directory check writes and removes (a leftover is removed under the lock). */
 export const PROBE_NAME = ".write-test";
 
 /**

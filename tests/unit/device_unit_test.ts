@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEVICE_GRANT_TYPE, DEVICE_UNAVAILABLE } from "../../lib/core/types.ts";
+import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import { LoopauthError } from "../../lib/core/errors.ts";
 import {
   parseTokenResponse,
@@ -67,7 +67,7 @@ Deno.test("a host or app without device flow is reported as unavailable", async 
       clientId: provider.clientId,
     }).catch((e) => e);
     assert.ok(error instanceof LoopauthError);
-    assert.equal(error.cause, DEVICE_UNAVAILABLE);
+    assert.equal(error.reason, "device_unavailable");
     // A server without the endpoint at all (404).
     const bare = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
@@ -78,7 +78,7 @@ Deno.test("a host or app without device flow is reported as unavailable", async 
         resolveGitHubHost(`http://127.0.0.1:${bare.addr.port}`),
         { clientId: "x" },
       ).catch((e) => e);
-      assert.equal(missing.cause, DEVICE_UNAVAILABLE);
+      assert.equal(missing.reason, "device_unavailable");
       assert.match(
         missing.message,
         /does not offer the device flow for this app: log in with --web/,

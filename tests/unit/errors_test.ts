@@ -5,7 +5,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { EXIT_CODES, LoopauthError, permissionError } from "../../lib/core/errors.ts";
+import {
+  ERROR_REASONS,
+  EXIT_CODES,
+  exitCodeSummary,
+  LoopauthError,
+  permissionError,
+} from "../../lib/core/errors.ts";
 import { fetchBounded } from "../../lib/core/http.ts";
 import { serveCallback } from "../../lib/flows/callback_server.ts";
 import { parseTokenResponse, refreshTokens } from "../../lib/providers/github.ts";
@@ -179,4 +185,22 @@ Deno.test("a module Deno may not load is named whole, however long the checkout'
     error.message,
     `Deno may not load ${path}: add loopauth's lib directory to --allow-read (modules load when used), or leave out --unstable-lazy-dynamic-imports`,
   );
+});
+
+Deno.test("every error reason is documented in docs/exit_codes.md with its exit code, and no other", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/exit_codes.md", import.meta.url));
+  const rows = [...doc.matchAll(/^\| `([a-z_]+)` +\| (\d+) +\|/gm)].map(([, reason, exit]) => [
+    reason,
+    Number(exit),
+  ]);
+  assert.deepEqual(rows.map(([reason]) => reason), [...ERROR_REASONS]);
+  for (const [, exit] of rows) assert.equal(exit, EXIT_CODES.oauth);
+  const error = new LoopauthError("oauth", "No PKCE", { reason: "pkce_unsupported" });
+  assert.equal(error.reason, "pkce_unsupported");
+  assert.equal(new LoopauthError("oauth", "Refused").reason, undefined);
+});
+
+Deno.test("the help's exit code line names every exit code once, in order", () => {
+  const codes = [...exitCodeSummary().matchAll(/(?:^|, )(\d+) /g)].map(([, code]) => Number(code));
+  assert.deepEqual(codes, [0, 1, ...Object.values(EXIT_CODES)].sort((a, b) => a - b));
 });
