@@ -37,7 +37,9 @@ export interface DevMcpOptions {
 
 /** One request the server received (no body: tokens and codes stay out of the log). */
 export interface DevMcpRequest {
+  /** The HTTP method. */
   method: string;
+  /** The path, without the query. */
   path: string;
   /** The fields of an authorization or token request, secrets (code, verifier, tokens) removed. */
   fields: Record<string, string>;
