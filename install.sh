@@ -2,7 +2,7 @@
 # Installs the loopauth command (docs/install.md says what it does, every option, and how to
 # uninstall):
 #
-#   curl -fsSL https://raw.githubusercontent.com/OWNER/loopauth/v0.1.0/install.sh | sh -s -- --from https://raw.githubusercontent.com/OWNER/loopauth/v0.1.0
+#   curl -fsSL https://raw.githubusercontent.com/loopauth/loopauth/v0.1.0/install.sh | sh -s -- --from https://raw.githubusercontent.com/loopauth/loopauth/v0.1.0
 #
 # It finds Deno (on PATH, in ~/.deno/bin, or installs deno@2.9.6 from npm into a private prefix),
 # fetches loopauth's modules once into Deno's cache with a lock file, and writes a small POSIX

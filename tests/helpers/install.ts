@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ROOT, tempDir } from "./env.ts";
 
 /** The release URL the README's paste names (replaced by a test server's origin). */
-export const RELEASE_URL = "https://raw.githubusercontent.com/OWNER/loopauth/v0.1.0";
+export const RELEASE_URL = "https://raw.githubusercontent.com/loopauth/loopauth/v0.1.0";
 
 /** The README's install block: the paste, the PATH line and what follows, split in lines. */
 export interface ReadmeInstall {

@@ -50,7 +50,7 @@ async function run(
 Deno.test("docs/dev_server.md: the Deno example passes with the flags it gives", async () => {
   await using home = await tempConfig();
   const code = example("## Deno", "ts");
-  const published = "https://raw.githubusercontent.com/OWNER/loopauth/v0.1.0/lib/testing.ts";
+  const published = "https://raw.githubusercontent.com/loopauth/loopauth/v0.1.0/lib/testing.ts";
   assert.ok(code.includes(published));
   assert.match(code, /^\/\/ login_test\.ts: deno test --allow-net=127\.0\.0\.1 login_test\.ts$/m);
   // Only the import moves: this checkout's lib/testing.ts stands in for the release.
