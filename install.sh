@@ -88,6 +88,7 @@ data="${XDG_DATA_HOME:-$HOME/.local/share}/loopauth"
 case $data in /*) ;; *) data="$HOME/.local/share/loopauth" ;; esac
 for path in "$bin_dir" "$data"; do
   case $path in *[\'\"\\\$\`]*) die "Cannot install into a path with quotes, \\, \$ or \`: $path" ;; esac
+  case $path in *[[:cntrl:]]*) die "Cannot install into a path with a control character (a newline, a tab, …)" ;; esac
 done
 # A word as a shell reads it back: as it is, or in single quotes (a ' inside becomes '\'').
 quote() {
@@ -160,6 +161,7 @@ if [ -z "$deno" ]; then
   [ -n "$deno" ] || die "npm installed deno@$DENO_VERSION, but no Deno binary in $private runs"
 fi
 case $deno in *[\'\"\\\$\`]*) die "Cannot use a Deno whose path has quotes, \\, \$ or \`: $deno" ;; esac
+case $deno in *[[:cntrl:]]*) die "Cannot use a Deno whose path has a control character (a newline, a tab, …)" ;; esac
 
 say "Fetching loopauth from $from with $deno"
 mkdir -p "$data" "$bin_dir"
@@ -203,6 +205,13 @@ esac
 case ${TMPDIR:-} in
   /?*) short="${TMPDIR%/}/loopauth-$(id -u)" ;;
   *) short="/tmp/loopauth-$(id -u)" ;;
+esac
+# A comma would end a path in Deno's lists and start a path of its own choosing (--allow-write=…,/).
+case "$cfg$run$short$bus" in
+  *,*)
+    printf 'Error: loopauth cannot run with a comma in HOME, XDG_CONFIG_HOME, XDG_RUNTIME_DIR or TMPDIR\n' >&2
+    exit 12
+    ;;
 esac
 exec "$deno" run --no-config --lock="$lock" --frozen --allow-import="$origin" \
   "--unstable-lazy-dynamic-imports" \

@@ -1069,3 +1069,47 @@ Deno.test("attack: an install from plain http beyond loopback (code anyone on th
   assert.deepEqual(fetched, ["install.sh", "install.sh"], "only the installer itself was fetched");
   assert.deepEqual([...Deno.readDirSync(home)], []);
 });
+
+Deno.test("attack: an install directory whose name carries a newline and a command → refused before anything is written, the command never runs", async () => {
+  await using server = serveCheckout();
+  const home = await tempDir("home");
+  const tools = await toolsDir([...BASE_TOOLS], { deno: Deno.execPath() });
+  const marker = `${home}/PWNED`;
+  const env = {
+    HOME: home,
+    PATH: tools,
+    DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache`,
+    LOOPAUTH_INSTALL_DIR: `${home}/b\ntouch ${marker}\n`,
+  };
+  const out = await shell(
+    `curl -fsSL ${server.origin}/install.sh | sh -s -- --from ${server.origin}`,
+    env,
+  );
+  assert.equal(out.code, 1, out.stderr);
+  assert.equal(
+    out.stderr,
+    "Error: Cannot install into a path with a control character (a newline, a tab, …)\n",
+  );
+  assert.deepEqual([...Deno.readDirSync(home)], [], "nothing written, the command never ran");
+});
+
+Deno.test("attack: a comma in TMPDIR or XDG_RUNTIME_DIR (…,/) to widen the installed command's --allow-read/--allow-write → it refuses to run, exit 12, one line", async () => {
+  await using server = serveCheckout();
+  const home = await tempDir("home");
+  const readme = await readmeInstall(server.origin);
+  const tools = await toolsDir([...BASE_TOOLS], { deno: Deno.execPath() });
+  const env = { HOME: home, PATH: tools, DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache` };
+  const install = await shell(readme.paste, env);
+  assert.equal(install.code, 0, install.stderr);
+  for (const [name, value] of [["TMPDIR", "/,unix:"], ["XDG_RUNTIME_DIR", "/run/x,/"]]) {
+    const run = await shell(`${readme.pathLine}\nloopauth --version`, { ...env, [name]: value });
+    assert.equal(run.code, 12, run.stderr);
+    assert.equal(run.stdout, "", "loopauth did not start");
+    assert.equal(
+      run.stderr,
+      "Error: loopauth cannot run with a comma in HOME, XDG_CONFIG_HOME, XDG_RUNTIME_DIR or TMPDIR\n",
+    );
+  }
+  const plain = await shell(`${readme.pathLine}\nloopauth --version`, env);
+  assert.equal(plain.stdout, `loopauth ${VERSION}\n`, plain.stderr);
+});
