@@ -89,6 +89,17 @@ Deno.test("login --resource with the keyring: no token byte in the config direct
     assert.equal(JSON.parse(json.stdout).authorizationServer, mcp.origin);
     assert.equal(mcp.requests.length, requests);
 
+    // status lists the resource account (offline: nothing is sent to the server).
+    const status = await runCli(["status", "--json", "--offline"], options);
+    assert.equal(status.code, 0, status.stderr);
+    const listed = JSON.parse(status.stdout);
+    assert.deepEqual(listed.hosts, []);
+    assert.equal(listed.resources[0].resource, mcp.url);
+    assert.equal(listed.resources[0].authorizationServer, mcp.origin);
+    assert.equal(listed.resources[0].source, "keyring");
+    assert.deepEqual(listed.resources[0].scopes, authorize[0].fields.scope.split(" "));
+    assert.equal(mcp.requests.length, requests);
+
     const out = await runCli(["logout", "--resource", mcp.url], options);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout, `Logged out of ${mcp.url}; the token was revoked on the server\n`);
