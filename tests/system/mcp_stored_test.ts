@@ -132,3 +132,29 @@ Deno.test("login --resource: a second login to the same authorization server reg
     await mcp.close();
   }
 });
+
+Deno.test("token --resource: an expiring token is refreshed at its authorization server with the resource; two processes at once spend the refresh token once", async () => {
+  await using config = await tempConfig();
+  // Access tokens live 30 s: within the minute's margin, so every token --resource refreshes.
+  const mcp = startDevMcp({ accessTtl: 30 });
+  try {
+    const options = { configHome: config.home };
+    const login = await loginResource(mcp.url, options, "--storage", "file");
+    assert.equal(login.code, 0, login.stderr);
+    const [a, b] = await Promise.all([
+      runCli(["token", "--resource", mcp.url], options),
+      runCli(["token", "--resource", mcp.url], options),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const refreshes = mcp.requests.filter((r) =>
+      r.path === "/token" && r.fields.grant_type === "refresh_token"
+    );
+    assert.equal(refreshes.length, 1);
+    assert.equal(refreshes[0].fields.resource, mcp.url);
+    assert.equal(refreshes[0].status, 200);
+    assert.equal(a.stdout, b.stdout);
+  } finally {
+    await mcp.close();
+  }
+});
