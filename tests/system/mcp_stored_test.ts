@@ -158,3 +158,32 @@ Deno.test("token --resource: an expiring token is refreshed at its authorization
     await mcp.close();
   }
 });
+
+Deno.test("--resource with a flag it does not take, or a resource flag without it: one line, exit 2, nothing sent", async () => {
+  await using config = await tempConfig();
+  const options = { configHome: config.home };
+  const cases: [string[], string][] = [
+    [
+      ["token", "--resource", "http://127.0.0.1:9/mcp", "--hostname", "github.com"],
+      "Error: --resource takes no --hostname",
+    ],
+    [
+      ["logout", "--resource", "http://127.0.0.1:9/mcp", "--all"],
+      "Error: --resource takes no --all",
+    ],
+    [
+      ["login", "--resource", "http://127.0.0.1:9/mcp", "--issuer", "https://id.example.com"],
+      "Error: --resource takes no --issuer",
+    ],
+    [
+      ["login", "--client-metadata-url", "https://app.example.com/client.json", "--client-id", "x"],
+      "Error: --client-metadata-url goes with --resource URL",
+    ],
+  ];
+  for (const [args, line] of cases) {
+    const out = await runCli(args, options);
+    assert.equal(out.code, EXIT_CODES.usage, out.stderr);
+    assert.equal(out.stderr.trim(), line);
+    assert.equal(out.stdout, "");
+  }
+});
