@@ -15,7 +15,8 @@ import {
   userFlag,
 } from "./command.ts";
 import { parseStorage } from "../store/backend.ts";
-import { STORAGE_NAMES } from "../store/secrets.ts";
+import type { Values } from "./parse_args.ts";
+import { STORAGE_NAMES, type StorageName } from "../store/secrets.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
@@ -87,6 +88,23 @@ const LOGIN_FLAGS = {
     value: "NAME=VALUE",
     description:
       "one more authorization request parameter (repeatable), e.g. audience=… or acr_values=…; refused for the ones loopauth sets (state, code_challenge*, redirect_uri, resource, client_id, response_type, response_mode, scope, nonce). These four flags go to the browser flow only: the device flow has no place for them (with --device they are refused, in a race it is said)",
+  },
+  resource: {
+    type: "string",
+    value: "URL",
+    description:
+      "a protected resource (an MCP server) known only by its URL: its authorization server from its metadata (RFC 9728), a client without --client-id (a client ID metadata document or registration, reused), the token bound to it (RFC 8707) and stored under it; see docs/mcp.md",
+  },
+  "client-metadata-url": {
+    type: "string",
+    value: "URL",
+    description:
+      "with --resource: your app's client ID metadata document (https), used where the authorization server supports them",
+  },
+  "no-resource-indicator": {
+    type: "boolean",
+    description:
+      "with --resource: send no RFC 8707 resource parameter (for servers that reject it)",
   },
   "with-token": {
     type: "boolean",
@@ -227,6 +245,14 @@ Examples:
       reportLogin(result, output);
       return 0;
     }
+    if (values.resource !== undefined) {
+      return await resourceLoginCommand(values, { storage, output, signal });
+    }
+    for (const flag of ["client-metadata-url", "no-resource-indicator"] as const) {
+      if (values[flag] !== undefined) {
+        throw new LoopauthError("usage", `--${flag} goes with --resource URL`);
+      }
+    }
     // Checked before anything starts (a refused owned name costs nothing).
     const params = values.param === undefined ? undefined : parseParams(values.param);
     const redirectUri = values["redirect-uri"];
@@ -272,6 +298,53 @@ Examples:
     return 0;
   },
 };
+
+/** `login --resource URL`: a resource login, stored under the resource. */
+async function resourceLoginCommand(
+  values: Values<typeof FLAGS>,
+  options: {
+    storage: StorageName | undefined;
+    output: { json: boolean; quiet: boolean };
+    signal: AbortSignal;
+  },
+): Promise<number> {
+  for (
+    const flag of [
+      "hostname",
+      "issuer",
+      "with-token",
+      "no-wait",
+      "allow-no-pkce-metadata",
+      "param",
+      "prompt",
+      "login-hint",
+    ] as const
+  ) {
+    if (values[flag] !== undefined) {
+      throw new LoopauthError("usage", `--resource takes no --${flag}`);
+    }
+  }
+  const { resourceLogin } = await import("../ops/resource_login.ts");
+  const { canonicalResource } = await import("../providers/resource_url.ts");
+  const resource = canonicalResource(values.resource!);
+  const clientSecret = await clientSecretFlag(values);
+  const view = loginView(values, { host: resource });
+  const result = await resourceLogin({
+    ...view,
+    resource,
+    clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
+    clientSecret,
+    clientMetadataUrl: values["client-metadata-url"],
+    omitResourceParameter: values["no-resource-indicator"] === true,
+    scopes: values.scopes,
+    redirectUri: values["redirect-uri"],
+    storage: options.storage,
+    store: true,
+    signal: options.signal,
+  }).finally(() => view.stop());
+  reportLogin(result, options.output);
+  return 0;
+}
 
 /** A login as another account than `LOOPAUTH_USER` names: this process's commands will not use it. */
 function warnOtherUser(login: string, processUser: string | undefined): void {

@@ -13,6 +13,7 @@ import {
   userFlag,
 } from "./command.ts";
 import { LoopauthError } from "../core/errors.ts";
+import { terminalSafe } from "../core/text.ts";
 
 /** The flags of `logout` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
@@ -23,6 +24,12 @@ const FLAGS = {
       "an OAuth 2.0 / OpenID Connect issuer (revokes at its revocation_endpoint, RFC 7009)",
   },
   ...USER_FLAG,
+  resource: {
+    type: "string",
+    value: "URL",
+    description:
+      "a resource logged in to with login --resource URL: revoked where its authorization server offers revocation, then forgotten",
+  },
   all: {
     type: "boolean",
     description: "every account: of --hostname when given, else of every host",
@@ -56,6 +63,7 @@ export const command: Command = {
 
 Usage: loopauth logout [--hostname HOST | --issuer URL] [--user LOGIN | --all]
                        [--client-secret SECRET] [--json]
+       loopauth logout --resource URL [--json]
 
 Flags:
 ${flagHelp(FLAGS)}
@@ -70,6 +78,32 @@ Examples:
   loopauth logout --all`,
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, FLAGS, { command: "logout" });
+    if (values.resource !== undefined) {
+      for (const flag of ["hostname", "issuer", "user", "all", "client-secret"] as const) {
+        if (values[flag] !== undefined) {
+          throw new LoopauthError("usage", `--resource takes no --${flag}`);
+        }
+      }
+      const { resourceLogout } = await import("../ops/resource_account.ts");
+      const { canonicalResource } = await import("../providers/resource_url.ts");
+      const resource = canonicalResource(values.resource);
+      const { removed, revoked } = await resourceLogout(resource, { signal });
+      if (!removed) {
+        throw new LoopauthError(
+          "not_logged_in",
+          `Not logged in to ${terminalSafe(resource, { max: 120 })}`,
+        );
+      }
+      if (values.json) console.log(JSON.stringify([{ resource, revoked }]));
+      else {
+        console.log(
+          `Logged out of ${terminalSafe(resource, { max: 120 })}${
+            revoked ? "; the token was revoked on the server" : ""
+          }`,
+        );
+      }
+      return 0;
+    }
     const options = {
       // --all without --hostname is every host, whatever the default host.
       hostname: values.all ? values.hostname : hostnameFlag(values),

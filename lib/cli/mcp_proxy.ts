@@ -13,6 +13,8 @@ import {
   SCOPES_FLAG,
 } from "./command.ts";
 import { clientSecretFlag } from "./client_secret.ts";
+import { parseStorage } from "../store/backend.ts";
+import { STORAGE_NAMES } from "../store/secrets.ts";
 // The official SDK's transports: the protocol is not written by hand here.
 import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";
 import { StreamableHTTPClientTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp.js";
@@ -52,6 +54,12 @@ const FLAGS = {
       "send no RFC 8707 resource parameter (for servers that reject it; the token is then not bound to this server)",
   },
   "no-browser": { type: "boolean", description: "open no browser: only print the URL on stderr" },
+  storage: {
+    type: "string",
+    values: STORAGE_NAMES,
+    description:
+      "where to keep the token (or LOOPAUTH_STORAGE), as login's --storage: default the OS keyring, else a running agent, else a 0600 file (with a warning)",
+  },
 } as const satisfies Flags;
 
 /**
@@ -75,11 +83,14 @@ authorization server (RFC 9728 resource metadata, RFC 8414 / OpenID Connect disc
 picks a client (--client-id, --client-metadata-url where the server takes one, else dynamic
 registration), opens the browser and prints the URL on stderr. An expiring token is
 refreshed; a 403 insufficient_scope naming new scopes re-authorizes for them (twice at
-most per request). The token goes to URL's origin only and is kept for the session.
+most per request). The token goes to URL's origin only. It is stored under URL as
+login --resource stores it (the keyring, else a running agent, else a 0600 file), and the
+next session starts with it: no second login, no second registration.
 
 Usage: loopauth mcp-proxy URL [--client-id ID [--client-secret-file PATH]]
                           [--client-metadata-url URL] [--scopes LIST] [--port PORT]
                           [--no-resource-indicator] [--no-browser]
+                          [--storage keyring|file|agent|encrypted]
 
 Flags:
 ${flagHelp(FLAGS)}
@@ -109,6 +120,17 @@ Examples:
       port: portFlag(values),
       omitResourceParameter: values["no-resource-indicator"] === true,
       flow: "web",
+      store: true,
+      storage: parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE")),
+      onLogin: (result) => {
+        if (result.storage !== "file") return;
+        const why = result.keyringUnavailable
+          ? ` (no OS keyring: ${result.keyringUnavailable})`
+          : "";
+        console.error(
+          `Warning: token stored in plain text at ${result.storedIn} (mode 0600)${why}`,
+        );
+      },
       signal,
       // The browser gets the one-time start URL, never the authorization URL itself.
       openBrowser: values["no-browser"] !== true,

@@ -1,6 +1,7 @@
 /** `loopauth status`. @module */
 import { asReason } from "../core/text.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
+import { terminalSafe } from "../core/text.ts";
 import { describeExpiry } from "../core/expiry.ts";
 import { type AccountStatus, BAD_STATES, status } from "../ops/status.ts";
 import {
@@ -75,8 +76,21 @@ Examples:
         console.log(host);
         for (const account of accounts) console.log(describe(account));
       }
+      for (const resource of report.resources ?? []) {
+        console.log(terminalSafe(resource.resource, { max: 200 }));
+        console.log(
+          `  token from ${terminalSafe(resource.authorizationServer, { max: 200 })}${
+            resource.expiresAt ? `, expires ${resource.expiresAt}` : ""
+          } (refreshed when used)`,
+        );
+        console.log(`    source: ${resource.source}`);
+        console.log(`    client id: ${terminalSafe(resource.clientId, { max: 200 })}`);
+        if (resource.scopes.length) {
+          console.log(`    scopes: ${terminalSafe(resource.scopes.join(" "), { max: 200 })}`);
+        }
+      }
     }
-    if (report.hosts.length === 0) {
+    if (report.hosts.length === 0 && !report.resources?.length) {
       throw new LoopauthError(
         "not_logged_in",
         `Not logged in to ${issuer ?? hostname ?? "any host"}: run ${

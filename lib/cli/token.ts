@@ -26,6 +26,12 @@ const FLAGS = {
     description: "an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer",
   },
   ...USER_FLAG,
+  resource: {
+    type: "string",
+    value: "URL",
+    description:
+      "the token of a resource logged in to with login --resource URL (refreshed under the lock)",
+  },
   json: {
     type: "boolean",
     description:
@@ -59,6 +65,7 @@ GITHUB_ENTERPRISE_TOKEN (GitHub Enterprise Server hosts) win over the stored tok
 
 Usage: loopauth token [--hostname HOST | --issuer URL] [--user LOGIN]
                       [--json | --exec-credential]
+       loopauth token --resource URL [--json]
 
 Flags:
 ${flagHelp(FLAGS)}
@@ -71,6 +78,32 @@ Examples:
     const { values } = parseFlags(argv, FLAGS, { command: "token" });
     if (values.json && values["exec-credential"]) {
       throw new LoopauthError("usage", "Give --json or --exec-credential, not both");
+    }
+    if (values.resource !== undefined) {
+      for (const flag of ["hostname", "issuer", "user", "exec-credential"] as const) {
+        if (values[flag] !== undefined) {
+          throw new LoopauthError("usage", `--resource takes no --${flag}`);
+        }
+      }
+      const { resourceToken } = await import("../ops/resource_account.ts");
+      const account = await resourceToken(values.resource, { signal });
+      const { token } = account;
+      writeResult(
+        values.json
+          ? `${
+            JSON.stringify({
+              resource: account.host,
+              authorizationServer: account.authorizationServer,
+              token: token.accessToken,
+              tokenType: token.tokenType,
+              expiresAt: token.expiresAt ?? null,
+              scopes: token.scopes,
+              source: "stored",
+            })
+          }\n`
+          : `${token.accessToken}\n`,
+      );
+      return 0;
     }
     const options = {
       hostname: hostnameFlag(values),

@@ -245,7 +245,11 @@ export function permissionError(error: unknown): LoopauthError | undefined {
  * );
  * ```
  */
-export function loginCommand(host: string, options: { issuer?: boolean } = {}): string {
+export function loginCommand(
+  host: string,
+  options: { issuer?: boolean; resource?: boolean } = {},
+): string {
+  if (options.resource) return `loopauth login --resource ${host}`;
   if (options.issuer) return `loopauth login --issuer ${host}`;
   return host === "github.com" ? "loopauth login" : `loopauth login --hostname ${host}`;
 }

@@ -17,9 +17,14 @@ import {
   legacyAuthorizationServer,
 } from "../providers/authorization_server.ts";
 import { chooseClient, type ResourceClient } from "../providers/resource_client.ts";
-import { resourceProvider } from "../providers/resource_provider.ts";
+import { RESOURCE_LOGIN_NAME, resourceProvider } from "../providers/resource_provider.ts";
 import type { TokenSet } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
+import { resolveApp } from "../core/app.ts";
+import { saveRegistration, saveResourceAccount, storedRegistration } from "../store/accounts.ts";
+import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
+import { configDir } from "../store/paths.ts";
+import { prepareConfigDir } from "../store/preflight.ts";
 
 /** Options of {@linkcode resourceLogin}. */
 export interface ResourceLoginOptions extends
@@ -27,6 +32,12 @@ export interface ResourceLoginOptions extends
     LoginOptions,
     "hostname" | "issuer" | "allowNoPkceMetadata" | "clientId" | "defaultScopes" | "store"
   > {
+  /**
+   * Store the token under the resource (and reuse a public client registered
+   * at its authorization server by an earlier login): default false, the
+   * caller keeps the token; the CLI's `login --resource` and `mcp-proxy` store.
+   */
+  store?: boolean;
   /** The resource's URL (an MCP server's endpoint). */
   resource: string;
   /** A client id registered at the resource's authorization server. */
@@ -113,15 +124,33 @@ export async function discoverResourceLogin(
  * ```
  */
 export async function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
+  const app = resolveApp(options.app);
+  const dir = options.store ? options.configDir ?? configDir({ app }) : "";
+  if (options.store) await prepareConfigDir(dir);
   const found = await discoverResourceLogin(options.resource, options);
   const scopes = options.scopes === undefined ? found.scopes : parseScopes(options.scopes);
-  // A registration made in this process for this authorization server is used again, with
-  // the redirect URI it names exactly (a step-up does not register a second client).
+  // A registration made for this authorization server is used again, with the redirect URI
+  // it names exactly (a step-up or a second process registers no second client): this
+  // process's first, else the one stored (public clients only; keyed by the issuer, so a
+  // registration is never sent to another server).
   const key = `${found.server.issuer} ${options.clientName ?? ""}`;
-  const reused = options.clientId || options.redirectUri ? undefined : REGISTRATIONS.get(key);
+  const given = Boolean(options.clientId || options.redirectUri);
+  const stored = given || !options.store ? undefined : storedRegistration(key, { dir, app });
+  const reused = given ? undefined : REGISTRATIONS.get(key) ?? (stored && {
+    client: {
+      clientId: stored.clientId,
+      authMethod: "none" as const,
+      source: "registered" as const,
+    },
+    redirectUri: stored.redirectUri,
+  });
   // A registration names its redirect URI exactly: the port is chosen before it.
   const redirectUri = options.redirectUri ?? reused?.redirectUri ??
     `http://127.0.0.1:${options.port ?? freePort()}/callback`;
+  // Chosen before the browser opens (the encrypted file asks for its passphrase now).
+  const backend: ChosenBackend | undefined = options.store
+    ? await chooseBackend(options.storage, { dir, app })
+    : undefined;
   const client: ResourceClient = reused?.client ?? await chooseClient(found.server, {
     clientId: options.clientId,
     clientSecret: options.clientSecret,
@@ -130,7 +159,13 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
     redirectUri,
     signal: options.signal,
   });
-  if (client.source === "registered") REGISTRATIONS.set(key, { client, redirectUri });
+  if (client.source === "registered") {
+    REGISTRATIONS.set(key, { client, redirectUri });
+    // A client secret is never written to the config file: such a registration stays in memory.
+    if (options.store && !reused && !client.clientSecret) {
+      await saveRegistration(key, { clientId: client.clientId, redirectUri }, { dir, app });
+    }
+  }
   const provider = resourceProvider({
     resource: found.resource,
     ...(options.omitResourceParameter ? {} : { resourceParam: found.resourceParam }),
@@ -145,14 +180,15 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
     clientSecret: client.clientSecret,
     scopes,
     store: false,
-  }, { issuer: true, provider: () => Promise.resolve(provider) }).catch((error) => {
+  }, { issuer: true, provider: () => Promise.resolve(provider) }).catch(async (error) => {
     // A registration the server no longer knows is made again at the next login.
     if (error instanceof LoopauthError && error.oauthError === "invalid_client") {
       REGISTRATIONS.delete(key);
+      if (options.store) await saveRegistration(key, undefined, { dir, app }).catch(() => {});
     }
     throw error;
   });
-  return {
+  const done: ResourceLoginResult = {
     ...result,
     resource: found.resource,
     authorizationServer: found.server.issuer,
@@ -160,6 +196,37 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
     refresh: (refreshToken, asked = {}) =>
       provider.refresh(refreshToken, { clientId: client.clientId, signal: asked.signal }),
   };
+  if (backend) {
+    const token = done;
+    await saveResourceAccount(
+      {
+        host: found.resource,
+        login: RESOURCE_LOGIN_NAME,
+        clientId: client.clientId,
+        ...(client.clientSecret ? { clientSecret: client.clientSecret } : {}),
+        token: {
+          accessToken: token.accessToken,
+          tokenType: token.tokenType,
+          scopes: token.scopes,
+          ...(token.refreshToken ? { refreshToken: token.refreshToken } : {}),
+          ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
+          ...(token.refreshTokenExpiresAt
+            ? { refreshTokenExpiresAt: token.refreshTokenExpiresAt }
+            : {}),
+        },
+        createdAt: new Date().toISOString(),
+        storage: backend.backend.name,
+        authorizationServer: found.server.issuer,
+        authMethod: client.authMethod,
+      },
+      backend.backend,
+      { dir, app },
+    );
+    done.storedIn = backend.backend.location;
+    done.storage = backend.backend.name;
+    if (backend.fallbackReason) done.keyringUnavailable = backend.fallbackReason;
+  }
+  return done;
 }
 
 /**

@@ -13,6 +13,7 @@ import { needsRefresh } from "../core/expiry.ts";
 import { canonicalResource, fetchStream } from "../providers/resource_url.ts";
 import { type BearerChallenge, parseBearerChallenge } from "../providers/www_authenticate.ts";
 import { parseScopes } from "./login.ts";
+import { resourceToken } from "./resource_account.ts";
 import {
   resourceLogin,
   type ResourceLoginOptions,
@@ -23,7 +24,10 @@ import {
 export const MAX_STEP_UPS = 2;
 
 /** Options of {@linkcode resourceFetch}: those of a resource login, for each login it makes. */
-export type ResourceSessionOptions = ResourceLoginOptions;
+export interface ResourceSessionOptions extends ResourceLoginOptions {
+  /** Called after each login of the session (where it stored the token, for instance). */
+  onLogin?: (result: ResourceLoginResult) => void;
+}
 
 /** A session's `fetch`, and what it holds. */
 export interface ResourceSession {
@@ -72,14 +76,41 @@ export function resourceFetch(options: ResourceSessionOptions): ResourceSession 
         ...(wanted ? { scopes: wanted } : {}),
       });
       token = login;
+      options.onLogin?.(login);
       scopes = login.scopes.length ? login.scopes : wanted ?? scopes;
+    });
+  // With `store`: the stored token first, refreshed through the store (under its lock).
+  const stored = options.store
+    ? {
+      configDir: options.configDir,
+      app: options.app,
+      omitResourceParameter: options.omitResourceParameter,
+      signal: options.signal,
+    }
+    : undefined;
+  let loaded = !stored;
+  const load = () =>
+    serial(async () => {
+      if (loaded) return;
+      loaded = true;
+      try {
+        const account = await resourceToken(options.resource, stored);
+        token = account.token;
+        scopes ??= account.token.scopes;
+      } catch (error) {
+        // None stored, or a session over: the server's 401 starts a login.
+        if (!(error instanceof LoopauthError)) throw error;
+        if (error.code !== "not_logged_in" && error.code !== "session_expired") throw error;
+      }
     });
   const refresh = (used: TokenSet) =>
     serial(async () => {
       if (token !== used) return true; // another request refreshed it meanwhile
-      if (!login || !used.refreshToken) return false;
+      if (!used.refreshToken || (!login && !stored)) return false;
       try {
-        const fresh = await login.refresh(used.refreshToken, { signal: options.signal });
+        const fresh = stored
+          ? (await resourceToken(options.resource, { ...stored, force: true })).token
+          : await login!.refresh(used.refreshToken, { signal: options.signal });
         // A server that names no scopes kept the ones granted (RFC 6749 §6).
         if (!fresh.scopes.length) fresh.scopes = used.scopes;
         if (!fresh.refreshToken) fresh.refreshToken = used.refreshToken;
@@ -110,6 +141,7 @@ export function resourceFetch(options: ResourceSessionOptions): ResourceSession 
     }
     const body = request.body ? await request.arrayBuffer() : undefined;
     const again = () => new Request(request, { body });
+    await load();
     await busy;
     let used = token;
     if (used?.refreshToken && needsRefresh(used.expiresAt)) {

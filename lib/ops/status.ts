@@ -64,6 +64,27 @@ export interface AccountStatus {
 export interface StatusReport {
   /** One entry per host. */
   hosts: { host: string; issuer?: true; accounts: AccountStatus[] }[];
+  /**
+   * The resource accounts (`login --resource`), as stored (not checked:
+   * their tokens are refreshed when used); only when no host is asked for.
+   */
+  resources?: ResourceStatus[];
+}
+
+/** A stored resource account, as {@linkcode status} lists it (no secret). */
+export interface ResourceStatus {
+  /** The resource's canonical URI. */
+  resource: string;
+  /** The authorization server its token is from. */
+  authorizationServer: string;
+  /** The client it logged in as. */
+  clientId: string;
+  /** The scopes granted. */
+  scopes: string[];
+  /** Where the token is kept. */
+  source: string;
+  /** When the access token expires (ISO), when it does. */
+  expiresAt?: string;
 }
 
 /** Options of {@linkcode status}. */
@@ -214,6 +235,21 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
   }
   const results = await inParallel(hosts.flatMap((h) => h.jobs), STATUS_CONCURRENCY);
   const report: StatusReport = { hosts: [] };
+  if (!only) {
+    const resources = Object.entries(config.resources ?? {}).filter(([, r]) =>
+      typeof r.authorizationServer === "string"
+    );
+    if (resources.length) {
+      report.resources = resources.map(([resource, record]) => ({
+        resource,
+        authorizationServer: record.authorizationServer!,
+        clientId: record.clientId,
+        scopes: record.scopes,
+        source: record.storage,
+        ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+      }));
+    }
+  }
   let next = 0;
   for (const { key, host, jobs } of hosts) {
     const accounts = results.slice(next, next += jobs.length);

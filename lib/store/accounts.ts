@@ -10,7 +10,7 @@ import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
 import type { TokenSet } from "../core/types.ts";
 import { openBackend } from "./backend.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
-import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
+import { type AccountRecord, readConfig, type RegistrationRecord, writeConfig } from "./config.ts";
 
 /** One logged-in account on one host, secrets included. */
 export interface StoredAccount {
@@ -30,6 +30,10 @@ export interface StoredAccount {
   storage: StorageName;
   /** True when `host` is an OAuth 2.0 / OpenID Connect issuer URL (`--issuer`). */
   issuer?: true;
+  /** A resource account's authorization server (`host` is then the resource's URI). */
+  authorizationServer?: string;
+  /** A resource account's token endpoint authentication. */
+  authMethod?: string;
 }
 
 /** Options of the account functions. */
@@ -97,7 +101,10 @@ export async function loadAccount(
     throw new LoopauthError(
       "not_logged_in",
       `The token of ${record.login} on ${host} is missing from ${backend.location}: run ${
-        loginCommand(host, { issuer: record.issuer })
+        loginCommand(host, {
+          issuer: record.issuer,
+          resource: record.authorizationServer !== undefined,
+        })
       }`,
     );
   }
@@ -106,7 +113,10 @@ export async function loadAccount(
     new LoopauthError(
       "storage",
       `The token of ${record.login} on ${host} in ${backend.location} ${why}: run ${
-        loginCommand(host, { issuer: record.issuer })
+        loginCommand(host, {
+          issuer: record.issuer,
+          resource: record.authorizationServer !== undefined,
+        })
       }`,
     );
   if (!isBearerToken(secrets.accessToken)) throw refused(NOT_A_BEARER_TOKEN);
@@ -258,6 +268,9 @@ function joinAccount(host: string, record: AccountRecord, secrets: Secrets): Sto
     createdAt: record.createdAt,
     storage: record.storage,
     ...(record.issuer ? { issuer: true as const } : {}),
+    ...(record.authorizationServer
+      ? { authorizationServer: record.authorizationServer, authMethod: record.authMethod }
+      : {}),
   };
 }
 
@@ -284,7 +297,155 @@ function recordOf(account: StoredAccount): AccountRecord {
     ...(refreshTokenExpiresAt ? { refreshTokenExpiresAt } : {}),
     createdAt: account.createdAt,
     ...(account.issuer ? { issuer: true as const } : {}),
+    ...(account.authorizationServer
+      ? { authorizationServer: account.authorizationServer, authMethod: account.authMethod }
+      : {}),
   };
+}
+
+/** The name a resource account's secrets are kept under: a resource names no user. */
+const RESOURCE_LOGIN = "user";
+
+/**
+ * The stored account of a resource (`login --resource`, `mcp-proxy`), by its
+ * canonical URI; `undefined` when there is none.
+ *
+ * @example
+ * ```ts ignore
+ * import { findResourceAccount } from "./accounts.ts";
+ * const account = await findResourceAccount("https://mcp.example.com/mcp", { dir: "/tmp/loopauth" });
+ * console.log(account?.authorizationServer);
+ * ```
+ */
+export async function findResourceAccount(
+  resource: string,
+  options: AccountStoreOptions,
+): Promise<StoredAccount | undefined> {
+  const resources = readConfig(options.dir).resources ?? {};
+  if (!Object.hasOwn(resources, resource)) return undefined;
+  const record = resources[resource];
+  if (typeof record.authorizationServer !== "string") return undefined;
+  return await loadAccount(resource, { ...record, login: RESOURCE_LOGIN }, options);
+}
+
+/**
+ * Stores a resource account (`host` is the resource's URI and
+ * `authorizationServer` is set): its secrets in `backend`, then its record,
+ * under the lock, as {@linkcode saveAccount} does.
+ *
+ * @example
+ * ```ts ignore
+ * import { saveResourceAccount } from "./accounts.ts";
+ * import { fileBackend } from "./file.ts";
+ * await saveResourceAccount({
+ *   host: "https://mcp.example.com/mcp", login: "user", clientId: "c", storage: "file",
+ *   authorizationServer: "https://auth.example.com", authMethod: "none",
+ *   createdAt: new Date().toISOString(), token: { accessToken: "t", tokenType: "bearer", scopes: [] },
+ * }, fileBackend({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function saveResourceAccount(
+  account: StoredAccount,
+  backend: SecretBackend,
+  options: AccountStoreOptions,
+): Promise<void> {
+  await (await lock()).withLock(options.dir, async () => {
+    const stored = backend.set(account.host, RESOURCE_LOGIN, secretsOf(account));
+    stored.catch(() => {}); // observed below (writeConfig's `after`)
+    let config;
+    try {
+      config = readConfig(options.dir);
+    } catch (error) {
+      await stored.catch(() => {});
+      throw error;
+    }
+    const resources = config.resources ??= {};
+    const previous = Object.hasOwn(resources, account.host) ? resources[account.host] : undefined;
+    resources[account.host] = recordOf({
+      ...account,
+      login: RESOURCE_LOGIN,
+      storage: backend.name,
+    });
+    await writeConfig(config, options.dir, { after: stored });
+    if (previous && previous.storage !== backend.name) {
+      await openBackend(previous.storage, options).delete(account.host, RESOURCE_LOGIN);
+    }
+  });
+}
+
+/**
+ * Forgets a resource account: its record, then its secrets; true when it
+ * existed.
+ *
+ * @example
+ * ```ts ignore
+ * import { removeResourceAccount } from "./accounts.ts";
+ * await removeResourceAccount("https://mcp.example.com/mcp", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function removeResourceAccount(
+  resource: string,
+  options: AccountStoreOptions,
+): Promise<boolean> {
+  return await (await lock()).withLock(options.dir, async () => {
+    const config = readConfig(options.dir);
+    const resources = config.resources ?? {};
+    if (!Object.hasOwn(resources, resource)) return false;
+    const storage = resources[resource].storage;
+    delete resources[resource];
+    await writeConfig(config, options.dir);
+    await openBackend(storage, options).delete(resource, RESOURCE_LOGIN);
+    return true;
+  });
+}
+
+/**
+ * The client registered at an authorization server under `name` (the key
+ * is `ISSUER NAME`: a registration is never used with another server).
+ *
+ * @example
+ * ```ts ignore
+ * import { storedRegistration } from "./accounts.ts";
+ * storedRegistration("https://auth.example.com loopauth", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export function storedRegistration(
+  key: string,
+  options: AccountStoreOptions,
+): RegistrationRecord | undefined {
+  try {
+    const registrations = readConfig(options.dir).registrations ?? {};
+    return Object.hasOwn(registrations, key) ? registrations[key] : undefined;
+  } catch {
+    return undefined; // an unreadable config: the login registers, and reports the directory
+  }
+}
+
+/**
+ * Stores (`record`) or forgets (`undefined`) the registration under `key`,
+ * under the lock.
+ *
+ * @example
+ * ```ts ignore
+ * import { saveRegistration } from "./accounts.ts";
+ * await saveRegistration("https://auth.example.com loopauth", {
+ *   clientId: "c", redirectUri: "http://127.0.0.1:8123/callback",
+ * }, { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function saveRegistration(
+  key: string,
+  record: RegistrationRecord | undefined,
+  options: AccountStoreOptions,
+): Promise<void> {
+  await (await lock()).withLock(options.dir, async () => {
+    const config = readConfig(options.dir);
+    const registrations = config.registrations ??= {};
+    if (record) registrations[key] = record;
+    else if (Object.hasOwn(registrations, key)) delete registrations[key];
+    else return;
+    await writeConfig(config, options.dir);
+  });
 }
 
 /** The app a host's account logged in with, and what it was granted. */

@@ -30,6 +30,21 @@ export interface AccountRecord {
   createdAt: string;
   /** True when the host key is an OAuth 2.0 / OpenID Connect issuer URL (`--issuer`). */
   issuer?: true;
+  /** A resource account's authorization server (its issuer): the token is bound to both. */
+  authorizationServer?: string;
+  /** A resource account's token endpoint authentication (`none`, `client_secret_basic`, …). */
+  authMethod?: string;
+}
+
+/**
+ * A client registered (RFC 7591) at an authorization server, reused by later
+ * logins there: public clients only (a client secret is never written here).
+ */
+export interface RegistrationRecord {
+  /** The registered client id. */
+  clientId: string;
+  /** The redirect URI it was registered with (the login listens there again). */
+  redirectUri: string;
 }
 
 /** One host's accounts. */
@@ -46,6 +61,10 @@ export interface Config {
   version: 1;
   /** Hosts by key (`github.com`, a GHES host, an `http://` loopback origin). */
   hosts: Record<string, HostRecord>;
+  /** Resource accounts (`login --resource`) by the resource's canonical URI. */
+  resources?: Record<string, AccountRecord>;
+  /** Registrations by authorization server issuer and client name (`ISSUER NAME`). */
+  registrations?: Record<string, RegistrationRecord>;
 }
 
 const WHAT = "loopauth config file";
@@ -81,7 +100,14 @@ export function readConfig(dir: string): Config {
   const path = configPath(dir);
   const data = readJsonFile(path, WHAT, { valid: isValid });
   if (data === undefined) return { version: 1, hosts: {} };
-  return { version: 1, hosts: data.hosts as Config["hosts"] };
+  return {
+    version: 1,
+    hosts: data.hosts as Config["hosts"],
+    ...(isRecord(data.resources) ? { resources: data.resources as Config["resources"] } : {}),
+    ...(isRecord(data.registrations)
+      ? { registrations: data.registrations as Config["registrations"] }
+      : {}),
+  };
 }
 
 /**
@@ -105,13 +131,24 @@ export async function writeConfig(
 
 function isValid(data: Record<string, unknown>): boolean {
   if (data.version !== 1 || !isRecord(data.hosts)) return false;
+  if (data.resources !== undefined && !isRecord(data.resources)) return false;
+  if (
+    data.registrations !== undefined &&
+    !(isRecord(data.registrations) &&
+      Object.values(data.registrations).every((r) =>
+        isRecord(r) && typeof r.clientId === "string" && typeof r.redirectUri === "string"
+      ))
+  ) return false;
+  if (!Object.values(data.resources ?? {}).every(isAccountRecord)) return false;
   return Object.values(data.hosts).every((host) =>
     isRecord(host) && isRecord(host.accounts) &&
     (host.active === undefined || typeof host.active === "string") &&
-    Object.values(host.accounts).every((account) =>
-      isRecord(account) && typeof account.login === "string" &&
-      typeof account.clientId === "string" && Array.isArray(account.scopes) &&
-      (STORAGE_NAMES.includes(account.storage as StorageName) || account.storage === "memory")
-    )
+    Object.values(host.accounts).every(isAccountRecord)
   );
+}
+
+function isAccountRecord(account: unknown): boolean {
+  return isRecord(account) && typeof account.login === "string" &&
+    typeof account.clientId === "string" && Array.isArray(account.scopes) &&
+    (STORAGE_NAMES.includes(account.storage as StorageName) || account.storage === "memory");
 }

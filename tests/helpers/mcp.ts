@@ -23,6 +23,7 @@ export function mcpClientFlags(tmp: string): string[] {
     "MCP_CLIENT_ARGS",
     "MCP_CLIENT_CALLS",
     "MCP_CLIENT_TOOLS",
+    "MCP_CLIENT_CONFIG_HOME",
     "PATH",
     "DENO_DIR",
     "TMPDIR",

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { tempDir } from "../helpers/env.ts";
 import { runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
+import { startDevMcp } from "../../lib/dev/mcp.ts";
 
 /** A private directory for one client run, removed after. */
 async function withTmp<T>(work: (tmp: string) => Promise<T>): Promise<T> {
@@ -108,4 +109,73 @@ Deno.test("attack: a server that asks for one more scope on every request → tw
     "more:1 more:2",
   ]);
   assert.equal(server.requests.filter((r) => r.rpc === "tools/call").length, 3);
+});
+
+/** A config home kept between client runs (mode 0700), under `tmp`. */
+async function keptHome(tmp: string): Promise<string> {
+  const home = `${tmp}/home`;
+  await Deno.mkdir(`${home}/loopauth`, { recursive: true, mode: 0o700 });
+  await Deno.chmod(home, 0o700);
+  await Deno.chmod(`${home}/loopauth`, 0o700);
+  return home;
+}
+
+Deno.test("attack: a registration stored for one authorization server → never sent to another (used only with its own)", async () => {
+  await using a = serveMcp();
+  await using b = serveMcp();
+  await withTmp(async (tmp) => {
+    const home = await keptHome(tmp);
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const config = `${home}/loopauth/config.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({
+        version: 1,
+        hosts: {},
+        registrations: {
+          [`${a.origin} `]: {
+            clientId: "client-of-a",
+            redirectUri: `http://127.0.0.1:${port}/callback`,
+          },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    await Deno.chmod(config, 0o600);
+    const env = { MCP_CLIENT_CONFIG_HOME: home };
+    const atB = await runMcpClient(b.url, { tmp, env });
+    assert.equal(atB.code, 0, [...atB.proxyLines, ...atB.clientLines].join("\n"));
+    assert.equal(b.requests.filter((r) => r.path === "/register").length, 1);
+    assert.deepEqual(b.requests.filter((r) => r.fields.client_id === "client-of-a"), []);
+    // The same record is A's: used there, with no registration.
+    const atA = await runMcpClient(a.url, { tmp, env });
+    assert.equal(atA.code, 0, [...atA.proxyLines, ...atA.clientLines].join("\n"));
+    assert.equal(a.requests.filter((r) => r.path === "/register").length, 0);
+    assert.deepEqual(
+      a.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id),
+      ["client-of-a"],
+    );
+  });
+});
+
+Deno.test("attack: a stored resource token and another MCP server → that server never gets it (it gets a login of its own)", async () => {
+  const mcp = startDevMcp();
+  await using other = serveMcp();
+  try {
+    await withTmp(async (tmp) => {
+      const env = { MCP_CLIENT_CONFIG_HOME: await keptHome(tmp) };
+      const first = await runMcpClient(mcp.url, { tmp, env });
+      assert.equal(first.code, 0, [...first.proxyLines, ...first.clientLines].join("\n"));
+      const second = await runMcpClient(other.url, { tmp, env });
+      assert.equal(second.code, 0, [...second.proxyLines, ...second.clientLines].join("\n"));
+      const sent = new Set(other.requests.map((r) => r.authorization).filter(Boolean));
+      // Its own token only (serveMcp issues tok-secret-1), after its own login.
+      assert.deepEqual([...sent], ["Bearer tok-secret-1"]);
+      assert.equal(other.requests.filter((r) => r.path === "/authorize").length, 1);
+    });
+  } finally {
+    await mcp.close();
+  }
 });
