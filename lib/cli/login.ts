@@ -327,12 +327,20 @@ async function resourceLoginCommand(
   const { resourceLogin } = await import("../ops/resource_login.ts");
   const { canonicalResource } = await import("../providers/resource_url.ts");
   const resource = canonicalResource(values.resource!);
-  const clientSecret = await clientSecretFlag(values);
+  // The authorization server is whichever the resource names: the environment's client
+  // (LOOPAUTH_CLIENT_ID/SECRET, set for GitHub logins) never goes there, only a --client-id's.
+  const clientId = values["client-id"];
+  for (const flag of ["client-secret", "client-secret-file"] as const) {
+    if (clientId === undefined && values[flag] !== undefined) {
+      throw new LoopauthError("usage", `--${flag} goes with --client-id`);
+    }
+  }
+  const clientSecret = clientId === undefined ? undefined : await clientSecretFlag(values);
   const view = loginView(values, { host: resource });
   const result = await resourceLogin({
     ...view,
     resource,
-    clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
+    clientId,
     clientSecret,
     clientMetadataUrl: values["client-metadata-url"],
     omitResourceParameter: values["no-resource-indicator"] === true,

@@ -30,7 +30,8 @@ const FLAGS = {
   "client-secret-file": {
     type: "string",
     value: "PATH",
-    description: "its secret: the file's first line (or LOOPAUTH_CLIENT_SECRET)",
+    description:
+      "its secret: the file's first line (or LOOPAUTH_CLIENT_SECRET; only with --client-id)",
   },
   "client-metadata-url": {
     type: "string",
@@ -107,13 +108,19 @@ Examples:
       throw new LoopauthError("usage", "Give the MCP server's URL: loopauth mcp-proxy URL");
     }
     const resource = canonicalResource(positionals[0]);
+    // The authorization server is whichever the resource names: the environment's client
+    // (LOOPAUTH_CLIENT_ID/SECRET, set for GitHub logins) never goes there, only a --client-id's.
+    const clientId = values["client-id"];
+    if (clientId === undefined && values["client-secret-file"] !== undefined) {
+      throw new LoopauthError("usage", "--client-secret-file goes with --client-id");
+    }
     // stdin is the JSON-RPC channel: the secret comes from a file or the environment only.
-    const clientSecret = await clientSecretFlag({
+    const clientSecret = clientId === undefined ? undefined : await clientSecretFlag({
       "client-secret-file": values["client-secret-file"],
     });
     const session = resourceFetch({
       resource,
-      clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
+      clientId,
       clientSecret,
       clientMetadataUrl: values["client-metadata-url"],
       scopes: values.scopes,

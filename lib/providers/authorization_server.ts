@@ -171,7 +171,7 @@ function checkServerMetadata(
   const endpoint = (field: string, required: boolean): string | undefined => {
     const value = document[field];
     if (value === undefined && !required) return undefined;
-    const parsed = reachableUrl(value);
+    const parsed = reachableUrl(value, undefined, { from: url });
     if (!parsed) {
       throw new LoopauthError(
         "oauth",

@@ -9,7 +9,7 @@
 import { LoopauthError } from "../core/errors.ts";
 import { terminalSafe } from "../core/text.ts";
 import type { AuthorizationServer } from "./authorization_server.ts";
-import { fetchResource, reachableUrl } from "./resource_url.ts";
+import { boundedText, fetchResource, reachableUrl } from "./resource_url.ts";
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = "none" | "client_secret_basic" | "client_secret_post";
@@ -143,10 +143,10 @@ async function registerClient(
       application_type: "native",
     }),
   }, { what: `the registration endpoint of ${shown}`, signal: options.signal });
-  const text = await response.text();
+  const text = await boundedText(response, MAX_ANSWER);
   let answer: Record<string, unknown> = {};
   try {
-    if (text.length <= MAX_ANSWER) answer = JSON.parse(text);
+    if (text !== undefined) answer = JSON.parse(text);
   } catch { /* checked below */ }
   if (response.status !== 201 && response.status !== 200) {
     const code = typeof answer.error === "string" ? ` (${terminalSafe(answer.error)})` : "";

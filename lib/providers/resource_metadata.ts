@@ -50,7 +50,7 @@ export function resourceMetadataUrls(canonical: string, challenge?: BearerChalle
   const url = new URL(canonical);
   const urls: URL[] = [];
   if (challenge?.resourceMetadata !== undefined) {
-    const named = reachableUrl(challenge.resourceMetadata);
+    const named = reachableUrl(challenge.resourceMetadata, undefined, { from: canonical });
     if (!named) {
       throw new LoopauthError(
         "oauth",
@@ -134,7 +134,7 @@ export function checkResourceMetadata(
     throw new LoopauthError("oauth", `The metadata of ${shown} names no authorization server`);
   }
   const authorizationServers = servers.map((server) => {
-    const parsed = reachableUrl(server);
+    const parsed = reachableUrl(server, undefined, { from: canonical });
     if (!parsed || parsed.hash) {
       throw new LoopauthError(
         "oauth",

@@ -31,12 +31,22 @@ export function isReachableUrl(url: URL): boolean {
 
 /**
  * The URL a server named, checked by {@linkcode isReachableUrl}; `undefined`
- * when it is not a string or not such a URL.
+ * when it is not a string or not such a URL, or when it is http (on this
+ * machine) and `from`, the URL of whatever named it, is https.
  */
-export function reachableUrl(value: unknown, base?: string): URL | undefined {
+export function reachableUrl(
+  value: unknown,
+  base?: string,
+  options: { from?: string } = {},
+): URL | undefined {
   if (typeof value !== "string") return undefined;
   try {
     const url = new URL(value, base);
+    // http on this machine only when named by something on this machine: a remote server
+    // must not make loopauth send requests to local services (SSRF).
+    if (url.protocol === "http:" && options.from && new URL(options.from).protocol === "https:") {
+      return undefined;
+    }
     return isReachableUrl(url) ? url : undefined;
   } catch {
     return undefined;
@@ -217,8 +227,19 @@ export async function fetchStream(request: Request): Promise<Response> {
   }
 }
 
-/** A response's text, or `undefined` when it is longer than `max` bytes. */
-async function boundedText(response: Response, max: number): Promise<string | undefined> {
+/**
+ * A response's text, or `undefined` when it is longer than `max` bytes
+ * (read no further: a hostile server's endless body never fills memory).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { boundedText } from "./resource_url.ts";
+ * assert.equal(await boundedText(new Response("x".repeat(10)), 4), undefined);
+ * assert.equal(await boundedText(new Response("{}"), 4), "{}");
+ * ```
+ */
+export async function boundedText(response: Response, max: number): Promise<string | undefined> {
   const reader = response.body?.getReader();
   if (!reader) return "";
   const chunks: Uint8Array[] = [];

@@ -21,6 +21,7 @@ export function mcpClientFlags(tmp: string): string[] {
     "MCP_CONFORMANCE_CONTEXT",
     "MCP_CONFORMANCE_SCENARIO",
     "MCP_CLIENT_ARGS",
+    "MCP_PROXY_ENV",
     "MCP_CLIENT_CALLS",
     "MCP_CLIENT_TOOLS",
     "MCP_CLIENT_CONFIG_HOME",

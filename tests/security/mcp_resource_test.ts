@@ -9,6 +9,10 @@ import assert from "node:assert/strict";
 import { tempDir } from "../helpers/env.ts";
 import { runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
+import {
+  checkResourceMetadata,
+  resourceMetadataUrls,
+} from "../../lib/providers/resource_metadata.ts";
 
 /** A private directory for one client run, removed after. */
 async function withTmp<T>(work: (tmp: string) => Promise<T>): Promise<T> {
@@ -178,4 +182,57 @@ Deno.test("attack: a stored resource token and another MCP server → that serve
   } finally {
     await mcp.close();
   }
+});
+
+Deno.test("attack: an MCP server's authorization server, with LOOPAUTH_CLIENT_ID and LOOPAUTH_CLIENT_SECRET exported for GitHub logins → it gets neither (loopauth registers); a --client-secret-file without --client-id is one line", async () => {
+  await using server = serveMcp();
+  await withTmp(async (tmp) => {
+    const env = {
+      MCP_PROXY_ENV: JSON.stringify({
+        LOOPAUTH_CLIENT_ID: "my-github-oauth-app",
+        LOOPAUTH_CLIENT_SECRET: "my-github-client-secret",
+      }),
+    };
+    const run = await runMcpClient(server.url, { tmp, env });
+    assert.equal(run.code, 0, [...run.proxyLines, ...run.clientLines].join("\n"));
+    assert.equal(server.requests.filter((r) => r.path === "/register").length, 1);
+    const leaked = server.requests.filter((r) =>
+      JSON.stringify(r).includes("my-github") ||
+      /^Basic /.test(r.authorization ?? "")
+    );
+    assert.deepEqual(leaked, []);
+    const secretFile = `${tmp}/secret`;
+    await Deno.writeTextFile(secretFile, "s3cret\n", { mode: 0o600 });
+    const lone = await runMcpClient(server.url, {
+      tmp,
+      args: ["--client-secret-file", secretFile],
+    });
+    assert.notEqual(lone.code, 0);
+    assert.deepEqual(lone.proxyLines, ["Error: --client-secret-file goes with --client-id"]);
+  });
+});
+
+Deno.test("attack: a remote (https) MCP server names http:// services on this machine (its metadata URL, its authorization server) → refused: loopauth sends nothing to local ports for it", () => {
+  const canonical = "https://mcp.example.com/mcp";
+  const local = "http://127.0.0.1:6379/admin/flush?x=1";
+  assert.throws(
+    () => resourceMetadataUrls(canonical, { resourceMetadata: local }),
+    /named resource metadata that is not https:\/\//,
+  );
+  for (const server of ["http://localhost:8080/realms/x", "http://127.0.0.1:9000"]) {
+    assert.throws(
+      () =>
+        checkResourceMetadata({ resource: canonical, authorization_servers: [server] }, {
+          canonical,
+          url: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+        }),
+      /names an authorization server that is not https:\/\//,
+    );
+  }
+  // A resource on this machine may name its local servers (the conformance suite's).
+  const here = "http://localhost:3000/mcp";
+  assert.equal(
+    resourceMetadataUrls(here, { resourceMetadata: "http://localhost:3000/meta" })[0].href,
+    "http://localhost:3000/meta",
+  );
 });
