@@ -20,6 +20,7 @@ import {
   runCli,
   runFlags,
   runWithInput,
+  secretEnv,
   storedSecrets,
   tempConfig,
   Tmux,
@@ -244,7 +245,10 @@ Deno.test("LOOPAUTH_HOST, then GH_HOST, name the default host; --hostname wins; 
     // login with no --hostname goes to the default host.
     const args = providerLoginArgs(provider, "--no-browser", "--web", "--storage", "file")
       .filter((a, i, all) => a !== "--hostname" && all[i - 1] !== "--hostname");
-    const cli = new Cli(args, { configHome, env: { GH_HOST: provider.origin } });
+    const cli = new Cli(args, {
+      configHome,
+      env: secretEnv(provider, { GH_HOST: provider.origin }),
+    });
     const url = await cli.authorizationUrl();
     assert.ok(url.startsWith(`${provider.origin}/login/oauth/authorize?`), url);
     await actAsUser(url);

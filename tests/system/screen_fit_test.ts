@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { approveDeviceCode } from "../../lib/dev/provider.ts";
-import { providerLoginArgs, Tmux, withProvider } from "../helpers.ts";
+import { providerLoginArgs, secretEnv, Tmux, withProvider } from "../helpers.ts";
 
 const STATUS = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the browser or the code… \d+:\d\d left/;
 /** The first words of each line a default login prints, in the order expected. */
@@ -31,7 +31,12 @@ function qrRows(screen: string): string[] {
 async function waitingScreen(columns: number, rows: number): Promise<string> {
   let waiting = "";
   await withProvider(async (provider, configHome) => {
-    await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns, rows });
+    await using tmux = await Tmux.start(providerLoginArgs(provider), {
+      configHome,
+      columns,
+      rows,
+      env: secretEnv(provider),
+    });
     waiting = await tmux.waitUntil((screen) =>
       STATUS.test(screen) && /paste the address it ends up at/.test(screen)
     );

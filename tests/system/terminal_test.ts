@@ -12,6 +12,7 @@ import {
   MAIN,
   runCli,
   runFlags,
+  secretEnv,
   tempConfig,
   tempDir,
   withProvider,
@@ -54,7 +55,11 @@ Deno.test("tmux: spinner and countdown while waiting; Ctrl-C leaves a clean prom
   const provider = startDevProvider();
   await using config = await tempConfig();
   const socket = `${await tempDir("tmux")}/socket`; // not the user's tmux, nor /tmp/tmux-UID
-  const env = { ...childEnv(config.home), TERM: "xterm-256color", SHELL: "/bin/bash" };
+  const env = {
+    ...childEnv(config.home, secretEnv(provider)),
+    TERM: "xterm-256color",
+    SHELL: "/bin/bash",
+  };
   const started = await new Deno.Command("tmux", {
     args: [
       "-f",
