@@ -191,7 +191,8 @@ Examples:
     const hostname = hostnameFlag(values);
     const issuer = issuerFlag(values);
     const storage = parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
-    // Under LOOPAUTH_USER a login is this process's: the host's active account stays as it is.
+    // Under LOOPAUTH_USER a login is this process's: the host's active account stays as it is,
+    // and a plain login reuses that account's app and scopes.
     const processUser = userFlag({}).user;
     const activate = processUser === undefined ? undefined : false;
     const output = { json: values.json === true, quiet: values.quiet === true };
@@ -255,6 +256,7 @@ Examples:
         issuer,
         storage,
         clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
+        user: processUser,
         clientSecret,
         defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
         redirectUri,
@@ -270,6 +272,7 @@ Examples:
       issuer,
       allowNoPkceMetadata: values["allow-no-pkce-metadata"] === true,
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
+      user: processUser,
       clientSecret,
       scopes: values.scopes,
       defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,

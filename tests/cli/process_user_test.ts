@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import type { DevProvider } from "../../lib/testing.ts";
+import { actAsUser, type DevProvider } from "../../lib/dev/provider.ts";
 import {
   childEnv,
   Cli,
@@ -15,6 +15,7 @@ import {
   runCli,
   runFlags,
   runWithInput,
+  tokenRequests,
   withProvider,
 } from "../helpers.ts";
 
@@ -208,5 +209,41 @@ Deno.test("LOOPAUTH_USER: a login keeps the host's active account; a login as an
       env: { LOOPAUTH_USER: "octocat" },
     });
     assert.equal(await ownerOf(provider, named.stdout.trim()), "octocat");
+  });
+});
+
+Deno.test("LOOPAUTH_USER: a plain login takes the app and scopes of the account it names, not the host's active one", async () => {
+  await withProvider(async (provider, configHome) => {
+    const file = ["--storage", "file"];
+    assert.equal((await loginOnce(provider, configHome, ...file, "--scopes", "read:user")).code, 0);
+    provider.user = { login: "hubot", id: 2, name: "Hubot" };
+    const hubot = await loginOnce(provider, configHome, ...file, "--scopes", "repo,gist");
+    assert.equal(hubot.code, 0, hubot.stderr);
+    assert.equal(await activeOf(configHome, provider.origin), "hubot");
+
+    // A plain login as the user types it: no --client-id, --scopes or secret.
+    provider.user = { login: "octocat", id: 1, name: "The Octocat" };
+    const cli = new Cli(["login", "--hostname", provider.origin], {
+      configHome,
+      env: { LOOPAUTH_USER: "octocat" },
+    });
+    const url = new URL(await cli.authorizationUrl());
+    assert.equal(url.searchParams.get("client_id"), provider.clientId);
+    assert.equal(url.searchParams.get("scope"), "read:user", "octocat's scopes, not hubot's");
+    await actAsUser(url.href);
+    const out = await cli.output();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, `Logged in to ${provider.origin} as octocat\n`);
+    // The code exchange carried the secret octocat's login stored.
+    const exchange = tokenRequests(provider, "authorization_code").at(-1)!;
+    assert.equal(new URLSearchParams(exchange.body).get("client_secret"), provider.clientSecret);
+    assert.equal(await activeOf(configHome, provider.origin), "hubot");
+
+    // Without LOOPAUTH_USER the same plain login takes the active account's (hubot's) scopes.
+    const plain = new Cli(["login", "--hostname", provider.origin], { configHome });
+    const active = new URL(await plain.authorizationUrl());
+    assert.equal(active.searchParams.get("scope"), "repo gist");
+    plain.child.kill("SIGINT");
+    assert.equal((await plain.output()).code, EXIT_CODES.cancelled);
   });
 });
