@@ -54,7 +54,7 @@ Deno.test("login stores the token, prints the user; token, api and logout use it
     assert.match(
       stderr,
       new RegExp(
-        `^Warning: token stored in plain text at ${dir}/tokens\\.json \\(mode 0600\\)`,
+        `^Warning: token in plain text \\(mode 0600\\) at ${dir}/tokens\\.json$`,
         "m",
       ),
     );

@@ -72,7 +72,7 @@ Deno.test("login --with-token checks the token with GET /user and stores it like
     assert.equal(login.stdout, `Logged in to ${provider.origin} as octocat\n`);
     assert.equal(
       login.stderr,
-      `Warning: token stored in plain text at ${configDir}/tokens.json (mode 0600)`,
+      `Warning: token in plain text (mode 0600) at ${configDir}/tokens.json`,
     );
     const checked = provider.requests.slice(before);
     assert.deepEqual(checked.map((r) => `${r.method} ${r.path}`), ["GET /api/v3/user"]);
@@ -90,7 +90,7 @@ Deno.test("login --with-token checks the token with GET /user and stores it like
     // --json: the same warning on stderr, expiresAt null, never the token.
     const json = await cliWithInput([...args, "--json"], { configHome }, token);
     assert.equal(json.code, 0, json.stderr);
-    assert.match(json.stderr, /^Warning: token stored in plain text at /);
+    assert.match(json.stderr, /^Warning: token in plain text \(mode 0600\) at /);
     assert.ok(!json.stdout.includes(token));
     assert.deepEqual(JSON.parse(json.stdout), {
       host: provider.origin,

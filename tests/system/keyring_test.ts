@@ -157,14 +157,14 @@ Deno.test("file storage: the warning names the file and why; kill -9 mid-write l
     assert.match(
       login.stderr,
       new RegExp(
-        `^Warning: token stored in plain text at ${path.replaceAll(".", "\\.")} \\(mode 0600\\)$`,
+        `^Warning: token in plain text \\(mode 0600\\) at ${path.replaceAll(".", "\\.")}$`,
         "m",
       ),
     );
     const auto = await loginWith(provider, { configHome });
     assert.match(
       auto.stderr,
-      /^Warning: token stored in plain text at .* \(mode 0600\) \(no OS keyring: .+\)$/m,
+      /^Warning: token in plain text \(mode 0600\) at .*tokens\.json\nKeep tokens in memory instead: run loopauth agent start and log in again \(no OS keyring: .+\)$/m,
     );
   });
 

@@ -173,7 +173,7 @@ Deno.test("login --json prints the result without the token; --quiet prints only
     assert.equal(lines.length, 3);
     assert.ok(
       lines[2].startsWith(
-        `Warning: token stored in plain text at ${configHome}/loopauth/tokens.json (mode 0600)`,
+        `Warning: token in plain text (mode 0600) at ${configHome}/loopauth/tokens.json`,
       ),
       lines[2],
     );
