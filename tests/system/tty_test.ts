@@ -200,3 +200,46 @@ for (const columns of [80, 120]) {
     });
   });
 }
+
+Deno.test("--client-secret - on a terminal: a hidden prompt (nothing typed is shown, Backspace deletes), then the login succeeds with what was typed", async () => {
+  await withTtyProvider({}, async (provider, configHome) => {
+    const args = ["login", "--hostname", provider.origin, "--client-id", provider.clientId];
+    await using tmux = await Tmux.start([...args, "--client-secret", "-"], { configHome });
+    await tmux.waitFor(/^Client secret of the app \(it is not shown\):\s*$/m);
+    // The secret, then three wrong characters taken back with Backspace.
+    await tmux.run("send-keys", "-l", `${provider.clientSecret}XYZ`);
+    for (let i = 0; i < 3; i++) await tmux.run("send-keys", "BSpace");
+    const typed = await tmux.screen();
+    assert.ok(!typed.includes(provider.clientSecret) && !typed.includes("XYZ"), typed);
+    assert.equal(provider.requests.length, 0, "nothing is asked before the secret is read");
+    await tmux.run("send-keys", "Enter");
+    const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
+    assert.equal((await actAsUser(url)).status, 200);
+    const done = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+    assert.match(done, /\[exit 0\]/, done);
+    assert.ok(!done.includes(provider.clientSecret), done);
+    // What the code exchange sent: the secret without the erased characters.
+    const exchange = provider.requests.filter((r) => r.path === "/login/oauth/access_token")
+      .find((r) => new URLSearchParams(r.body).has("code"));
+    assert.equal(new URLSearchParams(exchange!.body).get("client_secret"), provider.clientSecret);
+    await assertClean(tmux, done);
+  });
+});
+
+Deno.test("--client-secret - on a terminal: Ctrl-C at the prompt is exit 130 with one clean line, nothing asked of the host", async () => {
+  await withTtyProvider({}, async (provider, configHome) => {
+    const args = ["login", "--hostname", provider.origin, "--client-id", provider.clientId];
+    await using tmux = await Tmux.start([...args, "--client-secret", "-"], { configHome });
+    await tmux.waitFor(/^Client secret of the app \(it is not shown\):\s*$/m);
+    await tmux.run("send-keys", "-l", "half-typed");
+    await tmux.run("send-keys", "C-c");
+    const end = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+    assert.match(
+      end,
+      /^Client secret of the app \(it is not shown\): *\nError: Cancelled\n\[exit 130\]$/m,
+      "the prompt, then one line",
+    );
+    assert.ok(!end.includes("half-typed"), end);
+    assert.equal(provider.requests.length, 0, "the host heard nothing");
+  });
+});
