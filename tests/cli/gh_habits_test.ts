@@ -230,10 +230,19 @@ Deno.test("refresh: signing in as another user changes nothing, exit 4", async (
     assert.equal(other.code, EXIT_CODES.access_denied);
     assert.equal(
       other.stderr.split("\n").at(-1),
-      "Error: Logged in as hubot, not octocat: nothing was changed; sign in as octocat in the browser and run loopauth refresh again",
+      `Error: Logged in as hubot, not octocat: nothing was changed; sign in as octocat in the browser and run loopauth refresh --hostname ${provider.origin} --scopes repo`,
     );
     assert.deepEqual(await storedSecrets(configHome, provider.origin), before);
     assert.deepEqual(provider.activeTokens(), [before.accessToken], "hubot's token was revoked");
+    // The hint as printed, signed in as octocat this time: the account gets repo.
+    provider.user = { login: "octocat", id: 1, name: "The Octocat" };
+    const hint = /and run loopauth (refresh .+)$/.exec(other.stderr)![1].split(" ");
+    const cli = new Cli(hint, { configHome });
+    await actAsUser(await cli.authorizationUrl());
+    const again = await cli.output();
+    assert.equal(again.code, 0, again.stderr);
+    const config = await readJson(`${configHome}/loopauth/config.json`);
+    assert.ok(config.hosts[provider.origin].accounts.octocat.scopes.includes("repo"));
     const none = await runCli(["refresh", "--hostname", "ghe.example.com"], { configHome });
     assert.equal(none.code, EXIT_CODES.not_logged_in);
     assert.match(none.stderr, /^Error: Not logged in to ghe\.example\.com: run loopauth login/);
