@@ -15,6 +15,7 @@ import {
   runCli,
   runFlags,
   runWithInput,
+  saveFileAccount,
   tokenRequests,
   withProvider,
 } from "../helpers.ts";
@@ -213,22 +214,31 @@ Deno.test("LOOPAUTH_USER: a login keeps the host's active account; a login as an
 });
 
 Deno.test("LOOPAUTH_USER: a plain login takes the app and scopes of the account it names, not the host's active one", async () => {
-  await withProvider(async (provider, configHome) => {
-    const file = ["--storage", "file"];
-    assert.equal((await loginOnce(provider, configHome, ...file, "--scopes", "read:user")).code, 0);
-    provider.user = { login: "hubot", id: 2, name: "Hubot" };
-    const hubot = await loginOnce(provider, configHome, ...file, "--scopes", "repo,gist");
-    assert.equal(hubot.code, 0, hubot.stderr);
+  await withProvider(async (provider, configHome, configDir) => {
+    const first = await loginOnce(
+      provider,
+      configHome,
+      "--storage",
+      "file",
+      "--scopes",
+      "read:user",
+    );
+    assert.equal(first.code, 0, first.stderr);
+    // hubot, the active account, was logged in with another app (one this provider does not know).
+    await saveFileAccount(
+      configDir,
+      { host: provider.origin, login: "hubot", accessToken: "gho_hubotsOwnToken1" },
+      { clientId: "other-app", scopes: ["repo", "gist"] },
+    );
     assert.equal(await activeOf(configHome, provider.origin), "hubot");
 
     // A plain login as the user types it: no --client-id, --scopes or secret.
-    provider.user = { login: "octocat", id: 1, name: "The Octocat" };
     const cli = new Cli(["login", "--hostname", provider.origin], {
       configHome,
       env: { LOOPAUTH_USER: "octocat" },
     });
     const url = new URL(await cli.authorizationUrl());
-    assert.equal(url.searchParams.get("client_id"), provider.clientId);
+    assert.equal(url.searchParams.get("client_id"), provider.clientId, "octocat's app");
     assert.equal(url.searchParams.get("scope"), "read:user", "octocat's scopes, not hubot's");
     await actAsUser(url.href);
     const out = await cli.output();
@@ -239,11 +249,10 @@ Deno.test("LOOPAUTH_USER: a plain login takes the app and scopes of the account 
     assert.equal(new URLSearchParams(exchange.body).get("client_secret"), provider.clientSecret);
     assert.equal(await activeOf(configHome, provider.origin), "hubot");
 
-    // Without LOOPAUTH_USER the same plain login takes the active account's (hubot's) scopes.
-    const plain = new Cli(["login", "--hostname", provider.origin], { configHome });
-    const active = new URL(await plain.authorizationUrl());
-    assert.equal(active.searchParams.get("scope"), "repo gist");
-    plain.child.kill("SIGINT");
-    assert.equal((await plain.output()).code, EXIT_CODES.cancelled);
-  });
+    // Without LOOPAUTH_USER the same plain login takes the active account's app: hubot's,
+    // which this provider refuses at once.
+    const plain = await runCli(["login", "--hostname", provider.origin], { configHome });
+    assert.equal(plain.code, EXIT_CODES.oauth, plain.stderr);
+    assert.match(plain.stderr, /does not know the client id other-app: check --client-id$/);
+  }, { autoApprove: false });
 });
