@@ -218,6 +218,7 @@ Deno.test("--client-secret - on a terminal: a hidden prompt (nothing typed is sh
     const done = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
     assert.match(done, /\[exit 0\]/, done);
     assert.ok(!done.includes(provider.clientSecret), done);
+    assert.doesNotMatch(done, /Warning: --client-secret/, "the prompt is no argument: no warning");
     // What the code exchange sent: the secret without the erased characters.
     const exchange = provider.requests.filter((r) => r.path === "/login/oauth/access_token")
       .find((r) => new URLSearchParams(r.body).has("code"));
