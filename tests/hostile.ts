@@ -7,7 +7,7 @@
  * @module
  */
 import { actAsUser, startDevProvider } from "../lib/dev/provider.ts";
-import { Cli, loginArgs, tempConfig } from "./helpers.ts";
+import { Cli, loginArgs, secretEnv, tempConfig } from "./helpers.ts";
 
 /** What the scenario measured. */
 export interface HostileFigures {
@@ -99,7 +99,7 @@ export async function runHostileScenario(
   await using config = await tempConfig();
   const held: Deno.Conn[] = [];
   try {
-    const cli = new Cli(loginArgs(provider), { configHome: config.home });
+    const cli = new Cli(loginArgs(provider), { configHome: config.home, env: secretEnv(provider) });
     const url = await cli.authorizationUrl();
     const port = Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port);
     const pid = cli.child.pid;

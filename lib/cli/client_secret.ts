@@ -1,17 +1,44 @@
 /**
- * The client secret of `login`, kept off the command line where it can be:
- * `LOOPAUTH_CLIENT_SECRET`, `--client-secret-file PATH` (refused when others
- * may read it), `--client-secret -` (the first line of stdin, or a hidden
- * prompt on a terminal), or `--client-secret SECRET` (kept for
- * compatibility: other local users can read a program's arguments).
+ * The client secret of `login`, `refresh` and `logout`, kept off the command
+ * line where it can be: `LOOPAUTH_CLIENT_SECRET`, `--client-secret-file PATH`
+ * (refused when others may read it), `--client-secret -` (the first line of
+ * stdin, or a hidden prompt on a terminal), or `--client-secret SECRET` (kept
+ * for compatibility, with a warning: other local users can read a program's
+ * arguments, and shells keep them in their history).
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
 import { checkPrivate, firstLine, MAX_PASSPHRASE_BYTES } from "../store/passphrase_file.ts";
-import { flagOrEnv, type Parsed } from "./command.ts";
+import { flagOrEnv, type Flags, type Parsed } from "./command.ts";
 
 /**
- * The client secret the flags or the environment give, or `undefined`.
+ * The flags that give a client secret (every command taking one has both;
+ * a command may say more in its own `description`).
+ */
+export const CLIENT_SECRET_FLAGS = {
+  "client-secret-file": {
+    type: "string",
+    value: "PATH",
+    description:
+      "the app's client secret: the file's first line; refused when other users may read it (or LOOPAUTH_CLIENT_SECRET)",
+  },
+  "client-secret": {
+    type: "string",
+    value: "-|SECRET",
+    description:
+      "- reads the secret from stdin (a hidden prompt on a terminal); the secret itself is kept for compatibility, with a warning (other local users can read a program's arguments, and it stays in shell history)",
+  },
+} as const satisfies Flags;
+
+/** The one line printed when the secret itself is an argument. */
+export const ARGV_SECRET_WARNING =
+  "Warning: --client-secret SECRET shows the secret to other local users and stays in shell history: use LOOPAUTH_CLIENT_SECRET, --client-secret-file PATH or --client-secret -";
+
+/**
+ * The client secret the flags or the environment give, or `undefined`:
+ * `--client-secret-file`, `--client-secret -` (stdin or a hidden prompt),
+ * `--client-secret SECRET` (with {@linkcode ARGV_SECRET_WARNING} on stderr),
+ * else `LOOPAUTH_CLIENT_SECRET`.
  *
  * @example
  * ```ts ignore
@@ -32,6 +59,7 @@ export async function clientSecretFlag(
     if (Deno.stdin.isTerminal()) return await promptClientSecret();
     return nonEmpty(decodeLine(await firstLine(Deno.stdin), "stdin"), "stdin");
   }
+  if (typeof given === "string" && given !== "") console.error(ARGV_SECRET_WARNING);
   return flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET");
 }
 

@@ -206,10 +206,11 @@ async function serve(
         loopbackRedirect(callback)
       ? ` --redirect-uri ${callback}`
       : "";
+    // The secret in the environment: as an argument it is a warning (other users can read it).
     console.error(
       `Try: ${
         ca ? `DENO_CERT=${ca} ` : ""
-      }loopauth login --hostname ${provider.origin} --client-id ${provider.clientId} --client-secret ${provider.clientSecret}${redirect}`,
+      }LOOPAUTH_CLIENT_SECRET=${provider.clientSecret} loopauth login --hostname ${provider.origin} --client-id ${provider.clientId}${redirect}`,
     );
     console.error("Press Ctrl-C to stop");
     await new Promise((stop) => signal.addEventListener("abort", stop, { once: true }));

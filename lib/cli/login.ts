@@ -21,7 +21,7 @@ import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { GITHUB_DEFAULT_SCOPES } from "../ops/login_app.ts";
-import { clientSecretFlag, promptClientSecret } from "./client_secret.ts";
+import { CLIENT_SECRET_FLAGS, clientSecretFlag, promptClientSecret } from "./client_secret.ts";
 
 /** The flags of `login` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const LOGIN_FLAGS = {
@@ -41,18 +41,7 @@ const LOGIN_FLAGS = {
     description:
       "the OAuth App's client id (or LOOPAUTH_CLIENT_ID); default for a host already logged in to: its account's (and its secret)",
   },
-  "client-secret-file": {
-    type: "string",
-    value: "PATH",
-    description:
-      "the OAuth App's client secret: the file's first line; refused when other users may read it (or LOOPAUTH_CLIENT_SECRET)",
-  },
-  "client-secret": {
-    type: "string",
-    value: "-|SECRET",
-    description:
-      "- reads the secret from stdin (a hidden prompt on a terminal); the secret itself is kept for compatibility (other local users can read a program's arguments, and it stays in shell history)",
-  },
+  ...CLIENT_SECRET_FLAGS,
   scopes: {
     ...SCOPES_FLAG.scopes,
     description:
@@ -202,7 +191,8 @@ Examples:
     const hostname = hostnameFlag(values);
     const issuer = issuerFlag(values);
     const storage = parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE"));
-    // Under LOOPAUTH_USER a login is this process's: the host's active account stays as it is.
+    // Under LOOPAUTH_USER a login is this process's: the host's active account stays as it is,
+    // and a plain login reuses that account's app and scopes.
     const processUser = userFlag({}).user;
     const activate = processUser === undefined ? undefined : false;
     const output = { json: values.json === true, quiet: values.quiet === true };
@@ -266,6 +256,7 @@ Examples:
         issuer,
         storage,
         clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
+        user: processUser,
         clientSecret,
         defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,
         redirectUri,
@@ -281,6 +272,7 @@ Examples:
       issuer,
       allowNoPkceMetadata: values["allow-no-pkce-metadata"] === true,
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID") ?? "",
+      user: processUser,
       clientSecret,
       scopes: values.scopes,
       defaultScopes: issuer === undefined ? GITHUB_DEFAULT_SCOPES : undefined,

@@ -54,6 +54,7 @@ export async function start(
     | "issuer"
     | "storage"
     | "clientId"
+    | "user"
     | "clientSecret"
     | "redirectUri"
     | "prompt"

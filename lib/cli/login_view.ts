@@ -7,6 +7,7 @@
 import { parseDuration } from "../core/duration.ts";
 import type { Flow } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
+import { readEnvVar } from "../core/env_vars.ts";
 import type { FlowChoice } from "../flows/choose.ts";
 import type { LoginOptions, LoginResult } from "../ops/login.ts";
 import { type Flags, portFlag } from "./command.ts";
@@ -217,6 +218,14 @@ function drawQr(art: string, options: { screen: ScreenRows; reserve: number }): 
   }
 }
 
+/** `path` with the home directory written `~` (as a shell expands it back). */
+function homeShort(path: string | undefined): string {
+  const home = readEnvVar("HOME");
+  if (path === undefined || !home || home === "/") return path ?? "";
+  const prefix = home.endsWith("/") ? home : `${home}/`;
+  return path.startsWith(prefix) ? `~/${path.slice(prefix.length)}` : path;
+}
+
 /**
  * Reports a login: where the token went (a plain-text file is a warning on
  * stderr, even with `--quiet` or `--json`), then `Logged in to HOST as
@@ -239,11 +248,15 @@ export function reportLogin(
   options: { json?: boolean; quiet?: boolean; verb?: string } = {},
 ): void {
   if (result.storage === "file") {
-    // A warning, so it shows even with --quiet; chosen automatically, it names the way out.
-    const why = result.keyringUnavailable
-      ? ` (no OS keyring: ${result.keyringUnavailable}; no loopauth agent: run loopauth agent start and log in again to keep it in memory)`
-      : "";
-    console.error(`Warning: token stored in plain text at ${result.storedIn} (mode 0600)${why}`);
+    // A warning, so it shows even with --quiet; one row of an 80-column terminal for the
+    // default config directory (the path under $HOME as ~/…). Chosen automatically, a
+    // second line names the way out, then why (not with --quiet or --json).
+    console.error(`Warning: token in plain text (mode 0600) at ${homeShort(result.storedIn)}`);
+    if (result.keyringUnavailable && !options.quiet && !options.json) {
+      console.error(
+        `Keep tokens in memory instead: run loopauth agent start and log in again (no OS keyring: ${result.keyringUnavailable})`,
+      );
+    }
   } else if (result.storedIn && !options.quiet && !options.json) {
     const why = result.keyringUnavailable ? ` (no OS keyring: ${result.keyringUnavailable})` : "";
     console.error(`Token stored in ${result.storedIn}${why}`);

@@ -3,7 +3,6 @@ import { logout, logoutAll } from "../ops/logout.ts";
 import {
   type Command,
   flagHelp,
-  flagOrEnv,
   type Flags,
   HOST_FLAGS,
   hostnameFlag,
@@ -14,6 +13,7 @@ import {
 } from "./command.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { terminalSafe } from "../core/text.ts";
+import { CLIENT_SECRET_FLAGS, clientSecretFlag } from "./client_secret.ts";
 
 /** The flags of `logout` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
@@ -34,11 +34,11 @@ const FLAGS = {
     type: "boolean",
     description: "every account: of --hostname when given, else of every host",
   },
-  "client-secret": {
-    type: "string",
-    value: "SECRET",
+  ...CLIENT_SECRET_FLAGS,
+  "client-secret-file": {
+    ...CLIENT_SECRET_FLAGS["client-secret-file"],
     description:
-      "the app's secret, when the login did not store one (or LOOPAUTH_CLIENT_SECRET); GitHub needs it to revoke",
+      "the app's secret, when the login did not store one (GitHub needs it to revoke): the file's first line; refused when other users may read it (or LOOPAUTH_CLIENT_SECRET)",
   },
   json: {
     type: "boolean",
@@ -62,7 +62,7 @@ export const command: Command = {
 (from its storage: keyring, file, agent or encrypted, and the config file).
 
 Usage: loopauth logout [--hostname HOST | --issuer URL] [--user LOGIN | --all]
-                       [--client-secret SECRET] [--json]
+                       [--client-secret-file PATH] [--json]
        loopauth logout --resource URL [--json]
 
 Flags:
@@ -79,7 +79,16 @@ Examples:
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, FLAGS, { command: "logout" });
     if (values.resource !== undefined) {
-      for (const flag of ["hostname", "issuer", "user", "all", "client-secret"] as const) {
+      for (
+        const flag of [
+          "hostname",
+          "issuer",
+          "user",
+          "all",
+          "client-secret",
+          "client-secret-file",
+        ] as const
+      ) {
         if (values[flag] !== undefined) {
           throw new LoopauthError("usage", `--resource takes no --${flag}`);
         }
@@ -104,16 +113,17 @@ Examples:
       }
       return 0;
     }
+    if (values.all && values.user !== undefined) {
+      throw new LoopauthError("usage", "Give --user or --all, not both: see loopauth help logout");
+    }
+    const clientSecret = await clientSecretFlag(values);
     const options = {
       // --all without --hostname is every host, whatever the default host.
       hostname: values.all ? values.hostname : hostnameFlag(values),
       issuer: issuerFlag(values),
-      clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+      clientSecret,
       signal,
     };
-    if (values.all && values.user !== undefined) {
-      throw new LoopauthError("usage", "Give --user or --all, not both: see loopauth help logout");
-    }
     const results = values.all
       ? await logoutAll(options)
       : [await logout({ ...options, ...userFlag(values) })];

@@ -14,6 +14,7 @@ import {
   userFlag,
 } from "./command.ts";
 import { LOGIN_ROUTE_FLAGS, loginView } from "./login_view.ts";
+import { CLIENT_SECRET_FLAGS, clientSecretFlag, promptClientSecret } from "./client_secret.ts";
 
 /** The flags of `refresh` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
@@ -27,10 +28,11 @@ const FLAGS = {
     value: "ID",
     description: "the app's client id, for an account stored with --with-token",
   },
-  "client-secret": {
-    type: "string",
-    value: "SECRET",
-    description: "the app's client secret, when the login did not store one",
+  ...CLIENT_SECRET_FLAGS,
+  "client-secret-file": {
+    ...CLIENT_SECRET_FLAGS["client-secret-file"],
+    description:
+      "the app's client secret, when the login did not store one: the file's first line; refused when other users may read it (or LOOPAUTH_CLIENT_SECRET)",
   },
   ...LOGIN_ROUTE_FLAGS,
 } as const satisfies Flags;
@@ -54,7 +56,7 @@ account's app, and its token replaces the old one in the same storage (the previ
 token is revoked when it can be). Without either flag it asks for the same scopes.
 
 Usage: loopauth refresh [--hostname HOST | --issuer URL] [--user LOGIN]
-                        [--scopes LIST] [--remove-scopes LIST] [--client-secret SECRET]
+                        [--scopes LIST] [--remove-scopes LIST] [--client-secret-file PATH]
                         [--no-browser] [--timeout DURATION] [--port N]
                         [--device | --web] [--no-qr] [--quiet] [--json]
 
@@ -70,6 +72,8 @@ Examples:
     const { values } = parseFlags(argv, FLAGS, { command: "refresh" });
     const hostname = hostnameFlag(values);
     const issuer = issuerFlag(values);
+    // Read before anything starts, as login reads it.
+    const clientSecret = await clientSecretFlag(values);
     const view = loginView(values, { host: issuer ?? hostname ?? "github.com" });
     const result = await reauthorize({
       ...view,
@@ -79,7 +83,8 @@ Examples:
       addScopes: values.scopes,
       removeScopes: values["remove-scopes"],
       clientId: flagOrEnv(values, "client-id", "LOOPAUTH_CLIENT_ID"),
-      clientSecret: flagOrEnv(values, "client-secret", "LOOPAUTH_CLIENT_SECRET"),
+      clientSecret,
+      askClientSecret: Deno.stdin.isTerminal() ? promptClientSecret : undefined,
       signal,
     }).finally(() => view.stop());
     if (values.json) {

@@ -65,7 +65,8 @@ Examples:
     if (hosts.length === 0) {
       throw new LoopauthError(
         "not_logged_in",
-        "Not logged in to any GitHub host: run loopauth login first, or give --hostname",
+        // Not "run loopauth login": without an app's client id that fails too.
+        "Not logged in to any GitHub host: log in first (see loopauth help login), or give --hostname",
       );
     }
     const facts = await helperFacts({

@@ -50,6 +50,12 @@ export interface LoginOptions extends AppOption {
    * stored account (with its secret, when stored).
    */
   clientId: string;
+  /**
+   * The stored account whose client id, secret and scopes a login reuses
+   * when they are not given (default: the host's active account); the CLI
+   * passes `LOOPAUTH_USER`.
+   */
+  user?: string;
   /** The app's client secret (GitHub requires it for the web flow). */
   clientSecret?: string;
   /**

@@ -28,6 +28,11 @@ export interface LoginAppOptions extends AppOption {
   hostKey?: string;
   /** The client id given, if any. */
   clientId?: string;
+  /**
+   * The stored account whose app and scopes fill in what was not given
+   * (default, or when the host has no such account: the host's active one).
+   */
+  user?: string;
   /** The client secret given, if any. */
   clientSecret?: string;
   /** The scopes given, if any. */
@@ -49,7 +54,8 @@ export interface LoginApp {
 
 /**
  * Fills in what the user did not give: the client id (and, for the same
- * app, the secret) and the scopes of the host's active account, else
+ * app, the secret) and the scopes of the host's account `user` names (the
+ * CLI: `LOOPAUTH_USER`), else of its active account, else
  * `defaultScopes`. No client id at all is a `usage` error that says where
  * to get one.
  *
@@ -85,8 +91,14 @@ export async function loginApp(options: LoginAppOptions): Promise<LoginApp> {
   return { clientId, ...(clientSecret ? { clientSecret } : {}), ...(scopes ? { scopes } : {}) };
 }
 
-/** The host's stored app; none when the config directory cannot even be named (the login says why later). */
-async function knownApp(key: string, options: Pick<LoginAppOptions, "configDir" | "app">) {
+/**
+ * The app of the host's account `user` (else of its active account); none
+ * when the config directory cannot even be named (the login says why later).
+ */
+async function knownApp(
+  key: string,
+  options: Pick<LoginAppOptions, "configDir" | "app" | "user">,
+) {
   const app = resolveApp(options.app);
   let where = options.configDir;
   try {
@@ -94,5 +106,8 @@ async function knownApp(key: string, options: Pick<LoginAppOptions, "configDir" 
   } catch {
     return undefined;
   }
-  return await storedApp(key, undefined, { dir: where, app });
+  const named = options.user === undefined
+    ? undefined
+    : await storedApp(key, options.user, { dir: where, app });
+  return named ?? await storedApp(key, undefined, { dir: where, app });
 }

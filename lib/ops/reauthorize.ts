@@ -80,7 +80,9 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
     );
     throw new LoopauthError(
       "access_denied",
-      `Logged in as ${result.login}, not ${account.login}: nothing was changed; sign in as ${account.login} in the browser and run loopauth refresh again`,
+      `Logged in as ${result.login}, not ${account.login}: nothing was changed; sign in as ${account.login} in the browser and run ${
+        refreshCommand(host, options)
+      }`,
     );
   }
   const {
@@ -128,4 +130,20 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
     requestedScopes: scopes,
     previousRevoked,
   };
+}
+
+/** The `loopauth refresh` that asks again for what this one asked: host, account and scopes. */
+function refreshCommand(
+  host: { key: string } | { key: string; issuer: true },
+  options: Pick<ReauthorizeOptions, "user" | "addScopes" | "removeScopes">,
+): string {
+  const words = ["loopauth refresh"];
+  if ("issuer" in host) words.push(`--issuer ${host.key}`);
+  else if (host.key !== "github.com") words.push(`--hostname ${host.key}`);
+  if (options.user !== undefined) words.push(`--user ${options.user}`);
+  const add = parseScopes(options.addScopes);
+  if (add.length) words.push(`--scopes ${add.join(",")}`);
+  const remove = parseScopes(options.removeScopes);
+  if (remove.length) words.push(`--remove-scopes ${remove.join(",")}`);
+  return words.join(" ");
 }

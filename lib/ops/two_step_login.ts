@@ -59,6 +59,7 @@ export interface StartLoginOptions extends
     | "issuer"
     | "allowNoPkceMetadata"
     | "clientId"
+    | "user"
     | "clientSecret"
     | "port"
     | "timeout"

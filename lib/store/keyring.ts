@@ -29,7 +29,7 @@
 import { ownUid } from "../platform/uid.ts";
 import { parseDuration } from "../core/duration.ts";
 import { keyringLocation, type SecretBackend, type Secrets } from "./secrets.ts";
-import { LoopauthError } from "../core/errors.ts";
+import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { within } from "../core/timers.ts";
 import { type App, appEnv, LOOPAUTH_APP } from "../core/app.ts";
@@ -406,7 +406,9 @@ export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
         // Without its SyntaxError as cause: that quotes the item, a secret.
         throw new LoopauthError(
           "storage",
-          `The keyring item of ${login} on ${host} is not loopauth's: run loopauth login --hostname ${host}`,
+          `The keyring item of ${login} on ${host} is not loopauth's: run ${
+            // An issuer's key is its https:// URL; GitHub hosts are names or http:// loopback origins.
+            loginCommand(host, { issuer: host.startsWith("https://") })}`,
         );
       }
     },

@@ -193,7 +193,7 @@ Deno.test("automatic choice: no keyring, an agent runs: the agent, and it says s
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(
       plain.stderr,
-      /^Warning: token stored in plain text at .*tokens\.json \(mode 0600\) \(no OS keyring: .+; no loopauth agent: run loopauth agent start and log in again to keep it in memory\)$/m,
+      /^Warning: token in plain text \(mode 0600\) at .*tokens\.json\nKeep tokens in memory instead: run loopauth agent start and log in again \(no OS keyring: .+\)$/m,
     );
     await using agent = await startAgent(options);
     const auto = await loginWith(provider, options);

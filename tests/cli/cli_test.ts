@@ -11,6 +11,7 @@ import {
   loginArgs,
   loginOnce,
   runCli,
+  secretEnv,
   tempConfig,
   withProvider,
 } from "../helpers.ts";
@@ -53,7 +54,7 @@ Deno.test("login stores the token, prints the user; token, api and logout use it
     assert.match(
       stderr,
       new RegExp(
-        `^Warning: token stored in plain text at ${dir}/tokens\\.json \\(mode 0600\\)`,
+        `^Warning: token in plain text \\(mode 0600\\) at ${dir}/tokens\\.json$`,
         "m",
       ),
     );
@@ -141,7 +142,7 @@ Deno.test("api sends -X and -f to the server", async () => {
 
 Deno.test("consent denied: clear message, exit 4, nothing stored", async () => {
   await withProvider(async (provider, configHome) => {
-    const cli = new Cli(loginArgs(provider), { configHome });
+    const cli = new Cli(loginArgs(provider), { configHome, env: secretEnv(provider) });
     const page = await actAsUser(await cli.authorizationUrl(), { decision: "cancel" });
     assert.equal(page.status, 200);
     assert.match(page.body, /Access denied/);
@@ -158,7 +159,10 @@ Deno.test("consent denied: clear message, exit 4, nothing stored", async () => {
 
 Deno.test("timeout: clear message, exit 6, port released, nothing stored", async () => {
   await withProvider(async (provider, configHome) => {
-    const cli = new Cli(loginArgs(provider, "--timeout", "1s"), { configHome });
+    const cli = new Cli(loginArgs(provider, "--timeout", "1s"), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const url = await cli.authorizationUrl();
     const port = Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port);
     const { code, stderr } = await cli.output();
@@ -177,7 +181,7 @@ Deno.test({
   ignore: Deno.build.os === "windows",
   fn: async () => {
     await withProvider(async (provider, configHome) => {
-      const cli = new Cli(loginArgs(provider), { configHome });
+      const cli = new Cli(loginArgs(provider), { configHome, env: secretEnv(provider) });
       const url = await cli.authorizationUrl();
       const port = Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port);
       cli.child.kill("SIGINT");
@@ -197,14 +201,20 @@ Deno.test("--port pins the callback port; a busy port is a clear error", async (
   await withProvider(async (provider, configHome) => {
     const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (busy.addr as Deno.NetAddr).port;
-    const failed = await runCli(loginArgs(provider, "--port", String(port)), { configHome });
+    const failed = await runCli(loginArgs(provider, "--port", String(port)), {
+      configHome,
+      env: secretEnv(provider),
+    });
     assert.equal(failed.code, EXIT_CODES.port_in_use);
     assert.match(
       failed.stderr,
       new RegExp(`^Error: Port ${port} on 127\\.0\\.0\\.1 is already in use`),
     );
     busy.close();
-    const cli = new Cli(loginArgs(provider, "--port", String(port)), { configHome });
+    const cli = new Cli(loginArgs(provider, "--port", String(port)), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const url = await cli.authorizationUrl();
     assert.equal(
       new URL(url).searchParams.get("redirect_uri"),
@@ -244,8 +254,10 @@ Deno.test("every GitHub token-endpoint error gives its message, exit 5, nothing 
 
 Deno.test("a wrong client secret is caught by the real provider too", async () => {
   await withProvider(async (provider, configHome) => {
-    const args = loginArgs(provider).map((a) => a === provider.clientSecret ? "wrong" : a);
-    const cli = new Cli(args, { configHome });
+    const cli = new Cli(loginArgs(provider), {
+      configHome,
+      env: secretEnv({ clientSecret: "wrong" }),
+    });
     await actAsUser(await cli.authorizationUrl());
     const { code, stderr } = await cli.output();
     assert.equal(code, EXIT_CODES.oauth);
@@ -275,7 +287,7 @@ Deno.test("logout: a failed revocation still removes the local token, says so, e
 
 Deno.test("an unreachable host is a network error, exit 7", async () => {
   await withProvider(async (provider, configHome) => {
-    const cli = new Cli(loginArgs(provider), { configHome });
+    const cli = new Cli(loginArgs(provider), { configHome, env: secretEnv(provider) });
     const url = await cli.authorizationUrl();
     // The user approves, then the provider disappears before the code exchange.
     const location = await fetch(url, { redirect: "manual" }).then(async (r) => {
@@ -384,7 +396,7 @@ Deno.test({
         mode: 0o755,
       });
       const args = loginArgs(provider).filter((a) => a !== "--no-browser");
-      const cli = new Cli(args, { configHome, env: { BROWSER: script } });
+      const cli = new Cli(args, { configHome, env: secretEnv(provider, { BROWSER: script }) });
       const url = await cli.authorizationUrl();
       await cli.waitForLine(/Opened your browser/);
       // The browser gets the one-time start URL on the callback port, not the printed URL.

@@ -17,6 +17,7 @@ import {
   isListening,
   providerLoginArgs,
   runFlags,
+  secretEnv,
   tempConfig,
   withProvider,
 } from "../helpers.ts";
@@ -49,7 +50,7 @@ async function rememberedFlow(configHome: string, origin: string): Promise<strin
 
 Deno.test("default login here: every route runs, the URL line is printed, the browser completes it", async () => {
   await withManualProvider(async (provider, configHome) => {
-    const cli = new Cli(defaultLogin(provider), { configHome });
+    const cli = new Cli(defaultLogin(provider), { configHome, env: secretEnv(provider) });
     await cli.waitForLine(CHOSEN_HERE);
     const code = await userCode(cli);
     const url = await cli.authorizationUrl();
@@ -78,7 +79,7 @@ Deno.test("default login here: every route runs, the URL line is printed, the br
 
 Deno.test("default login here: the device code completes it and the callback port closes", async () => {
   await withManualProvider(async (provider, configHome) => {
-    const cli = new Cli(defaultLogin(provider), { configHome });
+    const cli = new Cli(defaultLogin(provider), { configHome, env: secretEnv(provider) });
     await cli.waitForLine(CHOSEN_HERE);
     const code = await userCode(cli);
     const port = callbackPort(await cli.authorizationUrl());
@@ -93,12 +94,12 @@ Deno.test("default login here: the device code completes it and the callback por
 
 Deno.test("default login here after a browser login: the browser route is shown first, none is removed", async () => {
   await withManualProvider(async (provider, configHome) => {
-    const first = new Cli(defaultLogin(provider), { configHome });
+    const first = new Cli(defaultLogin(provider), { configHome, env: secretEnv(provider) });
     await actAsUser(await first.authorizationUrl());
     assert.equal((await first.output()).code, 0);
     const devicesBefore = provider.requests.filter((r) => r.path === "/login/device/code").length;
 
-    const again = new Cli(defaultLogin(provider), { configHome });
+    const again = new Cli(defaultLogin(provider), { configHome, env: secretEnv(provider) });
     await again.waitForLine(
       /^Logging in with the browser flow and the device flow: .*; every route runs and the first to finish wins$/,
     );
@@ -117,7 +118,10 @@ Deno.test("default login here after a browser login: the browser route is shown 
 
 Deno.test("--no-browser opens nothing but still prints the URL, in every login but --device", async () => {
   await withManualProvider(async (provider, configHome) => {
-    const cli = new Cli(defaultLogin(provider, "--no-browser"), { configHome });
+    const cli = new Cli(defaultLogin(provider, "--no-browser"), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const url = await cli.authorizationUrl();
     await actAsUser(url);
     const { code, stderr } = await cli.output();
@@ -142,7 +146,10 @@ Deno.test("the countdown shows the earlier of --timeout and the code's expiry", 
   ];
   for (const [deviceExpiresIn, flags, most, fewest] of cases) {
     await withManualProvider(async (provider, configHome) => {
-      const cli = new Cli(defaultLogin(provider, ...flags), { configHome });
+      const cli = new Cli(defaultLogin(provider, ...flags), {
+        configHome,
+        env: secretEnv(provider),
+      });
       const line = await cli.waitForLine(/^Waiting for .* \(times out in \d+:\d\d; /);
       const [, m, s] = /times out in (\d+):(\d\d)/.exec(line)!;
       const shown = Number(m) * 60 + Number(s);
@@ -178,10 +185,8 @@ Deno.test("a device endpoint that fails leaves the browser route waiting, and sa
         origin,
         "--client-id",
         provider.clientId,
-        "--client-secret",
-        provider.clientSecret,
       ],
-      { configHome: config.home, flags: runFlags(config.dir) },
+      { configHome: config.home, flags: runFlags(config.dir), env: secretEnv(provider) },
     );
     await cli.waitForLine(/^Logging in with the browser flow: the device flow stopped \(/);
     const url = await cli.authorizationUrl();
@@ -210,7 +215,7 @@ Deno.test({
       });
       const cli = new Cli(defaultLogin(provider), {
         configHome,
-        env: { DISPLAY: ":99", BROWSER: browser },
+        env: secretEnv(provider, { DISPLAY: ":99", BROWSER: browser }),
       });
       await cli.waitForLine(/^Logging in with the browser flow: \$BROWSER is set$/);
       const url = await cli.authorizationUrl();
@@ -265,12 +270,15 @@ Deno.test("a device page off the host's origin gets a warning", async () => {
 
 Deno.test("desktop-like after a device login: the device flow first, and the URL still printed", async () => {
   await withManualProvider(async (provider, configHome) => {
-    const first = new Cli(defaultLogin(provider, "--device"), { configHome });
+    const first = new Cli(defaultLogin(provider, "--device"), {
+      configHome,
+      env: secretEnv(provider),
+    });
     await approveDeviceCode(provider.origin, await userCode(first));
     assert.equal((await first.output()).code, 0);
     const again = new Cli(defaultLogin(provider, "--no-browser"), {
       configHome,
-      env: { DISPLAY: ":99" },
+      env: secretEnv(provider, { DISPLAY: ":99" }),
     });
     await again.waitForLine(
       /^Logging in with the device flow and the browser flow: the device flow worked last time for .*; the browser flow runs too$/,

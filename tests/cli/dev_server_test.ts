@@ -506,7 +506,9 @@ Deno.test("dev-server --tls: its Try: line works as printed (DENO_CERT), and git
     const trust = await server.waitForLine(/^Trust its CA: /, 30_000);
     const line = (await server.waitForLine(/^Try: /)).slice("Try: ".length);
     const [, ca, origin] =
-      /^DENO_CERT=(\S+) loopauth login --hostname (https:\/\/\S+) /.exec(line) ??
+      /^DENO_CERT=(\S+) LOOPAUTH_CLIENT_SECRET=\S+ loopauth login --hostname (https:\/\/\S+) /.exec(
+        line,
+      ) ??
         [];
     assert.ok(ca && origin, line);
     // The line as a user pastes it: `loopauth` is this checkout's documented `deno run`, and
@@ -529,6 +531,7 @@ Deno.test("dev-server --tls: its Try: line works as printed (DENO_CERT), and git
     const err = new TextDecoder().decode(login.stderr);
     assert.equal(login.code, 0, err);
     assert.match(out, new RegExp(`^Logged in to ${new URL(origin).host} as octocat$`, "m"), err);
+    assert.doesNotMatch(err, /^Warning: --client-secret/m, "the line keeps the secret out of argv");
 
     // git: the variable the Trust line names for it, with the token as the password.
     const token = await runCli(["token", "--hostname", origin], { configHome: home.home });

@@ -15,6 +15,7 @@ import {
   Cli,
   isListening,
   providerLoginArgs,
+  secretEnv,
   tempConfig,
   tokenRequests,
   waitUntil,
@@ -48,7 +49,10 @@ function noCredentials(configHome: string) {
 
 Deno.test("--device: code on stderr, user approves, token stored, no secret sent", async () => {
   await withDeviceProvider({}, async (provider, configHome) => {
-    const cli = new Cli(deviceArgs(provider, "--device", "--scopes", "repo"), { configHome });
+    const cli = new Cli(deviceArgs(provider, "--device", "--scopes", "repo"), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const code = await userCode(cli);
     await cli.waitForLine(new RegExp(`enter it: ${provider.origin}/login/device$`));
     const page = await approveDeviceCode(provider.origin, code);
@@ -95,7 +99,10 @@ Deno.test("slow_down: the client waits the new interval the server returns when 
     { slowDownIncrement: 6, deviceExpiresIn: 60 },
     async (provider, configHome) => {
       provider.forceSlowDown = 1;
-      const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+      const cli = new Cli(deviceArgs(provider, "--device"), {
+        configHome,
+        env: secretEnv(provider),
+      });
       const code = await userCode(cli);
       // Let polls happen until one came after the slow_down (bounded).
       await waitUntil(() => tokenRequests(provider, DEVICE_GRANT_TYPE).length >= 1, {
@@ -117,7 +124,7 @@ Deno.test("slow_down: the client waits the new interval the server returns when 
 
 Deno.test("denied on the device page: exit 4, nothing stored", async () => {
   await withDeviceProvider({}, async (provider, configHome) => {
-    const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+    const cli = new Cli(deviceArgs(provider, "--device"), { configHome, env: secretEnv(provider) });
     await approveDeviceCode(provider.origin, await userCode(cli), { decision: "cancel" });
     const { code, stdout, stderr } = await cli.output();
     assert.equal(code, EXIT_CODES.access_denied);
@@ -129,7 +136,7 @@ Deno.test("denied on the device page: exit 4, nothing stored", async () => {
 
 Deno.test("an expired code: clear message, exit 6, nothing stored, polling stops", async () => {
   await withDeviceProvider({ deviceExpiresIn: 1 }, async (provider, configHome) => {
-    const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+    const cli = new Cli(deviceArgs(provider, "--device"), { configHome, env: secretEnv(provider) });
     await userCode(cli);
     const { code, stderr } = await cli.output();
     assert.equal(code, EXIT_CODES.timeout);
@@ -148,14 +155,17 @@ Deno.test("device_flow_disabled: --device says how to enable it; auto falls back
   await withDeviceProvider(
     { deviceFlowDisabled: true, autoApprove: true },
     async (provider, configHome) => {
-      const forced = await new Cli(deviceArgs(provider, "--device"), { configHome }).output();
+      const forced = await new Cli(deviceArgs(provider, "--device"), {
+        configHome,
+        env: secretEnv(provider),
+      }).output();
       assert.equal(forced.code, EXIT_CODES.oauth);
       assert.match(
         forced.stderr,
         /^Error: Device flow is not enabled for this app: tick Enable Device Flow in the app's settings, or log in with --web$/,
       );
       // No display here: auto runs both, the device route drops out, the browser wins.
-      const cli = new Cli(deviceArgs(provider), { configHome });
+      const cli = new Cli(deviceArgs(provider), { configHome, env: secretEnv(provider) });
       await cli.waitForLine(/^Logging in with the device flow and the browser flow: /);
       await cli.waitForLine(
         /^Logging in with the browser flow: the device flow is not available for this app on /,
@@ -170,7 +180,10 @@ Deno.test("device_flow_disabled: --device says how to enable it; auto falls back
 
 Deno.test("over SSH both run: the device code wins and the callback port closes", async () => {
   await withDeviceProvider({}, async (provider, configHome) => {
-    const cli = new Cli(deviceArgs(provider, "--no-browser"), { configHome, env: SSH });
+    const cli = new Cli(deviceArgs(provider, "--no-browser"), {
+      configHome,
+      env: secretEnv(provider, SSH),
+    });
     await cli.waitForLine(
       /^Logging in with the device flow and the browser flow: this is an SSH session without a forwarded display; every route runs and the first to finish wins$/,
     );
@@ -191,7 +204,10 @@ Deno.test("over SSH both run: the device code wins and the callback port closes"
 
 Deno.test("over SSH both run: the forwarded browser callback wins and polling stops", async () => {
   await withDeviceProvider({ autoApprove: true }, async (provider, configHome) => {
-    const cli = new Cli(deviceArgs(provider, "--no-browser"), { configHome, env: SSH });
+    const cli = new Cli(deviceArgs(provider, "--no-browser"), {
+      configHome,
+      env: secretEnv(provider, SSH),
+    });
     const url = await cli.authorizationUrl();
     await userCode(cli);
     const page = await actAsUser(url);
@@ -220,7 +236,10 @@ Deno.test({
     // An interval of an hour: only a Ctrl-C that ends the wait at once lets the CLI exit
     // (cli.output() fails a run that does not end).
     await withDeviceProvider({ deviceInterval: 3600 }, async (provider, configHome) => {
-      const cli = new Cli(deviceArgs(provider, "--device"), { configHome });
+      const cli = new Cli(deviceArgs(provider, "--device"), {
+        configHome,
+        env: secretEnv(provider),
+      });
       await userCode(cli);
       const polls = tokenRequests(provider, DEVICE_GRANT_TYPE).length;
       cli.child.kill("SIGINT");

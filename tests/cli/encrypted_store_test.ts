@@ -18,6 +18,7 @@ import {
   MAIN,
   runCli,
   runFlags,
+  secretEnv,
   tempConfig,
   tempDir,
   Tmux,
@@ -105,8 +106,6 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
       ...hostname,
       "--client-id",
       provider.clientId,
-      "--client-secret",
-      provider.clientSecret,
       "--no-browser",
       "--web",
       "--storage",
@@ -115,7 +114,7 @@ Deno.test("encrypted store: a wrong passphrase, a changed and a cut file are one
     const expectFailure = async (options: CliOptions, message: RegExp) => {
       for (const args of [["token", ...hostname], loginArgs]) {
         const requests = provider.requests.length;
-        const out = await runCli(args, options);
+        const out = await runCli(args, { ...options, env: secretEnv(provider, options.env) });
         assert.equal(out.code, EXIT_CODES.storage, `${args[0]}: ${out.stderr}`);
         assert.match(errorLine(out.stderr), message, args[0]);
         assert.equal(provider.requests.length, requests, "nothing reached the server");

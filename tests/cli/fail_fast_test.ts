@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { startDevProvider } from "../../lib/dev/provider.ts";
-import { Cli, providerLoginArgs, tempConfig, withProvider } from "../helpers.ts";
+import { Cli, providerLoginArgs, secretEnv, tempConfig, withProvider } from "../helpers.ts";
 
 /** The one line of a failed run (nothing but the flow lines before it). */
 function lastLine(stderr: string): string {
@@ -18,7 +18,7 @@ function lastLine(stderr: string): string {
 Deno.test("default login: an unknown client id ends every route at once (exit 5)", async () => {
   await withProvider(async (provider, configHome) => {
     const args = providerLoginArgs(provider).map((a) => a === provider.clientId ? "Iv1.nope" : a);
-    const cli = new Cli(args, { configHome });
+    const cli = new Cli(args, { configHome, env: secretEnv(provider) });
     const { code, stderr } = await cli.output();
     assert.equal(code, EXIT_CODES.oauth, stderr);
     assert.equal(
@@ -87,7 +87,10 @@ Deno.test("default login: a taken --port is exit 10 at once, not a wait for the 
   await withProvider(async (provider, configHome) => {
     using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
-    const cli = new Cli(providerLoginArgs(provider, "--port", String(port)), { configHome });
+    const cli = new Cli(providerLoginArgs(provider, "--port", String(port)), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const { code, stderr } = await cli.output();
     assert.equal(code, EXIT_CODES.port_in_use, stderr);
     assert.match(lastLine(stderr), new RegExp(`^Error: .*\\b${port}\\b`));
@@ -115,7 +118,10 @@ Deno.test({
   ignore: !port80Free(),
   fn: async () => {
     await withProvider(async (provider, configHome) => {
-      const cli = new Cli(providerLoginArgs(provider, "--port", "80"), { configHome });
+      const cli = new Cli(providerLoginArgs(provider, "--port", "80"), {
+        configHome,
+        env: secretEnv(provider),
+      });
       const url = await cli.authorizationUrl();
       // The literal redirect a provider may demand: http://127.0.0.1/callback.
       assert.equal(new URL(url).searchParams.get("redirect_uri"), "http://127.0.0.1/callback");

@@ -234,11 +234,8 @@ Deno.test("gh's short flags: -h HOST where a command takes --hostname, -s LIST f
     assert.equal(agentHelp.code, 0);
     assert.match(agentHelp.stdout, /^Usage: loopauth agent/m);
 
-    // refresh -s repo -h HOST: the new login asks for the union of scopes.
-    const cli = new Cli(
-      ["refresh", "-h", provider.origin, "-s", "repo", "--no-browser", "--web"],
-      { configHome },
-    );
+    // refresh -h HOST -s repo, as a gh user types it: the new login asks for the union of scopes.
+    const cli = new Cli(["refresh", "-h", provider.origin, "-s", "repo"], { configHome });
     // (the first login asked for gh's default scopes, repo read:org gist: repo is among them)
     const url = new URL(await cli.authorizationUrl());
     const asked = url.searchParams.get("scope")!.split(" ");

@@ -20,6 +20,7 @@ import {
   runCli,
   runFlags,
   runWithInput,
+  secretEnv,
   storedSecrets,
   tempConfig,
   Tmux,
@@ -71,7 +72,7 @@ Deno.test("login --with-token checks the token with GET /user and stores it like
     assert.equal(login.stdout, `Logged in to ${provider.origin} as octocat\n`);
     assert.equal(
       login.stderr,
-      `Warning: token stored in plain text at ${configDir}/tokens.json (mode 0600)`,
+      `Warning: token in plain text (mode 0600) at ${configDir}/tokens.json`,
     );
     const checked = provider.requests.slice(before);
     assert.deepEqual(checked.map((r) => `${r.method} ${r.path}`), ["GET /api/v3/user"]);
@@ -89,7 +90,7 @@ Deno.test("login --with-token checks the token with GET /user and stores it like
     // --json: the same warning on stderr, expiresAt null, never the token.
     const json = await cliWithInput([...args, "--json"], { configHome }, token);
     assert.equal(json.code, 0, json.stderr);
-    assert.match(json.stderr, /^Warning: token stored in plain text at /);
+    assert.match(json.stderr, /^Warning: token in plain text \(mode 0600\) at /);
     assert.ok(!json.stdout.includes(token));
     assert.deepEqual(JSON.parse(json.stdout), {
       host: provider.origin,
@@ -229,10 +230,19 @@ Deno.test("refresh: signing in as another user changes nothing, exit 4", async (
     assert.equal(other.code, EXIT_CODES.access_denied);
     assert.equal(
       other.stderr.split("\n").at(-1),
-      "Error: Logged in as hubot, not octocat: nothing was changed; sign in as octocat in the browser and run loopauth refresh again",
+      `Error: Logged in as hubot, not octocat: nothing was changed; sign in as octocat in the browser and run loopauth refresh --hostname ${provider.origin} --scopes repo`,
     );
     assert.deepEqual(await storedSecrets(configHome, provider.origin), before);
     assert.deepEqual(provider.activeTokens(), [before.accessToken], "hubot's token was revoked");
+    // The hint as printed, signed in as octocat this time: the account gets repo.
+    provider.user = { login: "octocat", id: 1, name: "The Octocat" };
+    const hint = /and run loopauth (refresh .+)$/.exec(other.stderr)![1].split(" ");
+    const cli = new Cli(hint, { configHome });
+    await actAsUser(await cli.authorizationUrl());
+    const again = await cli.output();
+    assert.equal(again.code, 0, again.stderr);
+    const config = await readJson(`${configHome}/loopauth/config.json`);
+    assert.ok(config.hosts[provider.origin].accounts.octocat.scopes.includes("repo"));
     const none = await runCli(["refresh", "--hostname", "ghe.example.com"], { configHome });
     assert.equal(none.code, EXIT_CODES.not_logged_in);
     assert.match(none.stderr, /^Error: Not logged in to ghe\.example\.com: run loopauth login/);
@@ -244,7 +254,10 @@ Deno.test("LOOPAUTH_HOST, then GH_HOST, name the default host; --hostname wins; 
     // login with no --hostname goes to the default host.
     const args = providerLoginArgs(provider, "--no-browser", "--web", "--storage", "file")
       .filter((a, i, all) => a !== "--hostname" && all[i - 1] !== "--hostname");
-    const cli = new Cli(args, { configHome, env: { GH_HOST: provider.origin } });
+    const cli = new Cli(args, {
+      configHome,
+      env: secretEnv(provider, { GH_HOST: provider.origin }),
+    });
     const url = await cli.authorizationUrl();
     assert.ok(url.startsWith(`${provider.origin}/login/oauth/authorize?`), url);
     await actAsUser(url);

@@ -13,6 +13,7 @@ import {
   type CliOutput,
   loginOnce,
   runCli,
+  secretEnv,
   storedSecrets,
   tokenRequests,
   withProvider,
@@ -34,8 +35,9 @@ function printedHint(stderr: string): string[] {
 async function runLoginHint(
   args: string[],
   configHome: string,
+  env: Record<string, string> = {},
 ): Promise<CliOutput & { url: URL }> {
-  const cli = new Cli(args, { configHome });
+  const cli = new Cli(args, { configHome, env });
   const url = new URL(await cli.authorizationUrl());
   const page = await actAsUser(url.href);
   assert.equal(page.status, 200, page.body);
@@ -136,9 +138,7 @@ Deno.test("hints: api with a refused token from the environment names the variab
 
 Deno.test("login: no client id anywhere points to docs/oauth_app.md and loopauth dev-server", async () => {
   await withProvider(async (provider, configHome) => {
-    const none = await runCli(["login", "--hostname", provider.origin, "--no-browser"], {
-      configHome,
-    });
+    const none = await runCli(["login", "--hostname", provider.origin], { configHome });
     assert.equal(none.code, EXIT_CODES.usage);
     assert.equal(
       none.stderr,
@@ -152,18 +152,50 @@ Deno.test("login: no client id anywhere points to docs/oauth_app.md and loopauth
 Deno.test("scopes: a first GitHub login asks for repo read:org gist; a plain login again keeps the account's", async () => {
   await withProvider(async (provider, configHome) => {
     const host = ["--hostname", provider.origin];
-    const first = await loginOnce(provider, configHome, "--storage", "file");
+    // A first login as the user types it (the secret in the environment): no flow flag.
+    const first = await runLoginHint(
+      ["login", ...host, "--client-id", provider.clientId],
+      configHome,
+      secretEnv(provider),
+    );
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(new URL(first.url).searchParams.get("scope"), "repo read:org gist");
+    assert.equal(first.url.searchParams.get("scope"), "repo read:org gist");
 
     const narrow = await loginOnce(provider, configHome, "--scopes", "read:user");
     assert.equal(narrow.code, 0, narrow.stderr);
     assert.equal(new URL(narrow.url).searchParams.get("scope"), "read:user");
 
     // A plain login (no --client-id, no --scopes) asks for what the account has.
-    const plain = await runLoginHint(["login", ...host, "--no-browser", "--web"], configHome);
+    const plain = await runLoginHint(["login", ...host], configHome);
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.url.searchParams.get("scope"), "read:user");
     assert.equal(plain.url.searchParams.get("client_id"), provider.clientId);
+  });
+});
+
+Deno.test("hints: login --storage agent without an agent names loopauth agent start, which works as printed", async () => {
+  await withProvider(async (provider, configHome) => {
+    const args = ["login", "--hostname", provider.origin, "--client-id", provider.clientId];
+    const options = { configHome, env: secretEnv(provider) };
+    const none = await runCli([...args, "--storage", "agent"], options);
+    assert.equal(none.code, EXIT_CODES.storage, none.stderr);
+    assert.equal(none.stderr.split("\n").length, 1, none.stderr);
+    assert.equal(provider.requests.length, 0, "refused before the browser or the device code");
+    const [, printed] =
+      /: run (loopauth [^,]+) first, or use another --storage$/.exec(none.stderr) ??
+        [];
+    assert.equal(printed, "loopauth agent start");
+    const start = await runCli(printed.split(" ").slice(1), { configHome });
+    try {
+      assert.equal(start.code, 0, start.stderr);
+      const cli = new Cli([...args, "--storage", "agent"], options);
+      await actAsUser(await cli.authorizationUrl());
+      const again = await cli.output();
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /^Token stored in the agent at .*agent\.sock$/m);
+    } finally {
+      const stop = await runCli(["agent", "stop"], { configHome });
+      assert.equal(stop.code, 0, stop.stderr);
+    }
   });
 });

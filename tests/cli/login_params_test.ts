@@ -14,6 +14,7 @@ import {
   loginArgs,
   loginOnce,
   runCli,
+  secretEnv,
   tempConfig,
   withProvider,
 } from "../helpers.ts";
@@ -57,14 +58,12 @@ Deno.test("login --redirect-uri http://localhost:PORT/cb against dev-server --ca
         origin,
         "--client-id",
         clientId,
-        "--client-secret",
-        clientSecret,
         "--no-browser",
         "--web",
         "--redirect-uri",
         redirect,
       ],
-      { configHome: config.home },
+      { configHome: config.home, env: secretEnv({ clientSecret }) },
     );
     const url = new URL(await cli.authorizationUrl());
     assert.equal(url.searchParams.get("redirect_uri"), redirect);
@@ -83,7 +82,10 @@ Deno.test("login --redirect-uri http://localhost:PORT/cb against dev-server --ca
   // Its hint names the redirect URI, so that it works as printed.
   assert.match(
     stopped.stderr,
-    new RegExp(`^Try: loopauth login .* --redirect-uri ${redirect}$`, "m"),
+    new RegExp(
+      `^Try: LOOPAUTH_CLIENT_SECRET=\\S+ loopauth login .* --redirect-uri ${redirect}$`,
+      "m",
+    ),
   );
 });
 
@@ -92,6 +94,7 @@ Deno.test("dev-server --callback with a port refuses another port (redirect_uri_
   await withProvider(async (provider, configHome) => {
     const cli = new Cli(loginArgs(provider, "--redirect-uri", `http://localhost:${port + 1}/cb`), {
       configHome,
+      env: secretEnv(provider),
     });
     const response = await fetch(await cli.authorizationUrl(), { redirect: "manual" });
     assert.equal(response.status, 400);
@@ -138,7 +141,10 @@ Deno.test("login --redirect-uri that is not a loopback http URI (a name, https, 
       ],
     ];
     for (const [flags, message] of cases) {
-      const out = await runCli(loginArgs(provider, ...flags), { configHome });
+      const out = await runCli(loginArgs(provider, ...flags), {
+        configHome,
+        env: secretEnv(provider),
+      });
       assert.equal(out.code, EXIT_CODES.usage, `${flags}: ${out.stderr}`);
       assert.equal(out.stderr.trim().split("\n").length, 1, out.stderr);
       assert.match(out.stderr.trim(), message);
@@ -206,11 +212,14 @@ Deno.test("login --device with --param, --prompt, --login-hint or --redirect-uri
     }
     const both = await runCli(
       loginArgs(provider, "--login-hint", "octocat", "--param", "login=hubot"),
-      { configHome },
+      { configHome, env: secretEnv(provider) },
     );
     assert.equal(both.code, EXIT_CODES.usage);
     assert.equal(both.stderr.trim(), "Error: Give --login-hint or --param login=…, not both");
-    const prompt = await runCli(loginArgs(provider, "--prompt", "login&state=x"), { configHome });
+    const prompt = await runCli(loginArgs(provider, "--prompt", "login&state=x"), {
+      configHome,
+      env: secretEnv(provider),
+    });
     assert.equal(prompt.code, EXIT_CODES.usage);
     assert.match(prompt.stderr.trim(), /^Error: Invalid --prompt "login&state=x": /);
     assert.equal(provider.requests.length, 0, "the provider heard nothing");
@@ -240,15 +249,13 @@ Deno.test("a default login (both routes race here) with --param and --login-hint
         provider.origin,
         "--client-id",
         provider.clientId,
-        "--client-secret",
-        provider.clientSecret,
         "--no-browser",
         "--param",
         "audience=api",
         "--login-hint",
         "octocat",
       ],
-      { configHome },
+      { configHome, env: secretEnv(provider) },
     );
     await cli.waitForLine(
       /^Warning: the device flow does not send audience, login \(its request has no place for them\); the browser flow does$/,

@@ -74,7 +74,7 @@ Deno.test("status, logout and setup-git with nothing stored: not logged in, exit
     ],
     [
       ["setup-git"],
-      /^Error: Not logged in to any GitHub host: run loopauth login first, or give --hostname$/,
+      /^Error: Not logged in to any GitHub host: log in first \(see loopauth help login\), or give --hostname$/,
     ],
   ];
   for (const [args, message] of cases) {
@@ -82,6 +82,10 @@ Deno.test("status, logout and setup-git with nothing stored: not logged in, exit
     assert.equal(out.code, EXIT_CODES.not_logged_in, `${args.join(" ")}: ${out.stderr}`);
     assert.match(out.stderr, message, args.join(" "));
   }
+  // setup-git's pointer works as printed.
+  const help = await runCli(["help", "login"], { configHome: config.home });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: loopauth login /m);
 });
 
 Deno.test("setup-git skips issuer accounts with a note and configures the GitHub hosts", async () => {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { Cli, runCli, storedSecrets, tempConfig } from "../helpers.ts";
+import { Cli, type CliOptions, runCli, secretEnv, storedSecrets, tempConfig } from "../helpers.ts";
 import { actAsOidcUser, startOidcProvider, type TestOidcProvider } from "../oidc_helpers.ts";
 
 const SCOPES = "openid offline_access profile email";
@@ -51,8 +51,15 @@ async function refreshAnswer(op: TestOidcProvider, refreshToken: string): Promis
   return data.error ?? "ok";
 }
 
-async function login(op: TestOidcProvider, configHome: string, ...extra: string[]) {
-  const cli = new Cli(loginArgs(op, ...extra), { configHome });
+async function login(
+  op: TestOidcProvider,
+  where: string | CliOptions,
+  ...extra: string[]
+) {
+  const cli = new Cli(
+    loginArgs(op, ...extra),
+    typeof where === "string" ? { configHome: where } : where,
+  );
   const url = new URL(await cli.waitForLine(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/));
   const agent = await actAsOidcUser(url.href);
   return { url, agent, ...(await cli.output()) };
@@ -132,10 +139,20 @@ Deno.test("issuer: a confidential client logs in with client_secret_basic", asyn
   await using op = await startOidcProvider();
   await using config = await tempConfig();
   const { id, secret } = op.confidential;
-  const ok = await login(op, config.home, "--client-id", id, "--client-secret", secret);
+  const ok = await login(
+    op,
+    { configHome: config.home, env: secretEnv({ clientSecret: secret }) },
+    "--client-id",
+    id,
+  );
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, `Logged in to ${op.issuer} as alice\n`);
-  const wrong = await login(op, config.home, "--client-id", id, "--client-secret", "wrong");
+  const wrong = await login(
+    op,
+    { configHome: config.home, env: secretEnv({ clientSecret: "wrong" }) },
+    "--client-id",
+    id,
+  );
   assert.equal(wrong.code, EXIT_CODES.oauth);
   assert.match(wrong.stderr, /^Error: .*invalid_client/m);
 });

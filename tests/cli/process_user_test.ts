@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import type { DevProvider } from "../../lib/testing.ts";
+import { actAsUser, type DevProvider } from "../../lib/dev/provider.ts";
 import {
   childEnv,
   Cli,
@@ -15,6 +15,8 @@ import {
   runCli,
   runFlags,
   runWithInput,
+  saveFileAccount,
+  tokenRequests,
   withProvider,
 } from "../helpers.ts";
 
@@ -209,4 +211,48 @@ Deno.test("LOOPAUTH_USER: a login keeps the host's active account; a login as an
     });
     assert.equal(await ownerOf(provider, named.stdout.trim()), "octocat");
   });
+});
+
+Deno.test("LOOPAUTH_USER: a plain login takes the app and scopes of the account it names, not the host's active one", async () => {
+  await withProvider(async (provider, configHome, configDir) => {
+    const first = await loginOnce(
+      provider,
+      configHome,
+      "--storage",
+      "file",
+      "--scopes",
+      "read:user",
+    );
+    assert.equal(first.code, 0, first.stderr);
+    // hubot, the active account, was logged in with another app (one this provider does not know).
+    await saveFileAccount(
+      configDir,
+      { host: provider.origin, login: "hubot", accessToken: "gho_hubotsOwnToken1" },
+      { clientId: "other-app", scopes: ["repo", "gist"] },
+    );
+    assert.equal(await activeOf(configHome, provider.origin), "hubot");
+
+    // A plain login as the user types it: no --client-id, --scopes or secret.
+    const cli = new Cli(["login", "--hostname", provider.origin], {
+      configHome,
+      env: { LOOPAUTH_USER: "octocat" },
+    });
+    const url = new URL(await cli.authorizationUrl());
+    assert.equal(url.searchParams.get("client_id"), provider.clientId, "octocat's app");
+    assert.equal(url.searchParams.get("scope"), "read:user", "octocat's scopes, not hubot's");
+    await actAsUser(url.href);
+    const out = await cli.output();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, `Logged in to ${provider.origin} as octocat\n`);
+    // The code exchange carried the secret octocat's login stored.
+    const exchange = tokenRequests(provider, "authorization_code").at(-1)!;
+    assert.equal(new URLSearchParams(exchange.body).get("client_secret"), provider.clientSecret);
+    assert.equal(await activeOf(configHome, provider.origin), "hubot");
+
+    // Without LOOPAUTH_USER the same plain login takes the active account's app: hubot's,
+    // which this provider refuses at once.
+    const plain = await runCli(["login", "--hostname", provider.origin], { configHome });
+    assert.equal(plain.code, EXIT_CODES.oauth, plain.stderr);
+    assert.match(plain.stderr, /does not know the client id other-app: check --client-id$/);
+  }, { autoApprove: false });
 });

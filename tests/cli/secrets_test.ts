@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { actAsUser, startDevProvider } from "../../lib/dev/provider.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { Cli, loginArgs, runCli, tempConfig } from "../helpers.ts";
+import { Cli, providerLoginArgs, runCli, secretEnv, tempConfig } from "../helpers.ts";
 
 const env = { LOOPAUTH_STORAGE: "file" };
 
@@ -17,20 +17,32 @@ Deno.test("two logins to one host at once: the second is refused with one line, 
   const other = startDevProvider({ autoApprove: true });
   await using config = await tempConfig();
   try {
-    const first = new Cli(loginArgs(provider), { configHome: config.home, env });
+    const first = new Cli(providerLoginArgs(provider), {
+      configHome: config.home,
+      env: secretEnv(provider, env),
+    });
+    // A default login, as typed: every route runs here (the device code, then the URL).
+    await first.waitForLine(/one-time code: /);
     const url = await first.authorizationUrl();
-    // While the first waits for its browser, a second login to the same host ends at once,
-    // before it asks the provider anything.
-    const before = provider.requests.length;
-    const second = await runCli(loginArgs(provider), { configHome: config.home, env });
+    // While the first waits, a second login to the same host ends at once, before it asks
+    // the provider for a device code of its own.
+    const deviceCodes = () => provider.requests.filter((r) => r.path === "/login/device/code");
+    const before = deviceCodes().length;
+    const second = await runCli(providerLoginArgs(provider), {
+      configHome: config.home,
+      env: secretEnv(provider, env),
+    });
     assert.equal(second.code, EXIT_CODES.storage, second.stderr);
     assert.equal(
       second.stderr,
       `Error: Another login to ${provider.origin} is under way: finish or cancel it (Ctrl-C where it runs), then log in again`,
     );
-    assert.equal(provider.requests.length, before);
+    assert.equal(deviceCodes().length, before);
     // A login to another host is not held up.
-    const elsewhere = new Cli(loginArgs(other), { configHome: config.home, env });
+    const elsewhere = new Cli(providerLoginArgs(other), {
+      configHome: config.home,
+      env: secretEnv(other, env),
+    });
     await actAsUser(await elsewhere.authorizationUrl());
     assert.equal((await elsewhere.output()).code, 0);
 
@@ -49,7 +61,10 @@ Deno.test("two logins to one host at once: the second is refused with one line, 
     assert.deepEqual(provider.activeTokens(), [token.stdout.trim()], "one login, one token");
 
     // Once the first has finished, the login the message asks for works.
-    const again = new Cli(loginArgs(provider), { configHome: config.home, env });
+    const again = new Cli(providerLoginArgs(provider), {
+      configHome: config.home,
+      env: secretEnv(provider, env),
+    });
     await actAsUser(await again.authorizationUrl());
     const retried = await again.output();
     assert.equal(retried.code, 0, retried.stderr);

@@ -16,6 +16,7 @@ import {
   runCli,
   runFlags,
   runWithInput,
+  secretEnv,
   tokenRequests,
   waitUntil,
   withProvider,
@@ -40,7 +41,7 @@ async function startTwoStep(
 ): Promise<Started> {
   const out = await runCli(
     providerLoginArgs(provider as never, "--no-wait", "--json", "--no-browser", ...extra),
-    { configHome },
+    { configHome, env: secretEnv(provider) },
   );
   assert.equal(out.code, 0, out.stderr);
   const started = JSON.parse(out.stdout) as Started;
@@ -204,6 +205,7 @@ Deno.test("--no-wait without --json: the id on stdout, the URL, the code and the
   await withProvider(async (provider, configHome) => {
     const out = await runCli(providerLoginArgs(provider, "--no-wait", "--no-browser"), {
       configHome,
+      env: secretEnv(provider),
     });
     assert.equal(out.code, 0, out.stderr);
     const id = out.stdout.trim();
@@ -231,6 +233,7 @@ Deno.test("--no-wait where the app has no device flow: only the URL, and the log
   await withProvider(async (provider, configHome) => {
     const out = await runCli(providerLoginArgs(provider, "--no-wait", "--json", "--no-browser"), {
       configHome,
+      env: secretEnv(provider),
     });
     assert.equal(out.code, 0, out.stderr);
     const started = JSON.parse(out.stdout);
@@ -270,7 +273,7 @@ Deno.test("--no-wait fails as a login would before anything is shown: a port in 
       const port = String((taken.addr as Deno.NetAddr).port);
       const out = await runCli(
         providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web", "--port", port),
-        { configHome },
+        { configHome, env: secretEnv(provider) },
       );
       assert.equal(out.code, EXIT_CODES.port_in_use, out.stderr);
       assert.equal(out.stdout, "");
@@ -285,7 +288,7 @@ Deno.test("--no-wait fails as a login would before anything is shown: a port in 
       // With both routes too, as a login (the port was asked for: no route can do without it).
       const both = await runCli(
         providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--port", port),
-        { configHome },
+        { configHome, env: secretEnv(provider) },
       );
       assert.equal(both.code, EXIT_CODES.port_in_use, both.stderr);
       assert.equal(both.stdout, "");
@@ -302,7 +305,7 @@ Deno.test("--no-wait carries --prompt, --login-hint and --param to the waiter's 
   await withProvider(async (provider, configHome) => {
     const refused = await runCli(
       providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--param", "state=x"),
-      { configHome },
+      { configHome, env: secretEnv(provider) },
     );
     assert.equal(refused.code, 2);
     assert.equal(refused.stdout, "");

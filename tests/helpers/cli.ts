@@ -158,18 +158,21 @@ export function loginArgs(provider: DevProvider, ...extra: string[]): string[] {
   return providerLoginArgs(provider, "--no-browser", "--web", ...extra);
 }
 
-/** `login` against a dev provider with its client id and secret, plus `extra` flags. */
+/**
+ * `login` against a dev provider with its client id, plus `extra` flags; its
+ * secret goes in the environment ({@linkcode secretEnv}), as a user gives it
+ * (`--client-secret SECRET` warns).
+ */
 export function providerLoginArgs(provider: DevProvider, ...extra: string[]): string[] {
-  return [
-    "login",
-    "--hostname",
-    provider.origin,
-    "--client-id",
-    provider.clientId,
-    "--client-secret",
-    provider.clientSecret,
-    ...extra,
-  ];
+  return ["login", "--hostname", provider.origin, "--client-id", provider.clientId, ...extra];
+}
+
+/** `env` plus `LOOPAUTH_CLIENT_SECRET` with the dev provider's client secret (`env` wins). */
+export function secretEnv(
+  provider: { clientSecret: string },
+  env: Record<string, string> = {},
+): Record<string, string> {
+  return { LOOPAUTH_CLIENT_SECRET: provider.clientSecret, ...env };
 }
 
 /** Runs `fn` with a started provider (auto-approving by default) and a temporary config. */
@@ -201,7 +204,10 @@ export async function loginWith(
   options: CliOptions,
   ...extra: string[]
 ): Promise<CliOutput & { url: string; page: { status: number; body: string } }> {
-  const cli = new Cli(loginArgs(provider, ...extra), options);
+  const cli = new Cli(loginArgs(provider, ...extra), {
+    ...options,
+    env: secretEnv(provider, options.env),
+  });
   const url = await cli.authorizationUrl();
   const page = await actAsUser(url);
   return { url, page, ...(await cli.output()) };

@@ -13,6 +13,8 @@ export interface TestKeyring extends AsyncDisposable {
   dir: string;
   /** What `secret-tool lookup` returns for an account (of `service`, default loopauth), or `undefined`. */
   lookup(host: string, login: string, service?: string): Promise<string | undefined>;
+  /** Writes an item where loopauth keeps an account's secrets, as another program could. */
+  store(host: string, login: string, secret: string): Promise<void>;
 }
 
 /**
@@ -125,6 +127,13 @@ export async function startKeyring(): Promise<TestKeyring> {
           login,
         ]);
         return output.success ? new TextDecoder().decode(output.stdout) : undefined;
+      },
+      async store(host, login, secret) {
+        const output = await secretTool(
+          ["store", "--label=other", "service", "loopauth", "host", host, "account", login],
+          secret,
+        );
+        if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
       },
       [Symbol.asyncDispose]: close,
     };

@@ -21,6 +21,7 @@ import {
   loginOnce,
   runCli,
   saveFileAccount,
+  secretEnv,
   tempConfig,
   withProvider,
 } from "../helpers.ts";
@@ -176,7 +177,7 @@ Deno.test("attack: --param state=… (or code_challenge*, redirect_uri, resource
     for (const name of owned) {
       const cli = await runCli(
         loginArgs(provider, "--param", "audience=api", "--param", `${name}=attacker-chosen`),
-        { configHome },
+        { configHome, env: secretEnv(provider) },
       );
       assert.equal(cli.code, EXIT_CODES.usage, `${name}: ${cli.stderr}`);
       assert.match(cli.stderr, /^Error: Refused --param \S+: loopauth sets \S+ itself: [^\n]+$/);
@@ -212,7 +213,10 @@ Deno.test("attack: --redirect-uri to another host, 0.0.0.0 or https (the code wo
         "https://127.0.0.1:8123/cb",
       ]
     ) {
-      const cli = await runCli(loginArgs(provider, "--redirect-uri", uri), { configHome });
+      const cli = await runCli(loginArgs(provider, "--redirect-uri", uri), {
+        configHome,
+        env: secretEnv(provider),
+      });
       assert.equal(cli.code, EXIT_CODES.usage, `${uri}: ${cli.stderr}`);
       assert.match(cli.stderr, /^Error: Invalid --redirect-uri "[^"\n]+": [^\n]+$/);
       assert.equal(await isListening(8123), false);

@@ -21,6 +21,7 @@ import {
   loginOnce,
   runCli,
   saveFileAccount,
+  secretEnv,
   SOURCE_DIR,
   tempConfig,
   tokenRequests,
@@ -129,7 +130,10 @@ Deno.test({
             `Error: Refusing to use ${dir}: it belongs to another user (uid ${nobody}): use a config directory of your own`,
           );
         }
-        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), { configHome });
+        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), {
+          configHome,
+          env: secretEnv(provider),
+        });
         assert.equal(login.code, EXIT_CODES.storage, login.stderr);
         assert.doesNotMatch(login.stderr, /\/login\/oauth\/authorize/, "before the browser");
         // The directory is the user's again, a token file in it is not: planted.
@@ -170,7 +174,10 @@ Deno.test({
           out.stderr,
           `Error: Refusing to use ${dir}/lock: it is a symbolic link, not the lock file loopauth creates (remove it)`,
         );
-        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), { configHome });
+        const login = await runCli(loginArgs(provider, ...FILE, "--timeout", "5s"), {
+          configHome,
+          env: secretEnv(provider),
+        });
         assert.equal(login.code, EXIT_CODES.storage, `login → ${target}: ${login.stderr}`);
         assert.equal(login.stderr, out.stderr, "login: refused before the browser opens");
         assert.equal((await Deno.lstat(`${dir}/lock`)).isSymlink, true, "the link is left alone");
@@ -194,7 +201,11 @@ Deno.test({
   fn: async () => {
     await withProvider(async (provider, configHome, dir) => {
       const attempt = async (flags?: string[]) => {
-        const cli = new Cli(loginArgs(provider, ...FILE), { configHome, flags });
+        const cli = new Cli(loginArgs(provider, ...FILE), {
+          configHome,
+          flags,
+          env: secretEnv(provider),
+        });
         const url = await cli.authorizationUrl().catch(() => undefined);
         if (url) await actAsUser(url).catch(() => {}); // today's code: the user consents in vain
         return { url, ...(await cli.output()) };

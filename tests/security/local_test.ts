@@ -27,6 +27,7 @@ import {
   rawRequest,
   runCli,
   runFlags,
+  secretEnv,
   storedSecrets,
   tempConfig,
   tokenRequests,
@@ -101,7 +102,7 @@ Deno.test("attack: a second valid callback while the first is being redeemed (a 
 
 Deno.test("attack: forged callbacks at a waiting loopauth login (no state, a forged one, a 10,000-character one, /, Host attacker.example) → 400/414/404/400, the login still completes", async () => {
   await withProvider(async (provider, configHome) => {
-    const cli = new Cli(loginArgs(provider), { configHome });
+    const cli = new Cli(loginArgs(provider), { configHome, env: secretEnv(provider) });
     const url = await cli.authorizationUrl();
     const redirect = new URL(new URL(url).searchParams.get("redirect_uri")!);
     const port = Number(redirect.port);
@@ -191,7 +192,10 @@ Deno.test({
     try {
       for (let i = 0; i < 12; i++) {
         // Login, killed somewhere between the user's approval and the exit.
-        const cli = new Cli(loginArgs(provider), { configHome: config.home, env });
+        const cli = new Cli(loginArgs(provider), {
+          configHome: config.home,
+          env: secretEnv(provider, env),
+        });
         const url = await cli.authorizationUrl();
         const approving = actAsUser(url).catch(() => undefined);
         await new Promise((r) => setTimeout(r, Math.random() * 25));
@@ -582,7 +586,7 @@ const NO_PORT_LINE =
 Deno.test("attack: local processes hold every ephemeral port → login and dev-server say so in one line (no port named), exit 10; --port with a free port, as the line says, logs in", async () => {
   await withProvider(async (provider, configHome, configDir) => {
     const options = { configHome, flags: [...runFlags(configDir), "--preload", NO_FREE_PORT] };
-    const login = await runCli(loginArgs(provider), options);
+    const login = await runCli(loginArgs(provider), { ...options, env: secretEnv(provider) });
     assert.equal(login.code, EXIT_CODES.port_in_use, login.stderr);
     assert.equal(login.stderr, NO_PORT_LINE);
     assert.equal(await exists(`${configDir}/tokens.json`), false, "nothing stored");

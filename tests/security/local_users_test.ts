@@ -15,6 +15,7 @@ import {
   type CliOptions,
   providerLoginArgs,
   runCli,
+  secretEnv,
   TEST_TMP_DIR,
   tokenRequests,
   waitUntil,
@@ -250,7 +251,7 @@ Deno.test({
     await withProvider(async (provider, configHome) => {
       const cli = new Cli(
         [...providerLoginArgs(provider, "--no-browser", "--web", "--scopes", "read:user")],
-        { configHome, env: FILE },
+        { configHome, env: secretEnv(provider, FILE) },
       );
       const url = await cli.authorizationUrl();
       // The attacker authorizes this very request (state, challenge, redirect URI) as mallory,
@@ -290,7 +291,7 @@ Deno.test({
     await withProvider(async (provider, configHome) => {
       const cli = new Cli([...providerLoginArgs(provider, "--no-browser", "--web")], {
         configHome,
-        env: FILE,
+        env: secretEnv(provider, FILE),
       });
       const url = new URL(await cli.authorizationUrl());
       const callback = new URL(url.searchParams.get("redirect_uri")!);
@@ -430,7 +431,7 @@ Deno.test({
     await withProvider(async (provider, configHome) => {
       const cli = new Cli([...providerLoginArgs(provider, "--no-browser", "--web")], {
         configHome,
-        env: FILE,
+        env: secretEnv(provider, FILE),
       });
       const url = await cli.authorizationUrl();
       const forged = await attackerCallback(provider, url);
@@ -488,7 +489,7 @@ Deno.test("attack: another local user reads a two-step login's state file or ask
   await withProvider(async (provider, configHome) => {
     const start = await runCli(
       providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
-      { configHome, env: SECRET_ENV },
+      { configHome, env: secretEnv(provider, SECRET_ENV) },
     );
     assert.equal(start.code, 0, start.stderr);
     const { id, url } = JSON.parse(start.stdout);
@@ -571,7 +572,7 @@ Deno.test("attack: another local user listens on a dead waiter's control port â†
   await withProvider(async (provider, configHome) => {
     const start = await runCli(
       providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
-      { configHome },
+      { configHome, env: secretEnv(provider) },
     );
     assert.equal(start.code, 0, start.stderr);
     const { id, url } = JSON.parse(start.stdout);

@@ -16,6 +16,7 @@ import {
   loginWith,
   runCli,
   runFlags,
+  secretEnv,
   tempDir,
   withProvider,
 } from "../helpers.ts";
@@ -38,6 +39,11 @@ function cliOptions(configHome: string, file: string, ...paths: string[]): CliOp
     flag.startsWith("--allow-read=") ? [flag, file, ...paths].join(",") : flag
   );
   return { configHome, env, flags };
+}
+
+/** `options` with the dev provider's client secret in the environment too. */
+function withSecret(provider: { clientSecret: string }, options: CliOptions): CliOptions {
+  return { ...options, env: secretEnv(provider, options.env) };
 }
 
 /** Runs a shell command line, as a user would type a hint. */
@@ -148,7 +154,7 @@ Deno.test({
       const requests = provider.requests.length;
       const login = await runCli(
         loginArgs(provider, "--storage", "encrypted"),
-        cliOptions(configHome, inside),
+        withSecret(provider, cliOptions(configHome, inside)),
       );
       assert.equal(login.code, EXIT_CODES.storage, login.stderr);
       assert.match(errorLine(login.stderr), refusal);
@@ -217,7 +223,7 @@ Deno.test({
         await Deno.chmod(file, mode);
         for (const args of [["token", ...host], loginArgs(provider, "--storage", "encrypted")]) {
           const requests = provider.requests.length;
-          const out = await runCli(args, options);
+          const out = await runCli(args, withSecret(provider, options));
           assert.equal(out.code, EXIT_CODES.storage, `${mode.toString(8)}: ${out.stderr}`);
           assert.equal(out.stdout, "", "no token printed");
           assert.equal(
@@ -311,7 +317,7 @@ Deno.test({
         await Deno.writeTextFile(path, text);
         for (const args of [["token", ...host], loginArgs(provider, "--storage", "encrypted")]) {
           const requests = provider.requests.length;
-          const out = await runCli(args, options);
+          const out = await runCli(args, withSecret(provider, options));
           assert.equal(out.code, EXIT_CODES.storage, `${what}, ${args[0]}: ${out.stderr}`);
           assert.equal(out.stdout, "", `${what}: no token printed`);
           assert.match(errorLine(out.stderr), message, what);
@@ -373,7 +379,7 @@ Deno.test({
       const requests = provider.requests.length;
       const login = await runCli(
         loginArgs(provider, "--storage", "encrypted"),
-        cliOptions(configHome, outside),
+        withSecret(provider, cliOptions(configHome, outside)),
       );
       assert.equal(login.code, EXIT_CODES.storage, login.stderr);
       assert.equal(

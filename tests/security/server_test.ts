@@ -28,6 +28,7 @@ import {
   loginOnce,
   providerLoginArgs,
   runCli,
+  secretEnv,
   serveCheckout,
   SOURCE_DIR,
   startKeyring,
@@ -363,12 +364,11 @@ async function loginAgainst(configHome: string, args: string[], urlPattern: RegE
     ...args,
     "--client-id",
     "x",
-    "--client-secret",
-    "y",
     "--no-browser",
     "--web",
   ], {
     configHome,
+    env: secretEnv({ clientSecret: "y" }),
   });
   const url = new URL(await cli.waitForLine(urlPattern));
   const callback = new URL(url.searchParams.get("redirect_uri")!);
@@ -990,7 +990,10 @@ Deno.test("attack: the server answers slow_down again and again → polls spaced
   // It names a new interval only 0.5 s longer: the client still adds the RFC's 5 s.
   await withProvider(async (provider, configHome) => {
     provider.forceSlowDown = 3;
-    const cli = new Cli(providerLoginArgs(provider, "--device", "--no-browser"), { configHome });
+    const cli = new Cli(providerLoginArgs(provider, "--device", "--no-browser"), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const line = await cli.waitForLine(/one-time code: [A-Z]{4}-[A-Z]{4}/);
     const userCode = /[A-Z]{4}-[A-Z]{4}/.exec(line)![0];
     const polls = () => tokenRequests(provider, DEVICE_GRANT_TYPE);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { type DevProvider, startDevProvider } from "../../lib/dev/provider.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { Cli, loginArgs, tempConfig, waitUntil } from "../helpers.ts";
+import { Cli, loginArgs, secretEnv, tempConfig, waitUntil } from "../helpers.ts";
 
 const DRIVER = fileURLToPath(new URL("../browser_driver.mjs", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts", import.meta.url));
@@ -67,10 +67,10 @@ async function browserLogin(
     );
     await Deno.chmod(opener, 0o700);
     const cli = via === "printed"
-      ? new Cli(loginArgs(provider), { configHome: config.home })
+      ? new Cli(loginArgs(provider), { configHome: config.home, env: secretEnv(provider) })
       : new Cli(loginArgs(provider).filter((a) => a !== "--no-browser"), {
         configHome: config.home,
-        env: { BROWSER: opener },
+        env: secretEnv(provider, { BROWSER: opener }),
       });
     const printed = await cli.authorizationUrl();
     let url = printed;

@@ -16,6 +16,7 @@ import {
   loginWith,
   ROOT,
   runCli,
+  secretEnv,
   startAgent,
   tempConfig,
   tempDir,
@@ -185,7 +186,7 @@ Deno.test("compile: the binary's flags log in to a GitHub Enterprise Server-like
     const host = `localhost:${new URL(provider.origin).port}`;
     const binary = {
       configHome: config.home,
-      env: { DENO_CERT: provider.caFile! },
+      env: secretEnv(provider, { DENO_CERT: provider.caFile! }),
       flags: ["--no-prompt", ...compileFlags()],
     };
     const login = new Cli([
@@ -194,8 +195,6 @@ Deno.test("compile: the binary's flags log in to a GitHub Enterprise Server-like
       host,
       "--client-id",
       provider.clientId,
-      "--client-secret",
-      provider.clientSecret,
       "--no-browser",
       "--web",
       "--storage",

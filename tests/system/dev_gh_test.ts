@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { approveDeviceCode } from "../../lib/dev/provider.ts";
 import { actAsUser } from "../../lib/dev/user.ts";
-import { Cli, runCli, tempConfig } from "../helpers.ts";
+import { Cli, runCli, secretEnv, tempConfig } from "../helpers.ts";
 import { startDevServer } from "../helpers/dev_server.ts";
 
 /** gh's own OAuth app (cli/cli internal/authflow/flow.go), which gh always uses. */
@@ -171,15 +171,16 @@ Deno.test({
 
       // A token loopauth got (over https, trusting the CA through DENO_CERT), given to gh.
       await using loopauth = await tempConfig();
-      const cliOptions = { configHome: loopauth.home, env: { DENO_CERT: caFile } };
+      const cliOptions = {
+        configHome: loopauth.home,
+        env: secretEnv({ clientSecret: GH_CLIENT_SECRET }, { DENO_CERT: caFile }),
+      };
       const hostname = ["--hostname", info.origin];
       const cli = new Cli([
         "login",
         ...hostname,
         "--client-id",
         GH_CLIENT_ID,
-        "--client-secret",
-        GH_CLIENT_SECRET,
         "--scopes",
         "repo read:org",
         "--no-browser",

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { runFlags as documentedRunFlags } from "../../scripts/permissions.ts";
+import { approveDeviceCode } from "../../lib/dev/provider.ts";
 import {
+  Cli,
   filesContaining,
   killWhileWriting,
   loginWith,
@@ -157,14 +159,14 @@ Deno.test("file storage: the warning names the file and why; kill -9 mid-write l
     assert.match(
       login.stderr,
       new RegExp(
-        `^Warning: token stored in plain text at ${path.replaceAll(".", "\\.")} \\(mode 0600\\)$`,
+        `^Warning: token in plain text \\(mode 0600\\) at ${path.replaceAll(".", "\\.")}$`,
         "m",
       ),
     );
     const auto = await loginWith(provider, { configHome });
     assert.match(
       auto.stderr,
-      /^Warning: token stored in plain text at .* \(mode 0600\) \(no OS keyring: .+\)$/m,
+      /^Warning: token in plain text \(mode 0600\) at .*tokens\.json\nKeep tokens in memory instead: run loopauth agent start and log in again \(no OS keyring: .+\)$/m,
     );
   });
 
@@ -190,4 +192,34 @@ Deno.test("file storage: the warning names the file and why; kill -9 mid-write l
     assert.match(token, /^gho_(old|new)_x+$/, `round ${round}: a whole token`);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
   }
+});
+
+Deno.test("keyring: an item another program wrote where loopauth keeps an account's is one line whose login works as printed", async () => {
+  await using keyring = await startKeyring();
+  await withProvider(async (provider, configHome) => {
+    const options = { configHome, env: keyring.env };
+    assert.equal((await loginWith(provider, options)).code, 0);
+    await keyring.store(provider.origin, "octocat", "not loopauth's");
+    const token = await runCli(["token", "--hostname", provider.origin], options);
+    assert.equal(token.code, EXIT_CODES.storage, token.stderr);
+    assert.equal(
+      token.stderr,
+      `Error: The keyring item of octocat on ${provider.origin} is not loopauth's: run loopauth login --hostname ${provider.origin}`,
+    );
+    // The login as printed (its stored secret was in that item: the device flow, which needs none).
+    const hint = /: run loopauth (login .+)$/.exec(token.stderr)![1].split(" ");
+    const login = new Cli(hint, options);
+    const [, code] = /one-time code: ([A-Z]{4}-[A-Z]{4})/.exec(
+      await login.waitForLine(/one-time code: /),
+    )!;
+    await approveDeviceCode(provider.origin, code);
+    const again = await login.output();
+    assert.equal(again.code, 0, again.stderr);
+    const fixed = await runCli(["token", "--hostname", provider.origin], options);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.equal(
+      JSON.parse((await keyring.lookup(provider.origin, "octocat"))!).accessToken,
+      fixed.stdout.trim(),
+    );
+  }, { deviceInterval: 0.2 });
 });

@@ -6,11 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { approveDeviceCode } from "../../lib/dev/provider.ts";
-import { isListening, providerLoginArgs, Tmux, withProvider } from "../helpers.ts";
+import { isListening, providerLoginArgs, secretEnv, Tmux, withProvider } from "../helpers.ts";
 
 Deno.test("a pasted device code or typo is explained and the wait goes on; the device route still logs in", async () => {
   await withProvider(async (provider, configHome) => {
-    await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome });
+    await using tmux = await Tmux.start(providerLoginArgs(provider), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
     const [, port] = await tmux.waitFor(
       /paste the address it ends up at \(http:\/\/127\.0\.0\.1:(\d+)\/callback\?…\)/,

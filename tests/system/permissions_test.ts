@@ -38,6 +38,7 @@ import {
   loginWith,
   ROOT,
   runCli,
+  secretEnv,
   SOURCE_DIR,
   tempConfig,
   tempDir,
@@ -353,7 +354,11 @@ Deno.test("a missing permission is one line naming the flag, exit 12", async () 
     ];
     for (const [flag, args, message] of cases) {
       // A login without --allow-write ends before the browser opens (the directory is checked).
-      const { code, stderr } = await runCli(args, { configHome: home.home, flags: without(flag) });
+      const { code, stderr } = await runCli(args, {
+        configHome: home.home,
+        flags: without(flag),
+        env: secretEnv(provider),
+      });
       if (flag === "--allow-write") assert.doesNotMatch(stderr, /\/login\/oauth\/authorize/);
       const last = stderr.trimEnd().split("\n").at(-1)!;
       assert.match(last, message, `without ${flag}: ${stderr}`);

@@ -4,11 +4,12 @@
  * Everything the user must act on is on the screen at once: the device code
  * and its page, the browser URL, the paste-back prompt and the status line;
  * the QR code is drawn only when it fits whole, else one line says so; the
- * routes' lines come in the same order every run.
+ * routes' lines come in the same order every run. A login that falls back
+ * to the plain-text file says so in one row of an 80-column terminal.
  */
 import assert from "node:assert/strict";
 import { approveDeviceCode } from "../../lib/dev/provider.ts";
-import { providerLoginArgs, Tmux, withProvider } from "../helpers.ts";
+import { emptyDir, providerLoginArgs, secretEnv, Tmux, withProvider } from "../helpers.ts";
 
 const STATUS = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the browser or the code… \d+:\d\d left/;
 /** The first words of each line a default login prints, in the order expected. */
@@ -31,7 +32,12 @@ function qrRows(screen: string): string[] {
 async function waitingScreen(columns: number, rows: number): Promise<string> {
   let waiting = "";
   await withProvider(async (provider, configHome) => {
-    await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns, rows });
+    await using tmux = await Tmux.start(providerLoginArgs(provider), {
+      configHome,
+      columns,
+      rows,
+      env: secretEnv(provider),
+    });
     waiting = await tmux.waitUntil((screen) =>
       STATUS.test(screen) && /paste the address it ends up at/.test(screen)
     );
@@ -96,4 +102,38 @@ Deno.test("120×40: the QR code is drawn whole below the routes' lines, with the
   assert.equal(lines[caption + 1], qr[0]);
   assert.match(qr.at(-1)!, /^▀+$/);
   assert.doesNotMatch(screen, /No room for the QR code/);
+});
+
+Deno.test("80×24: a default login that falls back to the plain-text file (no keyring, no agent) shows its warning on one row", async () => {
+  await withProvider(async (provider) => {
+    // A user's home with the default config directory, ~/.config/loopauth.
+    await using home = await emptyDir();
+    const configHome = `${home.path}/.config`;
+    await Deno.mkdir(configHome, { mode: 0o700 });
+    await Deno.chmod(configHome, 0o700);
+    await using tmux = await Tmux.start(providerLoginArgs(provider), {
+      configHome,
+      columns: 80,
+      rows: 24,
+      env: secretEnv(provider, { HOME: home.path }),
+    });
+    const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
+    await approveDeviceCode(provider.origin, userCode);
+    await tmux.waitFor(/\[exit \d+\]/);
+    // The rows as the terminal shows them (not joined): the warning is one of them, whole.
+    const rows = (await tmux.run("capture-pane", "-p")).split("\n");
+    const warning = "Warning: token in plain text (mode 0600) at ~/.config/loopauth/tokens.json";
+    assert.ok(rows.includes(warning), `the warning on one row:\n${rows.join("\n")}`);
+    assert.ok(rows.includes("[exit 0]"), rows.join("\n"));
+    // The way out follows it, and works as printed: tests/cli/agent_test.ts runs it.
+    assert.match(
+      rows[rows.indexOf(warning) + 1],
+      /^Keep tokens in memory instead: run loopauth agent start/,
+    );
+    assert.equal(
+      (await Deno.stat(`${configHome}/loopauth/tokens.json`)).mode! & 0o777,
+      0o600,
+      "the file it names holds the token",
+    );
+  }, { autoApprove: false, deviceInterval: 0.2 });
 });

@@ -12,6 +12,7 @@ import {
   MAIN,
   runCli,
   runFlags,
+  secretEnv,
   tempConfig,
   tempDir,
   withProvider,
@@ -54,7 +55,11 @@ Deno.test("tmux: spinner and countdown while waiting; Ctrl-C leaves a clean prom
   const provider = startDevProvider();
   await using config = await tempConfig();
   const socket = `${await tempDir("tmux")}/socket`; // not the user's tmux, nor /tmp/tmux-UID
-  const env = { ...childEnv(config.home), TERM: "xterm-256color", SHELL: "/bin/bash" };
+  const env = {
+    ...childEnv(config.home, secretEnv(provider)),
+    TERM: "xterm-256color",
+    SHELL: "/bin/bash",
+  };
   const started = await new Deno.Command("tmux", {
     args: [
       "-f",
@@ -168,7 +173,7 @@ Deno.test("login --json prints the result without the token; --quiet prints only
     assert.equal(lines.length, 3);
     assert.ok(
       lines[2].startsWith(
-        `Warning: token stored in plain text at ${configHome}/loopauth/tokens.json (mode 0600)`,
+        `Warning: token in plain text (mode 0600) at ${configHome}/loopauth/tokens.json`,
       ),
       lines[2],
     );

@@ -9,7 +9,14 @@ import {
   type DevProvider,
   type DevProviderOptions,
 } from "../../lib/dev/provider.ts";
-import { isListening, loginArgs, providerLoginArgs, Tmux, withProvider } from "../helpers.ts";
+import {
+  isListening,
+  loginArgs,
+  providerLoginArgs,
+  secretEnv,
+  Tmux,
+  withProvider,
+} from "../helpers.ts";
 
 /** A provider that approves only what the options say. */
 function withTtyProvider(
@@ -23,7 +30,10 @@ Deno.test("device flow on a terminal: code, QR code, a countdown that runs, then
   await withTtyProvider(
     { deviceInterval: 0.2, deviceExpiresIn: 90 },
     async (provider, configHome) => {
-      await using tmux = await Tmux.start(providerLoginArgs(provider, "--device"), { configHome });
+      await using tmux = await Tmux.start(providerLoginArgs(provider, "--device"), {
+        configHome,
+        env: secretEnv(provider),
+      });
       const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
       // The QR code is drawn after the code line (its module loads lazily): wait for it.
       await tmux.waitFor(/scan this with your phone/);
@@ -73,7 +83,10 @@ Deno.test("--no-qr: no QR code", async () => {
 
 Deno.test("paste-back: a tampered URL is refused, the real one logs in", async () => {
   await withTtyProvider({ autoApprove: true }, async (provider, configHome) => {
-    await using tmux = await Tmux.start(loginArgs(provider), { configHome });
+    await using tmux = await Tmux.start(loginArgs(provider), {
+      configHome,
+      env: secretEnv(provider),
+    });
     const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
     await tmux.waitFor(
       /paste the address it ends up at \(http:\/\/127\.0\.0\.1:\d+\/callback\?…\)/,
@@ -126,7 +139,11 @@ async function cliPid(tmux: Tmux): Promise<number> {
 for (const columns of [80, 120]) {
   Deno.test(`every route on a ${columns}-column terminal: the hint stays whole while the spinner runs; success and Ctrl-C leave a clean screen`, async () => {
     await withTtyProvider({ autoApprove: true }, async (provider, configHome) => {
-      await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns });
+      await using tmux = await Tmux.start(providerLoginArgs(provider), {
+        configHome,
+        columns,
+        env: secretEnv(provider),
+      });
       await tmux.waitFor(/one-time code: [A-Z]{4}-[A-Z]{4}/);
       const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
       const [, first] = await tmux.waitFor(STATUS);
@@ -152,7 +169,11 @@ for (const columns of [80, 120]) {
       await assertClean(tmux, done);
     });
     await withTtyProvider({}, async (provider, configHome) => {
-      await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns });
+      await using tmux = await Tmux.start(providerLoginArgs(provider), {
+        configHome,
+        columns,
+        env: secretEnv(provider),
+      });
       await tmux.waitFor(STATUS);
       await tmux.run("send-keys", "C-c");
       const end = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
@@ -162,7 +183,11 @@ for (const columns of [80, 120]) {
     });
     // SIGTERM (as from `timeout` or a closing IDE) skips the login's own clean-up.
     await withTtyProvider({}, async (provider, configHome) => {
-      await using tmux = await Tmux.start(providerLoginArgs(provider), { configHome, columns });
+      await using tmux = await Tmux.start(providerLoginArgs(provider), {
+        configHome,
+        columns,
+        env: secretEnv(provider),
+      });
       await tmux.waitFor(STATUS);
       // (Deno.kill would need --allow-run for every program: bash's kill needs only bash.)
       const kill = await new Deno.Command("bash", {
@@ -175,3 +200,47 @@ for (const columns of [80, 120]) {
     });
   });
 }
+
+Deno.test("--client-secret - on a terminal: a hidden prompt (nothing typed is shown, Backspace deletes), then the login succeeds with what was typed", async () => {
+  await withTtyProvider({}, async (provider, configHome) => {
+    const args = ["login", "--hostname", provider.origin, "--client-id", provider.clientId];
+    await using tmux = await Tmux.start([...args, "--client-secret", "-"], { configHome });
+    await tmux.waitFor(/^Client secret of the app \(it is not shown\):\s*$/m);
+    // The secret, then three wrong characters taken back with Backspace.
+    await tmux.run("send-keys", "-l", `${provider.clientSecret}XYZ`);
+    for (let i = 0; i < 3; i++) await tmux.run("send-keys", "BSpace");
+    const typed = await tmux.screen();
+    assert.ok(!typed.includes(provider.clientSecret) && !typed.includes("XYZ"), typed);
+    assert.equal(provider.requests.length, 0, "nothing is asked before the secret is read");
+    await tmux.run("send-keys", "Enter");
+    const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
+    assert.equal((await actAsUser(url)).status, 200);
+    const done = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+    assert.match(done, /\[exit 0\]/, done);
+    assert.ok(!done.includes(provider.clientSecret), done);
+    assert.doesNotMatch(done, /Warning: --client-secret/, "the prompt is no argument: no warning");
+    // What the code exchange sent: the secret without the erased characters.
+    const exchange = provider.requests.filter((r) => r.path === "/login/oauth/access_token")
+      .find((r) => new URLSearchParams(r.body).has("code"));
+    assert.equal(new URLSearchParams(exchange!.body).get("client_secret"), provider.clientSecret);
+    await assertClean(tmux, done);
+  });
+});
+
+Deno.test("--client-secret - on a terminal: Ctrl-C at the prompt is exit 130 with one clean line, nothing asked of the host", async () => {
+  await withTtyProvider({}, async (provider, configHome) => {
+    const args = ["login", "--hostname", provider.origin, "--client-id", provider.clientId];
+    await using tmux = await Tmux.start([...args, "--client-secret", "-"], { configHome });
+    await tmux.waitFor(/^Client secret of the app \(it is not shown\):\s*$/m);
+    await tmux.run("send-keys", "-l", "half-typed");
+    await tmux.run("send-keys", "C-c");
+    const end = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+    assert.match(
+      end,
+      /^Client secret of the app \(it is not shown\): *\nError: Cancelled\n\[exit 130\]$/m,
+      "the prompt, then one line",
+    );
+    assert.ok(!end.includes("half-typed"), end);
+    assert.equal(provider.requests.length, 0, "the host heard nothing");
+  });
+});

@@ -16,6 +16,7 @@ import {
   providerLoginArgs,
   ROOT,
   runCli,
+  secretEnv,
   serveCheckout,
   tempConfig,
 } from "../helpers.ts";
@@ -64,7 +65,7 @@ Deno.test("deno run from a URL: a two-step login's waiter runs from the same URL
       ...runFlags(home.dir),
       `${server.origin}/main.ts`,
     ];
-    const options = { configHome: home.home, command, cwd: cwd.path };
+    const options = { configHome: home.home, command, cwd: cwd.path, env: secretEnv(provider) };
     const start = await runCli(
       providerLoginArgs(provider, "--no-wait", "--json", "--no-browser", "--web"),
       options,
