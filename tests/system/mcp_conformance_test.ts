@@ -37,6 +37,10 @@ async function runSuite(suite: string, extra: string[] = []) {
         // The suite starts the client through a shell (Node's spawn with shell: true).
         "--allow-run=/bin/sh,sh",
         "--allow-sys",
+        // The checkout's lock file: the suite and its packages as `deno task cache` fetched
+        // them (a test resolving them anew would need the npm registry).
+        `--lock=${ROOT}deno.lock`,
+        "--frozen",
         SUITE,
         "client",
         "--suite",
