@@ -10,6 +10,7 @@ import { openBackend } from "../store/backend.ts";
 import {
   type AccountStoreOptions,
   findAccount,
+  refreshedAccount,
   saveAccount,
   type StoredAccount,
 } from "../store/accounts.ts";
@@ -77,18 +78,7 @@ export async function renewAccount(
       signal: options.signal,
     };
     const tokens = await provider.refresh(refreshToken, client);
-    const next: StoredAccount = {
-      ...current,
-      token: {
-        // RFC 6749 §6: without a new refresh token the old one stays valid.
-        refreshToken,
-        ...(current.token.refreshTokenExpiresAt
-          ? { refreshTokenExpiresAt: current.token.refreshTokenExpiresAt }
-          : {}),
-        ...tokens,
-        scopes: tokens.scopes.length ? tokens.scopes : current.token.scopes,
-      },
-    };
+    const next = refreshedAccount(current, refreshToken, tokens);
     // Persist the rotated pair before anyone uses it: the old refresh token is spent.
     await saveAccount(next, openBackend(current.storage, options), {
       ...options,

@@ -11,6 +11,7 @@ import { terminalSafe } from "../core/text.ts";
 import { isPast, needsRefresh } from "../core/expiry.ts";
 import {
   findResourceAccount,
+  refreshedAccount,
   removeResourceAccount,
   saveResourceAccount,
   type StoredAccount,
@@ -88,18 +89,7 @@ export async function resourceToken(
       clientSecret: current.clientSecret,
       signal: options.signal,
     });
-    const next: StoredAccount = {
-      ...current,
-      token: {
-        // RFC 6749 §6: without a new refresh token the old one stays valid.
-        refreshToken,
-        ...(current.token.refreshTokenExpiresAt
-          ? { refreshTokenExpiresAt: current.token.refreshTokenExpiresAt }
-          : {}),
-        ...tokens,
-        scopes: tokens.scopes.length ? tokens.scopes : current.token.scopes,
-      },
-    };
+    const next = refreshedAccount(current, refreshToken, tokens);
     // Stored before anyone uses it: the old refresh token is spent.
     await saveResourceAccount(next, openBackend(current.storage, store), store);
     return next;

@@ -100,12 +100,7 @@ export async function discoverAuthorizationServer(
     if (!document) continue;
     // RFC 8414 §3.3: a document for another issuer is refused (mix-up attacks).
     if (sameIssuer(document.issuer, issuer) === false) {
-      throw new LoopauthError(
-        "oauth",
-        `The metadata of ${shown} is for another issuer (${
-          terminalSafe(String(document.issuer), { max: 80 })
-        })`,
-      );
+      throw otherIssuer(shown, document.issuer);
     }
     return checkServerMetadata(document, { shown, url: url.href });
   }
@@ -139,12 +134,7 @@ export async function legacyAuthorizationServer(
   if (document) {
     const issuer = reachableUrl(document.issuer);
     if (!issuer || issuer.origin !== origin) {
-      throw new LoopauthError(
-        "oauth",
-        `The metadata of ${shown} is for another issuer (${
-          terminalSafe(String(document.issuer), { max: 80 })
-        })`,
-      );
+      throw otherIssuer(shown, document.issuer);
     }
     return checkServerMetadata(document, { shown, url: url.href });
   }
@@ -156,6 +146,14 @@ export async function legacyAuthorizationServer(
     clientIdMetadataDocumentSupported: false,
     issParameterSupported: false,
   };
+}
+
+/** A metadata document names another issuer than the one it was fetched for. */
+function otherIssuer(shown: string, named: unknown): LoopauthError {
+  return new LoopauthError(
+    "oauth",
+    `The metadata of ${shown} is for another issuer (${terminalSafe(String(named), { max: 80 })})`,
+  );
 }
 
 /** `true` when `named` is `issuer` (a trailing slash aside), `false` when not. */

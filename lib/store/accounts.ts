@@ -12,6 +12,62 @@ import { openBackend } from "./backend.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { type AccountRecord, readConfig, type RegistrationRecord, writeConfig } from "./config.ts";
 
+/**
+ * `current` with the answer of a refresh: the new token set, keeping the
+ * refresh token (and its expiry) when the server sent no new one (RFC 6749
+ * §6: the old one stays valid) and the scopes when it named none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refreshedAccount, type StoredAccount } from "./accounts.ts";
+ * const current = {
+ *   host: "github.com", login: "octocat", clientId: "Iv1.x", storage: "file",
+ *   token: { accessToken: "a", tokenType: "bearer", scopes: ["repo"], refreshToken: "r" },
+ * } as StoredAccount;
+ * const next = refreshedAccount(current, "r", { accessToken: "b", tokenType: "bearer", scopes: [] });
+ * assert.deepEqual([next.token.accessToken, next.token.refreshToken, next.token.scopes], ["b", "r", ["repo"]]);
+ * ```
+ */
+export function refreshedAccount(
+  current: StoredAccount,
+  refreshToken: string,
+  tokens: TokenSet,
+): StoredAccount {
+  return {
+    ...current,
+    token: {
+      refreshToken,
+      ...(current.token.refreshTokenExpiresAt
+        ? { refreshTokenExpiresAt: current.token.refreshTokenExpiresAt }
+        : {}),
+      ...tokens,
+      scopes: tokens.scopes.length ? tokens.scopes : current.token.scopes,
+    },
+  };
+}
+
+/**
+ * Under the lock: starts writing the account's secrets first, before
+ * anything else is read or done, so that a refreshed pair is on disk as soon
+ * as possible (the old refresh token is spent); then reads the config. The
+ * caller observes `stored` (writeConfig's `after`).
+ */
+async function secretsFirst(
+  backend: SecretBackend,
+  account: StoredAccount,
+  { login, dir }: { login: string; dir: string },
+): Promise<{ stored: Promise<void>; config: ReturnType<typeof readConfig> }> {
+  const stored = backend.set(account.host, login, secretsOf(account));
+  stored.catch(() => {}); // observed by the caller, not unhandled meanwhile
+  try {
+    return { stored, config: readConfig(dir) };
+  } catch (error) {
+    await stored.catch(() => {});
+    throw error;
+  }
+}
+
 /** One logged-in account on one host, secrets included. */
 export interface StoredAccount {
   /** Host key: `github.com`, `ghe.example.com` or an `http://` loopback origin. */
@@ -154,17 +210,10 @@ export async function saveAccount(
   options: AccountStoreOptions & { activate?: boolean },
 ): Promise<void> {
   await (await lock()).withLock(options.dir, async () => {
-    // The secrets first, before anything else is read or done: a refreshed
-    // pair is on disk as soon as possible (the old refresh token is spent).
-    const stored = backend.set(account.host, account.login, secretsOf(account));
-    stored.catch(() => {}); // observed below (writeConfig's `after`), not unhandled meanwhile
-    let config;
-    try {
-      config = readConfig(options.dir);
-    } catch (error) {
-      await stored.catch(() => {});
-      throw error;
-    }
+    const { stored, config } = await secretsFirst(backend, account, {
+      login: account.login,
+      dir: options.dir,
+    });
     const entry = config.hosts[account.host] ??= { accounts: {} };
     const previous = Object.hasOwn(entry.accounts, account.login)
       ? entry.accounts[account.login]
@@ -350,15 +399,10 @@ export async function saveResourceAccount(
   options: AccountStoreOptions,
 ): Promise<void> {
   await (await lock()).withLock(options.dir, async () => {
-    const stored = backend.set(account.host, RESOURCE_LOGIN, secretsOf(account));
-    stored.catch(() => {}); // observed below (writeConfig's `after`)
-    let config;
-    try {
-      config = readConfig(options.dir);
-    } catch (error) {
-      await stored.catch(() => {});
-      throw error;
-    }
+    const { stored, config } = await secretsFirst(backend, account, {
+      login: RESOURCE_LOGIN,
+      dir: options.dir,
+    });
     const resources = config.resources ??= {};
     const previous = Object.hasOwn(resources, account.host) ? resources[account.host] : undefined;
     resources[account.host] = recordOf({
