@@ -97,7 +97,7 @@ export async function deviceFlow(
           )
           : new LoopauthError(
             "timeout",
-            "The device code expired before it was entered: run loopauth login again",
+            "The device code expired before it was entered: run the command again",
           );
       }
       const poll = await grant.poll(code.deviceCode, { signal });

@@ -24,18 +24,18 @@ const TOKEN_ERRORS: Record<string, string> = {
   redirect_uri_mismatch:
     "The redirect URI does not match the app's callback URL: register http://127.0.0.1/callback for the app, or pass the registered one with --redirect-uri",
   bad_verification_code:
-    "The authorization code is invalid, expired or already used: run loopauth login again",
+    "The authorization code is invalid, expired or already used: run the command again",
   unverified_user_email:
     "The account's primary email address is not verified: verify it, then log in again",
   bad_refresh_token: "The refresh token is invalid or expired: run loopauth login again",
   unsupported_grant_type: "The server does not support this grant type",
   // The device flow's final answers (RFC 8628 §3.5 and GitHub's additions).
-  expired_token: "The device code expired before it was entered: run loopauth login again",
-  token_expired: "The device code expired before it was entered: run loopauth login again",
+  expired_token: "The device code expired before it was entered: run the command again",
+  token_expired: "The device code expired before it was entered: run the command again",
   access_denied: "Access was denied in the browser: nothing was stored",
   device_flow_disabled:
     "Device flow is not enabled for this app: tick Enable Device Flow in the app's settings, or log in with --web",
-  incorrect_device_code: "The device code is not valid: run loopauth login again",
+  incorrect_device_code: "The device code is not valid: run the command again",
 };
 
 /** Error codes of the token endpoint that are not `oauth` failures. */

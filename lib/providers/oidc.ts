@@ -458,7 +458,7 @@ export function issuerDeviceGrant(
               if (error.error === "expired_token") {
                 throw new LoopauthError(
                   "timeout",
-                  "The device code expired before it was entered: run loopauth login again",
+                  "The device code expired before it was entered: run the command again",
                   answer,
                 );
               }

@@ -142,7 +142,7 @@ Deno.test("an expired code: clear message, exit 6, nothing stored, polling stops
     assert.equal(code, EXIT_CODES.timeout);
     assert.match(
       stderr,
-      /\nError: The device code expired before it was entered: run loopauth login again$/,
+      /\nError: The device code expired before it was entered: run the command again$/,
     );
     await noCredentials(configHome);
     // Polling stops with the process: it polled, then exited at the expiry (a run that kept

@@ -179,7 +179,7 @@ Deno.test("apps: an app's agent is its own: LOOPAUTH_AGENT (the CLI's) is not it
   });
 });
 
-Deno.test("apps: a failed login's page and error name the app's command, not loopauth's", async () => {
+Deno.test("apps: a failed login's page and error name no loopauth command (run the command again)", async () => {
   await withProvider(async (provider) => {
     provider.tokenError = "bad_verification_code";
     let page: Promise<{ status: number; body: string }> | undefined;
@@ -194,9 +194,9 @@ Deno.test("apps: a failed login's page and error name the app's command, not loo
       onAuthorizationUrl: (url) => page = actAsUser(url),
     }).catch((e) => e);
     assert.ok(failed instanceof LoopauthError);
-    assert.match(failed.message, /: run ghstars login again$/);
+    assert.match(failed.message, /: run the command again$/);
     const { body } = await page!;
-    assert.match(body, /run ghstars login again\. Return to the terminal\./);
+    assert.match(body, /run the command again\. Return to the terminal\./);
     assert.doesNotMatch(body, /loopauth/);
   });
 });

@@ -53,7 +53,7 @@ Deno.test("GitHub's 200-with-error answer keeps its status and OAuth error code"
   assert.equal(error.code, "oauth");
   assert.equal(
     error.message,
-    "The authorization code is invalid, expired or already used: run loopauth login again",
+    "The authorization code is invalid, expired or already used: run the command again",
   );
   assert.equal(error.status, 200);
   assert.equal(error.oauthError, "bad_verification_code");
