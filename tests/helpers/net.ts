@@ -59,15 +59,21 @@ export interface ServeCheckoutOptions {
   onRequest?: (path: string) => void;
 }
 
-/** Serves main.ts, lib/ and install.sh of the checkout, read-only, on 127.0.0.1. */
+/**
+ * Serves main.ts, lib/ and install.sh of the checkout, read-only, on 127.0.0.1,
+ * under `origin`: the server's origin and a path of its own. (Deno keeps a
+ * remote module in its cache for good, keyed by URL: without the path, a
+ * server on a port an earlier run used would be answered from that run's
+ * files, older code included.)
+ */
 export function serveCheckout(
   options: ServeCheckoutOptions = {},
 ): Deno.HttpServer<Deno.NetAddr> & { origin: string } {
+  const own = `/${crypto.randomUUID().slice(0, 8)}/`;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const path = normalize(decodeURIComponent(new URL(request.url).pathname)).replace(
-      /^[/\\]+/,
-      "",
-    );
+    const requested = decodeURIComponent(new URL(request.url).pathname);
+    if (!requested.startsWith(own)) return new Response("Not found", { status: 404 });
+    const path = normalize(requested.slice(own.length)).replace(/^[/\\]+/, "");
     options.onRequest?.(path);
     const type = TYPES[extname(path)];
     if (!type || !(path === "main.ts" || path === INSTALL_SCRIPT || /^lib[/\\]/.test(path))) {
@@ -82,5 +88,7 @@ export function serveCheckout(
       return new Response("Not found", { status: 404 });
     }
   });
-  return Object.assign(server, { origin: `http://127.0.0.1:${server.addr.port}` });
+  return Object.assign(server, {
+    origin: `http://127.0.0.1:${server.addr.port}${own.slice(0, -1)}`,
+  });
 }

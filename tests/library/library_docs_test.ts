@@ -54,10 +54,9 @@ Deno.test("docs/library.md: every example runs with exactly the flags written ab
   for (const example of found.examples) {
     const dir = await tempDir("doc");
     const place = (text: string) =>
-      text.replaceAll(".example", dir).replaceAll(
-        "127.0.0.1:8000",
-        `127.0.0.1:${server.addr.port}`,
-      );
+      text.replaceAll(".example", dir)
+        .replaceAll("http://127.0.0.1:8000", server.origin)
+        .replaceAll("127.0.0.1:8000", `127.0.0.1:${server.addr.port}`);
     const words = place(example.command).split(/\s+/);
     const env: Record<string, string> = {};
     while (/^\w+=/.test(words[0])) {
