@@ -31,6 +31,8 @@ export interface DevMcpOptions {
   port?: number;
   /** Seconds an access token lives (default 3600). */
   accessTtl?: number;
+  /** Seconds an access token from a refresh lives (default: `accessTtl`). */
+  refreshedTtl?: number;
   /** Aborting stops it. */
   signal?: AbortSignal;
 }
@@ -101,6 +103,7 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
   const access = new Map<string, Grant & { expires: number }>();
   const refresh = new Map<string, Grant>();
   const ttl = options.accessTtl ?? 3600;
+  const refreshedTtl = options.refreshedTtl ?? ttl;
   let origin = "";
   let hosts = new Set<string>();
   const requests: DevMcpRequest[] = [];
@@ -163,15 +166,15 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     return { id, secret };
   };
 
-  const issue = (grant: Grant) => {
+  const issue = (grant: Grant, lifetime = ttl) => {
     const token = randomToken("mcp_", 40);
     const refreshToken = randomToken("mcpr_", 40);
-    access.set(token, { ...grant, expires: Date.now() + ttl * 1000 });
+    access.set(token, { ...grant, expires: Date.now() + lifetime * 1000 });
     refresh.set(refreshToken, grant);
     return Response.json({
       access_token: token,
       token_type: "Bearer",
-      expires_in: ttl,
+      expires_in: lifetime,
       refresh_token: refreshToken,
       scope: grant.scopes.join(" "),
     }, { headers: { "cache-control": "no-store" } });
@@ -361,7 +364,7 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
         if (!grant || grant.clientId !== id) {
           return oauthError("invalid_grant", "Unknown or spent refresh token");
         }
-        return issue(grant);
+        return issue(grant, refreshedTtl);
       }
       return oauthError("unsupported_grant_type", "authorization_code or refresh_token");
     }

@@ -102,7 +102,8 @@ export class Tmux implements AsyncDisposable {
 
   /** Types `text` and presses Enter. */
   async typeLine(text: string): Promise<void> {
-    await this.run("send-keys", "-l", text);
+    // `--`: a text that starts with "-" (a random code may) is typed, not taken for a flag.
+    await this.run("send-keys", "-l", "--", text);
     await this.run("send-keys", "Enter");
   }
 

@@ -310,7 +310,8 @@ Deno.test('attack: an account named --help makes secret-tool print its help, so 
   const lookup = async () => {
     const output = await new Deno.Command("secret-tool", {
       args: ["lookup", "--", "service", "loopauth", "host", op.issuer, "account", "--help"],
-      env: { ...keyring.env, PATH: "/usr/bin:/bin" },
+      // The test's PATH: the secret-tool that --allow-run resolved on it.
+      env: { ...keyring.env, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
       clearEnv: true,
       stdout: "piped",
       stderr: "null",

@@ -135,8 +135,9 @@ Deno.test("login --resource: a second login to the same authorization server reg
 
 Deno.test("token --resource: an expiring token is refreshed at its authorization server with the resource; two processes at once spend the refresh token once", async () => {
   await using config = await tempConfig();
-  // Access tokens live 30 s: within the minute's margin, so every token --resource refreshes.
-  const mcp = startDevMcp({ accessTtl: 30 });
+  // The login's token lives 30 s: within the minute's margin, so token --resource refreshes it;
+  // the refreshed one lives an hour, so a process that starts after the refresh uses it as is.
+  const mcp = startDevMcp({ accessTtl: 30, refreshedTtl: 3600 });
   try {
     const options = { configHome: config.home };
     const login = await loginResource(mcp.url, options, "--storage", "file");

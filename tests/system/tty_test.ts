@@ -207,7 +207,7 @@ Deno.test("--client-secret - on a terminal: a hidden prompt (nothing typed is sh
     await using tmux = await Tmux.start([...args, "--client-secret", "-"], { configHome });
     await tmux.waitFor(/^Client secret of the app \(it is not shown\):\s*$/m);
     // The secret, then three wrong characters taken back with Backspace.
-    await tmux.run("send-keys", "-l", `${provider.clientSecret}XYZ`);
+    await tmux.run("send-keys", "-l", "--", `${provider.clientSecret}XYZ`);
     for (let i = 0; i < 3; i++) await tmux.run("send-keys", "BSpace");
     const typed = await tmux.screen();
     assert.ok(!typed.includes(provider.clientSecret) && !typed.includes("XYZ"), typed);
