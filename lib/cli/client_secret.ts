@@ -64,6 +64,33 @@ export async function clientSecretFlag(
 }
 
 /**
+ * The client of a login to a resource by its URL: `--client-id` only, never
+ * `LOOPAUTH_CLIENT_ID`, and a secret only with it. The authorization server
+ * is whichever the resource names: the environment's client, set for GitHub
+ * logins, must never go there.
+ *
+ * @example
+ * ```ts ignore
+ * import { resourceClientFlags } from "./client_secret.ts";
+ * const { clientId, clientSecret } = await resourceClientFlags({ "client-id": "my-app" });
+ * ```
+ */
+export async function resourceClientFlags(
+  values: Parsed["values"],
+): Promise<{ clientId?: string; clientSecret?: string }> {
+  const clientId = typeof values["client-id"] === "string" ? values["client-id"] : undefined;
+  if (clientId === undefined) {
+    for (const flag of ["client-secret", "client-secret-file"]) {
+      if (values[flag] !== undefined) {
+        throw new LoopauthError("usage", `--${flag} goes with --client-id`);
+      }
+    }
+    return {};
+  }
+  return { clientId, clientSecret: await clientSecretFlag(values) };
+}
+
+/**
  * Asks for the client secret on the terminal without echoing it; for
  * `login`'s `askClientSecret` when stdin is a terminal.
  *

@@ -248,6 +248,32 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
+ * Refuses each of `flags` that was given beside `beside` (a mode such as
+ * `--resource`): a usage error `--resource takes no --hostname`, followed by
+ * `: why` when given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refuseFlags } from "./command.ts";
+ * assert.throws(
+ *   () => refuseFlags({ hostname: "ghe.example.com" }, ["hostname"], { beside: "--resource" }),
+ *   /^LoopauthError: --resource takes no --hostname$/,
+ * );
+ * ```
+ */
+export function refuseFlags(
+  values: Readonly<Record<string, unknown>>,
+  flags: readonly string[],
+  { beside, why }: { beside: string; why?: string },
+): void {
+  const given = flags.find((flag) => values[flag] !== undefined);
+  if (given !== undefined) {
+    throw new LoopauthError("usage", `${beside} takes no --${given}${why ? `: ${why}` : ""}`);
+  }
+}
+
+/**
  * Reads a string flag, else an environment variable, else `undefined`.
  *
  * @example

@@ -15,6 +15,7 @@ import {
   type Parsed,
   parseFlags,
   portFlag,
+  refuseFlags,
 } from "./command.ts";
 
 /** GitHub's refresh token lifetime (about 6 months), for `--expiring`. */
@@ -226,23 +227,20 @@ async function serveMcp(
   port: number | undefined,
   signal: AbortSignal,
 ): Promise<number> {
-  for (
-    const flag of [
-      "auto-approve",
-      "client-id",
-      "client-secret",
-      "user",
-      "scopes-granted",
-      "device-interval",
-      "callback",
-      "tls",
-      "dir",
-    ] as const
-  ) {
-    if (values[flag] !== undefined) {
-      throw new LoopauthError("usage", `--mcp takes no --${flag}: see loopauth help dev-server`);
-    }
-  }
+  refuseFlags(values, [
+    "auto-approve",
+    "client-id",
+    "client-secret",
+    "user",
+    "scopes-granted",
+    "device-interval",
+    "callback",
+    "tls",
+    "dir",
+  ], {
+    beside: "--mcp",
+    why: "see loopauth help dev-server",
+  });
   const accessTtl = values.expiring === undefined
     ? undefined
     : Math.max(1, Math.round(parseDuration(values.expiring) / 1000));

@@ -10,6 +10,7 @@ import {
   hostnameFlag,
   issuerFlag,
   parseFlags,
+  refuseFlags,
   SCOPES_FLAG,
   USER_VARIABLE,
   userFlag,
@@ -21,7 +22,12 @@ import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";
 import { parseParams } from "../flows/authorization_params.ts";
 import { parseRedirectUri } from "../flows/redirect_uri.ts";
 import { GITHUB_DEFAULT_SCOPES } from "../ops/login_app.ts";
-import { CLIENT_SECRET_FLAGS, clientSecretFlag, promptClientSecret } from "./client_secret.ts";
+import {
+  CLIENT_SECRET_FLAGS,
+  clientSecretFlag,
+  promptClientSecret,
+  resourceClientFlags,
+} from "./client_secret.ts";
 
 /** The flags of `login` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const LOGIN_FLAGS = {
@@ -197,25 +203,19 @@ Examples:
     const activate = processUser === undefined ? undefined : false;
     const output = { json: values.json === true, quiet: values.quiet === true };
     if (values["with-token"]) {
-      for (
-        const flag of [
-          "issuer",
-          "scopes",
-          "device",
-          "web",
-          "redirect-uri",
-          "prompt",
-          "login-hint",
-          "param",
-        ] as const
-      ) {
-        if (values[flag] !== undefined) {
-          throw new LoopauthError(
-            "usage",
-            `--with-token takes no --${flag}: the token is used as it was made`,
-          );
-        }
-      }
+      refuseFlags(values, [
+        "issuer",
+        "scopes",
+        "device",
+        "web",
+        "redirect-uri",
+        "prompt",
+        "login-hint",
+        "param",
+      ], {
+        beside: "--with-token",
+        why: "the token is used as it was made",
+      });
       const { loginWithToken, readTokenInput } = await import("../ops/token_login.ts");
       // On a terminal the token is typed or pasted without being shown.
       const token = Deno.stdin.isTerminal()
@@ -300,34 +300,20 @@ async function resourceLoginCommand(
     signal: AbortSignal;
   },
 ): Promise<number> {
-  for (
-    const flag of [
-      "hostname",
-      "issuer",
-      "with-token",
-      "no-wait",
-      "allow-no-pkce-metadata",
-      "param",
-      "prompt",
-      "login-hint",
-    ] as const
-  ) {
-    if (values[flag] !== undefined) {
-      throw new LoopauthError("usage", `--resource takes no --${flag}`);
-    }
-  }
+  refuseFlags(values, [
+    "hostname",
+    "issuer",
+    "with-token",
+    "no-wait",
+    "allow-no-pkce-metadata",
+    "param",
+    "prompt",
+    "login-hint",
+  ], { beside: "--resource" });
   const { resourceLogin } = await import("../ops/resource_login.ts");
   const { canonicalResource } = await import("../providers/resource_url.ts");
   const resource = canonicalResource(values.resource!);
-  // The authorization server is whichever the resource names: the environment's client
-  // (LOOPAUTH_CLIENT_ID/SECRET, set for GitHub logins) never goes there, only a --client-id's.
-  const clientId = values["client-id"];
-  for (const flag of ["client-secret", "client-secret-file"] as const) {
-    if (clientId === undefined && values[flag] !== undefined) {
-      throw new LoopauthError("usage", `--${flag} goes with --client-id`);
-    }
-  }
-  const clientSecret = clientId === undefined ? undefined : await clientSecretFlag(values);
+  const { clientId, clientSecret } = await resourceClientFlags(values);
   const view = loginView(values, { host: resource });
   const result = await resourceLogin({
     ...view,

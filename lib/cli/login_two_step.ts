@@ -11,7 +11,7 @@ import { runLoginWaiter, type WaiterJob } from "../ops/login_waiter.ts";
 import { resumeLogin, startLogin, type StartLoginOptions } from "../ops/two_step_login.ts";
 import { readTokenInput } from "../ops/token_login.ts";
 import { checkLoginId, isLoginId } from "../store/pending_logins.ts";
-import { portFlag, writeResult } from "./command.ts";
+import { portFlag, refuseFlags, writeResult } from "./command.ts";
 import { reportLogin } from "./login_view.ts";
 
 /** The flags `login` parsed, as far as the two steps read them. */
@@ -122,14 +122,10 @@ export async function resume(values: LoginValues, signal: AbortSignal): Promise<
       "--code goes with --resume ID: loopauth login --resume ID --code URL_OR_CODE",
     );
   }
-  for (const flag of NOT_WITH_RESUME) {
-    if (values[flag] !== undefined) {
-      throw new LoopauthError(
-        "usage",
-        `--resume takes no --${flag}: the login goes on with the flags it was started with`,
-      );
-    }
-  }
+  refuseFlags(values, NOT_WITH_RESUME, {
+    beside: "--resume",
+    why: "the login goes on with the flags it was started with",
+  });
   checkLoginId(id);
   // `--code -` reads it from stdin: every local user can read a program's arguments.
   const code = values.code === "-"

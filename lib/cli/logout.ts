@@ -8,6 +8,7 @@ import {
   hostnameFlag,
   issuerFlag,
   parseFlags,
+  refuseFlags,
   USER_FLAG,
   userFlag,
 } from "./command.ts";
@@ -79,20 +80,14 @@ Examples:
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, FLAGS, { command: "logout" });
     if (values.resource !== undefined) {
-      for (
-        const flag of [
-          "hostname",
-          "issuer",
-          "user",
-          "all",
-          "client-secret",
-          "client-secret-file",
-        ] as const
-      ) {
-        if (values[flag] !== undefined) {
-          throw new LoopauthError("usage", `--resource takes no --${flag}`);
-        }
-      }
+      refuseFlags(values, [
+        "hostname",
+        "issuer",
+        "user",
+        "all",
+        "client-secret",
+        "client-secret-file",
+      ], { beside: "--resource" });
       const { resourceLogout } = await import("../ops/resource_account.ts");
       const { canonicalResource } = await import("../providers/resource_url.ts");
       const resource = canonicalResource(values.resource);

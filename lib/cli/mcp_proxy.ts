@@ -12,7 +12,7 @@ import {
   portFlag,
   SCOPES_FLAG,
 } from "./command.ts";
-import { clientSecretFlag } from "./client_secret.ts";
+import { resourceClientFlags } from "./client_secret.ts";
 import { parseStorage } from "../store/backend.ts";
 import { STORAGE_NAMES } from "../store/secrets.ts";
 // The official SDK's transports: the protocol is not written by hand here.
@@ -108,16 +108,9 @@ Examples:
       throw new LoopauthError("usage", "Give the MCP server's URL: loopauth mcp-proxy URL");
     }
     const resource = canonicalResource(positionals[0]);
-    // The authorization server is whichever the resource names: the environment's client
-    // (LOOPAUTH_CLIENT_ID/SECRET, set for GitHub logins) never goes there, only a --client-id's.
-    const clientId = values["client-id"];
-    if (clientId === undefined && values["client-secret-file"] !== undefined) {
-      throw new LoopauthError("usage", "--client-secret-file goes with --client-id");
-    }
-    // stdin is the JSON-RPC channel: the secret comes from a file or the environment only.
-    const clientSecret = clientId === undefined ? undefined : await clientSecretFlag({
-      "client-secret-file": values["client-secret-file"],
-    });
+    // stdin is the JSON-RPC channel: the secret comes from a file or the environment only
+    // (mcp-proxy has no --client-secret).
+    const { clientId, clientSecret } = await resourceClientFlags(values);
     const session = resourceFetch({
       resource,
       clientId,

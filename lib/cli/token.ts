@@ -10,6 +10,7 @@ import {
   hostnameFlag,
   issuerFlag,
   parseFlags,
+  refuseFlags,
   USER_FLAG,
   userFlag,
   writeResult,
@@ -80,11 +81,9 @@ Examples:
       throw new LoopauthError("usage", "Give --json or --exec-credential, not both");
     }
     if (values.resource !== undefined) {
-      for (const flag of ["hostname", "issuer", "user", "exec-credential"] as const) {
-        if (values[flag] !== undefined) {
-          throw new LoopauthError("usage", `--resource takes no --${flag}`);
-        }
-      }
+      refuseFlags(values, ["hostname", "issuer", "user", "exec-credential"], {
+        beside: "--resource",
+      });
       const { resourceToken } = await import("../ops/resource_account.ts");
       const account = await resourceToken(values.resource, { signal });
       const { token } = account;
