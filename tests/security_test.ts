@@ -45,7 +45,8 @@
  * 10. tests/security/mcp_resource_test.ts — a malicious MCP server or its
  *    metadata (`mcp-proxy`): metadata naming another resource, authorization
  *    servers or endpoints off https, a redirect to another origin, a server
- *    that asks for more scopes forever.
+ *    that asks for more scopes forever, a registration (and its secret)
+ *    moved to another authorization server.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.

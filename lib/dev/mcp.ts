@@ -33,6 +33,18 @@ export interface DevMcpOptions {
   accessTtl?: number;
   /** Seconds an access token from a refresh lives (default: `accessTtl`). */
   refreshedTtl?: number;
+  /**
+   * Confidential registrations only: the metadata lists no `none`, and every
+   * registered client gets a `client_secret` (default false: public clients
+   * are allowed).
+   */
+  confidentialClients?: boolean;
+  /**
+   * Seconds a registered client's secret lives (RFC 7591
+   * `client_secret_expires_at`; default: it never expires, `0`). The token
+   * endpoint refuses an expired secret with `invalid_client`.
+   */
+  clientSecretTtl?: number;
   /** Aborting stops it. */
   signal?: AbortSignal;
 }
@@ -63,6 +75,8 @@ export interface DevMcp {
   requests: DevMcpRequest[];
   /** Makes every access token issued so far invalid (its refresh token still works). */
   expireAccessTokens(): void;
+  /** Gives every registered confidential client a new secret: the old one is `invalid_client`. */
+  changeClientSecrets(): void;
   /** Stops it. */
   close(): Promise<void>;
 }
@@ -70,6 +84,8 @@ export interface DevMcp {
 interface Client {
   redirectUris: string[];
   secret?: string;
+  /** Milliseconds since the epoch when the secret expires (absent: never). */
+  secretExpires?: number;
   method: "none" | "client_secret_basic" | "client_secret_post";
 }
 interface Grant {
@@ -251,7 +267,7 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
         grant_types_supported: ["authorization_code", "refresh_token"],
         code_challenge_methods_supported: ["S256"],
         token_endpoint_auth_methods_supported: [
-          "none",
+          ...(options.confidentialClients ? [] : ["none"]),
           "client_secret_basic",
           "client_secret_post",
         ],
@@ -274,17 +290,27 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       const method = asked.token_endpoint_auth_method === "client_secret_basic" ||
           asked.token_endpoint_auth_method === "client_secret_post"
         ? asked.token_endpoint_auth_method
+        : options.confidentialClients
+        ? "client_secret_basic"
         : "none";
       const id = randomToken("mcp-client-", 16);
+      const expires = options.clientSecretTtl === undefined
+        ? undefined
+        : Math.floor(Date.now() / 1000) + options.clientSecretTtl;
       const client: Client = {
         redirectUris: uris,
         method,
-        ...(method === "none" ? {} : { secret: randomToken("mcps_", 32) }),
+        ...(method === "none" ? {} : {
+          secret: randomToken("mcps_", 32),
+          ...(expires === undefined ? {} : { secretExpires: expires * 1000 }),
+        }),
       };
       clients.set(id, client);
       return Response.json({
         client_id: id,
-        ...(client.secret ? { client_secret: client.secret } : {}),
+        ...(client.secret
+          ? { client_secret: client.secret, client_secret_expires_at: expires ?? 0 }
+          : {}),
         token_endpoint_auth_method: method,
         redirect_uris: uris,
         client_name: typeof asked.client_name === "string" ? asked.client_name : "client",
@@ -332,8 +358,11 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       const form = new URLSearchParams(body);
       const { id, secret } = authenticate(request, form);
       const client = await clientOf(id);
-      if (!client || (client.secret !== undefined && client.secret !== secret)) {
-        return oauthError("invalid_client", "Unknown client or wrong secret", 401);
+      if (
+        !client || (client.secret !== undefined && client.secret !== secret) ||
+        (client.secretExpires !== undefined && client.secretExpires <= Date.now())
+      ) {
+        return oauthError("invalid_client", "Unknown client, wrong or expired secret", 401);
       }
       const target = form.get("resource");
       if (target !== null && target !== resource()) {
@@ -431,6 +460,11 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     requests,
     expireAccessTokens: () => {
       for (const grant of access.values()) grant.expires = 0;
+    },
+    changeClientSecrets: () => {
+      for (const client of clients.values()) {
+        if (client.secret) client.secret = randomToken("mcps_", 32);
+      }
     },
     close: async () => {
       await server.shutdown();

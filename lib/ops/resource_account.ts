@@ -17,6 +17,7 @@ import {
   type StoredAccount,
 } from "../store/accounts.ts";
 import { openBackend } from "../store/backend.ts";
+import { registrationsOf, removeRegistration } from "../store/registrations.ts";
 import { withLock } from "../store/lock.ts";
 import { configDir } from "../store/paths.ts";
 import { canonicalResource } from "../providers/resource_url.ts";
@@ -98,7 +99,8 @@ export async function resourceToken(
 
 /**
  * Logs out of a resource: revokes its tokens where its authorization server
- * offers revocation (RFC 7009), then forgets the account: whether one was
+ * offers revocation (RFC 7009), then forgets the account and the client
+ * registered for it (its secret included): whether one was
  * stored, and whether it was revoked. A failed revocation still forgets
  * it, and is then rethrown.
  *
@@ -134,6 +136,12 @@ export async function resourceLogout(
     }
   }
   const removed = await removeResourceAccount(key, store);
+  // The client the login registered goes too (a confidential one's secret with it).
+  if (account?.authorizationServer) {
+    for (const name of registrationsOf(account.authorizationServer, account.clientId, store)) {
+      await removeRegistration(name, store);
+    }
+  }
   if (failure) throw failure;
   return { removed, revoked };
 }

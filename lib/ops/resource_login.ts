@@ -21,7 +21,9 @@ import { RESOURCE_LOGIN_NAME, resourceProvider } from "../providers/resource_pro
 import type { TokenSet } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { resolveApp } from "../core/app.ts";
-import { saveRegistration, saveResourceAccount, storedRegistration } from "../store/accounts.ts";
+import { saveResourceAccount } from "../store/accounts.ts";
+import { loadRegistration, removeRegistration, saveRegistration } from "../store/registrations.ts";
+import { isPast } from "../core/expiry.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
 import { prepareConfigDir } from "../store/preflight.ts";
@@ -33,7 +35,7 @@ export interface ResourceLoginOptions extends
     "hostname" | "issuer" | "allowNoPkceMetadata" | "clientId" | "defaultScopes" | "store"
   > {
   /**
-   * Store the token under the resource (and reuse a public client registered
+   * Store the token under the resource (and reuse a client registered
    * at its authorization server by an earlier login): default false, the
    * caller keeps the token; the CLI's `login --resource` and `mcp-proxy` store.
    */
@@ -123,7 +125,15 @@ export async function discoverResourceLogin(
  * console.log(result.authorizationServer, result.scopes);
  * ```
  */
-export async function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
+export function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
+  return loginAtResource(options, false);
+}
+
+/** {@linkcode resourceLogin}; `retried` once a refused registration was replaced. */
+async function loginAtResource(
+  options: ResourceLoginOptions,
+  retried: boolean,
+): Promise<ResourceLoginResult> {
   const app = resolveApp(options.app);
   const dir = options.store ? options.configDir ?? configDir({ app }) : "";
   if (options.store) await prepareConfigDir(dir);
@@ -131,19 +141,27 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
   const scopes = options.scopes === undefined ? found.scopes : parseScopes(options.scopes);
   // A registration made for this authorization server is used again, with the redirect URI
   // it names exactly (a step-up or a second process registers no second client): this
-  // process's first, else the one stored (public clients only; keyed by the issuer, so a
-  // registration is never sent to another server).
+  // process's first, else the one stored (a secret from the secrets backend; keyed by the
+  // issuer, so a registration is never sent to another server). An expired secret
+  // (RFC 7591 client_secret_expires_at) is a new registration.
   const key = `${found.server.issuer} ${options.clientName ?? ""}`;
   const given = Boolean(options.clientId || options.redirectUri);
-  const stored = given || !options.store ? undefined : storedRegistration(key, { dir, app });
-  const reused = given ? undefined : REGISTRATIONS.get(key) ?? (stored && {
-    client: {
-      clientId: stored.clientId,
-      authMethod: "none" as const,
-      source: "registered" as const,
-    },
-    redirectUri: stored.redirectUri,
-  });
+  const inMemory = REGISTRATIONS.get(key);
+  const stored = given || !options.store || (inMemory && !isPast(inMemory.client.secretExpiresAt))
+    ? undefined
+    : await loadRegistration(key, { dir, app });
+  const reused = given
+    ? undefined
+    : (inMemory && !isPast(inMemory.client.secretExpiresAt) ? inMemory : stored && {
+      client: {
+        clientId: stored.clientId,
+        ...(stored.clientSecret ? { clientSecret: stored.clientSecret } : {}),
+        authMethod: stored.authMethod as ResourceClient["authMethod"],
+        source: "registered" as const,
+        ...(stored.secretExpiresAt ? { secretExpiresAt: stored.secretExpiresAt } : {}),
+      },
+      redirectUri: stored.redirectUri,
+    });
   // A registration names its redirect URI exactly: the port is chosen before it.
   const redirectUri = options.redirectUri ?? reused?.redirectUri ??
     `http://127.0.0.1:${options.port ?? freePort()}/callback`;
@@ -161,9 +179,9 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
   });
   if (client.source === "registered") {
     REGISTRATIONS.set(key, { client, redirectUri });
-    // A client secret is never written to the config file: such a registration stays in memory.
-    if (options.store && !reused && !client.clientSecret) {
-      await saveRegistration(key, { clientId: client.clientId, redirectUri }, { dir, app });
+    // Its secret goes where the token goes (never the config file).
+    if (backend && !reused) {
+      await saveRegistration(key, { ...client, redirectUri }, backend.backend, { dir, app });
     }
   }
   const provider = resourceProvider({
@@ -181,13 +199,16 @@ export async function resourceLogin(options: ResourceLoginOptions): Promise<Reso
     scopes,
     store: false,
   }, { issuer: true, provider: () => Promise.resolve(provider) }).catch(async (error) => {
-    // A registration the server no longer knows is made again at the next login.
+    // A registration the server no longer knows (or whose secret it changed) is forgotten;
+    // one reused from earlier is replaced by a new one, once, in this same login.
     if (error instanceof LoopauthError && error.oauthError === "invalid_client") {
       REGISTRATIONS.delete(key);
-      if (options.store) await saveRegistration(key, undefined, { dir, app }).catch(() => {});
+      if (options.store) await removeRegistration(key, { dir, app }).catch(() => {});
+      if (reused && !retried) return undefined;
     }
     throw error;
   });
+  if (!result) return await loginAtResource(options, true);
   const done: ResourceLoginResult = {
     ...result,
     resource: found.resource,

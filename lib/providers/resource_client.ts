@@ -24,6 +24,8 @@ export interface ResourceClient {
   authMethod: ClientAuthMethod;
   /** How the id was obtained. */
   source: "given" | "metadata_document" | "registered";
+  /** ISO time a registered client's secret expires (RFC 7591 `client_secret_expires_at`). */
+  secretExpiresAt?: string;
 }
 
 /** Options of {@linkcode chooseClient}. */
@@ -174,10 +176,17 @@ async function registerClient(
       : secret
       ? asked // the method asked for; a secret given to a client that asked for none goes unused
       : "none";
+  // RFC 7591 §3.2.1: seconds since the epoch when the secret expires, 0 for never.
+  const expires = answer.client_secret_expires_at;
+  const secretExpiresAt = secret && authMethod !== "none" && typeof expires === "number" &&
+      Number.isSafeInteger(expires) && expires > 0
+    ? new Date(Math.min(expires * 1000, 8.64e15)).toISOString()
+    : undefined;
   return {
     clientId,
     ...(secret && authMethod !== "none" ? { clientSecret: secret } : {}),
     authMethod,
     source: "registered",
+    ...(secretExpiresAt ? { secretExpiresAt } : {}),
   };
 }

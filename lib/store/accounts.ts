@@ -10,7 +10,7 @@ import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
 import type { TokenSet } from "../core/types.ts";
 import { openBackend } from "./backend.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
-import { type AccountRecord, readConfig, type RegistrationRecord, writeConfig } from "./config.ts";
+import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
 
 /**
  * `current` with the answer of a refresh: the new token set, keeping the
@@ -440,55 +440,6 @@ export async function removeResourceAccount(
     await writeConfig(config, options.dir);
     await openBackend(storage, options).delete(resource, RESOURCE_LOGIN);
     return true;
-  });
-}
-
-/**
- * The client registered at an authorization server under `name` (the key
- * is `ISSUER NAME`: a registration is never used with another server).
- *
- * @example
- * ```ts ignore
- * import { storedRegistration } from "./accounts.ts";
- * storedRegistration("https://auth.example.com loopauth", { dir: "/tmp/loopauth" });
- * ```
- */
-export function storedRegistration(
-  key: string,
-  options: AccountStoreOptions,
-): RegistrationRecord | undefined {
-  try {
-    const registrations = readConfig(options.dir).registrations ?? {};
-    return Object.hasOwn(registrations, key) ? registrations[key] : undefined;
-  } catch {
-    return undefined; // an unreadable config: the login registers, and reports the directory
-  }
-}
-
-/**
- * Stores (`record`) or forgets (`undefined`) the registration under `key`,
- * under the lock.
- *
- * @example
- * ```ts ignore
- * import { saveRegistration } from "./accounts.ts";
- * await saveRegistration("https://auth.example.com loopauth", {
- *   clientId: "c", redirectUri: "http://127.0.0.1:8123/callback",
- * }, { dir: "/tmp/loopauth" });
- * ```
- */
-export async function saveRegistration(
-  key: string,
-  record: RegistrationRecord | undefined,
-  options: AccountStoreOptions,
-): Promise<void> {
-  await (await lock()).withLock(options.dir, async () => {
-    const config = readConfig(options.dir);
-    const registrations = config.registrations ??= {};
-    if (record) registrations[key] = record;
-    else if (Object.hasOwn(registrations, key)) delete registrations[key];
-    else return;
-    await writeConfig(config, options.dir);
   });
 }
 

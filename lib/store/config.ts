@@ -38,13 +38,20 @@ export interface AccountRecord {
 
 /**
  * A client registered (RFC 7591) at an authorization server, reused by later
- * logins there: public clients only (a client secret is never written here).
+ * logins there. A confidential client's secret is never written here: it is
+ * kept in `storage`, as tokens are.
  */
 export interface RegistrationRecord {
   /** The registered client id. */
   clientId: string;
   /** The redirect URI it was registered with (the login listens there again). */
   redirectUri: string;
+  /** A confidential client's token endpoint authentication (`client_secret_basic`, …). */
+  authMethod?: string;
+  /** Where a confidential client's secret is kept. */
+  storage?: StorageName;
+  /** ISO time its secret expires (RFC 7591 `client_secret_expires_at`; absent: never). */
+  secretExpiresAt?: string;
 }
 
 /** One host's accounts. */

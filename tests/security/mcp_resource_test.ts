@@ -6,7 +6,8 @@
  * asks for more scopes forever gets a bounded number of logins.
  */
 import assert from "node:assert/strict";
-import { tempDir } from "../helpers/env.ts";
+import { tempConfig, tempDir } from "../helpers/env.ts";
+import { Cli } from "../helpers/cli.ts";
 import { runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
 import {
@@ -236,3 +237,45 @@ Deno.test("attack: a remote (https) MCP server names http:// services on this ma
     "http://localhost:3000/meta",
   );
 });
+
+Deno.test("attack: a confidential registration's record copied to another authorization server's key in config.json → that server gets neither its client id nor its secret (a registration of its own)", async () => {
+  const a = startDevMcp({ confidentialClients: true });
+  const b = startDevMcp({ confidentialClients: true });
+  await using config = await tempConfig();
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    const atA = await loginResource(a.url, options);
+    assert.equal(atA.code, 0, atA.stderr);
+    const path = `${config.dir}/config.json`;
+    const stored = JSON.parse(await Deno.readTextFile(path));
+    const record = stored.registrations[`${a.origin} `];
+    assert.equal(record.storage, "file");
+    // The record names where A's secret is kept; under B's key it finds no secret for B.
+    stored.registrations[`${b.origin} `] = record;
+    await Deno.writeTextFile(path, JSON.stringify(stored), { mode: 0o600 });
+
+    const atB = await loginResource(b.url, options);
+    assert.equal(atB.code, 0, atB.stderr);
+    assert.equal(b.requests.filter((r) => r.path === "/register").length, 1);
+    assert.deepEqual(b.requests.filter((r) => r.fields.client_id === record.clientId), []);
+    assert.deepEqual(
+      b.requests.filter((r) => r.path === "/token").map((r) => r.status),
+      [200],
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+/** `login --resource URL --no-browser` played to its end: the printed URL fetched. */
+async function loginResource(
+  url: string,
+  options: { configHome: string; env?: Record<string, string> },
+) {
+  const cli = new Cli(["login", "--resource", url, "--no-browser"], options);
+  const line = await cli.waitForLine(/^\s*http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
+  const response = await fetch(line.trim());
+  await response.body?.cancel();
+  return await cli.output();
+}

@@ -1,0 +1,193 @@
+/**
+ * Clients registered (RFC 7591) at resources' authorization servers, kept
+ * for later logins there by any process: the client id and redirect URI in
+ * the config file, a confidential client's secret in a secrets backend (the
+ * keyring, the agent, the encrypted file or the 0600 file: never the config
+ * file). A registration is keyed by `ISSUER NAME` and its secret by the
+ * issuer, so neither is ever sent to another server.
+ * @module
+ */
+import { isPast } from "../core/expiry.ts";
+import type { App } from "../core/app.ts";
+import { readConfig, type RegistrationRecord, writeConfig } from "./config.ts";
+import { openBackend } from "./backend.ts";
+import type { SecretBackend } from "./secrets.ts";
+
+/** A registration as a login uses it: the record, with its secret when it has one. */
+export interface StoredRegistration {
+  /** The registered client id. */
+  clientId: string;
+  /** The redirect URI it was registered with. */
+  redirectUri: string;
+  /** A confidential client's secret. */
+  clientSecret?: string;
+  /** Its token endpoint authentication (`none` for a public client). */
+  authMethod: string;
+  /** ISO time the secret expires (absent: never). */
+  secretExpiresAt?: string;
+}
+
+/** Options of the registration functions. */
+export interface RegistrationStoreOptions {
+  /** The config directory. */
+  dir: string;
+  /** The app whose store this is (its keyring service and agent). */
+  app?: App;
+}
+
+/** The lock, only for writes. */
+const lock = () => import("./lock.ts");
+
+/**
+ * Where a registration's secret is kept in a backend: the issuer as the
+ * host (a key is `ISSUER NAME`; an issuer URL has no space) and
+ * `client NAME` as the account.
+ */
+function secretKey(key: string): [host: string, login: string] {
+  const space = key.indexOf(" ");
+  const [issuer, name] = space < 0 ? [key, ""] : [key.slice(0, space), key.slice(space + 1)];
+  return [issuer, name ? `client ${name}` : "client"];
+}
+
+/**
+ * The registration stored under `key`, its secret read from where it is
+ * kept; `undefined` when there is none, its secret is gone or has expired
+ * (RFC 7591 `client_secret_expires_at`), or the config cannot be read: the
+ * login then registers again.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadRegistration } from "./registrations.ts";
+ * const found = await loadRegistration("https://auth.example.com loopauth", { dir: "/tmp/loopauth" });
+ * console.log(found?.clientId);
+ * ```
+ */
+export async function loadRegistration(
+  key: string,
+  options: RegistrationStoreOptions,
+): Promise<StoredRegistration | undefined> {
+  let record: RegistrationRecord;
+  try {
+    const registrations = readConfig(options.dir).registrations ?? {};
+    if (!Object.hasOwn(registrations, key)) return undefined;
+    record = registrations[key];
+  } catch {
+    return undefined; // an unreadable config: the login registers, and reports the directory
+  }
+  if (!record.storage) {
+    return { clientId: record.clientId, redirectUri: record.redirectUri, authMethod: "none" };
+  }
+  if (typeof record.secretExpiresAt === "string" && isPast(record.secretExpiresAt)) {
+    return undefined;
+  }
+  try {
+    const secrets = await openBackend(record.storage, options).get(...secretKey(key));
+    if (typeof secrets?.clientSecret !== "string" || !secrets.clientSecret) return undefined;
+    return {
+      clientId: record.clientId,
+      redirectUri: record.redirectUri,
+      clientSecret: secrets.clientSecret,
+      authMethod: record.authMethod ?? "client_secret_basic",
+      ...(record.secretExpiresAt ? { secretExpiresAt: record.secretExpiresAt } : {}),
+    };
+  } catch {
+    return undefined; // a backend that does not answer: a new registration
+  }
+}
+
+/**
+ * Stores a registration under `key`, under the lock: a secret first, in
+ * `backend`, then the record that names where it is. Replacing one whose
+ * secret was elsewhere removes that secret.
+ *
+ * @example
+ * ```ts ignore
+ * import { saveRegistration } from "./registrations.ts";
+ * import { fileBackend } from "./file.ts";
+ * await saveRegistration("https://auth.example.com loopauth", {
+ *   clientId: "c", redirectUri: "http://127.0.0.1:8123/callback", authMethod: "none",
+ * }, fileBackend({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function saveRegistration(
+  key: string,
+  registration: StoredRegistration,
+  backend: SecretBackend,
+  options: RegistrationStoreOptions,
+): Promise<void> {
+  await (await lock()).withLock(options.dir, async () => {
+    const secret = registration.clientSecret;
+    if (secret) await backend.set(...secretKey(key), { accessToken: "", clientSecret: secret });
+    const config = readConfig(options.dir);
+    const registrations = config.registrations ??= {};
+    const previous = Object.hasOwn(registrations, key) ? registrations[key] : undefined;
+    registrations[key] = {
+      clientId: registration.clientId,
+      redirectUri: registration.redirectUri,
+      ...(secret
+        ? {
+          authMethod: registration.authMethod,
+          storage: backend.name,
+          ...(registration.secretExpiresAt
+            ? { secretExpiresAt: registration.secretExpiresAt }
+            : {}),
+        }
+        : {}),
+    };
+    await writeConfig(config, options.dir);
+    if (previous?.storage && (!secret || previous.storage !== backend.name)) {
+      await openBackend(previous.storage, options).delete(...secretKey(key)).catch(() => false);
+    }
+  });
+}
+
+/**
+ * Forgets the registration under `key` (a server that refused it, a
+ * logout): its record, then its secret; true when there was one.
+ *
+ * @example
+ * ```ts ignore
+ * import { removeRegistration } from "./registrations.ts";
+ * await removeRegistration("https://auth.example.com loopauth", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export async function removeRegistration(
+  key: string,
+  options: RegistrationStoreOptions,
+): Promise<boolean> {
+  return await (await lock()).withLock(options.dir, async () => {
+    const config = readConfig(options.dir);
+    const registrations = config.registrations ?? {};
+    if (!Object.hasOwn(registrations, key)) return false;
+    const { storage } = registrations[key];
+    delete registrations[key];
+    await writeConfig(config, options.dir);
+    if (storage) await openBackend(storage, options).delete(...secretKey(key)).catch(() => false);
+    return true;
+  });
+}
+
+/**
+ * The keys of the registrations of `clientId` at the authorization server
+ * `issuer` (what a logout of an account logged in as that client forgets).
+ *
+ * @example
+ * ```ts ignore
+ * import { registrationsOf } from "./registrations.ts";
+ * registrationsOf("https://auth.example.com", "c", { dir: "/tmp/loopauth" });
+ * ```
+ */
+export function registrationsOf(
+  issuer: string,
+  clientId: string,
+  options: RegistrationStoreOptions,
+): string[] {
+  try {
+    const registrations = readConfig(options.dir).registrations ?? {};
+    return Object.entries(registrations)
+      .filter(([key, record]) => key.startsWith(`${issuer} `) && record.clientId === clientId)
+      .map(([key]) => key);
+  } catch {
+    return [];
+  }
+}

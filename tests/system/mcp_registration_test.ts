@@ -1,0 +1,160 @@
+/**
+ * Confidential registrations (RFC 7591 answers with a `client_secret`)
+ * through the real CLI against `startDevMcp({ confidentialClients: true })`:
+ * kept for the next process, the secret where tokens go (the keyring here,
+ * never a file), replaced once when the server answers `invalid_client`,
+ * replaced before use when its `client_secret_expires_at` has passed, and
+ * forgotten by `logout --resource`.
+ */
+import assert from "node:assert/strict";
+import { startDevMcp } from "../../lib/dev/mcp.ts";
+import { Cli, filesContaining, runCli, startKeyring, tempConfig, waitUntil } from "../helpers.ts";
+
+/** The authorization URLs a `login --resource --no-browser` printed. */
+const AUTHORIZE = /^\s*http:\/\/127\.0\.0\.1:\d+\/authorize\?/;
+
+/** `login --resource URL` played to its end: each printed URL fetched (the server approves at once). */
+async function loginResource(
+  url: string,
+  options: { configHome: string; env?: Record<string, string> },
+  logins = 1,
+) {
+  const cli = new Cli(["login", "--resource", url, "--no-browser"], options);
+  for (let n = 1; n <= logins; n++) {
+    await waitUntil(() => cli.stderrLines.filter((l) => AUTHORIZE.test(l)).length >= n, {
+      what: `authorization URL ${n}`,
+    });
+    const line = cli.stderrLines.filter((l) => AUTHORIZE.test(l))[n - 1];
+    const response = await fetch(line.trim());
+    await response.body?.cancel();
+  }
+  const out = await cli.output();
+  return { ...out, urls: cli.stderrLines.filter((l) => AUTHORIZE.test(l)).length };
+}
+
+Deno.test("login --resource: a confidential registration is reused by the next process; its secret is in the keyring, in no file", async () => {
+  await using keyring = await startKeyring();
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true, clientSecretTtl: 86_400 });
+  try {
+    const options = { configHome: config.home, env: keyring.env };
+    const first = await loginResource(mcp.url, options);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await loginResource(mcp.url, options);
+    assert.equal(second.code, 0, second.stderr);
+
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+    const ids = mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id);
+    assert.equal(ids.length, 2);
+    assert.equal(ids[0], ids[1]);
+    // Both code exchanges authenticated with the secret (a wrong one is a 401 invalid_client).
+    const exchanges = mcp.requests.filter((r) =>
+      r.path === "/token" && r.fields.grant_type === "authorization_code"
+    );
+    assert.deepEqual(exchanges.map((r) => r.status), [200, 200]);
+
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    const record = stored.registrations[`${mcp.origin} `];
+    assert.equal(record.clientId, ids[0]);
+    assert.equal(record.storage, "keyring");
+    assert.equal(record.authMethod, "client_secret_basic");
+    assert.equal("clientSecret" in record, false);
+    // client_secret_expires_at (a day from the registration) kept as an ISO time.
+    const expires = Date.parse(record.secretExpiresAt);
+    assert.ok(expires > Date.now() + 3_600_000 && expires <= Date.now() + 86_400_000, record);
+
+    const item = await keyring.lookup(mcp.origin, "client");
+    assert.ok(item, "no keyring item for the registration");
+    const secret = JSON.parse(item).clientSecret;
+    assert.match(secret, /^mcps_\S+$/);
+    assert.deepEqual(await filesContaining(config.home, secret), []);
+    assert.deepEqual(await filesContaining(keyring.dir, secret), []);
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("login --resource: a stored registration the server answers invalid_client is replaced by one new registration in the same login", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true });
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    const first = await loginResource(mcp.url, options);
+    assert.equal(first.code, 0, first.stderr);
+    const firstId = mcp.requests.find((r) => r.path === "/authorize")!.fields.client_id;
+    mcp.changeClientSecrets();
+
+    // The stored client is refused at the code exchange: one new registration, one more login.
+    const second = await loginResource(mcp.url, options, 2);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.urls, 2);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+    const exchanges = mcp.requests.filter((r) =>
+      r.path === "/token" && r.fields.grant_type === "authorization_code"
+    );
+    assert.deepEqual(exchanges.map((r) => r.status), [200, 401, 200]);
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    const newId = stored.registrations[`${mcp.origin} `].clientId;
+    assert.notEqual(newId, firstId);
+    assert.equal(stored.resources[mcp.url].clientId, newId);
+
+    // The next process uses the new one: no registration.
+    const third = await loginResource(mcp.url, options);
+    assert.equal(third.code, 0, third.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("login --resource: a stored registration whose client_secret_expires_at has passed is replaced before its secret is sent", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true, clientSecretTtl: 86_400 });
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    const first = await loginResource(mcp.url, options);
+    assert.equal(first.code, 0, first.stderr);
+    // As if a day had passed: the stored expiry is in the past.
+    const path = `${config.dir}/config.json`;
+    const stored = JSON.parse(await Deno.readTextFile(path));
+    stored.registrations[`${mcp.origin} `].secretExpiresAt = "2000-01-01T00:00:00.000Z";
+    await Deno.writeTextFile(path, JSON.stringify(stored), { mode: 0o600 });
+
+    const second = await loginResource(mcp.url, options);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+    const ids = mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id);
+    assert.notEqual(ids[1], ids[0]);
+    // No request with the expired secret: every exchange succeeded.
+    assert.deepEqual(
+      mcp.requests.filter((r) => r.path === "/token").map((r) => r.status),
+      [200, 200],
+    );
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("logout --resource forgets the registration and its secret: the next login registers again", async () => {
+  await using keyring = await startKeyring();
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true });
+  try {
+    const options = { configHome: config.home, env: keyring.env };
+    const login = await loginResource(mcp.url, options);
+    assert.equal(login.code, 0, login.stderr);
+    assert.ok(await keyring.lookup(mcp.origin, "client"));
+
+    const out = await runCli(["logout", "--resource", mcp.url], options);
+    assert.equal(out.code, 0, out.stderr);
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    assert.deepEqual(stored.registrations, {});
+    assert.equal(await keyring.lookup(mcp.origin, "client"), undefined);
+
+    const again = await loginResource(mcp.url, options);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  } finally {
+    await mcp.close();
+  }
+});
