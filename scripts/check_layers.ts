@@ -14,7 +14,7 @@
  * (flows, providers, store) may not import each other.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["mod.ts", "testing.ts"],
+  ["mod.ts", "testing.ts", "mcp.ts"],
   ["cli"],
   ["ops"],
   ["flows", "providers", "store"],

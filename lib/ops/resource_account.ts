@@ -23,8 +23,7 @@ import { configDir } from "../store/paths.ts";
 import { canonicalResource } from "../providers/resource_url.ts";
 import {
   type AuthorizationServer,
-  discoverAuthorizationServer,
-  legacyAuthorizationServer,
+  rediscoverAuthorizationServer,
 } from "../providers/authorization_server.ts";
 import type { ClientAuthMethod } from "../providers/resource_client.ts";
 import { resourceProvider } from "../providers/resource_provider.ts";
@@ -155,17 +154,9 @@ async function providerOf(
   account: StoredAccount,
   options: ResourceAccountOptions,
 ): Promise<{ provider: Provider; server: AuthorizationServer }> {
-  const issuer = account.authorizationServer!;
-  let server: AuthorizationServer;
-  try {
-    server = await discoverAuthorizationServer(issuer, { signal: options.signal });
-  } catch (error) {
-    // A 2025-03-26 server without metadata: its default endpoints, for this same issuer only.
-    const legacy = await legacyAuthorizationServer(account.host, { signal: options.signal })
-      .catch(() => undefined);
-    if (!legacy || legacy.issuer !== issuer) throw error;
-    server = legacy;
-  }
+  const server = await rediscoverAuthorizationServer(account.authorizationServer!, account.host, {
+    signal: options.signal,
+  });
   const authMethod = (["client_secret_basic", "client_secret_post"].includes(
       account.authMethod ?? "",
     )

@@ -108,6 +108,36 @@ export async function discoverAuthorizationServer(
 }
 
 /**
+ * The authorization server a stored resource token was issued by,
+ * discovered again from its stored `issuer` (a document for another issuer
+ * is refused); for a 2025-03-26 server without metadata, the default
+ * endpoints at the resource's origin when their issuer is that same one.
+ *
+ * @example
+ * ```ts ignore
+ * import { rediscoverAuthorizationServer } from "./authorization_server.ts";
+ * const server = await rediscoverAuthorizationServer(
+ *   "https://auth.example.com",
+ *   "https://mcp.example.com/mcp",
+ * );
+ * console.log(server.tokenEndpoint);
+ * ```
+ */
+export async function rediscoverAuthorizationServer(
+  issuer: string,
+  resource: string,
+  options: DiscoverServerOptions = {},
+): Promise<AuthorizationServer> {
+  try {
+    return await discoverAuthorizationServer(issuer, options);
+  } catch (error) {
+    const legacy = await legacyAuthorizationServer(resource, options).catch(() => undefined);
+    if (!legacy || legacy.issuer !== issuer) throw error;
+    return legacy;
+  }
+}
+
+/**
  * The authorization server of a resource without resource metadata (MCP
  * 2025-03-26): the RFC 8414 document at the resource's origin, whose issuer
  * must be on that origin, else the default endpoints `/authorize`, `/token`
