@@ -4,7 +4,9 @@
  * {@linkcode mcpAuthProvider} is the MCP TypeScript SDK's
  * `OAuthClientProvider` backed by loopauth's login routes, stores and
  * locked refresh. Your program imports the SDK itself
- * (`npm:@modelcontextprotocol/sdk@1.32.2`); this module only uses its types.
+ * (`npm:@modelcontextprotocol/sdk@1.32.2`); this module loads nothing of
+ * it (its own types describe what the SDK reads; the provider is checked
+ * against the SDK's interface when loopauth is type-checked).
  *
  * ```ts ignore
  * import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
@@ -25,4 +27,8 @@ export {
   type LoopauthMcpAuthProvider,
   mcpAuthProvider,
   type McpAuthProviderOptions,
+  type McpClientInformation,
+  type McpClientMetadata,
+  type McpDiscoveryState,
+  type McpTokens,
 } from "./ops/mcp_provider.ts";

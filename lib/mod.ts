@@ -23,7 +23,9 @@
  * - {@linkcode serveCallback} and {@linkcode loopbackFlow} are the loopback
  *   building blocks, for any authorization server.
  * - The test double (a local GitHub for your own tests) is the separate
- *   `./testing` export (`lib/testing.ts`).
+ *   `./testing` export (`lib/testing.ts`); the MCP SDK's
+ *   `OAuthClientProvider` backed by loopauth (`mcpAuthProvider`) is the
+ *   separate `./mcp` export (`lib/mcp.ts`).
  * - Every entry point takes an `app` option ({@linkcode resolveApp}): a CLI
  *   built on the library gets its own config directory ({@linkcode configDir}),
  *   keyring service, agent, `PREFIX_*` variables, and its own command in

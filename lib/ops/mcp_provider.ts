@@ -32,15 +32,7 @@
  */
 // Types only (nothing of the SDK is loaded), and without `.js`: the package's `./*` export
 // maps `client/auth.js` to a `client/auth.js.d.ts` that does not exist (its types were `any`).
-import type {
-  OAuthClientProvider,
-  OAuthDiscoveryState,
-} from "npm:@modelcontextprotocol/sdk@1.32.2/client/auth";
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from "npm:@modelcontextprotocol/sdk@1.32.2/shared/auth";
+import type { OAuthClientProvider } from "npm:@modelcontextprotocol/sdk@1.32.2/client/auth";
 import { LoopauthError } from "../core/errors.ts";
 import { needsRefresh } from "../core/expiry.ts";
 import type { TokenSet } from "../core/types.ts";
@@ -60,10 +52,87 @@ export type McpAuthProviderOptions = Omit<
   "resource" | "store" | "challenge"
 >;
 
-/** loopauth's `OAuthClientProvider` for one MCP server. */
-export interface LoopauthMcpAuthProvider extends OAuthClientProvider {
-  /** The server's canonical URI: its token is sent nowhere else by this provider. */
+/** Tokens as the SDK reads them (`OAuthTokens`): never a refresh token. */
+export interface McpTokens {
+  /** The access token. */
+  access_token: string;
+  /** `Bearer`. */
+  token_type: string;
+  /** The granted scopes, space-separated. */
+  scope?: string;
+  /** Seconds it still lives. */
+  expires_in?: number;
+  /** The authorization server that issued it. */
+  issuer?: string;
+}
+
+/** A client as the SDK reads it (`OAuthClientInformation`): its id, never its secret. */
+export interface McpClientInformation {
+  /** The client id loopauth logged in as. */
+  client_id: string;
+  /** The authorization server it is registered at. */
+  issuer: string;
+}
+
+/** What the SDK would register (`OAuthClientMetadata`); loopauth registers itself. */
+export interface McpClientMetadata {
+  /** The app's name. */
+  client_name: string;
+  /** A loopback redirect URI. */
+  redirect_uris: string[];
+  /** `authorization_code`, `refresh_token`. */
+  grant_types: string[];
+  /** `code`. */
+  response_types: string[];
+  /** `none`. */
+  token_endpoint_auth_method: string;
+}
+
+/** Discovery as loopauth made it, for the SDK's `auth()` (`OAuthDiscoveryState`). */
+export interface McpDiscoveryState {
+  /** The authorization server's issuer. */
+  authorizationServerUrl: string;
+  /** The resource's metadata: its canonical URI and that issuer. */
+  resourceMetadata: { resource: string; authorization_servers: string[] };
+  /** The authorization server's endpoints (PKCE S256 checked by loopauth's discovery). */
+  authorizationServerMetadata: {
+    issuer: string;
+    authorization_endpoint: string;
+    token_endpoint: string;
+    response_types_supported: string[];
+    code_challenge_methods_supported: string[];
+  };
+}
+
+/**
+ * loopauth's `OAuthClientProvider` (MCP SDK 1.32) for one MCP server: what
+ * the SDK's `auth()` and `StreamableHTTPClientTransport` call.
+ */
+export interface LoopauthMcpAuthProvider {
+  /** The server's canonical URI: the provider's tokens are for it alone. */
   readonly resource: string;
+  /** A loopback URI for the SDK's authorization URL, which nobody opens. */
+  readonly redirectUrl: string;
+  /** What the SDK would register; it never does (loopauth registers). */
+  readonly clientMetadata: McpClientMetadata;
+  /** The client loopauth logged in as (a login when there is none yet). */
+  clientInformation(): Promise<McpClientInformation>;
+  /** Nothing to save: loopauth keeps its own registrations. */
+  saveClientInformation(information: unknown): void;
+  /** The session's token, else the stored one (refreshed under the lock), else a login. */
+  tokens(): Promise<McpTokens>;
+  /** Tokens of a token request of the SDK's own (`finishAuth`): this session only. */
+  saveTokens(tokens: McpTokens): void;
+  /** The server refused the token or wants more scopes: loopauth renews (never a redirect). */
+  redirectToAuthorization(url: URL): Promise<void>;
+  /** Keeps the SDK's PKCE verifier (its authorization URL is never opened). */
+  saveCodeVerifier(codeVerifier: string): void;
+  /** The SDK's PKCE verifier. */
+  codeVerifier(): string;
+  /** loopauth's discovery, so the SDK's `auth()` fetches nothing of its own. */
+  discoveryState(): Promise<McpDiscoveryState>;
+  /** Forgets this session's token (`all`, `tokens`): the next `tokens()` reads the store. */
+  invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery"): void;
 }
 
 /** The token of this session and what it is bound to. */
@@ -148,14 +217,14 @@ export function mcpAuthProvider(
     usable() ?? await serial(async () => usable() ?? await fromStore(false));
 
   const redirectUrl = "http://127.0.0.1/callback";
-  return {
+  const provider: LoopauthMcpAuthProvider = {
     resource: canonical,
     // The SDK puts these in an authorization URL nobody opens (loopauth's login picks its
     // own port, client and registration); they are never sent anywhere.
     get redirectUrl() {
       return redirectUrl;
     },
-    get clientMetadata(): OAuthClientMetadata {
+    get clientMetadata(): McpClientMetadata {
       return {
         client_name: options.clientName ?? app.name,
         redirect_uris: [redirectUrl],
@@ -164,13 +233,13 @@ export function mcpAuthProvider(
         token_endpoint_auth_method: "none",
       };
     },
-    async clientInformation(): Promise<OAuthClientInformationMixed> {
+    async clientInformation(): Promise<McpClientInformation> {
       const { clientId, issuer } = await ensure();
       return { client_id: clientId, issuer };
     },
     // loopauth keeps its own registrations (lib/store/registrations.ts): nothing to save.
     saveClientInformation() {},
-    async tokens(): Promise<OAuthTokens> {
+    async tokens(): Promise<McpTokens> {
       const { token, issuer } = await ensure();
       const left = token.expiresAt
         ? Math.max(0, Math.floor((Date.parse(token.expiresAt) - Date.now()) / 1000))
@@ -186,7 +255,7 @@ export function mcpAuthProvider(
     },
     // Only after a token request of the SDK's own (`finishAuth` with a code obtained
     // elsewhere): kept for this session, not stored (loopauth did not check them).
-    saveTokens(tokens: OAuthTokens) {
+    saveTokens(tokens: McpTokens) {
       if (!held) return;
       held = {
         ...held,
@@ -220,7 +289,7 @@ export function mcpAuthProvider(
       return verifier;
     },
     // The SDK's auth() then uses loopauth's discovery (its checks, no requests of its own).
-    async discoveryState(): Promise<OAuthDiscoveryState> {
+    async discoveryState(): Promise<McpDiscoveryState> {
       const { issuer } = await ensure();
       if (server?.issuer !== issuer) {
         server = await rediscoverAuthorizationServer(issuer, canonical, { signal: options.signal });
@@ -238,8 +307,9 @@ export function mcpAuthProvider(
       };
     },
     invalidateCredentials(scope) {
-      // Forgets this session's token: the next tokens() reads the store again.
       if (scope === "all" || scope === "tokens") held = undefined;
     },
   };
+  // Checked when type-checking: the SDK takes it as its OAuthClientProvider.
+  return provider satisfies OAuthClientProvider;
 }
