@@ -88,6 +88,12 @@ export async function resourceToken(
       clientId: current.clientId,
       clientSecret: current.clientSecret,
       signal: options.signal,
+    }).catch((error) => {
+      // Refused (a spent refresh token, a client the server no longer takes): the login to run.
+      if (error instanceof LoopauthError && error.code === "session_expired") {
+        throw expired(key, error);
+      }
+      throw error;
     });
     const next = refreshedAccount(current, refreshToken, tokens);
     // Stored before anyone uses it: the old refresh token is spent.
@@ -184,10 +190,11 @@ function notLoggedIn(resource: string): LoopauthError {
   );
 }
 
-function expired(resource: string): LoopauthError {
+function expired(resource: string, cause?: unknown): LoopauthError {
   const shown = terminalSafe(resource, { max: 120 });
   return new LoopauthError(
     "session_expired",
     `Session for ${shown} expired: run loopauth login --resource ${shown}`,
+    cause === undefined ? {} : { cause },
   );
 }

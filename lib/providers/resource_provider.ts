@@ -94,7 +94,12 @@ export function resourceProvider(target: ResourceTarget): Provider {
           refresh_token: refreshToken,
         }, { client, resource, signal: asked.signal });
       } catch (error) {
-        if (error instanceof LoopauthError && error.oauthError === "invalid_grant") {
+        // A spent refresh token, or a client the server no longer takes (a registration whose
+        // secret changed or expired): a new login, which registers again where needed.
+        if (
+          error instanceof LoopauthError &&
+          (error.oauthError === "invalid_grant" || error.oauthError === "invalid_client")
+        ) {
           throw sessionExpired({ cause: error });
         }
         throw error;

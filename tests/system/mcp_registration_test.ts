@@ -8,18 +8,23 @@
  */
 import assert from "node:assert/strict";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
+import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { Cli, filesContaining, runCli, startKeyring, tempConfig, waitUntil } from "../helpers.ts";
 
-/** The authorization URLs a `login --resource --no-browser` printed. */
+/** The authorization URLs a `login --resource` printed (no display here: it prints them). */
 const AUTHORIZE = /^\s*http:\/\/127\.0\.0\.1:\d+\/authorize\?/;
 
-/** `login --resource URL` played to its end: each printed URL fetched (the server approves at once). */
+/**
+ * `login --resource URL` (or `args`) as typed, played to its end: each printed URL fetched (the
+ * server approves at once).
+ */
 async function loginResource(
   url: string,
   options: { configHome: string; env?: Record<string, string> },
   logins = 1,
+  args = ["login", "--resource", url],
 ) {
-  const cli = new Cli(["login", "--resource", url, "--no-browser"], options);
+  const cli = new Cli(args, options);
   for (let n = 1; n <= logins; n++) {
     await waitUntil(() => cli.stderrLines.filter((l) => AUTHORIZE.test(l)).length >= n, {
       what: `authorization URL ${n}`,
@@ -154,6 +159,32 @@ Deno.test("logout --resource forgets the registration and its secret: the next l
     const again = await loginResource(mcp.url, options);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("token --resource: a refresh the server refuses with invalid_client (the registration's secret changed) is exit 13 naming the login, and that login, run as printed, registers again", async () => {
+  await using config = await tempConfig();
+  // The login's token lives 30 s: token --resource refreshes it.
+  const mcp = startDevMcp({ confidentialClients: true, accessTtl: 30 });
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    const login = await loginResource(mcp.url, options);
+    assert.equal(login.code, 0, login.stderr);
+    mcp.changeClientSecrets();
+
+    const token = await runCli(["token", "--resource", mcp.url], options);
+    assert.equal(token.code, EXIT_CODES.session_expired, token.stderr);
+    const hint = `loopauth login --resource ${mcp.url}`;
+    assert.equal(token.stderr.trim(), `Error: Session for ${mcp.url} expired: run ${hint}`);
+
+    // The hint as printed: its stored client is refused, so it registers again (two logins).
+    const again = await loginResource(mcp.url, options, 2, hint.split(" ").slice(1));
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+    const after = await runCli(["token", "--resource", mcp.url], options);
+    assert.equal(after.code, 0, after.stderr);
   } finally {
     await mcp.close();
   }
