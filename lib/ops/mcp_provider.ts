@@ -171,7 +171,14 @@ export function mcpAuthProvider(
 ): LoopauthMcpAuthProvider {
   const canonical = canonicalResource(String(resource));
   const app = resolveApp(options.app);
-  const login = { ...options, app, resource: canonical, store: true };
+  // An app's registration carries its name (the consent page shows it).
+  const login = {
+    ...options,
+    app,
+    clientName: options.clientName ?? (options.app ? app.name : undefined),
+    resource: canonical,
+    store: true,
+  };
   const stored = {
     configDir: options.configDir,
     app,
@@ -226,7 +233,7 @@ export function mcpAuthProvider(
     },
     get clientMetadata(): McpClientMetadata {
       return {
-        client_name: options.clientName ?? app.name,
+        client_name: login.clientName ?? app.name,
         redirect_uris: [redirectUrl],
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],

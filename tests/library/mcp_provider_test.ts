@@ -75,7 +75,6 @@ Deno.test("mcpAuthProvider: an SDK Client logs in once; a second process of the 
     assert.equal(first.approved, 1);
     assert.equal(count(mcp, "/authorize"), 1);
     assert.equal(count(mcp, "/register"), 1);
-    // The registration carries the app's name (the consent page shows it).
     const authorize = mcp.requests.find((r) => r.path === "/authorize")!;
     assert.equal(authorize.fields.resource, mcp.url);
 
@@ -97,6 +96,8 @@ Deno.test("mcpAuthProvider: an SDK Client logs in once; a second process of the 
     const stored = JSON.parse(await Deno.readTextFile(`${config.home}/my-agent/config.json`));
     assert.equal(stored.resources[mcp.url].storage, "keyring");
     assert.equal(stored.resources[mcp.url].authorizationServer, mcp.origin);
+    // The app's registration, under its name (the name the consent page shows).
+    assert.deepEqual(Object.keys(stored.registrations), [`${mcp.origin} my-agent`]);
     await assert.rejects(Deno.stat(`${config.home}/loopauth`), Deno.errors.NotFound);
     assert.deepEqual(await filesContaining(config.home, token), []);
   } finally {
