@@ -86,6 +86,11 @@ const FLAGS = {
     description:
       "instead: a protected MCP server at ORIGIN/mcp (tools echo, write, forbidden, expire) with its authorization server at ORIGIN (resource metadata, client ID metadata documents, registration, PKCE S256, the resource enforced, scope challenges, rotating refresh tokens); it approves every login at once. See docs/mcp.md",
   },
+  "confidential-clients": {
+    type: "boolean",
+    description:
+      "with --mcp: registration gives every client a client_secret and its metadata lists no public (none) method, for clients that must keep a secret",
+  },
 } as const satisfies Flags;
 
 /**
@@ -113,6 +118,7 @@ Usage: loopauth dev-server [--port N] [--auto-approve] [--client-id ID] [--clien
                            [--user LOGIN] [--scopes-granted LIST] [--device-interval SECONDS]
                            [--expiring DURATION] [--callback URL] [--tls] [--json] [--dir DIR]
        loopauth dev-server [--mcp] [--port N] [--expiring DURATION] [--json]
+                           [--confidential-clients]
 
 Flags:
 ${flagHelp(FLAGS)}
@@ -131,6 +137,9 @@ Examples:
     const stopped = AbortSignal.any([signal, terminated.signal]);
     try {
       if (values.mcp) return await serveMcp(values, port, stopped);
+      if (values["confidential-clients"]) {
+        throw new LoopauthError("usage", "--confidential-clients goes with --mcp");
+      }
       return await serve(values, port, stopped);
     } finally {
       if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onTerm);
@@ -247,7 +256,12 @@ async function serveMcp(
   const { startDevMcp } = await import("../dev/mcp.ts");
   let mcp;
   try {
-    mcp = startDevMcp({ port, signal, accessTtl });
+    mcp = startDevMcp({
+      port,
+      signal,
+      accessTtl,
+      confidentialClients: values["confidential-clients"] === true,
+    });
   } catch (error) {
     throw listenError(error, port) ?? error;
   }

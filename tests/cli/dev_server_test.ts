@@ -614,3 +614,48 @@ Deno.test("dev-server --mcp takes none of the GitHub provider's flags: one line,
   assert.equal(stdout, "");
   assert.equal(stderr, "Error: --mcp takes no --tls: see loopauth help dev-server");
 });
+
+Deno.test("dev-server --mcp --confidential-clients: no public method in its metadata, a client_secret with every registration; the printed mcp-proxy command logs in with it", async () => {
+  await using home = await tempConfig();
+  const server = await startDevServer(["--mcp", "--confidential-clients"], home.home);
+  try {
+    const { info } = server;
+    const metadata = await fetch(`${info.origin}/.well-known/oauth-authorization-server`)
+      .then((r) => r.json());
+    assert.deepEqual(metadata.token_endpoint_auth_methods_supported, [
+      "client_secret_basic",
+      "client_secret_post",
+    ]);
+    const registered = await fetch(`${info.origin}/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"] }),
+    });
+    assert.equal(registered.status, 201);
+    const answer = await registered.json();
+    assert.match(answer.client_secret, /^mcps_\S+$/);
+    assert.equal(answer.client_secret_expires_at, 0);
+    assert.equal(answer.token_endpoint_auth_method, "client_secret_basic");
+    const tmp = await tempDir("mcp");
+    try {
+      const run = await runMcpClient(`${info.origin}/mcp`, { tmp, tools: ["echo"] });
+      assert.equal(run.code, 0, run.proxyLines.join("\n"));
+      assert.deepEqual(JSON.parse(run.stdout).content, [{ type: "text", text: "echo" }]);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  } finally {
+    const { code, stderr } = await server.stop("SIGINT");
+    assert.equal(code, 0, stderr);
+  }
+});
+
+Deno.test("dev-server --confidential-clients without --mcp: one line, exit 2", async () => {
+  await using home = await tempConfig();
+  const { code, stdout, stderr } = await runCli(["dev-server", "--confidential-clients"], {
+    configHome: home.home,
+  });
+  assert.equal(code, EXIT_CODES.usage);
+  assert.equal(stdout, "");
+  assert.equal(stderr, "Error: --confidential-clients goes with --mcp");
+});
