@@ -46,7 +46,8 @@
  *    metadata (`mcp-proxy`): metadata naming another resource, authorization
  *    servers or endpoints off https, a redirect to another origin, a server
  *    that asks for more scopes forever, a registration (and its secret)
- *    moved to another authorization server.
+ *    moved to another authorization server, a session's 401 naming
+ *    metadata elsewhere to an SDK client on `mcpAuthProvider`.
  *
  * Run the suite alone with the test task's flags and `tests/security/`.
  * This file checks that it stays readable as that list.

@@ -1,11 +1,14 @@
 /**
  * MCP clients and servers for tests: the SDK client built on `loopauth
- * mcp-proxy` (tests/fixtures/mcp_client.ts) with its permission flags, and
+ * mcp-proxy` (tests/fixtures/mcp_client.ts) with its permission flags, an
+ * app's SDK client on `mcpAuthProvider` (tests/fixtures/mcp_app.ts), and
  * a scriptable protected MCP server with its authorization server on one
  * 127.0.0.1 port that records every request.
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { appPermissionFlags, resolveApp } from "../../lib/mod.ts";
+import { Cli, type CliOptions } from "./cli.ts";
 
 /** The SDK client over mcp-proxy. */
 export const MCP_CLIENT = fileURLToPath(new URL("../fixtures/mcp_client.ts", import.meta.url));
@@ -214,4 +217,51 @@ export function toolsAnswer(rpc: Record<string, unknown>): Response {
     ? { tools: [{ name: "echo", inputSchema: { type: "object" } }] }
     : { content: [{ type: "text", text: "ok" }] };
   return Response.json({ jsonrpc: "2.0", id: rpc.id, result });
+}
+
+/** An app's MCP client on the library's `./mcp` export (tests/fixtures/mcp_app.ts). */
+const MCP_APP = fileURLToPath(new URL("../fixtures/mcp_app.ts", import.meta.url));
+const OPEN = /^Open (http\S+)$/;
+
+/** How to run the app `name`'s MCP client ({@linkcode MCP_APP}): the app's documented flags. */
+export function mcpAppOptions(
+  name: string,
+  configHome: string,
+  env: Record<string, string> = {},
+): CliOptions {
+  const flags = appPermissionFlags(resolveApp(name), {
+    configDir: `${configHome}/${name}`,
+    hosts: [],
+  });
+  return {
+    configHome,
+    env,
+    command: [Deno.execPath(), "run", "--no-prompt", ...flags, MCP_APP, name],
+  };
+}
+
+/**
+ * Runs the app's MCP client calling `tools` until it ends; the test plays the user: it fetches
+ * every authorization URL the app prints (the servers used approve at once).
+ */
+export async function runMcpApp(url: string, tools: string[], options: CliOptions) {
+  const cli = new Cli([url, ...tools], options);
+  let approved = 0;
+  let finished = false;
+  const user = (async () => {
+    while (!finished) {
+      const urls = cli.stderrLines.flatMap((l) => OPEN.exec(l)?.[1] ?? []);
+      for (const link of urls.slice(approved)) {
+        approved++;
+        const response = await fetch(link);
+        await response.body?.cancel();
+      }
+      await new Promise((wake) => setTimeout(wake, 20));
+    }
+  })();
+  const out = await cli.output();
+  finished = true;
+  await user;
+  const results = out.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return { ...out, approved, results };
 }

@@ -7,57 +7,9 @@
  * authorization URL the app prints (the server approves at once).
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { appPermissionFlags, resolveApp } from "../../lib/mod.ts";
 import { type DevMcp, startDevMcp } from "../../lib/testing.ts";
-import {
-  Cli,
-  type CliOptions,
-  filesContaining,
-  MAIN,
-  ROOT,
-  startKeyring,
-  tempConfig,
-} from "../helpers.ts";
-
-const FIXTURE = fileURLToPath(new URL("../fixtures/mcp_app.ts", import.meta.url));
-const OPEN = /^Open (http\S+)$/;
-
-/** How to run the app `name`'s MCP client: its own documented flags. */
-function appOptions(name: string, configHome: string, env: Record<string, string> = {}) {
-  const flags = appPermissionFlags(resolveApp(name), {
-    configDir: `${configHome}/${name}`,
-    hosts: [],
-  });
-  return {
-    configHome,
-    env,
-    command: [Deno.execPath(), "run", "--no-prompt", ...flags, FIXTURE, name],
-  } satisfies CliOptions;
-}
-
-/** Runs the app's client calling `tools`; the user approves every authorization URL it prints. */
-async function runApp(url: string, tools: string[], options: CliOptions) {
-  const cli = new Cli([url, ...tools], options);
-  let approved = 0;
-  let finished = false;
-  const user = (async () => {
-    while (!finished) {
-      const urls = cli.stderrLines.flatMap((l) => OPEN.exec(l)?.[1] ?? []);
-      for (const link of urls.slice(approved)) {
-        approved++;
-        const response = await fetch(link);
-        await response.body?.cancel();
-      }
-      await new Promise((wake) => setTimeout(wake, 20));
-    }
-  })();
-  const out = await cli.output();
-  finished = true;
-  await user;
-  const results = out.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  return { ...out, approved, results };
-}
+import { filesContaining, MAIN, ROOT, startKeyring, tempConfig } from "../helpers.ts";
+import { mcpAppOptions as appOptions, runMcpApp as runApp } from "../helpers/mcp.ts";
 
 const count = (mcp: DevMcp, path: string) => mcp.requests.filter((r) => r.path === path).length;
 const refreshes = (mcp: DevMcp) =>

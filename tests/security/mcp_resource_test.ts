@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { tempConfig, tempDir } from "../helpers/env.ts";
 import { Cli } from "../helpers/cli.ts";
-import { runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
+import { mcpAppOptions, runMcpApp, runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
 import {
   checkResourceMetadata,
@@ -279,3 +279,33 @@ async function loginResource(
   await response.body?.cancel();
   return await cli.output();
 }
+
+Deno.test("attack: during an SDK client's session (mcpAuthProvider) the server's 401 names a resource_metadata URL on another local port → nothing is requested there; loopauth renews at the stored authorization server", async () => {
+  const trapped: string[] = [];
+  await using trap = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    trapped.push(new URL(request.url).pathname);
+    return Response.json({ resource: "x", authorization_servers: ["http://127.0.0.1:9"] });
+  });
+  const lure = `http://127.0.0.1:${trap.addr.port}/.well-known/oauth-protected-resource/mcp`;
+  let refused = false;
+  await using server = serveMcp({
+    mcp: (rpc) => {
+      if (rpc.method !== "tools/call" || refused) return undefined;
+      refused = true;
+      return new Response(null, {
+        status: 401,
+        headers: {
+          "www-authenticate": `Bearer error="invalid_token", resource_metadata="${lure}"`,
+        },
+      });
+    },
+  });
+  await using config = await tempConfig();
+  const run = await runMcpApp(server.url, ["echo"], mcpAppOptions("my-agent", config.home));
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /^renewed: echo$/m);
+  assert.deepEqual(run.results.map((r) => r.tool), ["echo"]);
+  assert.deepEqual(trapped, []);
+  // The renewal was a login at the stored server (its tokens have no refresh token).
+  assert.equal(server.requests.filter((r) => r.path === "/authorize").length, 2);
+});
