@@ -34,6 +34,7 @@
 // maps `client/auth.js` to a `client/auth.js.d.ts` that does not exist (its types were `any`).
 import type { OAuthClientProvider } from "npm:@modelcontextprotocol/sdk@1.32.2/client/auth";
 import { LoopauthError } from "../core/errors.ts";
+import { isBearerToken } from "../core/token_syntax.ts";
 import { needsRefresh } from "../core/expiry.ts";
 import type { TokenSet } from "../core/types.ts";
 import { resolveApp } from "../core/app.ts";
@@ -149,8 +150,10 @@ interface Held {
  * under the lock, a login through loopauth's routes when there is none.
  * Give the transport the same URL.
  *
- * @throws {LoopauthError} from the SDK's calls of `tokens()`: what
- * {@linkcode resourceLogin} throws (the transport's request rejects with it)
+ * @throws {LoopauthError} `usage` at once for a URL that is not https (http
+ * only on this machine); from the SDK's calls of `tokens()`, what
+ * {@linkcode resourceLogin} and a refresh throw (the transport's request
+ * rejects with it)
  *
  * @example A Deno MCP client that logs in with loopauth
  * ```ts ignore
@@ -263,7 +266,7 @@ export function mcpAuthProvider(
     // Only after a token request of the SDK's own (`finishAuth` with a code obtained
     // elsewhere): kept for this session, not stored (loopauth did not check them).
     saveTokens(tokens: McpTokens) {
-      if (!held) return;
+      if (!held || !isBearerToken(tokens.access_token)) return;
       held = {
         ...held,
         token: {
