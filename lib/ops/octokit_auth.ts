@@ -9,7 +9,7 @@
  * Octokit: the types below are the few members it uses.
  * @module
  */
-import { checkApiOrigin, directOnLoopback, type OctokitRequest } from "../providers/api_origin.ts";
+import { guardedHook, type OctokitRequest } from "../providers/api_origin.ts";
 import { appText, inApp, resolveApp } from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import type { LoginOptions } from "./login.ts";
@@ -120,29 +120,14 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
   };
 
   const auth = (() => inApp(app, () => authenticate())) as LoopauthAuth;
-  auth.hook = async (request, route, parameters) => {
-    // Octokit's default base is github.com's API: for another host, the host's own.
-    const merged = request.endpoint.merge(route, parameters);
-    if (merged.baseUrl === GITHUB_API && host.apiUrl !== GITHUB_API) merged.baseUrl = host.apiUrl;
-    // An http:// loopback API is reached directly, never through a proxy.
-    const endpoint = directOnLoopback(merged);
-    // A request that brings its own authorization (basic auth for /applications/…) keeps it.
-    if (endpoint.headers.authorization !== undefined) return await request(endpoint);
-    checkApiOrigin(request.endpoint.parse(endpoint).url, {
-      apiUrl: host.apiUrl,
-      what: `the token for ${host.key}`,
-      hint: `set Octokit's baseUrl to ${host.apiUrl}`,
-    });
-    const send = async (token: string) =>
-      await request({
-        ...endpoint,
-        headers: { ...endpoint.headers, authorization: `token ${token}` },
-      });
-    const { token } = await inApp(app, () => authenticate());
-    try {
-      return await send(token);
-    } catch (error) {
-      if ((error as { status?: unknown })?.status !== 401) throw error;
+  auth.hook = guardedHook({
+    apiUrl: host.apiUrl,
+    defaultBaseUrl: GITHUB_API,
+    ownAuthorizationUnchecked: true,
+    what: `the token for ${host.key}`,
+    hint: `set Octokit's baseUrl to ${host.apiUrl}`,
+    token: async () => (await inApp(app, () => authenticate())).token,
+    renew: async (refused, error) => {
       if (!hasRefreshToken) {
         // Revoked, or expired without a way to renew it: a login is the only way on.
         throw new LoopauthError(
@@ -152,12 +137,10 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
         );
       }
       // The server refused a token its expiry time calls valid (revoked early, or clock skew).
-      const renewed = current && current.token !== token
-        ? current
-        : await inApp(app, () => authenticate(true));
-      return await send(renewed.token);
-    }
-  };
+      if (current && current.token !== refused) return current.token;
+      return (await inApp(app, () => authenticate(true))).token;
+    },
+  });
   return auth;
 }
 

@@ -106,14 +106,27 @@ export interface GuardedHookOptions {
   /** The token to send: a string, or a function that gets the current one. */
   token?: string | (() => Promise<string>);
   /**
-   * Called once when the API answers 401 to `refused`: another token to try
-   * once more, or `undefined` to let the 401 stand.
+   * Called once when the API answers 401 to `refused` (the answer is
+   * `error`): another token to try once more, or `undefined` to let the 401
+   * stand; it may throw an error of its own instead.
    */
-  renew?: (refused: string) => Promise<string | undefined>;
+  renew?: (refused: string, error: unknown) => Promise<string | undefined>;
   /** What a refused request would have carried, for the message (default: `a request for HOST`). */
   what?: string;
   /** How to fix a refused request, for the message. */
   hint?: string;
+  /**
+   * A base URL that stands for `apiUrl`: a request for it goes to `apiUrl`
+   * (the Octokit strategy: Octokit's default `https://api.github.com` is the
+   * host's API).
+   */
+  defaultBaseUrl?: string;
+  /**
+   * Send a request that brings its own authorization as it is, before the
+   * origin check (the Octokit strategy: the caller's credentials, not
+   * loopauth's). Default `false`: every request is checked.
+   */
+  ownAuthorizationUnchecked?: boolean;
 }
 
 /**
@@ -135,16 +148,20 @@ export function guardedHook(
 ): (request: OctokitRequest, route: unknown, parameters?: unknown) => Promise<unknown> {
   const host = new URL(options.apiUrl).host;
   return async (request, route, parameters) => {
-    const endpoint = directOnLoopback(request.endpoint.merge(route, parameters));
+    const merged = request.endpoint.merge(route, parameters);
+    if (options.defaultBaseUrl !== undefined && merged.baseUrl === options.defaultBaseUrl) {
+      merged.baseUrl = options.apiUrl;
+    }
+    const endpoint = directOnLoopback(merged);
+    const own = endpoint.headers.authorization !== undefined;
+    if (own && options.ownAuthorizationUnchecked) return await request(endpoint);
     checkApiOrigin(request.endpoint.parse(endpoint).url, {
       apiUrl: options.apiUrl,
       what: options.what ?? `a request for ${host}`,
       hint: options.hint ?? `only ${options.apiUrl} gets loopauth's credentials`,
     });
     const given = options.token;
-    if (given === undefined || endpoint.headers.authorization !== undefined) {
-      return await request(endpoint);
-    }
+    if (given === undefined || own) return await request(endpoint);
     const send = async (token: string) =>
       await request({
         ...endpoint,
@@ -155,7 +172,7 @@ export function guardedHook(
       return await send(token);
     } catch (error) {
       if ((error as { status?: unknown })?.status !== 401 || !options.renew) throw error;
-      const renewed = await options.renew(token);
+      const renewed = await options.renew(token, error);
       if (renewed === undefined) throw error;
       return await send(renewed);
     }
