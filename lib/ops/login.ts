@@ -25,6 +25,7 @@ import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
 import { prepareConfigDir } from "../store/preflight.ts";
+import { checkedOnce } from "../store/dir_safety.ts";
 import { withLock, withLoginLock } from "../store/lock.ts";
 import { openBrowser, type OpenResult } from "../platform/browser.ts";
 import { sleep } from "../core/timers.ts";
@@ -222,6 +223,19 @@ export async function login(asked: LoginOptions): Promise<LoginResult> {
 
 /** {@linkcode login} for an app resolved once. */
 async function loginAs(asked: LoginOptions & { app: App }): Promise<LoginResult> {
+  // A stored login checks its config directory once: its reads (the stored app), its
+  // preflight and its lock rely on that check. A directory that cannot be named is said later.
+  let dir: string | undefined;
+  try {
+    if (asked.store ?? true) dir = asked.configDir ?? configDir({ app: asked.app });
+  } catch { /* the preflight says why */ }
+  return dir === undefined
+    ? await loginResolved(asked)
+    : await checkedOnce(dir, () => loginResolved(asked));
+}
+
+/** {@linkcode login} for an app resolved once, its config directory in scope. */
+async function loginResolved(asked: LoginOptions & { app: App }): Promise<LoginResult> {
   // The host, resolved once for the whole login.
   const ref: HostRef = asked.issuer === undefined
     ? resolveGitHubHost(asked.hostname)

@@ -20,13 +20,13 @@ import { chooseClient, type ResourceClient } from "../providers/resource_client.
 import { RESOURCE_LOGIN_NAME, resourceProvider } from "../providers/resource_provider.ts";
 import type { TokenSet } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
-import { resolveApp } from "../core/app.ts";
+import { type App, resolveApp } from "../core/app.ts";
 import { saveResourceAccount } from "../store/accounts.ts";
 import { loadRegistration, removeRegistration, saveRegistration } from "../store/registrations.ts";
 import { isPast } from "../core/expiry.ts";
 import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
-import { prepareConfigDir } from "../store/preflight.ts";
+import { withPreparedConfigDir } from "../store/preflight.ts";
 
 /** Options of {@linkcode resourceLogin}. */
 export interface ResourceLoginOptions extends
@@ -125,18 +125,25 @@ export async function discoverResourceLogin(
  * console.log(result.authorizationServer, result.scopes);
  * ```
  */
-export function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
-  return loginAtResource(options, false);
+export async function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
+  const app = resolveApp(options.app);
+  if (!options.store) return await loginAtResource(options, { app, dir: "", retried: false });
+  // A stored login checks its config directory once, before anything else (a retry too).
+  const dir = options.configDir ?? configDir({ app });
+  return await withPreparedConfigDir(
+    dir,
+    () => loginAtResource(options, { app, dir, retried: false }),
+  );
 }
 
-/** {@linkcode resourceLogin}; `retried` once a refused registration was replaced. */
+/**
+ * {@linkcode resourceLogin} with its app and config directory (none when
+ * nothing is stored); `retried` once a refused registration was replaced.
+ */
 async function loginAtResource(
   options: ResourceLoginOptions,
-  retried: boolean,
+  { app, dir, retried }: { app: App; dir: string; retried: boolean },
 ): Promise<ResourceLoginResult> {
-  const app = resolveApp(options.app);
-  const dir = options.store ? options.configDir ?? configDir({ app }) : "";
-  if (options.store) await prepareConfigDir(dir);
   const found = await discoverResourceLogin(options.resource, options);
   const scopes = options.scopes === undefined ? found.scopes : parseScopes(options.scopes);
   // A registration made for this authorization server is used again, with the redirect URI
@@ -208,7 +215,7 @@ async function loginAtResource(
     }
     throw error;
   });
-  if (!result) return await loginAtResource(options, true);
+  if (!result) return await loginAtResource(options, { app, dir, retried: true });
   const done: ResourceLoginResult = {
     ...result,
     resource: found.resource,

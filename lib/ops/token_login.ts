@@ -11,7 +11,7 @@ import { providerFor } from "../providers/registry.ts";
 import { saveAccount } from "../store/accounts.ts";
 import { chooseBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
-import { prepareConfigDir } from "../store/preflight.ts";
+import { withPreparedConfigDir } from "../store/preflight.ts";
 import type { StorageName } from "../store/secrets.ts";
 import type { LoginResult } from "./login.ts";
 
@@ -62,57 +62,59 @@ export async function loginWithToken(options: TokenLoginOptions): Promise<TokenL
   }
   const host = resolveGitHubHost(options.hostname);
   const dir = options.configDir ?? configDir();
-  // As a login: an unusable config directory or keyring fails before anything is sent.
-  prepareConfigDir(dir);
-  const { backend, fallbackReason } = await chooseBackend(options.storage, { dir });
-  const provider = await providerFor(host, { signal: options.signal });
-  const clientId = options.clientId ?? "";
-  const check = await provider.check(token, { clientId, signal: options.signal });
-  const what = new URL(host.apiUrl).host;
-  if (check.state === "invalid") {
-    throw new LoopauthError(
-      "oauth",
-      `${what} refused the token (HTTP 401): check that it is the whole token, for ${host.key}, and not expired or revoked`,
-      { status: 401 },
+  // As a login: an unusable config directory or keyring fails before anything is sent;
+  // the directory is checked that once.
+  return await withPreparedConfigDir(dir, async () => {
+    const { backend, fallbackReason } = await chooseBackend(options.storage, { dir });
+    const provider = await providerFor(host, { signal: options.signal });
+    const clientId = options.clientId ?? "";
+    const check = await provider.check(token, { clientId, signal: options.signal });
+    const what = new URL(host.apiUrl).host;
+    if (check.state === "invalid") {
+      throw new LoopauthError(
+        "oauth",
+        `${what} refused the token (HTTP 401): check that it is the whole token, for ${host.key}, and not expired or revoked`,
+        { status: 401 },
+      );
+    }
+    if (check.state === "unreachable") throw new LoopauthError("network", check.detail ?? what);
+    if (check.state !== "valid") {
+      throw new LoopauthError(
+        "api",
+        `${what} did not accept the token for GET /user (${check.detail ?? check.state})`,
+      );
+    }
+    if (!check.login) {
+      throw new LoopauthError(
+        "api",
+        `${what} answered GET /user without a GitHub user name: nothing was stored`,
+      );
+    }
+    const scopes = check.scopes ?? [];
+    await saveAccount(
+      {
+        host: host.key,
+        login: check.login,
+        clientId,
+        token: { accessToken: token, tokenType: "bearer", scopes },
+        createdAt: new Date().toISOString(),
+        storage: backend.name,
+      },
+      backend,
+      { dir, activate: options.activate },
     );
-  }
-  if (check.state === "unreachable") throw new LoopauthError("network", check.detail ?? what);
-  if (check.state !== "valid") {
-    throw new LoopauthError(
-      "api",
-      `${what} did not accept the token for GET /user (${check.detail ?? check.state})`,
-    );
-  }
-  if (!check.login) {
-    throw new LoopauthError(
-      "api",
-      `${what} answered GET /user without a GitHub user name: nothing was stored`,
-    );
-  }
-  const scopes = check.scopes ?? [];
-  await saveAccount(
-    {
+    return {
       host: host.key,
       login: check.login,
-      clientId,
-      token: { accessToken: token, tokenType: "bearer", scopes },
-      createdAt: new Date().toISOString(),
+      accessToken: token,
+      tokenType: "bearer",
+      scopes,
       storage: backend.name,
-    },
-    backend,
-    { dir, activate: options.activate },
-  );
-  return {
-    host: host.key,
-    login: check.login,
-    accessToken: token,
-    tokenType: "bearer",
-    scopes,
-    storage: backend.name,
-    storedIn: backend.location,
-    ...(fallbackReason ? { keyringUnavailable: fallbackReason } : {}),
-    flow: "token",
-  };
+      storedIn: backend.location,
+      ...(fallbackReason ? { keyringUnavailable: fallbackReason } : {}),
+      flow: "token",
+    };
+  });
 }
 
 /** The most a token on stdin may take (a token is far shorter). */

@@ -19,16 +19,19 @@ import { ownUid } from "../platform/uid.ts";
 import { storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 
-/** Directories whose lock this process holds: checked when it was taken. */
-const checkedUnderLock = new Set<string>();
+/**
+ * Directories inside a {@linkcode checkedOnce} scope: how many scopes hold
+ * each, and whether one of its checks has run.
+ */
+const scopes = new Map<string, { holders: number; checked: boolean }>();
 
 /**
  * Refuses a config directory (or its `config.json` / `tokens.json`) that
  * another user owns or may write to, and a `tokens.json` other users may
  * read: a `storage` error naming the path and the fix. A directory that
- * does not exist yet passes (loopauth creates it 0700). While this process
- * holds the directory's lock ({@linkcode checkedWhileLocked}) it was checked
- * on taking it: a read under the lock does not check it again.
+ * does not exist yet passes (loopauth creates it 0700). Inside a
+ * {@linkcode checkedOnce} scope (a login, the lock) only the first call
+ * checks: the later ones rely on it.
  *
  * @example
  * ```ts ignore
@@ -37,39 +40,52 @@ const checkedUnderLock = new Set<string>();
  * ```
  */
 export function checkConfigDir(dir: string): void {
-  if (checkedUnderLock.has(dir)) return;
+  const scope = scopes.get(dir);
+  if (scope?.checked) return;
   countStep("config_dir_checked");
   if (Deno.build.os === "windows") return;
   const uid = ownUid();
   const info = statOrUndefined(dir);
-  if (!info?.isDirectory) return; // missing, or not a directory: reading it says so
-  refuseIfUnsafe(dir, info, uid, { secret: false, fix: `chmod 700 ${dir}` });
-  const present = namesIn(dir);
-  for (const name of [STORE_FILES.config, STORE_FILES.secrets, STORE_FILES.encrypted]) {
-    if (!present.has(name)) continue;
-    const path = joinPath(dir, name);
-    const file = statOrUndefined(path);
-    const secret = name !== STORE_FILES.config;
-    if (file) refuseIfUnsafe(path, file, uid, { secret, fix: `chmod 600 ${path}` });
+  if (info?.isDirectory) { // missing, or not a directory: reading it says so
+    refuseIfUnsafe(dir, info, uid, { secret: false, fix: `chmod 700 ${dir}` });
+    const present = namesIn(dir);
+    for (const name of [STORE_FILES.config, STORE_FILES.secrets, STORE_FILES.encrypted]) {
+      if (!present.has(name)) continue;
+      const path = joinPath(dir, name);
+      const file = statOrUndefined(path);
+      const secret = name !== STORE_FILES.config;
+      if (file) refuseIfUnsafe(path, file, uid, { secret, fix: `chmod 600 ${path}` });
+    }
   }
+  if (scope) scope.checked = true;
 }
 
 /**
- * Marks `dir` as checked while its lock is held (the lock's holder calls it
- * once the lock is taken and the directory checked); the function returned
- * ends that when the lock is released.
+ * Runs `fn` in a scope where `dir` is checked once: the first
+ * {@linkcode checkConfigDir} in it checks, the later ones (a login's reads,
+ * its preflight, the lock taken to store) do not. Once checked, no other
+ * user can write to the directory, so only this user (or root) could make
+ * it fail a later check; every write tightens modes anyway
+ * ({@linkcode tightenModes}). Scopes nest (a login's lock inside its login).
  *
  * @example
  * ```ts ignore
- * import { checkConfigDir, checkedWhileLocked } from "./dir_safety.ts";
- * checkConfigDir("/tmp/loopauth");
- * const release = checkedWhileLocked("/tmp/loopauth");
- * release();
+ * import { checkConfigDir, checkedOnce } from "./dir_safety.ts";
+ * await checkedOnce("/tmp/loopauth", () => {
+ *   checkConfigDir("/tmp/loopauth"); // checks
+ *   checkConfigDir("/tmp/loopauth"); // does not
+ * });
  * ```
  */
-export function checkedWhileLocked(dir: string): () => void {
-  checkedUnderLock.add(dir);
-  return () => checkedUnderLock.delete(dir);
+export async function checkedOnce<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
+  const scope = scopes.get(dir) ?? { holders: 0, checked: false };
+  scope.holders++;
+  scopes.set(dir, scope);
+  try {
+    return await fn();
+  } finally {
+    if (--scope.holders === 0) scopes.delete(dir);
+  }
 }
 
 /**

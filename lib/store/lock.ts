@@ -11,7 +11,7 @@
 import { LoopauthError } from "../core/errors.ts";
 import { countStep } from "../core/step_counts.ts";
 import { formatDuration } from "../core/duration.ts";
-import { checkConfigDir, checkedWhileLocked, tightenModes } from "./dir_safety.ts";
+import { checkConfigDir, checkedOnce, tightenModes } from "./dir_safety.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 import { settleInterruptedWrites } from "./recovery.ts";
@@ -48,39 +48,40 @@ export async function withLock<T>(
 ): Promise<T> {
   const path = joinPath(dir, STORE_FILES.lock);
   if (held.has(path)) return await fn();
-  checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
-  const file = openLock(dir, path);
-  try {
-    const deadline = Date.now() + LOCK_TIMEOUT_MS;
-    while (!file.tryLockSync(true)) {
-      if (Date.now() > deadline) {
-        throw new LoopauthError(
-          "storage",
-          `Another loopauth process held ${path} for over ${
-            formatDuration(LOCK_TIMEOUT_MS)
-          }: try again when it has finished`,
-        );
-      }
-      // Polled: Deno's blocking lockSync could not be interrupted by Ctrl-C.
-      await sleep(15, { signal: options.signal });
-    }
-    countStep("config_lock");
-    held.add(path);
-    const release = checkedWhileLocked(dir);
+  // Checked once, on taking it: reads under the lock rely on that check.
+  return await checkedOnce(dir, async () => {
+    checkConfigDir(dir); // before ensureDir tightens a loose directory without a word
+    const file = openLock(dir, path);
     try {
-      tightenModes(dir);
-      await settleInterruptedWrites(dir);
-      return await fn();
-    } finally {
-      release();
-      held.delete(path);
+      const deadline = Date.now() + LOCK_TIMEOUT_MS;
+      while (!file.tryLockSync(true)) {
+        if (Date.now() > deadline) {
+          throw new LoopauthError(
+            "storage",
+            `Another loopauth process held ${path} for over ${
+              formatDuration(LOCK_TIMEOUT_MS)
+            }: try again when it has finished`,
+          );
+        }
+        // Polled: Deno's blocking lockSync could not be interrupted by Ctrl-C.
+        await sleep(15, { signal: options.signal });
+      }
+      countStep("config_lock");
+      held.add(path);
       try {
-        file.unlockSync();
-      } catch { /* closing the file below unlocks it too */ }
+        tightenModes(dir);
+        await settleInterruptedWrites(dir);
+        return await fn();
+      } finally {
+        held.delete(path);
+        try {
+          file.unlockSync();
+        } catch { /* closing the file below unlocks it too */ }
+      }
+    } finally {
+      file.close();
     }
-  } finally {
-    file.close();
-  }
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { checkLockFile } from "./lock.ts";
-import { checkConfigDir } from "./dir_safety.ts";
+import { checkConfigDir, checkedOnce } from "./dir_safety.ts";
 import { ensureDir, storageError } from "./file.ts";
 import { joinPath } from "./paths.ts";
 import { PROBE_NAME } from "./recovery.ts";
@@ -47,4 +47,28 @@ export function prepareConfigDir(dir: string): void {
   }
   // The lock the login takes to store the account, checked now (not taken: it is taken once).
   checkLockFile(dir);
+}
+
+/**
+ * Runs `fn` once the config directory is prepared
+ * ({@linkcode prepareConfigDir}), in a scope where it is checked only that
+ * once (see `checkedOnce` in ./dir_safety.ts): the reads and the lock of a
+ * login inside `fn` do not check it again.
+ *
+ * @example
+ * ```ts ignore
+ * import { withPreparedConfigDir } from "./preflight.ts";
+ * await withPreparedConfigDir("/tmp/loopauth", async () => {
+ *   // choose the store, log in, save the account
+ * });
+ * ```
+ */
+export async function withPreparedConfigDir<T>(
+  dir: string,
+  fn: () => T | Promise<T>,
+): Promise<T> {
+  return await checkedOnce(dir, () => {
+    prepareConfigDir(dir);
+    return fn();
+  });
 }

@@ -1,12 +1,22 @@
 /**
  * One path through a login, counted (not timed): the host is resolved once,
- * the config directory's lock and the host's login lock are each taken once,
- * and flows.json is written while that one lock is held.
+ * the config directory is checked once, its lock and the host's login lock
+ * are each taken once, and flows.json is written while that one lock is
+ * held; for the library's login, the CLI's and a stored resource login.
  */
 import assert from "node:assert/strict";
-import { login } from "../../lib/mod.ts";
-import { actAsUser, resetStepCounts, startDevProvider, stepCounts } from "../../lib/testing.ts";
-import { tempConfig } from "../helpers.ts";
+import { login, resourceLogin } from "../../lib/mod.ts";
+import {
+  actAsUser,
+  resetStepCounts,
+  startDevMcp,
+  startDevProvider,
+  stepCounts,
+} from "../../lib/testing.ts";
+import { Cli, loginArgs, runFlags, secretEnv, tempConfig } from "../helpers.ts";
+
+/** tests/helpers/counted_main.ts: the CLI, printing its step counts last. */
+const COUNTED_MAIN = new URL("../helpers/counted_main.ts", import.meta.url).pathname;
 
 Deno.test("a login resolves its host once and takes each lock once (a first login and a second one)", async () => {
   await using config = await tempConfig();
@@ -32,14 +42,9 @@ Deno.test("a login resolves its host once and takes each lock once (a first logi
       assert.equal(counts.host_resolved, 1, `${round} login: host resolutions`);
       assert.equal(counts.config_lock, 1, `${round} login: config locks taken`);
       assert.equal(counts.login_lock, 1, `${round} login: login locks taken`);
-      // The config directory: checked before the flows start and on taking the lock (its
-      // reads under the lock do not check again); a second login also reads the stored
-      // account's app first.
-      assert.equal(
-        counts.config_dir_checked,
-        round === "first" ? 2 : 3,
-        `${round} login: config directory checks`,
-      );
+      // The config directory: checked once (a second login reads the stored account's app
+      // first; the preflight and the lock rely on that check).
+      assert.equal(counts.config_dir_checked, 1, `${round} login: config directory checks`);
       // The flow memory was written (inside that one lock: no second lock was taken for it).
       const flows = JSON.parse(await Deno.readTextFile(`${config.dir}/flows.json`));
       assert.equal(flows.hosts[provider.origin].flow, "web", round);
@@ -72,5 +77,60 @@ Deno.test("a login that stores nothing takes no lock at all", async () => {
     );
   } finally {
     await provider.close();
+  }
+});
+
+Deno.test("the CLI's login checks the config directory once and takes each lock once (a first login and a second one)", async () => {
+  await using config = await tempConfig();
+  const provider = startDevProvider({ autoApprove: true });
+  try {
+    for (const round of ["first", "second"]) {
+      const cli = new Cli(loginArgs(provider), {
+        configHome: config.home,
+        env: secretEnv(provider),
+        command: [
+          Deno.execPath(),
+          "run",
+          ...runFlags(config.dir),
+          COUNTED_MAIN,
+        ],
+      });
+      await actAsUser(await cli.authorizationUrl());
+      const { code, stderr } = await cli.output();
+      assert.equal(code, 0, stderr);
+      const counts = JSON.parse(/^steps (.*)$/m.exec(stderr)?.[1] ?? "null");
+      assert.deepEqual(counts, {
+        host_resolved: 1,
+        config_lock: 1,
+        login_lock: 1,
+        config_dir_checked: 1,
+      }, `${round} login`);
+    }
+  } finally {
+    await provider.close();
+  }
+});
+
+Deno.test("a stored resource login checks the config directory once", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp();
+  try {
+    for (const round of ["first", "second"]) {
+      resetStepCounts();
+      const result = await resourceLogin({
+        resource: mcp.url,
+        store: true,
+        storage: "file",
+        configDir: config.dir,
+        openBrowser: false,
+        // The user's browser: the server approves at once.
+        onAuthorizationUrl: (link) => void fetch(link).then((r) => r.body?.cancel()),
+      });
+      assert.equal(result.storage, "file", round);
+      // The first login registers a client (saved), the second reuses it (read).
+      assert.equal(stepCounts().config_dir_checked, 1, `${round} resource login`);
+    }
+  } finally {
+    await mcp.close();
   }
 });
