@@ -14,7 +14,9 @@ export type CountedStep =
   /** A login's per-host lock (`DIR/login-HASH.lock`) acquired. */
   | "login_lock"
   /** The config directory's ownership and modes checked. */
-  | "config_dir_checked";
+  | "config_dir_checked"
+  /** A host's provider made (`providerFor`: an issuer's discovered). */
+  | "provider_made";
 
 const counts = new Map<CountedStep, number>();
 
@@ -51,6 +53,7 @@ export function stepCounts(): Record<CountedStep, number> {
     config_lock: counts.get("config_lock") ?? 0,
     login_lock: counts.get("login_lock") ?? 0,
     config_dir_checked: counts.get("config_dir_checked") ?? 0,
+    provider_made: counts.get("provider_made") ?? 0,
   };
 }
 

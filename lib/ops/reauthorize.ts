@@ -7,10 +7,13 @@
 import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { providerFor } from "../providers/registry.ts";
+import type { Provider } from "../providers/provider.ts";
+import { inApp, resolveApp } from "../core/app.ts";
 import { saveAccount } from "../store/accounts.ts";
 import { openBackend } from "../store/backend.ts";
 import { configDir } from "../store/paths.ts";
-import { login, type LoginOptions, type LoginResult, parseScopes } from "./login.ts";
+import { type LoginOptions, type LoginResult, loginWith, parseScopes } from "./login.ts";
+import { loginApp } from "./login_app.ts";
 import { resolveHost, storedAccount } from "./token.ts";
 
 /** Options of {@linkcode reauthorize}: those of a login, for a stored account. */
@@ -53,7 +56,8 @@ export interface ReauthorizeResult extends LoginResult {
  * ```
  */
 export async function reauthorize(options: ReauthorizeOptions): Promise<ReauthorizeResult> {
-  const dir = options.configDir ?? configDir();
+  const app = resolveApp(options.app);
+  const dir = options.configDir ?? configDir({ app });
   const host = await resolveHost({ ...options, configDir: dir });
   const account = await storedAccount(host, { ...options, configDir: dir });
   const remove = new Set(parseScopes(options.removeScopes));
@@ -62,7 +66,16 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
   const clientId = options.clientId || account.clientId;
   const clientSecret = options.clientSecret ?? account.clientSecret;
   const issuer = "issuer" in host;
-  const result = await login({
+  // The host resolved above and one provider (made after the login's own checks) serve the
+  // login and the revocations.
+  let made: Promise<Provider> | undefined;
+  const providerOnce = () =>
+    made ??= providerFor(host, {
+      signal: options.signal,
+      allowNoPkceMetadata: options.allowNoPkceMetadata,
+      onWarning: options.onWarning,
+    });
+  const asked: LoginOptions = {
     ...options,
     hostname: issuer ? undefined : host.key,
     issuer: issuer ? host.key : undefined,
@@ -71,8 +84,13 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
     scopes,
     configDir: dir,
     store: false,
-  });
-  const provider = await providerFor(host, { signal: options.signal, allowNoPkceMetadata: true });
+  };
+  const result = await inApp(app, async () =>
+    await loginWith(
+      { ...asked, app, ...await loginApp({ ...asked, hostKey: host.key, stored: false }) },
+      { issuer, provider: providerOnce },
+    ));
+  const provider = await providerOnce();
   if (result.login !== account.login) {
     // The other user's new token is not kept: revoke it (best effort).
     await provider.revoke(result, { clientId, clientSecret, signal: options.signal }).catch(

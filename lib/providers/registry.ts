@@ -9,6 +9,7 @@ import type { GitHubHost } from "./github_host.ts";
 import type { IssuerRef } from "./issuer_url.ts";
 import type { Provider, ProviderOptions } from "./provider.ts";
 import { gitHubProvider } from "./github_provider.ts";
+import { countStep } from "../core/step_counts.ts";
 
 /** A host as stored and resolved, before anything is loaded: GitHub (or GHES) or an issuer. */
 export type HostRef = GitHubHost | IssuerRef;
@@ -26,6 +27,7 @@ export type HostRef = GitHubHost | IssuerRef;
  * ```
  */
 export async function providerFor(host: HostRef, options: ProviderOptions = {}): Promise<Provider> {
+  countStep("provider_made");
   if ("issuer" in host) return (await import("./oidc.ts")).issuerProvider(host.key, options);
   return gitHubProvider(host);
 }

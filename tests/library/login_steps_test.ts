@@ -13,6 +13,7 @@ import {
   startDevProvider,
   stepCounts,
 } from "../../lib/testing.ts";
+import { reauthorize } from "../../lib/ops/reauthorize.ts";
 import { Cli, loginArgs, runFlags, secretEnv, tempConfig } from "../helpers.ts";
 
 /** tests/helpers/counted_main.ts: the CLI, printing its step counts last. */
@@ -104,6 +105,7 @@ Deno.test("the CLI's login checks the config directory once and takes each lock 
         config_lock: 1,
         login_lock: 1,
         config_dir_checked: 1,
+        provider_made: 1,
       }, `${round} login`);
     }
   } finally {
@@ -132,5 +134,47 @@ Deno.test("a stored resource login checks the config directory once", async () =
     }
   } finally {
     await mcp.close();
+  }
+});
+
+Deno.test("a refresh for more scopes (a login again) resolves its host once and makes one provider", async () => {
+  await using config = await tempConfig();
+  const provider = startDevProvider({ autoApprove: true });
+  try {
+    const view = () => {
+      let consent: Promise<unknown> | undefined;
+      return {
+        flow: "web" as const,
+        openBrowser: false,
+        onAuthorizationUrl: (url: string) => consent = actAsUser(url),
+        consented: () => consent,
+      };
+    };
+    const first = view();
+    await login({
+      ...first,
+      hostname: provider.origin,
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      scopes: ["read:user"],
+      configDir: config.dir,
+      storage: "file",
+    });
+    await first.consented();
+    resetStepCounts();
+    const again = view();
+    const result = await reauthorize({
+      ...again,
+      hostname: provider.origin,
+      addScopes: "repo",
+      configDir: config.dir,
+    });
+    await again.consented();
+    assert.deepEqual(result.scopes, ["read:user", "repo"]);
+    assert.equal(result.previousRevoked, true);
+    const counts = stepCounts();
+    assert.deepEqual([counts.host_resolved, counts.provider_made], [1, 1]);
+  } finally {
+    await provider.close();
   }
 });
