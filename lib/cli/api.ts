@@ -5,7 +5,7 @@ import {
   type Command,
   flagHelp,
   type Flags,
-  HOST_FLAGS,
+  hostFlags,
   hostnameFlag,
   issuerFlag,
   parseFlags,
@@ -16,12 +16,9 @@ import {
 
 /** The flags of `api` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ...HOST_FLAGS,
-  issuer: {
-    ...HOST_FLAGS.issuer,
-    description:
-      "an OAuth 2.0 / OpenID Connect issuer's account: PATH (or a full URL) is sent with the bearer token to a URL under --base",
-  },
+  ...hostFlags(
+    "an OAuth 2.0 / OpenID Connect issuer's account: PATH (or a full URL) is sent with the bearer token to a URL under --base",
+  ),
   base: {
     type: "string",
     value: "URL",

@@ -274,6 +274,29 @@ export function refuseFlags(
 }
 
 /**
+ * The resource of `--resource URL`, canonical (`canonicalResource`), once
+ * `--hostname`, `--issuer` and each of `refused` are refused beside it
+ * (see {@linkcode refuseFlags}): login, token and logout take it alike.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resourceFlag } from "./command.ts";
+ * const resource = await resourceFlag({ resource: "https://MCP.example.com/mcp" }, ["user"]);
+ * assert.equal(resource, "https://mcp.example.com/mcp");
+ * ```
+ */
+export async function resourceFlag(
+  values: Readonly<Record<string, unknown>> & { resource?: string },
+  refused: readonly string[],
+): Promise<string> {
+  refuseFlags(values, ["hostname", "issuer", ...refused], { beside: "--resource" });
+  // Loaded only for --resource: GitHub's commands need none of it.
+  const { canonicalResource } = await import("../providers/resource_url.ts");
+  return canonicalResource(values.resource ?? "");
+}
+
+/**
  * Reads a string flag, else an environment variable, else `undefined`.
  *
  * @example
@@ -373,6 +396,25 @@ export const HOST_FLAGS = {
     description: "an OAuth 2.0 / OpenID Connect issuer instead of a GitHub host",
   },
 } as const satisfies Flags;
+
+/** {@linkcode HOST_FLAGS} with the command's own words for `--issuer`. */
+export type HostFlags = typeof HOSTNAME_FLAG & {
+  issuer: Omit<typeof HOST_FLAGS.issuer, "description"> & { description: string };
+};
+
+/**
+ * {@linkcode HOST_FLAGS}, `--issuer` described as the command uses it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostFlags } from "./command.ts";
+ * assert.equal(hostFlags("only this issuer").issuer.value, "URL");
+ * ```
+ */
+export function hostFlags(issuer: string): HostFlags {
+  return { ...HOST_FLAGS, issuer: { ...HOST_FLAGS.issuer, description: issuer } };
+}
 
 /** `--scopes LIST`, `-s LIST` as in gh (`login`, `refresh`). */
 export const SCOPES_FLAG = {

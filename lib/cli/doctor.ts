@@ -8,7 +8,7 @@ import {
   flagHelp,
   flagOrEnv,
   type Flags,
-  HOST_FLAGS,
+  hostFlags,
   hostnameFlag,
   issuerFlag,
   parseFlags,
@@ -18,8 +18,7 @@ const MARKS: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fai
 
 /** The flags of `doctor` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ...HOST_FLAGS,
-  issuer: { ...HOST_FLAGS.issuer, description: "an OAuth 2.0 / OpenID Connect issuer" },
+  ...hostFlags("an OAuth 2.0 / OpenID Connect issuer"),
   storage: {
     type: "string",
     values: STORAGE_NAMES,

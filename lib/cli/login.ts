@@ -6,11 +6,12 @@ import {
   flagHelp,
   flagOrEnv,
   type Flags,
-  HOST_FLAGS,
+  hostFlags,
   hostnameFlag,
   issuerFlag,
   parseFlags,
   refuseFlags,
+  resourceFlag,
   SCOPES_FLAG,
   USER_VARIABLE,
   userFlag,
@@ -31,12 +32,9 @@ import {
 
 /** The flags of `login` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const LOGIN_FLAGS = {
-  ...HOST_FLAGS,
-  issuer: {
-    ...HOST_FLAGS.issuer,
-    description:
-      "any OAuth 2.0 / OpenID Connect provider instead of GitHub (endpoints from its metadata; register the client with the redirect URI http://127.0.0.1/callback)",
-  },
+  ...hostFlags(
+    "any OAuth 2.0 / OpenID Connect provider instead of GitHub (endpoints from its metadata; register the client with the redirect URI http://127.0.0.1/callback)",
+  ),
   "allow-no-pkce-metadata": {
     type: "boolean",
     description: "with --issuer: continue when the metadata lists no PKCE S256",
@@ -300,19 +298,15 @@ async function resourceLoginCommand(
     signal: AbortSignal;
   },
 ): Promise<number> {
-  refuseFlags(values, [
-    "hostname",
-    "issuer",
+  const resource = await resourceFlag(values, [
     "with-token",
     "no-wait",
     "allow-no-pkce-metadata",
     "param",
     "prompt",
     "login-hint",
-  ], { beside: "--resource" });
+  ]);
   const { resourceLogin } = await import("../ops/resource_login.ts");
-  const { canonicalResource } = await import("../providers/resource_url.ts");
-  const resource = canonicalResource(values.resource!);
   const { clientId, clientSecret } = await resourceClientFlags(values);
   const view = loginView(values, { host: resource });
   const result = await resourceLogin({

@@ -4,11 +4,11 @@ import {
   type Command,
   flagHelp,
   type Flags,
-  HOST_FLAGS,
+  hostFlags,
   hostnameFlag,
   issuerFlag,
   parseFlags,
-  refuseFlags,
+  resourceFlag,
   USER_FLAG,
   userFlag,
 } from "./command.ts";
@@ -18,12 +18,9 @@ import { CLIENT_SECRET_FLAGS, clientSecretFlag } from "./client_secret.ts";
 
 /** The flags of `logout` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ...HOST_FLAGS,
-  issuer: {
-    ...HOST_FLAGS.issuer,
-    description:
-      "an OAuth 2.0 / OpenID Connect issuer (revokes at its revocation_endpoint, RFC 7009)",
-  },
+  ...hostFlags(
+    "an OAuth 2.0 / OpenID Connect issuer (revokes at its revocation_endpoint, RFC 7009)",
+  ),
   ...USER_FLAG,
   resource: {
     type: "string",
@@ -80,17 +77,13 @@ Examples:
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, FLAGS, { command: "logout" });
     if (values.resource !== undefined) {
-      refuseFlags(values, [
-        "hostname",
-        "issuer",
+      const resource = await resourceFlag(values, [
         "user",
         "all",
         "client-secret",
         "client-secret-file",
-      ], { beside: "--resource" });
+      ]);
       const { resourceLogout } = await import("../ops/resource_account.ts");
-      const { canonicalResource } = await import("../providers/resource_url.ts");
-      const resource = canonicalResource(values.resource);
       const { removed, revoked } = await resourceLogout(resource, { signal });
       if (!removed) {
         throw new LoopauthError(

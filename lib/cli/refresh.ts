@@ -5,7 +5,7 @@ import {
   flagHelp,
   flagOrEnv,
   type Flags,
-  HOST_FLAGS,
+  hostFlags,
   hostnameFlag,
   issuerFlag,
   parseFlags,
@@ -18,8 +18,7 @@ import { CLIENT_SECRET_FLAGS, clientSecretFlag, promptClientSecret } from "./cli
 
 /** The flags of `refresh` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ...HOST_FLAGS,
-  issuer: { ...HOST_FLAGS.issuer, description: "an OAuth 2.0 / OpenID Connect issuer's account" },
+  ...hostFlags("an OAuth 2.0 / OpenID Connect issuer's account"),
   ...USER_FLAG,
   scopes: { ...SCOPES_FLAG.scopes, description: "scopes to add, comma- or space-separated" },
   "remove-scopes": { type: "string", value: "LIST", description: "scopes to drop" },

@@ -6,11 +6,11 @@ import {
   type Command,
   flagHelp,
   type Flags,
-  HOST_FLAGS,
+  hostFlags,
   hostnameFlag,
   issuerFlag,
   parseFlags,
-  refuseFlags,
+  resourceFlag,
   USER_FLAG,
   userFlag,
   writeResult,
@@ -21,11 +21,7 @@ const EXEC_INFO_VARIABLE = "KUBERNETES_EXEC_INFO";
 
 /** The flags of `token` (parsing, help and completion agree on them: tests/cli/flags_test.ts). */
 const FLAGS = {
-  ...HOST_FLAGS,
-  issuer: {
-    ...HOST_FLAGS.issuer,
-    description: "an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer",
-  },
+  ...hostFlags("an OAuth 2.0 / OpenID Connect issuer logged in with login --issuer"),
   ...USER_FLAG,
   resource: {
     type: "string",
@@ -81,11 +77,9 @@ Examples:
       throw new LoopauthError("usage", "Give --json or --exec-credential, not both");
     }
     if (values.resource !== undefined) {
-      refuseFlags(values, ["hostname", "issuer", "user", "exec-credential"], {
-        beside: "--resource",
-      });
+      const resource = await resourceFlag(values, ["user", "exec-credential"]);
       const { resourceToken } = await import("../ops/resource_account.ts");
-      const account = await resourceToken(values.resource, { signal });
+      const account = await resourceToken(resource, { signal });
       const { token } = account;
       writeResult(
         values.json

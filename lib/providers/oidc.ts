@@ -13,7 +13,7 @@ import { terminalSafe } from "../core/text.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { isLoopbackHost } from "../core/loopback.ts";
 import { issuerApiUrl, parseIssuerUrl } from "./issuer_url.ts";
-import type { Provider, ProviderOptions } from "./provider.ts";
+import type { Provider, ProviderClient, ProviderOptions } from "./provider.ts";
 
 /** An issuer whose metadata was fetched and checked. */
 export interface OidcIssuer {
@@ -76,15 +76,8 @@ export interface DiscoverIssuerOptions {
   onWarning?: (message: string) => void;
 }
 
-/** The client an issuer's grants run for. */
-export interface IssuerClient {
-  /** The registered client id. */
-  clientId: string;
-  /** The client secret of a confidential client; none for a public client (PKCE only). */
-  clientSecret?: string;
-  /** Aborting cancels the request. */
-  signal?: AbortSignal;
-}
+/** The client an issuer's grants run for: a provider's (./provider.ts). */
+export type IssuerClient = ProviderClient;
 
 /**
  * Fetches and checks an issuer's metadata: OpenID Connect discovery, else
