@@ -19,7 +19,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev/provider.ts";
-import { childEnv, loginArgs, MAIN, runFlags, tempConfig } from "../tests/helpers.ts";
+import { childEnv, loginArgs, MAIN, runFlags, secretEnv, tempConfig } from "../tests/helpers.ts";
 import { median } from "./median.ts";
 
 const RUNS = Number(Deno.args[0] ?? 10);
@@ -134,8 +134,9 @@ const contenders: Contender[] = [
     command: (home) => ({
       cmd: Deno.execPath(),
       args: ["run", ...runFlags(`${home}/loopauth`), MAIN, ...loginArgs(loopbackProvider)],
-      // A 0600 file, like the peers (no keyring probe in the figure).
-      env: childEnv(home, { LOOPAUTH_STORAGE: "file" }),
+      // A 0600 file, like the peers (no keyring probe in the figure); the app's secret in the
+      // environment, as a user gives it (loginArgs has no --client-secret).
+      env: childEnv(home, secretEnv(loopbackProvider, { LOOPAUTH_STORAGE: "file" })),
     }),
     stored: (home) => `${home}/loopauth/tokens.json`,
     logins: [],
