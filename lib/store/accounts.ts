@@ -11,6 +11,7 @@ import type { TokenSet } from "../core/types.ts";
 import { openBackend } from "./backend.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
+import { forgetRecord } from "./forget_record.ts";
 
 /**
  * `current` with the answer of a refresh: the new token set, keeping the
@@ -431,15 +432,9 @@ export async function removeResourceAccount(
   resource: string,
   options: AccountStoreOptions,
 ): Promise<boolean> {
-  return await (await lock()).withLock(options.dir, async () => {
-    const config = readConfig(options.dir);
-    const resources = config.resources ?? {};
-    if (!Object.hasOwn(resources, resource)) return false;
-    const storage = resources[resource].storage;
-    delete resources[resource];
-    await writeConfig(config, options.dir);
-    await openBackend(storage, options).delete(resource, RESOURCE_LOGIN);
-    return true;
+  return await forgetRecord("resources", resource, {
+    dir: options.dir,
+    forgetSecret: (record) => openBackend(record.storage, options).delete(resource, RESOURCE_LOGIN),
   });
 }
 

@@ -10,6 +10,7 @@
 import { isPast } from "../core/expiry.ts";
 import type { App } from "../core/app.ts";
 import { readConfig, type RegistrationRecord, writeConfig } from "./config.ts";
+import { forgetRecord } from "./forget_record.ts";
 import { openBackend } from "./backend.ts";
 import type { SecretBackend } from "./secrets.ts";
 
@@ -155,15 +156,12 @@ export async function removeRegistration(
   key: string,
   options: RegistrationStoreOptions,
 ): Promise<boolean> {
-  return await (await lock()).withLock(options.dir, async () => {
-    const config = readConfig(options.dir);
-    const registrations = config.registrations ?? {};
-    if (!Object.hasOwn(registrations, key)) return false;
-    const { storage } = registrations[key];
-    delete registrations[key];
-    await writeConfig(config, options.dir);
-    if (storage) await openBackend(storage, options).delete(...secretKey(key)).catch(() => false);
-    return true;
+  return await forgetRecord("registrations", key, {
+    dir: options.dir,
+    // A registration without a secret has none to forget; a store that fails keeps a stale one.
+    forgetSecret: async ({ storage }) => {
+      if (storage) await openBackend(storage, options).delete(...secretKey(key)).catch(() => false);
+    },
   });
 }
 
