@@ -120,6 +120,12 @@ export type { DeviceFlowOptions } from "./flows/device.ts";
 export type { PasteBackOptions } from "./flows/paste_back.ts";
 export type { Page } from "./core/pages.ts";
 export type { OpenResult } from "./platform/browser.ts";
+export {
+  startWaiting,
+  type Waiting,
+  type WaitingOptions,
+  type WaitingStatus,
+} from "./platform/status_line.ts";
 export { type GitHubHost, resolveGitHubHost } from "./providers/github_host.ts";
 export {
   discoverIssuer,

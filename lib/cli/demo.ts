@@ -70,6 +70,7 @@ Example:
         configDir,
         // The demo plays the user on the consent page: the browser route only.
         flow: "web",
+        progress: false,
         timeout,
         signal,
         openBrowser: showUrl(provider.origin, {

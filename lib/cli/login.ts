@@ -282,7 +282,7 @@ Examples:
       storage,
       activate,
       signal,
-    }).finally(() => view.stop());
+    });
     warnOtherUser(result.login, processUser);
     reportLogin(result, output);
     return 0;
@@ -321,7 +321,7 @@ async function resourceLoginCommand(
     storage: options.storage,
     store: true,
     signal: options.signal,
-  }).finally(() => view.stop());
+  });
   reportLogin(result, options.output);
   return 0;
 }

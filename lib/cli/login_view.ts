@@ -13,7 +13,7 @@ import type { LoginOptions, LoginResult } from "../ops/login.ts";
 import { type Flags, portFlag } from "./command.ts";
 import type { Values } from "./parse_args.ts";
 import { showUrl } from "../flows/show_url.ts";
-import { waitingView } from "./progress.ts";
+import { startWaiting } from "../platform/status_line.ts";
 import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
 
 /** The flags of a login's routes and output (`login`, `refresh`). */
@@ -55,22 +55,20 @@ export type LoginView =
     | "onFlowChosen"
     | "onDeviceCode"
     | "pasteBack"
-  >
-  & {
-    /** Stops the spinner and countdown (call when the login ends, either way). */
-    stop: () => void;
-  };
+    | "progress"
+  >;
 
 /**
  * The terminal side of a login to `host` from the route flags: the routes,
  * the URL and the forwarding hint, the device code, paste-back on a
- * terminal, and the waiting view.
+ * terminal, and the status line (the library's, with the QR code drawn
+ * just before it starts).
  *
  * @example
  * ```ts
  * import { loginView } from "./login_view.ts";
  * const view = loginView({ web: true, "no-browser": true }, { host: "github.com" });
- * view.stop();
+ * console.log(view.flow); // web
  * ```
  */
 export function loginView(
@@ -92,15 +90,6 @@ export function loginView(
   const screen = screenRows();
   const say = screen.say;
   let qr: string | undefined;
-  const view = waitingView({
-    quiet,
-    timeout,
-    flows: explicit ? [explicit] : [],
-    // Once every route has printed its lines: the QR code goes below them, if it fits.
-    beforeStart: () => {
-      if (qr !== undefined) drawQr(qr, { screen, reserve: interactive ? PASTE_PROMPT_ROWS : 0 });
-    },
-  });
   const show = showUrl(host, {
     noBrowser,
     quiet,
@@ -121,13 +110,9 @@ export function loginView(
     port: portFlag(values),
     flow: explicit ?? "auto",
     onWarning: (message) => say(`Warning: ${message}`),
-    openBrowser: async (url, context) => {
-      await show(url, context);
-      view.shown("web");
-    },
+    openBrowser: show,
     onFlowChosen: (chosen) => {
       choice = chosen;
-      view.expect(chosen.flows);
       const names = chosen.flows.flatMap((f) =>
         f === "device"
           ? ["the device flow"]
@@ -140,7 +125,7 @@ export function loginView(
         : names[0];
       if (!quiet) say(`Logging in with ${list}: ${chosen.reason}`);
     },
-    onDeviceCode: async (code, { expiresAt }) => {
+    onDeviceCode: async (code) => {
       const { showDeviceCode } = await import("../flows/device_view.ts"); // only for the device flow
       ({ qr } = await showDeviceCode(code, {
         host,
@@ -148,10 +133,14 @@ export function loginView(
         noBrowser,
         write: say,
       }));
-      view.shown("device", expiresAt);
     },
     ...(interactive ? { pasteBack: { input: Deno.stdin.readable, write: say } } : {}),
-    stop: () => view.stop(),
+    // The library's status line; once every route has printed its lines, the QR code goes
+    // below them first, if it fits.
+    progress: quiet ? false : (status) => {
+      if (qr !== undefined) drawQr(qr, { screen, reserve: interactive ? PASTE_PROMPT_ROWS : 0 });
+      return startWaiting(status);
+    },
   };
 }
 

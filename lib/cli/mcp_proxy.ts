@@ -120,6 +120,8 @@ Examples:
       port: portFlag(values),
       omitResourceParameter: values["no-resource-indicator"] === true,
       flow: "web",
+      // Its stderr is the MCP client's log, one line per event: no status line.
+      progress: false,
       store: true,
       storage: parseStorage(flagOrEnv(values, "storage", "LOOPAUTH_STORAGE")),
       onLogin: (result) => {

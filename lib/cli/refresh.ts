@@ -85,7 +85,7 @@ Examples:
       clientSecret,
       askClientSecret: Deno.stdin.isTerminal() ? promptClientSecret : undefined,
       signal,
-    }).finally(() => view.stop());
+    });
     if (values.json) {
       const {
         host,

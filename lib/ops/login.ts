@@ -18,6 +18,9 @@ import { type HostRef, providerFor } from "../providers/registry.ts";
 import type { FlowChoice, FlowEnvironment } from "../flows/choose.ts";
 import type { DeviceFlowOptions } from "../flows/device.ts";
 import type { PasteBackOptions } from "../flows/paste_back.ts";
+import { startWaiting, type Waiting, type WaitingStatus } from "../platform/status_line.ts";
+import { waitingView, type WaitingView } from "../flows/waiting_view.ts";
+import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
 import type { RaceContext } from "../flows/race.ts";
 import type { LoopbackRedirect } from "../flows/redirect_uri.ts";
 import { rememberedFlow, rememberFlow } from "../store/flow_memory.ts";
@@ -154,8 +157,22 @@ export interface LoginOptions extends AppOption {
   successPage?: (result: LoginResult) => { title: string; message: string };
   /** What `auto` decides from (default: this process's environment). */
   environment?: FlowEnvironment;
-  /** Also accept the redirect URL pasted into `input` (the CLI: a terminal's stdin). */
-  pasteBack?: Pick<PasteBackOptions, "input" | "write">;
+  /**
+   * Also accept the address the browser ended up at (or the code), pasted
+   * into `input`; `true` is the CLI's prompt exactly: stdin, the prompt and
+   * refusals on stderr, only when stdin and stderr are terminals. Off by
+   * default: it reads stdin, which is the app's (piped data of its own would
+   * be taken as a paste).
+   */
+  pasteBack?: true | Pick<PasteBackOptions, "input" | "write">;
+  /**
+   * The status line while the login waits, once every route has shown
+   * itself (default: the CLI's, {@linkcode startWaiting}: on a terminal a
+   * spinner and the time left pinned to the bottom row, elsewhere one plain
+   * line on stderr); `false` shows nothing; a function starts the app's own
+   * and returns how to update and stop it.
+   */
+  progress?: false | ((status: WaitingStatus) => Waiting);
 }
 
 /** The result of a successful login. */
@@ -376,6 +393,30 @@ async function loginPrepared(
     }
   }
   if (flow === "auto") options.onFlowChosen?.(choice);
+  // The status line, once every route has shown itself (the CLI's by default).
+  const progress = options.progress === false ? undefined : waitingView({
+    timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
+    start: options.progress ?? startWaiting,
+  });
+  progress?.expect(choice.flows);
+  try {
+    return await runRoutes(options, { session, choice, progress, hostKey: host.key });
+  } finally {
+    progress?.stop();
+  }
+}
+
+/** The routes of a login, one alone or raced, each shown in its turn. */
+async function runRoutes(
+  options: LoginOptions,
+  { session, choice, progress, hostKey }: {
+    session: Session;
+    choice: FlowChoice;
+    progress?: WaitingView;
+    hostKey: string;
+  },
+): Promise<LoginResult> {
+  const { userParams } = session;
   const given = Object.keys(userParams);
   if (given.length && choice.flows.includes("device")) {
     options.onWarning?.(
@@ -389,7 +430,14 @@ async function loginPrepared(
   const shown = new Set<Flow>();
   const run = (name: Flow, race?: RaceContext) => {
     const turn = race ? turns[choice.flows.indexOf(name)] : undefined;
-    const routeSession = { ...session, turn, onShown: () => shown.add(name) };
+    const routeSession = {
+      ...session,
+      turn,
+      onShown: (deadline?: number) => {
+        shown.add(name);
+        progress?.shown(name, deadline);
+      },
+    };
     return (name === "web" ? webLogin(routeSession, race) : deviceLogin(routeSession, race))
       .finally(() => turn?.done());
   };
@@ -400,8 +448,9 @@ async function loginPrepared(
   const dropOut = (name: Flow, error: unknown) => {
     running = running.filter((f) => f !== name);
     const reason = unavailable(error)
-      ? `the device flow is not available for this app on ${host.key}`
+      ? `the device flow is not available for this app on ${hostKey}`
       : `the ${name === "web" ? "browser" : "device"} flow stopped (${asReason(error)})`;
+    progress?.expect(running);
     options.onFlowChosen?.({ flows: running, reason });
   };
   if (choice.flows.length === 1) return await run(choice.flows[0]);
@@ -510,8 +559,8 @@ interface Session {
   store?: ChosenBackend;
   /** In a race: when this route may show itself, and to say it has. */
   turn?: Turn;
-  /** Called once the route has shown itself (its URL or code is out). */
-  onShown?: () => void;
+  /** Called once the route has shown itself (its URL or code is out; a code's expiry). */
+  onShown?: (deadline?: number) => void;
 }
 
 /** A route's place in the order the routes are shown. */
@@ -574,7 +623,7 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     redirect,
     timeout: options.timeout,
     signal,
-    pasteBack: options.pasteBack,
+    pasteBack: options.pasteBack === true ? cliPasteBack() : options.pasteBack,
     onWarning: options.onWarning,
     onAuthorizationUrl: async (url, context) => {
       await turn?.wait(signal);
@@ -605,6 +654,16 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
     pageText: (message) => appText(resolveApp(options.app), message),
   });
   return browser ? { ...result, browser } : result;
+}
+
+/**
+ * `pasteBack: true`: the CLI's prompt, on stderr, reading stdin, when both
+ * are a terminal (a pipe's data is not a paste).
+ */
+function cliPasteBack(): Pick<PasteBackOptions, "input" | "write"> | undefined {
+  return Deno.stdin.isTerminal() && Deno.stderr.isTerminal()
+    ? { input: Deno.stdin.readable, write: (line) => console.error(line) }
+    : undefined;
 }
 
 /** The device flow; inside a race, it claims the login once the token came. */
@@ -639,7 +698,7 @@ async function deviceLogin(session: Session, race?: RaceContext): Promise<LoginR
           noBrowser: options.openBrowser === false,
         });
       }
-      session.onShown?.();
+      session.onShown?.(context.expiresAt);
       session.turn?.done();
     },
   });

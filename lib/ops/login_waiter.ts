@@ -154,6 +154,8 @@ export async function runLoginWaiter(
     ...(job.app ? { app: job.app } : {}),
     signal,
     flow: job.flows,
+    // In the background: the routes go back to the starting process, no status line.
+    progress: false,
     onWarning: (message) => warnings.push(message),
     openBrowser: (url, { startUrl }) => {
       Object.assign(shown, { url, startUrl });

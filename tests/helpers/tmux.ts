@@ -14,10 +14,13 @@ export class Tmux implements AsyncDisposable {
     this.socket = socket;
   }
 
-  /** Starts the CLI with `args` in a terminal of `columns` (default 200) × `rows` (default 60). */
+  /**
+   * Starts the CLI (or `script`, a program of a test's own) with `args` in a
+   * terminal of `columns` (default 200) × `rows` (default 60).
+   */
   static async start(
     args: string[],
-    options: CliOptions & { columns?: number; rows?: number },
+    options: CliOptions & { columns?: number; rows?: number; script?: string },
   ): Promise<Tmux> {
     const socket = `${await tempDir("tmux")}/socket`;
     const tmux = new Tmux(socket);
@@ -30,7 +33,7 @@ export class Tmux implements AsyncDisposable {
       Deno.execPath(),
       "run",
       ...(options.flags ?? runFlags(`${options.configHome}/loopauth`, options.env)),
-      MAIN,
+      options.script ?? MAIN,
       ...args,
     ].map(shellQuote).join(" ");
     // The pane stays after the exit, showing the code.

@@ -1,18 +1,25 @@
 /**
- * The terminal while a login waits: on a TTY one status line with a spinner
- * and the time left, pinned to the terminal's bottom row while everything
- * else (the URL, the device code, the paste-back prompt and what the user
- * types) scrolls above it; elsewhere (CI logs, pipes) one plain line.
+ * The terminal while a login waits (the CLI's view, and the library's
+ * default `progress`): on a TTY one status line with a spinner and the time
+ * left, pinned to the terminal's bottom row while everything else (the URL,
+ * the device code, the paste-back prompt and what the user types) scrolls
+ * above it; elsewhere (CI logs, pipes) one plain line.
  * @module
  */
 import type { Flow } from "../core/types.ts";
 
-/** Options of {@linkcode startWaiting}. */
-export interface WaitingOptions {
+/** What a login waits for, as its progress view is told it. */
+export interface WaitingStatus {
   /** What is awaited, e.g. "Waiting for the browser". */
   label: string;
-  /** Milliseconds until the wait times out, for the countdown. */
-  timeout: number;
+  /** When the wait times out (ms since the epoch), for the countdown. */
+  deadline: number;
+  /** The routes being waited for (`web`, `device`). */
+  flows?: readonly Flow[];
+}
+
+/** Options of {@linkcode startWaiting}: the status, and where and how to draw it. */
+export interface WaitingOptions extends WaitingStatus {
   /** Draw the spinner (default: stderr is a terminal). */
   tty?: boolean;
   /** Use color (default: unless `NO_COLOR` is set). */
@@ -28,7 +35,7 @@ export interface Waiting {
   /** Stops the spinner and clears its line, leaving the screen as it was. */
   stop(): void;
   /** Changes what is awaited, or the deadline (ms since the epoch) it counts down to. */
-  update(change: { label?: string; deadline?: number }): void;
+  update(change: Partial<WaitingStatus>): void;
 }
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -39,7 +46,7 @@ const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatClock } from "./progress.ts";
+ * import { formatClock } from "./status_line.ts";
  * assert.equal(formatClock(299_500), "5:00");
  * ```
  */
@@ -49,7 +56,8 @@ export function formatClock(ms: number): string {
 }
 
 /**
- * Shows that the CLI is waiting until `stop()` is called.
+ * Shows that a login is waiting until `stop()` is called: the CLI's status
+ * line, and the library's default `progress` (`login()`'s option).
  *
  * On a terminal the status line lives on the bottom row, outside a scroll
  * region that holds every other line (as apt's progress bar does): its
@@ -58,8 +66,12 @@ export function formatClock(ms: number): string {
  *
  * @example
  * ```ts
- * import { startWaiting } from "./progress.ts";
- * const waiting = startWaiting({ label: "Waiting for the browser", timeout: 300_000 });
+ * import { startWaiting } from "./status_line.ts";
+ * const waiting = startWaiting({
+ *   label: "Waiting for the browser",
+ *   deadline: Date.now() + 300_000,
+ *   tty: false,
+ * });
  * waiting.stop();
  * ```
  */
@@ -70,7 +82,7 @@ export function startWaiting(options: WaitingOptions): Waiting {
   const color = options.color ?? !Deno.noColor;
   const size = options.size ?? consoleSize;
   let label = options.label;
-  let deadline = Date.now() + options.timeout;
+  let deadline = options.deadline;
   const update: Waiting["update"] = (change) => {
     label = change.label ?? label;
     deadline = change.deadline ?? deadline;
@@ -199,79 +211,4 @@ function consoleSize(): { columns: number; rows: number } | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** What the login waits for, as the one status line says it. */
-const LABELS = {
-  web: "Waiting for the browser",
-  device: "Waiting for the code to be entered",
-  both: "Waiting for the browser or the code",
-};
-
-/** Options of {@linkcode waitingView}. */
-export interface WaitingViewOptions {
-  /** Show nothing. */
-  quiet?: boolean;
-  /** Milliseconds until the login times out. */
-  timeout: number;
-  /** The routes known to run from the start (an explicit `--web` or `--device`). */
-  flows: Flow[];
-  /** Called once, when every route has shown itself, just before the status line starts. */
-  beforeStart?: () => void;
-}
-
-/** The login's one status line, started once every route it runs has shown itself. */
-export interface WaitingView {
-  /** The routes that run (again after one dropped out). */
-  expect(flows: Flow[]): void;
-  /** A route has shown itself; a device code brings its expiry as the deadline. */
-  shown(flow: Flow, deadline?: number): void;
-  /** Takes the line down for good. */
-  stop(): void;
-}
-
-/**
- * The status line of a login with one or more routes: it starts when the
- * last route has printed its lines (so it comes after them in a log), says
- * what is awaited, and counts down to the earlier of the login's timeout and
- * the device code's expiry.
- *
- * @example
- * ```ts
- * import { waitingView } from "./progress.ts";
- * const view = waitingView({ timeout: 300_000, flows: ["web"] });
- * view.shown("web");
- * view.stop();
- * ```
- */
-export function waitingView(options: WaitingViewOptions): WaitingView {
-  let flows = options.flows;
-  const timesOut = Date.now() + options.timeout;
-  // When each route that showed itself ends at the latest (a device code expires).
-  const ends = new Map<Flow, number>();
-  let waiting: Waiting | undefined;
-  let stopped = false;
-  const refresh = () => {
-    if (stopped || options.quiet || flows.length === 0 || !flows.every((f) => ends.has(f))) return;
-    const label = flows.length > 1 ? LABELS.both : LABELS[flows[0]];
-    // The login goes on while any route does: until the last of them ends.
-    const deadline = Math.max(...flows.map((f) => ends.get(f)!));
-    if (waiting) return waiting.update({ label, deadline });
-    options.beforeStart?.();
-    waiting = startWaiting({ label, timeout: deadline - Date.now() });
-  };
-  return {
-    expect(next) {
-      flows = next;
-      refresh();
-    },
-    shown(flow, at) {
-      ends.set(flow, Math.min(timesOut, at ?? Infinity));
-      refresh();
-    },
-    stop() {
-      stopped = true;
-      waiting?.stop();
-    },
-  };
 }
