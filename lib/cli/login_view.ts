@@ -44,19 +44,18 @@ export const LOGIN_ROUTE_FLAGS = {
 } as const satisfies Flags;
 
 /** The parts of {@linkcode LoginOptions} that show a login on the terminal. */
-export type LoginView =
-  & Pick<
-    LoginOptions,
-    | "timeout"
-    | "port"
-    | "flow"
-    | "onWarning"
-    | "openBrowser"
-    | "onFlowChosen"
-    | "onDeviceCode"
-    | "pasteBack"
-    | "progress"
-  >;
+export type LoginView = Pick<
+  LoginOptions,
+  | "timeout"
+  | "port"
+  | "flow"
+  | "onWarning"
+  | "openBrowser"
+  | "onFlowChosen"
+  | "onDeviceCode"
+  | "pasteBack"
+  | "progress"
+>;
 
 /**
  * The terminal side of a login to `host` from the route flags: the routes,

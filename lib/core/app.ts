@@ -223,10 +223,82 @@ export function appText(app: App, text: string): string {
   return said;
 }
 
+/** A flag of the loopauth CLI in a hint (Deno's own `--allow-*` work in every app). */
+const CLI_FLAG = /(?<![\w-])--(?!allow-)[a-z][a-z0-9-]*/g;
+
+/**
+ * Whether `app` can say `hint` so that it works as printed: every CLI flag
+ * it names is one of the app's `words` (the loopauth CLI says them all).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appSays, resolveApp } from "./app.ts";
+ * const app = resolveApp({ name: "ghstars", words: { "--web": "--browser" } });
+ * assert.equal(appSays(app, "log in with --web"), true);
+ * assert.equal(appSays(app, "use --storage file"), false);
+ * ```
+ */
+export function appSays(app: App, hint: string): boolean {
+  // Its command is loopauth's: the flags are the CLI's own.
+  if (app.command === LOOPAUTH_APP.command) return true;
+  const words = Object.keys(app.words ?? {});
+  // A word covers a flag where the hint has the word there, the whole flag at its start.
+  return [...hint.matchAll(CLI_FLAG)].every((flag) =>
+    words.some((word) => word.startsWith(flag[0]) && hint.startsWith(word, flag.index))
+  );
+}
+
+/**
+ * A message written for the loopauth CLI as `app` says it: its hints (what
+ * follows each `: ` or `, or `, and a closing parenthetical; what comes
+ * before them is the reason, always said) in the app's words
+ * ({@linkcode appText}); from the first hint that names a flag the app has
+ * no word for ({@linkcode appSays}) on, they are left out: a hint an app
+ * prints works in it as printed, or is not printed. The loopauth CLI's
+ * messages are its own, unchanged.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appMessage, resolveApp } from "./app.ts";
+ * const message = "No OS keyring is available (locked): use --storage file";
+ * assert.equal(appMessage(resolveApp("ghstars"), message), "No OS keyring is available (locked)");
+ * assert.equal(
+ *   appMessage(resolveApp({ name: "ghstars", words: { "--storage file": "--plain" } }), message),
+ *   "No OS keyring is available (locked): use --plain",
+ * );
+ * ```
+ */
+export function appMessage(app: App, message: string): string {
+  // Cut before the first hint (from the start) the app cannot say: what follows it may
+  // lean on it ("…: give it with --x, or log in with --y").
+  let cut = message.length;
+  for (let hint = lastHint(message); hint; hint = lastHint(message.slice(0, hint.start))) {
+    if (!appSays(app, hint.text)) cut = hint.start;
+  }
+  return appText(app, message.slice(0, cut));
+}
+
+/** A message's last hint: its closing parenthetical, else what follows its last `: ` or `, or `. */
+function lastHint(message: string): { start: number; text: string } | undefined {
+  const count = (text: string, char: string) => text.split(char).length - 1;
+  const open = message.lastIndexOf(" (");
+  if (message.endsWith(")") && open > 0 && count(message.slice(open + 2), "(") === 0) {
+    return { start: open, text: message.slice(open) };
+  }
+  const at = Math.max(message.lastIndexOf(": "), message.lastIndexOf(", or "));
+  if (at <= 0) return undefined;
+  const text = message.slice(at);
+  // Cut only where no parenthesis is left open.
+  return count(text, ")") > count(text, "(") ? undefined : { start: at, text };
+}
+
 /**
  * Runs one library entry point for `app`: a permission Deno denied becomes
  * a `permission` error naming the flag, and every error's message is said
- * as the app says it ({@linkcode appText}), keeping its code and cause.
+ * as the app says it ({@linkcode appMessage}), keeping its code, reason and
+ * cause.
  *
  * @example
  * ```ts
@@ -247,12 +319,13 @@ export async function inApp<T>(app: App, run: () => Promise<T>): Promise<T> {
   } catch (error) {
     const found = error instanceof LoopauthError ? error : permissionError(error) ?? error;
     if (!(found instanceof LoopauthError)) throw found;
-    const message = appText(app, found.message);
+    const message = appMessage(app, found.message);
     if (message === found.message) throw found;
     throw new LoopauthError(found.code, message, {
       cause: found.cause,
       status: found.status,
       oauthError: found.oauthError,
+      reason: found.reason,
     });
   }
 }

@@ -4,7 +4,7 @@
  * then the token is stored.
  * @module
  */
-import { type App, type AppOption, appText, inApp, resolveApp } from "../core/app.ts";
+import { type App, appMessage, type AppOption, inApp, resolveApp } from "../core/app.ts";
 import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import type { StorageName } from "../store/secrets.ts";
@@ -19,7 +19,7 @@ import type { FlowChoice, FlowEnvironment } from "../flows/choose.ts";
 import type { DeviceFlowOptions } from "../flows/device.ts";
 import type { PasteBackOptions } from "../flows/paste_back.ts";
 import { startWaiting, type Waiting, type WaitingStatus } from "../platform/status_line.ts";
-import { waitingView, type WaitingView } from "../flows/waiting_view.ts";
+import { type WaitingView, waitingView } from "../flows/waiting_view.ts";
 import { DEFAULT_TIMEOUT_MS } from "../flows/callback_server.ts";
 import type { RaceContext } from "../flows/race.ts";
 import type { LoopbackRedirect } from "../flows/redirect_uri.ts";
@@ -268,9 +268,29 @@ async function loginResolved(asked: LoginOptions & { app: App }): Promise<LoginR
       providerFor(ref, {
         signal: options.signal,
         allowNoPkceMetadata: options.allowNoPkceMetadata,
-        onWarning: options.onWarning,
+        onWarning: appViews(options).onWarning,
       }),
   });
+}
+
+/**
+ * The warnings and route reasons a login tells an app's callbacks, as the
+ * app says them ({@linkcode appMessage}: its command, its words for the
+ * CLI's flags, no hint it cannot run).
+ */
+function appViews(
+  { app: ref, onWarning, onFlowChosen }: LoginOptions,
+): Pick<LoginOptions, "onWarning" | "onFlowChosen"> {
+  const app = resolveApp(ref);
+  return {
+    ...(onWarning ? { onWarning: (message) => onWarning(appMessage(app, message)) } : {}),
+    ...(onFlowChosen
+      ? {
+        onFlowChosen: (choice) =>
+          onFlowChosen({ ...choice, reason: appMessage(app, choice.reason) }),
+      }
+      : {}),
+  };
 }
 
 /** Where {@linkcode loginWith} logs in: a provider made once the options are checked. */
@@ -295,7 +315,8 @@ export interface LoginTarget {
  * });
  * ```
  */
-export async function loginWith(options: LoginOptions, target: LoginTarget): Promise<LoginResult> {
+export async function loginWith(asked: LoginOptions, target: LoginTarget): Promise<LoginResult> {
+  const options = { ...asked, ...appViews(asked) };
   // Checked before anything starts: a refused parameter costs no discovery, port or consent.
   const redirect = options.redirectUri === undefined
     ? undefined
@@ -651,7 +672,7 @@ async function webLogin(session: Session, race?: RaceContext): Promise<LoginResu
       message: "You can close this tab and return to the terminal.",
     })),
     brand: resolveApp(options.app).title,
-    pageText: (message) => appText(resolveApp(options.app), message),
+    pageText: (message) => appMessage(resolveApp(options.app), message),
   });
   return browser ? { ...result, browser } : result;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { guardedHook, type OctokitRequest } from "../providers/api_origin.ts";
-import { appText, inApp, resolveApp } from "../core/app.ts";
+import { appMessage, inApp, resolveApp } from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import type { LoginOptions } from "./login.ts";
 import { token as validToken } from "./ensure_token.ts";
@@ -132,7 +132,7 @@ export function createLoopauthAuth(options: LoopauthAuthOptions): LoopauthAuth {
         // Revoked, or expired without a way to renew it: a login is the only way on.
         throw new LoopauthError(
           "session_expired",
-          appText(app, `Session for ${host.key} expired: run ${loginCommand(host.key)}`),
+          appMessage(app, `Session for ${host.key} expired: run ${loginCommand(host.key)}`),
           { cause: error, status: 401 },
         );
       }

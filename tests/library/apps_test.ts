@@ -20,7 +20,9 @@ import {
   Cli,
   type CliOptions,
   loginWith,
+  providerLoginArgs,
   runCli,
+  secretEnv,
   startAgent,
   startKeyring,
   type TestKeyring,
@@ -254,4 +256,74 @@ Deno.test("apps: an app's words replace the CLI's flags in its messages", async 
   assert.ok(refused instanceof LoopauthError);
   assert.equal(refused.code, "usage");
   assert.match(refused.message, /^--callback, --prompt, .*: drop them or use --browser$/);
+  // Without a word for --web the hint goes; the reason stays, with its reason code.
+  const lacking = await login({
+    app: "ghstars",
+    hostname: "http://127.0.0.1:9",
+    clientId: "x",
+    store: false,
+    flow: "device",
+    redirectUri: "http://127.0.0.1:8123/callback",
+  }).catch((e) => e);
+  assert.ok(lacking instanceof LoopauthError);
+  assert.equal(
+    lacking.message,
+    "--redirect-uri, --prompt, --login-hint and --param are for the browser flow; the device flow has no place for them",
+  );
+});
+
+Deno.test("apps: every hint an app prints runs in it as printed; one naming a flag it lacks is left out", async () => {
+  await withProvider(async (provider, configHome) => {
+    // tests/fixtures/app_cli.ts: words for --hostname (its own) and --timeout (its --wait), no --storage.
+    const stars = appOptions("ghstars", configHome, appEnv(provider, "GHSTARS"));
+    const host = provider.origin;
+    /** Runs what the message's hint says (`… run ghstars login --hostname H`), as printed. */
+    const runHint = (command: string) => {
+      const [program, ...args] = command.split(" ");
+      assert.equal(program, "ghstars");
+      return new Cli(args, stars);
+    };
+
+    // A mapped flag, as the CLI's: not logged in names the app's login with --hostname.
+    const missing = await runCli(["token", "--hostname", host], stars);
+    assert.equal(missing.code, 3);
+    const [, login] = /^ghstars: Not logged in to \S+: run (ghstars login --hostname \S+)$/.exec(
+      missing.stderr,
+    )!;
+    const first = runHint(login);
+    await actAsUser(await first.authorizationUrl());
+    assert.equal((await first.output()).code, 0);
+
+    // A mapped flag in the app's word: the timeout's hint says --wait, and --wait works.
+    const short = await runCli(["login", "--hostname", host, "--wait", "1s"], stars);
+    assert.equal(short.code, 6, short.stderr);
+    const timedOut = short.stderr.split("\n").at(-1)!;
+    assert.equal(
+      timedOut,
+      "ghstars: Timed out after 1s waiting for the browser: run the command again, or wait longer with --wait",
+    );
+    const longer = runHint(`ghstars login --hostname ${host} --wait 5m`);
+    await actAsUser(await longer.authorizationUrl());
+    const loggedIn = await longer.output();
+    assert.equal(loggedIn.code, 0, loggedIn.stderr);
+
+    // A flag it lacks: the CLI's message says "use --storage file"; the app's leaves it out.
+    const noKeyring = { ...stars, env: { ...stars.env, GHSTARS_STORAGE: "keyring" } };
+    const app = await runCli(["login", "--hostname", host], noKeyring);
+    assert.equal(app.code, 8, app.stderr);
+    assert.match(app.stderr, /^ghstars: No OS keyring is available \([^)]+\)$/);
+    const cli = await runCli(providerLoginArgs(provider, "--storage", "keyring"), {
+      configHome,
+      env: secretEnv(provider),
+    });
+    assert.equal(cli.code, 8, cli.stderr);
+    assert.match(
+      cli.stderr,
+      /^Error: No OS keyring is available \([^)]+\): use --storage file to store the token in a file$/m,
+    );
+    // (Printed, it would not run: the app has no such flag.)
+    const asPrinted = await runCli(["login", "--hostname", host, "--storage", "file"], stars);
+    assert.equal(asPrinted.code, 2);
+    assert.equal(asPrinted.stderr, "ghstars: Unknown flag --storage: use --hostname or --wait");
+  });
 });

@@ -9,6 +9,8 @@ import { createLoopauthAuth, login, LoopauthError } from "../../lib/mod.ts";
 import { actAsUser, startDevProvider } from "../../lib/testing.ts";
 import { tempConfig } from "../helpers.ts";
 
+/** The app, whose login takes --hostname as the CLI's does: its hints name it. */
+const GHSTARS = { name: "ghstars", words: { "--hostname": "--hostname" } };
 /** Octokit's logger, silent: the failures are asserted, not printed. */
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -16,7 +18,7 @@ Deno.test("Octokit: no clientId and no baseUrl for a stored account; a revoked t
   await using config = await tempConfig();
   const provider = startDevProvider();
   try {
-    const where = { hostname: provider.origin, configDir: config.dir, app: "ghstars" };
+    const where = { hostname: provider.origin, configDir: config.dir, app: GHSTARS };
     // Nothing stored and no way to log in: not_logged_in, not a usage error about clientId.
     const none = new Octokit({
       authStrategy: createLoopauthAuth,

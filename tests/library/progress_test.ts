@@ -2,7 +2,8 @@
  * The library's progress view is the CLI's (issue 28): with `progress` left
  * out, a login draws the CLI's status line, pinned to the bottom row of a
  * real terminal (tmux, 80×24) and one plain line where stderr is no
- * terminal; `progress: false` shows none; a function replaces it.
+ * terminal; `progress: false` shows none; a function replaces it. And
+ * `pasteBack: true` is the CLI's paste-back prompt, on a terminal only.
  */
 import assert from "node:assert/strict";
 import { actAsUser, type DevProvider } from "../../lib/testing.ts";
@@ -54,16 +55,21 @@ Deno.test("library progress: by default the CLI's status line, on the bottom row
     const rowsOf = (screen: string) => screen.trimEnd().split("\n");
     const first = await tmux.waitUntil((screen) => STATUS.test(rowsOf(screen).at(-1)!));
     const clock = STATUS.exec(rowsOf(first).at(-1)!)![1];
-    await tmux.waitUntil((screen) => {
-      const status = STATUS.exec(rowsOf(screen).at(-1)!);
-      return status !== null && status[1] !== clock;
-    }, 15_000, "a status line with another clock");
+    await tmux.waitUntil(
+      (screen) => {
+        const status = STATUS.exec(rowsOf(screen).at(-1)!);
+        return status !== null && status[1] !== clock;
+      },
+      15_000,
+      "a status line with another clock",
+    );
     assert.equal((await actAsUser(url)).status, 200);
     const done = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
     assert.match(done, /Logged in as octocat\n\[exit 0\]/);
     assert.doesNotMatch(done, /Waiting for|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, done);
-    const [lower, height] = (await tmux.run("display", "-p", "#{scroll_region_lower} #{pane_height}"))
-      .trim().split(" ").map(Number);
+    const [lower, height] =
+      (await tmux.run("display", "-p", "#{scroll_region_lower} #{pane_height}"))
+        .trim().split(" ").map(Number);
     assert.equal(lower, height - 1, "no scroll region is left behind");
   });
 });
@@ -90,4 +96,33 @@ Deno.test("library progress: false shows none; a function replaces it and is sto
     "own view: Waiting for the browser (web)",
     "own view: stopped",
   ]);
+});
+
+Deno.test("library pasteBack: true is the CLI's prompt on a terminal: the pasted address logs in", async () => {
+  await withProvider(async (provider, configHome) => {
+    await using tmux = await Tmux.start([provider.origin, "paste"], {
+      configHome,
+      env: clientEnv(provider),
+      flags: FLAGS,
+      script: FIXTURE,
+      columns: 80,
+      rows: 24,
+    });
+    const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
+    // The CLI's words exactly (tests/system/tty_test.ts waits for the same).
+    await tmux.waitFor(
+      /If the browser cannot reach this machine, paste the address it ends up at \(http:\/\/127\.0\.0\.1:\d+\/callback\?…\) or the code here and press Enter/,
+    );
+    // The browser on another machine: the user copies the address it ended up at.
+    const consent = await fetch(url, { redirect: "manual" });
+    await consent.body?.cancel();
+    await tmux.typeLine(consent.headers.get("location")!);
+    const done = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+    assert.match(done, /Logged in as octocat\n\[exit 0\]/);
+  });
+});
+
+Deno.test("library pasteBack: true asks nothing where stdin is no terminal", async () => {
+  const lines = await pipedLogin("paste");
+  assert.ok(!lines.some((line) => /paste the address/.test(line)), lines.join("\n"));
 });

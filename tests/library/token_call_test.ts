@@ -4,6 +4,9 @@ import { LoopauthError, token } from "../../lib/mod.ts";
 import { actAsUser, startDevProvider } from "../../lib/testing.ts";
 import { tempConfig, tokenRequests } from "../helpers.ts";
 
+/** The app, whose login takes --hostname as the CLI's does: its hints name it. */
+const GHSTARS = { name: "ghstars", words: { "--hostname": "--hostname" } };
+
 Deno.test("token(): logs in once when allowed, then the stored token; refused without loginIfNeeded", async () => {
   await using config = await tempConfig();
   const provider = startDevProvider({ expiringTokens: { accessTtl: 30, refreshTtl: 3600 } });
@@ -12,7 +15,7 @@ Deno.test("token(): logs in once when allowed, then the stored token; refused wi
       hostname: provider.origin,
       configDir: config.dir,
       storage: "file" as const,
-      app: "ghstars",
+      app: GHSTARS,
     };
     const refused = await token({ ...where, loginIfNeeded: false }).catch((e) => e);
     assert.ok(refused instanceof LoopauthError);
