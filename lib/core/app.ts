@@ -318,17 +318,22 @@ export async function inApp<T>(app: App, run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     const found = error instanceof LoopauthError ? error : permissionError(error) ?? error;
-    if (!(found instanceof LoopauthError)) throw found;
+    // Said once: an entry point that calls another (token() a login) says it no more.
+    if (!(found instanceof LoopauthError) || SAID.has(found)) throw found;
     const message = appMessage(app, found.message);
-    if (message === found.message) throw found;
-    throw new LoopauthError(found.code, message, {
+    const said = message === found.message ? found : new LoopauthError(found.code, message, {
       cause: found.cause,
       status: found.status,
       oauthError: found.oauthError,
       reason: found.reason,
     });
+    SAID.add(said);
+    throw said;
   }
 }
+
+/** Errors an app's entry point has said in the app's words (a word may hold its flag). */
+const SAID = new WeakSet<LoopauthError>();
 
 /** Options of {@linkcode appPermissionFlags}. */
 export interface AppPermissionOptions {

@@ -20,7 +20,7 @@ import { chooseClient, type ResourceClient } from "../providers/resource_client.
 import { RESOURCE_LOGIN_NAME, resourceProvider } from "../providers/resource_provider.ts";
 import type { TokenSet } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
-import { type App, resolveApp } from "../core/app.ts";
+import { type App, inApp, resolveApp } from "../core/app.ts";
 import { saveResourceAccount } from "../store/accounts.ts";
 import { loadRegistration, removeRegistration, saveRegistration } from "../store/registrations.ts";
 import { isPast } from "../core/expiry.ts";
@@ -127,13 +127,16 @@ export async function discoverResourceLogin(
  */
 export async function resourceLogin(options: ResourceLoginOptions): Promise<ResourceLoginResult> {
   const app = resolveApp(options.app);
-  if (!options.store) return await loginAtResource(options, { app, dir: "", retried: false });
-  // A stored login checks its config directory once, before anything else (a retry too).
-  const dir = options.configDir ?? configDir({ app });
-  return await withPreparedConfigDir(
-    dir,
-    () => loginAtResource(options, { app, dir, retried: false }),
-  );
+  // Its failures are said as the app says them (once, after any retry).
+  return await inApp(app, async () => {
+    if (!options.store) return await loginAtResource(options, { app, dir: "", retried: false });
+    // A stored login checks its config directory once, before anything else (a retry too).
+    const dir = options.configDir ?? configDir({ app });
+    return await withPreparedConfigDir(
+      dir,
+      () => loginAtResource(options, { app, dir, retried: false }),
+    );
+  });
 }
 
 /**

@@ -4,7 +4,8 @@
  * the loopauth CLI's messages are unchanged.
  */
 import assert from "node:assert/strict";
-import { appMessage, appSays, LOOPAUTH_APP, resolveApp } from "../../lib/core/app.ts";
+import { appMessage, appSays, inApp, LOOPAUTH_APP, resolveApp } from "../../lib/core/app.ts";
+import { LoopauthError } from "../../lib/core/errors.ts";
 
 const SECRET =
   "The browser flow on github.com needs the app's client secret: give it with LOOPAUTH_CLIENT_SECRET, --client-secret-file PATH or --client-secret -, or log in with --device, which needs none";
@@ -67,4 +68,18 @@ Deno.test("appSays: a word covers the whole flag it starts with; Deno's --allow-
     appSays(resolveApp({ name: "ghstars", words: { "--web": "-w" } }), "use --webx"),
     false,
   );
+});
+
+Deno.test("inApp: an error is said once, however many entry points it passes, and keeps its reason", async () => {
+  const app = resolveApp({ name: "ghstars", words: { "--web": "--web-only" } });
+  const failing = () =>
+    Promise.reject(
+      new LoopauthError("oauth", "No device flow here: log in with --web", {
+        reason: "device_unavailable",
+      }),
+    );
+  const error = await inApp(app, () => inApp(app, failing)).catch((e) => e);
+  assert.ok(error instanceof LoopauthError);
+  assert.equal(error.message, "No device flow here: log in with --web-only");
+  assert.equal(error.reason, "device_unavailable");
 });
