@@ -213,14 +213,20 @@ export function appText(app: App, text: string): string {
   if (app.name === "loopauth" && app.command === "loopauth" && app.envPrefix === "LOOPAUTH") {
     return text;
   }
-  let said = text
+  const said = text
     .replace(/\bLOOPAUTH_(?=[A-Z])/g, `${app.envPrefix}_`)
     .replace(/(?<![\w./@-])loopauth(?![\w/.@-]|\.\w)/g, app.command);
-  // Longest first, so that "--storage file" wins over "--storage".
-  for (const from of Object.keys(app.words ?? {}).sort((a, b) => b.length - a.length)) {
-    said = said.replaceAll(from, app.words![from]);
-  }
-  return said;
+  const words = app.words ?? {};
+  const keys = Object.keys(words);
+  if (keys.length === 0) return said;
+  // One pass, longest first ("--storage file" wins over "--storage"), whole flags only
+  // ("--web" is not in "--web-only"): a message said twice is said the same.
+  const escape = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = keys.sort((a, b) => b.length - a.length).map(escape).join("|");
+  return said.replace(
+    new RegExp(`(?<![\\w-])(?:${pattern})(?![\\w-])`, "g"),
+    (word) => words[word],
+  );
 }
 
 /** A flag of the loopauth CLI in a hint (Deno's own `--allow-*` work in every app). */
@@ -242,7 +248,8 @@ const CLI_FLAG = /(?<![\w-])--(?!allow-)[a-z][a-z0-9-]*/g;
 export function appSays(app: App, hint: string): boolean {
   // Its command is loopauth's: the flags are the CLI's own.
   if (app.command === LOOPAUTH_APP.command) return true;
-  const words = Object.keys(app.words ?? {});
+  // The CLI's flags it has a word for, and its own words (a message it already said).
+  const words = Object.entries(app.words ?? {}).flat();
   // A word covers a flag where the hint has the word there, the whole flag at its start.
   return [...hint.matchAll(CLI_FLAG)].every((flag) =>
     words.some((word) => word.startsWith(flag[0]) && hint.startsWith(word, flag.index))

@@ -83,3 +83,18 @@ Deno.test("inApp: an error is said once, however many entry points it passes, an
   assert.equal(error.message, "No device flow here: log in with --web-only");
   assert.equal(error.reason, "device_unavailable");
 });
+
+Deno.test("appMessage: a message said twice (a two-step login's waiter, then its resume) is said the same", () => {
+  const app = resolveApp({
+    name: "ghstars",
+    words: { "--timeout": "--wait", "--web": "--web-only" },
+  });
+  const message =
+    "Timed out after 5m waiting for the browser: run the command again, or wait longer with --timeout";
+  const once = appMessage(app, message);
+  assert.equal(once, `${message.slice(0, -"--timeout".length)}--wait`);
+  assert.equal(appMessage(app, once), once);
+  const web = appMessage(app, "No device flow here: log in with --web");
+  assert.equal(web, "No device flow here: log in with --web-only");
+  assert.equal(appMessage(app, web), web);
+});
