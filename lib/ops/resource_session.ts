@@ -8,6 +8,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { inApp, resolveApp } from "../core/app.ts";
 import type { TokenSet } from "../core/types.ts";
 import { needsRefresh } from "../core/expiry.ts";
 import { canonicalResource, fetchStream } from "../providers/resource_url.ts";
@@ -187,7 +188,9 @@ export function resourceFetch(options: ResourceSessionOptions): ResourceSession 
       return response;
     }
   };
-  return { fetch: fetchFor, current: () => login };
+  // Its failures (a stored token's, a refresh's, a login's) are said as the app says them.
+  const app = resolveApp(options.app);
+  return { fetch: (input, init) => inApp(app, () => fetchFor(input, init)), current: () => login };
 }
 
 /** The scopes of `a` and then those of `b` not in it. */
