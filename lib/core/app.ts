@@ -46,7 +46,10 @@ export interface AppOptions {
   /**
    * The app's words for the loopauth CLI's in messages, e.g.
    * `{ "--storage file": "--plain-file", "--web": "--browser" }`: messages
-   * name the CLI's flags, which an app may call otherwise or not have.
+   * name the CLI's flags, which an app may call otherwise or not have. A
+   * hint naming a flag without a word here is left out
+   * ({@linkcode appMessage}); a flag the app has as the CLI does maps to
+   * itself (`"--hostname": "--hostname"`).
    */
   words?: Readonly<Record<string, string>>;
 }
