@@ -216,28 +216,59 @@ export function appText(app: App, text: string): string {
   if (app.name === "loopauth" && app.command === "loopauth" && app.envPrefix === "LOOPAUTH") {
     return text;
   }
-  const said = text
-    .replace(/\bLOOPAUTH_(?=[A-Z])/g, `${app.envPrefix}_`)
-    .replace(/(?<![\w./@-])loopauth(?![\w/.@-]|\.\w)/g, app.command);
   const words = app.words ?? {};
   const keys = Object.keys(words);
-  if (keys.length === 0) return said;
   // One pass, longest first ("--storage file" wins over "--storage"), whole flags only
-  // ("--web" is not in "--web-only"): a message said twice is said the same.
+  // ("--web" is not in "--web-only"): a message said twice is said the same. Before the
+  // command: a word for "loopauth status" is the app's whole command.
   const escape = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = keys.sort((a, b) => b.length - a.length).map(escape).join("|");
-  return said.replace(
+  const worded = keys.length === 0 ? text : text.replace(
     new RegExp(`(?<![\\w-])(?:${pattern})(?![\\w-])`, "g"),
     (word) => words[word],
   );
+  return worded
+    .replace(/\bLOOPAUTH_(?=[A-Z])/g, `${app.envPrefix}_`)
+    .replace(/(?<![\w./@-])loopauth(?![\w/.@-]|\.\w)/g, app.command);
 }
 
 /** A flag of the loopauth CLI in a hint (Deno's own `--allow-*` work in every app). */
 const CLI_FLAG = /(?<![\w-])--(?!allow-)[a-z][a-z0-9-]*/g;
 
 /**
+ * The loopauth CLI's subcommands (main.ts, and `help`): a hint that runs
+ * one other than `login` (which every app has) needs the app's word for it.
+ */
+export const CLI_COMMANDS: readonly string[] = [
+  "login",
+  "token",
+  "api",
+  "logout",
+  "status",
+  "switch",
+  "refresh",
+  "doctor",
+  "git-credential",
+  "setup-git",
+  "demo",
+  "dev-server",
+  "mcp-proxy",
+  "agent",
+  "completion",
+  "help",
+];
+
+/** `loopauth SUBCOMMAND` in a hint. */
+const CLI_RUN = new RegExp(
+  `(?<![\\w./@-])loopauth (?:${CLI_COMMANDS.join("|")})(?![\\w-])`,
+  "g",
+);
+
+/**
  * Whether `app` can say `hint` so that it works as printed: every CLI flag
- * it names is one of the app's `words` (the loopauth CLI says them all).
+ * it names is one of the app's `words`, and so is every subcommand it runs
+ * but `login` (`"loopauth status": "ghstars accounts"`); the loopauth CLI
+ * says them all.
  *
  * @example
  * ```ts
@@ -246,6 +277,8 @@ const CLI_FLAG = /(?<![\w-])--(?!allow-)[a-z][a-z0-9-]*/g;
  * const app = resolveApp({ name: "ghstars", words: { "--web": "--browser" } });
  * assert.equal(appSays(app, "log in with --web"), true);
  * assert.equal(appSays(app, "use --storage file"), false);
+ * assert.equal(appSays(app, "run loopauth login --web"), true);
+ * assert.equal(appSays(app, "see loopauth status"), false);
  * ```
  */
 export function appSays(app: App, hint: string): boolean {
@@ -253,10 +286,11 @@ export function appSays(app: App, hint: string): boolean {
   if (app.command === LOOPAUTH_APP.command) return true;
   // The CLI's flags it has a word for, and its own words (a message it already said).
   const words = Object.entries(app.words ?? {}).flat();
-  // A word covers a flag where the hint has the word there, the whole flag at its start.
-  return [...hint.matchAll(CLI_FLAG)].every((flag) =>
-    words.some((word) => word.startsWith(flag[0]) && hint.startsWith(word, flag.index))
-  );
+  // A word covers a flag (a command) where the hint has the word there, the whole at its start.
+  const covered = (found: RegExpMatchArray) =>
+    words.some((word) => word.startsWith(found[0]) && hint.startsWith(word, found.index));
+  return [...hint.matchAll(CLI_FLAG)].every(covered) &&
+    [...hint.matchAll(CLI_RUN)].every((run) => run[0] === "loopauth login" || covered(run));
 }
 
 /**

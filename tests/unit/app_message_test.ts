@@ -4,7 +4,14 @@
  * the loopauth CLI's messages are unchanged.
  */
 import assert from "node:assert/strict";
-import { appMessage, appSays, inApp, LOOPAUTH_APP, resolveApp } from "../../lib/core/app.ts";
+import {
+  appMessage,
+  appSays,
+  CLI_COMMANDS,
+  inApp,
+  LOOPAUTH_APP,
+  resolveApp,
+} from "../../lib/core/app.ts";
 import { LoopauthError } from "../../lib/core/errors.ts";
 
 const SECRET =
@@ -97,4 +104,30 @@ Deno.test("appMessage: a message said twice (a two-step login's waiter, then its
   const web = appMessage(app, "No device flow here: log in with --web");
   assert.equal(web, "No device flow here: log in with --web-only");
   assert.equal(appMessage(app, web), web);
+});
+
+Deno.test("appMessage: a hint running a subcommand other than login needs the app's word for it", () => {
+  const message =
+    "No login 0123 is waiting: it ended or expired (see loopauth status), or another user started it";
+  // The parenthetical goes, and what follows it.
+  assert.equal(
+    appMessage(resolveApp("ghstars"), message),
+    "No login 0123 is waiting: it ended or expired",
+  );
+  const worded = resolveApp({ name: "ghstars", words: { "loopauth status": "ghstars accounts" } });
+  assert.equal(
+    appMessage(worded, message),
+    "No login 0123 is waiting: it ended or expired (see ghstars accounts), or another user started it",
+  );
+  assert.equal(
+    appMessage(resolveApp("ghstars"), "Not logged in to github.com: run loopauth login"),
+    "Not logged in to github.com: run ghstars login",
+  );
+});
+
+Deno.test("CLI_COMMANDS are main.ts's commands and help", async () => {
+  const main = await Deno.readTextFile(new URL("../../main.ts", import.meta.url));
+  const table = /const COMMANDS[^{]*\{\n([^]*?)\n\};/.exec(main)![1];
+  const names = [...table.matchAll(/^ {2}"?([a-z-]+)"?: \{/gm)].map(([, name]) => name);
+  assert.deepEqual([...CLI_COMMANDS].sort(), [...names, "help"].sort());
 });
