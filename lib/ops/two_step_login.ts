@@ -37,7 +37,7 @@ import {
 import { openBrowser } from "../platform/browser.ts";
 import { childEnvironment, WAITER_ENV_VARS } from "../platform/child_env.ts";
 import { inheritedFlags } from "../platform/child_permissions.ts";
-import { loopbackPeer } from "../platform/socket_owner.ts";
+import { loopbackListener } from "../platform/socket_owner.ts";
 import type { LoginOptions, LoginResult } from "./login.ts";
 import {
   RESULT_GRACE_MS,
@@ -298,7 +298,9 @@ async function resumeLoginAs(
     } catch { /* closed */ }
   };
   // A dead waiter's port may have been taken by another user: tell it neither key nor code.
-  if (await loopbackPeer((conn.localAddr as Deno.NetAddr).port, pending.port) === "foreign") {
+  // Judged by the listening socket: the accepted one is listed without its owner until
+  // the waiter accepts it, which a busy machine may not have done yet.
+  if (await loopbackListener(pending.port) === "foreign") {
     stop();
     throw new LoopauthError(
       "storage",

@@ -14,6 +14,10 @@ const LOOPBACK_MAPPED = "0000000000000000FFFF00000100007F";
 const LOOPBACK_V6 = "00000000000000000000000001000000";
 /** TCP_ESTABLISHED in the `st` column. */
 const ESTABLISHED = "01";
+/** TCP_LISTEN in the `st` column. */
+const LISTEN = "0A";
+/** The wildcard addresses (`0.0.0.0`, `::`), which take 127.0.0.1's connections too. */
+const WILDCARD = ["00000000", "00000000000000000000000000000000"];
 
 /**
  * The uid that owns the live client socket `127.0.0.1:peerPort` connected to
@@ -91,6 +95,63 @@ export async function readSocketTable(): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The uids of the sockets listening on `port` that take a connection to
+ * `127.0.0.1` or `::1` there (those bound to a loopback or a wildcard
+ * address), from the text of `/proc/net/tcp` and `/proc/net/tcp6`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listenerOwners } from "./socket_owner.ts";
+ * const table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+ *   "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 4242\n";
+ * assert.deepEqual(listenerOwners(table, 0x1f90), [1000]);
+ * assert.deepEqual(listenerOwners(table, 0x1f91), []);
+ * ```
+ */
+export function listenerOwners(table: string, port: number): number[] {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const local = [LOOPBACK_V4, LOOPBACK_MAPPED, LOOPBACK_V6, ...WILDCARD].map((ip) =>
+    `${ip}:${hex}`
+  );
+  const owners: number[] = [];
+  for (const line of table.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10 || fields[3] !== LISTEN) continue;
+    if (!local.includes(fields[1].toUpperCase())) continue;
+    const uid = Number(fields[7]);
+    if (Number.isInteger(uid)) owners.push(uid);
+  }
+  return owners;
+}
+
+/**
+ * Whether the server listening on `127.0.0.1:port` runs as this process's
+ * user (or root). Judged by its listening socket, which always has its owner:
+ * a connection the server has not accepted yet is listed without one.
+ *
+ * @example
+ * ```ts
+ * import { loopbackListener } from "./socket_owner.ts";
+ * const verdict = await loopbackListener(8080);
+ * if (verdict === "foreign") console.error("another user's server");
+ * ```
+ */
+export async function loopbackListener(
+  port: number,
+  options: { table?: () => Promise<string | undefined>; uid?: number } = {},
+): Promise<PeerVerdict> {
+  const uid = "uid" in options ? options.uid : ownUid();
+  if (uid === undefined) return "unknown";
+  const table = await (options.table ?? readSocketTable)();
+  if (table === undefined) return "unknown";
+  const owners = listenerOwners(table, port);
+  return owners.length > 0 && owners.every((owner) => owner === uid || owner === 0)
+    ? "own"
+    : "foreign";
 }
 
 /** What {@linkcode loopbackPeer} found out about a connection. */
