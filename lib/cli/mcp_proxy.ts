@@ -55,6 +55,12 @@ const FLAGS = {
       "send no RFC 8707 resource parameter (for servers that reject it; the token is then not bound to this server)",
   },
   "no-browser": { type: "boolean", description: "open no browser: only print the URL on stderr" },
+  device: {
+    type: "boolean",
+    description:
+      "log in with the device flow only (RFC 8628, where the authorization server offers it); the code goes to stderr",
+  },
+  web: { type: "boolean", description: "log in with the browser (loopback) flow only" },
   storage: {
     type: "string",
     values: STORAGE_NAMES,
@@ -82,7 +88,10 @@ Reads JSON-RPC on stdin and writes it on stdout, and nothing else there; sends i
 over Streamable HTTP. When the server asks for a login (401), loopauth finds its
 authorization server (RFC 9728 resource metadata, RFC 8414 / OpenID Connect discovery),
 picks a client (--client-id, --client-metadata-url where the server takes one, else dynamic
-registration), opens the browser and prints the URL on stderr. An expiring token is
+registration), opens the browser and prints the URL on stderr; where no local browser
+surely reaches this machine (SSH, containers, no display) and the authorization server
+offers the device flow, it also prints a device code there, and the first route to finish
+wins. An expiring token is
 refreshed; a 403 insufficient_scope naming new scopes re-authorizes for them (twice at
 most per request). The token goes to URL's origin only. It is stored under URL as
 login --resource stores it (the keyring, else a running agent, else a 0600 file), and the
@@ -90,7 +99,7 @@ next session starts with it: no second login, no second registration.
 
 Usage: loopauth mcp-proxy URL [--client-id ID [--client-secret-file PATH]]
                           [--client-metadata-url URL] [--scopes LIST] [--port PORT]
-                          [--no-resource-indicator] [--no-browser]
+                          [--no-resource-indicator] [--no-browser] [--device | --web]
                           [--storage keyring|file|agent|encrypted]
 
 Flags:
@@ -107,6 +116,12 @@ Examples:
     if (positionals.length !== 1) {
       throw new LoopauthError("usage", "Give the MCP server's URL: loopauth mcp-proxy URL");
     }
+    if (values.device && values.web) {
+      throw new LoopauthError(
+        "usage",
+        "Give --device or --web, not both: see loopauth help mcp-proxy",
+      );
+    }
     const resource = canonicalResource(positionals[0]);
     // stdin is the JSON-RPC channel: the secret comes from a file or the environment only
     // (mcp-proxy has no --client-secret).
@@ -119,7 +134,8 @@ Examples:
       scopes: values.scopes,
       port: portFlag(values),
       omitResourceParameter: values["no-resource-indicator"] === true,
-      flow: "web",
+      // Every route at once where a browser may not reach this machine (as every login).
+      flow: values.device ? "device" : values.web ? "web" : "auto",
       // Its stderr is the MCP client's log, one line per event: no status line.
       progress: false,
       store: true,

@@ -1,6 +1,8 @@
 /**
  * The built-in provider's device flow (RFC 8628, GitHub's variant): codes,
- * the activation page, and the token endpoint's device-grant polls.
+ * the activation page, and the token endpoint's device-grant polls. The
+ * protected MCP server's authorization server (`dev/mcp.ts`) uses the same,
+ * with its own clients and RFC 6749's error codes.
  * @module
  */
 import { escapeHtml } from "../core/text.ts";
@@ -9,10 +11,22 @@ import { oauthAnswer, oauthParams } from "./params.ts";
 import { html, randomToken } from "./responses.ts";
 import type { DevProvider } from "./types.ts";
 
+/** What the device endpoints read of their server (the dev provider is one). */
+export type DeviceHost = Pick<DevProvider, "origin" | "deviceFlowDisabled" | "forceSlowDown">;
+
+/** The device authorization request a code was issued for. */
+export interface DeviceRequest {
+  /** The client that asked. */
+  clientId: string;
+  /** The request's parameters (`scope`, `resource`, …). */
+  params: URLSearchParams;
+}
+
 /** Most device codes waiting at once: the oldest go first. */
 const MAX_GRANTS = 1_000;
 
 interface DeviceAuthorization {
+  request: DeviceRequest;
   userCode: string;
   scopes: string[];
   expires: number;
@@ -25,25 +39,41 @@ interface DeviceAuthorization {
 /** The device endpoints of {@linkcode deviceEndpoints}. */
 export interface DeviceEndpoints {
   /** `POST /login/device/code`. */
-  code(request: Request, body: string): Response;
+  code(request: Request, body: string): Promise<Response>;
   /** A device-grant poll of the token endpoint: its answer. */
-  poll(params: URLSearchParams): Record<string, string | number>;
+  poll(request: Request, params: URLSearchParams): Promise<Record<string, string | number>>;
   /** `GET /login/device`: the page where the user enters the code. */
   page(url: URL): Response;
   /** `POST /login/device`: the user's decision. */
   decide(body: string): Response;
 }
 
-/** GitHub's device flow (RFC 8628) for the dev provider. */
-export function deviceEndpoints(provider: DevProvider, options: {
+/** Options of {@linkcode deviceEndpoints}. */
+export interface DeviceEndpointOptions {
   interval: number;
   expiresIn: number;
   slowDownIncrement: number;
   complete: boolean;
   /** The CSRF tokens of the device page's form. */
   forms: FormTokens;
-  issue: (scopes: string[]) => Record<string, string | number>;
-}): DeviceEndpoints {
+  /** Who the page says is signing in. */
+  appName: () => string;
+  /**
+   * The client a request comes from, authenticated; `undefined` refuses it
+   * with `unknownClient` (default GitHub's `incorrect_client_credentials`).
+   */
+  client: (request: Request, params: URLSearchParams) => Promise<string | undefined>;
+  unknownClient?: string;
+  /** The token answer for an approved code. */
+  issue: (scopes: string[], request: DeviceRequest) => Record<string, string | number>;
+}
+
+/** GitHub's device flow (RFC 8628) for the dev provider. */
+export function deviceEndpoints(
+  provider: DeviceHost,
+  options: DeviceEndpointOptions,
+): DeviceEndpoints {
+  const unknownClient = options.unknownClient ?? "incorrect_client_credentials";
   const grants = new Map<string, DeviceAuthorization>();
   const byUserCode = new Map<string, string>();
   const fail = (error: string, description: string) => ({
@@ -62,13 +92,14 @@ export function deviceEndpoints(provider: DevProvider, options: {
     return grant && grant.expires > Date.now() && !grant.decision ? grant : undefined;
   };
   return {
-    code(request: Request, body: string): Response {
+    async code(request: Request, body: string): Promise<Response> {
       // Form or JSON (Octokit sends JSON), answered as Accept asks.
       const params = oauthParams(request, body);
       const json = (status: number, data: Record<string, string | number>) =>
         oauthAnswer(request, data, { status });
-      if (params.get("client_id") !== provider.clientId) {
-        return json(400, fail("incorrect_client_credentials", "The client_id is not valid."));
+      const clientId = await options.client(request, params);
+      if (clientId === undefined) {
+        return json(400, fail(unknownClient, "The client_id is not valid."));
       }
       if (provider.deviceFlowDisabled) {
         return json(
@@ -82,6 +113,7 @@ export function deviceEndpoints(provider: DevProvider, options: {
       const chars = Array.from(bytes, (b) => letters[b % letters.length]).join("");
       const userCode = `${chars.slice(0, 4)}-${chars.slice(4)}`;
       grants.set(deviceCode, {
+        request: { clientId, params },
         userCode,
         scopes: (params.get("scope") ?? "").split(/[\s,]+/).filter(Boolean),
         expires: Date.now() + options.expiresIn * 1000,
@@ -102,13 +134,18 @@ export function deviceEndpoints(provider: DevProvider, options: {
       });
     },
 
-    poll(params: URLSearchParams): Record<string, string | number> {
-      if (params.get("client_id") !== provider.clientId) {
-        return fail("incorrect_client_credentials", "The client_id is not valid.");
-      }
+    async poll(
+      request: Request,
+      params: URLSearchParams,
+    ): Promise<Record<string, string | number>> {
+      const clientId = await options.client(request, params);
+      if (clientId === undefined) return fail(unknownClient, "The client_id is not valid.");
       const deviceCode = params.get("device_code") ?? "";
       const grant = grants.get(deviceCode);
-      if (!grant) return fail("incorrect_device_code", "The device_code provided is not valid.");
+      // Another client's code is no code of this one.
+      if (!grant || grant.request.clientId !== clientId) {
+        return fail("incorrect_device_code", "The device_code provided is not valid.");
+      }
       const now = performance.now();
       if (grant.expires < Date.now()) {
         forget(deviceCode);
@@ -134,7 +171,7 @@ export function deviceEndpoints(provider: DevProvider, options: {
         return fail("authorization_pending", "The authorization request is still pending.");
       }
       forget(deviceCode); // single use
-      return options.issue(grant.scopes);
+      return options.issue(grant.scopes, grant.request);
     },
 
     page(url: URL): Response {
@@ -144,7 +181,7 @@ export function deviceEndpoints(provider: DevProvider, options: {
         200,
         "Device activation",
         `
-<p>Enter the code shown in your terminal to let <strong>${escapeHtml(provider.clientId)}</strong>
+<p>Enter the code shown in your terminal to let <strong>${escapeHtml(options.appName())}</strong>
 sign in on that device.</p>
 <form method="post" action="/login/device">
 <input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(csrf)}">

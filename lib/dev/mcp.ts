@@ -7,8 +7,11 @@
  * 8414 metadata, client ID metadata documents, RFC 7591 registration, PKCE
  * S256 only, `iss` in the callback, the RFC 8707 resource enforced,
  * per-tool scopes with `403 insufficient_scope` challenges, rotating
- * refresh tokens and RFC 7009 revocation. It approves every authorization
- * at once (there is no user to ask).
+ * refresh tokens and RFC 7009 revocation, and the RFC 8628 device grant
+ * (the dev provider's, `dev/device.ts`; off with `deviceFlow: false`). It
+ * approves every browser authorization at once (there is no user to ask);
+ * a device code is approved on its `/login/device` page, as the dev
+ * provider's (`approveDeviceCode`).
  * @module
  */
 import { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
@@ -17,6 +20,9 @@ import { isLoopbackHost } from "../core/loopback.ts";
 import { allowedHosts, isAllowedHost } from "./hosts.ts";
 import { MAX_BODY_BYTES, readBody } from "./limits.ts";
 import { randomToken, safeJson } from "./responses.ts";
+import { deviceEndpoints } from "./device.ts";
+import { formTokens } from "./form_tokens.ts";
+import { DEVICE_GRANT_TYPE } from "../core/types.ts";
 
 /** The scope every MCP request needs. */
 export const MCP_BASE_SCOPE = "mcp:tools";
@@ -45,6 +51,16 @@ export interface DevMcpOptions {
    * endpoint refuses an expired secret with `invalid_client`.
    */
   clientSecretTtl?: number;
+  /**
+   * Offer the device grant (RFC 8628: `device_authorization_endpoint`, the
+   * grant in `grant_types_supported`); default true. `false` leaves the
+   * browser route alone.
+   */
+  deviceFlow?: boolean;
+  /** Seconds between device-grant polls (default 5). */
+  deviceInterval?: number;
+  /** Seconds a device code lives (default 900). */
+  deviceExpiresIn?: number;
   /** Aborting stops it. */
   signal?: AbortSignal;
 }
@@ -55,7 +71,11 @@ export interface DevMcpRequest {
   method: string;
   /** The path, without the query. */
   path: string;
-  /** The fields of an authorization or token request, secrets (code, verifier, tokens) removed. */
+  /**
+   * The fields of an authorization, token or device request, secrets (code,
+   * verifier, tokens, device and user codes) removed; a registration's
+   * `grant_types`, space-separated.
+   */
   fields: Record<string, string>;
   /** The JSON-RPC method of an MCP request. */
   rpc?: string;
@@ -83,6 +103,8 @@ export interface DevMcp {
 
 interface Client {
   redirectUris: string[];
+  /** The grants it registered for (RFC 7591's default: `authorization_code`). */
+  grantTypes: string[];
   secret?: string;
   /** Milliseconds since the epoch when the secret expires (absent: never). */
   secretExpires?: number;
@@ -100,7 +122,17 @@ interface Code extends Grant {
 }
 
 /** The fields never kept in the request log. */
-const SECRET_FIELDS = ["code", "code_verifier", "refresh_token", "client_secret", "token", "state"];
+const SECRET_FIELDS = [
+  "code",
+  "code_verifier",
+  "refresh_token",
+  "client_secret",
+  "token",
+  "state",
+  "device_code",
+  "user_code",
+  "csrf",
+];
 
 /**
  * Starts the built-in protected MCP server on 127.0.0.1.
@@ -151,7 +183,11 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       const document = safeJson(await response.text());
       const uris = document.redirect_uris;
       if (!response.ok || document.client_id !== id || !Array.isArray(uris)) return undefined;
-      return { redirectUris: uris.filter((u) => typeof u === "string"), method: "none" };
+      return {
+        redirectUris: uris.filter((u) => typeof u === "string"),
+        grantTypes: grantTypes(document.grant_types),
+        method: "none",
+      };
     } catch {
       return undefined;
     }
@@ -182,18 +218,58 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     return { id, secret };
   };
 
-  const issue = (grant: Grant, lifetime = ttl) => {
+  const tokenAnswer = (grant: Grant, lifetime = ttl) => {
     const token = randomToken("mcp_", 40);
     const refreshToken = randomToken("mcpr_", 40);
     access.set(token, { ...grant, expires: Date.now() + lifetime * 1000 });
     refresh.set(refreshToken, grant);
-    return Response.json({
+    return {
       access_token: token,
       token_type: "Bearer",
       expires_in: lifetime,
       refresh_token: refreshToken,
       scope: grant.scopes.join(" "),
-    }, { headers: { "cache-control": "no-store" } });
+    };
+  };
+  const issue = (grant: Grant, lifetime = ttl) =>
+    Response.json(tokenAnswer(grant, lifetime), { headers: { "cache-control": "no-store" } });
+
+  // The client each device request was authenticated as (before the device endpoints see it).
+  const authenticated = new WeakMap<Request, string>();
+  const forms = formTokens();
+  // Its origin is known once the server listens.
+  const deviceHost = { origin: "", deviceFlowDisabled: false, forceSlowDown: 0 };
+  const device = options.deviceFlow === false ? undefined : deviceEndpoints(
+    deviceHost,
+    {
+      interval: options.deviceInterval ?? 5,
+      expiresIn: options.deviceExpiresIn ?? 900,
+      slowDownIncrement: 5,
+      complete: false,
+      forms,
+      appName: () => "an MCP client",
+      client: (request) => Promise.resolve(authenticated.get(request)),
+      unknownClient: "invalid_client",
+      issue: (scopes, asked) =>
+        tokenAnswer({
+          clientId: asked.clientId,
+          scopes: grantable(scopes),
+          resource: asked.params.get("resource") ?? resource(),
+        }),
+    },
+  );
+  /**
+   * The client of a token or device request, its secret checked (and not
+   * expired); `undefined` when refused.
+   */
+  const authenticatedClient = async (request: Request, form: URLSearchParams) => {
+    const { id, secret } = authenticate(request, form);
+    const client = await clientOf(id);
+    if (
+      !client || (client.secret !== undefined && client.secret !== secret) ||
+      (client.secretExpires !== undefined && client.secretExpires <= Date.now())
+    ) return undefined;
+    return { id, client };
   };
 
   const challenge = (status: 401 | 403, scopes: string[], error?: string) =>
@@ -263,8 +339,13 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
         token_endpoint: `${origin}/token`,
         registration_endpoint: `${origin}/register`,
         revocation_endpoint: `${origin}/revoke`,
+        ...(device ? { device_authorization_endpoint: `${origin}/device_authorization` } : {}),
         response_types_supported: ["code"],
-        grant_types_supported: ["authorization_code", "refresh_token"],
+        grant_types_supported: [
+          "authorization_code",
+          "refresh_token",
+          ...(device ? [DEVICE_GRANT_TYPE] : []),
+        ],
         code_challenge_methods_supported: ["S256"],
         token_endpoint_auth_methods_supported: [
           ...(options.confidentialClients ? [] : ["none"]),
@@ -299,6 +380,7 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
         : Math.floor(Date.now() / 1000) + options.clientSecretTtl;
       const client: Client = {
         redirectUris: uris,
+        grantTypes: grantTypes(asked.grant_types),
         method,
         ...(method === "none" ? {} : {
           secret: randomToken("mcps_", 32),
@@ -338,8 +420,7 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       }
       const target = q.get("resource") ?? resource();
       if (target !== resource()) return fail("invalid_target");
-      const asked = (q.get("scope") ?? MCP_BASE_SCOPE).split(" ").filter(Boolean);
-      const scopes = asked.filter((s) => s !== MCP_NEVER_SCOPE);
+      const scopes = grantable((q.get("scope") ?? MCP_BASE_SCOPE).split(" ").filter(Boolean));
       const code = randomToken("mcpc_", 32);
       codes.set(code, {
         clientId: id,
@@ -354,19 +435,44 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       back.searchParams.set("iss", origin);
       return Response.redirect(back, 302);
     }
-    if (request.method === "POST" && path === "/token") {
+    if (request.method === "POST" && path === "/device_authorization" && device) {
       const form = new URLSearchParams(body);
-      const { id, secret } = authenticate(request, form);
-      const client = await clientOf(id);
-      if (
-        !client || (client.secret !== undefined && client.secret !== secret) ||
-        (client.secretExpires !== undefined && client.secretExpires <= Date.now())
-      ) {
+      const found = await authenticatedClient(request, form);
+      if (!found) {
         return oauthError("invalid_client", "Unknown client, wrong or expired secret", 401);
+      }
+      if (!found.client.grantTypes.includes(DEVICE_GRANT_TYPE)) {
+        return oauthError("unauthorized_client", "The client did not register the device grant");
       }
       const target = form.get("resource");
       if (target !== null && target !== resource()) {
         return oauthError("invalid_target", "This server issues tokens for its /mcp only");
+      }
+      authenticated.set(request, found.id);
+      return await device.code(request, body);
+    }
+    if (path === "/login/device" && device) {
+      if (request.method === "GET") return device.page(url);
+      if (request.method === "POST") return device.decide(body);
+    }
+    if (request.method === "POST" && path === "/token") {
+      const form = new URLSearchParams(body);
+      const found = await authenticatedClient(request, form);
+      if (!found) {
+        return oauthError("invalid_client", "Unknown client, wrong or expired secret", 401);
+      }
+      const id = found.id;
+      const target = form.get("resource");
+      if (target !== null && target !== resource()) {
+        return oauthError("invalid_target", "This server issues tokens for its /mcp only");
+      }
+      if (form.get("grant_type") === DEVICE_GRANT_TYPE && device) {
+        authenticated.set(request, id);
+        const answer = await device.poll(request, form);
+        if (typeof answer.error === "string") {
+          return oauthError(answer.error, String(answer.error_description ?? ""));
+        }
+        return Response.json(answer, { headers: { "cache-control": "no-store" } });
       }
       if (form.get("grant_type") === "authorization_code") {
         const code = codes.get(form.get("code") ?? "");
@@ -445,6 +551,9 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       ),
     );
     for (const name of SECRET_FIELDS) if (name in fields) fields[name] = "…";
+    // A registration's grants (its JSON body), for a client author's test to see.
+    const grants = url.pathname === "/register" ? safeJson(body).grant_types : undefined;
+    if (Array.isArray(grants)) fields.grant_types = grants.map(String).join(" ");
     const entry: DevMcpRequest = { method: request.method, path: url.pathname, fields };
     requests.push(entry);
     if (requests.length > 1000) requests.shift();
@@ -453,6 +562,7 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     return response;
   });
   origin = `http://127.0.0.1:${server.addr.port}`;
+  deviceHost.origin = origin;
   hosts = allowedHosts(origin);
   return {
     origin,
@@ -470,4 +580,15 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       await server.shutdown();
     },
   };
+}
+
+/** The grants a registration or client ID metadata document names (RFC 7591's default). */
+function grantTypes(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((g) => typeof g === "string") : ["authorization_code"];
+}
+
+/** The scopes granted of those asked for: never the forbidden one; the base scope when none. */
+function grantable(asked: string[]): string[] {
+  const scopes = asked.filter((s) => s !== MCP_NEVER_SCOPE);
+  return scopes.length ? scopes : [MCP_BASE_SCOPE];
 }

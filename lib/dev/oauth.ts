@@ -149,7 +149,7 @@ export function oauthEndpoints(
       return fail(state.provider.tokenError, `Forced ${state.provider.tokenError} for testing.`);
     }
     const grantType = params.get("grant_type") ?? "authorization_code";
-    if (grantType === DEVICE_GRANT_TYPE) return answer(device.poll(params));
+    if (grantType === DEVICE_GRANT_TYPE) return answer(await device.poll(request, params));
     if (grantType !== "authorization_code" && grantType !== "refresh_token") {
       return fail("unsupported_grant_type", "Unsupported grant type.");
     }

@@ -108,6 +108,11 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
     slowDownIncrement: options.slowDownIncrement ?? 5,
     complete: options.verificationUriComplete ?? false,
     forms: state.forms,
+    appName: () => provider.clientId,
+    client: (_request, params) =>
+      Promise.resolve(
+        params.get("client_id") === provider.clientId ? provider.clientId : undefined,
+      ),
     issue: (scopes) => oauth.issue(scopes, provider.user),
   });
   const oauth = oauthEndpoints(state, device);
@@ -142,7 +147,7 @@ export function startDevProvider(options: DevProviderOptions = {}): DevProvider 
       return await oauth.accessToken(request, body);
     }
     if (url.pathname === "/login/device/code" && request.method === "POST") {
-      return device.code(request, body);
+      return await device.code(request, body);
     }
     if (url.pathname === "/login/device") {
       if (request.method === "GET") return device.page(url);

@@ -203,7 +203,8 @@ async function loginAtResource(
   const result = await loginWith({
     ...options,
     port: undefined,
-    redirectUri,
+    // The device route alone has no redirect URI (one the user gave is refused there).
+    redirectUri: options.flow === "device" && !options.redirectUri ? undefined : redirectUri,
     clientId: client.clientId,
     clientSecret: client.clientSecret,
     scopes,

@@ -9,6 +9,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { DEVICE_GRANT_TYPE } from "../core/types.ts";
 import { terminalSafe } from "../core/text.ts";
 import { isScopeToken } from "./resource_metadata.ts";
 import { fetchDiscovery, reachableUrl } from "./resource_url.ts";
@@ -25,6 +26,11 @@ export interface AuthorizationServer {
   registrationEndpoint?: string;
   /** RFC 7009 revocation, when offered. */
   revocationEndpoint?: string;
+  /**
+   * RFC 8628 device authorization, when offered (and `grant_types_supported`,
+   * where listed, has the device grant).
+   */
+  deviceAuthorizationEndpoint?: string;
   /** The client authentication methods of the token endpoint, when listed. */
   tokenEndpointAuthMethods?: string[];
   /** Whether a client id may be a client ID metadata document's URL. */
@@ -223,6 +229,11 @@ function checkServerMetadata(
   };
   const registration = endpoint("registration_endpoint", false);
   const revocation = endpoint("revocation_endpoint", false);
+  // The device route only where the grant is not left out of a list the server gives.
+  const grants = document.grant_types_supported;
+  const device = Array.isArray(grants) && !grants.includes(DEVICE_GRANT_TYPE)
+    ? undefined
+    : endpoint("device_authorization_endpoint", false);
   const authMethods = list("token_endpoint_auth_methods_supported");
   const scopes = list("scopes_supported");
   return {
@@ -231,6 +242,7 @@ function checkServerMetadata(
     tokenEndpoint: endpoint("token_endpoint", true)!,
     ...(registration ? { registrationEndpoint: registration } : {}),
     ...(revocation ? { revocationEndpoint: revocation } : {}),
+    ...(device ? { deviceAuthorizationEndpoint: device } : {}),
     ...(authMethods ? { tokenEndpointAuthMethods: authMethods } : {}),
     clientIdMetadataDocumentSupported: document.client_id_metadata_document_supported === true,
     ...(scopes ? { scopesSupported: scopes } : {}),

@@ -7,6 +7,7 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
+import { DEVICE_GRANT_TYPE } from "../core/types.ts";
 import { terminalSafe } from "../core/text.ts";
 import type { AuthorizationServer } from "./authorization_server.ts";
 import { boundedText, fetchResource, reachableUrl } from "./resource_url.ts";
@@ -139,7 +140,12 @@ async function registerClient(
     body: JSON.stringify({
       client_name: options.clientName ?? "loopauth",
       redirect_uris: [options.redirectUri],
-      grant_types: ["authorization_code", "refresh_token"],
+      // The device grant only where the server offers it (a server may refuse a grant it lacks).
+      grant_types: [
+        "authorization_code",
+        "refresh_token",
+        ...(server.deviceAuthorizationEndpoint ? [DEVICE_GRANT_TYPE] : []),
+      ],
       response_types: ["code"],
       token_endpoint_auth_method: asked,
       application_type: "native",

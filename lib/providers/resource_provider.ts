@@ -6,13 +6,18 @@
  * @module
  */
 import { LoopauthError } from "../core/errors.ts";
-import type { TokenSet } from "../core/types.ts";
+import {
+  DEVICE_GRANT_TYPE,
+  type DeviceCode,
+  type DeviceGrant,
+  type TokenSet,
+} from "../core/types.ts";
 import { terminalSafe } from "../core/text.ts";
 import type { AuthorizationServer } from "./authorization_server.ts";
 import type { ResourceClient } from "./resource_client.ts";
-import { requestToken } from "./resource_token.ts";
+import { postClientForm, requestToken } from "./resource_token.ts";
 import type { Provider } from "./provider.ts";
-import { fetchResource } from "./resource_url.ts";
+import { fetchResource, reachableUrl } from "./resource_url.ts";
 
 /** What a resource login settled before its flow. */
 export interface ResourceTarget {
@@ -85,7 +90,7 @@ export function resourceProvider(target: ResourceTarget): Provider {
         },
       });
     },
-    device: () => Promise.resolve(undefined),
+    device: () => Promise.resolve(resourceDeviceGrant(target)),
     name: () => Promise.resolve(RESOURCE_LOGIN_NAME),
     async refresh(refreshToken, asked): Promise<TokenSet> {
       try {
@@ -130,6 +135,100 @@ export function resourceProvider(target: ResourceTarget): Provider {
       Promise.resolve({ state: "unchecked", detail: "a resource has no check endpoint" }),
     request() {
       throw new LoopauthError("usage", `loopauth api does not call ${shown}: use mcp-proxy`);
+    },
+  };
+}
+
+/**
+ * The device authorization grant (RFC 8628) of a resource login, when the
+ * authorization server offers it: the code asked for and polled for with
+ * the client's authentication and the RFC 8707 `resource` (PKCE has no
+ * place in it). The answer is checked before anything of it is shown.
+ *
+ * @example
+ * ```ts ignore
+ * import { resourceDeviceGrant } from "./resource_provider.ts";
+ * const grant = resourceDeviceGrant(target);
+ * if (grant) console.log((await grant.request({ scopes: ["mcp:tools"] })).userCode);
+ * ```
+ */
+export function resourceDeviceGrant(target: ResourceTarget): DeviceGrant | undefined {
+  const { server, client } = target;
+  const resource = target.resourceParam;
+  if (!server.deviceAuthorizationEndpoint) return undefined;
+  const endpoint = new URL(server.deviceAuthorizationEndpoint);
+  const what = `the device authorization endpoint of ${
+    terminalSafe(endpoint.origin, { max: 120 })
+  }`;
+  const invalid = (field: string) =>
+    new LoopauthError("oauth", `${what[0].toUpperCase()}${what.slice(1)} sent no valid ${field}`);
+  // A server that names no scopes granted the ones asked for (RFC 6749 §5.1).
+  let asked: string[] = [];
+  return {
+    async request({ scopes, signal }) {
+      asked = [...scopes ?? []];
+      const answer = await postClientForm(
+        endpoint,
+        scopes?.length ? { scope: scopes.join(" ") } : {},
+        { client, resource, signal, what },
+      );
+      const { device_code, user_code, expires_in, interval } = answer;
+      if (typeof device_code !== "string" || !/^[\x21-\x7e]{1,1024}$/.test(device_code)) {
+        throw invalid("device_code");
+      }
+      if (typeof user_code !== "string" || !/^[\x21-\x7e]{1,40}$/.test(user_code)) {
+        throw invalid("user_code");
+      }
+      // Shown to the user and opened in the browser: https (http on this machine) only.
+      const page = reachableUrl(answer.verification_uri, undefined, { from: endpoint.href });
+      if (!page) throw invalid("verification_uri");
+      const complete = answer.verification_uri_complete === undefined
+        ? undefined
+        : reachableUrl(answer.verification_uri_complete, undefined, { from: endpoint.href });
+      if (typeof expires_in !== "number" || !(expires_in > 0) || expires_in > 86_400) {
+        throw invalid("expires_in");
+      }
+      const code: DeviceCode = {
+        deviceCode: device_code,
+        userCode: terminalSafe(user_code, { max: 40 }),
+        verificationUri: page.href,
+        expiresIn: expires_in,
+        interval: typeof interval === "number" && interval > 0 && interval <= 600 ? interval : 5,
+      };
+      if (complete) code.verificationUriComplete = complete.href;
+      return code;
+    },
+    async poll(deviceCode, { signal }) {
+      try {
+        const token = await requestToken(server.tokenEndpoint, {
+          grant_type: DEVICE_GRANT_TYPE,
+          device_code: deviceCode,
+        }, { client, resource, signal });
+        if (!token.scopes.length) token.scopes = [...asked];
+        return { status: "done", tokens: token };
+      } catch (error) {
+        if (!(error instanceof LoopauthError)) throw error;
+        const answer = { cause: error, status: error.status, oauthError: error.oauthError };
+        switch (error.oauthError) {
+          case "authorization_pending":
+            return { status: "pending" };
+          case "slow_down":
+            return { status: "slow_down" };
+          case "expired_token":
+            throw new LoopauthError(
+              "timeout",
+              "The device code expired before it was entered: run the command again",
+              answer,
+            );
+          case "access_denied":
+            throw new LoopauthError(
+              "access_denied",
+              "Access was denied: nothing was stored",
+              answer,
+            );
+        }
+        throw error;
+      }
     },
   };
 }

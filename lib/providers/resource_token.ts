@@ -12,7 +12,7 @@ import { terminalSafe } from "../core/text.ts";
 import { isBearerToken } from "../core/token_syntax.ts";
 import type { ResourceClient } from "./resource_client.ts";
 import { isScopeToken } from "./resource_metadata.ts";
-import { fetchResource } from "./resource_url.ts";
+import { boundedText, fetchResource } from "./resource_url.ts";
 
 /** Options of {@linkcode requestToken}. */
 export interface RequestTokenOptions {
@@ -25,24 +25,27 @@ export interface RequestTokenOptions {
 }
 
 /**
- * POSTs a token request (`grant_type` and its fields in `params`) and
- * checks the answer: a bearer access token, an optional refresh token, its
- * lifetime and scopes. An OAuth error answer is an `oauth` error with its
- * code (`invalid_grant` for a refused code or refresh token).
+ * POSTs a form of the client to one of the authorization server's endpoints
+ * (the token endpoint, the device authorization endpoint) with the client
+ * authentication it uses and the RFC 8707 `resource`; the JSON answer. An
+ * error answer is an `oauth` error naming `what` and the OAuth error code
+ * (`oauthError`).
  *
  * @example
  * ```ts ignore
- * import { requestToken } from "./resource_token.ts";
- * const token = await requestToken("https://auth.example.com/token", {
- *   grant_type: "refresh_token", refresh_token: "…",
- * }, { client: { clientId: "c", authMethod: "none", source: "given" }, resource: "https://mcp.example.com/mcp" });
+ * import { postClientForm } from "./resource_token.ts";
+ * const answer = await postClientForm(new URL("https://auth.example.com/device"), { scope: "mcp" }, {
+ *   client: { clientId: "c", authMethod: "none", source: "given" },
+ *   what: "the device authorization endpoint of https://auth.example.com",
+ * });
+ * console.log(answer.user_code);
  * ```
  */
-export async function requestToken(
-  endpoint: string,
+export async function postClientForm(
+  url: URL,
   params: Record<string, string>,
-  options: RequestTokenOptions,
-): Promise<TokenSet> {
+  options: RequestTokenOptions & { what: string },
+): Promise<Record<string, unknown>> {
   const { client } = options;
   const body = new URLSearchParams(params);
   const headers = new Headers({
@@ -63,27 +66,56 @@ export async function requestToken(
     }
   }
   if (options.resource !== undefined) body.set("resource", options.resource);
-  const url = new URL(endpoint);
-  const shown = terminalSafe(url.origin, { max: 120 });
   const response = await fetchResource(url, { method: "POST", headers, body }, {
-    what: `the token endpoint of ${shown}`,
+    what: options.what,
     signal: options.signal,
   });
   let answer: Record<string, unknown> = {};
   try {
-    const parsed = JSON.parse(await response.text());
+    const parsed = JSON.parse(await boundedText(response, MAX_ANSWER) ?? "");
     if (typeof parsed === "object" && parsed !== null) answer = parsed;
   } catch { /* checked below */ }
   if (!response.ok || typeof answer.error === "string") {
     const code = typeof answer.error === "string" ? terminalSafe(answer.error, { max: 60 }) : "";
     throw new LoopauthError(
       "oauth",
-      `The token endpoint of ${shown} refused the request${
+      `${options.what[0].toUpperCase()}${options.what.slice(1)} refused the request${
         code ? ` (${code})` : ` (HTTP ${response.status})`
       }`,
       { status: response.status, ...(code ? { oauthError: code } : {}) },
     );
   }
+  return answer;
+}
+
+/** The most an answer of the token or device endpoint may be (bytes). */
+const MAX_ANSWER = 64 * 1024;
+
+/**
+ * POSTs a token request (`grant_type` and its fields in `params`) and
+ * checks the answer: a bearer access token, an optional refresh token, its
+ * lifetime and scopes. An OAuth error answer is an `oauth` error with its
+ * code (`invalid_grant` for a refused code or refresh token).
+ *
+ * @example
+ * ```ts ignore
+ * import { requestToken } from "./resource_token.ts";
+ * const token = await requestToken("https://auth.example.com/token", {
+ *   grant_type: "refresh_token", refresh_token: "…",
+ * }, { client: { clientId: "c", authMethod: "none", source: "given" }, resource: "https://mcp.example.com/mcp" });
+ * ```
+ */
+export async function requestToken(
+  endpoint: string,
+  params: Record<string, string>,
+  options: RequestTokenOptions,
+): Promise<TokenSet> {
+  const url = new URL(endpoint);
+  const shown = terminalSafe(url.origin, { max: 120 });
+  const answer = await postClientForm(url, params, {
+    ...options,
+    what: `the token endpoint of ${shown}`,
+  });
   const { access_token, token_type, refresh_token, expires_in, scope } = answer;
   if (!isBearerToken(access_token)) {
     throw new LoopauthError("oauth", `The token endpoint of ${shown} sent no valid access token`);

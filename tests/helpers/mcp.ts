@@ -28,6 +28,7 @@ export function mcpClientFlags(tmp: string): string[] {
     "MCP_CLIENT_CALLS",
     "MCP_CLIENT_TOOLS",
     "MCP_CLIENT_CONFIG_HOME",
+    "MCP_CLIENT_ROUTE",
     "PATH",
     "DENO_DIR",
     "TMPDIR",
@@ -74,6 +75,8 @@ export async function runMcpClient(
     tools?: string[];
     args?: string[];
     env?: Record<string, string>;
+    /** The route the user takes (`MCP_CLIENT_ROUTE`): `web` (default), `device`, `deny`. */
+    route?: "web" | "device" | "deny";
   },
 ): Promise<McpClientRun> {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -86,6 +89,7 @@ export async function runMcpClient(
       MCP_CLIENT_CALLS: String(options.calls ?? 1),
       MCP_CLIENT_ARGS: JSON.stringify(options.args ?? []),
       ...(options.tools ? { MCP_CLIENT_TOOLS: JSON.stringify(options.tools) } : {}),
+      ...(options.route ? { MCP_CLIENT_ROUTE: options.route } : {}),
       ...options.env,
     },
     clearEnv: true,
