@@ -1,5 +1,5 @@
 /** `loopauth mcp-proxy`. @module */
-import { LoopauthError } from "../core/errors.ts";
+import { EXIT_CODES, LoopauthError } from "../core/errors.ts";
 import { terminalSafe } from "../core/text.ts";
 import { resourceFetch } from "../ops/resource_session.ts";
 import { canonicalResource } from "../providers/resource_url.ts";
@@ -185,16 +185,20 @@ async function bridge(
     console.error(`Error: ${oneLine(error)}`);
   };
   local.onmessage = (message: JSONRPCMessage) => {
-    remote.send(message).catch((error: unknown) => {
+    remote.send(message).catch(async (error: unknown) => {
       fail(error);
       // A request gets its answer: the client is not left waiting for one that never comes.
       if ("id" in message && "method" in message) {
-        local.send({
+        await local.send({
           jsonrpc: "2.0",
           id: message.id,
           error: { code: -32603, message: oneLine(error) },
         }).catch(() => {});
       }
+      // loopauth's own failure (the login, its discovery, a refresh, the server unreachable)
+      // ends the bridge with its exit code: no later request could succeed. An error answer
+      // of the server is the request's alone, and the session goes on.
+      if (error instanceof LoopauthError) close(EXIT_CODES[error.code]);
     });
   };
   remote.onmessage = (message: JSONRPCMessage) => void local.send(message).catch(fail);

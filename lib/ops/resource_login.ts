@@ -20,6 +20,7 @@ import { chooseClient, type ResourceClient } from "../providers/resource_client.
 import { RESOURCE_LOGIN_NAME, resourceProvider } from "../providers/resource_provider.ts";
 import type { TokenSet } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
+import { listenError } from "../core/listen_error.ts";
 import { type App, inApp, resolveApp } from "../core/app.ts";
 import { saveResourceAccount } from "../store/accounts.ts";
 import { loadRegistration, removeRegistration, saveRegistration } from "../store/registrations.ts";
@@ -174,7 +175,9 @@ async function loginAtResource(
     });
   // A registration names its redirect URI exactly: the port is chosen before it.
   const redirectUri = options.redirectUri ?? reused?.redirectUri ??
-    `http://127.0.0.1:${options.port ?? freePort()}/callback`;
+    `http://127.0.0.1:${
+      options.port === undefined ? freePort() : takenPort(options.port)
+    }/callback`;
   // Chosen before the browser opens (the encrypted file asks for its passphrase now).
   const backend: ChosenBackend | undefined = options.store
     ? await chooseBackend(options.storage, { dir, app })
@@ -276,13 +279,30 @@ async function probe(
     what: resource,
     signal,
   }).catch((error) => {
-    if (error instanceof LoopauthError && error.code === "cancelled") throw error;
-    return undefined;
+    // A resource that cannot be reached at all is said so, naming it (its metadata is on
+    // the same host); one that only answers nothing in time may still have metadata.
+    if (!(error instanceof LoopauthError)) return undefined;
+    const late = error.cause instanceof DOMException && error.cause.name === "TimeoutError";
+    if (error.code === "network" && late) return undefined;
+    throw error;
   });
   await response?.body?.cancel();
   return response?.status === 401
     ? parseBearerChallenge(response.headers.get("www-authenticate"))
     : undefined;
+}
+
+/**
+ * `port` when it is free on 127.0.0.1 now: a `--port` taken is said before
+ * a client is registered with a redirect URI on it.
+ */
+function takenPort(port: number): number {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch (error) {
+    throw listenError(error, port) ?? error;
+  }
+  return port;
 }
 
 /** A port free on 127.0.0.1 now (the OS picks it; the callback server takes it next). */

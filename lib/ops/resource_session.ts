@@ -11,6 +11,8 @@ import { LoopauthError } from "../core/errors.ts";
 import { inApp, resolveApp } from "../core/app.ts";
 import type { TokenSet } from "../core/types.ts";
 import { needsRefresh } from "../core/expiry.ts";
+import { networkError } from "../core/http.ts";
+import { terminalSafe } from "../core/text.ts";
 import { canonicalResource, fetchStream } from "../providers/resource_url.ts";
 import { type BearerChallenge, parseBearerChallenge } from "../providers/www_authenticate.ts";
 import { parseScopes } from "./login.ts";
@@ -56,6 +58,7 @@ export interface ResourceSession {
  */
 export function resourceFetch(options: ResourceSessionOptions): ResourceSession {
   const origin = new URL(canonicalResource(options.resource)).origin;
+  const shown = terminalSafe(canonicalResource(options.resource), { max: 120 });
   let login: ResourceLoginResult | undefined;
   let token: TokenSet | undefined;
   let scopes: string[] | undefined = options.scopes === undefined
@@ -129,7 +132,10 @@ export function resourceFetch(options: ResourceSessionOptions): ResourceSession 
     else headers.delete("authorization");
     // Not followed here: a redirect elsewhere would carry the token there. The SDK follows
     // same-origin ones, through this fetch again.
-    return fetchStream(new Request(request, { headers, redirect: "manual" }));
+    return fetchStream(new Request(request, { headers, redirect: "manual" })).catch((error) => {
+      // One line naming the resource (a server down, refused, or no such host).
+      throw networkError(error, shown, options.signal);
+    });
   };
 
   const fetchFor = async (input: string | URL | Request, init?: RequestInit) => {

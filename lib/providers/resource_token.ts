@@ -77,12 +77,29 @@ export async function postClientForm(
   } catch { /* checked below */ }
   if (!response.ok || typeof answer.error === "string") {
     const code = typeof answer.error === "string" ? terminalSafe(answer.error, { max: 60 }) : "";
+    const what = `${options.what[0].toUpperCase()}${options.what.slice(1)}`;
+    const details = { status: response.status, ...(code ? { oauthError: code } : {}) };
+    if (code === "invalid_client") {
+      // What the user can do differs: a client given is theirs to check; one loopauth
+      // registered is forgotten (resource_login.ts) and registered anew by the next run.
+      throw new LoopauthError(
+        "oauth",
+        client.source === "given"
+          ? `${what} refused client ${
+            terminalSafe(client.clientId, { max: 60 })
+          } or its secret (invalid_client): check --client-id and the client secret`
+          : client.source === "metadata_document"
+          ? `${what} refused the client ID metadata document ${
+            terminalSafe(client.clientId, { max: 120 })
+          } (invalid_client): check --client-metadata-url`
+          : `${what} does not know loopauth's client (invalid_client): run the command again to register anew`,
+        { ...details, reason: "client_unknown" },
+      );
+    }
     throw new LoopauthError(
       "oauth",
-      `${options.what[0].toUpperCase()}${options.what.slice(1)} refused the request${
-        code ? ` (${code})` : ` (HTTP ${response.status})`
-      }`,
-      { status: response.status, ...(code ? { oauthError: code } : {}) },
+      `${what} refused the request${code ? ` (${code})` : ` (HTTP ${response.status})`}`,
+      details,
     );
   }
   return answer;

@@ -32,6 +32,11 @@ export interface CliOptions {
   command?: [string, ...string[]];
   /** Working directory of the child. */
   cwd?: string;
+  /**
+   * Written to its stdin, which then stays open until it exits (as an MCP
+   * client keeps mcp-proxy's); default: no stdin.
+   */
+  input?: string;
 }
 
 /** A running CLI whose stderr can be awaited line by line. */
@@ -55,11 +60,17 @@ export class Cli {
       cwd: options.cwd,
       env: childEnv(options.configHome, options.env),
       clearEnv: true,
-      stdin: "null",
+      stdin: options.input === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
     this.child = child;
+    if (options.input !== undefined) {
+      const writer = child.stdin.getWriter();
+      writer.write(new TextEncoder().encode(options.input)).catch(() => {});
+      // Closed once it exits, not before: the end of stdin is not what ends it.
+      child.status.then(() => writer.close().catch(() => {}));
+    }
     const stdout = (async () => {
       for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
         this.#stdout += chunk;

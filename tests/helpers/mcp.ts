@@ -126,6 +126,8 @@ export interface McpServerOptions {
   serverMetadata?: (origin: string) => Record<string, unknown>;
   /** Answers an MCP POST that carries a token (default: a tools server with one tool). */
   mcp?: (rpc: Record<string, unknown>, request: Request) => Response | undefined;
+  /** Answers any request first, by path (e.g. an endpoint that fails); `undefined`: the default. */
+  answer?: (path: string, origin: string) => Response | undefined;
 }
 
 /**
@@ -155,6 +157,8 @@ export function serveMcp(options: McpServerOptions = {}) {
         : {}),
       ...(rpc?.method ? { rpc: rpc.method } : {}),
     });
+    const answered = options.answer?.(url.pathname, origin);
+    if (answered) return answered;
     switch (url.pathname) {
       case "/.well-known/oauth-protected-resource/mcp":
         return Response.json(
