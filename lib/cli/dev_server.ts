@@ -53,6 +53,11 @@ const FLAGS = {
     value: "SECONDS",
     description: "seconds between device-flow polls (default 5; gh wants whole seconds)",
   },
+  "no-device-flow": {
+    type: "boolean",
+    description:
+      "no device flow: GitHub's device_flow_disabled answer (an app without Enable Device Flow); with --mcp, no device_authorization_endpoint (the browser route alone)",
+  },
   expiring: {
     type: "string",
     value: "DURATION",
@@ -84,7 +89,7 @@ const FLAGS = {
   mcp: {
     type: "boolean",
     description:
-      "instead: a protected MCP server at ORIGIN/mcp (tools echo, write, forbidden, expire) with its authorization server at ORIGIN (resource metadata, client ID metadata documents, registration, PKCE S256, the resource enforced, scope challenges, rotating refresh tokens); it approves every login at once. See docs/mcp.md",
+      "instead: a protected MCP server at ORIGIN/mcp (tools echo, write, forbidden, expire) with its authorization server at ORIGIN (resource metadata, client ID metadata documents, registration, PKCE S256, the resource enforced, scope challenges, rotating refresh tokens, the device flow); it approves every browser login at once, a device code on its /login/device page. See docs/mcp.md",
   },
   "confidential-clients": {
     type: "boolean",
@@ -117,8 +122,10 @@ Enterprise Server's layout: gh, Octokit and git accept it. See docs/dev_server.m
 Usage: loopauth dev-server [--port N] [--auto-approve] [--client-id ID] [--client-secret S]
                            [--user LOGIN] [--scopes-granted LIST] [--device-interval SECONDS]
                            [--expiring DURATION] [--callback URL] [--tls] [--json] [--dir DIR]
+                           [--no-device-flow]
        loopauth dev-server [--mcp] [--port N] [--expiring DURATION] [--json]
                            [--confidential-clients]
+                           [--device-interval SECONDS] [--no-device-flow]
 
 Flags:
 ${flagHelp(FLAGS)}
@@ -169,6 +176,7 @@ async function serve(
   if (values["device-interval"] !== undefined) {
     options.deviceInterval = intervalFlag(values["device-interval"]);
   }
+  if (values["no-device-flow"] === true) options.deviceFlowDisabled = true;
   if (values.expiring !== undefined) {
     const seconds = Math.round(parseDuration(values.expiring) / 1000);
     if (seconds < 1) {
@@ -242,7 +250,6 @@ async function serveMcp(
     "client-secret",
     "user",
     "scopes-granted",
-    "device-interval",
     "callback",
     "tls",
     "dir",
@@ -261,6 +268,10 @@ async function serveMcp(
       signal,
       accessTtl,
       confidentialClients: values["confidential-clients"] === true,
+      deviceFlow: values["no-device-flow"] !== true,
+      ...(values["device-interval"] === undefined
+        ? {}
+        : { deviceInterval: intervalFlag(values["device-interval"]) }),
     });
   } catch (error) {
     throw listenError(error, port) ?? error;

@@ -448,8 +448,12 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       if (target !== null && target !== resource()) {
         return oauthError("invalid_target", "This server issues tokens for its /mcp only");
       }
-      authenticated.set(request, found.id);
-      return await device.code(request, body);
+      // RFC 8628 answers JSON whatever Accept says (GitHub's variant answers a form without it).
+      const headers = new Headers(request.headers);
+      headers.set("accept", "application/json");
+      const asked = new Request(request.url, { method: "POST", headers });
+      authenticated.set(asked, found.id);
+      return await device.code(asked, body);
     }
     if (path === "/login/device" && device) {
       if (request.method === "GET") return device.page(url);

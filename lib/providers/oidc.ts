@@ -7,6 +7,7 @@
  */
 import * as oauth from "npm:oauth4webapi@^3";
 import type { DeviceCode, DeviceGrant, TokenSet } from "../core/types.ts";
+import { devicePollAnswer } from "./device_answer.ts";
 import { LoopauthError, sessionExpired } from "../core/errors.ts";
 import { fetchBounded, networkError } from "../core/http.ts";
 import { terminalSafe } from "../core/text.ts";
@@ -445,23 +446,13 @@ export function issuerDeviceGrant(
             return { status: "done", tokens: tokenSet(result, issuer.key) } as const;
           } catch (error) {
             if (error instanceof oauth.ResponseBodyError) {
-              if (error.error === "authorization_pending") return { status: "pending" } as const;
-              if (error.error === "slow_down") return { status: "slow_down" } as const;
-              const answer = { cause: error, status: error.status, oauthError: error.error };
-              if (error.error === "expired_token") {
-                throw new LoopauthError(
-                  "timeout",
-                  "The device code expired before it was entered: run the command again",
-                  answer,
-                );
-              }
-              if (error.error === "access_denied") {
-                throw new LoopauthError(
-                  "access_denied",
-                  "Access was denied: nothing was stored",
-                  answer,
-                );
-              }
+              const answer = devicePollAnswer({
+                oauthError: error.error,
+                status: error.status,
+                cause: error,
+              });
+              if (answer instanceof LoopauthError) throw answer;
+              if (answer) return answer;
             }
             throw error;
           }

@@ -16,6 +16,7 @@ import { terminalSafe } from "../core/text.ts";
 import type { AuthorizationServer } from "./authorization_server.ts";
 import type { ResourceClient } from "./resource_client.ts";
 import { postClientForm, requestToken } from "./resource_token.ts";
+import { devicePollAnswer } from "./device_answer.ts";
 import type { Provider } from "./provider.ts";
 import { fetchResource, reachableUrl } from "./resource_url.ts";
 
@@ -208,25 +209,13 @@ export function resourceDeviceGrant(target: ResourceTarget): DeviceGrant | undef
         return { status: "done", tokens: token };
       } catch (error) {
         if (!(error instanceof LoopauthError)) throw error;
-        const answer = { cause: error, status: error.status, oauthError: error.oauthError };
-        switch (error.oauthError) {
-          case "authorization_pending":
-            return { status: "pending" };
-          case "slow_down":
-            return { status: "slow_down" };
-          case "expired_token":
-            throw new LoopauthError(
-              "timeout",
-              "The device code expired before it was entered: run the command again",
-              answer,
-            );
-          case "access_denied":
-            throw new LoopauthError(
-              "access_denied",
-              "Access was denied: nothing was stored",
-              answer,
-            );
-        }
+        const answer = devicePollAnswer({
+          oauthError: error.oauthError,
+          status: error.status,
+          cause: error,
+        });
+        if (answer instanceof LoopauthError) throw answer;
+        if (answer) return answer;
         throw error;
       }
     },

@@ -659,3 +659,50 @@ Deno.test("dev-server --confidential-clients without --mcp: one line, exit 2", a
   assert.equal(stdout, "");
   assert.equal(stderr, "Error: --confidential-clients goes with --mcp");
 });
+Deno.test("dev-server --mcp offers the device flow (--device-interval sets its interval); --no-device-flow leaves the browser route alone; on the GitHub provider it answers device_flow_disabled", async () => {
+  await using home = await tempConfig();
+  const metadata = (origin: string) =>
+    fetch(`${origin}/.well-known/oauth-authorization-server`).then((r) => r.json());
+  const device = await startDevServer(["--mcp", "--device-interval", "1"], home.home);
+  try {
+    const { origin } = device.info;
+    const listed = await metadata(origin);
+    assert.equal(listed.device_authorization_endpoint, `${origin}/device_authorization`);
+    assert.ok(listed.grant_types_supported.includes(DEVICE_GRANT_TYPE));
+    const registered = await fetch(`${origin}/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        redirect_uris: ["http://127.0.0.1/callback"],
+        grant_types: ["authorization_code", DEVICE_GRANT_TYPE],
+      }),
+    }).then((r) => r.json());
+    const code = await fetch(`${origin}/device_authorization`, {
+      method: "POST",
+      body: new URLSearchParams({ client_id: registered.client_id, resource: `${origin}/mcp` }),
+    }).then((r) => r.json());
+    assert.equal(code.interval, 1);
+    assert.equal(code.verification_uri, `${origin}/login/device`);
+  } finally {
+    assert.equal((await device.stop("SIGINT")).code, 0);
+  }
+  const browserOnly = await startDevServer(["--mcp", "--no-device-flow"], home.home);
+  try {
+    const listed = await metadata(browserOnly.info.origin);
+    assert.equal(listed.device_authorization_endpoint, undefined);
+    assert.ok(!listed.grant_types_supported.includes(DEVICE_GRANT_TYPE));
+  } finally {
+    assert.equal((await browserOnly.stop("SIGINT")).code, 0);
+  }
+  const github = await startDevServer(["--no-device-flow"], home.home);
+  try {
+    const answer = await fetch(`${github.info.origin}/login/device/code`, {
+      method: "POST",
+      headers: { accept: "application/json" },
+      body: new URLSearchParams({ client_id: github.info.clientId }),
+    }).then((r) => r.json());
+    assert.equal(answer.error, "device_flow_disabled");
+  } finally {
+    assert.equal((await github.stop("SIGINT")).code, 0);
+  }
+});

@@ -3,12 +3,18 @@
  * login by a resource's URL). Metadata that names another resource, an
  * authorization server or endpoint off https, and a redirect to another
  * origin must never get the user's token or even a login; a server that
- * asks for more scopes forever gets a bounded number of logins.
+ * asks for more scopes forever gets a bounded number of logins; a device
+ * endpoint or device page off https is refused, and another login's
+ * callback pasted at the prompt is never redeemed.
  */
 import assert from "node:assert/strict";
 import { tempConfig, tempDir } from "../helpers/env.ts";
 import { Cli } from "../helpers/cli.ts";
 import { mcpAppOptions, runMcpApp, runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
+import { Tmux } from "../helpers/tmux.ts";
+import { isListening } from "../helpers/net.ts";
+import { approveDeviceCode } from "../../lib/dev/user.ts";
+import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
 import {
   checkResourceMetadata,
@@ -308,4 +314,103 @@ Deno.test("attack: during an SDK client's session (mcpAuthProvider) the server's
   assert.deepEqual(trapped, []);
   // The renewal was a login at the stored server (its tokens have no refresh token).
   assert.equal(server.requests.filter((r) => r.path === "/authorize").length, 2);
+Deno.test("attack: authorization server metadata with an http:// device_authorization_endpoint off this machine → no registration, no device code asked, no browser; one line", async () => {
+  await using server = serveMcp({
+    serverMetadata: (origin) => ({
+      issuer: origin,
+      authorization_endpoint: `${origin}/authorize`,
+      token_endpoint: `${origin}/token`,
+      registration_endpoint: `${origin}/register`,
+      device_authorization_endpoint: "http://evil.example/device",
+      code_challenge_methods_supported: ["S256"],
+    }),
+  });
+  const run = await withTmp((tmp) => runMcpClient(server.url, { tmp }));
+  assert.equal(run.code, 1);
+  assert.deepEqual(server.requests.filter((r) => AUTH_PATHS.includes(r.path)), []);
+  assert.deepEqual(run.proxyLines, [
+    `Error: The metadata of ${server.origin} has an invalid device_authorization_endpoint (https:// needed)`,
+  ]);
+});
+
+Deno.test("attack: a device authorization answer naming a verification page off https elsewhere (or javascript:) → no code shown, nothing opened, no poll; one line", async () => {
+  for (const page of ["http://evil.example/device", "javascript:alert(1)"]) {
+    await using server = serveMcp({
+      serverMetadata: (origin) => ({
+        issuer: origin,
+        authorization_endpoint: `${origin}/authorize`,
+        token_endpoint: `${origin}/token`,
+        registration_endpoint: `${origin}/register`,
+        device_authorization_endpoint: `${origin}/device`,
+        code_challenge_methods_supported: ["S256"],
+      }),
+      answer: (path) =>
+        path === "/device"
+          ? Response.json({
+            device_code: "dc-1",
+            user_code: "ABCD-EFGH",
+            verification_uri: page,
+            expires_in: 600,
+            interval: 1,
+          })
+          : undefined,
+    });
+    const run = await withTmp((tmp) => runMcpClient(server.url, { tmp, args: ["--device"] }));
+    assert.equal(run.code, 1);
+    assert.deepEqual(run.proxyLines, [
+      `Error: The device authorization endpoint of ${server.origin} sent no valid verification_uri`,
+    ]);
+    assert.deepEqual(server.requests.filter((r) => r.path === "/token"), []);
+  }
+});
+
+Deno.test("attack: another login's callback (its state, a real code) pasted into login --resource → the code is never redeemed, the login goes on and ends by its own route", async () => {
+  const mcp = startDevMcp({ deviceInterval: 0.2 });
+  await using config = await tempConfig();
+  try {
+    await using tmux = await Tmux.start(["login", "--resource", mcp.url], {
+      configHome: config.home,
+    });
+    const [, userCode] = await tmux.waitFor(/one-time code: ([A-Z]{4}-[A-Z]{4})/);
+    const [, port] = await tmux.waitFor(
+      /paste the address it ends up at \(http:\/\/127\.0\.0\.1:(\d+)\/callback\?…\)/,
+    );
+    // A code the server really issued, for the attacker's own login (state, verifier).
+    const client = await fetch(`${mcp.origin}/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"] }),
+    }).then((r) => r.json());
+    const authorize = new URL(`${mcp.origin}/authorize`);
+    authorize.search = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: `http://127.0.0.1:${port}/callback`,
+      state: "the-attackers-login",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      resource: mcp.url,
+    }).toString();
+    const redirect = await fetch(authorize, { redirect: "manual" });
+    await redirect.body?.cancel();
+    const callback = redirect.headers.get("location")!;
+    assert.match(callback, /[?&]code=/);
+    await tmux.typeLine(callback);
+    await tmux.waitFor(
+      /Not accepted: Invalid request: The state of this callback does not match the login in progress/,
+    );
+    assert.deepEqual(mcp.requests.filter((r) => r.path === "/token"), []);
+    assert.equal(await isListening(Number(port)), true, "still waiting");
+    // The user's own route still ends the login.
+    await approveDeviceCode(mcp.origin, userCode);
+    const done = await tmux.waitUntil((screen) => /\[exit \d+\]/.test(screen));
+    assert.match(done, /\[exit 0\]/, done);
+    assert.ok(
+      mcp.requests.filter((r) => r.path === "/token").every((r) =>
+        r.fields.grant_type === DEVICE_GRANT_TYPE
+      ),
+    );
+  } finally {
+    await mcp.close();
+  }
 });

@@ -23,7 +23,8 @@ async function run(url: string, tools: string[]) {
 }
 
 Deno.test("mcp-proxy: a headless login, then tool calls with the token bound to the resource (RFC 8707 on authorize and token)", async () => {
-  const mcp = startDevMcp();
+  // The browser route alone (the device route: tests/system/mcp_device_test.ts).
+  const mcp = startDevMcp({ deviceFlow: false });
   try {
     const result = await run(mcp.url, ["echo", "echo"]);
     assert.equal(result.code, 0, [...result.proxyLines, ...result.clientLines].join("\n"));
