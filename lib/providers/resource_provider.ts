@@ -149,7 +149,19 @@ export function resourceProvider(target: ResourceTarget): Provider {
  * @example
  * ```ts ignore
  * import { resourceDeviceGrant } from "./resource_provider.ts";
- * const grant = resourceDeviceGrant(target);
+ * const grant = resourceDeviceGrant({
+ *   resource: "https://mcp.example.com/mcp",
+ *   resourceParam: "https://mcp.example.com/mcp",
+ *   server: {
+ *     issuer: "https://auth.example.com",
+ *     authorizationEndpoint: "https://auth.example.com/authorize",
+ *     tokenEndpoint: "https://auth.example.com/token",
+ *     deviceAuthorizationEndpoint: "https://auth.example.com/device",
+ *     clientIdMetadataDocumentSupported: false,
+ *     issParameterSupported: true,
+ *   },
+ *   client: { clientId: "c", authMethod: "none", source: "given" },
+ * });
  * if (grant) console.log((await grant.request({ scopes: ["mcp:tools"] })).userCode);
  * ```
  */
