@@ -179,6 +179,17 @@ const WALKS: Record<string, () => Promise<Walk>> = {
       },
     });
   },
+  "--device where the authorization server offers no device flow": () => {
+    const mcp = startDevMcp({ deviceFlow: false });
+    return Promise.resolve({
+      url: mcp.url,
+      args: ["--device"],
+      line: `Error: ${mcp.url} advertises no device_authorization_endpoint: log in with --web`,
+      exit: EXIT_CODES.oauth,
+      alone: true,
+      close: () => mcp.close(),
+    });
+  },
   "the device code is refused (access_denied)": () => {
     const mcp = startDevMcp({ deviceInterval: 0.2 });
     return Promise.resolve({
@@ -270,3 +281,31 @@ for (const [name, setup] of Object.entries(WALKS)) {
     }
   });
 }
+
+Deno.test("login --resource: a registration its authorization server forgot → one line, exit 5; the command run again as it says registers anew and logs in", async () => {
+  await using config = await tempConfig();
+  let mcp = startDevMcp({ deviceInterval: 0.2 });
+  const url = mcp.url;
+  const login = async (approve: boolean) => {
+    const cli = new Cli(["login", "--resource", url], { configHome: config.home });
+    if (approve) await approveDeviceCode(mcp.origin, await userCode(cli));
+    return { ...await cli.output(), lines: cli.stderrLines.filter(Boolean) };
+  };
+  try {
+    assert.equal((await login(true)).code, 0);
+    // The same server restarted on its port: it knows no client any more.
+    await mcp.close();
+    mcp = startDevMcp({ port: Number(new URL(url).port), deviceInterval: 0.2 });
+    const refused = await login(false);
+    const line =
+      `Error: The device authorization endpoint of ${mcp.origin} does not know loopauth's client (invalid_client): run the command again to register anew`;
+    assertOneLine(refused.lines, { url, line, exit: EXIT_CODES.oauth, alone: false });
+    assert.equal(refused.code, EXIT_CODES.oauth);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 0);
+    const again = await login(true);
+    assert.equal(again.code, 0, again.lines.join("\n"));
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+  } finally {
+    await mcp.close();
+  }
+});

@@ -202,3 +202,43 @@ Deno.test("2025-03-26: metadata at the server's root (issuer on its origin), els
         `The metadata of ${foreign.origin} is for another issuer (https://evil.example)`,
   );
 });
+
+Deno.test("authorization server: the device endpoint (RFC 8628) where listed and its grant not left out of grant_types_supported; checked as every endpoint", async () => {
+  const device = "urn:ietf:params:oauth:grant-type:device_code";
+  const cases: [Record<string, unknown>, string | undefined][] = [
+    [{ device_authorization_endpoint: "/device" }, "/device"],
+    [{ device_authorization_endpoint: "/device", grant_types_supported: [device] }, "/device"],
+    [
+      { device_authorization_endpoint: "/device", grant_types_supported: ["refresh_token"] },
+      undefined,
+    ],
+    [{}, undefined],
+  ];
+  for (const [extra, expected] of cases) {
+    await using server = serveDocuments((origin) => ({
+      "/.well-known/oauth-authorization-server": serverDocument(origin, {
+        ...extra,
+        ...(extra.device_authorization_endpoint
+          ? { device_authorization_endpoint: `${origin}/device` }
+          : {}),
+      }),
+    }));
+    const found = await discoverAuthorizationServer(server.origin);
+    assert.equal(
+      found.deviceAuthorizationEndpoint,
+      expected && `${server.origin}${expected}`,
+      JSON.stringify(extra),
+    );
+  }
+  await using hostile = serveDocuments((origin) => ({
+    "/.well-known/oauth-authorization-server": serverDocument(origin, {
+      device_authorization_endpoint: "javascript:alert(1)",
+    }),
+  }));
+  await assert.rejects(
+    discoverAuthorizationServer(hostile.origin),
+    (error: LoopauthError) =>
+      error.message ===
+        `The metadata of ${hostile.origin} has an invalid device_authorization_endpoint (https:// needed)`,
+  );
+});
