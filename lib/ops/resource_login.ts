@@ -161,9 +161,8 @@ async function loginAtResource(
   const stored = given || !options.store || (inMemory && !isPast(inMemory.client.secretExpiresAt))
     ? undefined
     : await loadRegistration(key, { dir, app });
-  const reused = given
-    ? undefined
-    : (inMemory && !isPast(inMemory.client.secretExpiresAt) ? inMemory : stored && {
+  const reused = given ? undefined : onPort(
+    inMemory && !isPast(inMemory.client.secretExpiresAt) ? inMemory : stored && {
       client: {
         clientId: stored.clientId,
         ...(stored.clientSecret ? { clientSecret: stored.clientSecret } : {}),
@@ -172,7 +171,9 @@ async function loginAtResource(
         ...(stored.secretExpiresAt ? { secretExpiresAt: stored.secretExpiresAt } : {}),
       },
       redirectUri: stored.redirectUri,
-    });
+    },
+    options.port,
+  );
   // A registration names its redirect URI exactly: the port is chosen before it.
   const redirectUri = options.redirectUri ?? reused?.redirectUri ??
     `http://127.0.0.1:${
@@ -197,6 +198,9 @@ async function loginAtResource(
       await saveRegistration(key, { ...client, redirectUri }, backend.backend, { dir, app });
     }
   }
+  const own = options.redirectUri
+    ? null
+    : /^http:\/\/127\.0\.0\.1:(\d+)\/callback$/.exec(redirectUri);
   const provider = resourceProvider({
     resource: found.resource,
     ...(options.omitResourceParameter ? {} : { resourceParam: found.resourceParam }),
@@ -205,9 +209,13 @@ async function loginAtResource(
   });
   const result = await loginWith({
     ...options,
-    port: undefined,
-    // The device route alone has no redirect URI (one the user gave is refused there).
-    redirectUri: options.flow === "device" && !options.redirectUri ? undefined : redirectUri,
+    // loopauth's own redirect URI is listened on by its port (a taken one then says --port,
+    // which mcp-proxy has too); any other exactly, as its registration names it. The device
+    // route alone has no redirect URI (one the user gave is refused there).
+    ...(own ? { port: Number(own[1]), redirectUri: undefined } : {
+      port: undefined,
+      redirectUri: options.flow === "device" && !options.redirectUri ? undefined : redirectUri,
+    }),
     clientId: client.clientId,
     clientSecret: client.clientSecret,
     scopes,
@@ -290,6 +298,19 @@ async function probe(
   return response?.status === 401
     ? parseBearerChallenge(response.headers.get("www-authenticate"))
     : undefined;
+}
+
+/**
+ * A registration to reuse for a login asked to listen on `port`: one whose
+ * redirect URI is on another port is not (a `--port` chosen because its port
+ * is taken registers anew, for the port asked for).
+ */
+function onPort<T extends { redirectUri: string }>(
+  registration: T | undefined,
+  port: number | undefined,
+): T | undefined {
+  if (!registration || port === undefined) return registration;
+  return new URL(registration.redirectUri).port === String(port) ? registration : undefined;
 }
 
 /**

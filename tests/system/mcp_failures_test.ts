@@ -309,3 +309,46 @@ Deno.test("login --resource: a registration its authorization server forgot → 
     await mcp.close();
   }
 });
+
+Deno.test("login --resource: the port of a stored registration taken by another program → one line, exit 10; --port as it says registers for that port and logs in", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ deviceInterval: 0.2 });
+  const login = async (...extra: string[]) => {
+    const cli = new Cli(["login", "--resource", mcp.url, ...extra], { configHome: config.home });
+    return cli;
+  };
+  let listener: Deno.Listener | undefined;
+  try {
+    const first = await login();
+    await approveDeviceCode(mcp.origin, await userCode(first));
+    assert.equal((await first.output()).code, 0);
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    const [registration] = Object.values(stored.registrations) as { redirectUri: string }[];
+    const port = Number(new URL(registration.redirectUri).port);
+    listener = Deno.listen({ hostname: "127.0.0.1", port });
+
+    const taken = await login();
+    const { code } = await taken.output();
+    const line =
+      `Error: Port ${port} on 127.0.0.1 is already in use: free it or choose another with --port`;
+    assertOneLine(taken.stderrLines.filter(Boolean), {
+      url: mcp.url,
+      line,
+      exit: EXIT_CODES.port_in_use,
+      alone: false,
+    });
+    assert.equal(code, EXIT_CODES.port_in_use);
+
+    const other = deadPort();
+    const again = await login("--port", String(other));
+    const url = (await again.waitForLine(/^\s*http:\/\/127\.0\.0\.1:\d+\/authorize\?/)).trim();
+    assert.equal(new URL(new URL(url).searchParams.get("redirect_uri")!).port, String(other));
+    await approveDeviceCode(mcp.origin, await userCode(again));
+    const done = await again.output();
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  } finally {
+    listener?.close();
+    await mcp.close();
+  }
+});
