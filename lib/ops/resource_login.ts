@@ -177,7 +177,7 @@ async function loginAtResource(
   // A registration names its redirect URI exactly: the port is chosen before it.
   const redirectUri = options.redirectUri ?? reused?.redirectUri ??
     `http://127.0.0.1:${
-      options.port === undefined ? freePort() : takenPort(options.port)
+      options.port === undefined ? freePort() : checkedPort(options.port)
     }/callback`;
   // Chosen before the browser opens (the encrypted file asks for its passphrase now).
   const backend: ChosenBackend | undefined = options.store
@@ -317,7 +317,7 @@ function onPort<T extends { redirectUri: string }>(
  * `port` when it is free on 127.0.0.1 now: a `--port` taken is said before
  * a client is registered with a redirect URI on it.
  */
-function takenPort(port: number): number {
+function checkedPort(port: number): number {
   try {
     Deno.listen({ hostname: "127.0.0.1", port }).close();
   } catch (error) {
