@@ -204,7 +204,39 @@ const WALKS: Record<string, () => Promise<Walk>> = {
       close: () => mcp.close(),
     });
   },
-  "the device code expires (expired_token)": () => {
+  "the authorization server answers a poll with expired_token": () => {
+    const server = serveMcp({
+      serverMetadata: (origin) => ({
+        issuer: origin,
+        authorization_endpoint: `${origin}/authorize`,
+        token_endpoint: `${origin}/token`,
+        registration_endpoint: `${origin}/register`,
+        device_authorization_endpoint: `${origin}/device`,
+        code_challenge_methods_supported: ["S256"],
+      }),
+      answer: (path) =>
+        path === "/device"
+          ? Response.json({
+            device_code: "dc-1",
+            user_code: "ABCD-EFGH",
+            verification_uri: "http://127.0.0.1/device",
+            expires_in: 600,
+            interval: 0.2,
+          })
+          : path === "/token"
+          ? Response.json({ error: "expired_token" }, { status: 400 })
+          : undefined,
+    });
+    return Promise.resolve({
+      url: server.url,
+      args: ["--device"],
+      line: "Error: The device code expired before it was entered: run the command again",
+      exit: EXIT_CODES.timeout,
+      alone: false,
+      close: () => server[Symbol.asyncDispose](),
+    });
+  },
+  "the device code's lifetime runs out": () => {
     const mcp = startDevMcp({ deviceInterval: 0.2, deviceExpiresIn: 1 });
     return Promise.resolve({
       url: mcp.url,
