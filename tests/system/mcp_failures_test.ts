@@ -345,13 +345,11 @@ Deno.test("login --resource: a registration its authorization server forgot → 
 Deno.test("login --resource: the port of a stored registration taken by another program → one line, exit 10; --port as it says registers for that port and logs in", async () => {
   await using config = await tempConfig();
   const mcp = startDevMcp({ deviceInterval: 0.2 });
-  const login = async (...extra: string[]) => {
-    const cli = new Cli(["login", "--resource", mcp.url, ...extra], { configHome: config.home });
-    return cli;
-  };
+  const login = (...extra: string[]) =>
+    new Cli(["login", "--resource", mcp.url, ...extra], { configHome: config.home });
   let listener: Deno.Listener | undefined;
   try {
-    const first = await login();
+    const first = login();
     await approveDeviceCode(mcp.origin, await userCode(first));
     assert.equal((await first.output()).code, 0);
     const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
@@ -359,7 +357,7 @@ Deno.test("login --resource: the port of a stored registration taken by another 
     const port = Number(new URL(registration.redirectUri).port);
     listener = Deno.listen({ hostname: "127.0.0.1", port });
 
-    const taken = await login();
+    const taken = login();
     const { code } = await taken.output();
     const line =
       `Error: Port ${port} on 127.0.0.1 is already in use: free it or choose another with --port`;
@@ -372,7 +370,7 @@ Deno.test("login --resource: the port of a stored registration taken by another 
     assert.equal(code, EXIT_CODES.port_in_use);
 
     const other = deadPort();
-    const again = await login("--port", String(other));
+    const again = login("--port", String(other));
     const url = (await again.waitForLine(/^\s*http:\/\/127\.0\.0\.1:\d+\/authorize\?/)).trim();
     assert.equal(new URL(new URL(url).searchParams.get("redirect_uri")!).port, String(other));
     await approveDeviceCode(mcp.origin, await userCode(again));
