@@ -659,6 +659,7 @@ Deno.test("dev-server --confidential-clients without --mcp: one line, exit 2", a
   assert.equal(stdout, "");
   assert.equal(stderr, "Error: --confidential-clients goes with --mcp");
 });
+
 Deno.test("dev-server --mcp offers the device flow (--device-interval sets its interval); --no-device-flow leaves the browser route alone; on the GitHub provider it answers device_flow_disabled", async () => {
   await using home = await tempConfig();
   const metadata = (origin: string) =>

@@ -314,6 +314,8 @@ Deno.test("attack: during an SDK client's session (mcpAuthProvider) the server's
   assert.deepEqual(trapped, []);
   // The renewal was a login at the stored server (its tokens have no refresh token).
   assert.equal(server.requests.filter((r) => r.path === "/authorize").length, 2);
+});
+
 Deno.test("attack: authorization server metadata with an http:// device_authorization_endpoint off this machine → no registration, no device code asked, no browser; one line", async () => {
   await using server = serveMcp({
     serverMetadata: (origin) => ({
