@@ -314,29 +314,28 @@ for (const [name, setup] of Object.entries(WALKS)) {
   });
 }
 
-Deno.test("login --resource: a registration its authorization server forgot → one line, exit 5; the command run again as it says registers anew and logs in", async () => {
+Deno.test("login --resource: a registration its authorization server forgot, refused at the device route → the same login registers anew and its new device code logs in", async () => {
   await using config = await tempConfig();
   let mcp = startDevMcp({ deviceInterval: 0.2 });
   const url = mcp.url;
-  const login = async (approve: boolean) => {
+  const login = async () => {
     const cli = new Cli(["login", "--resource", url], { configHome: config.home });
-    if (approve) await approveDeviceCode(mcp.origin, await userCode(cli));
+    await approveDeviceCode(mcp.origin, await userCode(cli));
     return { ...await cli.output(), lines: cli.stderrLines.filter(Boolean) };
   };
   try {
-    assert.equal((await login(true)).code, 0);
+    assert.equal((await login()).code, 0);
     // The same server restarted on its port: it knows no client any more.
     await mcp.close();
     mcp = startDevMcp({ port: Number(new URL(url).port), deviceInterval: 0.2 });
-    const refused = await login(false);
-    const line =
-      `Error: The device authorization endpoint of ${mcp.origin} does not know loopauth's client (invalid_client): run the command again to register anew`;
-    assertOneLine(refused.lines, { url, line, exit: EXIT_CODES.oauth, alone: false });
-    assert.equal(refused.code, EXIT_CODES.oauth);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 0);
-    const again = await login(true);
+    const again = await login();
     assert.equal(again.code, 0, again.lines.join("\n"));
+    assert.deepEqual(
+      mcp.requests.filter((r) => r.path === "/device_authorization").map((r) => r.status),
+      [401, 200],
+    );
     assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+    assert.ok(!again.lines.some((l) => l.startsWith("Error:")), again.lines.join("\n"));
   } finally {
     await mcp.close();
   }

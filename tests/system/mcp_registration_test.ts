@@ -1,10 +1,12 @@
 /**
  * Confidential registrations (RFC 7591 answers with a `client_secret`)
- * through the real CLI against `startDevMcp({ confidentialClients: true })`:
+ * through the real CLI against `startDevMcp({ confidentialClients: true, deviceFlow: false })`:
  * kept for the next process, the secret where tokens go (the keyring here,
  * never a file), replaced once when the server answers `invalid_client`,
  * replaced before use when its `client_secret_expires_at` has passed, and
- * forgotten by `logout --resource`.
+ * forgotten by `logout --resource`. The browser route alone (`deviceFlow:
+ * false`): its code exchange is where a refused client shows; the device
+ * route's refusal is walked in tests/system/mcp_failures_test.ts.
  */
 import assert from "node:assert/strict";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
@@ -40,7 +42,11 @@ async function loginResource(
 Deno.test("login --resource: a confidential registration is reused by the next process; its secret is in the keyring, in no file", async () => {
   await using keyring = await startKeyring();
   await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, clientSecretTtl: 86_400 });
+  const mcp = startDevMcp({
+    confidentialClients: true,
+    deviceFlow: false,
+    clientSecretTtl: 86_400,
+  });
   try {
     const options = { configHome: config.home, env: keyring.env };
     const first = await loginResource(mcp.url, options);
@@ -81,7 +87,7 @@ Deno.test("login --resource: a confidential registration is reused by the next p
 
 Deno.test("login --resource: a stored registration the server answers invalid_client is replaced by one new registration in the same login", async () => {
   await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true });
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
   try {
     const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
     const first = await loginResource(mcp.url, options);
@@ -114,7 +120,11 @@ Deno.test("login --resource: a stored registration the server answers invalid_cl
 
 Deno.test("login --resource: a stored registration whose client_secret_expires_at has passed is replaced before its secret is sent", async () => {
   await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, clientSecretTtl: 86_400 });
+  const mcp = startDevMcp({
+    confidentialClients: true,
+    deviceFlow: false,
+    clientSecretTtl: 86_400,
+  });
   try {
     const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
     const first = await loginResource(mcp.url, options);
@@ -143,7 +153,7 @@ Deno.test("login --resource: a stored registration whose client_secret_expires_a
 Deno.test("logout --resource forgets the registration and its secret: the next login registers again", async () => {
   await using keyring = await startKeyring();
   await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true });
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
   try {
     const options = { configHome: config.home, env: keyring.env };
     const login = await loginResource(mcp.url, options);
@@ -167,7 +177,7 @@ Deno.test("logout --resource forgets the registration and its secret: the next l
 Deno.test("token --resource: a refresh the server refuses with invalid_client (the registration's secret changed) is exit 13 naming the login, and that login, run as printed, registers again", async () => {
   await using config = await tempConfig();
   // The login's token lives 30 s: token --resource refreshes it.
-  const mcp = startDevMcp({ confidentialClients: true, accessTtl: 30 });
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false, accessTtl: 30 });
   try {
     const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
     const login = await loginResource(mcp.url, options);
