@@ -13,7 +13,7 @@
  * Usage: deno run … scripts/token_bench.ts [RUNS]
  */
 import { saveAccount } from "../lib/store/accounts.ts";
-import { openBackend } from "../lib/store/backend.ts";
+import { openStore } from "../lib/store/secret_store.ts";
 import {
   childEnv,
   emptyDir,
@@ -80,7 +80,7 @@ const account = {
   token: { accessToken: TOKEN, tokenType: "bearer", scopes: ["repo"] },
   createdAt: new Date().toISOString(),
 };
-await saveAccount({ ...account, storage: "file" }, openBackend("file", { dir: fileConfig.dir }), {
+await saveAccount({ ...account, storage: "file" }, openStore("file", { dir: fileConfig.dir }), {
   dir: fileConfig.dir,
 });
 /**
@@ -89,7 +89,7 @@ await saveAccount({ ...account, storage: "file" }, openBackend("file", { dir: fi
  */
 async function saveInChild(
   stored: typeof account & { storage: "keyring" | "agent" },
-  backend: { dir: string; agentSocket?: string },
+  store: { dir: string; agentSocket?: string },
   env: Record<string, string>,
 ): Promise<void> {
   const module = (name: string) =>
@@ -98,11 +98,11 @@ async function saveInChild(
     args: [
       "eval",
       `import { saveAccount } from ${module("accounts.ts")};
-       import { openBackend } from ${module("backend.ts")};
-       const backend = ${JSON.stringify(backend)};
-       await saveAccount(${JSON.stringify(stored)}, openBackend(${
+       import { openStore } from ${module("secret_store.ts")};
+       const store = ${JSON.stringify(store)};
+       await saveAccount(${JSON.stringify(stored)}, openStore(${
         JSON.stringify(stored.storage)
-      }, backend), { dir: backend.dir });`,
+      }, store), { dir: store.dir });`,
     ],
     env,
     clearEnv: true,

@@ -1,7 +1,7 @@
 /** `loopauth doctor`. @module */
 import { EXIT_CODES } from "../core/errors.ts";
 import { doctor, type DoctorCheck } from "../ops/doctor.ts";
-import { parseStorage } from "../store/backend.ts";
+import { parseStorage } from "../store/secret_store.ts";
 import { STORAGE_NAMES } from "../store/secrets.ts";
 import {
   type Command,

@@ -16,7 +16,7 @@ import {
   USER_VARIABLE,
   userFlag,
 } from "./command.ts";
-import { parseStorage } from "../store/backend.ts";
+import { parseStorage } from "../store/secret_store.ts";
 import type { Values } from "./parse_args.ts";
 import { STORAGE_NAMES, type StorageName } from "../store/secrets.ts";
 import { LOGIN_ROUTE_FLAGS, loginView, reportLogin } from "./login_view.ts";

@@ -13,7 +13,7 @@ import {
   SCOPES_FLAG,
 } from "./command.ts";
 import { resourceClientFlags } from "./client_secret.ts";
-import { parseStorage } from "../store/backend.ts";
+import { parseStorage } from "../store/secret_store.ts";
 import { STORAGE_NAMES } from "../store/secrets.ts";
 // The official SDK's transports: the protocol is not written by hand here.
 import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";

@@ -15,7 +15,7 @@ import { VERSION } from "../core/version.ts";
 import type { GitHubHost } from "../providers/github_host.ts";
 import type { IssuerMetadata } from "../providers/oidc.ts";
 import { checkConfigDir } from "../store/dir_safety.ts";
-import { keyringBackend, probeKeyring } from "../store/keyring.ts";
+import { keyringStore, probeKeyring } from "../store/keyring.ts";
 import { configDir, joinPath, STORE_FILES } from "../store/paths.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { resolveHost } from "./token.ts";
@@ -335,7 +335,7 @@ async function keyringCheck(storage: StorageName | undefined, dir: string): Prom
       return {
         name: "keyring",
         status: "ok",
-        message: `keyring: ${keyringBackend().location} answers: tokens go there`,
+        message: `keyring: ${keyringStore().location} answers: tokens go there`,
       };
     }
     reason = probe.reason;

@@ -25,7 +25,7 @@ import type { RaceContext } from "../flows/race.ts";
 import type { LoopbackRedirect } from "../flows/redirect_uri.ts";
 import { rememberedFlow, rememberFlow } from "../store/flow_memory.ts";
 import { saveAccount } from "../store/accounts.ts";
-import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
+import { chooseStore, type ChosenStore } from "../store/secret_store.ts";
 import { configDir } from "../store/paths.ts";
 import { prepareConfigDir } from "../store/preflight.ts";
 import { checkedOnce } from "../store/dir_safety.ts";
@@ -373,8 +373,8 @@ async function loginPrepared(
   { provider, authorization, redirect, userParams, client, host, dir }: Prepared,
 ): Promise<LoginResult> {
   // Chosen before any flow starts, so a missing keyring costs the user nothing.
-  const store = (options.store ?? true)
-    ? await chooseBackend(options.storage, { dir, app: resolveApp(options.app) })
+  const chosen = (options.store ?? true)
+    ? await chooseStore(options.storage, { dir, app: resolveApp(options.app) })
     : undefined;
   const session: Session = {
     provider,
@@ -385,12 +385,12 @@ async function loginPrepared(
     issuer: host.issuer,
     options,
     dir,
-    store,
+    chosen,
   };
   const flow = options.flow ?? "auto";
   const choice = flow === "auto"
     ? await (await import("../flows/choose.ts")).chooseFlow({
-      remembered: store
+      remembered: chosen
         ? await rememberedFlow(host.key, { dir }).catch(() => undefined)
         : undefined,
       host: host.key,
@@ -577,7 +577,7 @@ interface Session {
   /** The config directory. */
   dir: string;
   /** Where the token goes; none when `store: false`. */
-  store?: ChosenBackend;
+  chosen?: ChosenStore;
   /** In a race: when this route may show itself, and to say it has. */
   turn?: Turn;
   /** Called once the route has shown itself (its URL or code is out; a code's expiry). */
@@ -768,13 +768,13 @@ function devicePage(
 
 /** The token is stored under the user's name and the flow remembered. */
 async function finish(
-  { provider, issuer, options, dir, store }: Session,
+  { provider, issuer, options, dir, chosen }: Session,
   { token, name, flow }: { token: TokenSet; name: string; flow: Flow },
 ): Promise<LoginResult> {
   const host = { key: provider.key };
   const result: LoginResult = { ...token, host: host.key, login: name, flow };
-  if (store) {
-    const { backend, fallbackReason } = store;
+  if (chosen) {
+    const { store, fallbackReason } = chosen;
     // One hold of the lock for the account and the flow memory (saveAccount's own
     // withLock is re-entrant): no other process writes flows.json meanwhile.
     await withLock(dir, async () => {
@@ -786,10 +786,10 @@ async function finish(
           ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
           token,
           createdAt: new Date().toISOString(),
-          storage: backend.name,
+          storage: store.name,
           ...(issuer ? { issuer: true as const } : {}),
         },
-        backend,
+        store,
         {
           dir,
           activate: options.activate,
@@ -800,8 +800,8 @@ async function finish(
       // Only a hint for next time: failing to write it does not fail the login.
       await rememberFlow(host.key, flow, { dir }).catch(() => {});
     }, { signal: options.signal });
-    result.storedIn = backend.location;
-    result.storage = backend.name;
+    result.storedIn = store.location;
+    result.storage = store.name;
     if (fallbackReason) result.keyringUnavailable = fallbackReason;
   }
   return result;

@@ -10,7 +10,7 @@ import { providerFor } from "../providers/registry.ts";
 import type { Provider } from "../providers/provider.ts";
 import { inApp, resolveApp } from "../core/app.ts";
 import { saveAccount } from "../store/accounts.ts";
-import { openBackend } from "../store/backend.ts";
+import { openStore } from "../store/secret_store.ts";
 import { configDir } from "../store/paths.ts";
 import { type LoginOptions, type LoginResult, loginWith, parseScopes } from "./login.ts";
 import { loginApp } from "./login_app.ts";
@@ -112,7 +112,7 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
     keyringUnavailable: _k,
     ...token
   } = result;
-  const backend = openBackend(account.storage, { dir });
+  const store = openStore(account.storage, { dir, app });
   await saveAccount(
     {
       ...account,
@@ -121,7 +121,7 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
       token,
       createdAt: new Date().toISOString(),
     },
-    backend,
+    store,
     { dir, activate: false },
   );
   let previousRevoked = false;
@@ -143,8 +143,8 @@ export async function reauthorize(options: ReauthorizeOptions): Promise<Reauthor
   }
   return {
     ...result,
-    storedIn: backend.location,
-    storage: backend.name,
+    storedIn: store.location,
+    storage: store.name,
     requestedScopes: scopes,
     previousRevoked,
   };

@@ -6,7 +6,7 @@
  */
 import { loginCommand, LoopauthError, sessionExpired } from "../core/errors.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
-import { openBackend } from "../store/backend.ts";
+import { openStore } from "../store/secret_store.ts";
 import {
   type AccountStoreOptions,
   findAccount,
@@ -80,7 +80,7 @@ export async function renewAccount(
     const tokens = await provider.refresh(refreshToken, client);
     const next = refreshedAccount(current, refreshToken, tokens);
     // Persist the rotated pair before anyone uses it: the old refresh token is spent.
-    await saveAccount(next, openBackend(current.storage, options), {
+    await saveAccount(next, openStore(current.storage, options), {
       ...options,
       activate: false,
     });

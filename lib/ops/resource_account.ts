@@ -16,7 +16,7 @@ import {
   saveResourceAccount,
   type StoredAccount,
 } from "../store/accounts.ts";
-import { openBackend } from "../store/backend.ts";
+import { openStore } from "../store/secret_store.ts";
 import { registrationsOf, removeRegistration } from "../store/registrations.ts";
 import { withLock } from "../store/lock.ts";
 import { configDir } from "../store/paths.ts";
@@ -97,7 +97,7 @@ export async function resourceToken(
     });
     const next = refreshedAccount(current, refreshToken, tokens);
     // Stored before anyone uses it: the old refresh token is spent.
-    await saveResourceAccount(next, openBackend(current.storage, store), store);
+    await saveResourceAccount(next, openStore(current.storage, store), store);
     return next;
   });
 }

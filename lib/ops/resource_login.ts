@@ -25,7 +25,7 @@ import { type App, inApp, resolveApp } from "../core/app.ts";
 import { saveResourceAccount } from "../store/accounts.ts";
 import { loadRegistration, removeRegistration, saveRegistration } from "../store/registrations.ts";
 import { isPast } from "../core/expiry.ts";
-import { chooseBackend, type ChosenBackend } from "../store/backend.ts";
+import { chooseStore, type ChosenStore } from "../store/secret_store.ts";
 import { configDir } from "../store/paths.ts";
 import { withPreparedConfigDir } from "../store/preflight.ts";
 
@@ -152,7 +152,7 @@ async function loginAtResource(
   const scopes = options.scopes === undefined ? found.scopes : parseScopes(options.scopes);
   // A registration made for this authorization server is used again, with the redirect URI
   // it names exactly (a step-up or a second process registers no second client): this
-  // process's first, else the one stored (a secret from the secrets backend; keyed by the
+  // process's first, else the one stored (a secret from the secret store; keyed by the
   // issuer, so a registration is never sent to another server). An expired secret
   // (RFC 7591 client_secret_expires_at) is a new registration.
   const key = `${found.server.issuer} ${options.clientName ?? ""}`;
@@ -180,8 +180,8 @@ async function loginAtResource(
       options.port === undefined ? freePort() : checkedPort(options.port)
     }/callback`;
   // Chosen before the browser opens (the encrypted file asks for its passphrase now).
-  const backend: ChosenBackend | undefined = options.store
-    ? await chooseBackend(options.storage, { dir, app })
+  const chosen: ChosenStore | undefined = options.store
+    ? await chooseStore(options.storage, { dir, app })
     : undefined;
   const client: ResourceClient = reused?.client ?? await chooseClient(found.server, {
     clientId: options.clientId,
@@ -194,8 +194,8 @@ async function loginAtResource(
   if (client.source === "registered") {
     REGISTRATIONS.set(key, { client, redirectUri });
     // Its secret goes where the token goes (never the config file).
-    if (backend && !reused) {
-      await saveRegistration(key, { ...client, redirectUri }, backend.backend, { dir, app });
+    if (chosen && !reused) {
+      await saveRegistration(key, { ...client, redirectUri }, chosen.store, { dir, app });
     }
   }
   const own = options.redirectUri
@@ -239,7 +239,7 @@ async function loginAtResource(
     refresh: (refreshToken, asked = {}) =>
       provider.refresh(refreshToken, { clientId: client.clientId, signal: asked.signal }),
   };
-  if (backend) {
+  if (chosen) {
     const token = done;
     await saveResourceAccount(
       {
@@ -258,16 +258,16 @@ async function loginAtResource(
             : {}),
         },
         createdAt: new Date().toISOString(),
-        storage: backend.backend.name,
+        storage: chosen.store.name,
         authorizationServer: found.server.issuer,
         authMethod: client.authMethod,
       },
-      backend.backend,
+      chosen.store,
       { dir, app },
     );
-    done.storedIn = backend.backend.location;
-    done.storage = backend.backend.name;
-    if (backend.fallbackReason) done.keyringUnavailable = backend.fallbackReason;
+    done.storedIn = chosen.store.location;
+    done.storage = chosen.store.name;
+    if (chosen.fallbackReason) done.keyringUnavailable = chosen.fallbackReason;
   }
   return done;
 }

@@ -7,7 +7,7 @@ import { LoopauthError } from "../core/errors.ts";
 import type { Provider, TokenCheck } from "../providers/provider.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
 import { isPast } from "../core/expiry.ts";
-import { openBackend } from "../store/backend.ts";
+import { openStore } from "../store/secret_store.ts";
 import type { StorageName } from "../store/secrets.ts";
 import { loadAccount, type StoredAccount } from "../store/accounts.ts";
 import { renewAccount } from "./refresh.ts";
@@ -23,7 +23,7 @@ import { readEnvVar } from "../core/env_vars.ts";
  * it, or the server refused its refresh token), `refreshable` (expired,
  * with a refresh token that is not expired: renewed on next use; only
  * offline, as online `status` renews it to know), `unchecked` (offline), `unreachable` (the server did not answer), `missing` (the
- * config names it but its backend has none), `error` (anything
+ * config names it but its store has none), `error` (anything
  * else; see `detail`).
  */
 export type TokenState =
@@ -42,7 +42,7 @@ export interface AccountStatus {
   login: string | null;
   /** Whether this account is the one used without `--user` (an env token always is). */
   active: boolean;
-  /** Where the token comes from: a storage backend, or `env`. */
+  /** Where the token comes from: a store, or `env`. */
   source: StorageName | "env";
   /** The keyring's name, the file's path, the agent's socket, or the environment variable. */
   location: string;
@@ -185,7 +185,7 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
           login,
           active: !env && entry?.active === login,
           source: record.storage,
-          location: openBackend(record.storage, { dir }).location,
+          location: openStore(record.storage, { dir }).location,
           clientId: record.clientId,
           scopes: record.scopes,
           tokenExpiresAt: record.expiresAt ?? null,

@@ -9,7 +9,7 @@ import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { resolveGitHubHost } from "../providers/github_host.ts";
 import { providerFor } from "../providers/registry.ts";
 import { saveAccount } from "../store/accounts.ts";
-import { chooseBackend } from "../store/backend.ts";
+import { chooseStore } from "../store/secret_store.ts";
 import { configDir } from "../store/paths.ts";
 import { withPreparedConfigDir } from "../store/preflight.ts";
 import type { StorageName } from "../store/secrets.ts";
@@ -65,7 +65,7 @@ export async function loginWithToken(options: TokenLoginOptions): Promise<TokenL
   // As a login: an unusable config directory or keyring fails before anything is sent;
   // the directory is checked that once.
   return await withPreparedConfigDir(dir, async () => {
-    const { backend, fallbackReason } = await chooseBackend(options.storage, { dir });
+    const { store, fallbackReason } = await chooseStore(options.storage, { dir });
     const provider = await providerFor(host, { signal: options.signal });
     const clientId = options.clientId ?? "";
     const check = await provider.check(token, { clientId, signal: options.signal });
@@ -98,9 +98,9 @@ export async function loginWithToken(options: TokenLoginOptions): Promise<TokenL
         clientId,
         token: { accessToken: token, tokenType: "bearer", scopes },
         createdAt: new Date().toISOString(),
-        storage: backend.name,
+        storage: store.name,
       },
-      backend,
+      store,
       { dir, activate: options.activate },
     );
     return {
@@ -109,8 +109,8 @@ export async function loginWithToken(options: TokenLoginOptions): Promise<TokenL
       accessToken: token,
       tokenType: "bearer",
       scopes,
-      storage: backend.name,
-      storedIn: backend.location,
+      storage: store.name,
+      storedIn: store.location,
       ...(fallbackReason ? { keyringUnavailable: fallbackReason } : {}),
       flow: "token",
     };

@@ -1,14 +1,14 @@
 /**
  * Accounts: the config file's metadata joined with the secrets in their
- * backend. Every change happens under the config directory's lock; secrets
+ * store. Every change happens under the config directory's lock; secrets
  * are written before the metadata that points to them and removed before it.
  * @module
  */
 import type { App } from "../core/app.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
-import type { SecretBackend, Secrets, StorageName } from "./secrets.ts";
+import type { Secrets, SecretStore, StorageName } from "./secrets.ts";
 import type { TokenSet } from "../core/types.ts";
-import { openBackend } from "./backend.ts";
+import { openStore } from "./secret_store.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
 import { forgetRecord } from "./forget_record.ts";
@@ -55,11 +55,11 @@ export function refreshedAccount(
  * caller observes `stored` (writeConfig's `after`).
  */
 async function secretsFirst(
-  backend: SecretBackend,
+  store: SecretStore,
   account: StoredAccount,
   { login, dir }: { login: string; dir: string },
 ): Promise<{ stored: Promise<void>; config: ReturnType<typeof readConfig> }> {
-  const stored = backend.set(account.host, login, secretsOf(account));
+  const stored = store.set(account.host, login, secretsOf(account));
   stored.catch(() => {}); // observed by the caller, not unhandled meanwhile
   try {
     return { stored, config: readConfig(dir) };
@@ -152,12 +152,12 @@ export async function loadAccount(
   record: AccountRecord,
   options: AccountStoreOptions,
 ): Promise<StoredAccount> {
-  const backend = openBackend(record.storage, options);
-  const secrets = await backend.get(host, record.login);
+  const store = openStore(record.storage, options);
+  const secrets = await store.get(host, record.login);
   if (!secrets) {
     throw new LoopauthError(
       "not_logged_in",
-      `The token of ${record.login} on ${host} is missing from ${backend.location}: run ${
+      `The token of ${record.login} on ${host} is missing from ${store.location}: run ${
         loginCommand(host, {
           issuer: record.issuer,
           resource: record.authorizationServer !== undefined,
@@ -169,7 +169,7 @@ export async function loadAccount(
   const refused = (why: string) =>
     new LoopauthError(
       "storage",
-      `The token of ${record.login} on ${host} in ${backend.location} ${why}: run ${
+      `The token of ${record.login} on ${host} in ${store.location} ${why}: run ${
         loginCommand(host, {
           issuer: record.issuer,
           resource: record.authorizationServer !== undefined,
@@ -191,27 +191,27 @@ function isIsoTime(text: unknown): boolean {
 }
 
 /**
- * Stores an account: secrets in `backend`, then metadata in the config file;
+ * Stores an account: secrets in `store`, then metadata in the config file;
  * the account becomes its host's active one (with `activate: false` only
  * when the host has none).
  *
  * @example
  * ```ts ignore
  * import { saveAccount } from "./accounts.ts";
- * import { fileBackend } from "./file.ts";
+ * import { fileStore } from "./file.ts";
  * await saveAccount({
  *   host: "github.com", login: "octocat", clientId: "Iv1.abc", storage: "file",
  *   createdAt: new Date().toISOString(), token: { accessToken: "gho_…", tokenType: "bearer", scopes: [] },
- * }, fileBackend({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
+ * }, fileStore({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
  * ```
  */
 export async function saveAccount(
   account: StoredAccount,
-  backend: SecretBackend,
+  store: SecretStore,
   options: AccountStoreOptions & { activate?: boolean },
 ): Promise<void> {
   await (await lock()).withLock(options.dir, async () => {
-    const { stored, config } = await secretsFirst(backend, account, {
+    const { stored, config } = await secretsFirst(store, account, {
       login: account.login,
       dir: options.dir,
     });
@@ -219,14 +219,14 @@ export async function saveAccount(
     const previous = Object.hasOwn(entry.accounts, account.login)
       ? entry.accounts[account.login]
       : undefined;
-    entry.accounts[account.login] = recordOf({ ...account, storage: backend.name });
+    entry.accounts[account.login] = recordOf({ ...account, storage: store.name });
     if (options.activate ?? true) entry.active = account.login;
     else entry.active ??= account.login; // a host's first account is its active one anyway
     // The config is written while the secret is stored, and replaced only
     // after it was: it never names an account whose secret is missing.
     await writeConfig(config, options.dir, { after: stored });
-    if (previous && previous.storage !== backend.name) {
-      await openBackend(previous.storage, options).delete(account.host, account.login);
+    if (previous && previous.storage !== store.name) {
+      await openStore(previous.storage, options).delete(account.host, account.login);
     }
   }, { signal: options.signal });
 }
@@ -258,7 +258,7 @@ export async function removeAccount(
     // Metadata first: a crash in between leaves an unreferenced secret (the
     // next login of that account replaces it), never an account without one.
     await writeConfig(config, options.dir);
-    await openBackend(storage, options).delete(host, login);
+    await openStore(storage, options).delete(host, login);
     return true;
   }, { signal: options.signal });
 }
@@ -380,27 +380,27 @@ export async function findResourceAccount(
 
 /**
  * Stores a resource account (`host` is the resource's URI and
- * `authorizationServer` is set): its secrets in `backend`, then its record,
+ * `authorizationServer` is set): its secrets in `store`, then its record,
  * under the lock, as {@linkcode saveAccount} does.
  *
  * @example
  * ```ts ignore
  * import { saveResourceAccount } from "./accounts.ts";
- * import { fileBackend } from "./file.ts";
+ * import { fileStore } from "./file.ts";
  * await saveResourceAccount({
  *   host: "https://mcp.example.com/mcp", login: "user", clientId: "c", storage: "file",
  *   authorizationServer: "https://auth.example.com", authMethod: "none",
  *   createdAt: new Date().toISOString(), token: { accessToken: "t", tokenType: "bearer", scopes: [] },
- * }, fileBackend({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
+ * }, fileStore({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
  * ```
  */
 export async function saveResourceAccount(
   account: StoredAccount,
-  backend: SecretBackend,
+  store: SecretStore,
   options: AccountStoreOptions,
 ): Promise<void> {
   await (await lock()).withLock(options.dir, async () => {
-    const { stored, config } = await secretsFirst(backend, account, {
+    const { stored, config } = await secretsFirst(store, account, {
       login: RESOURCE_LOGIN,
       dir: options.dir,
     });
@@ -409,11 +409,11 @@ export async function saveResourceAccount(
     resources[account.host] = recordOf({
       ...account,
       login: RESOURCE_LOGIN,
-      storage: backend.name,
+      storage: store.name,
     });
     await writeConfig(config, options.dir, { after: stored });
-    if (previous && previous.storage !== backend.name) {
-      await openBackend(previous.storage, options).delete(account.host, RESOURCE_LOGIN);
+    if (previous && previous.storage !== store.name) {
+      await openStore(previous.storage, options).delete(account.host, RESOURCE_LOGIN);
     }
   });
 }
@@ -434,7 +434,7 @@ export async function removeResourceAccount(
 ): Promise<boolean> {
   return await forgetRecord("resources", resource, {
     dir: options.dir,
-    forgetSecret: (record) => openBackend(record.storage, options).delete(resource, RESOURCE_LOGIN),
+    forgetSecret: (record) => openStore(record.storage, options).delete(resource, RESOURCE_LOGIN),
   });
 }
 
@@ -453,7 +453,7 @@ export interface StoredApp {
 /**
  * The app of a host's account (`login`, else the active one, else the only
  * one), so a later login needs no `--client-id` and keeps the scopes; the
- * secret only when its backend answers. `undefined` when the host has no
+ * secret only when its store answers. `undefined` when the host has no
  * account or the config cannot be read (a login then asks as on a first
  * run; the login itself reports an unusable config directory).
  *
@@ -481,8 +481,8 @@ export async function storedApp(
   const record = entry.accounts[name];
   const app: StoredApp = { login: record.login, clientId: record.clientId, scopes: record.scopes };
   try {
-    const secrets = await openBackend(record.storage, options).get(host, record.login);
+    const secrets = await openStore(record.storage, options).get(host, record.login);
     if (secrets?.clientSecret) app.clientSecret = secrets.clientSecret;
-  } catch { /* a backend that does not answer: the login asks for the secret as usual */ }
+  } catch { /* a store that does not answer: the login asks for the secret as usual */ }
   return app;
 }

@@ -1,5 +1,5 @@
 /**
- * The loopauth agent as a secrets backend: each account's secrets are one
+ * The loopauth agent as a secret store: each account's secrets are one
  * item in the agent's memory, never in a file. An agent that has gone away
  * is a `storage` error (exit 8) that says so; its secrets went with it.
  * @module
@@ -8,19 +8,19 @@ import { LoopauthError } from "../core/errors.ts";
 import { type AgentClientOptions, agentRequest, isAgentNotRunning } from "./agent_client.ts";
 import { agentSocketPath } from "./agent_paths.ts";
 import { itemName } from "./agent_protocol.ts";
-import { agentLocation, type SecretBackend, type Secrets } from "./secrets.ts";
+import { agentLocation, type Secrets, type SecretStore } from "./secrets.ts";
 
 /**
  * The agent at `socket` (default `$LOOPAUTH_AGENT`, else the default socket)
- * as a {@linkcode SecretBackend}.
+ * as a {@linkcode SecretStore}.
  *
  * @example
  * ```ts ignore
- * import { agentBackend } from "./agent.ts";
- * const secrets = await agentBackend().get("github.com", "octocat");
+ * import { agentStore } from "./agent.ts";
+ * const secrets = await agentStore().get("github.com", "octocat");
  * ```
  */
-export function agentBackend(options: AgentClientOptions = {}): SecretBackend {
+export function agentStore(options: AgentClientOptions = {}): SecretStore {
   const socket = options.socket ?? agentSocketPath();
   const ask = { ...options, socket };
   return {

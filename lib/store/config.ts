@@ -1,6 +1,6 @@
 /**
  * The per-user config file: hosts, their accounts' non-secret metadata
- * (login, client id, scopes, storage backend, expiry times) and the active
+ * (login, client id, scopes, store, expiry times) and the active
  * account of each host. Secrets are never written here.
  * @module
  */

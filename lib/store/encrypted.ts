@@ -1,5 +1,5 @@
 /**
- * The encrypted secrets backend: `tokens.enc`, AES-256-GCM (WebCrypto) with
+ * The encrypted secret store: `tokens.enc`, AES-256-GCM (WebCrypto) with
  * a key derived from a passphrase by scrypt (N=2^17, r=8, p=1: 128 MiB and
  * a noticeable pause, docs/agent.md; from the audited npm @noble/hashes, loaded only when a key
  * is derived). The passphrase comes from the first line of
@@ -36,7 +36,7 @@ import {
 } from "./envelope.ts";
 import { readJsonFile, writeFileAtomic } from "./file.ts";
 import { readPassphraseFile } from "./passphrase_file.ts";
-import type { SecretBackend, Secrets } from "./secrets.ts";
+import type { Secrets, SecretStore } from "./secrets.ts";
 
 /** The scrypt cost of new files (OWASP's recommendation for scrypt). */
 export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
@@ -44,7 +44,7 @@ export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
 /** Milliseconds the agent may take to say whether it holds a key (the passphrase is asked otherwise). */
 const AGENT_CACHE_TIMEOUT_MS = 2_000;
 
-/** Options of {@linkcode encryptedBackend}. */
+/** Options of {@linkcode encryptedStore}. */
 export interface EncryptedStoreOptions {
   /** The config directory. */
   dir: string;
@@ -54,8 +54,8 @@ export interface EncryptedStoreOptions {
   ask?: (prompt: string) => Promise<string | undefined>;
 }
 
-/** The encrypted backend, which can be unlocked before it is first needed. */
-export interface EncryptedBackend extends SecretBackend {
+/** The encrypted store, which can be unlocked before it is first needed. */
+export interface EncryptedStore extends SecretStore {
   /**
    * Gets the key now (asking for the passphrase once, twice for a new file)
    * and checks that the file decrypts: `login` calls it before the browser
@@ -76,16 +76,16 @@ const unlocked = new Map<string, UnlockedKey>();
 type Hosts = Record<string, Record<string, Secrets>>;
 
 /**
- * The encrypted backend of the config directory `dir`.
+ * The encrypted store of the config directory `dir`.
  *
  * @example
  * ```ts ignore
- * import { encryptedBackend } from "./encrypted.ts";
- * const backend = encryptedBackend({ dir: "/tmp/loopauth" });
- * await backend.set("github.com", "octocat", { accessToken: "gho_…" });
+ * import { encryptedStore } from "./encrypted.ts";
+ * const store = encryptedStore({ dir: "/tmp/loopauth" });
+ * await store.set("github.com", "octocat", { accessToken: "gho_…" });
  * ```
  */
-export function encryptedBackend(options: EncryptedStoreOptions): EncryptedBackend {
+export function encryptedStore(options: EncryptedStoreOptions): EncryptedStore {
   const path = encryptedFilePath(options);
   const env = options.env ?? readEnvVar;
   // No terminal: nothing to ask on (the caller names the other ways).

@@ -2,7 +2,7 @@
  * Files written safely: mode 0600 inside a 0700 directory, replaced
  * atomically (temp file, fsync, rename) so a crash leaves the old file or the
  * new one, never a part (a complete temp file a crash left before the rename
- * is recovered by ./recovery.ts). Also the plain-text secrets backend used when no OS
+ * is recovered by ./recovery.ts). Also the plain-text secret store used when no OS
  * keyring is available.
  *
  * The store's file calls are synchronous, except fsync: each is quick on a
@@ -13,7 +13,7 @@
  */
 import { isRecord } from "../core/json.ts";
 import { LoopauthError } from "../core/errors.ts";
-import type { SecretBackend, Secrets } from "./secrets.ts";
+import type { Secrets, SecretStore } from "./secrets.ts";
 import { joinPath, parentDir, STORE_FILES } from "./paths.ts";
 
 /** Options shared by the file store's functions. */
@@ -59,16 +59,16 @@ export function isSecretsFile(data: unknown): boolean {
 }
 
 /**
- * The secrets backend that keeps tokens in `tokens.json` (plain text, 0600).
+ * The secret store that keeps tokens in `tokens.json` (plain text, 0600).
  *
  * @example
  * ```ts ignore
- * import { fileBackend } from "./file.ts";
- * const backend = fileBackend({ dir: "/tmp/loopauth" });
- * await backend.set("github.com", "octocat", { accessToken: "gho_…" });
+ * import { fileStore } from "./file.ts";
+ * const store = fileStore({ dir: "/tmp/loopauth" });
+ * await store.set("github.com", "octocat", { accessToken: "gho_…" });
  * ```
  */
-export function fileBackend(options: FileStoreOptions): SecretBackend {
+export function fileStore(options: FileStoreOptions): SecretStore {
   const path = secretsFilePath(options);
   const read = (): SecretsFile => {
     const data = readJsonFile(path, "loopauth tokens file", {

@@ -1,5 +1,5 @@
 /**
- * The OS keyring as a secrets backend, through the platform's own command:
+ * The OS keyring as a secret store, through the platform's own command:
  * `secret-tool` (libsecret, Secret Service over D-Bus) on Linux and the BSDs,
  * `security` (Keychain) on macOS.
  *
@@ -28,7 +28,7 @@
  */
 import { ownUid } from "../platform/uid.ts";
 import { parseDuration } from "../core/duration.ts";
-import { keyringLocation, type SecretBackend, type Secrets } from "./secrets.ts";
+import { keyringLocation, type Secrets, type SecretStore } from "./secrets.ts";
 import { loginCommand, LoopauthError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { within } from "../core/timers.ts";
@@ -38,7 +38,7 @@ import type { SecretLookup } from "./secret_service.ts";
 /** Default time one keyring call may take. */
 export const KEYRING_TIMEOUT_MS = 10_000;
 
-/** Options of {@linkcode keyringBackend} and {@linkcode probeKeyring}. */
+/** Options of {@linkcode keyringStore} and {@linkcode probeKeyring}. */
 export interface KeyringOptions {
   /** Milliseconds one call may take (default 10 s or `LOOPAUTH_KEYRING_TIMEOUT`). */
   timeout?: number;
@@ -334,17 +334,17 @@ export async function probeKeyring(
 }
 
 /**
- * The OS keyring as a {@linkcode SecretBackend}; each account is one item
+ * The OS keyring as a {@linkcode SecretStore}; each account is one item
  * (service: the app's name, `loopauth` by default; host; account) holding
  * its secrets as JSON.
  *
  * @example
  * ```ts ignore
- * import { keyringBackend } from "./keyring.ts";
- * const secrets = await keyringBackend().get("github.com", "octocat");
+ * import { keyringStore } from "./keyring.ts";
+ * const secrets = await keyringStore().get("github.com", "octocat");
  * ```
  */
-export function keyringBackend(options: KeyringOptions = {}): SecretBackend {
+export function keyringStore(options: KeyringOptions = {}): SecretStore {
   const os = options.os ?? Deno.build.os;
   const service = (options.app ?? LOOPAUTH_APP).name;
   const platform = platformOf(os);

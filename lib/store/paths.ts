@@ -9,9 +9,9 @@ import { LoopauthError } from "../core/errors.ts";
 export const STORE_FILES = {
   /** Metadata: hosts, accounts, the active one (./config.ts). */
   config: "config.json",
-  /** The plain-text secrets backend (./file.ts). */
+  /** The plain-text secret store (./file.ts). */
   secrets: "tokens.json",
-  /** The encrypted secrets backend (./encrypted.ts). */
+  /** The encrypted secret store (./encrypted.ts). */
   encrypted: "tokens.enc",
   /** The flow that worked last time (./flow_memory.ts). */
   flows: "flows.json",

@@ -1,7 +1,7 @@
 /**
  * Clients registered (RFC 7591) at resources' authorization servers, kept
  * for later logins there by any process: the client id and redirect URI in
- * the config file, a confidential client's secret in a secrets backend (the
+ * the config file, a confidential client's secret in a secret store (the
  * keyring, the agent, the encrypted file or the 0600 file: never the config
  * file). A registration is keyed by `ISSUER NAME` and its secret by the
  * issuer, so neither is ever sent to another server.
@@ -11,8 +11,8 @@ import { isPast } from "../core/expiry.ts";
 import type { App } from "../core/app.ts";
 import { readConfig, type RegistrationRecord, writeConfig } from "./config.ts";
 import { forgetRecord } from "./forget_record.ts";
-import { openBackend } from "./backend.ts";
-import type { SecretBackend } from "./secrets.ts";
+import { openStore } from "./secret_store.ts";
+import type { SecretStore } from "./secrets.ts";
 
 /** A registration as a login uses it: the record, with its secret when it has one. */
 export interface StoredRegistration {
@@ -40,7 +40,7 @@ export interface RegistrationStoreOptions {
 const lock = () => import("./lock.ts");
 
 /**
- * Where a registration's secret is kept in a backend: the issuer as the
+ * Where a registration's secret is kept in a store: the issuer as the
  * host (a key is `ISSUER NAME`; an issuer URL has no space) and
  * `client NAME` as the account.
  */
@@ -82,7 +82,7 @@ export async function loadRegistration(
     return undefined;
   }
   try {
-    const secrets = await openBackend(record.storage, options).get(...secretKey(key));
+    const secrets = await openStore(record.storage, options).get(...secretKey(key));
     if (typeof secrets?.clientSecret !== "string" || !secrets.clientSecret) return undefined;
     return {
       clientId: record.clientId,
@@ -92,33 +92,33 @@ export async function loadRegistration(
       ...(record.secretExpiresAt ? { secretExpiresAt: record.secretExpiresAt } : {}),
     };
   } catch {
-    return undefined; // a backend that does not answer: a new registration
+    return undefined; // a store that does not answer: a new registration
   }
 }
 
 /**
  * Stores a registration under `key`, under the lock: a secret first, in
- * `backend`, then the record that names where it is. Replacing one whose
+ * `store`, then the record that names where it is. Replacing one whose
  * secret was elsewhere removes that secret.
  *
  * @example
  * ```ts ignore
  * import { saveRegistration } from "./registrations.ts";
- * import { fileBackend } from "./file.ts";
+ * import { fileStore } from "./file.ts";
  * await saveRegistration("https://auth.example.com loopauth", {
  *   clientId: "c", redirectUri: "http://127.0.0.1:8123/callback", authMethod: "none",
- * }, fileBackend({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
+ * }, fileStore({ dir: "/tmp/loopauth" }), { dir: "/tmp/loopauth" });
  * ```
  */
 export async function saveRegistration(
   key: string,
   registration: StoredRegistration,
-  backend: SecretBackend,
+  store: SecretStore,
   options: RegistrationStoreOptions,
 ): Promise<void> {
   await (await lock()).withLock(options.dir, async () => {
     const secret = registration.clientSecret;
-    if (secret) await backend.set(...secretKey(key), { accessToken: "", clientSecret: secret });
+    if (secret) await store.set(...secretKey(key), { accessToken: "", clientSecret: secret });
     const config = readConfig(options.dir);
     const registrations = config.registrations ??= {};
     const previous = Object.hasOwn(registrations, key) ? registrations[key] : undefined;
@@ -128,7 +128,7 @@ export async function saveRegistration(
       ...(secret
         ? {
           authMethod: registration.authMethod,
-          storage: backend.name,
+          storage: store.name,
           ...(registration.secretExpiresAt
             ? { secretExpiresAt: registration.secretExpiresAt }
             : {}),
@@ -136,8 +136,8 @@ export async function saveRegistration(
         : {}),
     };
     await writeConfig(config, options.dir);
-    if (previous?.storage && (!secret || previous.storage !== backend.name)) {
-      await openBackend(previous.storage, options).delete(...secretKey(key)).catch(() => false);
+    if (previous?.storage && (!secret || previous.storage !== store.name)) {
+      await openStore(previous.storage, options).delete(...secretKey(key)).catch(() => false);
     }
   });
 }
@@ -160,7 +160,7 @@ export async function removeRegistration(
     dir: options.dir,
     // A registration without a secret has none to forget; a store that fails keeps a stale one.
     forgetSecret: async ({ storage }) => {
-      if (storage) await openBackend(storage, options).delete(...secretKey(key)).catch(() => false);
+      if (storage) await openStore(storage, options).delete(...secretKey(key)).catch(() => false);
     },
   });
 }

@@ -1,5 +1,5 @@
 /**
- * What a secrets backend is: the secret part of an account and the place
+ * What a secret store is: the secret part of an account and the place
  * that keeps it (the keyring, the file, the agent or the encrypted file).
  * @module
  */
@@ -19,7 +19,7 @@ export interface Secrets {
 }
 
 /**
- * The name of a secrets backend: the OS keyring, the plain-text file, the
+ * The name of a secret store: the OS keyring, the plain-text file, the
  * loopauth agent's memory, the passphrase-encrypted file, or the store an
  * app passed in (`memory`: its tests'; never a `--storage` value).
  */
@@ -29,7 +29,7 @@ export type StorageName = "keyring" | "file" | "agent" | "encrypted" | "memory";
 export const STORAGE_NAMES: readonly StorageName[] = ["keyring", "file", "agent", "encrypted"];
 
 /** A place that keeps {@linkcode Secrets} per host and login. */
-export interface SecretBackend {
+export interface SecretStore {
   /** `keyring`, `file`, `agent` or `encrypted`. */
   readonly name: StorageName;
   /** Where, for messages: the keyring's name, the file's path or the agent's socket. */

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { encryptedBackend } from "../../lib/store/encrypted.ts";
+import { encryptedStore } from "../../lib/store/encrypted.ts";
 import { withLock } from "../../lib/store/lock.ts";
 import {
   type CliOptions,
@@ -86,7 +86,7 @@ Deno.test("encrypted store: round trip; tokens.enc holds no readable secret; sta
     const logout = await runCli(["logout", ...hostname], options);
     assert.equal(logout.code, 0, logout.stderr);
     assert.deepEqual(provider.activeTokens(), []);
-    const after = await encryptedBackend({
+    const after = await encryptedStore({
       dir: configDir,
       env: () => options.env!.LOOPAUTH_PASSPHRASE_FILE,
     }).get(provider.origin, "octocat");
@@ -302,7 +302,7 @@ Deno.test("encrypted store: kill -9 mid-write leaves the old file or the new one
   await using config = await tempConfig();
   const passphrase = await passphraseFile();
   const writer = fileURLToPath(new URL("../fixtures/write_encrypted.ts", import.meta.url));
-  const read = encryptedBackend({ dir: config.dir, env: () => passphrase });
+  const read = encryptedStore({ dir: config.dir, env: () => passphrase });
   for (let round = 0; round < 5; round++) {
     const child = new Deno.Command(Deno.execPath(), {
       args: [

@@ -134,7 +134,7 @@ export function gitEnv(configHome: string): Record<string, string> {
   };
 }
 
-/** The secrets a login stored in the file backend (`tokens.json`) under `configHome`. */
+/** The secrets a login stored in the file store (`tokens.json`) under `configHome`. */
 export async function storedSecrets(configHome: string, host: string, login = "octocat") {
   const data = JSON.parse(await Deno.readTextFile(`${configHome}/loopauth/tokens.json`));
   return data.hosts[host][login] as {

@@ -4,7 +4,7 @@
  * @module
  */
 import { saveAccount } from "../../lib/store/accounts.ts";
-import { fileBackend } from "../../lib/store/file.ts";
+import { fileStore } from "../../lib/store/file.ts";
 
 /** Stores `login`'s `accessToken` for `host` in `dir`'s tokens.json and config.json. */
 export async function saveFileAccount(
@@ -25,7 +25,7 @@ export async function saveFileAccount(
       createdAt: new Date().toISOString(),
       storage: "file",
     },
-    fileBackend({ dir }),
+    fileStore({ dir }),
     { dir },
   );
 }

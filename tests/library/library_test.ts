@@ -17,7 +17,7 @@ import {
 } from "../../lib/mod.ts";
 import { actAsUser, type DevProvider, startDevProvider } from "../../lib/testing.ts";
 import { findAccount, saveAccount } from "../../lib/store/accounts.ts";
-import { openBackend } from "../../lib/store/backend.ts";
+import { openStore } from "../../lib/store/secret_store.ts";
 import {
   emptyDir,
   grantType,
@@ -252,7 +252,7 @@ Deno.test("Octokit auth strategy: refreshes expiring tokens before use and once 
 
     // Clock skew: the stored expiry says an hour, the server lets the token lapse.
     const skewed = { ...stored.token, expiresAt: new Date(Date.now() + 3600_000).toISOString() };
-    await saveAccount({ ...stored, token: skewed }, openBackend("file", { dir: config.dir }), {
+    await saveAccount({ ...stored, token: skewed }, openStore("file", { dir: config.dir }), {
       dir: config.dir,
     });
     await waitUntil(() => provider.activeTokens().length === 0, {

@@ -205,7 +205,7 @@ const KEYRING_STORE = fileURLToPath(
   new URL("../fixtures/keyring_store_darwin.ts", import.meta.url),
 );
 
-/** Stores an account through the macOS backend, with a stand-in `security` that records its input. */
+/** Stores an account through the macOS store, with a stand-in `security` that records its input. */
 async function storeThroughSecurity(home: string, host: string, login: string, secrets: object) {
   const bin = `${home}/bin`;
   await Deno.mkdir(bin, { recursive: true, mode: 0o700 });

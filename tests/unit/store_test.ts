@@ -8,9 +8,9 @@ import {
   setActiveAccount,
   type StoredAccount,
 } from "../../lib/store/accounts.ts";
-import { fileBackend, secretsFilePath } from "../../lib/store/file.ts";
+import { fileStore, secretsFilePath } from "../../lib/store/file.ts";
 import { configPath, readConfig } from "../../lib/store/config.ts";
-import { parseStorage } from "../../lib/store/backend.ts";
+import { parseStorage } from "../../lib/store/secret_store.ts";
 import { tempConfig } from "../helpers.ts";
 
 const account = (host: string, token = "gho_secret", login = "octocat"): StoredAccount => ({
@@ -42,7 +42,7 @@ Deno.test("config dir follows XDG_CONFIG_HOME, HOME and APPDATA", () => {
 });
 
 Deno.test({
-  name: "file backend: 0600 files in a 0700 directory, replaced atomically, secrets apart",
+  name: "file store: 0600 files in a 0700 directory, replaced atomically, secrets apart",
   ignore: Deno.build.os === "windows",
   fn: async () => {
     await using config = await tempConfig();
@@ -50,13 +50,13 @@ Deno.test({
     await Deno.mkdir(dir, { mode: 0o755 });
     await Deno.chmod(dir, 0o755); // a loose directory is tightened
     const options = { dir };
-    await saveAccount(account("github.com"), fileBackend(options), options);
+    await saveAccount(account("github.com"), fileStore(options), options);
     const path = secretsFilePath(options);
     assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     assert.equal((await Deno.stat(configPath(dir))).mode! & 0o777, 0o600);
     const inode = (await Deno.stat(path)).ino;
-    await saveAccount(account("ghe.example.com", "gho_other"), fileBackend(options), options);
+    await saveAccount(account("ghe.example.com", "gho_other"), fileStore(options), options);
     assert.notEqual((await Deno.stat(path)).ino, inode, "a new file was renamed over the old one");
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(names, ["config.json", "lock", "tokens.json"], "no temp file left behind");
@@ -84,9 +84,9 @@ Deno.test({
 Deno.test("several accounts per host: the last login is active, switch changes it", async () => {
   await using config = await tempConfig();
   const options = { dir: config.dir };
-  const backend = fileBackend(options);
-  await saveAccount(account("github.com", "gho_a", "octocat"), backend, options);
-  await saveAccount(account("github.com", "gho_b", "hubot"), backend, options);
+  const store = fileStore(options);
+  await saveAccount(account("github.com", "gho_a", "octocat"), store, options);
+  await saveAccount(account("github.com", "gho_b", "hubot"), store, options);
   assert.equal((await findAccount("github.com", undefined, options))?.login, "hubot");
   assert.equal((await findAccount("github.com", "octocat", options))?.token.accessToken, "gho_a");
   await setActiveAccount("github.com", "octocat", options);
@@ -121,7 +121,7 @@ Deno.test("corrupted config or tokens files are clear errors naming the file", a
     );
   }
   await Deno.remove(configPath(config.dir));
-  await saveAccount(account("github.com"), fileBackend(options), options);
+  await saveAccount(account("github.com"), fileStore(options), options);
   await Deno.writeTextFile(secretsFilePath(options), '{"hosts":{"github.com":{"octocat":7}}}', {
     mode: 0o600,
   });
@@ -178,11 +178,11 @@ Deno.test("paths join and split on each platform's separator", async () => {
 
 Deno.test("the config is replaced only after the secret is stored: a failed secret leaves both files as they were", async () => {
   await using config = await tempConfig();
-  const backend = fileBackend({ dir: config.dir });
-  await saveAccount(account("github.com", "gho_first"), backend, { dir: config.dir });
+  const store = fileStore({ dir: config.dir });
+  await saveAccount(account("github.com", "gho_first"), store, { dir: config.dir });
   const before = await Deno.readTextFile(configPath(config.dir));
   const broken = {
-    ...backend,
+    ...store,
     set: async () => {
       await new Promise((done) => queueMicrotask(() => done(undefined)));
       throw new LoopauthError("storage", "The keyring refused it");

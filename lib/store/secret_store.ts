@@ -3,27 +3,27 @@
  * when one answers, else a plain-text file (with a warning). `--storage` /
  * `LOOPAUTH_STORAGE` force one of those or the encrypted file.
  *
- * The keyring, agent and encrypted backends load on first use, so that a
+ * The keyring, agent and encrypted stores load on first use, so that a
  * `token` reading the file evaluates none of their code.
  * @module
  */
 import { type App, appEnv, LOOPAUTH_APP } from "../core/app.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { agentSocketPath } from "./agent_paths.ts";
-import { fileBackend } from "./file.ts";
+import { fileStore } from "./file.ts";
 import { joinPath, STORE_FILES } from "./paths.ts";
 import {
   agentLocation,
   keyringLocation,
-  type SecretBackend,
   type Secrets,
+  type SecretStore,
   STORAGE_NAMES,
   type StorageName,
 } from "./secrets.ts";
 
-/** Options of {@linkcode chooseBackend} and {@linkcode openBackend}. */
-export interface BackendOptions {
-  /** The config directory (for the file backends). */
+/** Options of {@linkcode chooseStore} and {@linkcode openStore}. */
+export interface StoreOptions {
+  /** The config directory (for the file stores). */
   dir: string;
   /** Milliseconds a keyring call may take (default 10 s or `LOOPAUTH_KEYRING_TIMEOUT`). */
   keyringTimeout?: number;
@@ -35,11 +35,11 @@ export interface BackendOptions {
   app?: App;
 }
 
-/** The backend {@linkcode chooseBackend} picked. */
-export interface ChosenBackend {
-  /** The backend. */
-  backend: SecretBackend;
-  /** Why the keyring was not used, when another backend was picked automatically. */
+/** The store {@linkcode chooseStore} picked. */
+export interface ChosenStore {
+  /** The store. */
+  store: SecretStore;
+  /** Why the keyring was not used, when another store was picked automatically. */
   fallbackReason?: string;
 }
 
@@ -49,7 +49,7 @@ export interface ChosenBackend {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseStorage } from "./backend.ts";
+ * import { parseStorage } from "./secret_store.ts";
  * assert.equal(parseStorage("keyring"), "keyring");
  * ```
  */
@@ -65,24 +65,24 @@ export function parseStorage(value: string | undefined): StorageName | undefined
 }
 
 /**
- * The backend of a stored account.
+ * The store of a stored account.
  *
  * @example
  * ```ts ignore
- * import { openBackend } from "./backend.ts";
- * const secrets = await openBackend("file", { dir: "/tmp/loopauth" }).get("github.com", "octocat");
+ * import { openStore } from "./secret_store.ts";
+ * const secrets = await openStore("file", { dir: "/tmp/loopauth" }).get("github.com", "octocat");
  * ```
  */
-export function openBackend(name: StorageName, options: BackendOptions): SecretBackend {
+export function openStore(name: StorageName, options: StoreOptions): SecretStore {
   switch (name) {
     case "memory":
-      return appBackend(options.app);
+      return appStore(options.app);
     case "keyring":
-      return lazyBackend(
+      return lazyStore(
         name,
         keyringLocation(),
         async () =>
-          (await import("./keyring.ts")).keyringBackend({
+          (await import("./keyring.ts")).keyringStore({
             timeout: options.keyringTimeout,
             app: options.app,
             signal: options.signal,
@@ -90,29 +90,29 @@ export function openBackend(name: StorageName, options: BackendOptions): SecretB
       );
     case "agent": {
       const socket = options.agentSocket ?? agentSocketPath({ app: options.app });
-      return lazyBackend(
+      return lazyStore(
         name,
         agentLocation(socket),
-        async () => (await import("./agent.ts")).agentBackend({ socket }),
+        async () => (await import("./agent.ts")).agentStore({ socket }),
       );
     }
     case "encrypted":
-      return lazyBackend(
+      return lazyStore(
         name,
         joinPath(options.dir, STORE_FILES.encrypted),
         async () =>
-          (await import("./encrypted.ts")).encryptedBackend({
+          (await import("./encrypted.ts")).encryptedStore({
             dir: options.dir,
             env: appEnv(options.app ?? LOOPAUTH_APP),
           }),
       );
     default:
-      return fileBackend({ dir: options.dir });
+      return fileStore({ dir: options.dir });
   }
 }
 
-/** The store an app passed in (`AppOptions.secrets`) as a backend. */
-function appBackend(app: App | undefined): SecretBackend {
+/** The store an app passed in (`AppOptions.secrets`) as a store. */
+function appStore(app: App | undefined): SecretStore {
   const store = app?.secrets;
   if (!store) {
     // Its secrets lived in the memory of the program that logged in (a test), gone now.
@@ -130,25 +130,25 @@ function appBackend(app: App | undefined): SecretBackend {
   };
 }
 
-/** A backend whose module `load` imports on its first call. */
-function lazyBackend(
+/** A store whose module `load` imports on its first call. */
+function lazyStore(
   name: StorageName,
   location: string,
-  load: () => Promise<SecretBackend>,
-): SecretBackend {
-  let loading: Promise<SecretBackend> | undefined;
-  const backend = () => loading ??= load();
+  load: () => Promise<SecretStore>,
+): SecretStore {
+  let loading: Promise<SecretStore> | undefined;
+  const store = () => loading ??= load();
   return {
     name,
     location,
-    get: async (host, login) => await (await backend()).get(host, login),
-    set: async (host, login, secrets) => await (await backend()).set(host, login, secrets),
-    delete: async (host, login) => await (await backend()).delete(host, login),
+    get: async (host, login) => await (await store()).get(host, login),
+    set: async (host, login, secrets) => await (await store()).set(host, login, secrets),
+    delete: async (host, login) => await (await store()).delete(host, login),
   };
 }
 
 /**
- * Picks the backend for a new login: the forced one, else the keyring when
+ * Picks the store for a new login: the forced one, else the keyring when
  * it answers, else the agent when one answers, else the file (with the
  * reasons, for the warning). Forcing `keyring` where none works, or `agent`
  * where none answers, is a `storage` error; forcing `encrypted` asks for
@@ -156,26 +156,26 @@ function lazyBackend(
  *
  * @example
  * ```ts ignore
- * import { chooseBackend } from "./backend.ts";
- * const { backend, fallbackReason } = await chooseBackend(undefined, { dir: "/tmp/loopauth" });
+ * import { chooseStore } from "./secret_store.ts";
+ * const { store, fallbackReason } = await chooseStore(undefined, { dir: "/tmp/loopauth" });
  * ```
  */
-export async function chooseBackend(
+export async function chooseStore(
   preference: StorageName | undefined,
-  options: BackendOptions,
-): Promise<ChosenBackend> {
+  options: StoreOptions,
+): Promise<ChosenStore> {
   // An app that brings its own store (its tests) keeps every secret there.
   if (options.app?.secrets && (preference === undefined || preference === "memory")) {
-    return { backend: appBackend(options.app) };
+    return { store: appStore(options.app) };
   }
-  if (preference === "file") return { backend: openBackend("file", options) };
+  if (preference === "file") return { store: openStore("file", options) };
   if (preference === "encrypted") {
-    const backend = (await import("./encrypted.ts")).encryptedBackend({
+    const store = (await import("./encrypted.ts")).encryptedStore({
       dir: options.dir,
       env: appEnv(options.app ?? LOOPAUTH_APP),
     });
-    await backend.unlock();
-    return { backend };
+    await store.unlock();
+    return { store };
   }
   const { agentRequest, isAgentNotRunning, probeAgent } = await import("./agent_client.ts");
   if (preference === "agent") {
@@ -203,14 +203,14 @@ export async function chooseBackend(
         `The key of the agent at ${socket} is a forwarded, read-only key: log in on the machine the agent runs on, or use another --storage`,
       );
     }
-    return { backend: openBackend("agent", { ...options, agentSocket: socket }) };
+    return { store: openStore("agent", { ...options, agentSocket: socket }) };
   }
   const probe = await (await import("./keyring.ts")).probeKeyring({
     timeout: options.keyringTimeout,
     app: options.app,
     signal: options.signal,
   });
-  if (probe.ok) return { backend: openBackend("keyring", options) };
+  if (probe.ok) return { store: openStore("keyring", options) };
   if (preference === "keyring") {
     throw new LoopauthError(
       "storage",
@@ -222,9 +222,9 @@ export async function chooseBackend(
   });
   if (agent.ok && agent.status.forwarded === undefined) {
     return {
-      backend: openBackend("agent", { ...options, agentSocket: agent.socket }),
+      store: openStore("agent", { ...options, agentSocket: agent.socket }),
       fallbackReason: probe.reason,
     };
   }
-  return { backend: openBackend("file", options), fallbackReason: probe.reason };
+  return { store: openStore("file", options), fallbackReason: probe.reason };
 }
