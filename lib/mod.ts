@@ -96,7 +96,15 @@ export {
 } from "./core/app.ts";
 export { configDir, type ConfigDirOptions } from "./store/paths.ts";
 export { type ExecCredential, execCredential } from "./ops/exec_credential.ts";
-export { logout, logoutAll, type LogoutOptions, type LogoutResult } from "./ops/logout.ts";
+export {
+  logout,
+  logoutAll,
+  type LogoutAllResult,
+  type LogoutOptions,
+  type LogoutResult,
+  type RegistrationLogoutResult,
+  type ResourceLogoutResult,
+} from "./ops/logout.ts";
 export { apiRequest, type ApiRequestOptions } from "./ops/api.ts";
 export {
   createLoopauthAuth,

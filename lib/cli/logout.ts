@@ -30,7 +30,8 @@ const FLAGS = {
   },
   all: {
     type: "boolean",
-    description: "every account: of --hostname when given, else of every host",
+    description:
+      "every account: of --hostname or --issuer when given, else of every host and resource, and every stored client registration",
   },
   ...CLIENT_SECRET_FLAGS,
   "client-secret-file": {
@@ -40,7 +41,8 @@ const FLAGS = {
   },
   json: {
     type: "boolean",
-    description: 'print what was logged out as JSON: [{"host", "login", "revoked"}]',
+    description:
+      'print what was logged out as JSON: [{"host", "login", "revoked"}] (--all adds {"resource", "revoked"} and {"registration", "clientId"})',
   },
 } as const satisfies Flags;
 
@@ -69,6 +71,9 @@ ${flagHelp(FLAGS)}
 If revocation fails the local token is still removed, and the message says where to
 revoke it by hand (exit code 9). A token given to login --with-token was made elsewhere:
 it is only removed here (revoke it where it was made).
+
+--all without --hostname or --issuer also logs out of every resource (as --resource
+does) and forgets every stored client registration with its secret: nothing is left.
 
 Examples:
   loopauth logout
@@ -120,11 +125,26 @@ Examples:
       return 0;
     }
     for (const result of results) {
-      console.log(
-        result.revoked
-          ? `Logged out of ${result.host} (${result.login}); the token was revoked on the server`
-          : `Logged out of ${result.host} (${result.login}); the token was not made by loopauth, so it is still valid: revoke it where it was made`,
-      );
+      if ("registration" in result) {
+        // Names from the config file: shown as text, never as terminal controls.
+        console.log(
+          `Forgot the client ${terminalSafe(result.clientId, { max: 80 })} registered at ${
+            terminalSafe(result.registration, { max: 120 })
+          }`,
+        );
+      } else if ("resource" in result) {
+        console.log(
+          `Logged out of ${terminalSafe(result.resource, { max: 120 })}${
+            result.revoked ? "; the token was revoked on the server" : ""
+          }`,
+        );
+      } else {
+        console.log(
+          result.revoked
+            ? `Logged out of ${result.host} (${result.login}); the token was revoked on the server`
+            : `Logged out of ${result.host} (${result.login}); the token was not made by loopauth, so it is still valid: revoke it where it was made`,
+        );
+      }
     }
     return 0;
   },

@@ -1,6 +1,7 @@
 /**
  * `logout`: revoke tokens on the server, then forget them locally (keyring or
- * file, and the config file).
+ * file, and the config file); `logoutAll` without a host forgets resource
+ * accounts and client registrations too.
  * @module
  */
 import { type App, type AppOption, inApp, resolveApp } from "../core/app.ts";
@@ -8,6 +9,7 @@ import { asReason } from "../core/text.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { removeAccount } from "../store/accounts.ts";
 import { readConfig } from "../store/config.ts";
+import { removeRegistration } from "../store/registrations.ts";
 import { configDir } from "../store/paths.ts";
 import { resolveHost, storedAccount, storedHost } from "./token.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
@@ -43,6 +45,38 @@ export interface LogoutResult {
   revoked: boolean;
 }
 
+/** A resource account {@linkcode logoutAll} logged out of (`login --resource`, `mcp-proxy`). */
+export interface ResourceLogoutResult {
+  /** The resource's canonical URL. */
+  resource: string;
+  /** Whether its authorization server revoked the token (false: it offers no revocation). */
+  revoked: boolean;
+}
+
+/** A client registration {@linkcode logoutAll} forgot that no resource account used. */
+export interface RegistrationLogoutResult {
+  /** The authorization server (issuer) the client is registered at. */
+  registration: string;
+  /** The registered client id. */
+  clientId: string;
+}
+
+/** What {@linkcode logoutAll} removed: a host's account, a resource account or a registration. */
+export type LogoutAllResult = LogoutResult | ResourceLogoutResult | RegistrationLogoutResult;
+
+/** A revocation that failed (the local token is removed all the same). */
+interface Failure {
+  /** What was logged out: `LOGIN on HOST`, or a resource's URL. */
+  what: string;
+  /** Its host key or resource URL. */
+  target: string;
+  /** Why the server did not revoke it. */
+  reason: string;
+  /** Where to revoke it by hand. */
+  where: string;
+  error: unknown;
+}
+
 /**
  * Revokes the stored token of a host's account (`user`, else the active one)
  * on the server and removes it locally. If revocation fails the local token
@@ -63,14 +97,19 @@ export async function logout(options: LogoutOptions = {}): Promise<LogoutResult>
   return await inApp(app, async () => {
     const asApp = { ...options, app };
     const host = await resolveHost(asApp);
-    return (await logoutEach([{ host, login: options.user }], asApp))[0];
+    const { results, failures } = await logoutEach([{ host, login: options.user }], asApp);
+    throwFailures(results, failures);
+    return results[0];
   });
 }
 
 /**
- * Logs out of every stored account: of `hostname`'s accounts when it is
- * given, else of every host's. Failed revocations are reported together
- * after every local token is removed.
+ * Logs out of every stored account: of `hostname`'s (or `issuer`'s) accounts
+ * when it is given, else of every host's, and then of every resource account
+ * (as `logout --resource` does: revoked where its authorization server offers
+ * revocation, then forgotten with its client registration) and forgets every
+ * other stored client registration with its secret. Failed revocations are
+ * reported together after every local token is removed.
  *
  * @throws {LoopauthError} `storage`, or `revoke_failed` (every local token is removed, a server did
  * not revoke one)
@@ -78,12 +117,12 @@ export async function logout(options: LogoutOptions = {}): Promise<LogoutResult>
  * @example
  * ```ts ignore
  * import { logoutAll } from "./logout.ts";
- * for (const { host, login } of await logoutAll()) console.log(host, login);
+ * for (const result of await logoutAll()) console.log(result);
  * ```
  */
 export async function logoutAll(
   options: Omit<LogoutOptions, "user" | "userVariable"> = {},
-): Promise<LogoutResult[]> {
+): Promise<LogoutAllResult[]> {
   const app = resolveApp(options.app);
   return await inApp(app, () => logoutAllAs({ ...options, app }));
 }
@@ -91,8 +130,9 @@ export async function logoutAll(
 /** {@linkcode logoutAll} for an app resolved once. */
 async function logoutAllAs(
   options: Omit<LogoutOptions, "user" | "userVariable"> & { app: App },
-): Promise<LogoutResult[]> {
-  const config = readConfig(options.configDir ?? configDir({ app: options.app }));
+): Promise<LogoutAllResult[]> {
+  const dir = options.configDir ?? configDir({ app: options.app });
+  const config = readConfig(dir);
   const only = options.hostname === undefined && options.issuer === undefined
     ? undefined
     : await resolveHost(options);
@@ -102,28 +142,60 @@ async function logoutAllAs(
     const host = storedHost(config, key);
     for (const login of Object.keys(entry.accounts)) targets.push({ host, login });
   }
-  if (targets.length === 0) {
+  // Resources and registrations belong to no host: only a logout of everything takes them.
+  const resources = only === undefined ? Object.keys(config.resources ?? {}) : [];
+  const registrations = only === undefined ? Object.keys(config.registrations ?? {}) : [];
+  if (targets.length === 0 && resources.length === 0 && registrations.length === 0) {
     throw new LoopauthError(
       "not_logged_in",
-      `Not logged in to ${only?.key ?? "any host"}: nothing to log out of`,
+      `Not logged in to ${only?.key ?? "any host or resource"}: nothing to log out of`,
     );
   }
-  return await logoutEach(targets, options);
+  const { results, failures } = await logoutEach(targets, { ...options, configDir: dir });
+  const all: LogoutAllResult[] = [...results];
+  if (resources.length) {
+    // Loaded only when there is one: logout --resource's own code, revocation included.
+    const { resourceLogout } = await import("./resource_account.ts");
+    for (const resource of resources) {
+      const where = config.resources?.[resource]?.authorizationServer ?? resource;
+      try {
+        const { removed, revoked } = await resourceLogout(resource, {
+          configDir: dir,
+          app: options.app,
+          signal: options.signal,
+        });
+        if (removed) all.push({ resource, revoked });
+      } catch (error) {
+        // A store that fails stops here, as it does for a host's account.
+        if (error instanceof LoopauthError && ["cancelled", "storage"].includes(error.code)) {
+          throw error;
+        }
+        // Anything else is the revocation's: resourceLogout forgot the account before rethrowing it.
+        all.push({ resource, revoked: false });
+        failures.push({ what: resource, target: resource, reason: asReason(error), where, error });
+      }
+    }
+  }
+  // What is left: registrations no resource account used (a login that did not finish, another app's).
+  const store = { dir, app: options.app };
+  const left = only === undefined ? readConfig(dir).registrations ?? {} : {};
+  for (const [key, record] of Object.entries(left)) {
+    if (await removeRegistration(key, store)) {
+      all.push({ registration: key.split(" ")[0], clientId: record.clientId });
+    }
+  }
+  throwFailures(all, failures);
+  return all;
 }
 
 async function logoutEach(
   targets: { host: HostRef; login?: string }[],
   options: LogoutOptions,
-): Promise<LogoutResult[]> {
+): Promise<{ results: LogoutResult[]; failures: Failure[] }> {
   const app = resolveApp(options.app);
   const dir = options.configDir ?? configDir({ app });
   const results: LogoutResult[] = [];
-  const failures: {
-    result: LogoutResult;
-    reason: string;
-    settingsUrl: string;
-    error: unknown;
-  }[] = [];
+  const failures: Failure[] = [];
   for (const { host, ...target } of targets) {
     const account = await storedAccount(host, {
       user: target.login,
@@ -148,28 +220,42 @@ async function logoutEach(
       }
     } catch (error) {
       const reason = asReason(error);
-      failures.push({ result, reason, settingsUrl: provider.settingsUrl, error });
+      failures.push({
+        what: `${result.login} on ${result.host}`,
+        target: result.host,
+        reason,
+        where: provider.settingsUrl,
+        error,
+      });
     }
     await removeAccount(host.key, account.login, { dir, app });
     results.push(result);
   }
+  return { results, failures };
+}
+
+/**
+ * Throws the failed revocations of a logout as one `revoke_failed` error (its
+ * tokens are removed locally), naming each and where to revoke it by hand.
+ */
+function throwFailures(results: LogoutAllResult[], failures: Failure[]): void {
   if (failures.length === 1 && results.length === 1) {
-    const [{ result, reason, settingsUrl, error }] = failures;
+    const [{ target, reason, where, error }] = failures;
     throw new LoopauthError(
       "revoke_failed",
-      `Removed the local token for ${result.host}, but could not revoke it on the server (${reason}): it may still be valid, revoke it at ${settingsUrl}`,
+      `Removed the local token for ${target}, but could not revoke it on the server (${reason}): it may still be valid, revoke it at ${where}`,
       { cause: error },
     );
   }
   if (failures.length) {
-    const list = failures.map((f) => `${f.result.login} on ${f.result.host} (${f.reason})`);
+    const list = failures.map((f) => `${f.what} (${f.reason})`);
     throw new LoopauthError(
       "revoke_failed",
       `Removed the local tokens, but could not revoke ${
         list.join(", ")
-      } on the server: they may still be valid, revoke them in each host's settings (${
-        [...new Set(failures.map((f) => f.settingsUrl))].join(", ")
-      })`,
+      } on the server: they may still be valid, revoke them by hand at ${
+        [...new Set(failures.map((f) => f.where))].join(", ")
+      }`,
       {
         cause: new AggregateError(
           failures.map((f) => f.error),
@@ -178,5 +264,4 @@ async function logoutEach(
       },
     );
   }
-  return results;
 }

@@ -15,6 +15,8 @@ export interface TestKeyring extends AsyncDisposable {
   lookup(host: string, login: string, service?: string): Promise<string | undefined>;
   /** Writes an item where loopauth keeps an account's secrets, as another program could. */
   store(host: string, login: string, secret: string): Promise<void>;
+  /** The `host account` of every item of `service` (default loopauth), sorted. */
+  items(service?: string): Promise<string[]>;
 }
 
 /**
@@ -127,6 +129,19 @@ export async function startKeyring(): Promise<TestKeyring> {
           login,
         ]);
         return output.success ? new TextDecoder().decode(output.stdout) : undefined;
+      },
+      async items(service = "loopauth") {
+        const output = await secretTool(["search", "--all", "service", service]);
+        // One block per item: its attributes as `attribute.NAME = VALUE` lines (stdout or stderr).
+        const text = new TextDecoder().decode(output.stdout) +
+          new TextDecoder().decode(output.stderr);
+        const items: string[] = [];
+        for (const block of text.split(/^\[/m).slice(1)) {
+          const value = (name: string) =>
+            block.match(new RegExp(`^attribute\\.${name} = (.*)$`, "m"))?.[1] ?? "";
+          items.push(`${value("host")} ${value("account")}`);
+        }
+        return items.sort();
       },
       async store(host, login, secret) {
         const output = await secretTool(
