@@ -97,6 +97,8 @@ export interface DevMcp {
   expireAccessTokens(): void;
   /** Gives every registered confidential client a new secret: the old one is `invalid_client`. */
   changeClientSecrets(): void;
+  /** The secrets of the confidential clients registered so far (for tests: where they must not be). */
+  clientSecrets(): string[];
   /** Stops it. */
   close(): Promise<void>;
 }
@@ -580,6 +582,7 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
         if (client.secret) client.secret = randomToken("mcps_", 32);
       }
     },
+    clientSecrets: () => [...clients.values()].flatMap((client) => client.secret ?? []),
     close: async () => {
       await server.shutdown();
     },

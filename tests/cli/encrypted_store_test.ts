@@ -16,39 +16,17 @@ import {
   killWhileWriting,
   loginWith,
   MAIN,
+  PASSPHRASE,
+  passphraseFile,
   runCli,
   runFlags,
   secretEnv,
   tempConfig,
-  tempDir,
   Tmux,
   waitUntil,
+  withPassphrase,
   withProvider,
 } from "../helpers.ts";
-
-const PASSPHRASE = "correct horse battery staple";
-
-/**
- * A passphrase file (mode 0600) in a directory of its own: never in the
- * config directory, where loopauth refuses it (tests/security/passphrase_test.ts).
- */
-async function passphraseFile(text = `${PASSPHRASE}\n`): Promise<string> {
-  const path = `${await tempDir("p")}/passphrase`;
-  await Deno.writeTextFile(path, text, { mode: 0o600 });
-  await Deno.chmod(path, 0o600);
-  return path;
-}
-
-/** The documented flags with `LOOPAUTH_PASSPHRASE_FILE` and read access to it (it lies elsewhere). */
-function withPassphrase(configHome: string, file: string): CliOptions {
-  const env = { LOOPAUTH_PASSPHRASE_FILE: file };
-  return { configHome, env, flags: withRead(runFlags(`${configHome}/loopauth`, env), file) };
-}
-
-/** `flags` with read access to `path` as well. */
-function withRead(flags: string[], path: string): string[] {
-  return flags.map((flag) => flag.startsWith("--allow-read=") ? `${flag},${path}` : flag);
-}
 
 function errorLine(stderr: string): string {
   const lines = stderr.trimEnd().split("\n");

@@ -4,14 +4,26 @@
  * kept for the next process, the secret where tokens go (the keyring here,
  * never a file), replaced once when the server answers `invalid_client`,
  * replaced before use when its `client_secret_expires_at` has passed, and
- * forgotten by `logout --resource`. The browser route alone (`deviceFlow:
- * false`): its code exchange is where a refused client shows; the device
- * route's refusal is walked in tests/system/mcp_failures_test.ts.
+ * forgotten by `logout --resource`; in the agent and the encrypted file too.
+ * The browser route alone (`deviceFlow: false`): its code exchange is where a
+ * refused client shows; the device route's refusal is walked in
+ * tests/system/mcp_failures_test.ts.
  */
 import assert from "node:assert/strict";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
-import { Cli, filesContaining, runCli, startKeyring, tempConfig, waitUntil } from "../helpers.ts";
+import {
+  Cli,
+  type CliOptions,
+  filesContaining,
+  passphraseFile,
+  runCli,
+  startAgent,
+  startKeyring,
+  tempConfig,
+  waitUntil,
+  withPassphrase,
+} from "../helpers.ts";
 
 /** The authorization URLs a `login --resource` printed (no display here: it prints them). */
 const AUTHORIZE = /^\s*http:\/\/127\.0\.0\.1:\d+\/authorize\?/;
@@ -22,7 +34,7 @@ const AUTHORIZE = /^\s*http:\/\/127\.0\.0\.1:\d+\/authorize\?/;
  */
 async function loginResource(
   url: string,
-  options: { configHome: string; env?: Record<string, string> },
+  options: CliOptions,
   logins = 1,
   args = ["login", "--resource", url],
 ) {
@@ -84,6 +96,52 @@ Deno.test("login --resource: a confidential registration is reused by the next p
     await mcp.close();
   }
 });
+
+for (const storage of ["agent", "encrypted"] as const) {
+  Deno.test(`login --resource --storage ${storage}: a confidential registration is reused by the next process; its secret is in no file in plain text`, async () => {
+    await using config = await tempConfig();
+    const options = storage === "encrypted"
+      ? withPassphrase(config.home, await passphraseFile())
+      : { configHome: config.home };
+    await using _agent = storage === "agent" ? await startAgent(options) : undefined;
+    const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
+    try {
+      const args = ["login", "--resource", mcp.url, "--storage", storage];
+      for (const run of ["first", "second"]) {
+        const out = await loginResource(mcp.url, options, 1, args);
+        assert.equal(out.code, 0, `${run}: ${out.stderr}`);
+      }
+      assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+      const ids = mcp.requests.filter((r) => r.path === "/authorize").map((r) =>
+        r.fields.client_id
+      );
+      assert.equal(ids.length, 2);
+      assert.equal(ids[0], ids[1]);
+      // Both code exchanges authenticated with the stored secret (a wrong one is a 401).
+      assert.deepEqual(
+        mcp.requests.filter((r) => r.path === "/token").map((r) => r.status),
+        [200, 200],
+      );
+
+      const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+      const record = stored.registrations[`${mcp.origin} `];
+      assert.equal(record.clientId, ids[0]);
+      assert.equal(record.storage, storage);
+      assert.equal("clientSecret" in record, false);
+      const [secret] = mcp.clientSecrets();
+      assert.match(secret, /^mcps_\S+$/);
+      // Not in config.json, nor in tokens.enc (encrypted), nor anywhere under the config home.
+      assert.deepEqual(await filesContaining(config.home, secret), []);
+      if (storage === "encrypted") {
+        assert.ok((await Deno.stat(`${config.dir}/tokens.enc`)).size > 0);
+        const passphraseDir = options.env!.LOOPAUTH_PASSPHRASE_FILE.replace(/\/[^/]+$/, "");
+        assert.deepEqual(await filesContaining(passphraseDir, secret), []);
+      }
+    } finally {
+      await mcp.close();
+    }
+  });
+}
 
 Deno.test("login --resource: a stored registration the server answers invalid_client is replaced by one new registration in the same login", async () => {
   await using config = await tempConfig();
