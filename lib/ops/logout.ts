@@ -176,7 +176,7 @@ async function logoutAllAs(
       }
     }
   }
-  // What is left: registrations no resource account used (a login that did not finish, another app's).
+  // What is left: registrations no resource account used (a login that did not finish).
   const store = { dir, app: options.app };
   const left = only === undefined ? readConfig(dir).registrations ?? {} : {};
   for (const [key, record] of Object.entries(left)) {

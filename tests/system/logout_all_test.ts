@@ -145,17 +145,19 @@ Deno.test("logout --all: a registration no account uses (a login that did not fi
   await using config = await tempConfig();
   const issuer = "https://auth.example.com";
   await Deno.mkdir(config.dir, { recursive: true, mode: 0o700 });
-  await Deno.writeTextFile(
-    `${config.dir}/config.json`,
-    JSON.stringify({
-      version: 1,
-      hosts: {},
-      registrations: {
-        [`${issuer} `]: { clientId: "client-1", redirectUri: "http://127.0.0.1/callback" },
-      },
-    }),
-    { mode: 0o600 },
-  );
+  const write = () =>
+    Deno.writeTextFile(
+      `${config.dir}/config.json`,
+      JSON.stringify({
+        version: 1,
+        hosts: {},
+        registrations: {
+          [`${issuer} `]: { clientId: "client-1", redirectUri: "http://127.0.0.1/callback" },
+        },
+      }),
+      { mode: 0o600 },
+    );
+  await write();
   const options = { configHome: config.home };
   const host = await runCli(["logout", "--all", "--hostname", "github.com"], options);
   assert.equal(host.code, EXIT_CODES.not_logged_in);
@@ -169,6 +171,11 @@ Deno.test("logout --all: a registration no account uses (a login that did not fi
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout, `Forgot the client client-1 registered at ${issuer}\n`);
   assert.deepEqual((await leftovers(config.dir)).config.registrations, {});
+  const none = await runCli(["logout", "--all", "--json"], options);
+  assert.equal(none.code, EXIT_CODES.not_logged_in);
+
+  await write();
   const json = await runCli(["logout", "--all", "--json"], options);
-  assert.equal(json.code, EXIT_CODES.not_logged_in);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), [{ registration: issuer, clientId: "client-1" }]);
 });
