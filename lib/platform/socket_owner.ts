@@ -16,8 +16,6 @@ const LOOPBACK_V6 = "00000000000000000000000001000000";
 const ESTABLISHED = "01";
 /** TCP_LISTEN in the `st` column. */
 const LISTEN = "0A";
-/** The wildcard addresses (`0.0.0.0`, `::`), which take 127.0.0.1's connections too. */
-const WILDCARD = ["00000000", "00000000000000000000000000000000"];
 
 /**
  * The uid that owns the live client socket `127.0.0.1:peerPort` connected to
@@ -98,40 +96,39 @@ export async function readSocketTable(): Promise<string | undefined> {
 }
 
 /**
- * The uids of the sockets listening on `port` that take a connection to
- * `127.0.0.1` or `::1` there (those bound to a loopback or a wildcard
- * address), from the text of `/proc/net/tcp` and `/proc/net/tcp6`.
+ * The uid of the socket listening on `127.0.0.1:port`, from the text of
+ * `/proc/net/tcp`; `undefined` when none listens there. At most one can:
+ * Linux refuses a second listener on that address (or a wildcard one beside
+ * it) unless both are the same user's, and gives it every connection to
+ * `127.0.0.1:port`. Listeners on `::1` or a v6-only `::` take none of them.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { listenerOwners } from "./socket_owner.ts";
+ * import { listenerOwner } from "./socket_owner.ts";
  * const table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
  *   "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 4242\n";
- * assert.deepEqual(listenerOwners(table, 0x1f90), [1000]);
- * assert.deepEqual(listenerOwners(table, 0x1f91), []);
+ * assert.equal(listenerOwner(table, 0x1f90), 1000);
+ * assert.equal(listenerOwner(table, 0x1f91), undefined);
  * ```
  */
-export function listenerOwners(table: string, port: number): number[] {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const local = [LOOPBACK_V4, LOOPBACK_MAPPED, LOOPBACK_V6, ...WILDCARD].map((ip) =>
-    `${ip}:${hex}`
-  );
-  const owners: number[] = [];
+export function listenerOwner(table: string, port: number): number | undefined {
+  const local = `${LOOPBACK_V4}:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   for (const line of table.split("\n")) {
     const fields = line.trim().split(/\s+/);
-    if (fields.length < 10 || fields[3] !== LISTEN) continue;
-    if (!local.includes(fields[1].toUpperCase())) continue;
+    if (fields.length < 10 || fields[3] !== LISTEN || fields[1].toUpperCase() !== local) continue;
     const uid = Number(fields[7]);
-    if (Number.isInteger(uid)) owners.push(uid);
+    if (Number.isInteger(uid)) return uid;
   }
-  return owners;
+  return undefined;
 }
 
 /**
  * Whether the server listening on `127.0.0.1:port` runs as this process's
  * user (or root). Judged by its listening socket, which always has its owner:
  * a connection the server has not accepted yet is listed without one.
+ * Nothing listening on exactly `127.0.0.1` (another user's wildcard
+ * listener took the port) is foreign.
  *
  * @example
  * ```ts
@@ -148,10 +145,8 @@ export async function loopbackListener(
   if (uid === undefined) return "unknown";
   const table = await (options.table ?? readSocketTable)();
   if (table === undefined) return "unknown";
-  const owners = listenerOwners(table, port);
-  return owners.length > 0 && owners.every((owner) => owner === uid || owner === 0)
-    ? "own"
-    : "foreign";
+  const owner = listenerOwner(table, port);
+  return owner !== undefined && (owner === uid || owner === 0) ? "own" : "foreign";
 }
 
 /** What {@linkcode loopbackPeer} found out about a connection. */
