@@ -47,7 +47,13 @@ import { parseScopes } from "./login.ts";
 import { resourceToken } from "./resource_account.ts";
 import { resourceLogin, type ResourceLoginOptions } from "./resource_login.ts";
 
-/** Options of {@linkcode mcpAuthProvider}: those of a resource login (it always stores). */
+/**
+ * Options of {@linkcode mcpAuthProvider}: those of a resource login (it always
+ * stores). `progress` defaults to `false` here: a login starts inside one of
+ * the SDK's requests in a program that owns its terminal and its signals (an
+ * agent, a TUI), where the status line's scroll region and SIGTERM handler
+ * are not welcome; pass `startWaiting` to draw it.
+ */
 export type McpAuthProviderOptions = Omit<
   ResourceLoginOptions,
   "resource" | "store" | "challenge"
@@ -177,6 +183,7 @@ export function mcpAuthProvider(
   // An app's registration carries its name (the consent page shows it).
   const login = {
     ...options,
+    progress: options.progress ?? false,
     app,
     clientName: options.clientName ?? (options.app ? app.name : undefined),
     resource: canonical,

@@ -25,6 +25,8 @@ Deno.test("mcpAuthProvider: an SDK Client logs in once; a second process of the 
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual(first.results, [{ tool: "echo", content: [{ type: "text", text: "echo" }] }]);
     assert.equal(first.approved, 1);
+    // No status line by default (not even its one plain line on a pipe): the app owns its terminal.
+    assert.doesNotMatch(first.stderr, /Waiting for/);
     assert.equal(count(mcp, "/authorize"), 1);
     assert.equal(count(mcp, "/register"), 1);
     const authorize = mcp.requests.find((r) => r.path === "/authorize")!;
