@@ -49,11 +49,10 @@ export async function startKeyring(): Promise<TestKeyring> {
       bus = new Deno.Command("dbus-daemon", {
         // Its socket in the test's directory, not where the session config would put it.
         args: [
-          "--session",
+          `--config-file=${await busConfig(dir, `${base.XDG_RUNTIME_DIR}/bus`)}`,
           "--nofork",
           "--nopidfile",
           "--print-address=1",
-          `--address=unix:path=${base.XDG_RUNTIME_DIR}/bus`,
         ],
         env: base,
         clearEnv: true,
@@ -160,4 +159,31 @@ export async function startKeyring(): Promise<TestKeyring> {
     await close();
     throw error;
   }
+}
+
+/**
+ * A session bus's configuration without service activation: with the
+ * session's service directories, a `secret-tool` call made before the test's
+ * gnome-keyring has claimed its name started another (locked) one from
+ * /usr/share/dbus-1/services, which took the name, and the test's exited.
+ */
+async function busConfig(dir: string, socket: string): Promise<string> {
+  const path = `${dir}/bus.conf`;
+  await Deno.writeTextFile(
+    path,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=${socket}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+    { mode: 0o600 },
+  );
+  return path;
 }
