@@ -64,8 +64,8 @@ export async function resourceToken(
   const key = canonicalResource(resource);
   const app = resolveApp(options.app);
   const dir = options.configDir ?? configDir({ app });
-  const store = { dir, app };
-  const account = await findResourceAccount(key, store);
+  const where = { dir, app };
+  const account = await findResourceAccount(key, where);
   if (!account) throw notLoggedIn(key);
   if (!options.force && !needsRefresh(account.token.expiresAt)) return account;
   if (!account.token.refreshToken) {
@@ -74,7 +74,7 @@ export async function resourceToken(
   }
   const { provider } = await providerOf(account, options);
   return await withLock(dir, async () => {
-    const current = await findResourceAccount(key, store);
+    const current = await findResourceAccount(key, where);
     if (!current) throw notLoggedIn(key);
     // Another process refreshed while this one waited for the lock: use its result.
     if (
@@ -88,16 +88,30 @@ export async function resourceToken(
       clientId: current.clientId,
       clientSecret: current.clientSecret,
       signal: options.signal,
-    }).catch((error) => {
+    }).catch(async (error) => {
       // Refused (a spent refresh token, a client the server no longer takes): the login to run.
       if (error instanceof LoopauthError && error.code === "session_expired") {
+        // A client refused is forgotten (only if it is still the one stored): that login
+        // registers anew rather than spend the user's consent on it.
+        const cause = error.cause;
+        if (
+          cause instanceof LoopauthError && cause.oauthError === "invalid_client" &&
+          current.authorizationServer
+        ) {
+          for (
+            const name of registrationsOf(current.authorizationServer, current.clientId, where)
+          ) {
+            await removeRegistration(name, { ...where, clientId: current.clientId })
+              .catch(() => false);
+          }
+        }
         throw expired(key, error);
       }
       throw error;
     });
     const next = refreshedAccount(current, refreshToken, tokens);
     // Stored before anyone uses it: the old refresh token is spent.
-    await saveResourceAccount(next, openStore(current.storage, store), store);
+    await saveResourceAccount(next, openStore(current.storage, where), where);
     return next;
   });
 }
@@ -121,8 +135,8 @@ export async function resourceLogout(
 ): Promise<{ removed: boolean; revoked: boolean }> {
   const key = canonicalResource(resource);
   const app = resolveApp(options.app);
-  const store = { dir: options.configDir ?? configDir({ app }), app };
-  const account = await findResourceAccount(key, store).catch(() => undefined);
+  const where = { dir: options.configDir ?? configDir({ app }), app };
+  const account = await findResourceAccount(key, where).catch(() => undefined);
   let failure: unknown;
   let revoked = false;
   if (account) {
@@ -140,11 +154,11 @@ export async function resourceLogout(
       revoked = false;
     }
   }
-  const removed = await removeResourceAccount(key, store);
+  const removed = await removeResourceAccount(key, where);
   // The client the login registered goes too (a confidential one's secret with it).
   if (account?.authorizationServer) {
-    for (const name of registrationsOf(account.authorizationServer, account.clientId, store)) {
-      await removeRegistration(name, store);
+    for (const name of registrationsOf(account.authorizationServer, account.clientId, where)) {
+      await removeRegistration(name, where);
     }
   }
   if (failure) throw failure;

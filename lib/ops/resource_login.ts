@@ -18,7 +18,7 @@ import {
 } from "../providers/authorization_server.ts";
 import { chooseClient, type ResourceClient } from "../providers/resource_client.ts";
 import { RESOURCE_LOGIN_NAME, resourceProvider } from "../providers/resource_provider.ts";
-import type { TokenSet } from "../core/types.ts";
+import { DEVICE_GRANT_TYPE, type TokenSet } from "../core/types.ts";
 import { LoopauthError } from "../core/errors.ts";
 import { listenError } from "../core/listen_error.ts";
 import { type App, inApp, resolveApp } from "../core/app.ts";
@@ -154,24 +154,34 @@ async function loginAtResource(
   // it names exactly (a step-up or a second process registers no second client): this
   // process's first, else the one stored (a secret from the secret store; keyed by the
   // issuer, so a registration is never sent to another server). An expired secret
-  // (RFC 7591 client_secret_expires_at) is a new registration.
+  // (RFC 7591 client_secret_expires_at) is a new registration, and so is one without the
+  // device grant where the server offers it (an earlier release's, or one made while the
+  // server offered none: the server would refuse it the device route every time).
   const key = `${found.server.issuer} ${options.clientName ?? ""}`;
   const given = Boolean(options.clientId || options.redirectUri);
-  const inMemory = REGISTRATIONS.get(key);
-  const stored = given || !options.store || (inMemory && !isPast(inMemory.client.secretExpiresAt))
+  const fits = (grantTypes: string[] | undefined) =>
+    !found.server.deviceAuthorizationEndpoint || Boolean(grantTypes?.includes(DEVICE_GRANT_TYPE));
+  const remembered = REGISTRATIONS.get(key);
+  const inMemory = remembered && !isPast(remembered.client.secretExpiresAt) &&
+      fits(remembered.client.grantTypes)
+    ? remembered
+    : undefined;
+  const loaded = given || !options.store || inMemory
     ? undefined
     : await loadRegistration(key, { dir, app });
+  const stored = loaded && fits(loaded.grantTypes) ? loaded : undefined;
   const reused = given ? undefined : onPort(
-    inMemory && !isPast(inMemory.client.secretExpiresAt) ? inMemory : stored && {
+    inMemory ?? (stored && {
       client: {
         clientId: stored.clientId,
         ...(stored.clientSecret ? { clientSecret: stored.clientSecret } : {}),
         authMethod: stored.authMethod as ResourceClient["authMethod"],
         source: "registered" as const,
         ...(stored.secretExpiresAt ? { secretExpiresAt: stored.secretExpiresAt } : {}),
+        ...(stored.grantTypes ? { grantTypes: stored.grantTypes } : {}),
       },
       redirectUri: stored.redirectUri,
-    },
+    }),
     options.port,
   );
   // A registration names its redirect URI exactly: the port is chosen before it.
@@ -222,10 +232,13 @@ async function loginAtResource(
     store: false,
   }, { issuer: true, provider: () => Promise.resolve(provider) }).catch(async (error) => {
     // A registration the server no longer knows (or whose secret it changed) is forgotten;
-    // one reused from earlier is replaced by a new one, once, in this same login.
+    // one reused from earlier is replaced by a new one, once, in this same login. Only this
+    // client is forgotten: one another process stored meanwhile is kept.
     if (error instanceof LoopauthError && error.oauthError === "invalid_client") {
-      REGISTRATIONS.delete(key);
-      if (options.store) await removeRegistration(key, { dir, app }).catch(() => {});
+      if (REGISTRATIONS.get(key)?.client.clientId === client.clientId) REGISTRATIONS.delete(key);
+      if (options.store) {
+        await removeRegistration(key, { dir, app, clientId: client.clientId }).catch(() => {});
+      }
       if (reused && !retried) return undefined;
     }
     throw error;

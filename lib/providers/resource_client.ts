@@ -27,6 +27,8 @@ export interface ResourceClient {
   source: "given" | "metadata_document" | "registered";
   /** ISO time a registered client's secret expires (RFC 7591 `client_secret_expires_at`). */
   secretExpiresAt?: string;
+  /** The grants a client loopauth registered asked for (RFC 7591 `grant_types`). */
+  grantTypes?: string[];
 }
 
 /** Options of {@linkcode chooseClient}. */
@@ -134,18 +136,19 @@ async function registerClient(
     ? "client_secret_basic"
     : "client_secret_post";
   const shown = terminalSafe(server.issuer, { max: 120 });
+  // The device grant only where the server offers it (a server may refuse a grant it lacks).
+  const grants = [
+    "authorization_code",
+    "refresh_token",
+    ...(server.deviceAuthorizationEndpoint ? [DEVICE_GRANT_TYPE] : []),
+  ];
   const response = await fetchResource(new URL(server.registrationEndpoint!), {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json" },
     body: JSON.stringify({
       client_name: options.clientName ?? "loopauth",
       redirect_uris: [options.redirectUri],
-      // The device grant only where the server offers it (a server may refuse a grant it lacks).
-      grant_types: [
-        "authorization_code",
-        "refresh_token",
-        ...(server.deviceAuthorizationEndpoint ? [DEVICE_GRANT_TYPE] : []),
-      ],
+      grant_types: grants,
       response_types: ["code"],
       token_endpoint_auth_method: asked,
       application_type: "native",
@@ -194,5 +197,8 @@ async function registerClient(
     authMethod,
     source: "registered",
     ...(secretExpiresAt ? { secretExpiresAt } : {}),
+    // Those asked for: a login whose stored client lacks one it needs registers anew, and a
+    // server that answers fewer must not make every login register again.
+    grantTypes: grants,
   };
 }

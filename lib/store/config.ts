@@ -52,6 +52,11 @@ export interface RegistrationRecord {
   storage?: StorageName;
   /** ISO time its secret expires (RFC 7591 `client_secret_expires_at`; absent: never). */
   secretExpiresAt?: string;
+  /**
+   * The grants it was registered for (RFC 7591 `grant_types`); absent in a
+   * record an earlier release stored, which then counts as lacking the device grant.
+   */
+  grantTypes?: string[];
 }
 
 /** One host's accounts. */

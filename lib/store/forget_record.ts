@@ -15,6 +15,8 @@ export type SectionRecord<S extends ConfigSection> = NonNullable<Config[S]>[stri
 export interface ForgetRecordOptions<S extends ConfigSection> {
   /** The config directory. */
   dir: string;
+  /** Forget the record only if this says so (default: whatever it is). */
+  only?: (record: SectionRecord<S>) => boolean;
   /** Forgets the record's secret, once the record is gone from the config file. */
   forgetSecret: (record: SectionRecord<S>) => Promise<unknown>;
 }
@@ -22,7 +24,7 @@ export interface ForgetRecordOptions<S extends ConfigSection> {
 /**
  * Under the lock: removes the record `key` of the config's `section`, writes
  * the file, then forgets the record's secret; true when there was a record
- * (nothing is written or forgotten otherwise).
+ * that `only` (if given) accepts (nothing is written or forgotten otherwise).
  *
  * @example
  * ```ts ignore
@@ -45,6 +47,7 @@ export async function forgetRecord<S extends ConfigSection>(
     const records = config[section] as Record<string, SectionRecord<S>> | undefined;
     if (!records || !Object.hasOwn(records, key)) return false;
     const removed = records[key];
+    if (options.only && !options.only(removed)) return false;
     delete records[key];
     await writeConfig(config, options.dir);
     await options.forgetSecret(removed);

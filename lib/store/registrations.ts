@@ -4,7 +4,8 @@
  * the config file, a confidential client's secret in a secret store (the
  * keyring, the agent, the encrypted file or the 0600 file: never the config
  * file). A registration is keyed by `ISSUER NAME` and its secret by the
- * issuer, so neither is ever sent to another server.
+ * issuer, so neither is ever sent to another server; the secret's host key
+ * is `registration ISSUER`, apart from the accounts at that issuer.
  * @module
  */
 import { isPast } from "../core/expiry.ts";
@@ -26,6 +27,8 @@ export interface StoredRegistration {
   authMethod: string;
   /** ISO time the secret expires (absent: never). */
   secretExpiresAt?: string;
+  /** The grants it was registered for (absent: not known, a record of an earlier release). */
+  grantTypes?: string[];
 }
 
 /** Options of the registration functions. */
@@ -40,14 +43,54 @@ export interface RegistrationStoreOptions {
 const lock = () => import("./lock.ts");
 
 /**
- * Where a registration's secret is kept in a store: the issuer as the
- * host (a key is `ISSUER NAME`; an issuer URL has no space) and
- * `client NAME` as the account.
+ * Where a registration's secret is kept in a store: `registration ISSUER`
+ * as the host (a key is `ISSUER NAME`; an issuer URL has no space, so no
+ * account's host is ever this) and `client NAME` as the account.
  */
 function secretKey(key: string): [host: string, login: string] {
+  const [issuer, login] = legacySecretKey(key);
+  return [`registration ${issuer}`, login];
+}
+
+/**
+ * Where an earlier release kept it: the issuer itself as the host, which an
+ * account at that issuer named `client` shares. What is there is a
+ * registration's secret only when it holds no access token (an account's always does).
+ */
+function legacySecretKey(key: string): [host: string, login: string] {
   const space = key.indexOf(" ");
   const [issuer, name] = space < 0 ? [key, ""] : [key.slice(0, space), key.slice(space + 1)];
   return [issuer, name ? `client ${name}` : "client"];
+}
+
+/** The secret an earlier release stored for `key` in `store`, if that is what is there. */
+async function legacySecret(store: SecretStore, key: string): Promise<string | undefined> {
+  const secrets = await store.get(...legacySecretKey(key));
+  return secrets && secrets.accessToken === "" && typeof secrets.clientSecret === "string" &&
+      secrets.clientSecret
+    ? secrets.clientSecret
+    : undefined;
+}
+
+/** Forgets the secret an earlier release stored for `key` in `store` (never an account's). */
+async function forgetLegacySecret(store: SecretStore, key: string): Promise<void> {
+  if (await legacySecret(store, key).catch(() => undefined)) {
+    await store.delete(...legacySecretKey(key)).catch(() => false);
+  }
+}
+
+/** Forgets `key`'s secret in `store`, where it is kept now and where an earlier release kept it. */
+async function forgetSecret(store: SecretStore, key: string): Promise<void> {
+  await store.delete(...secretKey(key)).catch(() => false);
+  await forgetLegacySecret(store, key);
+}
+
+/** The grant types of a record, when it names them as a list of strings. */
+function grantTypesOf(record: RegistrationRecord): { grantTypes?: string[] } {
+  const grants = record.grantTypes;
+  return Array.isArray(grants) && grants.every((g) => typeof g === "string")
+    ? { grantTypes: grants }
+    : {};
 }
 
 /**
@@ -76,20 +119,30 @@ export async function loadRegistration(
     return undefined; // an unreadable config: the login registers, and reports the directory
   }
   if (!record.storage) {
-    return { clientId: record.clientId, redirectUri: record.redirectUri, authMethod: "none" };
+    return {
+      clientId: record.clientId,
+      redirectUri: record.redirectUri,
+      authMethod: "none",
+      ...grantTypesOf(record),
+    };
   }
   if (typeof record.secretExpiresAt === "string" && isPast(record.secretExpiresAt)) {
     return undefined;
   }
   try {
-    const secrets = await openStore(record.storage, options).get(...secretKey(key));
-    if (typeof secrets?.clientSecret !== "string" || !secrets.clientSecret) return undefined;
+    const store = openStore(record.storage, options);
+    const secrets = await store.get(...secretKey(key));
+    const secret = typeof secrets?.clientSecret === "string" && secrets.clientSecret
+      ? secrets.clientSecret
+      : await legacySecret(store, key);
+    if (!secret) return undefined;
     return {
       clientId: record.clientId,
       redirectUri: record.redirectUri,
-      clientSecret: secrets.clientSecret,
+      clientSecret: secret,
       authMethod: record.authMethod ?? "client_secret_basic",
       ...(record.secretExpiresAt ? { secretExpiresAt: record.secretExpiresAt } : {}),
+      ...grantTypesOf(record),
     };
   } catch {
     return undefined; // a store that does not answer: a new registration
@@ -99,7 +152,8 @@ export async function loadRegistration(
 /**
  * Stores a registration under `key`, under the lock: a secret first, in
  * `store`, then the record that names where it is. Replacing one whose
- * secret was elsewhere removes that secret.
+ * secret was elsewhere removes that secret, and so is one an earlier
+ * release kept under the issuer's host.
  *
  * @example
  * ```ts ignore
@@ -125,6 +179,7 @@ export async function saveRegistration(
     registrations[key] = {
       clientId: registration.clientId,
       redirectUri: registration.redirectUri,
+      ...(registration.grantTypes ? { grantTypes: registration.grantTypes } : {}),
       ...(secret
         ? {
           authMethod: registration.authMethod,
@@ -137,9 +192,20 @@ export async function saveRegistration(
     };
     await writeConfig(config, options.dir);
     if (previous?.storage && (!secret || previous.storage !== store.name)) {
-      await openStore(previous.storage, options).delete(...secretKey(key)).catch(() => false);
+      await forgetSecret(openStore(previous.storage, options), key);
+    } else if (previous?.storage) {
+      await forgetLegacySecret(store, key);
     }
   });
+}
+
+/** Options of {@linkcode removeRegistration}. */
+export interface RemoveRegistrationOptions extends RegistrationStoreOptions {
+  /**
+   * Forget it only if it is still this client (the one a server refused):
+   * one another process stored meanwhile is kept.
+   */
+  clientId?: string;
 }
 
 /**
@@ -154,13 +220,15 @@ export async function saveRegistration(
  */
 export async function removeRegistration(
   key: string,
-  options: RegistrationStoreOptions,
+  options: RemoveRegistrationOptions,
 ): Promise<boolean> {
+  const { clientId } = options;
   return await forgetRecord("registrations", key, {
     dir: options.dir,
+    ...(clientId === undefined ? {} : { only: (record) => record.clientId === clientId }),
     // A registration without a secret has none to forget; a store that fails keeps a stale one.
     forgetSecret: async ({ storage }) => {
-      if (storage) await openStore(storage, options).delete(...secretKey(key)).catch(() => false);
+      if (storage) await forgetSecret(openStore(storage, options), key);
     },
   });
 }

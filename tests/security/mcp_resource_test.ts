@@ -5,17 +5,20 @@
  * origin must never get the user's token or even a login; a server that
  * asks for more scopes forever gets a bounded number of logins; a device
  * endpoint or device page off https is refused, and another login's
- * callback pasted at the prompt is never redeemed.
+ * callback pasted at the prompt is never redeemed. A registration's secret
+ * never takes the place of an account's at its authorization server.
  */
 import assert from "node:assert/strict";
 import { tempConfig, tempDir } from "../helpers/env.ts";
-import { Cli } from "../helpers/cli.ts";
+import { Cli, runCli } from "../helpers/cli.ts";
 import { mcpAppOptions, runMcpApp, runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
 import { Tmux } from "../helpers/tmux.ts";
 import { isListening } from "../helpers/net.ts";
 import { approveDeviceCode } from "../../lib/dev/user.ts";
 import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
+import { fileStore } from "../../lib/store/file.ts";
+import { saveAccount } from "../../lib/store/accounts.ts";
 import {
   checkResourceMetadata,
   resourceMetadataUrls,
@@ -271,6 +274,47 @@ Deno.test("attack: a confidential registration's record copied to another author
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+Deno.test("attack: an issuer account named like a registration → its token is untouched by the registration's save and logout", async () => {
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
+  await using config = await tempConfig();
+  try {
+    // An OpenID Connect account at the resource's authorization server whose
+    // preferred_username is `client`, in the same secret store.
+    await Deno.mkdir(config.dir, { mode: 0o700 });
+    await Deno.chmod(config.dir, 0o700);
+    const store = fileStore({ dir: config.dir });
+    const token = { accessToken: "issuer-account-token", tokenType: "bearer", scopes: ["openid"] };
+    await saveAccount(
+      {
+        host: mcp.origin,
+        login: "client",
+        clientId: "oidc-app",
+        token,
+        createdAt: new Date().toISOString(),
+        storage: "file",
+        issuer: true,
+      },
+      store,
+      { dir: config.dir },
+    );
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+
+    const login = await loginResource(mcp.url, options);
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+    assert.equal((await store.get(mcp.origin, "client"))?.accessToken, token.accessToken);
+
+    const logout = await runCli(["logout", "--resource", mcp.url], options);
+    assert.equal(logout.code, 0, logout.stderr);
+    assert.equal((await store.get(mcp.origin, "client"))?.accessToken, token.accessToken);
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    assert.deepEqual(Object.keys(stored.hosts[mcp.origin].accounts), ["client"]);
+    assert.deepEqual(stored.registrations, {});
+  } finally {
+    await mcp.close();
   }
 });
 

@@ -156,3 +156,56 @@ Deno.test("mcp-proxy: a device endpoint whose server leaves the device grant out
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("login --resource --device: a registration stored by the previous release (no device grant, no grant types in its record) is replaced once; the new one's device code logs in", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ deviceInterval: 0.2 });
+  try {
+    // What the previous release registered and stored: a public client without the device grant.
+    const registered = await fetch(`${mcp.origin}/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        client_name: "loopauth",
+        redirect_uris: ["http://127.0.0.1:8123/callback"],
+        grant_types: ["authorization_code", "refresh_token"],
+        token_endpoint_auth_method: "none",
+      }),
+    });
+    assert.equal(registered.status, 201);
+    const old = (await registered.json()).client_id;
+    await Deno.mkdir(config.dir, { mode: 0o700 });
+    await Deno.chmod(config.dir, 0o700);
+    await Deno.writeTextFile(
+      `${config.dir}/config.json`,
+      JSON.stringify({
+        version: 1,
+        hosts: {},
+        registrations: {
+          [`${mcp.origin} `]: { clientId: old, redirectUri: "http://127.0.0.1:8123/callback" },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    await Deno.chmod(`${config.dir}/config.json`, 0o600);
+
+    const cli = new Cli(["login", "--resource", mcp.url, "--device"], { configHome: config.home });
+    assert.equal((await approveDeviceCode(mcp.origin, await userCode(cli))).status, 200);
+    const { code, stdout, stderr } = await cli.output();
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, `Logged in to ${mcp.url} as user\n`);
+    // One registration of its own (with the device grant); the old client never asked a code.
+    const registrations = mcp.requests.filter((r) => r.path === "/register");
+    assert.equal(registrations.length, 2);
+    assert.match(registrations[1].fields.grant_types, /device_code/);
+    const asked = mcp.requests.filter((r) => r.path === "/device_authorization");
+    assert.deepEqual(asked.map((r) => r.status), [200]);
+    assert.notEqual(asked[0].fields.client_id, old);
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    const record = stored.registrations[`${mcp.origin} `];
+    assert.equal(record.clientId, asked[0].fields.client_id);
+    assert.ok(record.grantTypes.includes(DEVICE_GRANT_TYPE), JSON.stringify(record));
+  } finally {
+    await mcp.close();
+  }
+});

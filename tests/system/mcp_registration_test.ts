@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { startDevMcp } from "../../lib/dev/mcp.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
+import { fileStore } from "../../lib/store/file.ts";
 import {
   Cli,
   type CliOptions,
@@ -39,16 +40,22 @@ async function loginResource(
   args = ["login", "--resource", url],
 ) {
   const cli = new Cli(args, options);
-  for (let n = 1; n <= logins; n++) {
-    await waitUntil(() => cli.stderrLines.filter((l) => AUTHORIZE.test(l)).length >= n, {
-      what: `authorization URL ${n}`,
-    });
-    const line = cli.stderrLines.filter((l) => AUTHORIZE.test(l))[n - 1];
-    const response = await fetch(line.trim());
-    await response.body?.cancel();
-  }
+  for (let n = 1; n <= logins; n++) await fetchAuthorizationUrl(cli, n);
   const out = await cli.output();
-  return { ...out, urls: cli.stderrLines.filter((l) => AUTHORIZE.test(l)).length };
+  return { ...out, urls: authorizationUrls(cli) };
+}
+
+/** How many authorization URLs `cli` printed. */
+function authorizationUrls(cli: Cli): number {
+  return cli.stderrLines.filter((l) => AUTHORIZE.test(l)).length;
+}
+
+/** Waits for the `n`th authorization URL `cli` prints, and fetches it (the server approves at once). */
+async function fetchAuthorizationUrl(cli: Cli, n: number): Promise<void> {
+  await waitUntil(() => authorizationUrls(cli) >= n, { what: `authorization URL ${n}` });
+  const line = cli.stderrLines.filter((l) => AUTHORIZE.test(l))[n - 1];
+  const response = await fetch(line.trim());
+  await response.body?.cancel();
 }
 
 Deno.test("login --resource: a confidential registration is reused by the next process; its secret is in the keyring, in no file", async () => {
@@ -86,7 +93,7 @@ Deno.test("login --resource: a confidential registration is reused by the next p
     const expires = Date.parse(record.secretExpiresAt);
     assert.ok(expires > Date.now() + 3_600_000 && expires <= Date.now() + 86_400_000, record);
 
-    const item = await keyring.lookup(mcp.origin, "client");
+    const item = await keyring.lookup(`registration ${mcp.origin}`, "client");
     assert.ok(item, "no keyring item for the registration");
     const secret = JSON.parse(item).clientSecret;
     assert.match(secret, /^mcps_\S+$/);
@@ -216,13 +223,13 @@ Deno.test("logout --resource forgets the registration and its secret: the next l
     const options = { configHome: config.home, env: keyring.env };
     const login = await loginResource(mcp.url, options);
     assert.equal(login.code, 0, login.stderr);
-    assert.ok(await keyring.lookup(mcp.origin, "client"));
+    assert.ok(await keyring.lookup(`registration ${mcp.origin}`, "client"));
 
     const out = await runCli(["logout", "--resource", mcp.url], options);
     assert.equal(out.code, 0, out.stderr);
     const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
     assert.deepEqual(stored.registrations, {});
-    assert.equal(await keyring.lookup(mcp.origin, "client"), undefined);
+    assert.equal(await keyring.lookup(`registration ${mcp.origin}`, "client"), undefined);
 
     const again = await loginResource(mcp.url, options);
     assert.equal(again.code, 0, again.stderr);
@@ -232,7 +239,7 @@ Deno.test("logout --resource forgets the registration and its secret: the next l
   }
 });
 
-Deno.test("token --resource: a refresh the server refuses with invalid_client (the registration's secret changed) is exit 13 naming the login, and that login, run as printed, registers again", async () => {
+Deno.test("token --resource: a refresh the server refuses with invalid_client (the registration's secret changed) is exit 13 naming the login and forgets that registration; the login, run as printed, registers again and needs one consent", async () => {
   await using config = await tempConfig();
   // The login's token lives 30 s: token --resource refreshes it.
   const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false, accessTtl: 30 });
@@ -247,12 +254,104 @@ Deno.test("token --resource: a refresh the server refuses with invalid_client (t
     const hint = `loopauth login --resource ${mcp.url}`;
     assert.equal(token.stderr.trim(), `Error: Session for ${mcp.url} expired: run ${hint}`);
 
-    // The hint as printed: its stored client is refused, so it registers again (two logins).
-    const again = await loginResource(mcp.url, options, 2, hint.split(" ").slice(1));
+    // The refused client is forgotten: nothing left to reuse.
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    assert.deepEqual(stored.registrations, {});
+
+    // The hint as printed: it registers at once, so the user approves once.
+    const cli = new Cli(hint.split(" ").slice(1), options);
+    await fetchAuthorizationUrl(cli, 1);
+    let exited = false;
+    const done = cli.output().finally(() => exited = true);
+    await waitUntil(() => exited || authorizationUrls(cli) > 1, { what: "the login's end" });
+    if (!exited) cli.child.kill("SIGKILL");
+    const again = await done;
+    assert.equal(authorizationUrls(cli), 1, again.stderr);
     assert.equal(again.code, 0, again.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/authorize").length, 2);
     assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
     const after = await runCli(["token", "--resource", mcp.url], options);
     assert.equal(after.code, 0, after.stderr);
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("login --resource: a login whose reused registration is refused forgets only that client: the one another process stored meanwhile is kept and used", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
+  const path = `${config.dir}/config.json`;
+  const storedId = async () =>
+    JSON.parse(await Deno.readTextFile(path)).registrations[`${mcp.origin} `]?.clientId;
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    assert.equal((await loginResource(mcp.url, options)).code, 0);
+    const first = await storedId();
+
+    // A reuses the stored client and waits for the user; meanwhile its secret changes.
+    const a = new Cli(["login", "--resource", mcp.url], options);
+    await waitUntil(() => authorizationUrls(a) >= 1, { what: "A's authorization URL" });
+    mcp.changeClientSecrets();
+    // B, on another port, registers a client of its own and stores it.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const b = await loginResource(mcp.url, options, 1, [
+      "login",
+      "--resource",
+      mcp.url,
+      "--port",
+      String(port),
+    ]);
+    assert.equal(b.code, 0, b.stderr);
+    const second = await storedId();
+    assert.notEqual(second, first);
+
+    // A's exchange is refused: it forgets its own client, not B's, and logs in with B's.
+    await fetchAuthorizationUrl(a, 1);
+    await fetchAuthorizationUrl(a, 2);
+    const out = await a.output();
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(await storedId(), second);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+    const exchanges = mcp.requests.filter((r) =>
+      r.path === "/token" && r.fields.grant_type === "authorization_code"
+    );
+    assert.deepEqual(exchanges.map((r) => r.status), [200, 200, 401, 200]);
+    assert.deepEqual(
+      mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id),
+      [first, second, first, second],
+    );
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("login --resource: a confidential registration's secret stored by the previous release (under the issuer's own host key) is reused; logout --resource forgets it there", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    assert.equal((await loginResource(mcp.url, options)).code, 0);
+    // Where the previous release kept it.
+    const store = fileStore({ dir: config.dir });
+    const secrets = await store.get(`registration ${mcp.origin}`, "client");
+    assert.ok(secrets?.clientSecret);
+    await store.set(mcp.origin, "client", secrets);
+    await store.delete(`registration ${mcp.origin}`, "client");
+
+    const again = await loginResource(mcp.url, options);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+    const exchanges = mcp.requests.filter((r) =>
+      r.path === "/token" && r.fields.grant_type === "authorization_code"
+    );
+    assert.deepEqual(exchanges.map((r) => r.status), [200, 200]);
+
+    const out = await runCli(["logout", "--resource", mcp.url], options);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(await store.get(mcp.origin, "client"), undefined);
+    assert.equal(await store.get(`registration ${mcp.origin}`, "client"), undefined);
   } finally {
     await mcp.close();
   }
