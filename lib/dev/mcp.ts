@@ -81,6 +81,12 @@ export interface DevMcpRequest {
   rpc?: string;
   /** The tool of a `tools/call`. */
   tool?: string;
+  /**
+   * How a token, device or revocation request authenticated its client: a
+   * Basic header (`client_secret_basic`), a `client_secret` field
+   * (`client_secret_post`), or a `client_id` alone (`none`).
+   */
+  clientAuth?: "client_secret_basic" | "client_secret_post" | "none";
   /** The status of the answer. */
   status?: number;
 }
@@ -122,6 +128,9 @@ interface Code extends Grant {
   redirectUri: string;
   expires: number;
 }
+
+/** The endpoints where a client authenticates (their log entries say how). */
+const CLIENT_PATHS = ["/token", "/device_authorization", "/revoke"];
 
 /** The fields never kept in the request log. */
 const SECRET_FIELDS = [
@@ -510,7 +519,12 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
       return oauthError("unsupported_grant_type", "authorization_code or refresh_token");
     }
     if (request.method === "POST" && path === "/revoke") {
-      const token = new URLSearchParams(body).get("token") ?? "";
+      const form = new URLSearchParams(body);
+      // RFC 7009 §2.1: the client authenticates as at the token endpoint.
+      if (!await authenticatedClient(request, form)) {
+        return oauthError("invalid_client", "Unknown client, wrong or expired secret", 401);
+      }
+      const token = form.get("token") ?? "";
       access.delete(token);
       refresh.delete(token);
       return new Response(null, { status: 200 });
@@ -561,6 +575,13 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     const grants = url.pathname === "/register" ? safeJson(body).grant_types : undefined;
     if (Array.isArray(grants)) fields.grant_types = grants.map(String).join(" ");
     const entry: DevMcpRequest = { method: request.method, path: url.pathname, fields };
+    if (CLIENT_PATHS.includes(url.pathname) && request.method === "POST") {
+      entry.clientAuth = request.headers.get("authorization")?.startsWith("Basic ")
+        ? "client_secret_basic"
+        : "client_secret" in fields
+        ? "client_secret_post"
+        : "none";
+    }
     requests.push(entry);
     if (requests.length > 1000) requests.shift();
     const response = await handle(request, body, entry);

@@ -18,7 +18,7 @@ import type { ResourceClient } from "./resource_client.ts";
 import { postClientForm, requestToken } from "./resource_token.ts";
 import { devicePollAnswer } from "./device_answer.ts";
 import type { Provider } from "./provider.ts";
-import { fetchResource, reachableUrl } from "./resource_url.ts";
+import { reachableUrl } from "./resource_url.ts";
 
 /** What a resource login settled before its flow. */
 export interface ResourceTarget {
@@ -113,21 +113,28 @@ export function resourceProvider(target: ResourceTarget): Provider {
     },
     async revoke(token, asked) {
       if (!server.revocationEndpoint) return;
+      const endpoint = new URL(server.revocationEndpoint);
       // RFC 7009: the refresh token first (revoking it ends the grant at most servers).
       for (const value of [token.refreshToken, token.accessToken]) {
         if (value === undefined) continue;
-        const body = new URLSearchParams({ token: value, client_id: client.clientId });
-        const response = await fetchResource(new URL(server.revocationEndpoint), {
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-          body,
-        }, { what: `the revocation endpoint of ${shown}`, signal: asked.signal });
-        await response.body?.cancel();
-        if (!response.ok) {
+        try {
+          // RFC 7009 §2.1: a confidential client authenticates as at the token endpoint
+          // (its registration's method); an empty 200 answer is success.
+          await postClientForm(endpoint, { token: value }, {
+            client,
+            signal: asked.signal,
+            what: `the revocation endpoint of ${shown}`,
+          });
+        } catch (error) {
+          const status = error instanceof LoopauthError ? error.status : undefined;
+          if (status === undefined) throw error;
+          const code = error instanceof LoopauthError ? error.oauthError : undefined;
           throw new LoopauthError(
             "revoke_failed",
-            `${terminalSafe(server.issuer)} did not revoke the token (HTTP ${response.status})`,
-            { status: response.status },
+            `${terminalSafe(server.issuer)} did not revoke the token (HTTP ${status}${
+              code ? ` ${code}` : ""
+            })`,
+            { status, ...(code ? { oauthError: code } : {}), cause: error },
           );
         }
       }

@@ -82,12 +82,13 @@ Deno.test("logout --all: a host's account, a resource with a confidential regist
     assert.deepEqual(after.config.registrations ?? {}, {});
     assert.deepEqual(after.tokens, {});
     assert.deepEqual(after.files, []);
-    // Revoked where each was issued: the account's token, and each resource's access and refresh tokens.
+    // Revoked where each was issued: the account's token, and each resource's access and refresh
+    // tokens, the confidential client authenticated (RFC 7009 §2.1), the public one by its id.
     assert.deepEqual(provider.activeTokens(), []);
-    for (const mcp of [confidential, open]) {
+    for (const [mcp, auth] of [[confidential, "client_secret_basic"], [open, "none"]] as const) {
       assert.deepEqual(
-        mcp.requests.filter((r) => r.path === "/revoke").map((r) => r.status),
-        [200, 200],
+        mcp.requests.filter((r) => r.path === "/revoke").map((r) => [r.status, r.clientAuth]),
+        [[200, auth], [200, auth]],
       );
     }
 

@@ -4,7 +4,8 @@
  * kept for the next process, the secret where tokens go (the keyring here,
  * never a file), replaced once when the server answers `invalid_client`,
  * replaced before use when its `client_secret_expires_at` has passed, and
- * forgotten by `logout --resource`; in the agent and the encrypted file too.
+ * forgotten by `logout --resource`, which revokes with the client
+ * authenticated (RFC 7009 §2.1); in the agent and the encrypted file too.
  * The browser route alone (`deviceFlow: false`): its code exchange is where a
  * refused client shows; the device route's refusal is walked in
  * tests/system/mcp_failures_test.ts.
@@ -352,6 +353,70 @@ Deno.test("login --resource: a confidential registration's secret stored by the 
     assert.equal(out.code, 0, out.stderr);
     assert.equal(await store.get(mcp.origin, "client"), undefined);
     assert.equal(await store.get(`registration ${mcp.origin}`, "client"), undefined);
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("logout --resource of a confidential registration revokes with the client authenticated (Basic): the server answers 200 to both, and refuses a revocation without the secret", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    const login = await loginResource(mcp.url, options);
+    assert.equal(login.code, 0, login.stderr);
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    const [{ clientId }] = Object.values(stored.registrations) as { clientId: string }[];
+
+    // RFC 7009 §2.1: the server checks the client, so a revocation without its secret is refused.
+    const bare = await fetch(`${mcp.origin}/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: "mcp_unknown", client_id: clientId }),
+    });
+    assert.equal(bare.status, 401);
+    assert.equal((await bare.json()).error, "invalid_client");
+
+    const out = await runCli(["logout", "--resource", mcp.url], options);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, `Logged out of ${mcp.url}; the token was revoked on the server\n`);
+    assert.equal(out.stderr, "");
+    // The refresh token, then the access token: each with the client's Basic header, no secret field.
+    const revocations = mcp.requests.filter((r) => r.path === "/revoke").slice(1);
+    assert.deepEqual(
+      revocations.map((r) => [r.status, r.clientAuth, r.fields.client_secret]),
+      [[200, "client_secret_basic", undefined], [200, "client_secret_basic", undefined]],
+    );
+  } finally {
+    await mcp.close();
+  }
+});
+
+Deno.test("logout --resource whose registration's secret the server no longer takes: the revocation's 401 invalid_client is one line, exit 9, and the account and registration are removed", async () => {
+  await using config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
+  try {
+    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
+    const login = await loginResource(mcp.url, options);
+    assert.equal(login.code, 0, login.stderr);
+    mcp.changeClientSecrets();
+
+    const out = await runCli(["logout", "--resource", mcp.url], options);
+    assert.equal(out.code, EXIT_CODES.revoke_failed, out.stderr);
+    assert.equal(out.stdout, "");
+    assert.equal(
+      out.stderr,
+      `Error: ${mcp.origin} did not revoke the token (HTTP 401 invalid_client)`,
+    );
+    assert.deepEqual(
+      mcp.requests.filter((r) => r.path === "/revoke").map((r) => [r.status, r.clientAuth]),
+      [[401, "client_secret_basic"]],
+    );
+    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+    assert.deepEqual(stored.resources ?? {}, {});
+    assert.deepEqual(stored.registrations, {});
+    const again = await runCli(["token", "--resource", mcp.url], options);
+    assert.equal(again.code, EXIT_CODES.not_logged_in, again.stderr);
   } finally {
     await mcp.close();
   }
