@@ -11,7 +11,6 @@ import type { TokenSet } from "../core/types.ts";
 import { openStore } from "./secret_store.ts";
 import { isBearerToken, NOT_A_BEARER_TOKEN } from "../core/token_syntax.ts";
 import { type AccountRecord, readConfig, writeConfig } from "./config.ts";
-import { forgetRecord } from "./forget_record.ts";
 
 /**
  * `current` with the answer of a refresh: the new token set, keeping the
@@ -432,6 +431,8 @@ export async function removeResourceAccount(
   resource: string,
   options: AccountStoreOptions,
 ): Promise<boolean> {
+  // Loaded here: `token` reads accounts and forgets none (tests/system/startup_test.ts).
+  const { forgetRecord } = await import("./forget_record.ts");
   return await forgetRecord("resources", resource, {
     dir: options.dir,
     forgetSecret: (record) => openStore(record.storage, options).delete(resource, RESOURCE_LOGIN),

@@ -78,7 +78,23 @@ Deno.test("token and git-credential get load no npm package, Octokit or server",
         file,
       );
     }
+    // Nor what only a login, a resource login or a logout uses: the waiting line, the device
+    // flow's answers, the registrations, forgetting a record.
+    assert.deepEqual(
+      loaded.filter((m) =>
+        /\/(waiting_view|status_line|device_answer|registrations|forget_record)\.ts$/.test(m)
+      ),
+      [],
+      file,
+    );
   }
+  // A login (`lib/cli/login.ts`) draws the waiting line but loads the others only when used.
+  const login = [...staticClosure(graph, new URL("lib/cli/login.ts", pathToFileURL(ROOT)).href)];
+  assert.ok(login.some((m) => m.endsWith("/waiting_view.ts")), "the graph of login was read");
+  assert.deepEqual(
+    login.filter((m) => /\/(device_answer|registrations|forget_record)\.ts$/.test(m)),
+    [],
+  );
 });
 
 // In Deno 2 a `node:` import or the first setTimeout/setInterval starts the
@@ -86,7 +102,8 @@ Deno.test("token and git-credential get load no npm package, Octokit or server",
 // helper need neither (lib/core/timers.ts, lib/cli/parse_args.ts).
 Deno.test("login, token and git-credential start no Node layer: no node: import, no setTimeout", async () => {
   const graph = await moduleGraph();
-  // Spinners run only on a terminal; pages.ts has setTimeout in the page's script.
+  // The status line's spinner runs only on a terminal (a pipe gets one line and no timer);
+  // pages.ts has setTimeout in the page's script.
   const allowed = /\/lib\/(platform\/status_line|core\/pages)\.ts$/;
   for (
     const file of ["main.ts", "lib/cli/login.ts", "lib/cli/token.ts", "lib/cli/git_credential.ts"]
