@@ -200,6 +200,11 @@ Examples:
     const processUser = userFlag({}).user;
     const activate = processUser === undefined ? undefined : false;
     const output = { json: values.json === true, quiet: values.quiet === true };
+    const done = (result: Parameters<typeof reportLogin>[0]) => {
+      warnOtherUser(result.login, processUser);
+      reportLogin(result, output);
+      return 0;
+    };
     if (values["with-token"]) {
       refuseFlags(values, [
         "issuer",
@@ -229,9 +234,7 @@ Examples:
         activate,
         signal,
       });
-      warnOtherUser(result.login, processUser);
-      reportLogin(result, output);
-      return 0;
+      return done(result);
     }
     if (values.resource !== undefined) {
       return await resourceLoginCommand(values, { storage, output, signal });
@@ -283,9 +286,7 @@ Examples:
       activate,
       signal,
     });
-    warnOtherUser(result.login, processUser);
-    reportLogin(result, output);
-    return 0;
+    return done(result);
   },
 };
 
