@@ -85,8 +85,8 @@ export function gitHubProvider(host: GitHubHost): Provider {
         throw apiError(error, new URL(host.apiUrl).host, call.signal);
       }
     },
-    // GET /user is in github_api.ts: load it before the code comes.
-    warmUp: () => void api().catch(() => {}),
+    // GET /user goes through @octokit/request: load it before the code comes.
+    warmUp: () => void api().then((m) => m.loadRequest()).catch(() => {}),
   };
 }
 
