@@ -1,6 +1,7 @@
 /**
- * The login's identity call (`whoami`, through `@octokit/request`): what the
- * server receives, and its failures as one clear error each.
+ * The login's identity call (`whoami`, a plain `fetch` through the origin
+ * guard): what the server receives, and its failures as one clear error each,
+ * worded as Octokit's errors are.
  */
 import assert from "node:assert/strict";
 import { LoopauthError } from "../../lib/core/errors.ts";
@@ -25,11 +26,14 @@ Deno.test("whoami: GET /user with the token and loopauth's user agent; 401 and n
     assert.equal(call.method, "GET");
     assert.equal(call.headers.authorization, `token ${accessToken}`);
     assert.match(call.headers["user-agent"], /^loopauth\//);
+    assert.equal(call.headers.accept, "application/vnd.github.v3+json");
 
     const refused = await whoami(apiUrl, "gho_revoked").catch((e) => e);
     assert.ok(refused instanceof LoopauthError);
     assert.equal(refused.code, "api");
-    assert.match(refused.message, /answered HTTP 401/);
+    // GitHub's `documentation_url` is cut off, as from Octokit's error (apiError).
+    assert.equal(refused.message, `${new URL(apiUrl).host} answered HTTP 401: Bad credentials`);
+    assert.equal(refused.status, 401);
     assert.doesNotMatch(refused.message, /gho_revoked/);
 
     await provider.close();
