@@ -43,22 +43,42 @@ export function socketOwner(
   serverPort: number,
   peerPort: number,
 ): number | undefined {
-  const port = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
   const loopback = [LOOPBACK_V4, LOOPBACK_MAPPED, LOOPBACK_V6];
-  const local = loopback.map((ip) => `${ip}:${port(peerPort)}`);
-  const remote = loopback.map((ip) => `${ip}:${port(serverPort)}`);
-  for (const line of table.split("\n")) {
+  const local = loopback.map((ip) => `${ip}:${hexPort(peerPort)}`);
+  const remote = loopback.map((ip) => `${ip}:${hexPort(serverPort)}`);
+  for (const fields of rowsNaming(table, remote)) {
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10) continue;
-    if (!local.includes(fields[1].toUpperCase()) || !remote.includes(fields[2].toUpperCase())) {
-      continue;
-    }
+    if (!local.includes(fields[1]) || !remote.includes(fields[2])) continue;
     if (fields[3] !== ESTABLISHED || fields[9] === "0") continue;
     const uid = Number(fields[7]);
     if (Number.isInteger(uid)) return uid;
   }
   return undefined;
+}
+
+/** A port as the socket tables write it: four upper-case hex digits. */
+const hexPort = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+
+/**
+ * The rows of a socket table (split into upper-case fields) whose text names
+ * one of `addresses` followed by a space: only those rows are split. A busy
+ * host lists tens of thousands of sockets (TIME_WAIT ones included), and
+ * splitting every row cost a login more than the rest of its callback.
+ */
+function* rowsNaming(table: string, addresses: string[]): Generator<string[]> {
+  const starts = new Set<number>();
+  // Linux writes upper-case hex; lower case is looked for too, without copying the table.
+  for (const needle of new Set(addresses.flatMap((a) => [`${a} `, `${a} `.toLowerCase()]))) {
+    for (let at = table.indexOf(needle); at !== -1; at = table.indexOf(needle, at + 1)) {
+      starts.add(table.lastIndexOf("\n", at) + 1);
+    }
+  }
+  for (const start of [...starts].sort((a, b) => a - b)) {
+    const end = table.indexOf("\n", start);
+    const row = table.slice(start, end === -1 ? undefined : end).toUpperCase();
+    const fields = row.trim().split(/\s+/);
+    if (fields.length >= 10) yield fields;
+  }
 }
 
 /**
@@ -113,10 +133,9 @@ export async function readSocketTable(): Promise<string | undefined> {
  * ```
  */
 export function listenerOwner(table: string, port: number): number | undefined {
-  const local = `${LOOPBACK_V4}:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  for (const line of table.split("\n")) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10 || fields[3] !== LISTEN || fields[1].toUpperCase() !== local) continue;
+  const local = `${LOOPBACK_V4}:${hexPort(port)}`;
+  for (const fields of rowsNaming(table, [local])) {
+    if (fields[3] !== LISTEN || fields[1] !== local) continue;
     const uid = Number(fields[7]);
     if (Number.isInteger(uid)) return uid;
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { listenerOwner, loopbackListener } from "../../lib/platform/socket_owner.ts";
+import fc from "npm:fast-check@^4";
+import { listenerOwner, loopbackListener, socketOwner } from "../../lib/platform/socket_owner.ts";
 
 const HEADER =
   "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
@@ -43,4 +44,83 @@ Deno.test("a dead waiter's port held by another user's wildcard listener, or by 
     await loopbackListener(0x1f90, { table: () => Promise.resolve(undefined), uid: 1000 }),
     "unknown",
   );
+});
+
+/** The tables' parsing before it looked only at the rows naming the port: every row split. */
+function everyRow(table: string, serverPort: number, peerPort: number): number | undefined {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
+  const loopback = ["0100007F", "0000000000000000FFFF00000100007F", V6_LOOPBACK];
+  const local = loopback.map((ip) => `${ip}:${hex(peerPort)}`);
+  const remote = loopback.map((ip) => `${ip}:${hex(serverPort)}`);
+  for (const line of table.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10) continue;
+    if (!local.includes(fields[1].toUpperCase()) || !remote.includes(fields[2].toUpperCase())) {
+      continue;
+    }
+    if (fields[3] !== "01" || fields[9] === "0") continue;
+    const uid = Number(fields[7]);
+    if (Number.isInteger(uid)) return uid;
+  }
+  return undefined;
+}
+
+Deno.test("a busy host's table (30,000 TIME_WAIT rows from the same ports) still names the browser's socket, and only it", () => {
+  // The server's own end of the connection names the peer's port too, as rem_address.
+  let table = HEADER;
+  for (let i = 0; i < 30_000; i++) {
+    table += row(
+      `0100007F:${(0x8000 + i % 0x7000).toString(16).toUpperCase()}`,
+      "0100007F:1F90",
+      "06",
+      0,
+      0,
+    );
+  }
+  table += row("0100007F:1F90", "0100007F:A000", "01", 1000, 4242) +
+    row("0100007f:a000", "0100007f:1f90", "01", 1001, 4243); // lower-case hex, as a kernel might
+  assert.equal(socketOwner(table, 0x1f90, 0xa000), 1001);
+  assert.equal(socketOwner(table, 0x1f90, 0x8001), undefined, "TIME_WAIT rows have no owner");
+  assert.equal(socketOwner(table, 0x1f91, 0xa000), undefined);
+});
+
+Deno.test("property: the socket owner is what splitting every row of the table finds", () => {
+  const port = fc.constantFrom(0x1f90, 0x1f91, 0xa000, 0xa001);
+  const address = fc.constantFrom(
+    "0100007F",
+    "0200007F",
+    "0000000000000000FFFF00000100007F",
+    V6_LOOPBACK,
+    "00000000",
+  );
+  const line = fc.record({
+    local: address,
+    localPort: port,
+    remote: address,
+    remotePort: port,
+    st: fc.constantFrom("01", "06", "0A"),
+    uid: fc.constantFrom(0, 1000, 65534),
+    inode: fc.constantFrom(0, 7),
+    lower: fc.boolean(),
+  }).map((r) => {
+    const text = row(
+      `${r.local}:${r.localPort.toString(16).toUpperCase()}`,
+      `${r.remote}:${r.remotePort.toString(16).toUpperCase()}`,
+      r.st,
+      r.uid,
+      r.inode,
+    );
+    return r.lower ? text.toLowerCase() : text;
+  });
+  let owned = 0;
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 12 }), port, port, (rows, server, peer) => {
+      const table = HEADER + rows.join("");
+      const expected = everyRow(table, server, peer);
+      if (expected !== undefined) owned++;
+      assert.equal(socketOwner(table, server, peer), expected);
+    }),
+    { numRuns: 2000 },
+  );
+  assert.ok(owned >= 10, `the property met tables with an owner (${owned})`);
 });
