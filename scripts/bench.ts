@@ -11,7 +11,9 @@
  *
  * Each goal is printed with its figure and "met" or "not met": login ≤ 0.9×
  * the stdlib flow and ≤ 0.25× google-auth-oauthlib, callback → exit < 20 ms,
- * peak RSS < 80 MB.
+ * peak RSS < 80 MB. The login's floor, the stdlib peer's flow in plain Deno
+ * (scripts/peers/deno_flow.ts), runs beside them: a ratio it misses alone is
+ * out of reach on this machine (scripts/machine.ts).
  *
  * Runs are interleaved (A B C A B C …) so noise hits every contender alike.
  * A peer that is not installed is named and skipped; loopauth never is.
@@ -21,8 +23,10 @@ import { fileURLToPath } from "node:url";
 import { actAsUser, type DevProvider, startDevProvider } from "../lib/dev/provider.ts";
 import { childEnv, loginArgs, MAIN, runFlags, secretEnv, tempConfig } from "../tests/helpers.ts";
 import { median } from "./median.ts";
+import { machineLine, verdict } from "./machine.ts";
 
 const RUNS = Number(Deno.args[0] ?? 10);
+const PLAIN_DENO = "the same flow in plain Deno";
 const PYTHON = "/usr/bin/python3"; // Debian's, where python3-google-auth-oauthlib installs
 const peer = (name: string) => fileURLToPath(new URL(`./peers/${name}`, import.meta.url));
 
@@ -143,17 +147,43 @@ const contenders: Contender[] = [
     teardowns: [],
     peakKiB: [],
   },
+  {
+    // The floor: the stdlib peer's flow in plain Deno, no line of loopauth (scripts/machine.ts).
+    name: PLAIN_DENO,
+    provider: loopbackProvider,
+    command: (home) => ({
+      cmd: Deno.execPath(),
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-net=127.0.0.1",
+        `--allow-write=${home}/token.json`,
+        peer("deno_flow.ts"),
+        loopbackProvider.origin,
+        loopbackProvider.clientId,
+        loopbackProvider.clientSecret,
+        `${home}/token.json`,
+      ],
+      env: childEnv(home),
+    }),
+    stored: (home) => `${home}/token.json`,
+    logins: [],
+    teardowns: [],
+    peakKiB: [],
+  },
   pythonPeer("python stdlib flow", "stdlib_flow.py", loopbackProvider),
   pythonPeer("google-auth-oauthlib", "google_flow.py", slashProvider),
 ];
 const hasPython = await works(PYTHON, ["-c", "pass"]);
+const [stdlibPeer, googlePeer] = contenders.slice(-2);
 if (!hasPython) {
-  contenders[1].missing = contenders[2].missing = `${PYTHON} not found (apt-get install python3)`;
+  stdlibPeer.missing = googlePeer.missing = `${PYTHON} not found (apt-get install python3)`;
 } else if (!(await works(PYTHON, ["-c", "import google_auth_oauthlib"]))) {
-  contenders[2].missing =
+  googlePeer.missing =
     "not installed (deno task setup-bench, or apt-get install python3-google-auth-oauthlib)";
 }
 const active = contenders.filter((c) => !c.missing);
+console.log(machineLine());
 for (const c of contenders) if (c.missing) console.log(`skipped peer ${c.name}: ${c.missing}`);
 
 try {
@@ -193,13 +223,18 @@ for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])
 const [ours] = active;
 const loginMs = median(ours.logins);
 console.log(`login: loopauth median ${ms(loginMs)} over ${RUNS} runs`);
+const plainMs = median(active.find((c) => c.name === PLAIN_DENO)!.logins);
+console.log(
+  `login over its floor: loopauth / ${PLAIN_DENO} = ${(loginMs / plainMs).toFixed(2)}×`,
+);
 for (const [name, goal] of [["python stdlib flow", 0.9], ["google-auth-oauthlib", 0.25]] as const) {
   const other = active.find((c) => c.name === name);
   if (!other) continue;
   const ratio = loginMs / median(other.logins);
+  const floor = { name: PLAIN_DENO, figure: plainMs / median(other.logins) };
   console.log(
     `login ratio: loopauth / ${name} = ${ratio.toFixed(2)}× (goal ≤ ${goal}×: ${
-      ratio <= goal ? "met" : "not met"
+      verdict(ratio, goal, floor, (v) => `${v.toFixed(2)}×`)
     })`,
   );
 }

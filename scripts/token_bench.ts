@@ -4,11 +4,13 @@
  * with `gh auth token` (Debian's gh, a Go binary) reading its own hosts.yml,
  * in one run. Prints medians, the ratio to gh and each goal with "met" or
  * "not met": `token` ≤ 0.5× from the file and ≤ 0.8× from the keyring,
- * `git-credential get` ≤ 0.6× from the file, each from a checkout and as an
- * install from JSR or a URL runs it (modules from a URL and Deno's cache, no
- * deno.json). The keyring is read over D-Bus (the documented flags grant the
- * session bus); the same read through `secret-tool` (flags without the bus)
- * is measured beside it.
+ * `git-credential get` ≤ 0.6× from the file, the file goals as an install
+ * from JSR or a URL runs it (modules from a URL and Deno's cache, no
+ * deno.json; a checkout's rows are printed beside them). The keyring is read
+ * over D-Bus (the documented flags grant the session bus); the same read
+ * through `secret-tool` (flags without the bus) is measured beside it. The
+ * floor, Deno starting an empty module with the same flags, is measured too: a
+ * goal it misses alone is out of reach on this machine (scripts/machine.ts).
  *
  * Usage: deno run … scripts/token_bench.ts [RUNS]
  */
@@ -27,6 +29,7 @@ import {
 } from "../tests/helpers.ts";
 import { runFlags as documentedRunFlags } from "./permissions.ts";
 import { median } from "./median.ts";
+import { machineLine, verdict } from "./machine.ts";
 
 const RUNS = Number(Deno.args[0] ?? 30);
 const TOKEN = `gho_${"b".repeat(36)}`;
@@ -174,6 +177,11 @@ const fromUrl = (name: string, args: string[], stdin?: string): Case => ({
   cwd: nowhere.path,
   expect: new RegExp(TOKEN),
 });
+// The floor: Deno starting an empty module with the same flags, no line of loopauth.
+await using empty = await emptyDir();
+const emptyModule = `${empty.path}/empty.ts`;
+Deno.writeTextFileSync(emptyModule, "", { mode: 0o600 });
+const FLOOR = "deno run, an empty module, same flags";
 const cases: Case[] = [
   {
     name: "gh auth token (hosts.yml)",
@@ -181,6 +189,14 @@ const cases: Case[] = [
     args: ["auth", "token"],
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin", HOME: fileConfig.home, GH_CONFIG_DIR: ghDir },
     expect: new RegExp(TOKEN),
+  },
+  {
+    name: FLOOR,
+    program: Deno.execPath(),
+    args: ["run", "--no-prompt", ...documentedRunFlags(fileConfig.dir, []), emptyModule],
+    env: childEnv(fileConfig.home),
+    cwd: nowhere.path,
+    expect: /^$/,
   },
   loopauth("loopauth token (file)", fileConfig.home, ["token"]),
   loopauth(
@@ -221,13 +237,15 @@ const cases: Case[] = [
     ],
   ),
 ];
-/** Goals: the case's name → the most it may take, as a fraction of gh's median. */
+/**
+ * Goals: the case's name → the most it may take, as a fraction of gh's median. The file
+ * goals are judged on the installed form (issue 27): a checkout's run also reads deno.json
+ * and its lockfile, and its rows are printed for comparison only.
+ */
 const GOALS: Record<string, number> = {
-  "loopauth token (file)": 0.5,
   "loopauth token (file, from a URL)": 0.5,
   "loopauth git-credential get (file, URL)": 0.6,
   "loopauth token (keyring)": 0.8,
-  "loopauth git-credential get (file)": 0.6,
 };
 
 try {
@@ -240,6 +258,7 @@ try {
   cases.shift();
 }
 const hasGh = cases[0].program === "gh";
+console.log(machineLine());
 const samples = cases.map(() => [] as number[]);
 try {
   for (let i = 0; i < 3; i++) for (const c of cases) await time(c); // warm caches
@@ -269,13 +288,17 @@ for (const [index, c] of cases.entries()) {
     ].join(""),
   );
 }
+const floor = {
+  name: "Deno starting an empty module with the same flags",
+  figure: median(samples[cases.findIndex((c) => c.name === FLOOR)]) / gh,
+};
 for (const [index, c] of cases.entries()) {
   const goal = GOALS[c.name];
   if (!hasGh || goal === undefined) continue;
   const ratio = median(samples[index]) / gh;
   console.log(
     `${c.name}: ${ratio.toFixed(2)}× gh auth token (goal ≤ ${goal}×: ${
-      ratio <= goal ? "met" : "not met"
+      verdict(ratio, goal, floor, (v) => `${v.toFixed(2)}×`)
     })`,
   );
 }

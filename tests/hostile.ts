@@ -80,9 +80,83 @@ async function send(
   return { status, ms: performance.now() - started, body: text };
 }
 
+/**
+ * Opens `count` connections to 127.0.0.1:`port` and leaves them open: half of
+ * them half-open (a partial request line), half idle (nothing sent).
+ */
+export async function holdConnections(port: number, count: number): Promise<Deno.Conn[]> {
+  const held: Deno.Conn[] = [];
+  for (let i = 0; i < count; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    if (i % 2) await conn.write(new TextEncoder().encode("GET /callback?sta"));
+    held.push(conn);
+  }
+  return held;
+}
+
+/** Answers to a barrage: count by status code, and each answer's time, ms, sorted. */
+export interface BarrageAnswers {
+  statuses: Record<string, number>;
+  times: number[];
+}
+
+/**
+ * Sends `requests` bogus requests (each kind in turn) to 127.0.0.1:`port` from
+ * `concurrency` clients at once. Throws when one got anything but a 4xx, or
+ * when an answer reflected a payload unescaped. `onQuarter` runs once a quarter
+ * of them has been sent.
+ */
+export async function barrage(
+  port: number,
+  options: { requests: number; concurrency: number; onQuarter?: () => Promise<void> },
+): Promise<BarrageAnswers> {
+  const statuses: Record<string, number> = {};
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: options.concurrency }, async () => {
+    while (next < options.requests) {
+      const i = next++;
+      const { status, ms, body } = await send(port, bogus(i, port));
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      times.push(ms);
+      if (status < 400 || status > 499) {
+        throw new Error(`Bogus request ${i} got HTTP ${status}: ${bogus(i, port).slice(0, 80)}`);
+      }
+      if (/<script>alert|<img src=x/.test(body)) {
+        throw new Error(`Request ${i} reflected a payload`);
+      }
+      if (i === Math.floor(options.requests / 4)) await options.onQuarter?.();
+    }
+  }));
+  return { statuses, times: times.sort((a, b) => a - b) };
+}
+
+/** Median, 99th percentile and worst of sorted times. */
+export function percentiles(sorted: number[]): { medianMs: number; p99Ms: number; maxMs: number } {
+  return {
+    medianMs: sorted[Math.floor(sorted.length / 2)],
+    p99Ms: sorted[Math.ceil(sorted.length * 0.99) - 1],
+    maxMs: sorted.at(-1)!,
+  };
+}
+
 /** Resident set size of a process, KiB (`ps`; Deno reads /proc only with --allow-all). */
 export async function rssKiB(pid: number): Promise<number> {
   const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim()) || 0;
+}
+
+/**
+ * The peak resident set size of a live process, KiB: the kernel's high-water mark
+ * (VmHWM in /proc/PID/status, read by bash's builtins; Deno reads /proc only with
+ * --allow-all). Sampling `ps` every 50 ms took CPU from the measured server where
+ * starting a process is slow (docs/performance.md). 0 where /proc has no such file.
+ */
+export async function peakRssKiB(pid: number): Promise<number> {
+  const script = 'while read -r key value _; do [ "$key" = VmHWM: ] && echo "$value"; done' +
+    " 2>/dev/null </proc/$1/status";
+  const out = await new Deno.Command("bash", { args: ["-c", script, "hwm", String(pid)] })
+    .output();
   return Number(new TextDecoder().decode(out.stdout).trim()) || 0;
 }
 
@@ -104,55 +178,24 @@ export async function runHostileScenario(
     const port = Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port);
     const pid = cli.child.pid;
     const rssBeforeKiB = await rssKiB(pid);
-    // Half-open (a partial request line) and idle (nothing sent) connections stay open throughout.
-    for (let i = 0; i < (options.idle ?? 20); i++) {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      if (i % 2) await conn.write(new TextEncoder().encode("GET /callback?sta"));
-      held.push(conn);
-    }
-    const statuses: Record<string, number> = {};
-    const times: number[] = [];
-    let next = 0;
+    held.push(...await holdConnections(port, options.idle ?? 20));
     let rssQuarterKiB = 0;
-    let rssPeakKiB = rssBeforeKiB;
-    const sampler = setInterval(async () => {
-      rssPeakKiB = Math.max(rssPeakKiB, await rssKiB(pid).catch(() => 0));
-    }, 50);
-    try {
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < requests) {
-          const i = next++;
-          const { status, ms, body } = await send(port, bogus(i, port));
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          times.push(ms);
-          if (status < 400 || status > 499) {
-            throw new Error(
-              `Bogus request ${i} got HTTP ${status}: ${bogus(i, port).slice(0, 80)}`,
-            );
-          }
-          if (/<script>alert|<img src=x/.test(body)) {
-            throw new Error(`Request ${i} reflected a payload`);
-          }
-          if (i === Math.floor(requests / 4)) rssQuarterKiB = await rssKiB(pid);
-        }
-      }));
-    } finally {
-      clearInterval(sampler);
-    }
+    const { statuses, times } = await barrage(port, {
+      requests,
+      concurrency,
+      onQuarter: async () => void (rssQuarterKiB = await rssKiB(pid)),
+    });
     const rssAfterKiB = await rssKiB(pid);
-    rssPeakKiB = Math.max(rssPeakKiB, rssAfterKiB);
+    const rssPeakKiB = Math.max(await peakRssKiB(pid), rssAfterKiB);
     const page = await actAsUser(url);
     const answered = performance.now();
     const { code } = await cli.output();
     const exitAfterCallbackMs = performance.now() - answered;
-    times.sort((a, b) => a - b);
     return {
       requests,
       concurrency,
       statuses,
-      medianMs: times[Math.floor(times.length / 2)],
-      p99Ms: times[Math.ceil(times.length * 0.99) - 1],
-      maxMs: times.at(-1)!,
+      ...percentiles(times),
       rssBeforeKiB,
       rssQuarterKiB,
       rssPeakKiB,

@@ -61,7 +61,11 @@ Deno.test("deno.json tasks use the flags of scripts/permissions.ts", () => {
     `deno run ${demoTaskFlags().join(" ")} main.ts demo --dir .demo`,
   );
   assert.equal(task("test"), `deno run ${testRunnerFlags().join(" ")} scripts/test.ts`);
-  assert.ok(task("bench").endsWith(`deno run ${benchTaskFlags().join(" ")} scripts/bench.ts`));
+  for (const script of ["bench", "token_bench", "status_bench", "hostile"]) {
+    assert.ok(
+      task("bench").includes(`deno run ${benchTaskFlags().join(" ")} scripts/${script}.ts`),
+    );
+  }
   assert.equal(task("compile"), `deno run ${compileTaskFlags().join(" ")} scripts/compile.ts`);
   assert.equal(task("setup"), `deno run ${setupTaskFlags().join(" ")} scripts/setup.ts`);
   for (const name of ["demo", "test", "bench", "compile", "setup"]) {
