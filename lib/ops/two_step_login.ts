@@ -376,7 +376,7 @@ function waiterCommand(job: WaiterJob, dir: string, app: App): string[] {
       read: [dir, pendingLoginsDir(dir), ...runtime, ...extra],
       write: [dir, ...runtime, ...extra],
       env: appEnvVars(app),
-      run: ["cat", "secret-tool", "security"],
+      run: ["grep", "cat", "secret-tool", "security"],
     }),
     // Run from a URL: its modules come from the same host.
     ...(/^https?:$/.test(new URL(import.meta.url).protocol)

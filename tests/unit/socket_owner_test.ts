@@ -124,3 +124,43 @@ Deno.test("property: the socket owner is what splitting every row of the table f
   );
   assert.ok(owned >= 10, `the property met tables with an owner (${owned})`);
 });
+
+Deno.test(
+  "the socket table is read with grep (only the rows naming the port) or, with only cat allowed, cat: both find this user's connection and listener",
+  {
+    ignore: Deno.build.os !== "linux",
+  },
+  async () => {
+    const probe = new URL("../fixtures/socket_owner_probe.ts", import.meta.url).pathname;
+    const run = async (programs: string) => {
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          "--allow-net=127.0.0.1",
+          "--allow-sys=uid",
+          `--allow-run=${programs}`,
+          probe,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+      return JSON.parse(new TextDecoder().decode(stdout));
+    };
+    // A listener of this test's: a row that names another port, whatever else the host has.
+    using other = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const viaGrep = await run("grep,cat");
+    assert.equal(viaGrep.peer, "own");
+    assert.equal(viaGrep.listener, "own");
+    // The header of tcp and tcp6, the listener, the server's and the client's ends.
+    assert.ok(viaGrep.rows >= 4, `rows read: ${viaGrep.rows}`);
+    assert.equal(viaGrep.otherRows, 0, "grep passed on only the rows naming the port");
+    const viaCat = await run("cat");
+    assert.equal(viaCat.peer, "own");
+    assert.equal(viaCat.listener, "own");
+    assert.ok(viaCat.otherRows > 0, `cat passed on every row, port ${other.addr.port}'s too`);
+    const neither = await run("ps");
+    assert.deepEqual([neither.peer, neither.listener, neither.rows], ["unknown", "unknown", 0]);
+  },
+);
