@@ -82,7 +82,9 @@ export const command: Command = {
   name: "agent",
   flags: FLAGS,
   subcommands: ACTIONS,
-  help: `Keep tokens in memory, not in files: a per-user agent on a Unix socket, like ssh-agent.
+  // Built when asked for: the flag lists cost every run of the command otherwise.
+  get help() {
+    return `Keep tokens in memory, not in files: a per-user agent on a Unix socket, like ssh-agent.
 
 Usage: loopauth agent start [--ttl DURATION] [--json] [--foreground] [--socket PATH]
        loopauth agent stop [--socket PATH]
@@ -112,7 +114,8 @@ Examples:
   eval "$(loopauth agent start --ttl 8h)"
   loopauth login --client-id Iv1.abc --storage agent
   loopauth agent forward --host github.com --ttl 2h
-  loopauth agent stop`,
+  loopauth agent stop`;
+  },
   async run(argv, { signal }) {
     const { values, positionals } = parseFlags(argv, FLAGS, {
       command: "agent",

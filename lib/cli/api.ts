@@ -52,7 +52,9 @@ const FLAGS = {
 export const command: Command = {
   name: "api",
   flags: FLAGS,
-  help: `Call the host's REST API with the stored token and print the JSON answer.
+  // Built when asked for: the flag lists cost every run of the command otherwise.
+  get help() {
+    return `Call the host's REST API with the stored token and print the JSON answer.
 
 Usage: loopauth api PATH [--hostname HOST | --issuer URL [--base URL]] [--user LOGIN]
                     [-X METHOD] [-f key=value]...
@@ -66,7 +68,8 @@ github.com, GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN for GHES) win over the
 Examples:
   loopauth api /user
   loopauth api /user/repos -f per_page=5
-  loopauth api -X POST /user/repos -f name=hello-world`,
+  loopauth api -X POST /user/repos -f name=hello-world`;
+  },
   async run(argv, { signal }) {
     const { values, positionals } = parseFlags(argv, FLAGS, { command: "api", positionals: true });
     if (positionals.length !== 1) {

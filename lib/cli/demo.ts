@@ -38,7 +38,9 @@ const FLAGS = {
 export const command: Command = {
   name: "demo",
   flags: FLAGS,
-  help: `Run a complete login against the built-in local provider.
+  // Built when asked for: the flag lists cost every run of the command otherwise.
+  get help() {
+    return `Run a complete login against the built-in local provider.
 
 Starts the GitHub-compatible provider on 127.0.0.1, runs the real loopback login (your
 browser shows its consent page; without a browser the demo approves it itself), calls
@@ -51,7 +53,8 @@ Flags:
 ${flagHelp(FLAGS)}
 
 Example:
-  loopauth demo --no-browser`,
+  loopauth demo --no-browser`;
+  },
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, FLAGS, { command: "demo" });
     const timeout = typeof values.timeout === "string" ? parseDuration(values.timeout) : undefined;

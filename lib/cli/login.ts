@@ -142,7 +142,9 @@ const FLAGS = { ...LOGIN_FLAGS, ...TWO_STEP_FLAGS } as const satisfies Flags;
 export const command: Command = {
   name: "login",
   flags: FLAGS,
-  help: `Log in with your browser and store the token.
+  // Built when asked for: the flag lists cost every run of the command otherwise.
+  get help() {
+    return `Log in with your browser and store the token.
 
 Usage: loopauth login [--hostname HOST | --issuer URL] --client-id ID [--client-secret-file PATH]
                       [--scopes LIST] [--no-browser] [--timeout DURATION] [--port N]
@@ -181,7 +183,8 @@ Examples:
   loopauth login --hostname ghe.example.com --with-token < ~/ghe-token.txt
   loopauth login --issuer https://id.example.com --client-id cli --web \\
       --redirect-uri http://localhost:8123/callback --prompt login --param audience=api
-  loopauth login --client-id Iv1.abc --no-wait --json   # then: loopauth login --resume ID`,
+  loopauth login --client-id Iv1.abc --no-wait --json   # then: loopauth login --resume ID`;
+  },
   async run(argv, { signal }) {
     const { values } = parseFlags(argv, FLAGS, { command: "login" });
     if (values.waiter) {
