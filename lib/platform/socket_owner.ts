@@ -49,7 +49,9 @@ export function socketOwner(
   const remote = LOOPBACK.map((ip) => `${ip}:${hexPort(serverPort)}`);
   for (const fields of rowsNaming(table, remote)) {
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
-    if (!local.includes(fields[1]) || !remote.includes(fields[2])) continue;
+    if (!local.includes(fields[1].toUpperCase()) || !remote.includes(fields[2].toUpperCase())) {
+      continue;
+    }
     if (fields[3] !== ESTABLISHED || fields[9] === "0") continue;
     const uid = Number(fields[7]);
     if (Number.isInteger(uid)) return uid;
@@ -61,23 +63,25 @@ export function socketOwner(
 const hexPort = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
 
 /**
- * The rows of a socket table (split into upper-case fields) whose text names
- * one of `addresses` followed by a space: only those rows are split. A busy
- * host lists tens of thousands of sockets (TIME_WAIT ones included), and
- * splitting every row cost a login more than the rest of its callback.
+ * The rows of a socket table, split into fields, whose text names one of
+ * `addresses` in any case: only those rows are split, in the table's order.
+ * Every row whose address field is one of them is among these (the callers
+ * then check the fields as before). A busy host lists tens of thousands of
+ * sockets (TIME_WAIT ones included), and splitting every row cost a login
+ * more than the rest of its callback.
  */
 function* rowsNaming(table: string, addresses: string[]): Generator<string[]> {
+  // One copy, to find an address whatever its case (Linux writes upper case).
+  const text = table.toUpperCase();
   const starts = new Set<number>();
-  // Linux writes upper-case hex; lower case is looked for too, without copying the table.
-  for (const needle of new Set(addresses.flatMap((a) => [`${a} `, `${a} `.toLowerCase()]))) {
-    for (let at = table.indexOf(needle); at !== -1; at = table.indexOf(needle, at + 1)) {
-      starts.add(table.lastIndexOf("\n", at) + 1);
+  for (const address of addresses) {
+    for (let at = text.indexOf(address); at !== -1; at = text.indexOf(address, at + 1)) {
+      starts.add(text.lastIndexOf("\n", at) + 1);
     }
   }
   for (const start of [...starts].sort((a, b) => a - b)) {
     const end = table.indexOf("\n", start);
-    const row = table.slice(start, end === -1 ? undefined : end).toUpperCase();
-    const fields = row.trim().split(/\s+/);
+    const fields = table.slice(start, end === -1 ? undefined : end).trim().split(/\s+/);
     if (fields.length >= 10) yield fields;
   }
 }
@@ -105,11 +109,20 @@ export async function readSocketTable(
   if (Deno.build.os !== "linux") return undefined;
   // tcp6 may be missing (IPv6 disabled): the program then fails but prints tcp's rows.
   const files = ["/proc/net/tcp", "/proc/net/tcp6"];
-  const patterns = (options.naming ?? []).flatMap((a) => [`${a} `, `${a} `.toLowerCase()]);
-  const grep = ["-h", "-F", "-e", "local_address", ...patterns.flatMap((p) => ["-e", p]), ...files];
-  const programs: [string, string[]][] = options.naming
-    ? [["grep", grep], ["cat", files]]
+  const naming = options.naming?.length ? options.naming : undefined;
+  // -i and no delimiter: grep keeps every row the parsers would look at, and some more.
+  const grep = [
+    "-h",
+    "-i",
+    "-F",
+    "-e",
+    "local_address",
+    ...(naming ?? []).flatMap((a) => ["-e", a]),
+  ];
+  const programs: [string, string[]][] = naming
+    ? [["grep", [...grep, ...files]], ["cat", files]]
     : [["cat", files]];
+  // A grep that fails in any way (missing, not allowed, no header read) leaves it to cat.
   for (const [program, args] of programs) {
     try {
       if (Deno.permissions.querySync({ name: "run", command: program }).state !== "granted") {
@@ -123,9 +136,9 @@ export async function readSocketTable(
         clearEnv: true,
       }).output();
       const text = new TextDecoder().decode(stdout);
-      return text.includes("local_address") ? text : undefined;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) return undefined;
+      if (text.includes("local_address")) return text;
+    } catch {
+      // The next program, if any.
     }
   }
   return undefined;
@@ -151,7 +164,7 @@ export async function readSocketTable(
 export function listenerOwner(table: string, port: number): number | undefined {
   const local = `${LOOPBACK_V4}:${hexPort(port)}`;
   for (const fields of rowsNaming(table, [local])) {
-    if (fields[3] !== LISTEN || fields[1] !== local) continue;
+    if (fields[3] !== LISTEN || fields[1].toUpperCase() !== local) continue;
     const uid = Number(fields[7]);
     if (Number.isInteger(uid)) return uid;
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@^4";
+import { emptyDir } from "../helpers.ts";
 import { listenerOwner, loopbackListener, socketOwner } from "../../lib/platform/socket_owner.ts";
 
 const HEADER =
@@ -84,7 +85,19 @@ Deno.test("a busy host's table (30,000 TIME_WAIT rows from the same ports) still
   assert.equal(socketOwner(table, 0x1f91, 0xa000), undefined);
 });
 
-Deno.test("property: the socket owner is what splitting every row of the table finds", () => {
+/** listenerOwner before it looked only at the rows naming the port: every row split. */
+function everyRowListener(table: string, port: number): number | undefined {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const line of table.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10 || fields[3] !== "0A" || fields[1].toUpperCase() !== local) continue;
+    const uid = Number(fields[7]);
+    if (Number.isInteger(uid)) return uid;
+  }
+  return undefined;
+}
+
+Deno.test("property: the socket and listener owners are what splitting every row of the table finds, whatever the case and spacing", () => {
   const port = fc.constantFrom(0x1f90, 0x1f91, 0xa000, 0xa001);
   const address = fc.constantFrom(
     "0100007F",
@@ -93,36 +106,38 @@ Deno.test("property: the socket owner is what splitting every row of the table f
     V6_LOOPBACK,
     "00000000",
   );
+  // Each character upper or lower case at random (Linux writes upper case only).
+  const anyCase = (text: string) =>
+    fc.array(fc.boolean(), { minLength: text.length, maxLength: text.length })
+      .map((flags) => [...text].map((c, i) => flags[i] ? c.toLowerCase() : c).join(""));
+  const field = (a: fc.Arbitrary<string>, p: fc.Arbitrary<number>) =>
+    fc.tuple(a, p).chain(([ip, n]) => anyCase(`${ip}:${n.toString(16).toUpperCase()}`));
   const line = fc.record({
-    local: address,
-    localPort: port,
-    remote: address,
-    remotePort: port,
-    st: fc.constantFrom("01", "06", "0A"),
+    local: field(address, port),
+    remote: field(address, port),
+    st: fc.constantFrom("01", "06", "0A", "0a"),
     uid: fc.constantFrom(0, 1000, 65534),
     inode: fc.constantFrom(0, 7),
-    lower: fc.boolean(),
-  }).map((r) => {
-    const text = row(
-      `${r.local}:${r.localPort.toString(16).toUpperCase()}`,
-      `${r.remote}:${r.remotePort.toString(16).toUpperCase()}`,
-      r.st,
-      r.uid,
-      r.inode,
-    );
-    return r.lower ? text.toLowerCase() : text;
-  });
+    space: fc.constantFrom(" ", "  ", "\t"),
+  }).map((r) =>
+    `   0: ${r.local}${r.space}${r.remote}${r.space}${r.st} 00000000:00000000 00:00000000 00000000 ${r.uid} 0 ${r.inode}\n`
+  );
   let owned = 0;
+  let listened = 0;
   fc.assert(
     fc.property(fc.array(line, { maxLength: 12 }), port, port, (rows, server, peer) => {
       const table = HEADER + rows.join("");
       const expected = everyRow(table, server, peer);
       if (expected !== undefined) owned++;
       assert.equal(socketOwner(table, server, peer), expected);
+      const listener = everyRowListener(table, server);
+      if (listener !== undefined) listened++;
+      assert.equal(listenerOwner(table, server), listener);
     }),
-    { numRuns: 2000 },
+    { numRuns: 3000 },
   );
   assert.ok(owned >= 10, `the property met tables with an owner (${owned})`);
+  assert.ok(listened >= 10, `the property met tables with a listener (${listened})`);
 });
 
 Deno.test(
@@ -132,7 +147,7 @@ Deno.test(
   },
   async () => {
     const probe = new URL("../fixtures/socket_owner_probe.ts", import.meta.url).pathname;
-    const run = async (programs: string) => {
+    const run = async (programs: string, path = Deno.env.get("PATH") ?? "/usr/bin:/bin") => {
       const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -142,6 +157,16 @@ Deno.test(
           `--allow-run=${programs}`,
           probe,
         ],
+        env: {
+          PATH: path,
+          ...Object.fromEntries(
+            ["HOME", "DENO_DIR"].flatMap((name) => {
+              const value = Deno.env.get(name);
+              return value === undefined ? [] : [[name, value]];
+            }),
+          ),
+        },
+        clearEnv: true,
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -160,6 +185,16 @@ Deno.test(
     assert.equal(viaCat.peer, "own");
     assert.equal(viaCat.listener, "own");
     assert.ok(viaCat.otherRows > 0, `cat passed on every row, port ${other.addr.port}'s too`);
+    // A grep that runs but fails (here: exits 2 at once) leaves the table to cat, never to "unknown".
+    await using bin = await emptyDir();
+    Deno.writeTextFileSync(`${bin.path}/grep`, "#!/bin/sh\nexit 2\n", { mode: 0o700 });
+    const brokenGrep = await run(
+      "grep,cat",
+      `${bin.path}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    );
+    assert.equal(brokenGrep.peer, "own");
+    assert.equal(brokenGrep.listener, "own");
+    assert.ok(brokenGrep.otherRows > 0, "cat read the table");
     const neither = await run("ps");
     assert.deepEqual([neither.peer, neither.listener, neither.rows], ["unknown", "unknown", 0]);
   },
