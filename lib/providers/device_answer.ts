@@ -19,8 +19,9 @@ export interface DevicePollError {
 
 /**
  * The poll's outcome for an RFC 8628 error answer: `pending` or
- * `slow_down`; a `timeout` (expired code) or `access_denied` error to throw;
- * `undefined` for any other error (the caller's own).
+ * `slow_down`. Throws a `timeout` (expired code) or `access_denied`
+ * {@linkcode LoopauthError}, and for any other error the error it came as
+ * (the caller's own).
  *
  * @example
  * ```ts
@@ -29,13 +30,17 @@ export interface DevicePollError {
  * assert.deepEqual(devicePollAnswer({ oauthError: "authorization_pending", cause: null }), {
  *   status: "pending",
  * });
- * const denied = devicePollAnswer({ oauthError: "access_denied", cause: null });
- * assert.equal(denied instanceof Error && denied.message, "Access was denied: nothing was stored");
+ * assert.throws(
+ *   () => devicePollAnswer({ oauthError: "access_denied", cause: null }),
+ *   { message: "Access was denied: nothing was stored" },
+ * );
+ * const own = new Error("invalid_client");
+ * assert.throws(() => devicePollAnswer({ oauthError: "invalid_client", cause: own }), own);
  * ```
  */
 export function devicePollAnswer(
   answer: DevicePollError,
-): Extract<DevicePoll, { status: "pending" | "slow_down" }> | LoopauthError | undefined {
+): Extract<DevicePoll, { status: "pending" | "slow_down" }> {
   const details = { cause: answer.cause, status: answer.status, oauthError: answer.oauthError };
   switch (answer.oauthError) {
     case "authorization_pending":
@@ -43,13 +48,13 @@ export function devicePollAnswer(
     case "slow_down":
       return { status: "slow_down" };
     case "expired_token":
-      return new LoopauthError(
+      throw new LoopauthError(
         "timeout",
         "The device code expired before it was entered: run the command again",
         details,
       );
     case "access_denied":
-      return new LoopauthError("access_denied", "Access was denied: nothing was stored", details);
+      throw new LoopauthError("access_denied", "Access was denied: nothing was stored", details);
   }
-  return undefined;
+  throw answer.cause;
 }

@@ -445,16 +445,12 @@ export function issuerDeviceGrant(
             const result = await oauth.processDeviceCodeResponse(metadata, client, response);
             return { status: "done", tokens: tokenSet(result, issuer.key) } as const;
           } catch (error) {
-            if (error instanceof oauth.ResponseBodyError) {
-              const answer = devicePollAnswer({
-                oauthError: error.error,
-                status: error.status,
-                cause: error,
-              });
-              if (answer instanceof LoopauthError) throw answer;
-              if (answer) return answer;
-            }
-            throw error;
+            if (!(error instanceof oauth.ResponseBodyError)) throw error;
+            return devicePollAnswer({
+              oauthError: error.error,
+              status: error.status,
+              cause: error,
+            });
           }
         },
         issuer.key,

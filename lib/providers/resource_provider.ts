@@ -228,14 +228,11 @@ export function resourceDeviceGrant(target: ResourceTarget): DeviceGrant | undef
         return { status: "done", tokens: token };
       } catch (error) {
         if (!(error instanceof LoopauthError)) throw error;
-        const answer = devicePollAnswer({
+        return devicePollAnswer({
           oauthError: error.oauthError,
           status: error.status,
           cause: error,
         });
-        if (answer instanceof LoopauthError) throw answer;
-        if (answer) return answer;
-        throw error;
       }
     },
   };
