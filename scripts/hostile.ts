@@ -15,6 +15,7 @@ import {
   percentiles,
   runHostileScenario,
 } from "../tests/hostile.ts";
+import { within } from "../lib/core/timers.ts";
 import { machineLine, verdict } from "./machine.ts";
 import { median } from "./median.ts";
 
@@ -39,7 +40,12 @@ async function floorBarrage(): Promise<number> {
   const held: Deno.Conn[] = [];
   try {
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const port = Number((await reader.read()).value?.trim());
+    // Bounded: a floor server that never says its port fails the bench instead of hanging it.
+    const line = await within(reader.read(), 30_000);
+    const port = Number(line?.value?.trim());
+    if (!Number.isInteger(port) || port <= 0) {
+      throw new Error("The floor server printed no port within 30 s");
+    }
     reader.releaseLock();
     held.push(...await holdConnections(port, 20));
     const { times } = await barrage(port, { requests, concurrency });
@@ -61,11 +67,12 @@ for (let i = 0; i < rounds; i++) {
 }
 const figures = runs.at(-1)!;
 const p99 = median(runs.map((r) => r.p99Ms));
-const floorP99 = median(floors);
+const floorP99 = Math.min(...floors);
 const exitMs = median(runs.map((r) => r.exitAfterCallbackMs));
 const mb = (kib: number) => `${(kib / 1024).toFixed(1)} MB`;
 const met = (ok: boolean) => ok ? "met" : "not met";
-const growth = (figures.rssAfterKiB - figures.rssQuarterKiB) / 1024;
+// The largest growth of any round: flat means flat every time.
+const growth = Math.max(...runs.map((r) => r.rssAfterKiB - r.rssQuarterKiB)) / 1024;
 console.log(`bogus requests: ${requests} from ${concurrency} concurrent clients, ${rounds} rounds`);
 console.log(`answers by status (last round): ${JSON.stringify(figures.statuses)}`);
 for (const [index, r] of runs.entries()) {
@@ -90,7 +97,7 @@ console.log(
 console.log(
   `barrage RSS after the first quarter: ${growth >= 0 ? "+" : ""}${
     growth.toFixed(1)
-  } MB (goal flat, ≤ ${FLAT_MB} MB: ${met(growth <= FLAT_MB)})`,
+  } MB, the most of ${rounds} rounds (goal flat, ≤ ${FLAT_MB} MB: ${met(growth <= FLAT_MB)})`,
 );
 console.log(
   `barrage callback → exit: ${exitMs.toFixed(1)} ms with idle connections open, login exit ${

@@ -42,24 +42,28 @@ export function machineLine(): string {
   } µs (usual hardware and VMs: under 1 µs; where it is far more, process start-up dominates every figure)`;
 }
 
-/** A goal's floor: the same work in plain Deno, as a figure on the goal's scale. */
+/**
+ * A goal's floor: the same work in plain Deno, as a figure on the goal's
+ * scale. Its best run is the figure (its fastest against the peer's median),
+ * so that noise never makes a goal look out of reach.
+ */
 export interface Floor {
   /** What ran, e.g. "the same flow in plain Deno". */
   name: string;
-  /** Its figure, on the same scale as the goal. */
+  /** Its best run's figure, on the same scale as the goal. */
   figure: number;
 }
 
 /**
- * "met", "not met", or, when the floor alone misses the goal,
- * "not met; out of reach on this machine: NAME is already FIGURE".
+ * "met", "not met", or, when the floor alone misses the goal even at its
+ * best, "not met; out of reach on this machine: NAME at its best is already FIGURE".
  *
  * @example
  * ```ts
  * import { verdict } from "./machine.ts";
  * verdict(0.49, 0.5); // "met"
  * verdict(0.9, 0.5, { name: "an empty deno run", figure: 0.65 }, (v) => `${v}×`);
- * // "not met; out of reach on this machine: an empty deno run is already 0.65×"
+ * // "not met; out of reach on this machine: an empty deno run at its best is already 0.65×"
  * ```
  */
 export function verdict(
@@ -70,7 +74,7 @@ export function verdict(
 ): string {
   if (figure <= goal) return "met";
   if (floor && floor.figure > goal) {
-    return `not met; out of reach on this machine: ${floor.name} is already ${
+    return `not met; out of reach on this machine: ${floor.name} at its best is already ${
       format(floor.figure)
     }`;
   }

@@ -290,8 +290,11 @@ for (const [index, c] of cases.entries()) {
 }
 const floor = {
   name: "Deno starting an empty module with the same flags",
-  figure: median(samples[cases.findIndex((c) => c.name === FLOOR)]) / gh,
+  figure: Math.min(...samples[cases.findIndex((c) => c.name === FLOOR)]) / gh,
 };
+console.log(
+  "the file goals are judged on the installed form (issue 27 keeps the lockfile for checkout runs); the checkout's rows are for comparison",
+);
 for (const [index, c] of cases.entries()) {
   const goal = GOALS[c.name];
   if (!hasGh || goal === undefined) continue;
