@@ -520,11 +520,17 @@ export function startDevMcp(options: DevMcpOptions = {}): DevMcp {
     }
     if (request.method === "POST" && path === "/revoke") {
       const form = new URLSearchParams(body);
-      // RFC 7009 §2.1: the client authenticates as at the token endpoint.
-      if (!await authenticatedClient(request, form)) {
+      // RFC 7009 §2.1: the client authenticates as at the token endpoint, and may revoke only
+      // its own tokens; an unknown token is answered 200 (§2.2).
+      const caller = await authenticatedClient(request, form);
+      if (!caller) {
         return oauthError("invalid_client", "Unknown client, wrong or expired secret", 401);
       }
       const token = form.get("token") ?? "";
+      const grant = access.get(token) ?? refresh.get(token);
+      if (grant && grant.clientId !== caller.id) {
+        return oauthError("unauthorized_client", "This token was not issued to this client");
+      }
       access.delete(token);
       refresh.delete(token);
       return new Response(null, { status: 200 });

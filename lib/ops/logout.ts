@@ -170,9 +170,18 @@ async function logoutAllAs(
         if (error instanceof LoopauthError && ["cancelled", "storage"].includes(error.code)) {
           throw error;
         }
-        // Anything else is the revocation's: resourceLogout forgot the account before rethrowing it.
+        // Anything else is the revocation's: resourceLogout forgot the account before throwing.
+        const refusal = error instanceof LoopauthError && error.code === "revoke_failed"
+          ? error.cause
+          : error;
         all.push({ resource, revoked: false });
-        failures.push({ what: resource, target: resource, reason: asReason(error), where, error });
+        failures.push({
+          what: resource,
+          target: resource,
+          reason: asReason(refusal),
+          where,
+          error: refusal,
+        });
       }
     }
   }

@@ -7,7 +7,7 @@
 import { LoopauthError } from "../core/errors.ts";
 import { resolveApp } from "../core/app.ts";
 import type { AppRef } from "../core/app.ts";
-import { terminalSafe } from "../core/text.ts";
+import { asReason, terminalSafe } from "../core/text.ts";
 import { isPast, needsRefresh } from "../core/expiry.ts";
 import {
   findResourceAccount,
@@ -121,7 +121,7 @@ export async function resourceToken(
  * offers revocation (RFC 7009), then forgets the account and the client
  * registered for it (its secret included): whether one was
  * stored, and whether it was revoked. A failed revocation still forgets
- * it, and is then rethrown.
+ * it, then throws `revoke_failed` with the server's refusal as its cause.
  *
  * @example
  * ```ts ignore
@@ -161,7 +161,16 @@ export async function resourceLogout(
       await removeRegistration(name, where);
     }
   }
-  if (failure) throw failure;
+  if (failure) {
+    // As a host's logout says it: the local copy is gone, the server may still take the token.
+    throw new LoopauthError(
+      "revoke_failed",
+      `Removed the local token for ${key}, but could not revoke it on the server (${
+        asReason(failure)
+      }): it may still be valid, revoke it at ${account?.authorizationServer ?? key}`,
+      { cause: failure },
+    );
+  }
   return { removed, revoked };
 }
 

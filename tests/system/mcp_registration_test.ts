@@ -358,7 +358,7 @@ Deno.test("login --resource: a confidential registration's secret stored by the 
   }
 });
 
-Deno.test("logout --resource of a confidential registration revokes with the client authenticated (Basic): the server answers 200 to both, and refuses a revocation without the secret", async () => {
+Deno.test("logout --resource of a confidential registration revokes with the client authenticated (Basic): the server answers 200 to both, and refuses a revocation without the secret or by another client", async () => {
   await using config = await tempConfig();
   const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
   try {
@@ -377,12 +377,39 @@ Deno.test("logout --resource of a confidential registration revokes with the cli
     assert.equal(bare.status, 401);
     assert.equal((await bare.json()).error, "invalid_client");
 
+    // Nor may another client, however well it authenticates, revoke this login's token (§2.1).
+    const other = await (await fetch(`${mcp.origin}/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"] }),
+    })).json();
+    const stolen = await runCli(["token", "--resource", mcp.url], options);
+    assert.equal(stolen.code, 0, stolen.stderr);
+    const token = stolen.stdout.trim();
+    const foreign = await fetch(`${mcp.origin}/revoke`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${btoa(`${other.client_id}:${other.client_secret}`)}`,
+      },
+      body: new URLSearchParams({ token }),
+    });
+    assert.equal(foreign.status, 400);
+    assert.equal((await foreign.json()).error, "unauthorized_client");
+    const still = await fetch(mcp.url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+    });
+    await still.body?.cancel();
+    assert.notEqual(still.status, 401, "the token still works");
+
     const out = await runCli(["logout", "--resource", mcp.url], options);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout, `Logged out of ${mcp.url}; the token was revoked on the server\n`);
     assert.equal(out.stderr, "");
     // The refresh token, then the access token: each with the client's Basic header, no secret field.
-    const revocations = mcp.requests.filter((r) => r.path === "/revoke").slice(1);
+    const revocations = mcp.requests.filter((r) => r.path === "/revoke").slice(2);
     assert.deepEqual(
       revocations.map((r) => [r.status, r.clientAuth, r.fields.client_secret]),
       [[200, "client_secret_basic", undefined], [200, "client_secret_basic", undefined]],
@@ -406,7 +433,7 @@ Deno.test("logout --resource whose registration's secret the server no longer ta
     assert.equal(out.stdout, "");
     assert.equal(
       out.stderr,
-      `Error: ${mcp.origin} did not revoke the token (HTTP 401 invalid_client)`,
+      `Error: Removed the local token for ${mcp.url}, but could not revoke it on the server (${mcp.origin} did not revoke the token (HTTP 401 invalid_client)): it may still be valid, revoke it at ${mcp.origin}`,
     );
     assert.deepEqual(
       mcp.requests.filter((r) => r.path === "/revoke").map((r) => [r.status, r.clientAuth]),
