@@ -131,6 +131,36 @@ export interface McpServerOptions {
 }
 
 /**
+ * The RFC 8414 metadata a {@linkcode serveMcp} server publishes by default
+ * (its own endpoints, S256), with `changes` made: a test's
+ * {@linkcode McpServerOptions.serverMetadata} names only what it changes.
+ */
+export function serverMetadataOf(
+  origin: string,
+  changes: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    issuer: origin,
+    authorization_endpoint: `${origin}/authorize`,
+    token_endpoint: `${origin}/token`,
+    registration_endpoint: `${origin}/register`,
+    code_challenge_methods_supported: ["S256"],
+    ...changes,
+  };
+}
+
+/** An RFC 8628 device authorization answer (code `dc-1`, user code `ABCD-EFGH`, 600 s). */
+export function deviceAnswer(verificationUri: string, interval: number): Response {
+  return Response.json({
+    device_code: "dc-1",
+    user_code: "ABCD-EFGH",
+    verification_uri: verificationUri,
+    expires_in: 600,
+    interval,
+  });
+}
+
+/**
  * A protected MCP resource at `ORIGIN/mcp` and its authorization server at
  * ORIGIN, on 127.0.0.1: resource metadata, RFC 8414 metadata, registration,
  * an authorization endpoint that approves at once, a token endpoint, and a
@@ -167,13 +197,7 @@ export function serveMcp(options: McpServerOptions = {}) {
         );
       case "/.well-known/oauth-authorization-server":
         return Response.json(
-          options.serverMetadata?.(origin) ?? {
-            issuer: origin,
-            authorization_endpoint: `${origin}/authorize`,
-            token_endpoint: `${origin}/token`,
-            registration_endpoint: `${origin}/register`,
-            code_challenge_methods_supported: ["S256"],
-          },
+          options.serverMetadata?.(origin) ?? serverMetadataOf(origin),
         );
       case "/register":
         return Response.json({ client_id: "hostile-client" }, { status: 201 });

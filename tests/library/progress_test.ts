@@ -21,6 +21,18 @@ function clientEnv(provider: DevProvider) {
   return { PROGRESS_CLIENT_ID: provider.clientId, PROGRESS_CLIENT_SECRET: provider.clientSecret };
 }
 
+/** The fixture app in a real 80×24 terminal, logging in to `provider` in `mode`. */
+function startFixture(provider: DevProvider, configHome: string, mode: string): Promise<Tmux> {
+  return Tmux.start([provider.origin, mode], {
+    configHome,
+    env: clientEnv(provider),
+    flags: FLAGS,
+    script: FIXTURE,
+    columns: 80,
+    rows: 24,
+  });
+}
+
 /** The app's login with `mode`, without a terminal: its stderr once the test logged in. */
 async function pipedLogin(mode: string) {
   return await withProvider(async (provider, configHome) => {
@@ -42,14 +54,7 @@ const STATUS = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the browser… (\d
 
 Deno.test("library progress: by default the CLI's status line, on the bottom row of a terminal, and gone after the login", async () => {
   await withProvider(async (provider, configHome) => {
-    await using tmux = await Tmux.start([provider.origin, "default"], {
-      configHome,
-      env: clientEnv(provider),
-      flags: FLAGS,
-      script: FIXTURE,
-      columns: 80,
-      rows: 24,
-    });
+    await using tmux = await startFixture(provider, configHome, "default");
     const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
     // The status line runs: the bottom row (the pane's last), its clock moving.
     const rowsOf = (screen: string) => screen.trimEnd().split("\n");
@@ -100,14 +105,7 @@ Deno.test("library progress: false shows none; a function replaces it and is sto
 
 Deno.test("library pasteBack: true is the CLI's prompt on a terminal: the pasted address logs in", async () => {
   await withProvider(async (provider, configHome) => {
-    await using tmux = await Tmux.start([provider.origin, "paste"], {
-      configHome,
-      env: clientEnv(provider),
-      flags: FLAGS,
-      script: FIXTURE,
-      columns: 80,
-      rows: 24,
-    });
+    await using tmux = await startFixture(provider, configHome, "paste");
     const [url] = await tmux.waitFor(/http:\/\/\S+\/login\/oauth\/authorize\?\S+/);
     // The CLI's words exactly (tests/system/tty_test.ts waits for the same).
     await tmux.waitFor(

@@ -11,7 +11,15 @@
 import assert from "node:assert/strict";
 import { tempConfig, tempDir } from "../helpers/env.ts";
 import { Cli, runCli } from "../helpers/cli.ts";
-import { mcpAppOptions, runMcpApp, runMcpClient, serveMcp, toolsAnswer } from "../helpers/mcp.ts";
+import {
+  deviceAnswer,
+  mcpAppOptions,
+  runMcpApp,
+  runMcpClient,
+  serveMcp,
+  serverMetadataOf,
+  toolsAnswer,
+} from "../helpers/mcp.ts";
 import { Tmux } from "../helpers/tmux.ts";
 import { isListening } from "../helpers/net.ts";
 import { approveDeviceCode } from "../../lib/dev/user.ts";
@@ -69,13 +77,10 @@ Deno.test("attack: resource metadata names an http:// authorization server off t
 
 Deno.test("attack: authorization server metadata with an http:// endpoint off this machine → no registration and no browser; one line", async () => {
   await using server = serveMcp({
-    serverMetadata: (origin) => ({
-      issuer: origin,
-      authorization_endpoint: "http://evil.example/authorize",
-      token_endpoint: `${origin}/token`,
-      registration_endpoint: `${origin}/register`,
-      code_challenge_methods_supported: ["S256"],
-    }),
+    serverMetadata: (origin) =>
+      serverMetadataOf(origin, {
+        authorization_endpoint: "http://evil.example/authorize",
+      }),
   });
   const run = await withTmp((tmp) => runMcpClient(server.url, { tmp }));
   assert.equal(run.code, 1);
@@ -362,14 +367,10 @@ Deno.test("attack: during an SDK client's session (mcpAuthProvider) the server's
 
 Deno.test("attack: authorization server metadata with an http:// device_authorization_endpoint off this machine → no registration, no device code asked, no browser; one line", async () => {
   await using server = serveMcp({
-    serverMetadata: (origin) => ({
-      issuer: origin,
-      authorization_endpoint: `${origin}/authorize`,
-      token_endpoint: `${origin}/token`,
-      registration_endpoint: `${origin}/register`,
-      device_authorization_endpoint: "http://evil.example/device",
-      code_challenge_methods_supported: ["S256"],
-    }),
+    serverMetadata: (origin) =>
+      serverMetadataOf(origin, {
+        device_authorization_endpoint: "http://evil.example/device",
+      }),
   });
   const run = await withTmp((tmp) => runMcpClient(server.url, { tmp }));
   assert.equal(run.code, 1);
@@ -382,24 +383,11 @@ Deno.test("attack: authorization server metadata with an http:// device_authoriz
 Deno.test("attack: a device authorization answer naming a verification page off https elsewhere (or javascript:) → no code shown, nothing opened, no poll; one line", async () => {
   for (const page of ["http://evil.example/device", "javascript:alert(1)"]) {
     await using server = serveMcp({
-      serverMetadata: (origin) => ({
-        issuer: origin,
-        authorization_endpoint: `${origin}/authorize`,
-        token_endpoint: `${origin}/token`,
-        registration_endpoint: `${origin}/register`,
-        device_authorization_endpoint: `${origin}/device`,
-        code_challenge_methods_supported: ["S256"],
-      }),
-      answer: (path) =>
-        path === "/device"
-          ? Response.json({
-            device_code: "dc-1",
-            user_code: "ABCD-EFGH",
-            verification_uri: page,
-            expires_in: 600,
-            interval: 1,
-          })
-          : undefined,
+      serverMetadata: (origin) =>
+        serverMetadataOf(origin, {
+          device_authorization_endpoint: `${origin}/device`,
+        }),
+      answer: (path) => path === "/device" ? deviceAnswer(page, 1) : undefined,
     });
     const run = await withTmp((tmp) => runMcpClient(server.url, { tmp, args: ["--device"] }));
     assert.equal(run.code, 1);

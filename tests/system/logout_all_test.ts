@@ -45,6 +45,16 @@ async function leftovers(dir: string) {
   return { config, tokens, files: left.sort() };
 }
 
+/** Asserts that nothing of any login is left in `dir`: no account, resource, registration, token or file. */
+async function assertNothingLeft(dir: string): Promise<void> {
+  const after = await leftovers(dir);
+  assert.deepEqual(after.config.hosts, {});
+  assert.deepEqual(after.config.resources ?? {}, {});
+  assert.deepEqual(after.config.registrations ?? {}, {});
+  assert.deepEqual(after.tokens, {});
+  assert.deepEqual(after.files, []);
+}
+
 Deno.test("logout --all: a host's account, a resource with a confidential registration and one with a public registration: nothing left in the keyring nor the config file, each named", async () => {
   await using keyring = await startKeyring();
   await using config = await tempConfig();
@@ -76,12 +86,7 @@ Deno.test("logout --all: a host's account, a resource with a confidential regist
     assert.equal(out.stderr, "");
 
     assert.deepEqual(await keyring.items(), []);
-    const after = await leftovers(config.dir);
-    assert.deepEqual(after.config.hosts, {});
-    assert.deepEqual(after.config.resources ?? {}, {});
-    assert.deepEqual(after.config.registrations ?? {}, {});
-    assert.deepEqual(after.tokens, {});
-    assert.deepEqual(after.files, []);
+    await assertNothingLeft(config.dir);
     // Revoked where each was issued: the account's token, and each resource's access and refresh
     // tokens, the confidential client authenticated (RFC 7009 §2.1), the public one by its id.
     assert.deepEqual(provider.activeTokens(), []);
@@ -129,12 +134,7 @@ Deno.test("logout --all: a resource whose authorization server is down is still 
     const prefix = `Error: Removed the local tokens, but could not revoke ${mcp.url} (`;
     const suffix = `) on the server: they may still be valid, revoke them by hand at ${mcp.origin}`;
     assert.ok(lines[0].startsWith(prefix) && lines[0].endsWith(suffix), lines[0]);
-    const after = await leftovers(config.dir);
-    assert.deepEqual(after.config.hosts, {});
-    assert.deepEqual(after.config.resources ?? {}, {});
-    assert.deepEqual(after.config.registrations ?? {}, {});
-    assert.deepEqual(after.tokens, {});
-    assert.deepEqual(after.files, []);
+    await assertNothingLeft(config.dir);
     assert.deepEqual(provider.activeTokens(), []);
   } finally {
     await provider.close();

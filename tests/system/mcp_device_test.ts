@@ -13,7 +13,7 @@ import { startDevMcp } from "../../lib/dev/mcp.ts";
 import { approveDeviceCode } from "../../lib/dev/user.ts";
 import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import { Cli, tempConfig, tempDir } from "../helpers.ts";
-import { runMcpClient, serveMcp } from "../helpers/mcp.ts";
+import { runMcpClient, serveMcp, serverMetadataOf } from "../helpers/mcp.ts";
 
 /** The user code a CLI printed. */
 async function userCode(cli: Cli): Promise<string> {
@@ -136,15 +136,11 @@ Deno.test("dev-server --mcp with deviceFlow: false: no device endpoint; the regi
 
 Deno.test("mcp-proxy: a device endpoint whose server leaves the device grant out of grant_types_supported is not used", async () => {
   await using server = serveMcp({
-    serverMetadata: (origin) => ({
-      issuer: origin,
-      authorization_endpoint: `${origin}/authorize`,
-      token_endpoint: `${origin}/token`,
-      registration_endpoint: `${origin}/register`,
-      device_authorization_endpoint: `${origin}/device`,
-      grant_types_supported: ["authorization_code", "refresh_token"],
-      code_challenge_methods_supported: ["S256"],
-    }),
+    serverMetadata: (origin) =>
+      serverMetadataOf(origin, {
+        device_authorization_endpoint: `${origin}/device`,
+        grant_types_supported: ["authorization_code", "refresh_token"],
+      }),
   });
   const tmp = await tempDir("mcpd");
   try {

@@ -15,7 +15,7 @@ import { approveDeviceCode } from "../../lib/dev/user.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { DEVICE_GRANT_TYPE } from "../../lib/core/types.ts";
 import { Cli, tempConfig } from "../helpers.ts";
-import { serveMcp } from "../helpers/mcp.ts";
+import { deviceAnswer, serveMcp, serverMetadataOf } from "../helpers/mcp.ts";
 
 /** One failure to walk: where, with what flags, what the user must see. */
 interface Walk {
@@ -206,23 +206,13 @@ const WALKS: Record<string, () => Promise<Walk>> = {
   },
   "the authorization server answers a poll with expired_token": () => {
     const server = serveMcp({
-      serverMetadata: (origin) => ({
-        issuer: origin,
-        authorization_endpoint: `${origin}/authorize`,
-        token_endpoint: `${origin}/token`,
-        registration_endpoint: `${origin}/register`,
-        device_authorization_endpoint: `${origin}/device`,
-        code_challenge_methods_supported: ["S256"],
-      }),
+      serverMetadata: (origin) =>
+        serverMetadataOf(origin, {
+          device_authorization_endpoint: `${origin}/device`,
+        }),
       answer: (path) =>
         path === "/device"
-          ? Response.json({
-            device_code: "dc-1",
-            user_code: "ABCD-EFGH",
-            verification_uri: "http://127.0.0.1/device",
-            expires_in: 600,
-            interval: 0.2,
-          })
+          ? deviceAnswer("http://127.0.0.1/device", 0.2)
           : path === "/token"
           ? Response.json({ error: "expired_token" }, { status: 400 })
           : undefined,

@@ -11,7 +11,7 @@
  * tests/system/mcp_failures_test.ts.
  */
 import assert from "node:assert/strict";
-import { startDevMcp } from "../../lib/dev/mcp.ts";
+import { type DevMcpOptions, startDevMcp } from "../../lib/dev/mcp.ts";
 import { EXIT_CODES } from "../../lib/core/errors.ts";
 import { fileStore } from "../../lib/store/file.ts";
 import {
@@ -46,6 +46,34 @@ async function loginResource(
   return { ...out, urls: authorizationUrls(cli) };
 }
 
+/**
+ * What most tests here start from: a confidential-client dev MCP server (the browser
+ * route alone; `mcp` changes more), a config home (file storage unless `env` says
+ * otherwise), and one `login --resource` to it, done (it must succeed).
+ */
+async function confidentialLogin(
+  { mcp: mcpOptions = {}, env = { LOOPAUTH_STORAGE: "file" } }: {
+    mcp?: DevMcpOptions;
+    env?: Record<string, string>;
+  } = {},
+) {
+  const config = await tempConfig();
+  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false, ...mcpOptions });
+  const options = { configHome: config.home, env };
+  const close = async () => {
+    await mcp.close();
+    await config[Symbol.asyncDispose]();
+  };
+  try {
+    const login = await loginResource(mcp.url, options);
+    assert.equal(login.code, 0, login.stderr);
+    return { config, mcp, options, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
 /** How many authorization URLs `cli` printed. */
 function authorizationUrls(cli: Cli): number {
   return cli.stderrLines.filter((l) => AUTHORIZE.test(l)).length;
@@ -61,48 +89,40 @@ async function fetchAuthorizationUrl(cli: Cli, n: number): Promise<void> {
 
 Deno.test("login --resource: a confidential registration is reused by the next process; its secret is in the keyring, in no file", async () => {
   await using keyring = await startKeyring();
-  await using config = await tempConfig();
-  const mcp = startDevMcp({
-    confidentialClients: true,
-    deviceFlow: false,
-    clientSecretTtl: 86_400,
+  await using setup = await confidentialLogin({
+    mcp: { clientSecretTtl: 86_400 },
+    env: keyring.env,
   });
-  try {
-    const options = { configHome: config.home, env: keyring.env };
-    const first = await loginResource(mcp.url, options);
-    assert.equal(first.code, 0, first.stderr);
-    const second = await loginResource(mcp.url, options);
-    assert.equal(second.code, 0, second.stderr);
+  const { config, mcp, options } = setup;
+  const second = await loginResource(mcp.url, options);
+  assert.equal(second.code, 0, second.stderr);
 
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
-    const ids = mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id);
-    assert.equal(ids.length, 2);
-    assert.equal(ids[0], ids[1]);
-    // Both code exchanges authenticated with the secret (a wrong one is a 401 invalid_client).
-    const exchanges = mcp.requests.filter((r) =>
-      r.path === "/token" && r.fields.grant_type === "authorization_code"
-    );
-    assert.deepEqual(exchanges.map((r) => r.status), [200, 200]);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+  const ids = mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id);
+  assert.equal(ids.length, 2);
+  assert.equal(ids[0], ids[1]);
+  // Both code exchanges authenticated with the secret (a wrong one is a 401 invalid_client).
+  const exchanges = mcp.requests.filter((r) =>
+    r.path === "/token" && r.fields.grant_type === "authorization_code"
+  );
+  assert.deepEqual(exchanges.map((r) => r.status), [200, 200]);
 
-    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
-    const record = stored.registrations[`${mcp.origin} `];
-    assert.equal(record.clientId, ids[0]);
-    assert.equal(record.storage, "keyring");
-    assert.equal(record.authMethod, "client_secret_basic");
-    assert.equal("clientSecret" in record, false);
-    // client_secret_expires_at (a day from the registration) kept as an ISO time.
-    const expires = Date.parse(record.secretExpiresAt);
-    assert.ok(expires > Date.now() + 3_600_000 && expires <= Date.now() + 86_400_000, record);
+  const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+  const record = stored.registrations[`${mcp.origin} `];
+  assert.equal(record.clientId, ids[0]);
+  assert.equal(record.storage, "keyring");
+  assert.equal(record.authMethod, "client_secret_basic");
+  assert.equal("clientSecret" in record, false);
+  // client_secret_expires_at (a day from the registration) kept as an ISO time.
+  const expires = Date.parse(record.secretExpiresAt);
+  assert.ok(expires > Date.now() + 3_600_000 && expires <= Date.now() + 86_400_000, record);
 
-    const item = await keyring.lookup(`registration ${mcp.origin}`, "client");
-    assert.ok(item, "no keyring item for the registration");
-    const secret = JSON.parse(item).clientSecret;
-    assert.match(secret, /^mcps_\S+$/);
-    assert.deepEqual(await filesContaining(config.home, secret), []);
-    assert.deepEqual(await filesContaining(keyring.dir, secret), []);
-  } finally {
-    await mcp.close();
-  }
+  const item = await keyring.lookup(`registration ${mcp.origin}`, "client");
+  assert.ok(item, "no keyring item for the registration");
+  const secret = JSON.parse(item).clientSecret;
+  assert.match(secret, /^mcps_\S+$/);
+  assert.deepEqual(await filesContaining(config.home, secret), []);
+  assert.deepEqual(await filesContaining(keyring.dir, secret), []);
 });
 
 for (const storage of ["agent", "encrypted"] as const) {
@@ -152,299 +172,241 @@ for (const storage of ["agent", "encrypted"] as const) {
 }
 
 Deno.test("login --resource: a stored registration the server answers invalid_client is replaced by one new registration in the same login", async () => {
-  await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
-  try {
-    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
-    const first = await loginResource(mcp.url, options);
-    assert.equal(first.code, 0, first.stderr);
-    const firstId = mcp.requests.find((r) => r.path === "/authorize")!.fields.client_id;
-    mcp.changeClientSecrets();
+  await using setup = await confidentialLogin();
+  const { config, mcp, options } = setup;
+  const firstId = mcp.requests.find((r) => r.path === "/authorize")!.fields.client_id;
+  mcp.changeClientSecrets();
 
-    // The stored client is refused at the code exchange: one new registration, one more login.
-    const second = await loginResource(mcp.url, options, 2);
-    assert.equal(second.code, 0, second.stderr);
-    assert.equal(second.urls, 2);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
-    const exchanges = mcp.requests.filter((r) =>
-      r.path === "/token" && r.fields.grant_type === "authorization_code"
-    );
-    assert.deepEqual(exchanges.map((r) => r.status), [200, 401, 200]);
-    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
-    const newId = stored.registrations[`${mcp.origin} `].clientId;
-    assert.notEqual(newId, firstId);
-    assert.equal(stored.resources[mcp.url].clientId, newId);
+  // The stored client is refused at the code exchange: one new registration, one more login.
+  const second = await loginResource(mcp.url, options, 2);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.urls, 2);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  const exchanges = mcp.requests.filter((r) =>
+    r.path === "/token" && r.fields.grant_type === "authorization_code"
+  );
+  assert.deepEqual(exchanges.map((r) => r.status), [200, 401, 200]);
+  const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+  const newId = stored.registrations[`${mcp.origin} `].clientId;
+  assert.notEqual(newId, firstId);
+  assert.equal(stored.resources[mcp.url].clientId, newId);
 
-    // The next process uses the new one: no registration.
-    const third = await loginResource(mcp.url, options);
-    assert.equal(third.code, 0, third.stderr);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
-  } finally {
-    await mcp.close();
-  }
+  // The next process uses the new one: no registration.
+  const third = await loginResource(mcp.url, options);
+  assert.equal(third.code, 0, third.stderr);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
 });
 
 Deno.test("login --resource: a stored registration whose client_secret_expires_at has passed is replaced before its secret is sent", async () => {
-  await using config = await tempConfig();
-  const mcp = startDevMcp({
-    confidentialClients: true,
-    deviceFlow: false,
-    clientSecretTtl: 86_400,
-  });
-  try {
-    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
-    const first = await loginResource(mcp.url, options);
-    assert.equal(first.code, 0, first.stderr);
-    // As if a day had passed: the stored expiry is in the past.
-    const path = `${config.dir}/config.json`;
-    const stored = JSON.parse(await Deno.readTextFile(path));
-    stored.registrations[`${mcp.origin} `].secretExpiresAt = "2000-01-01T00:00:00.000Z";
-    await Deno.writeTextFile(path, JSON.stringify(stored), { mode: 0o600 });
+  await using setup = await confidentialLogin({ mcp: { clientSecretTtl: 86_400 } });
+  const { config, mcp, options } = setup;
+  // As if a day had passed: the stored expiry is in the past.
+  const path = `${config.dir}/config.json`;
+  const stored = JSON.parse(await Deno.readTextFile(path));
+  stored.registrations[`${mcp.origin} `].secretExpiresAt = "2000-01-01T00:00:00.000Z";
+  await Deno.writeTextFile(path, JSON.stringify(stored), { mode: 0o600 });
 
-    const second = await loginResource(mcp.url, options);
-    assert.equal(second.code, 0, second.stderr);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
-    const ids = mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id);
-    assert.notEqual(ids[1], ids[0]);
-    // No request with the expired secret: every exchange succeeded.
-    assert.deepEqual(
-      mcp.requests.filter((r) => r.path === "/token").map((r) => r.status),
-      [200, 200],
-    );
-  } finally {
-    await mcp.close();
-  }
+  const second = await loginResource(mcp.url, options);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  const ids = mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id);
+  assert.notEqual(ids[1], ids[0]);
+  // No request with the expired secret: every exchange succeeded.
+  assert.deepEqual(
+    mcp.requests.filter((r) => r.path === "/token").map((r) => r.status),
+    [200, 200],
+  );
 });
 
 Deno.test("logout --resource forgets the registration and its secret: the next login registers again", async () => {
   await using keyring = await startKeyring();
-  await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
-  try {
-    const options = { configHome: config.home, env: keyring.env };
-    const login = await loginResource(mcp.url, options);
-    assert.equal(login.code, 0, login.stderr);
-    assert.ok(await keyring.lookup(`registration ${mcp.origin}`, "client"));
+  await using setup = await confidentialLogin({ env: keyring.env });
+  const { config, mcp, options } = setup;
+  assert.ok(await keyring.lookup(`registration ${mcp.origin}`, "client"));
 
-    const out = await runCli(["logout", "--resource", mcp.url], options);
-    assert.equal(out.code, 0, out.stderr);
-    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
-    assert.deepEqual(stored.registrations, {});
-    assert.equal(await keyring.lookup(`registration ${mcp.origin}`, "client"), undefined);
+  const out = await runCli(["logout", "--resource", mcp.url], options);
+  assert.equal(out.code, 0, out.stderr);
+  const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+  assert.deepEqual(stored.registrations, {});
+  assert.equal(await keyring.lookup(`registration ${mcp.origin}`, "client"), undefined);
 
-    const again = await loginResource(mcp.url, options);
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
-  } finally {
-    await mcp.close();
-  }
+  const again = await loginResource(mcp.url, options);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
 });
 
 Deno.test("token --resource: a refresh the server refuses with invalid_client (the registration's secret changed) is exit 13 naming the login and forgets that registration; the login, run as printed, registers again and needs one consent", async () => {
-  await using config = await tempConfig();
   // The login's token lives 30 s: token --resource refreshes it.
-  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false, accessTtl: 30 });
-  try {
-    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
-    const login = await loginResource(mcp.url, options);
-    assert.equal(login.code, 0, login.stderr);
-    mcp.changeClientSecrets();
+  await using setup = await confidentialLogin({ mcp: { accessTtl: 30 } });
+  const { config, mcp, options } = setup;
+  mcp.changeClientSecrets();
 
-    const token = await runCli(["token", "--resource", mcp.url], options);
-    assert.equal(token.code, EXIT_CODES.session_expired, token.stderr);
-    const hint = `loopauth login --resource ${mcp.url}`;
-    assert.equal(token.stderr.trim(), `Error: Session for ${mcp.url} expired: run ${hint}`);
+  const token = await runCli(["token", "--resource", mcp.url], options);
+  assert.equal(token.code, EXIT_CODES.session_expired, token.stderr);
+  const hint = `loopauth login --resource ${mcp.url}`;
+  assert.equal(token.stderr.trim(), `Error: Session for ${mcp.url} expired: run ${hint}`);
 
-    // The refused client is forgotten: nothing left to reuse.
-    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
-    assert.deepEqual(stored.registrations, {});
+  // The refused client is forgotten: nothing left to reuse.
+  const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+  assert.deepEqual(stored.registrations, {});
 
-    // The hint as printed: it registers at once, so the user approves once.
-    const cli = new Cli(hint.split(" ").slice(1), options);
-    await fetchAuthorizationUrl(cli, 1);
-    let exited = false;
-    const done = cli.output().finally(() => exited = true);
-    await waitUntil(() => exited || authorizationUrls(cli) > 1, { what: "the login's end" });
-    if (!exited) cli.child.kill("SIGKILL");
-    const again = await done;
-    assert.equal(authorizationUrls(cli), 1, again.stderr);
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal(mcp.requests.filter((r) => r.path === "/authorize").length, 2);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
-    const after = await runCli(["token", "--resource", mcp.url], options);
-    assert.equal(after.code, 0, after.stderr);
-  } finally {
-    await mcp.close();
-  }
+  // The hint as printed: it registers at once, so the user approves once.
+  const cli = new Cli(hint.split(" ").slice(1), options);
+  await fetchAuthorizationUrl(cli, 1);
+  let exited = false;
+  const done = cli.output().finally(() => exited = true);
+  await waitUntil(() => exited || authorizationUrls(cli) > 1, { what: "the login's end" });
+  if (!exited) cli.child.kill("SIGKILL");
+  const again = await done;
+  assert.equal(authorizationUrls(cli), 1, again.stderr);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(mcp.requests.filter((r) => r.path === "/authorize").length, 2);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  const after = await runCli(["token", "--resource", mcp.url], options);
+  assert.equal(after.code, 0, after.stderr);
 });
 
 Deno.test("login --resource: a login whose reused registration is refused forgets only that client: the one another process stored meanwhile is kept and used", async () => {
-  await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
+  await using setup = await confidentialLogin();
+  const { config, mcp, options } = setup;
   const path = `${config.dir}/config.json`;
   const storedId = async () =>
     JSON.parse(await Deno.readTextFile(path)).registrations[`${mcp.origin} `]?.clientId;
-  try {
-    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
-    assert.equal((await loginResource(mcp.url, options)).code, 0);
-    const first = await storedId();
+  const first = await storedId();
 
-    // A reuses the stored client and waits for the user; meanwhile its secret changes.
-    const a = new Cli(["login", "--resource", mcp.url], options);
-    await waitUntil(() => authorizationUrls(a) >= 1, { what: "A's authorization URL" });
-    mcp.changeClientSecrets();
-    // B, on another port, registers a client of its own and stores it.
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
-    const b = await loginResource(mcp.url, options, 1, [
-      "login",
-      "--resource",
-      mcp.url,
-      "--port",
-      String(port),
-    ]);
-    assert.equal(b.code, 0, b.stderr);
-    const second = await storedId();
-    assert.notEqual(second, first);
+  // A reuses the stored client and waits for the user; meanwhile its secret changes.
+  const a = new Cli(["login", "--resource", mcp.url], options);
+  await waitUntil(() => authorizationUrls(a) >= 1, { what: "A's authorization URL" });
+  mcp.changeClientSecrets();
+  // B, on another port, registers a client of its own and stores it.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const b = await loginResource(mcp.url, options, 1, [
+    "login",
+    "--resource",
+    mcp.url,
+    "--port",
+    String(port),
+  ]);
+  assert.equal(b.code, 0, b.stderr);
+  const second = await storedId();
+  assert.notEqual(second, first);
 
-    // A's exchange is refused: it forgets its own client, not B's, and logs in with B's.
-    await fetchAuthorizationUrl(a, 1);
-    await fetchAuthorizationUrl(a, 2);
-    const out = await a.output();
-    assert.equal(out.code, 0, out.stderr);
-    assert.equal(await storedId(), second);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
-    const exchanges = mcp.requests.filter((r) =>
-      r.path === "/token" && r.fields.grant_type === "authorization_code"
-    );
-    assert.deepEqual(exchanges.map((r) => r.status), [200, 200, 401, 200]);
-    assert.deepEqual(
-      mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id),
-      [first, second, first, second],
-    );
-  } finally {
-    await mcp.close();
-  }
+  // A's exchange is refused: it forgets its own client, not B's, and logs in with B's.
+  await fetchAuthorizationUrl(a, 1);
+  await fetchAuthorizationUrl(a, 2);
+  const out = await a.output();
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(await storedId(), second);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 2);
+  const exchanges = mcp.requests.filter((r) =>
+    r.path === "/token" && r.fields.grant_type === "authorization_code"
+  );
+  assert.deepEqual(exchanges.map((r) => r.status), [200, 200, 401, 200]);
+  assert.deepEqual(
+    mcp.requests.filter((r) => r.path === "/authorize").map((r) => r.fields.client_id),
+    [first, second, first, second],
+  );
 });
 
 Deno.test("login --resource: a confidential registration's secret stored by the previous release (under the issuer's own host key) is reused; logout --resource forgets it there", async () => {
-  await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
-  try {
-    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
-    assert.equal((await loginResource(mcp.url, options)).code, 0);
-    // Where the previous release kept it.
-    const store = fileStore({ dir: config.dir });
-    const secrets = await store.get(`registration ${mcp.origin}`, "client");
-    assert.ok(secrets?.clientSecret);
-    await store.set(mcp.origin, "client", secrets);
-    await store.delete(`registration ${mcp.origin}`, "client");
+  await using setup = await confidentialLogin();
+  const { config, mcp, options } = setup;
+  // Where the previous release kept it.
+  const store = fileStore({ dir: config.dir });
+  const secrets = await store.get(`registration ${mcp.origin}`, "client");
+  assert.ok(secrets?.clientSecret);
+  await store.set(mcp.origin, "client", secrets);
+  await store.delete(`registration ${mcp.origin}`, "client");
 
-    const again = await loginResource(mcp.url, options);
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
-    const exchanges = mcp.requests.filter((r) =>
-      r.path === "/token" && r.fields.grant_type === "authorization_code"
-    );
-    assert.deepEqual(exchanges.map((r) => r.status), [200, 200]);
+  const again = await loginResource(mcp.url, options);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(mcp.requests.filter((r) => r.path === "/register").length, 1);
+  const exchanges = mcp.requests.filter((r) =>
+    r.path === "/token" && r.fields.grant_type === "authorization_code"
+  );
+  assert.deepEqual(exchanges.map((r) => r.status), [200, 200]);
 
-    const out = await runCli(["logout", "--resource", mcp.url], options);
-    assert.equal(out.code, 0, out.stderr);
-    assert.equal(await store.get(mcp.origin, "client"), undefined);
-    assert.equal(await store.get(`registration ${mcp.origin}`, "client"), undefined);
-  } finally {
-    await mcp.close();
-  }
+  const out = await runCli(["logout", "--resource", mcp.url], options);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(await store.get(mcp.origin, "client"), undefined);
+  assert.equal(await store.get(`registration ${mcp.origin}`, "client"), undefined);
 });
 
 Deno.test("logout --resource of a confidential registration revokes with the client authenticated (Basic): the server answers 200 to both, and refuses a revocation without the secret or by another client", async () => {
-  await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
-  try {
-    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
-    const login = await loginResource(mcp.url, options);
-    assert.equal(login.code, 0, login.stderr);
-    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
-    const [{ clientId }] = Object.values(stored.registrations) as { clientId: string }[];
+  await using setup = await confidentialLogin();
+  const { config, mcp, options } = setup;
+  const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+  const [{ clientId }] = Object.values(stored.registrations) as { clientId: string }[];
 
-    // RFC 7009 §2.1: the server checks the client, so a revocation without its secret is refused.
-    const bare = await fetch(`${mcp.origin}/revoke`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: "mcp_unknown", client_id: clientId }),
-    });
-    assert.equal(bare.status, 401);
-    assert.equal((await bare.json()).error, "invalid_client");
+  // RFC 7009 §2.1: the server checks the client, so a revocation without its secret is refused.
+  const bare = await fetch(`${mcp.origin}/revoke`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: "mcp_unknown", client_id: clientId }),
+  });
+  assert.equal(bare.status, 401);
+  assert.equal((await bare.json()).error, "invalid_client");
 
-    // Nor may another client, however well it authenticates, revoke this login's token (§2.1).
-    const other = await (await fetch(`${mcp.origin}/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"] }),
-    })).json();
-    const stolen = await runCli(["token", "--resource", mcp.url], options);
-    assert.equal(stolen.code, 0, stolen.stderr);
-    const token = stolen.stdout.trim();
-    const foreign = await fetch(`${mcp.origin}/revoke`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        authorization: `Basic ${btoa(`${other.client_id}:${other.client_secret}`)}`,
-      },
-      body: new URLSearchParams({ token }),
-    });
-    assert.equal(foreign.status, 400);
-    assert.equal((await foreign.json()).error, "unauthorized_client");
-    const still = await fetch(mcp.url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
-    });
-    await still.body?.cancel();
-    assert.notEqual(still.status, 401, "the token still works");
+  // Nor may another client, however well it authenticates, revoke this login's token (§2.1).
+  const other = await (await fetch(`${mcp.origin}/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"] }),
+  })).json();
+  const stolen = await runCli(["token", "--resource", mcp.url], options);
+  assert.equal(stolen.code, 0, stolen.stderr);
+  const token = stolen.stdout.trim();
+  const foreign = await fetch(`${mcp.origin}/revoke`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${btoa(`${other.client_id}:${other.client_secret}`)}`,
+    },
+    body: new URLSearchParams({ token }),
+  });
+  assert.equal(foreign.status, 400);
+  assert.equal((await foreign.json()).error, "unauthorized_client");
+  const still = await fetch(mcp.url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+  });
+  await still.body?.cancel();
+  assert.notEqual(still.status, 401, "the token still works");
 
-    const out = await runCli(["logout", "--resource", mcp.url], options);
-    assert.equal(out.code, 0, out.stderr);
-    assert.equal(out.stdout, `Logged out of ${mcp.url}; the token was revoked on the server\n`);
-    assert.equal(out.stderr, "");
-    // The refresh token, then the access token: each with the client's Basic header, no secret field.
-    const revocations = mcp.requests.filter((r) => r.path === "/revoke").slice(2);
-    assert.deepEqual(
-      revocations.map((r) => [r.status, r.clientAuth, r.fields.client_secret]),
-      [[200, "client_secret_basic", undefined], [200, "client_secret_basic", undefined]],
-    );
-  } finally {
-    await mcp.close();
-  }
+  const out = await runCli(["logout", "--resource", mcp.url], options);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, `Logged out of ${mcp.url}; the token was revoked on the server\n`);
+  assert.equal(out.stderr, "");
+  // The refresh token, then the access token: each with the client's Basic header, no secret field.
+  const revocations = mcp.requests.filter((r) => r.path === "/revoke").slice(2);
+  assert.deepEqual(
+    revocations.map((r) => [r.status, r.clientAuth, r.fields.client_secret]),
+    [[200, "client_secret_basic", undefined], [200, "client_secret_basic", undefined]],
+  );
 });
 
 Deno.test("logout --resource whose registration's secret the server no longer takes: the revocation's 401 invalid_client is one line, exit 9, and the account and registration are removed", async () => {
-  await using config = await tempConfig();
-  const mcp = startDevMcp({ confidentialClients: true, deviceFlow: false });
-  try {
-    const options = { configHome: config.home, env: { LOOPAUTH_STORAGE: "file" } };
-    const login = await loginResource(mcp.url, options);
-    assert.equal(login.code, 0, login.stderr);
-    mcp.changeClientSecrets();
+  await using setup = await confidentialLogin();
+  const { config, mcp, options } = setup;
+  mcp.changeClientSecrets();
 
-    const out = await runCli(["logout", "--resource", mcp.url], options);
-    assert.equal(out.code, EXIT_CODES.revoke_failed, out.stderr);
-    assert.equal(out.stdout, "");
-    assert.equal(
-      out.stderr,
-      `Error: Removed the local token for ${mcp.url}, but could not revoke it on the server (${mcp.origin} did not revoke the token (HTTP 401 invalid_client)): it may still be valid, revoke it at ${mcp.origin}`,
-    );
-    assert.deepEqual(
-      mcp.requests.filter((r) => r.path === "/revoke").map((r) => [r.status, r.clientAuth]),
-      [[401, "client_secret_basic"]],
-    );
-    const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
-    assert.deepEqual(stored.resources ?? {}, {});
-    assert.deepEqual(stored.registrations, {});
-    const again = await runCli(["token", "--resource", mcp.url], options);
-    assert.equal(again.code, EXIT_CODES.not_logged_in, again.stderr);
-  } finally {
-    await mcp.close();
-  }
+  const out = await runCli(["logout", "--resource", mcp.url], options);
+  assert.equal(out.code, EXIT_CODES.revoke_failed, out.stderr);
+  assert.equal(out.stdout, "");
+  assert.equal(
+    out.stderr,
+    `Error: Removed the local token for ${mcp.url}, but could not revoke it on the server (${mcp.origin} did not revoke the token (HTTP 401 invalid_client)): it may still be valid, revoke it at ${mcp.origin}`,
+  );
+  assert.deepEqual(
+    mcp.requests.filter((r) => r.path === "/revoke").map((r) => [r.status, r.clientAuth]),
+    [[401, "client_secret_basic"]],
+  );
+  const stored = JSON.parse(await Deno.readTextFile(`${config.dir}/config.json`));
+  assert.deepEqual(stored.resources ?? {}, {});
+  assert.deepEqual(stored.registrations, {});
+  const again = await runCli(["token", "--resource", mcp.url], options);
+  assert.equal(again.code, EXIT_CODES.not_logged_in, again.stderr);
 });
