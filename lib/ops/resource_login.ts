@@ -286,8 +286,10 @@ async function loginAtResource(
 }
 
 /**
- * Registrations made by this process, by authorization server (and client
- * name): kept in memory for the session, never stored.
+ * Registrations this process made or used, by authorization server (and
+ * client name): what a login that stores nothing reuses (a step-up in the
+ * same session), and what spares a storing one the store's read. A storing
+ * login also keeps each in the store (`saveRegistration`).
  */
 const REGISTRATIONS = new Map<string, { client: ResourceClient; redirectUri: string }>();
 
