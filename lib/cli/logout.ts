@@ -1,5 +1,5 @@
 /** `loopauth logout`. @module */
-import { logout, logoutAll } from "../ops/logout.ts";
+import { logout, logoutAll, logoutResource } from "../ops/logout.ts";
 import {
   type Command,
   flagHelp,
@@ -88,8 +88,7 @@ Examples:
         "client-secret",
         "client-secret-file",
       ]);
-      const { resourceLogout } = await import("../ops/resource_account.ts");
-      const { removed, revoked } = await resourceLogout(resource, { signal });
+      const { removed, revoked } = await logoutResource(resource, { signal });
       if (!removed) {
         throw new LoopauthError(
           "not_logged_in",

@@ -13,6 +13,7 @@ import { removeRegistration } from "../store/registrations.ts";
 import { configDir } from "../store/paths.ts";
 import { resolveHost, storedAccount, storedHost } from "./token.ts";
 import { type HostRef, providerFor } from "../providers/registry.ts";
+import type { ResourceAccountOptions } from "./resource_account.ts";
 
 /** Options of {@linkcode logout} and {@linkcode logoutAll}. */
 export interface LogoutOptions extends AppOption {
@@ -159,29 +160,22 @@ async function logoutAllAs(
     for (const resource of resources) {
       const where = config.resources?.[resource]?.authorizationServer ?? resource;
       try {
-        const { removed, revoked } = await resourceLogout(resource, {
+        const { removed, revoked, refusal } = await resourceLogout(resource, {
           configDir: dir,
           app: options.app,
           signal: options.signal,
         });
-        if (removed) all.push({ resource, revoked });
+        if (refusal !== undefined) {
+          all.push({ resource, revoked: false });
+          failures.push(resourceFailure(resource, where, refusal));
+        } else if (removed) all.push({ resource, revoked });
       } catch (error) {
         // A store that fails stops here, as it does for a host's account.
         if (error instanceof LoopauthError && ["cancelled", "storage"].includes(error.code)) {
           throw error;
         }
-        // Anything else is the revocation's: resourceLogout forgot the account before throwing.
-        const refusal = error instanceof LoopauthError && error.code === "revoke_failed"
-          ? error.cause
-          : error;
         all.push({ resource, revoked: false });
-        failures.push({
-          what: resource,
-          target: resource,
-          reason: asReason(refusal),
-          where,
-          error: refusal,
-        });
+        failures.push(resourceFailure(resource, where, error));
       }
     }
   }
@@ -195,6 +189,44 @@ async function logoutAllAs(
   }
   throwFailures(all, failures);
   return all;
+}
+
+/**
+ * Logs out of one resource account (`logout --resource`): revoked where its
+ * authorization server offers revocation, then forgotten with its client
+ * registration; whether one was stored, and whether it was revoked.
+ *
+ * @throws {LoopauthError} `storage`, or `revoke_failed` (the local token is removed, the server
+ * did not revoke it)
+ *
+ * @example
+ * ```ts ignore
+ * import { logoutResource } from "./logout.ts";
+ * const { removed } = await logoutResource("https://mcp.example.com/mcp");
+ * ```
+ */
+export async function logoutResource(
+  resource: string,
+  options: Pick<ResourceAccountOptions, "configDir" | "app" | "signal"> = {},
+): Promise<{ removed: boolean; revoked: boolean }> {
+  // Loaded only when used: logout --resource's own code, revocation included.
+  const { resourceLogout } = await import("./resource_account.ts");
+  const result = await resourceLogout(resource, options);
+  if (result.refusal !== undefined) {
+    throwFailures([{ resource: result.resource, revoked: false }], [
+      resourceFailure(
+        result.resource,
+        result.authorizationServer ?? result.resource,
+        result.refusal,
+      ),
+    ]);
+  }
+  return { removed: result.removed, revoked: result.revoked };
+}
+
+/** A resource's failed revocation, reported as a host's is. */
+function resourceFailure(resource: string, where: string, error: unknown): Failure {
+  return { what: resource, target: resource, reason: asReason(error), where, error };
 }
 
 async function logoutEach(

@@ -7,7 +7,7 @@
 import { LoopauthError } from "../core/errors.ts";
 import { resolveApp } from "../core/app.ts";
 import type { AppRef } from "../core/app.ts";
-import { asReason, terminalSafe } from "../core/text.ts";
+import { terminalSafe } from "../core/text.ts";
 import { isPast, needsRefresh } from "../core/expiry.ts";
 import {
   findResourceAccount,
@@ -119,9 +119,11 @@ export async function resourceToken(
 /**
  * Logs out of a resource: revokes its tokens where its authorization server
  * offers revocation (RFC 7009), then forgets the account and the client
- * registered for it (its secret included): whether one was
- * stored, and whether it was revoked. A failed revocation still forgets
- * it, then throws `revoke_failed` with the server's refusal as its cause.
+ * registered for it (its secret included): the resource's canonical URL,
+ * whether one was stored, and whether it was revoked. A failed revocation
+ * still forgets it; its error is the `refusal`, with the `authorizationServer`
+ * where it may be revoked by hand (`logoutResource` and `logoutAll` in
+ * ops/logout.ts report it).
  *
  * @example
  * ```ts ignore
@@ -132,7 +134,13 @@ export async function resourceToken(
 export async function resourceLogout(
   resource: string,
   options: ResourceAccountOptions = {},
-): Promise<{ removed: boolean; revoked: boolean }> {
+): Promise<{
+  resource: string;
+  removed: boolean;
+  revoked: boolean;
+  refusal?: unknown;
+  authorizationServer?: string;
+}> {
   const key = canonicalResource(resource);
   const app = resolveApp(options.app);
   const where = { dir: options.configDir ?? configDir({ app }), app };
@@ -161,17 +169,13 @@ export async function resourceLogout(
       await removeRegistration(name, where);
     }
   }
-  if (failure) {
-    // As a host's logout says it: the local copy is gone, the server may still take the token.
-    throw new LoopauthError(
-      "revoke_failed",
-      `Removed the local token for ${key}, but could not revoke it on the server (${
-        asReason(failure)
-      }): it may still be valid, revoke it at ${account?.authorizationServer ?? key}`,
-      { cause: failure },
-    );
-  }
-  return { removed, revoked };
+  return {
+    resource: key,
+    removed,
+    revoked,
+    ...(failure === undefined ? {} : { refusal: failure }),
+    ...(account?.authorizationServer ? { authorizationServer: account.authorizationServer } : {}),
+  };
 }
 
 /**
