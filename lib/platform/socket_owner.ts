@@ -87,10 +87,10 @@ function* rowsNaming(table: string, addresses: string[]): Generator<string[]> {
 }
 
 /**
- * Reads Linux's TCP socket tables: the rows that name one of `naming` (an
- * address as the tables write it, e.g. `0100007F:1F90`) and the header, or
- * with no `naming` every row. Deno grants `/proc` only with `--allow-all`, so
- * `grep` reads them (`cat` where there is no `grep`), started without a shell
+ * Reads Linux's TCP socket tables: the header and the rows that name one of
+ * `naming` (an address as the tables write it, e.g. `0100007F:1F90`), and
+ * maybe more. Deno grants `/proc` only with `--allow-all`, so `grep` reads
+ * them (`cat`, every row, where there is no `grep`), started without a shell
  * and with no secret in its arguments; `undefined` where that is impossible
  * (not Linux, neither program, no permission to run them). A busy host lists
  * tens of thousands of sockets: passing only the rows asked for through the
@@ -99,29 +99,20 @@ function* rowsNaming(table: string, addresses: string[]): Generator<string[]> {
  * @example
  * ```ts
  * import { readSocketTable } from "./socket_owner.ts";
- * const table = await readSocketTable({ naming: ["0100007F:1F90"] });
+ * const table = await readSocketTable(["0100007F:1F90"]);
  * console.log(table === undefined ? "unknown" : "readable");
  * ```
  */
-export async function readSocketTable(
-  options: { naming?: string[] } = {},
-): Promise<string | undefined> {
+export async function readSocketTable(naming: string[]): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return undefined;
   // tcp6 may be missing (IPv6 disabled): the program then fails but prints tcp's rows.
   const files = ["/proc/net/tcp", "/proc/net/tcp6"];
-  const naming = options.naming?.length ? options.naming : undefined;
   // -i and no delimiter: grep keeps every row the parsers would look at, and some more.
-  const grep = [
-    "-h",
-    "-i",
-    "-F",
-    "-e",
-    "local_address",
-    ...(naming ?? []).flatMap((a) => ["-e", a]),
+  const patterns = ["local_address", ...naming].flatMap((a) => ["-e", a]);
+  const programs: [string, string[]][] = [
+    ["grep", ["-h", "-i", "-F", ...patterns, ...files]],
+    ["cat", files],
   ];
-  const programs: [string, string[]][] = naming
-    ? [["grep", [...grep, ...files]], ["cat", files]]
-    : [["cat", files]];
   // A grep that fails in any way (missing, not allowed, no header read) leaves it to cat.
   for (const [program, args] of programs) {
     try {
@@ -192,7 +183,7 @@ export async function loopbackListener(
   const uid = "uid" in options ? options.uid : ownUid();
   if (uid === undefined) return "unknown";
   const naming = [`${LOOPBACK_V4}:${hexPort(port)}`];
-  const table = await (options.table ?? readSocketTable)({ naming });
+  const table = await (options.table ?? readSocketTable)(naming);
   if (table === undefined) return "unknown";
   const owner = listenerOwner(table, port);
   return owner !== undefined && (owner === uid || owner === 0) ? "own" : "foreign";
@@ -234,7 +225,7 @@ export async function loopbackPeer(
   const uid = "uid" in options ? options.uid : ownUid();
   if (uid === undefined) return "unknown";
   const naming = LOOPBACK.map((ip) => `${ip}:${hexPort(serverPort)}`);
-  const table = await (options.table ?? readSocketTable)({ naming });
+  const table = await (options.table ?? readSocketTable)(naming);
   if (table === undefined) return "unknown";
   const owner = socketOwner(table, serverPort, peerPort);
   return owner !== undefined && (owner === uid || owner === 0) ? "own" : "foreign";
